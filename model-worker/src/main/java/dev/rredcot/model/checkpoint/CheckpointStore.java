@@ -1,0 +1,474 @@
+package dev.rredcot.model.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Directory of policy checkpoints, one sub-directory per version ({@code <root>/v000000000042/}),
+ * each written atomically with a {@code manifest.json} of SHA-256 digests and verified on load.
+ *
+ * <p>A write goes to a hidden temp directory ({@code .tmp-...}), fsyncs every file, writes and
+ * fsyncs the manifest and renames the directory into place atomically, so readers see either no
+ * version or a complete one. Then versions beyond the newest {@code keepNewest} are deleted.
+ */
+public final class CheckpointStore {
+
+  /** Name of the manifest file in every checkpoint directory. */
+  public static final String MANIFEST = "manifest.json";
+
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+  private static final Pattern VERSION_DIR = Pattern.compile("v(\\d{12})");
+  private static final String TEMP_PREFIX = ".tmp-";
+  private static final long MAX_VERSION = 999_999_999_999L;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path root;
+  private final int keepNewest;
+
+  /**
+   * Creates a store rooted at {@code root} (created on first write) that keeps the newest {@code
+   * keepNewest} versions.
+   */
+  public CheckpointStore(Path root, int keepNewest) {
+    if (keepNewest < 1) {
+      throw new IllegalArgumentException("keepNewest must be >= 1, got " + keepNewest);
+    }
+    this.root = Objects.requireNonNull(root, "root");
+    this.keepNewest = keepNewest;
+  }
+
+  /** The root directory. */
+  public Path root() {
+    return root;
+  }
+
+  /** Directory name of a version, e.g. {@code v000000000042}. */
+  public static String directoryName(long version) {
+    checkVersion(version);
+    return String.format("v%012d", version);
+  }
+
+  /**
+   * Writes a new checkpoint for {@code version}.
+   *
+   * @param version the new version, 0..999999999999; must not exist yet
+   * @param parentVersion the version it was trained from, or null
+   * @param metrics metrics to record (non-finite values are stored as strings "NaN", "Infinity")
+   * @param writer writes the caller's files into the (temporary) checkpoint directory
+   * @return the verified checkpoint in its final place
+   * @throws FileAlreadyExistsException if the version exists
+   * @throws IOException if writing fails; the temp directory is then removed
+   */
+  public Checkpoint write(
+      long version, Long parentVersion, Map<String, Double> metrics, CheckpointWriter writer)
+      throws IOException {
+    checkVersion(version);
+    Objects.requireNonNull(metrics, "metrics");
+    Objects.requireNonNull(writer, "writer");
+    Path target = root.resolve(directoryName(version));
+    if (Files.exists(target)) {
+      throw new FileAlreadyExistsException(
+          target.toString(), null, "checkpoint version " + version + " already exists");
+    }
+    Files.createDirectories(root);
+    Path temp = root.resolve(TEMP_PREFIX + directoryName(version) + "-" + UUID.randomUUID());
+    Files.createDirectory(temp);
+    try {
+      writer.writeFiles(temp);
+      if (Files.exists(temp.resolve(MANIFEST))) {
+        throw new IOException("the checkpoint writer must not write " + MANIFEST);
+      }
+      Map<String, String> digests = new TreeMap<>();
+      for (Path file : listFiles(temp)) {
+        digests.put(relativeName(temp, file), sha256AndSync(file));
+      }
+      long createdAtMs = System.currentTimeMillis();
+      byte[] manifest = manifestBytes(version, parentVersion, createdAtMs, digests, metrics);
+      Path manifestFile = temp.resolve(MANIFEST);
+      try (FileChannel channel =
+          FileChannel.open(manifestFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(manifest);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(true);
+      }
+      syncDirectories(temp);
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+      syncDirectory(root);
+    } catch (IOException | RuntimeException | Error e) {
+      deleteRecursively(temp);
+      throw e;
+    }
+    LOG.info("wrote checkpoint {} ({} files)", target, listFiles(target).size() - 1);
+    Checkpoint written = verify(target);
+    enforceRetention();
+    return written;
+  }
+
+  /**
+   * Loads and verifies {@code version}.
+   *
+   * @throws NoSuchFileException if the version does not exist
+   * @throws CheckpointVerificationException if it does not match its manifest
+   */
+  public Checkpoint load(long version) throws IOException {
+    Path dir = root.resolve(directoryName(version));
+    if (!Files.isDirectory(dir)) {
+      throw new NoSuchFileException(dir.toString(), null, "no checkpoint version " + version);
+    }
+    Checkpoint checkpoint = verify(dir);
+    if (checkpoint.version() != version) {
+      throw new CheckpointVerificationException(
+          dir + ": manifest says version " + checkpoint.version() + ", directory says " + version);
+    }
+    return checkpoint;
+  }
+
+  /** The newest verified checkpoint, if any version exists. */
+  public Optional<Checkpoint> latest() throws IOException {
+    List<Long> versions = versions();
+    if (versions.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(load(versions.get(versions.size() - 1)));
+  }
+
+  /** Existing versions in ascending order; temp directories and other entries are ignored. */
+  public List<Long> versions() throws IOException {
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    List<Long> versions = new ArrayList<>();
+    try (Stream<Path> entries = Files.list(root)) {
+      for (Iterator<Path> it = entries.iterator(); it.hasNext(); ) {
+        Path entry = it.next();
+        Matcher m = VERSION_DIR.matcher(entry.getFileName().toString());
+        if (m.matches() && Files.isDirectory(entry)) {
+          versions.add(Long.parseLong(m.group(1)));
+        }
+      }
+    }
+    versions.sort(Comparator.naturalOrder());
+    return versions;
+  }
+
+  /**
+   * Verifies a checkpoint directory against its manifest.
+   *
+   * @throws CheckpointVerificationException on an unreadable manifest, a missing, changed or
+   *     unlisted file
+   */
+  public static Checkpoint verify(Path dir) throws IOException {
+    return verify(dir, null);
+  }
+
+  /**
+   * Verifies a checkpoint directory against its manifest and the manifest against {@code
+   * expectedManifestSha256} (hex, as published with the checkpoint).
+   *
+   * @throws CheckpointVerificationException on a manifest digest mismatch, an unreadable manifest,
+   *     a missing, changed or unlisted file
+   */
+  public static Checkpoint verify(Path dir, String expectedManifestSha256) throws IOException {
+    Path manifestFile = dir.resolve(MANIFEST);
+    byte[] manifestBytes;
+    try {
+      manifestBytes = Files.readAllBytes(manifestFile);
+    } catch (IOException e) {
+      throw new CheckpointVerificationException(
+          dir + ": cannot read " + MANIFEST + " (" + e + ")", e);
+    }
+    String manifestSha256 = HexFormat.of().formatHex(sha256().digest(manifestBytes));
+    if (expectedManifestSha256 != null
+        && !expectedManifestSha256.equalsIgnoreCase(manifestSha256)) {
+      throw new CheckpointVerificationException(
+          dir
+              + ": "
+              + MANIFEST
+              + " sha256 mismatch: expected "
+              + expectedManifestSha256
+              + ", actual "
+              + manifestSha256);
+    }
+    Manifest manifest = parseManifest(dir, manifestBytes);
+    for (Map.Entry<String, String> entry : manifest.files.entrySet()) {
+      String name = entry.getKey();
+      Path file = dir.resolve(name).normalize();
+      if (!file.startsWith(dir.normalize()) || name.equals(MANIFEST)) {
+        throw new CheckpointVerificationException(
+            dir + ": " + MANIFEST + " lists an illegal file name '" + name + "'");
+      }
+      if (!Files.isRegularFile(file)) {
+        throw new CheckpointVerificationException(
+            dir + ": file " + name + " listed in " + MANIFEST + " is missing");
+      }
+      String actual = sha256(file);
+      if (!actual.equalsIgnoreCase(entry.getValue())) {
+        throw new CheckpointVerificationException(
+            dir
+                + ": file "
+                + name
+                + " sha256 mismatch (corrupted or truncated): expected "
+                + entry.getValue()
+                + ", actual "
+                + actual
+                + " ("
+                + Files.size(file)
+                + " bytes)");
+      }
+    }
+    for (Path file : listFiles(dir)) {
+      String name = relativeName(dir, file);
+      if (!name.equals(MANIFEST) && !manifest.files.containsKey(name)) {
+        throw new CheckpointVerificationException(
+            dir + ": file " + name + " is not listed in " + MANIFEST);
+      }
+    }
+    return new Checkpoint(
+        manifest.version,
+        manifest.parentVersion,
+        dir,
+        manifestSha256,
+        manifest.metrics,
+        Instant.ofEpochMilli(manifest.createdAtMs));
+  }
+
+  private void enforceRetention() throws IOException {
+    List<Long> versions = versions();
+    for (int i = 0; i < versions.size() - keepNewest; i++) {
+      Path dir = root.resolve(directoryName(versions.get(i)));
+      // Rename first so a half-deleted directory is never visible as a version.
+      Path doomed =
+          root.resolve(TEMP_PREFIX + "delete-" + dir.getFileName() + "-" + UUID.randomUUID());
+      try {
+        Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+      } catch (NoSuchFileException e) {
+        continue; // another store instance removed it first
+      }
+      deleteRecursively(doomed);
+      LOG.info("retention: deleted checkpoint {} (keeping newest {})", dir, keepNewest);
+    }
+  }
+
+  private record Manifest(
+      long version,
+      Long parentVersion,
+      long createdAtMs,
+      Map<String, String> files,
+      Map<String, Double> metrics) {}
+
+  private static byte[] manifestBytes(
+      long version,
+      Long parentVersion,
+      long createdAtMs,
+      Map<String, String> digests,
+      Map<String, Double> metrics)
+      throws IOException {
+    ObjectNode manifest = JSON.createObjectNode();
+    manifest.put("version", version);
+    if (parentVersion == null) {
+      manifest.putNull("parentVersion");
+    } else {
+      manifest.put("parentVersion", parentVersion.longValue());
+    }
+    manifest.put("createdAtMs", createdAtMs);
+    ObjectNode files = manifest.putObject("files");
+    digests.forEach(files::put);
+    ObjectNode metricsNode = manifest.putObject("metrics");
+    new TreeMap<>(metrics)
+        .forEach(
+            (name, value) -> {
+              Objects.requireNonNull(value, () -> "metric " + name + " is null");
+              if (Double.isFinite(value)) {
+                metricsNode.put(name, value.doubleValue());
+              } else {
+                metricsNode.put(name, value.toString());
+              }
+            });
+    return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
+  }
+
+  private static Manifest parseManifest(Path dir, byte[] bytes)
+      throws CheckpointVerificationException {
+    JsonNode node;
+    try {
+      node = JSON.readTree(bytes);
+    } catch (IOException e) {
+      throw new CheckpointVerificationException(
+          dir + ": unreadable " + MANIFEST + ": " + e.getMessage(), e);
+    }
+    if (node == null
+        || !node.isObject()
+        || !node.path("version").canConvertToLong()
+        || !node.path("version").isIntegralNumber()
+        || !node.path("createdAtMs").isIntegralNumber()
+        || !node.path("files").isObject()) {
+      throw new CheckpointVerificationException(
+          dir
+              + ": unreadable "
+              + MANIFEST
+              + ": needs integer version, createdAtMs and a files object");
+    }
+    JsonNode parent = node.path("parentVersion");
+    Long parentVersion;
+    if (parent.isMissingNode() || parent.isNull()) {
+      parentVersion = null;
+    } else if (parent.isIntegralNumber()) {
+      parentVersion = parent.asLong();
+    } else {
+      throw new CheckpointVerificationException(
+          dir + ": unreadable " + MANIFEST + ": parentVersion must be an integer or null");
+    }
+    Map<String, String> files = new TreeMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.get("files").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      if (!entry.getValue().isTextual() || !entry.getValue().asText().matches("[0-9a-fA-F]{64}")) {
+        throw new CheckpointVerificationException(
+            dir
+                + ": unreadable "
+                + MANIFEST
+                + ": digest of "
+                + entry.getKey()
+                + " is not sha256 hex");
+      }
+      files.put(entry.getKey(), entry.getValue().asText());
+    }
+    Map<String, Double> metrics = new TreeMap<>();
+    JsonNode metricsNode = node.path("metrics");
+    if (metricsNode.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = metricsNode.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> entry = it.next();
+        JsonNode value = entry.getValue();
+        try {
+          metrics.put(
+              entry.getKey(),
+              value.isNumber() ? value.asDouble() : Double.parseDouble(value.asText()));
+        } catch (NumberFormatException e) {
+          throw new CheckpointVerificationException(
+              dir + ": unreadable " + MANIFEST + ": metric " + entry.getKey() + " is not a number",
+              e);
+        }
+      }
+    }
+    return new Manifest(
+        node.get("version").asLong(),
+        parentVersion,
+        node.get("createdAtMs").asLong(),
+        files,
+        metrics);
+  }
+
+  private static List<Path> listFiles(Path dir) throws IOException {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).sorted().toList();
+    }
+  }
+
+  private static String relativeName(Path dir, Path file) {
+    return dir.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+  }
+
+  private static String sha256AndSync(Path file) throws IOException {
+    MessageDigest digest = sha256();
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      hashChannel(channel, digest);
+      channel.force(true);
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static String sha256(Path file) throws IOException {
+    MessageDigest digest = sha256();
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      hashChannel(channel, digest);
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static void hashChannel(FileChannel channel, MessageDigest digest) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+    while (channel.read(buffer) >= 0) {
+      buffer.flip();
+      digest.update(buffer);
+      buffer.clear();
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every JVM", e);
+    }
+  }
+
+  private static void syncDirectories(Path dir) throws IOException {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path sub : walk.filter(Files::isDirectory).toList()) {
+        syncDirectory(sub);
+      }
+    }
+  }
+
+  /**
+   * Fsyncs a directory so created and renamed entries survive a crash (a no-op where unsupported).
+   */
+  private static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Some platforms (Windows) cannot open directories; durability is then best effort.
+      LOG.debug("cannot fsync directory {}: {}", dir, e.toString());
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("could not delete {}: {}", dir, e.toString());
+    }
+  }
+
+  private static void checkVersion(long version) {
+    if (version < 0 || version > MAX_VERSION) {
+      throw new IllegalArgumentException(
+          "version must be in [0, " + MAX_VERSION + "], got " + version);
+    }
+  }
+}

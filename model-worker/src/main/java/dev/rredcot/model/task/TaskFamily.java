@@ -1,0 +1,56 @@
+package dev.rredcot.model.task;
+
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * A family of verifiable reasoning problems: generates prompts, grades traces and knows the answer
+ * cue that is teacher-forced after a chain-of-thought prefix.
+ *
+ * <p>A trace is the generated text only (the prompt excluded). For the arithmetic family it is a
+ * list of step lines followed by an answer line {@code "A: <int>\n"}; see {@link ArithmeticTask}.
+ */
+public interface TaskFamily {
+
+  /** Short stable name, e.g. {@code "arith"}; part of every {@link Problem#id()}. */
+  String name();
+
+  /** Returns the problem for {@code seed}; the same seed always gives the same problem. */
+  Problem generate(long seed);
+
+  /** Grades {@code trace} against the problem's reference answer. */
+  default Verification verify(Problem problem, String trace) {
+    return verifyAnswer(problem.answer(), trace);
+  }
+
+  /**
+   * Grades {@code trace} against a reference answer alone: reward 1 when the extracted final answer
+   * equals {@code referenceAnswer} exactly, else 0 with a failure reason.
+   */
+  Verification verifyAnswer(String referenceAnswer, String trace);
+
+  /**
+   * Text teacher-forced after a CoT prefix (which always ends at a line boundary) before the
+   * answer, e.g. {@code "A: "}.
+   */
+  String answerCue();
+
+  /** Text to score after the cue for a given answer, e.g. {@code answer + "\n"}. */
+  default String answerSuffix(String answer) {
+    return answer + "\n";
+  }
+
+  /**
+   * Index (0-based) of the first wrong line of {@code trace}, for evaluation only; empty when every
+   * step and the answer line are right. Index {@code splitSteps(solution).size()} denotes the
+   * answer line.
+   */
+  OptionalInt firstWrongStep(Problem problem, String trace);
+
+  /**
+   * The reasoning step lines of {@code trace}, each with its terminating newline, stopping before
+   * the answer line; a trailing unterminated fragment without answer line is kept as the last
+   * element, so the concatenation of the result is the CoT prefix of the trace.
+   */
+  List<String> splitSteps(String trace);
+}
