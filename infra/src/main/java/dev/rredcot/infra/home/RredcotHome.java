@@ -1,0 +1,77 @@
+package dev.rredcot.infra.home;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * The directory that holds the local stack's state ({@code $RREDCOT_HOME}, default {@code
+ * ~/.rredcot}): broker data, logs and pid file, checkpoints and runs.
+ */
+public final class RredcotHome {
+  /** Environment variable that moves the state directory. */
+  public static final String ENVIRONMENT_VARIABLE = "RREDCOT_HOME";
+
+  private final Path root;
+
+  private RredcotHome(Path root) {
+    this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+  }
+
+  /** A home rooted at the given directory (tests use a temporary one). */
+  public static RredcotHome at(Path root) {
+    return new RredcotHome(root);
+  }
+
+  /** The home named by {@code $RREDCOT_HOME}, else {@code ~/.rredcot}. */
+  public static RredcotHome fromEnvironment() {
+    String configured = System.getenv(ENVIRONMENT_VARIABLE);
+    if (configured != null && !configured.isBlank()) {
+      return new RredcotHome(Path.of(configured));
+    }
+    return new RredcotHome(Path.of(System.getProperty("user.home"), ".rredcot"));
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Everything the local Kafka broker owns. */
+  public Path kafkaDir() {
+    return root.resolve("kafka");
+  }
+
+  /** The broker's log segments and KRaft metadata. */
+  public Path kafkaDataDir() {
+    return kafkaDir().resolve("data");
+  }
+
+  /** The broker's server.properties, rewritten on every start. */
+  public Path kafkaPropertiesFile() {
+    return kafkaDir().resolve("server.properties");
+  }
+
+  /** The broker process's stdout and stderr. */
+  public Path kafkaLogFile() {
+    return kafkaDir().resolve("broker.log");
+  }
+
+  /** Pid and bootstrap address of the running broker; present only while it runs. */
+  public Path kafkaPidFile() {
+    return kafkaDir().resolve("broker.pid");
+  }
+
+  /** Policy checkpoints written by the trainer. */
+  public Path checkpointsDir() {
+    return root.resolve("checkpoints");
+  }
+
+  /** Per-run outputs (metrics, reports). */
+  public Path runsDir() {
+    return root.resolve("runs");
+  }
+
+  @Override
+  public String toString() {
+    return root.toString();
+  }
+}

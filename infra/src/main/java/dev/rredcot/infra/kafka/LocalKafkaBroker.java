@@ -1,0 +1,402 @@
+package dev.rredcot.infra.kafka;
+
+import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.schemas.Topics;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local stack's Kafka broker: a real single-node KRaft broker ({@code kafka.Kafka}) in a child
+ * JVM with this JVM's java and classpath, whose data, log, properties and pid file live under
+ * {@code $RREDCOT_HOME/kafka}. It outlives the CLI process that started it; {@link #down} stops it.
+ *
+ * <pre>{@code
+ * LocalKafkaBroker broker = new LocalKafkaBroker(RredcotHome.fromEnvironment());
+ * LocalKafkaBroker.UpResult up = broker.up(LocalBrokerSettings.builder().optPort(19092).build());
+ * broker.down(Duration.ofSeconds(30));
+ * }</pre>
+ */
+public final class LocalKafkaBroker {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
+  private static final String MAIN_CLASS = "kafka.Kafka";
+  private static final int LOG_TAIL_LINES = 20;
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+  /** A broker process that runs and is ours (its pid file names it). */
+  public record RunningBroker(long pid, String bootstrapServers) {}
+
+  /**
+   * Outcome of {@link #up}: the broker that serves now, whether it was already running, and the
+   * topics this call created.
+   */
+  public record UpResult(
+      RunningBroker broker, boolean alreadyRunning, List<String> createdTopics) {}
+
+  /** Outcome of {@link #down}: the pid that was stopped (if any) and whether it needed SIGKILL. */
+  public record DownResult(Optional<Long> stoppedPid, boolean killed) {}
+
+  private final RredcotHome home;
+
+  public LocalKafkaBroker(RredcotHome home) {
+    this.home = home;
+  }
+
+  public RredcotHome home() {
+    return home;
+  }
+
+  /**
+   * The broker named by the pid file, if that process is alive and is a Kafka broker; a pid file
+   * that names no live broker is stale and is removed.
+   */
+  public Optional<RunningBroker> running() {
+    Path pidFile = home.kafkaPidFile();
+    if (!Files.isRegularFile(pidFile)) {
+      return Optional.empty();
+    }
+    Properties state = new Properties();
+    try (InputStream in = Files.newInputStream(pidFile)) {
+      state.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + pidFile, e);
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(state.getProperty("pid", "").trim());
+    } catch (NumberFormatException e) {
+      LOG.warn("Removing unreadable pid file {}", pidFile);
+      deleteQuietly(pidFile);
+      return Optional.empty();
+    }
+    if (!isKafkaProcess(pid)) {
+      LOG.info("Removing stale pid file {} (pid {} is not a running broker)", pidFile, pid);
+      deleteQuietly(pidFile);
+      return Optional.empty();
+    }
+    return Optional.of(new RunningBroker(pid, state.getProperty("bootstrap")));
+  }
+
+  /**
+   * Starts the broker and creates {@link Topics#ALL}, or reports the one that already runs (and
+   * still creates any missing topic on it).
+   *
+   * @throws BrokerStartException with the broker log's last lines if it does not come up; the child
+   *     process is stopped before this is thrown
+   */
+  public UpResult up(LocalBrokerSettings settings) {
+    Optional<RunningBroker> existing = running();
+    if (existing.isPresent()) {
+      List<String> created = createTopics(existing.get().bootstrapServers(), settings);
+      return new UpResult(existing.get(), true, created);
+    }
+    SingleNodeKraftConfig config =
+        SingleNodeKraftConfig.builder()
+            .setBrokerPort(settings.port())
+            .setControllerPort(settings.controllerPort())
+            .setDataDir(home.kafkaDataDir())
+            .optDefaultPartitions(settings.partitions())
+            .build();
+    prepareFiles(config);
+    KraftStorage.formatIfNeeded(home.kafkaDataDir(), home.kafkaPropertiesFile());
+    String clusterId = readClusterId();
+
+    Process process = launch(settings);
+    // The broker must not outlive a start that fails or is interrupted (Ctrl-C) midway.
+    Thread killOnExit = new Thread(process::destroyForcibly, "rredcot-kill-starting-broker");
+    Runtime.getRuntime().addShutdownHook(killOnExit);
+    boolean started = false;
+    try {
+      awaitServing(process, config.bootstrapServers(), clusterId, settings.startTimeout());
+      RunningBroker broker = new RunningBroker(process.pid(), config.bootstrapServers());
+      writePidFile(broker);
+      List<String> created = createTopics(broker.bootstrapServers(), settings);
+      started = true;
+      LOG.info("Kafka broker pid {} serving at {}", broker.pid(), broker.bootstrapServers());
+      return new UpResult(broker, false, created);
+    } catch (KafkaAdminException e) {
+      throw new BrokerStartException(
+          "broker started but topics could not be created: " + e.getMessage(),
+          home.kafkaLogFile(),
+          logTail(),
+          e);
+    } finally {
+      if (!started) {
+        destroyAndWait(process.toHandle(), Duration.ofSeconds(10));
+        deleteQuietly(home.kafkaPidFile());
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(killOnExit);
+      } catch (IllegalStateException e) {
+        // The JVM is already shutting down; the hook will run.
+      }
+    }
+  }
+
+  /**
+   * Stops the running broker: SIGTERM, then SIGKILL if it has not exited after {@code timeout}.
+   * Removes the pid file. Does nothing if no broker runs.
+   */
+  public DownResult down(Duration timeout) {
+    Optional<RunningBroker> broker = running();
+    if (broker.isEmpty()) {
+      return new DownResult(Optional.empty(), false);
+    }
+    long pid = broker.get().pid();
+    Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+    boolean killed = handle.isPresent() && destroyAndWait(handle.get(), timeout);
+    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      throw new IllegalStateException("broker pid " + pid + " is still alive after SIGKILL");
+    }
+    deleteQuietly(home.kafkaPidFile());
+    return new DownResult(Optional.of(pid), killed);
+  }
+
+  /** The last lines of the broker's log (empty if there is none). */
+  public List<String> logTail() {
+    return tail(home.kafkaLogFile(), LOG_TAIL_LINES);
+  }
+
+  private void prepareFiles(SingleNodeKraftConfig config) {
+    try {
+      Files.createDirectories(home.kafkaDataDir());
+      try (OutputStream out = Files.newOutputStream(home.kafkaPropertiesFile())) {
+        config.toProperties().store(out, "Written by rredcot up; rewritten on every start");
+      }
+      Path logFile = home.kafkaLogFile();
+      if (Files.exists(logFile)) {
+        // Keep the previous run's log for post-mortems; the tail shown on failure is this run's.
+        Files.move(
+            logFile,
+            logFile.resolveSibling(logFile.getFileName() + ".previous"),
+            StandardCopyOption.REPLACE_EXISTING);
+      }
+      Files.createFile(logFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + home.kafkaDir(), e);
+    }
+  }
+
+  private String readClusterId() {
+    Properties meta = new Properties();
+    Path metaFile = home.kafkaDataDir().resolve("meta.properties");
+    try (InputStream in = Files.newInputStream(metaFile)) {
+      meta.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + metaFile, e);
+    }
+    return meta.getProperty("cluster.id");
+  }
+
+  private Process launch(LocalBrokerSettings settings) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx" + settings.maxHeap(),
+                "-Djava.awt.headless=true",
+                // The broker log is a file: keep Kafka's INFO lines there, with timestamps.
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+                "-Dorg.slf4j.simpleLogger.log.org.apache=info",
+                "-Dorg.slf4j.simpleLogger.log.dev.rredcot=info",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+                "-Drredcot.home=" + home.root(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                MAIN_CLASS,
+                home.kafkaPropertiesFile().toString()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(home.kafkaLogFile().toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    try {
+      Process process = builder.start();
+      LOG.info("Started Kafka broker pid {}, log {}", process.pid(), home.kafkaLogFile());
+      return process;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + java, e);
+    }
+  }
+
+  private void awaitServing(
+      Process process, String bootstrapServers, String expectedClusterId, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, PROBE_TIMEOUT)) {
+      while (true) {
+        if (!process.isAlive()) {
+          throw new BrokerStartException(
+              brokerDiedMessage(process.exitValue(), bootstrapServers),
+              home.kafkaLogFile(),
+              logTail());
+        }
+        try {
+          String clusterId = admin.clusterId();
+          if (expectedClusterId.equals(clusterId)) {
+            return;
+          }
+          // Someone else's broker answers on our port; ours will fail to bind and exit.
+          LOG.debug("{} answers with cluster id {}, not ours", bootstrapServers, clusterId);
+        } catch (KafkaAdminException e) {
+          LOG.debug("broker not serving yet: {}", e.getMessage());
+        }
+        if (System.nanoTime() > deadline) {
+          throw new BrokerStartException(
+              "broker did not serve requests at "
+                  + bootstrapServers
+                  + " within "
+                  + timeout.toSeconds()
+                  + " s",
+              home.kafkaLogFile(),
+              logTail());
+        }
+        sleep(POLL_INTERVAL);
+      }
+    }
+  }
+
+  private String brokerDiedMessage(int exitCode, String bootstrapServers) {
+    List<String> lines = tail(home.kafkaLogFile(), 200);
+    boolean portTaken = lines.stream().anyMatch(line -> line.contains("Address already in use"));
+    if (portTaken) {
+      return "cannot start the broker: a port it needs ("
+          + bootstrapServers
+          + " or its controller port) is already in use (broker exit code "
+          + exitCode
+          + ")";
+    }
+    return "the broker exited during start with exit code " + exitCode;
+  }
+
+  private List<String> createTopics(String bootstrapServers, LocalBrokerSettings settings) {
+    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, ADMIN_TIMEOUT)) {
+      return admin.createTopics(Topics.ALL, settings.partitions(), settings.topicConfigs());
+    }
+  }
+
+  private void writePidFile(RunningBroker broker) {
+    Properties state = new Properties();
+    state.setProperty("pid", Long.toString(broker.pid()));
+    state.setProperty("bootstrap", broker.bootstrapServers());
+    Path pidFile = home.kafkaPidFile();
+    Path temporary = pidFile.resolveSibling(pidFile.getFileName() + ".tmp");
+    try {
+      try (OutputStream out = Files.newOutputStream(temporary)) {
+        state.store(out, "Local Kafka broker started by rredcot up");
+      }
+      Files.move(temporary, pidFile, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + pidFile, e);
+    }
+  }
+
+  /**
+   * SIGTERM, wait up to {@code timeout}, then SIGKILL and wait again.
+   *
+   * @return true if SIGKILL was needed
+   */
+  private static boolean destroyAndWait(ProcessHandle handle, Duration timeout) {
+    if (!handle.isAlive()) {
+      return false;
+    }
+    handle.destroy();
+    if (awaitExit(handle, timeout)) {
+      return false;
+    }
+    LOG.warn("Broker pid {} ignored SIGTERM for {} s; sending SIGKILL", handle.pid(), timeout);
+    handle.destroyForcibly();
+    if (!awaitExit(handle, Duration.ofSeconds(10))) {
+      throw new IllegalStateException("broker pid " + handle.pid() + " survived SIGKILL");
+    }
+    return true;
+  }
+
+  private static boolean awaitExit(ProcessHandle handle, Duration timeout) {
+    try {
+      handle.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot wait for pid " + handle.pid(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !handle.isAlive();
+    }
+  }
+
+  private static boolean isKafkaProcess(long pid) {
+    return ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
+        .map(
+            handle ->
+                handle
+                    .info()
+                    .arguments()
+                    .map(arguments -> Arrays.asList(arguments).contains(MAIN_CLASS))
+                    // Without /proc access the arguments are unknown: trust the pid file.
+                    .orElse(true))
+        .orElse(false);
+  }
+
+  static List<String> tail(Path file, int lineCount) {
+    if (!Files.isRegularFile(file)) {
+      return List.of();
+    }
+    Deque<String> lines = new ArrayDeque<>(lineCount);
+    try (Stream<String> stream = Files.lines(file, StandardCharsets.UTF_8)) {
+      stream.forEach(
+          line -> {
+            if (lines.size() == lineCount) {
+              lines.removeFirst();
+            }
+            lines.addLast(line);
+          });
+    } catch (IOException | UncheckedIOException e) {
+      return List.of("(cannot read " + file + ": " + e.getMessage() + ")");
+    }
+    return List.copyOf(lines);
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BrokerStartException(
+          "interrupted while waiting for the broker", null, List.of(), e);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      LOG.warn("cannot delete {}: {}", file, e.toString());
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package dev.rredcot.infra.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Creates and describes topics on a broker, for the local stack, the in-process test broker and the
+ * CLI. Every call is bounded by the timeout given at connection.
+ */
+public final class TopicAdmin implements AutoCloseable {
+  /** One topic as seen by the broker: partition count and the end offset of each partition. */
+  public record TopicSummary(String name, int partitions, List<Long> endOffsets) {
+    /** Sum of the end offsets: the number of records ever written (before any retention). */
+    public long totalEndOffset() {
+      return endOffsets.stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  private final Admin admin;
+  private final Duration timeout;
+
+  private TopicAdmin(Admin admin, Duration timeout) {
+    this.admin = admin;
+    this.timeout = timeout;
+  }
+
+  /** Connects to {@code bootstrapServers}; each later call fails after {@code timeout}. */
+  public static TopicAdmin connect(String bootstrapServers, Duration timeout) {
+    Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+    int timeoutMs = (int) Math.max(1, timeout.toMillis());
+    Properties props = new Properties();
+    props.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.setProperty(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(timeoutMs));
+    props.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(timeoutMs));
+    props.setProperty(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
+    props.setProperty(AdminClientConfig.CLIENT_ID_CONFIG, "rredcot-topic-admin");
+    return new TopicAdmin(Admin.create(props), timeout);
+  }
+
+  /** The cluster id the broker reports; proves that the broker answers requests. */
+  public String clusterId() {
+    DescribeClusterResult result = admin.describeCluster();
+    return await(result.clusterId(), "describe cluster");
+  }
+
+  /**
+   * Creates the topics that do not exist yet, with {@code partitions} partitions, replication
+   * factor 1 and the given topic configs (e.g. {@code retention.ms}); existing topics are left as
+   * they are.
+   *
+   * @return the names of the topics that were created
+   */
+  public List<String> createTopics(
+      Collection<String> names, int partitions, Map<String, String> topicConfigs) {
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
+    }
+    List<NewTopic> newTopics = new ArrayList<>();
+    for (String name : names) {
+      newTopics.add(new NewTopic(name, partitions, (short) 1).configs(Map.copyOf(topicConfigs)));
+    }
+    Map<String, KafkaFuture<Void>> futures = admin.createTopics(newTopics).values();
+    List<String> created = new ArrayList<>();
+    for (Map.Entry<String, KafkaFuture<Void>> entry : futures.entrySet()) {
+      try {
+        entry.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        created.add(entry.getKey());
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new KafkaAdminException(
+              "cannot create topic " + entry.getKey() + ": " + e.getCause().getMessage(),
+              e.getCause());
+        }
+      } catch (TimeoutException e) {
+        throw new KafkaAdminException(
+            "creating topic " + entry.getKey() + " timed out after " + timeout.toMillis() + " ms",
+            e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaAdminException("interrupted while creating topics", e);
+      }
+    }
+    return created;
+  }
+
+  /** The names of all non-internal topics. */
+  public List<String> listTopics() {
+    return new ArrayList<>(await(admin.listTopics().names(), "list topics"))
+        .stream().sorted().toList();
+  }
+
+  /** Partition counts and end offsets of the given topics, in the given order. */
+  public List<TopicSummary> describe(Collection<String> names) {
+    Map<String, TopicDescription> descriptions =
+        await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (TopicDescription description : descriptions.values()) {
+      description
+          .partitions()
+          .forEach(
+              partition ->
+                  latest.put(
+                      new TopicPartition(description.name(), partition.partition()),
+                      OffsetSpec.latest()));
+    }
+    Map<TopicPartition, ListOffsetsResultInfo> offsets =
+        await(admin.listOffsets(latest).all(), "list end offsets");
+    List<TopicSummary> summaries = new ArrayList<>();
+    for (String name : names) {
+      int partitionCount = descriptions.get(name).partitions().size();
+      List<Long> endOffsets = new ArrayList<>();
+      for (int partition = 0; partition < partitionCount; partition++) {
+        endOffsets.add(offsets.get(new TopicPartition(name, partition)).offset());
+      }
+      summaries.add(new TopicSummary(name, partitionCount, List.copyOf(endOffsets)));
+    }
+    return summaries;
+  }
+
+  private <T> T await(KafkaFuture<T> future, String what) {
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new KafkaAdminException(
+          "cannot " + what + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new KafkaAdminException(what + " timed out after " + timeout.toMillis() + " ms", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaAdminException("interrupted during " + what, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    admin.close(Duration.ofSeconds(5));
+  }
+}
