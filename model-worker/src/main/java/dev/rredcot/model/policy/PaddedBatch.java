@@ -1,0 +1,111 @@
+package dev.rredcot.model.policy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+
+/**
+ * Token sequences left-padded to one width, with position ids and a causal, padding-aware attention
+ * bias, ready for {@link TransformerNetwork#forward}.
+ *
+ * <p>Left padding keeps every row's last token in the last column, so one batched step serves all
+ * rows during generation; positions restart at 0 at each row's first real token.
+ */
+final class PaddedBatch {
+  /** Additive score for forbidden attention (FACTS.md: -1e4, not -1e9). */
+  static final float MASKED = -1e4f;
+
+  final List<int[]> sequences;
+  final int width;
+  final int[] offsets;
+  final long realTokens;
+
+  PaddedBatch(List<int[]> sequences, int maxContext) {
+    if (sequences.isEmpty()) {
+      throw new IllegalArgumentException("empty batch");
+    }
+    this.sequences = sequences;
+    int w = 0;
+    long real = 0;
+    for (int[] seq : sequences) {
+      if (seq.length == 0) {
+        throw new IllegalArgumentException("empty sequence");
+      }
+      if (seq.length > maxContext) {
+        throw new IllegalArgumentException(
+            "sequence of " + seq.length + " tokens exceeds maxContext " + maxContext);
+      }
+      w = Math.max(w, seq.length);
+      real += seq.length;
+    }
+    this.width = w;
+    this.realTokens = real;
+    this.offsets = new int[sequences.size()];
+    for (int b = 0; b < offsets.length; b++) {
+      offsets[b] = w - sequences.get(b).length;
+    }
+  }
+
+  int rows() {
+    return sequences.size();
+  }
+
+  /** Column holding token {@code index} of row {@code row}. */
+  int column(int row, int index) {
+    return offsets[row] + index;
+  }
+
+  NDArray tokenIds(NDManager manager, int padId) {
+    long[] ids = new long[rows() * width];
+    for (int b = 0; b < rows(); b++) {
+      int[] seq = sequences.get(b);
+      for (int c = 0; c < width; c++) {
+        ids[b * width + c] = c < offsets[b] ? padId : seq[c - offsets[b]];
+      }
+    }
+    return manager.create(ids, new Shape(rows(), width));
+  }
+
+  NDArray positionIds(NDManager manager) {
+    long[] pos = new long[rows() * width];
+    for (int b = 0; b < rows(); b++) {
+      for (int c = offsets[b]; c < width; c++) {
+        pos[b * width + c] = c - offsets[b];
+      }
+    }
+    return manager.create(pos, new Shape(rows(), width));
+  }
+
+  /** (B,1,W,W): a query attends to keys at or before it that are not padding. */
+  NDArray attentionBias(NDManager manager) {
+    float[] bias = new float[rows() * width * width];
+    for (int b = 0; b < rows(); b++) {
+      for (int i = 0; i < width; i++) {
+        int base = (b * width + i) * width;
+        for (int j = 0; j < width; j++) {
+          boolean visible = j <= i && j >= offsets[b];
+          bias[base + j] = visible ? 0f : MASKED;
+        }
+      }
+    }
+    return manager.create(bias, new Shape(rows(), 1, width, width));
+  }
+
+  /**
+   * (B,W) int64 next-token targets: column {@code c} holds the token at sequence index {@code c -
+   * offset + 1} (pad where there is none), so gathering log-softmax outputs with it yields log
+   * p(token_{i+1} | tokens_0..i).
+   */
+  NDArray nextTokenTargets(NDManager manager, int padId) {
+    long[] t = new long[rows() * width];
+    for (int b = 0; b < rows(); b++) {
+      int[] seq = sequences.get(b);
+      for (int c = 0; c < width; c++) {
+        int next = c - offsets[b] + 1;
+        t[b * width + c] = c >= offsets[b] && next < seq.length ? seq[next] : padId;
+      }
+    }
+    return manager.create(t, new Shape(rows(), width));
+  }
+}
