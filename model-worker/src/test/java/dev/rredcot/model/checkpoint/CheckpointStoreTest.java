@@ -1,0 +1,297 @@
+package dev.rredcot.model.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointStoreTest {
+
+  @TempDir Path root;
+
+  private static final byte[] PARAMS = "pretend these are 0.1 MB of weights".getBytes();
+
+  private static CheckpointWriter modelFiles() {
+    return dir -> {
+      Files.write(dir.resolve("model.params"), PARAMS);
+      Files.writeString(dir.resolve("model-config.json"), "{\"layers\":2}");
+      Files.createDirectories(dir.resolve("extra"));
+      Files.writeString(dir.resolve("extra/notes.txt"), "nested files are covered too");
+    };
+  }
+
+  private Checkpoint writeVersion(CheckpointStore store, long version) throws IOException {
+    return store.write(
+        version, version == 0 ? null : version - 1, Map.of("loss", 0.3), modelFiles());
+  }
+
+  @Test
+  void writeThenLoadRoundTrips() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    Checkpoint written = store.write(42, 41L, Map.of("loss", 0.3, "reward", 0.75), modelFiles());
+
+    assertEquals(root.resolve("v000000000042"), written.dir());
+    assertEquals(42, written.version());
+    assertEquals(41L, written.parentVersion());
+    assertEquals(Map.of("loss", 0.3, "reward", 0.75), written.metrics());
+    assertEquals(64, written.manifestSha256().length());
+    assertArrayEquals(PARAMS, Files.readAllBytes(written.file("model.params")));
+    assertEquals(written.dir().toUri(), written.uri());
+
+    Checkpoint loaded = store.load(42);
+    assertEquals(written, loaded);
+    assertEquals(List.of(42L), store.versions());
+    assertEquals(Optional.of(loaded), store.latest());
+  }
+
+  @Test
+  void manifestListsEveryFileWithItsDigest() throws IOException {
+    Checkpoint written = new CheckpointStore(root, 3).write(0, null, Map.of(), modelFiles());
+    JsonNode manifest =
+        new ObjectMapper().readTree(written.file(CheckpointStore.MANIFEST).toFile());
+    assertEquals(0, manifest.get("version").asLong());
+    assertTrue(manifest.get("parentVersion").isNull());
+    assertTrue(manifest.get("createdAtMs").asLong() > 0);
+    assertEquals(
+        List.of("extra/notes.txt", "model-config.json", "model.params"),
+        iterableToList(manifest.get("files").fieldNames()));
+    assertNull(written.parentVersion());
+  }
+
+  @Test
+  void nonFiniteMetricsSurviveTheRoundTrip() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    store.write(
+        1, null, Map.of("loss", Double.NaN, "gradNorm", Double.POSITIVE_INFINITY), modelFiles());
+    Map<String, Double> metrics = store.load(1).metrics();
+    assertTrue(metrics.get("loss").isNaN());
+    assertEquals(Double.POSITIVE_INFINITY, metrics.get("gradNorm"));
+  }
+
+  @Test
+  void flippedByteIsRefused() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    Checkpoint written = writeVersion(store, 1);
+    byte[] bytes = Files.readAllBytes(written.file("model.params"));
+    bytes[7] ^= 0x01;
+    Files.write(written.file("model.params"), bytes);
+
+    CheckpointVerificationException e =
+        assertThrows(CheckpointVerificationException.class, () -> store.load(1));
+    assertTrue(e.getMessage().contains("model.params"), e.getMessage());
+    assertTrue(e.getMessage().contains("expected"), e.getMessage());
+    assertTrue(e.getMessage().contains("actual"), e.getMessage());
+  }
+
+  @Test
+  void truncatedFileIsRefused() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    Checkpoint written = writeVersion(store, 1);
+    try (FileChannel channel =
+        FileChannel.open(written.file("model.params"), StandardOpenOption.WRITE)) {
+      channel.truncate(PARAMS.length - 1);
+    }
+    CheckpointVerificationException e =
+        assertThrows(CheckpointVerificationException.class, () -> store.load(1));
+    assertTrue(e.getMessage().contains("model.params"), e.getMessage());
+  }
+
+  @Test
+  void missingFileIsRefused() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    Checkpoint written = writeVersion(store, 1);
+    Files.delete(written.file("model-config.json"));
+    CheckpointVerificationException e =
+        assertThrows(CheckpointVerificationException.class, () -> store.load(1));
+    assertTrue(e.getMessage().contains("model-config.json"), e.getMessage());
+    assertTrue(e.getMessage().contains("missing"), e.getMessage());
+  }
+
+  @Test
+  void unlistedFileIsRefused() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    Checkpoint written = writeVersion(store, 1);
+    Files.writeString(written.file("smuggled.bin"), "x");
+    CheckpointVerificationException e =
+        assertThrows(CheckpointVerificationException.class, () -> store.load(1));
+    assertTrue(e.getMessage().contains("smuggled.bin"), e.getMessage());
+  }
+
+  @Test
+  void unreadableManifestIsRefused() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    Checkpoint written = writeVersion(store, 1);
+    Files.writeString(written.file(CheckpointStore.MANIFEST), "{not json");
+    CheckpointVerificationException e =
+        assertThrows(CheckpointVerificationException.class, () -> store.load(1));
+    assertTrue(e.getMessage().contains("unreadable"), e.getMessage());
+    Files.delete(written.file(CheckpointStore.MANIFEST));
+    assertThrows(CheckpointVerificationException.class, () -> store.load(1));
+  }
+
+  @Test
+  void tamperedManifestIsRefusedAgainstTheExpectedDigest() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    Checkpoint written = writeVersion(store, 1);
+    // Replace the weights and rewrite the manifest consistently: only the published digest of the
+    // manifest can tell.
+    byte[] forged = "forged weights".getBytes(StandardCharsets.UTF_8);
+    Files.write(written.file("model.params"), forged);
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode manifest =
+        (ObjectNode) json.readTree(written.file(CheckpointStore.MANIFEST).toFile());
+    ((ObjectNode) manifest.get("files"))
+        .put("model.params", HexFormat.of().formatHex(sha256(forged)));
+    json.writeValue(written.file(CheckpointStore.MANIFEST).toFile(), manifest);
+
+    CheckpointStore.verify(written.dir()); // self-consistent without the expected digest
+    CheckpointVerificationException e =
+        assertThrows(
+            CheckpointVerificationException.class,
+            () -> CheckpointStore.verify(written.dir(), written.manifestSha256()));
+    assertTrue(e.getMessage().contains("manifest.json sha256 mismatch"), e.getMessage());
+    assertEquals(
+        written.version(),
+        CheckpointStore.verify(
+                written.dir(),
+                HexFormat.of().formatHex(sha256(Files.readAllBytes(written.file("manifest.json")))))
+            .version());
+  }
+
+  @Test
+  void matchingExpectedManifestDigestIsAccepted() throws IOException {
+    Checkpoint written = writeVersion(new CheckpointStore(root, 3), 5);
+    assertEquals(
+        written, CheckpointStore.verify(written.dir(), written.manifestSha256().toUpperCase()));
+  }
+
+  @Test
+  void failingWriterLeavesNoVersionAndNoTempDirectory() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    writeVersion(store, 1);
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                store.write(
+                    2,
+                    1L,
+                    Map.of(),
+                    dir -> {
+                      Files.writeString(dir.resolve("model.params"), "half");
+                      throw new IOException("disk full");
+                    }));
+    assertEquals("disk full", e.getMessage());
+    assertEquals(List.of(1L), store.versions());
+    assertEquals(List.of("v000000000001"), entries());
+  }
+
+  @Test
+  void writerMayNotWriteTheManifest() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    assertThrows(
+        IOException.class,
+        () ->
+            store.write(
+                1, null, Map.of(), dir -> Files.writeString(dir.resolve("manifest.json"), "{}")));
+    assertEquals(List.of(), store.versions());
+    assertEquals(List.of(), entries());
+  }
+
+  @Test
+  void tempDirectoriesAreNotVersions() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    writeVersion(store, 3);
+    // A crashed writer leaves its temp directory behind.
+    Files.createDirectories(root.resolve(".tmp-v000000000004-deadbeef"));
+    Files.createDirectories(root.resolve("not-a-version"));
+    assertEquals(List.of(3L), store.versions());
+    assertEquals(3, store.latest().orElseThrow().version());
+  }
+
+  @Test
+  void retentionKeepsTheNewestVersions() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 2);
+    for (long version = 0; version < 5; version++) {
+      writeVersion(store, version);
+    }
+    assertEquals(List.of(3L, 4L), store.versions());
+    assertEquals(List.of("v000000000003", "v000000000004"), entries());
+    assertThrows(NoSuchFileException.class, () -> store.load(2));
+  }
+
+  @Test
+  void secondWriteOfTheSameVersionIsRefused() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    Checkpoint first = writeVersion(store, 7);
+    assertThrows(
+        FileAlreadyExistsException.class,
+        () ->
+            store.write(
+                7, 6L, Map.of(), dir -> Files.writeString(dir.resolve("model.params"), "other")));
+    assertEquals(first, store.load(7));
+    assertEquals(List.of("v000000000007"), entries());
+  }
+
+  @Test
+  void latestIsEmptyForAnEmptyStore() throws IOException {
+    CheckpointStore store = new CheckpointStore(root.resolve("not-yet-created"), 1);
+    assertEquals(Optional.empty(), store.latest());
+    assertEquals(List.of(), store.versions());
+  }
+
+  @Test
+  void invalidArgumentsAreRejected() {
+    assertThrows(IllegalArgumentException.class, () -> new CheckpointStore(root, 0));
+    CheckpointStore store = new CheckpointStore(root, 1);
+    assertThrows(
+        IllegalArgumentException.class, () -> store.write(-1, null, Map.of(), modelFiles()));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> store.write(1_000_000_000_000L, null, Map.of(), modelFiles()));
+  }
+
+  private List<String> entries() throws IOException {
+    try (Stream<Path> list = Files.list(root)) {
+      return list.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  private static <T> List<T> iterableToList(Iterator<T> it) {
+    List<T> items = new ArrayList<>();
+    it.forEachRemaining(items::add);
+    return items;
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
