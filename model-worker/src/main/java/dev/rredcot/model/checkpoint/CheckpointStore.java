@@ -86,6 +86,7 @@ public final class CheckpointStore {
    * @param writer writes the caller's files into the (temporary) checkpoint directory
    * @return the verified checkpoint in its final place
    * @throws FileAlreadyExistsException if the version exists
+   * @throws IllegalArgumentException if {@code keepNewest} newer versions exist already
    * @throws IOException if writing fails; the temp directory is then removed
    */
   public Checkpoint write(
@@ -98,6 +99,15 @@ public final class CheckpointStore {
     if (Files.exists(target)) {
       throw new FileAlreadyExistsException(
           target.toString(), null, "checkpoint version " + version + " already exists");
+    }
+    long newerVersions = versions().stream().filter(v -> v > version).count();
+    if (newerVersions >= keepNewest) {
+      throw new IllegalArgumentException(
+          "version "
+              + version
+              + " is older than the newest "
+              + keepNewest
+              + " kept versions; retention would delete it at once");
     }
     Files.createDirectories(root);
     Path temp = root.resolve(TEMP_PREFIX + directoryName(version) + "-" + UUID.randomUUID());

@@ -245,6 +245,20 @@ class CheckpointStoreTest {
   }
 
   @Test
+  void versionThatRetentionWouldDeleteAtOnceIsRefused() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 2);
+    writeVersion(store, 5);
+    writeVersion(store, 6);
+    assertThrows(IllegalArgumentException.class, () -> writeVersion(store, 4));
+    assertEquals(List.of(5L, 6L), store.versions());
+    // One newer version is fine with keepNewest 2: the new one is among the newest two.
+    CheckpointStore roomy = new CheckpointStore(root.resolve("roomy"), 2);
+    writeVersion(roomy, 6);
+    writeVersion(roomy, 5);
+    assertEquals(List.of(5L, 6L), roomy.versions());
+  }
+
+  @Test
   void secondWriteOfTheSameVersionIsRefused() throws IOException {
     CheckpointStore store = new CheckpointStore(root, 3);
     Checkpoint first = writeVersion(store, 7);
