@@ -1,0 +1,150 @@
+package dev.rredcot.pipelines;
+
+import dev.rredcot.pipelines.advantage.AdvantageRule;
+import dev.rredcot.pipelines.advantage.TokenAdvantages;
+import dev.rredcot.pipelines.segment.SegmentationSettings;
+import dev.rredcot.pipelines.segment.SegmentationStrategy;
+import dev.rredcot.pipelines.value.ValueEstimator;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * The typed, validated configuration of {@link CreditRollouts}. {@link #fromOptions} turns command
+ * line options into it and rejects invalid combinations with a message that says what to change.
+ */
+public final class CreditSettings implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final long groupTimeoutMs;
+  private final long emittedMarkerTtlMs;
+  private final SegmentationSettings segmentation;
+  private final ValueEstimator valueEstimator;
+  private final TokenAdvantages.Settings advantages;
+
+  private CreditSettings(Builder builder) {
+    this.groupTimeoutMs = builder.groupTimeoutMs;
+    this.emittedMarkerTtlMs = builder.emittedMarkerTtlMs;
+    this.segmentation = builder.segmentation;
+    this.valueEstimator = builder.valueEstimator;
+    this.advantages = builder.advantages;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Plain GRPO: one segment, group-mean baseline, σ ≡ 1. */
+  public static CreditSettings grpo(long groupTimeoutMs, long emittedMarkerTtlMs) {
+    return builder()
+        .optGroupTimeoutMs(groupTimeoutMs)
+        .optEmittedMarkerTtlMs(emittedMarkerTtlMs)
+        .build();
+  }
+
+  /**
+   * Validated settings from options; throws IllegalArgumentException saying which option to fix.
+   */
+  public static CreditSettings fromOptions(CreditPipelineOptions options) {
+    SegmentationSettings segmentation =
+        SegmentationSettings.builder()
+            .setStrategy(SegmentationStrategy.fromOption(options.getSegmentation()))
+            .optCueWords(
+                Arrays.stream(options.getCueWords().split(","))
+                    .map(String::trim)
+                    .filter(cue -> !cue.isEmpty())
+                    .collect(Collectors.toList()))
+            .optFixedTokens(options.getFixedTokens())
+            .optTargetSegments(options.getTargetSegments())
+            .optMergeEntropyThreshold(options.getMergeEntropyThreshold())
+            .optMinTokens(options.getMinTokensPerSegment())
+            .optMaxTokens(options.getMaxTokensPerSegment())
+            .optMaxSegments(options.getMaxSegments())
+            .build();
+    return builder()
+        .optGroupTimeoutMs(options.getGroupTimeoutMs())
+        .optEmittedMarkerTtlMs(options.getEmittedMarkerTtlMs())
+        .optSegmentation(segmentation)
+        .optValueEstimator(ValueEstimator.fromOption(options.getValueEstimator()))
+        .optAdvantages(
+            new TokenAdvantages.Settings(
+                AdvantageRule.fromOption(options.getCreditMethod()),
+                options.getAdvantageEpsilon(),
+                options.getReweightStrength()))
+        .build();
+  }
+
+  public long groupTimeoutMs() {
+    return groupTimeoutMs;
+  }
+
+  public long emittedMarkerTtlMs() {
+    return emittedMarkerTtlMs;
+  }
+
+  public SegmentationSettings segmentation() {
+    return segmentation;
+  }
+
+  public ValueEstimator valueEstimator() {
+    return valueEstimator;
+  }
+
+  public TokenAdvantages.Settings advantages() {
+    return advantages;
+  }
+
+  /** Builder; every setting has a GRPO default. */
+  public static final class Builder {
+    private long groupTimeoutMs = 60_000;
+    private long emittedMarkerTtlMs = 600_000;
+    private SegmentationSettings segmentation = SegmentationSettings.single();
+    private ValueEstimator valueEstimator = ValueEstimator.NONE;
+    private TokenAdvantages.Settings advantages =
+        new TokenAdvantages.Settings(AdvantageRule.GRPO, 1e-6, 2.0);
+
+    public Builder optGroupTimeoutMs(long value) {
+      this.groupTimeoutMs = value;
+      return this;
+    }
+
+    public Builder optEmittedMarkerTtlMs(long value) {
+      this.emittedMarkerTtlMs = value;
+      return this;
+    }
+
+    public Builder optSegmentation(SegmentationSettings value) {
+      this.segmentation = value;
+      return this;
+    }
+
+    public Builder optValueEstimator(ValueEstimator value) {
+      this.valueEstimator = value;
+      return this;
+    }
+
+    public Builder optAdvantages(TokenAdvantages.Settings value) {
+      this.advantages = value;
+      return this;
+    }
+
+    /** Validates the combination; the message names the option to change. */
+    public CreditSettings build() {
+      if (groupTimeoutMs <= 0) {
+        throw new IllegalArgumentException("--groupTimeoutMs must be > 0, got " + groupTimeoutMs);
+      }
+      if (emittedMarkerTtlMs <= 0) {
+        throw new IllegalArgumentException(
+            "--emittedMarkerTtlMs must be > 0, got " + emittedMarkerTtlMs);
+      }
+      if (valueEstimator == ValueEstimator.NONE
+          && segmentation.strategy() != SegmentationStrategy.SINGLE) {
+        throw new IllegalArgumentException(
+            "--valueEstimator=none has state values only for a single segment, but --segmentation="
+                + segmentation.strategy().optionValue()
+                + ": use --segmentation=single or a model estimator (--valueEstimator=answer|bank|mc)");
+      }
+      return new CreditSettings(this);
+    }
+  }
+}

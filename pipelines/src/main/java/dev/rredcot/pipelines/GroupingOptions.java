@@ -1,0 +1,24 @@
+package dev.rredcot.pipelines;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** How long the job waits for the samples of a GRPO group. */
+public interface GroupingOptions extends PipelineOptions {
+  @Description(
+      "Processing time (ms) after a group's first rollout at which an incomplete group is"
+          + " credited with the samples that arrived.")
+  @Default.Long(60_000)
+  long getGroupTimeoutMs();
+
+  void setGroupTimeoutMs(long value);
+
+  @Description(
+      "Processing time (ms) a credited group's id is remembered; rollouts for it in that time are"
+          + " dead-lettered as late-rollout, later ones start a new group.")
+  @Default.Long(600_000)
+  long getEmittedMarkerTtlMs();
+
+  void setEmittedMarkerTtlMs(long value);
+}

@@ -1,0 +1,85 @@
+package dev.rredcot.pipelines.ingest;
+
+import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.schemas.DeadLetter;
+import dev.rredcot.schemas.RecordCodec;
+import dev.rredcot.schemas.RecordDecodingException;
+import dev.rredcot.schemas.Rollout;
+import java.util.Optional;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithFailures;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Decodes raw input records into {@link Rollout}s and checks them ({@link RolloutChecks}). Bytes
+ * that do not decode and rollouts that fail a check go to the failure output as dead letters with
+ * the original key and value bytes and their Kafka origin; nothing is dropped.
+ */
+public final class ParseRollouts
+    extends PTransform<
+        PCollection<RawRecord>, WithFailures.Result<PCollection<Rollout>, DeadLetter>> {
+  private static final long serialVersionUID = 1L;
+
+  /** Stage name written into dead letters. */
+  public static final String STAGE = "ParseRollout";
+
+  static final TupleTag<Rollout> PARSED = new TupleTag<Rollout>() {};
+  static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
+
+  public static ParseRollouts create() {
+    return new ParseRollouts();
+  }
+
+  @Override
+  public WithFailures.Result<PCollection<Rollout>, DeadLetter> expand(
+      PCollection<RawRecord> input) {
+    PCollectionTuple parsed =
+        input.apply(
+            "ParseRollout",
+            ParDo.of(new ParseRolloutFn()).withOutputTags(PARSED, TupleTagList.of(FAILED)));
+    parsed.get(PARSED).setCoder(AvroCoder.of(Rollout.class));
+    parsed.get(FAILED).setCoder(DeadLetters.coder());
+    return WithFailures.Result.of(parsed, PARSED, FAILED);
+  }
+
+  /** Decodes and checks one record. */
+  static final class ParseRolloutFn extends DoFn<RawRecord, Rollout> {
+    private static final long serialVersionUID = 1L;
+    private static final RecordCodec<Rollout> CODEC = RecordCodec.of(Rollout.class);
+    private final Counter parsedRollouts =
+        Metrics.counter(DeadLetters.METRICS_NAMESPACE, "rollouts-parsed");
+
+    @ProcessElement
+    public void processElement(@Element RawRecord record, MultiOutputReceiver out) {
+      Rollout rollout;
+      try {
+        rollout = CODEC.decode(record.value());
+      } catch (RecordDecodingException e) {
+        out.get(FAILED).output(DeadLetters.ofRaw(record, STAGE, e.reason().label(), e));
+        return;
+      }
+      Optional<RolloutChecks.Violation> violation = RolloutChecks.firstViolation(rollout);
+      if (violation.isPresent()) {
+        out.get(FAILED)
+            .output(
+                DeadLetters.ofRaw(
+                    record,
+                    STAGE,
+                    violation.get().reason(),
+                    IllegalArgumentException.class.getName(),
+                    violation.get().message()));
+        return;
+      }
+      parsedRollouts.inc();
+      out.get(PARSED).output(rollout);
+    }
+  }
+}

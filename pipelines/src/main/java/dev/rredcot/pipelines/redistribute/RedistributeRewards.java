@@ -1,0 +1,93 @@
+package dev.rredcot.pipelines.redistribute;
+
+import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.pipelines.group.TraceCredit;
+import dev.rredcot.pipelines.group.TraceGroup;
+import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.schemas.DeadLetter;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithFailures;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Turns each trace's state values into segment rewards with {@link RewardRedistribution}: v_K is
+ * set to the verified reward, r_k = v_k − v_{k−1}, and the telescoping sum is checked on every
+ * trace. A trace whose values are missing, of the wrong count, not finite or that fails the check
+ * becomes a dead letter with the reason.
+ */
+public final class RedistributeRewards
+    extends PTransform<
+        PCollection<TraceGroup>, WithFailures.Result<PCollection<TraceGroup>, DeadLetter>> {
+  private static final long serialVersionUID = 1L;
+
+  /** Stage name written into dead letters. */
+  public static final String STAGE = "RedistributeRewards";
+
+  static final TupleTag<TraceGroup> REDISTRIBUTED = new TupleTag<TraceGroup>() {};
+  static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
+
+  public static RedistributeRewards create() {
+    return new RedistributeRewards();
+  }
+
+  @Override
+  public WithFailures.Result<PCollection<TraceGroup>, DeadLetter> expand(
+      PCollection<TraceGroup> groups) {
+    PCollectionTuple redistributed =
+        groups.apply(
+            "RedistributeSegmentRewards",
+            ParDo.of(new RedistributeFn()).withOutputTags(REDISTRIBUTED, TupleTagList.of(FAILED)));
+    redistributed.get(REDISTRIBUTED).setCoder(TraceGroupCoder.of());
+    redistributed.get(FAILED).setCoder(DeadLetters.coder());
+    return WithFailures.Result.of(redistributed, REDISTRIBUTED, FAILED);
+  }
+
+  /** Redistributes the rewards of every trace of a group. */
+  static final class RedistributeFn extends DoFn<TraceGroup, TraceGroup> {
+    private static final long serialVersionUID = 1L;
+
+    @ProcessElement
+    public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
+      List<TraceCredit> redistributed = new ArrayList<>();
+      for (TraceCredit trace : group.traces()) {
+        long startNanos = System.nanoTime();
+        double[] values = trace.boundaryValues();
+        int[] boundaries = trace.boundaries();
+        if (values == null || boundaries == null || values.length != boundaries.length) {
+          out.get(FAILED)
+              .output(
+                  DeadLetters.ofRollout(
+                      trace.rollout(),
+                      STAGE,
+                      "value-count-mismatch",
+                      IllegalStateException.class.getName(),
+                      "need one value per boundary: "
+                          + (boundaries == null ? 0 : boundaries.length)
+                          + " boundaries, "
+                          + (values == null ? 0 : values.length)
+                          + " values"));
+          continue;
+        }
+        try {
+          double[] terminal =
+              RewardRedistribution.withTerminalReward(values, trace.rollout().getReward());
+          double[] rewards = RewardRedistribution.segmentRewards(terminal);
+          redistributed.add(
+              trace.withSegmentRewards(terminal, rewards, (System.nanoTime() - startNanos) / 1e6));
+        } catch (RewardRedistribution.RedistributionException e) {
+          out.get(FAILED).output(DeadLetters.ofRollout(trace.rollout(), STAGE, e.reason(), e));
+        }
+      }
+      if (!redistributed.isEmpty()) {
+        out.get(REDISTRIBUTED).output(group.withTraces(redistributed));
+      }
+    }
+  }
+}

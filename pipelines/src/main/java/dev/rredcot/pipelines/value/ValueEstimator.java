@@ -1,0 +1,38 @@
+package dev.rredcot.pipelines.value;
+
+import java.util.Locale;
+
+/** Where the state values v_0..v_K come from; the lower-case name is the option value. */
+public enum ValueEstimator {
+  /**
+   * No value model: only single-segment traces, with v_0 = the group's mean reward (GRPO's
+   * baseline) and v_1 = the reward, so the one segment reward is the GRPO numerator.
+   */
+  NONE,
+  /** Policy answer probability p(y* | s_k, cue) (METHOD.md §2); needs model-worker's Policy. */
+  ANSWER,
+  /** Continuation-bank importance estimate (METHOD.md §2); needs model-worker's Policy. */
+  BANK,
+  /** Monte Carlo continuations from each boundary; needs model-worker's Policy. */
+  MC;
+
+  public String optionValue() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether estimating values needs the policy model. */
+  public boolean needsPolicy() {
+    return this != NONE;
+  }
+
+  /** Parses an option value; the error lists the valid ones. */
+  public static ValueEstimator fromOption(String value) {
+    for (ValueEstimator estimator : values()) {
+      if (estimator.optionValue().equals(value)) {
+        return estimator;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown valueEstimator '" + value + "': use none, answer, bank or mc");
+  }
+}
