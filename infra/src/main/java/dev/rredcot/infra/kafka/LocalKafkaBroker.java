@@ -22,6 +22,8 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +43,7 @@ public final class LocalKafkaBroker {
   private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
   private static final String MAIN_CLASS = "kafka.Kafka";
   private static final int LOG_TAIL_LINES = 20;
+  private static final Pattern STACK_FRAME = Pattern.compile("^\\s+(at |\\.\\.\\. \\d+ more)");
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
@@ -174,9 +177,16 @@ public final class LocalKafkaBroker {
     return new DownResult(Optional.of(pid), killed);
   }
 
-  /** The last lines of the broker's log (empty if there is none). */
+  /**
+   * The last lines of the broker's log without stack frames (the exception lines stay), empty if
+   * there is no log.
+   */
   public List<String> logTail() {
-    return tail(home.kafkaLogFile(), LOG_TAIL_LINES);
+    List<String> lines =
+        tail(home.kafkaLogFile(), 2000).stream()
+            .filter(line -> !STACK_FRAME.matcher(line).find())
+            .toList();
+    return lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size());
   }
 
   private void prepareFiles(SingleNodeKraftConfig config) {
@@ -280,16 +290,16 @@ public final class LocalKafkaBroker {
   }
 
   private String brokerDiedMessage(int exitCode, String bootstrapServers) {
-    List<String> lines = tail(home.kafkaLogFile(), 200);
-    boolean portTaken = lines.stream().anyMatch(line -> line.contains("Address already in use"));
-    if (portTaken) {
-      return "cannot start the broker: a port it needs ("
-          + bootstrapServers
-          + " or its controller port) is already in use (broker exit code "
-          + exitCode
-          + ")";
+    Pattern bindFailure = Pattern.compile("failed to bind to (\\S+?):? Address already in use");
+    for (String line : tail(home.kafkaLogFile(), 500)) {
+      Matcher matcher = bindFailure.matcher(line);
+      if (matcher.find()) {
+        return "cannot start the broker: "
+            + matcher.group(1)
+            + " is already in use (choose another --port or --controller-port)";
+      }
     }
-    return "the broker exited during start with exit code " + exitCode;
+    return "the broker for " + bootstrapServers + " exited during start with exit code " + exitCode;
   }
 
   private List<String> createTopics(String bootstrapServers, LocalBrokerSettings settings) {

@@ -21,6 +21,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates and describes topics on a broker, for the local stack, the in-process test broker and the
@@ -80,7 +81,8 @@ public final class TopicAdmin implements AutoCloseable {
     }
     Map<String, KafkaFuture<Void>> futures = admin.createTopics(newTopics).values();
     List<String> created = new ArrayList<>();
-    for (Map.Entry<String, KafkaFuture<Void>> entry : futures.entrySet()) {
+    for (String name : names) {
+      Map.Entry<String, KafkaFuture<Void>> entry = Map.entry(name, futures.get(name));
       try {
         entry.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         created.add(entry.getKey());
@@ -110,8 +112,16 @@ public final class TopicAdmin implements AutoCloseable {
 
   /** Partition counts and end offsets of the given topics, in the given order. */
   public List<TopicSummary> describe(Collection<String> names) {
-    Map<String, TopicDescription> descriptions =
-        await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
+    Map<String, TopicDescription> descriptions;
+    try {
+      descriptions = await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
+    } catch (KafkaAdminException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        throw new KafkaAdminException(
+            "no such topic: " + names + " (existing topics: " + listTopics() + ")", e.getCause());
+      }
+      throw e;
+    }
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
     for (TopicDescription description : descriptions.values()) {
       description
