@@ -37,6 +37,7 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
+import org.joda.time.Instant;
 
 /**
  * Collects the rollouts of each GRPO group (keyed by group id) in a stateful DoFn and emits the
@@ -150,6 +151,7 @@ public final class GroupRollouts
     @ProcessElement
     public void processElement(
         @Element KV<String, Rollout> element,
+        @Timestamp Instant timestamp,
         BoundedWindow window,
         @StateId("rollouts") BagState<Rollout> rollouts,
         @StateId("groupSize") ValueState<Integer> groupSize,
@@ -178,9 +180,13 @@ public final class GroupRollouts
       if (expectedSize == null) {
         expectedSize = rollout.getGroupSize();
         groupSize.write(expectedSize);
-        // No output timestamp: a pending timeout must not hold the watermark back, or a bounded
-        // run would wait for it before it can finish.
-        groupTimeout.offset(Duration.millis(groupTimeoutMs)).withNoOutputTimestamp().setRelative();
+        // A timed-out group is output at its first rollout's timestamp. The hold this puts on the
+        // output watermark does not delay a bounded run: endOfInput fires on the input watermark
+        // and clears the timeout.
+        groupTimeout
+            .offset(Duration.millis(groupTimeoutMs))
+            .withOutputTimestamp(timestamp)
+            .setRelative();
         endOfInput.set(window.maxTimestamp());
       } else if (expectedSize != rollout.getGroupSize()) {
         out.get(FAILED)
