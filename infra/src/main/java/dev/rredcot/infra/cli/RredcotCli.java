@@ -68,7 +68,7 @@ public final class RredcotCli implements Runnable {
           PrintWriter err = failedCommand.getErr();
           err.println("rredcot " + failedCommand.getCommandName() + ": " + oneLine(exception));
           if (exception instanceof BrokerStartException start && !start.logTail().isEmpty()) {
-            err.println("last lines of " + start.logFile() + ":");
+            err.println("last warnings and errors in " + start.logFile() + ":");
             start.logTail().forEach(line -> err.println("  " + line));
           }
           if (cli.verbose) {

@@ -43,6 +43,7 @@ public final class LocalKafkaBroker {
   private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
   private static final String MAIN_CLASS = "kafka.Kafka";
   private static final int LOG_TAIL_LINES = 20;
+  private static final Pattern QUIET_LEVEL = Pattern.compile("\\[(INFO|DEBUG|TRACE)\\]");
   private static final Pattern STACK_FRAME = Pattern.compile("^\\s+(at |\\.\\.\\. \\d+ more)");
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
@@ -178,15 +179,19 @@ public final class LocalKafkaBroker {
   }
 
   /**
-   * The last lines of the broker's log without stack frames (the exception lines stay), empty if
-   * there is no log.
+   * The last lines of the broker's log that explain a failure: warnings, errors and exception
+   * lines, without stack frames (a failed broker logs dozens of INFO shutdown lines after the
+   * cause); all lines if there is no warning. Empty if there is no log.
    */
   public List<String> logTail() {
     List<String> lines =
-        tail(home.kafkaLogFile(), 2000).stream()
+        tail(home.kafkaLogFile(), 5000).stream()
             .filter(line -> !STACK_FRAME.matcher(line).find())
             .toList();
-    return lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size());
+    List<String> problems =
+        lines.stream().filter(line -> !QUIET_LEVEL.matcher(line).find()).toList();
+    List<String> shown = problems.isEmpty() ? lines : problems;
+    return shown.subList(Math.max(0, shown.size() - LOG_TAIL_LINES), shown.size());
   }
 
   private void prepareFiles(SingleNodeKraftConfig config) {
