@@ -31,7 +31,9 @@ public interface KafkaOptions extends PipelineOptions {
 
   void setDeadLetterTopic(String value);
 
-  @Description("Kafka consumer group; offsets are committed to it so a restart resumes.")
+  @Description(
+      "Kafka consumer group; offsets are committed to it so a restart resumes. Empty: no group,"
+          + " always read from the earliest offset.")
   @Default.String("rredcot-credit")
   String getConsumerGroupId();
 

@@ -45,13 +45,13 @@ public final class ReadRawRecords extends PTransform<PBegin, PCollection<RawReco
   public PCollection<RawRecord> expand(PBegin begin) {
     Map<String, Object> consumerConfig = new HashMap<>();
     consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, consumerGroupId);
     KafkaIO.Read<byte[], byte[]> read =
-        KafkaIO.readBytes()
-            .withBootstrapServers(bootstrapServers)
-            .withTopic(topic)
-            .withConsumerConfigUpdates(consumerConfig)
-            .commitOffsetsInFinalize();
+        KafkaIO.readBytes().withBootstrapServers(bootstrapServers).withTopic(topic);
+    if (!consumerGroupId.isEmpty()) {
+      consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, consumerGroupId);
+      read = read.commitOffsetsInFinalize();
+    }
+    read = read.withConsumerConfigUpdates(consumerConfig);
     if (maxRecords > 0) {
       read = read.withMaxNumRecords(maxRecords);
     }

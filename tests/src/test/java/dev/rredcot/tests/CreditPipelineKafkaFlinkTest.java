@@ -1,0 +1,191 @@
+package dev.rredcot.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
+import dev.rredcot.infra.synthetic.CorruptRecords;
+import dev.rredcot.infra.synthetic.SyntheticRollouts;
+import dev.rredcot.pipelines.CreditPipeline;
+import dev.rredcot.pipelines.CreditPipelineOptions;
+import dev.rredcot.schemas.CreditedRollout;
+import dev.rredcot.schemas.DeadLetter;
+import dev.rredcot.schemas.RecordCodec;
+import dev.rredcot.schemas.Rollout;
+import dev.rredcot.schemas.Topics;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end on real infrastructure: an embedded KRaft broker and the credit job on the Flink
+ * runner's embedded mini-cluster, bounded by {@code --maxRecords}.
+ */
+@Tag("slow")
+class CreditPipelineKafkaFlinkTest {
+  private static final int GROUP_SIZE = 4;
+  private static final int GOOD_ROLLOUTS = 24;
+  private static final int CORRUPT_RECORDS = 3;
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
+
+  @Test
+  void creditsEveryGoodRolloutOnceAndDeadLettersCorruptOnesWithOriginalBytes(@TempDir Path dataDir)
+      throws Exception {
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"))) {
+      broker.createTopics(
+          List.of(Topics.ROLLOUTS, Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS), 2);
+      List<Rollout> rollouts =
+          SyntheticRollouts.builder()
+              .optGroupSize(GROUP_SIZE)
+              .optSeed(7)
+              .build()
+              .generate(GOOD_ROLLOUTS);
+      List<CorruptRecords.CorruptRecord> corrupt =
+          CorruptRecords.generate(CORRUPT_RECORDS, 11, rollouts.get(0));
+      produce(broker.bootstrapServers(), rollouts, corrupt);
+
+      CreditPipelineOptions options =
+          PipelineOptionsFactory.fromArgs(
+                  "--runner=FlinkRunner",
+                  "--flinkMaster=[local]",
+                  "--parallelism=2",
+                  "--bootstrapServers=" + broker.bootstrapServers(),
+                  "--maxRecords=" + (GOOD_ROLLOUTS + CORRUPT_RECORDS),
+                  // No consumer group: the in-process broker cannot serve OFFSET_FETCH (server
+                  // 3.9.2 next to kafka-clients 3.9.1 on one classpath, NoSuchMethodError).
+                  "--consumerGroupId=",
+                  "--groupTimeoutMs=60000")
+              .as(CreditPipelineOptions.class);
+      PipelineResult result = CreditPipeline.run(options);
+      assertEquals(PipelineResult.State.DONE, result.getState());
+
+      RecordCodec<CreditedRollout> creditedCodec = RecordCodec.of(CreditedRollout.class);
+      List<CreditedRollout> credited = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> record :
+          consume(broker.bootstrapServers(), Topics.CREDITED_ROLLOUTS, GOOD_ROLLOUTS)) {
+        CreditedRollout value = creditedCodec.decode(record.value());
+        assertEquals(value.getGroupId(), new String(record.key(), StandardCharsets.UTF_8));
+        credited.add(value);
+      }
+      Set<String> expectedIds =
+          rollouts.stream().map(Rollout::getRolloutId).collect(Collectors.toSet());
+      List<String> creditedIds =
+          credited.stream().map(CreditedRollout::getRolloutId).collect(Collectors.toList());
+      assertEquals(GOOD_ROLLOUTS, creditedIds.size(), "no duplicates");
+      assertEquals(expectedIds, new HashSet<>(creditedIds));
+      for (CreditedRollout value : credited) {
+        double sum = value.getSegmentRewards().stream().mapToDouble(Double::doubleValue).sum();
+        assertEquals(
+            value.getReward() - value.getBoundaryValues().get(0), sum, 1e-9, value.getRolloutId());
+        assertTrue(value.getGroupComplete(), value.getRolloutId());
+        assertEquals(value.getTokenIds().size(), value.getTokenAdvantages().size());
+      }
+
+      RecordCodec<DeadLetter> deadLetterCodec = RecordCodec.of(DeadLetter.class);
+      Map<String, DeadLetter> deadLetters = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> record :
+          consume(broker.bootstrapServers(), Topics.DEAD_LETTERS, CORRUPT_RECORDS)) {
+        DeadLetter letter = deadLetterCodec.decode(record.value());
+        deadLetters.put(new String(bytes(letter.getValue()), StandardCharsets.ISO_8859_1), letter);
+      }
+      assertEquals(CORRUPT_RECORDS, deadLetters.size());
+      for (CorruptRecords.CorruptRecord bad : corrupt) {
+        DeadLetter letter = deadLetters.get(new String(bad.value(), StandardCharsets.ISO_8859_1));
+        assertTrue(letter != null, "dead letter for " + bad.kind());
+        assertArrayEquals(bad.value(), bytes(letter.getValue()));
+        assertEquals("ParseRollout", letter.getStage());
+        assertEquals(Topics.ROLLOUTS, letter.getSourceTopic());
+        assertTrue(letter.getSourceOffset() >= 0);
+      }
+      Map<String, Long> counters = CreditPipeline.counters(result);
+      assertEquals(GOOD_ROLLOUTS, counters.get("rollouts-credited"));
+    }
+  }
+
+  private static void produce(
+      String bootstrapServers, List<Rollout> rollouts, List<CorruptRecords.CorruptRecord> corrupt)
+      throws Exception {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    RecordCodec<Rollout> codec = RecordCodec.of(Rollout.class);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (Rollout rollout : rollouts) {
+        producer.send(
+            new ProducerRecord<>(
+                Topics.ROLLOUTS,
+                rollout.getGroupId().getBytes(StandardCharsets.UTF_8),
+                codec.encode(rollout)));
+      }
+      for (CorruptRecords.CorruptRecord bad : corrupt) {
+        producer.send(
+            new ProducerRecord<>(
+                Topics.ROLLOUTS, "corrupt".getBytes(StandardCharsets.UTF_8), bad.value()));
+      }
+      producer.flush();
+    }
+  }
+
+  /**
+   * Reads the topic from the start until {@code expected} records arrived, then 2 s more for
+   * extras.
+   */
+  private static List<ConsumerRecord<byte[], byte[]>> consume(
+      String bootstrapServers, String topic, int expected) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      // assign, not subscribe: no consumer group (see the pipeline options above).
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(info -> new TopicPartition(topic, info.partition()))
+              .collect(Collectors.toList());
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+      long extraUntil = Long.MAX_VALUE;
+      while (System.nanoTime() < Math.min(deadline, extraUntil)) {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        if (records.size() >= expected && extraUntil == Long.MAX_VALUE) {
+          extraUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        }
+      }
+    }
+    return records;
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    ByteBuffer copy = buffer.duplicate();
+    byte[] bytes = new byte[copy.remaining()];
+    copy.get(bytes);
+    return bytes;
+  }
+}
