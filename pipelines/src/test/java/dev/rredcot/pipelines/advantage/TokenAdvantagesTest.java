@@ -1,0 +1,114 @@
+package dev.rredcot.pipelines.advantage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TokenAdvantagesTest {
+  private static final double EPS = 1e-6;
+  // Group rewards 1, 0, 0, 1: mean 0.5, std 0.5.
+  private static final GroupStatistics GROUP = GroupStatistics.of(List.of(1.0, 0.0, 0.0, 1.0));
+  // Correct trace, 3 segments of 2, 1, 3 tokens; values 0.4 -> 0.7 -> 0.5 -> 1.0.
+  private static final int[] BOUNDARIES = {0, 2, 3, 6};
+  private static final double[] VALUES = {0.4, 0.7, 0.5, 1.0};
+  private static final double[] REWARDS = {0.3, -0.2, 0.5};
+
+  private static TokenAdvantages.Settings settings(AdvantageRule rule, double beta) {
+    return new TokenAdvantages.Settings(rule, EPS, beta);
+  }
+
+  private static float[] compute(
+      AdvantageRule rule, double beta, double reward, double[] values, double[] rewards) {
+    return TokenAdvantages.compute(
+        settings(rule, beta), reward, GROUP, BOUNDARIES, values, rewards);
+  }
+
+  @Test
+  void groupStatisticsUsePopulationDeviation() {
+    assertEquals(0.5, GROUP.mean(), 1e-12);
+    assertEquals(0.5, GROUP.std(), 1e-12);
+    assertEquals(4, GROUP.count());
+  }
+
+  @Test
+  void grpoGivesEveryTokenTheGroupAdvantage() {
+    float a = (float) (0.5 / (0.5 + EPS));
+    assertArrayEquals(
+        new float[] {a, a, a, a, a, a}, compute(AdvantageRule.GRPO, 2, 1.0, VALUES, REWARDS));
+  }
+
+  @Test
+  void reweightKeepsTotalWeightAndSign() {
+    for (double reward : new double[] {1.0, 0.0}) {
+      float[] tokens = compute(AdvantageRule.RREDCOT_REWEIGHT, 2, reward, VALUES, REWARDS);
+      double advantage = (reward - 0.5) / (0.5 + EPS);
+      double sum = 0;
+      for (float value : tokens) {
+        sum += value;
+        assertEquals(Math.signum(advantage), Math.signum(value));
+      }
+      assertEquals(6 * advantage, sum, 1e-5);
+    }
+  }
+
+  @Test
+  void reweightFavoursValueRaisingSegmentsOfCorrectTrace() {
+    // Hand-computed: w = exp(2·r) = e^0.6, e^-0.4, e^1.0; σ = 6·w / (2e^0.6 + e^-0.4 + 3e^1.0).
+    double norm = 2 * Math.exp(0.6) + Math.exp(-0.4) + 3 * Math.exp(1.0);
+    double[] sigma = TokenAdvantages.tiltWeights(BOUNDARIES, REWARDS, 1, 2);
+    assertArrayEquals(
+        new double[] {
+          6 * Math.exp(0.6) / norm, 6 * Math.exp(-0.4) / norm, 6 * Math.exp(1.0) / norm
+        },
+        sigma,
+        1e-12);
+    assertTrue(sigma[2] > sigma[0] && sigma[0] > sigma[1]);
+  }
+
+  @Test
+  void reweightFavoursValueLoweringSegmentsOfWrongTrace() {
+    double[] sigma = TokenAdvantages.tiltWeights(BOUNDARIES, REWARDS, -1, 2);
+    assertTrue(sigma[1] > sigma[0] && sigma[0] > sigma[2]);
+  }
+
+  @Test
+  void reweightWithZeroStrengthIsGrpo() {
+    assertArrayEquals(
+        compute(AdvantageRule.GRPO, 0, 1.0, VALUES, REWARDS),
+        compute(AdvantageRule.RREDCOT_REWEIGHT, 0, 1.0, VALUES, REWARDS));
+  }
+
+  @Test
+  void reweightWithOneSegmentIsGrpo() {
+    int[] boundaries = {0, 6};
+    double[] values = {0.5, 1.0};
+    double[] rewards = {0.5};
+    assertArrayEquals(
+        TokenAdvantages.compute(
+            settings(AdvantageRule.GRPO, 2), 1.0, GROUP, boundaries, values, rewards),
+        TokenAdvantages.compute(
+            settings(AdvantageRule.RREDCOT_REWEIGHT, 2), 1.0, GROUP, boundaries, values, rewards));
+  }
+
+  @Test
+  void denseUsesReturnToGoPlusGroupBaseline() {
+    // Segment k: (ζ − v_{k−1} + v_0 − mean) / (std + ε) = (1 − v_{k−1} + 0.4 − 0.5) / 0.5.
+    float[] tokens = compute(AdvantageRule.RREDCOT_DENSE, 2, 1.0, VALUES, REWARDS);
+    float first = (float) ((1.0 - 0.4 + 0.4 - 0.5) / (0.5 + EPS));
+    float second = (float) ((1.0 - 0.7 + 0.4 - 0.5) / (0.5 + EPS));
+    float third = (float) ((1.0 - 0.5 + 0.4 - 0.5) / (0.5 + EPS));
+    assertArrayEquals(new float[] {first, first, second, third, third, third}, tokens, 1e-6f);
+  }
+
+  @Test
+  void denseFirstSegmentEqualsGrpoAdvantage() {
+    // A wrong trace: same values, terminal value replaced by ζ = 0.
+    double[] values = {0.4, 0.7, 0.5, 0.0};
+    double[] rewards = {0.3, -0.2, -0.5};
+    float[] dense = compute(AdvantageRule.RREDCOT_DENSE, 2, 0.0, values, rewards);
+    assertEquals((0.0 - 0.5) / (0.5 + EPS), dense[0], 1e-6);
+  }
+}
