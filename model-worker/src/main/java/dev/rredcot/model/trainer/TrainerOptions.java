@@ -1,0 +1,111 @@
+package dev.rredcot.model.trainer;
+
+import dev.rredcot.model.evaluation.HeldOutEvaluator;
+import dev.rredcot.model.policy.TrainOptions;
+import java.util.Objects;
+
+/**
+ * Settings of the streaming trainer.
+ *
+ * @param batchGroups B: complete groups per optimiser step
+ * @param stalenessBound S: rollouts more than S versions behind the current policy are stale
+ * @param stalenessMode what happens to stale rollouts
+ * @param trainOptions policy-gradient settings of each step
+ * @param dedupMemoryGroups most trained group ids remembered for deduplication (oldest forgotten)
+ * @param evaluator held-out evaluator, or null
+ * @param evaluateEveryVersions evaluate every n-th new version (when an evaluator is set)
+ */
+public record TrainerOptions(
+    int batchGroups,
+    int stalenessBound,
+    StalenessMode stalenessMode,
+    TrainOptions trainOptions,
+    int dedupMemoryGroups,
+    HeldOutEvaluator evaluator,
+    int evaluateEveryVersions) {
+
+  /** Validates. */
+  public TrainerOptions {
+    if (batchGroups <= 0) {
+      throw new IllegalArgumentException("batchGroups must be positive, got " + batchGroups);
+    }
+    if (stalenessBound < 0) {
+      throw new IllegalArgumentException("stalenessBound must be >= 0, got " + stalenessBound);
+    }
+    Objects.requireNonNull(stalenessMode, "stalenessMode");
+    Objects.requireNonNull(trainOptions, "trainOptions");
+    if (dedupMemoryGroups <= 0) {
+      throw new IllegalArgumentException(
+          "dedupMemoryGroups must be positive, got " + dedupMemoryGroups);
+    }
+    if (evaluateEveryVersions <= 0) {
+      throw new IllegalArgumentException(
+          "evaluateEveryVersions must be positive, got " + evaluateEveryVersions);
+    }
+  }
+
+  /**
+   * Starts a builder: B 8, S 2, drop stale rollouts, lr 1e-4 clip 0.2, remember 100k groups, no
+   * evaluation.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builder for {@link TrainerOptions}. */
+  public static final class Builder {
+    private int batchGroups = 8;
+    private int stalenessBound = 2;
+    private StalenessMode stalenessMode = StalenessMode.DROP;
+    private TrainOptions trainOptions = TrainOptions.builder().build();
+    private int dedupMemoryGroups = 100_000;
+    private HeldOutEvaluator evaluator;
+    private int evaluateEveryVersions = 1;
+
+    private Builder() {}
+
+    /** Complete groups per optimiser step, B (default 8). */
+    public Builder optBatchGroups(int batchGroups) {
+      this.batchGroups = batchGroups;
+      return this;
+    }
+
+    /** Staleness bound S in versions and what to do beyond it (default 2, drop). */
+    public Builder optStaleness(int stalenessBound, StalenessMode stalenessMode) {
+      this.stalenessBound = stalenessBound;
+      this.stalenessMode = stalenessMode;
+      return this;
+    }
+
+    /** Policy-gradient settings (default lr 1e-4, clip 0.2, no KL). */
+    public Builder optTrainOptions(TrainOptions trainOptions) {
+      this.trainOptions = trainOptions;
+      return this;
+    }
+
+    /** Most trained group ids remembered for deduplication (default 100,000). */
+    public Builder optDedupMemoryGroups(int dedupMemoryGroups) {
+      this.dedupMemoryGroups = dedupMemoryGroups;
+      return this;
+    }
+
+    /** Evaluates every n-th new version on held-out prompts. */
+    public Builder optEvaluator(HeldOutEvaluator evaluator, int everyVersions) {
+      this.evaluator = evaluator;
+      this.evaluateEveryVersions = everyVersions;
+      return this;
+    }
+
+    /** Validates and builds. */
+    public TrainerOptions build() {
+      return new TrainerOptions(
+          batchGroups,
+          stalenessBound,
+          stalenessMode,
+          trainOptions,
+          dedupMemoryGroups,
+          evaluator,
+          evaluateEveryVersions);
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.rredcot.model.trainer;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the trainer had consumed when it wrote a checkpoint, so a restart from that checkpoint
+ * neither retrains nor skips records: the next offset per partition, the records read but not yet
+ * trained, and the groups already trained (for deduplication).
+ *
+ * @param checkpointVersion the checkpoint this progress belongs to
+ * @param nextOffsets partition of {@code credited-rollouts} to the next offset to read
+ * @param pendingRecords buffered, untrained records (single-object Avro, base64)
+ * @param trainedGroups group id to its behaviour policy version, for groups already trained
+ * @param counters cumulative {@link TrainerStats} counters by name
+ */
+public record TrainerProgress(
+    @JsonProperty("checkpointVersion") long checkpointVersion,
+    @JsonProperty("nextOffsets") Map<Integer, Long> nextOffsets,
+    @JsonProperty("pendingRecords") List<String> pendingRecords,
+    @JsonProperty("trainedGroups") Map<String, Long> trainedGroups,
+    @JsonProperty("counters") Map<String, Long> counters) {
+
+  /** Copies the collections. */
+  public TrainerProgress {
+    nextOffsets = Map.copyOf(nextOffsets);
+    pendingRecords = List.copyOf(pendingRecords);
+    trainedGroups = Map.copyOf(trainedGroups);
+    counters = Map.copyOf(counters);
+  }
+
+  /** Progress of a checkpoint that no trainer wrote (e.g. the initial policy): nothing read. */
+  public static TrainerProgress empty(long checkpointVersion) {
+    return new TrainerProgress(checkpointVersion, Map.of(), List.of(), Map.of(), Map.of());
+  }
+}

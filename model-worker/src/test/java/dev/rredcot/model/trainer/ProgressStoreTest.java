@@ -1,0 +1,62 @@
+package dev.rredcot.model.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProgressStoreTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void writtenProgressReadsBackEqual() throws IOException {
+    ProgressStore store = new ProgressStore(dir);
+    TrainerProgress progress =
+        new TrainerProgress(
+            7,
+            Map.of(0, 12L, 3, 40L),
+            List.of("AAEC", "AwQF"),
+            Map.of("g1", 6L, "g2", 7L),
+            Map.of("steps", 7L, "duplicates_ignored", 2L));
+    store.write(progress);
+    assertEquals(progress, store.read(7).orElseThrow());
+  }
+
+  @Test
+  void missingVersionReadsAsEmpty() throws IOException {
+    assertTrue(new ProgressStore(dir).read(3).isEmpty());
+  }
+
+  @Test
+  void rewritingAVersionReplacesItWithoutLeavingTempFiles() throws IOException {
+    ProgressStore store = new ProgressStore(dir);
+    store.write(TrainerProgress.empty(1));
+    TrainerProgress second =
+        new TrainerProgress(1, Map.of(0, 5L), List.of(), Map.of(), Map.of("steps", 1L));
+    store.write(second);
+    assertEquals(second, store.read(1).orElseThrow());
+    try (var files = Files.list(dir)) {
+      assertEquals(1, files.count());
+    }
+  }
+
+  @Test
+  void retainOnlyDeletesProgressOfVersionsWithoutCheckpoint() throws IOException {
+    ProgressStore store = new ProgressStore(dir);
+    for (long v = 1; v <= 4; v++) {
+      store.write(TrainerProgress.empty(v));
+    }
+    assertEquals(2, store.retainOnly(Set.of(2L, 3L)));
+    assertTrue(store.read(1).isEmpty());
+    assertTrue(store.read(2).isPresent());
+    assertTrue(store.read(4).isEmpty());
+  }
+}

@@ -1,0 +1,275 @@
+package dev.rredcot.model.trainer;
+
+import static dev.rredcot.model.trainer.TrainerFixtures.group;
+import static dev.rredcot.model.trainer.TrainerFixtures.rollout;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.trainer.TrainerCore.Disposition;
+import dev.rredcot.model.trainer.TrainerCore.OfferResult;
+import dev.rredcot.schemas.CreditedRollout;
+import dev.rredcot.schemas.PolicyCheckpoint;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerCoreTest {
+
+  @TempDir Path dir;
+  private CheckpointStore store;
+
+  @BeforeEach
+  void writeInitialPolicy() throws IOException {
+    store = new CheckpointStore(dir.resolve("checkpoints"), 5);
+    TrainerFixtures.writeInitialPolicy(store);
+  }
+
+  private TrainerCore open(TrainerOptions options) throws IOException {
+    return TrainerCore.open(store, dir.resolve("progress"), options);
+  }
+
+  private static TrainerOptions batchOf(int groups) {
+    return TrainerOptions.builder().optBatchGroups(groups).build();
+  }
+
+  /** Offers records on partition 0 from offset {@code first}; returns every step triggered. */
+  private static List<TrainedStep> offerAll(
+      TrainerCore core, List<CreditedRollout> records, long first) throws IOException {
+    List<TrainedStep> steps = new ArrayList<>();
+    long offset = first;
+    for (CreditedRollout record : records) {
+      steps.addAll(core.offer(record, 0, offset++).steps());
+    }
+    return steps;
+  }
+
+  @Test
+  void refusesToOpenAnEmptyStore() {
+    CheckpointStore empty = new CheckpointStore(dir.resolve("empty"), 3);
+    assertThrows(
+        IllegalStateException.class, () -> TrainerCore.open(empty, dir.resolve("p"), batchOf(1)));
+  }
+
+  @Test
+  void ignoresASecondCopyOfARolloutInAPendingGroup() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      CreditedRollout first = rollout("p1", 0, 0, 4);
+      assertEquals(Disposition.ACCEPTED, core.offer(first, 0, 0).disposition());
+      OfferResult again = core.offer(first, 0, 1);
+      assertEquals(Disposition.DUPLICATE, again.disposition());
+      assertEquals(1, core.stats().duplicatesIgnored());
+      assertEquals(1, core.stats().pendingGroups());
+    }
+  }
+
+  @Test
+  void ignoresARolloutOfAGroupAlreadyTrained() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      List<TrainedStep> steps = offerAll(core, group("p1", 0, 2), 0);
+      assertEquals(1, steps.size());
+      OfferResult replay = core.offer(rollout("p1", 0, 1, 2), 0, 2);
+      assertEquals(Disposition.DUPLICATE, replay.disposition());
+      assertTrue(replay.steps().isEmpty());
+      assertEquals(1, core.stats().steps());
+      assertEquals(1, core.stats().duplicatesIgnored());
+    }
+  }
+
+  @Test
+  void ignoresAnOffsetAlreadyConsumed() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      core.offer(rollout("p1", 0, 0, 2), 3, 10);
+      OfferResult redelivered = core.offer(rollout("p2", 0, 0, 2), 3, 10);
+      assertEquals(Disposition.DUPLICATE, redelivered.disposition());
+      assertEquals(1, core.stats().pendingGroups());
+    }
+  }
+
+  @Test
+  void dropsRolloutsMoreThanStalenessBoundVersionsBehind() throws IOException {
+    TrainerOptions options =
+        TrainerOptions.builder().optBatchGroups(1).optStaleness(1, StalenessMode.DROP).build();
+    try (TrainerCore core = open(options)) {
+      offerAll(core, group("a", 0, 2), 0);
+      offerAll(core, group("b", 1, 2), 2);
+      assertEquals(2, core.policy().version());
+      // Version 0 is 2 behind, more than S = 1; version 1 is exactly 1 behind and kept.
+      assertEquals(Disposition.STALE, core.offer(rollout("c", 0, 0, 2), 0, 4).disposition());
+      assertEquals(Disposition.ACCEPTED, core.offer(rollout("d", 1, 0, 2), 0, 5).disposition());
+      assertEquals(1, core.stats().staleDropped());
+    }
+  }
+
+  @Test
+  void dropsAPendingGroupThatBecameStaleWhileWaiting() throws IOException {
+    TrainerOptions options =
+        TrainerOptions.builder().optBatchGroups(1).optStaleness(0, StalenessMode.DROP).build();
+    try (TrainerCore core = open(options)) {
+      core.offer(rollout("slow", 0, 0, 2), 0, 0);
+      offerAll(core, group("fast", 0, 2), 1);
+      assertEquals(1, core.policy().version());
+      // The slow group's last sample completes it, but version 0 is now stale (S = 0).
+      OfferResult last = core.offer(rollout("slow", 0, 1, 2), 0, 3);
+      assertEquals(Disposition.STALE, last.disposition());
+      assertTrue(last.steps().isEmpty());
+      core.offer(rollout("other", 1, 0, 2), 0, 4);
+      core.offer(rollout("other", 1, 1, 2), 0, 5);
+      assertEquals(2, core.policy().version());
+      assertEquals(2, core.stats().staleDropped(), "the buffered sample and the late one");
+      assertEquals(0, core.stats().pendingGroups());
+    }
+  }
+
+  @Test
+  void importanceWeightModeTrainsOnStaleRollouts() throws IOException {
+    TrainerOptions options =
+        TrainerOptions.builder()
+            .optBatchGroups(1)
+            .optStaleness(0, StalenessMode.IMPORTANCE_WEIGHT)
+            .build();
+    try (TrainerCore core = open(options)) {
+      offerAll(core, group("a", 0, 2), 0);
+      List<TrainedStep> steps = offerAll(core, group("b", 0, 2), 2);
+      assertEquals(1, steps.size());
+      assertEquals(2, core.stats().staleKept());
+      assertEquals(0, core.stats().staleDropped());
+    }
+  }
+
+  @Test
+  void trainsOnlyWhenBatchGroupsCompleteGroupsArrived() throws IOException {
+    try (TrainerCore core = open(batchOf(2))) {
+      List<CreditedRollout> records = new ArrayList<>();
+      records.addAll(group("a", 0, 3));
+      records.add(rollout("b", 0, 0, 3));
+      records.add(rollout("b", 0, 1, 3));
+      assertTrue(offerAll(core, records, 0).isEmpty(), "one complete and one partial group");
+      OfferResult completing = core.offer(rollout("b", 0, 2, 3), 0, 5);
+      assertEquals(1, completing.steps().size());
+      TrainedStep step = completing.steps().get(0);
+      assertEquals(List.of("a@v0#0", "b@v0#0"), step.groupIds());
+      assertEquals(6, step.rolloutIds().size());
+      assertEquals(1, step.checkpoint().version());
+      assertEquals(1, core.policy().version());
+      assertEquals(0L, step.checkpoint().parentVersion());
+      assertEquals(6, core.stats().rolloutsTrained());
+      assertTrue(Double.isFinite(core.stats().lastLoss()));
+    }
+  }
+
+  @Test
+  void groupWithZeroAdvantagesEverywhereIsConsumedWithoutAStep() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      List<TrainedStep> steps = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        steps.addAll(core.offer(rollout("same", 0, i, 3, 0f), 0, i).steps());
+      }
+      assertTrue(steps.isEmpty());
+      assertEquals(1, core.stats().zeroSignalGroups());
+      assertEquals(0, core.policy().version());
+      assertEquals(0, core.stats().pendingGroups());
+    }
+  }
+
+  @Test
+  void rejectsRecordWhoseAdvantagesDoNotCoverItsTokens() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      CreditedRollout record = rollout("p", 0, 0, 2);
+      record.setTokenAdvantages(List.of(1f));
+      OfferResult result = core.offer(record, 0, 0);
+      assertEquals(Disposition.INVALID, result.disposition());
+      assertTrue(result.reason().contains("same length"), result.reason());
+      assertEquals(1, core.stats().invalidRecords());
+      assertEquals(0, core.stats().pendingGroups());
+    }
+  }
+
+  @Test
+  void announcementCarriesTheCheckpointIdentity() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      TrainedStep step = offerAll(core, group("p", 0, 2), 0).get(0);
+      PolicyCheckpoint announcement =
+          TrainerCore.announcement(step.checkpoint(), Map.of("heldout_accuracy", 0.5));
+      assertEquals(1, announcement.getVersion());
+      assertEquals(0L, announcement.getParentVersion());
+      assertEquals(step.checkpoint().manifestSha256(), announcement.getManifestSha256());
+      assertEquals(step.checkpoint().uri().toString(), announcement.getUri());
+      assertEquals(0.5, announcement.getMetrics().get("heldout_accuracy"));
+      assertNotNull(announcement.getMetrics().get("loss"));
+    }
+  }
+
+  @Test
+  void restartFromTheLatestCheckpointNeitherRetrainsNorSkips() throws IOException {
+    // Groups of 2 whose samples interleave (g0s0, g1s0, g0s1, g2s0, g1s1, ...), so a group is
+    // always half-read when a step is taken; spread over two partitions; batches of 2 groups.
+    List<CreditedRollout> records = new ArrayList<>();
+    for (int g = 0; g < 7; g++) {
+      records.add(rollout("p" + g, 0, 0, 2));
+      if (g > 0) {
+        records.add(rollout("p" + (g - 1), 0, 1, 2));
+      }
+    }
+    records.add(rollout("p6", 0, 1, 2));
+    List<int[]> positions = new ArrayList<>(); // {partition, offset}
+    long[] nextOffset = new long[2];
+    for (int i = 0; i < records.size(); i++) {
+      int partition = (i / 3) % 2;
+      positions.add(new int[] {partition, (int) nextOffset[partition]++});
+    }
+    Map<String, Integer> trainedCount = new HashMap<>();
+    int crashAfter = 11; // records offered before the "crash" (some read after the last step)
+    long versionBeforeCrash;
+    try (TrainerCore first =
+        open(
+            TrainerOptions.builder()
+                .optBatchGroups(2)
+                .optStaleness(10, StalenessMode.DROP)
+                .build())) {
+      for (int i = 0; i < crashAfter; i++) {
+        for (TrainedStep step :
+            first.offer(records.get(i), positions.get(i)[0], positions.get(i)[1]).steps()) {
+          step.rolloutIds().forEach(id -> trainedCount.merge(id, 1, Integer::sum));
+        }
+      }
+      versionBeforeCrash = first.policy().version();
+      assertTrue(versionBeforeCrash >= 2, "the first trainer took steps before the crash");
+    }
+    try (TrainerCore second =
+        open(
+            TrainerOptions.builder()
+                .optBatchGroups(2)
+                .optStaleness(10, StalenessMode.DROP)
+                .build())) {
+      assertEquals(versionBeforeCrash, second.policy().version());
+      assertEquals(1, second.stats().pendingGroups(), "the half-read group is restored");
+      Map<Integer, Long> resume = second.resumeOffsets();
+      // A consumer seeks to the resume offsets (partitions not listed start at 0) and re-reads.
+      for (int i = 0; i < records.size(); i++) {
+        int partition = positions.get(i)[0];
+        long offset = positions.get(i)[1];
+        if (offset < resume.getOrDefault(partition, 0L)) {
+          continue;
+        }
+        for (TrainedStep step : second.offer(records.get(i), partition, offset).steps()) {
+          step.rolloutIds().forEach(id -> trainedCount.merge(id, 1, Integer::sum));
+        }
+      }
+      // 7 groups, batches of 2: 6 groups trained, the 7th waits for a partner.
+      assertEquals(12, trainedCount.size());
+      trainedCount.forEach((id, n) -> assertEquals(1, n, id + " trained " + n + " times"));
+      assertEquals(1, second.stats().pendingGroups());
+      assertEquals(3, second.policy().version());
+      assertEquals(0, second.stats().duplicatesIgnored());
+    }
+  }
+}
