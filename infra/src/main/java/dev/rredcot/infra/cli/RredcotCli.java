@@ -28,6 +28,7 @@ import picocli.CommandLine.ScopeType;
       DownCommand.class,
       ProduceRolloutsCommand.class,
       TailCommand.class,
+      PipelineCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RredcotCli implements Runnable {

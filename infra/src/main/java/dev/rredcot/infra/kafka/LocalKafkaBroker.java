@@ -309,7 +309,10 @@ public final class LocalKafkaBroker {
 
   private List<String> createTopics(String bootstrapServers, LocalBrokerSettings settings) {
     try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, ADMIN_TIMEOUT)) {
-      return admin.createTopics(Topics.ALL, settings.partitions(), settings.topicConfigs());
+      List<String> created =
+          admin.createTopics(Topics.ALL, settings.partitions(), settings.topicConfigs());
+      admin.warmUpGroupCoordinator(SingleNodeKraftConfig.OFFSETS_TOPIC_PARTITIONS, ADMIN_TIMEOUT);
+      return created;
     }
   }
 

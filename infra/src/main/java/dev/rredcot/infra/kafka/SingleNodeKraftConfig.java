@@ -11,6 +11,9 @@ import java.util.Properties;
 public final class SingleNodeKraftConfig {
   private static final String HOST = "127.0.0.1";
 
+  /** Partitions of {@code __consumer_offsets}; few, since one node carries all groups. */
+  public static final int OFFSETS_TOPIC_PARTITIONS = 4;
+
   private final int brokerPort;
   private final int controllerPort;
   private final Path dataDir;
@@ -60,7 +63,7 @@ public final class SingleNodeKraftConfig {
     props.setProperty("log.dirs", dataDir.toAbsolutePath().toString());
     // One node: internal topics cannot have more replicas than that.
     props.setProperty("offsets.topic.replication.factor", "1");
-    props.setProperty("offsets.topic.num.partitions", "4");
+    props.setProperty("offsets.topic.num.partitions", Integer.toString(OFFSETS_TOPIC_PARTITIONS));
     props.setProperty("transaction.state.log.replication.factor", "1");
     props.setProperty("transaction.state.log.min.isr", "1");
     props.setProperty("transaction.state.log.num.partitions", "4");

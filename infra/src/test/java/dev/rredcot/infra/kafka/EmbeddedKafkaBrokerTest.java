@@ -80,6 +80,27 @@ class EmbeddedKafkaBrokerTest {
     }
   }
 
+  @Test
+  void aConsumerGroupsFirstCommittedOffsetFetchSucceedsRightAfterStart() {
+    // Beam's KafkaIO assigns partitions and asks for the group's committed offsets at once; the
+    // group coordinator must not still be loading then.
+    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(tempDir.resolve("kafka"))) {
+      kafka.createTopics(List.of("events"), 2);
+      Properties props = consumerProps(kafka.bootstrapServers());
+      props.setProperty(ConsumerConfig.GROUP_ID_CONFIG, "readers");
+      props.setProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      props.setProperty(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000");
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+        List<TopicPartition> partitions =
+            List.of(new TopicPartition("events", 0), new TopicPartition("events", 1));
+        consumer.assign(partitions);
+        for (TopicPartition partition : partitions) {
+          assertEquals(0L, consumer.position(partition));
+        }
+      }
+    }
+  }
+
   private static Properties producerProps(String bootstrap) {
     Properties props = new Properties();
     props.putAll(

@@ -1,0 +1,123 @@
+package dev.rredcot.infra.cli;
+
+import dev.rredcot.pipelines.CreditPipeline;
+import dev.rredcot.pipelines.CreditPipelineOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+/** {@code rredcot pipeline}: runs the credit job ({@link CreditPipeline}) against Kafka. */
+@Command(
+    name = "pipeline",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the credit job: rollouts -> segment, value, redistribute, advantages ->"
+          + " credited-rollouts (and dead-letters).",
+      "Runs on FlinkRunner with --flinkMaster=[local] unless you pass --runner. Any other"
+          + " --name=value argument is a Beam option of the job (see --beam-help)."
+    })
+final class PipelineCommand implements Callable<Integer> {
+  @ParentCommand RredcotCli cli;
+  @Spec CommandSpec spec;
+  @Mixin BootstrapOption bootstrapOption;
+
+  @Option(
+      names = "--max-records",
+      defaultValue = "0",
+      paramLabel = "N",
+      description = "Stop after N input records and print the job's counters; 0 runs until Ctrl-C.")
+  long maxRecords;
+
+  @Option(names = "--beam-help", description = "List the job's Beam options and exit.")
+  boolean beamHelp;
+
+  @Unmatched List<String> beamArgs = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    PipelineOptionsFactory.register(CreditPipelineOptions.class);
+    PrintWriter out = spec.commandLine().getOut();
+    if (beamHelp) {
+      ByteArrayOutputStream help = new ByteArrayOutputStream();
+      PipelineOptionsFactory.printHelp(
+          new PrintStream(help, true, StandardCharsets.UTF_8), CreditPipelineOptions.class);
+      out.print(help.toString(StandardCharsets.UTF_8));
+      out.flush();
+      return 0;
+    }
+    if (maxRecords < 0) {
+      throw new ParameterException(spec.commandLine(), "--max-records must not be negative");
+    }
+    CreditPipelineOptions options = parseOptions(jobArgs());
+    out.printf(
+        "credit job on %s: %s -> %s at %s%s%n",
+        options.getRunner().getSimpleName(),
+        options.getInputTopic(),
+        options.getOutputTopic(),
+        options.getBootstrapServers(),
+        maxRecords > 0 ? ", stopping after " + maxRecords + " records" : ", until Ctrl-C");
+    out.flush();
+    PipelineResult result = CreditPipeline.run(options);
+    PipelineResult.State state = result.waitUntilFinish();
+    out.printf("credit job %s%n", state);
+    for (Map.Entry<String, Long> counter : CreditPipeline.counters(result).entrySet()) {
+      out.printf("  %-32s %d%n", counter.getKey(), counter.getValue());
+    }
+    out.flush();
+    return state == PipelineResult.State.DONE ? 0 : RredcotCli.EXIT_FAILURE;
+  }
+
+  /** The Beam arguments: the user's, plus the runner, bootstrap and bound unless given. */
+  List<String> jobArgs() {
+    for (String arg : beamArgs) {
+      if (!arg.startsWith("--")) {
+        throw new ParameterException(
+            spec.commandLine(), "unexpected argument '" + arg + "': Beam options are --name=value");
+      }
+    }
+    List<String> args = new ArrayList<>(beamArgs);
+    if (!given("runner")) {
+      args.add("--runner=FlinkRunner");
+      if (!given("flinkMaster")) {
+        args.add("--flinkMaster=[local]");
+      }
+    }
+    if (!given("bootstrapServers")) {
+      args.add("--bootstrapServers=" + bootstrapOption.resolve(cli.home()));
+    }
+    if (!given("maxRecords")) {
+      args.add("--maxRecords=" + maxRecords);
+    }
+    return args;
+  }
+
+  private boolean given(String beamOption) {
+    String prefix = "--" + beamOption;
+    return beamArgs.stream().anyMatch(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="));
+  }
+
+  private CreditPipelineOptions parseOptions(List<String> args) {
+    try {
+      return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
+          .withValidation()
+          .as(CreditPipelineOptions.class);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+    }
+  }
+}
