@@ -35,6 +35,8 @@ public final class RredcotCli implements Runnable {
   /** Exit code of a command that failed at run time (usage errors exit with 2). */
   public static final int EXIT_FAILURE = 1;
 
+  private static final String AVRO_TRUSTED_PACKAGES = "org.apache.avro.SERIALIZABLE_PACKAGES";
+
   private final RredcotHome home;
 
   @Option(
@@ -82,6 +84,11 @@ public final class RredcotCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Avro refuses to decode generated classes of untrusted packages; the launcher sets this too,
+    // but `java -cp ... RredcotCli` must work the same. Set before any Avro class loads.
+    if (System.getProperty(AVRO_TRUSTED_PACKAGES) == null) {
+      System.setProperty(AVRO_TRUSTED_PACKAGES, "dev.rredcot");
+    }
     System.exit(commandLine(RredcotHome.fromEnvironment()).execute(args));
   }
 

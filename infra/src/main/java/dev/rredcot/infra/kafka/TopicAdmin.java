@@ -37,10 +37,12 @@ public final class TopicAdmin implements AutoCloseable {
   }
 
   private final Admin admin;
+  private final String bootstrapServers;
   private final Duration timeout;
 
-  private TopicAdmin(Admin admin, Duration timeout) {
+  private TopicAdmin(Admin admin, String bootstrapServers, Duration timeout) {
     this.admin = admin;
+    this.bootstrapServers = bootstrapServers;
     this.timeout = timeout;
   }
 
@@ -54,7 +56,7 @@ public final class TopicAdmin implements AutoCloseable {
     props.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(timeoutMs));
     props.setProperty(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
     props.setProperty(AdminClientConfig.CLIENT_ID_CONFIG, "rredcot-topic-admin");
-    return new TopicAdmin(Admin.create(props), timeout);
+    return new TopicAdmin(Admin.create(props), bootstrapServers, timeout);
   }
 
   /** The cluster id the broker reports; proves that the broker answers requests. */
@@ -205,14 +207,27 @@ public final class TopicAdmin implements AutoCloseable {
     try {
       return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw new KafkaAdminException(noAnswer(what), e.getCause());
+      }
       throw new KafkaAdminException(
           "cannot " + what + ": " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
-      throw new KafkaAdminException(what + " timed out after " + timeout.toMillis() + " ms", e);
+      throw new KafkaAdminException(noAnswer(what), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KafkaAdminException("interrupted during " + what, e);
     }
+  }
+
+  private String noAnswer(String what) {
+    return "no answer from Kafka at "
+        + bootstrapServers
+        + " within "
+        + timeout.toMillis()
+        + " ms ("
+        + what
+        + "); is the broker up? (rredcot status)";
   }
 
   @Override
