@@ -1,5 +1,6 @@
 package dev.rredcot.model.trainer;
 
+import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
@@ -271,9 +272,25 @@ public final class InProcessGrpoLoop {
   private static Policy initialPolicy(
       CheckpointStore store, TaskFamily task, Map<String, String> arguments, long seed)
       throws IOException {
-    Optional<dev.rredcot.model.checkpoint.Checkpoint> latest = store.latest();
+    Optional<Checkpoint> latest = store.latest();
     if (latest.isPresent()) {
-      return Policy.load(latest.get());
+      Policy loaded = Policy.load(latest.get());
+      int moreSteps = Integer.parseInt(arguments.getOrDefault("more-warmup-steps", "0"));
+      if (moreSteps > 0) {
+        // Continues a warm-up that stopped too early, as the next version of the store.
+        double loss =
+            SupervisedWarmUp.run(
+                loaded,
+                task,
+                Double.parseDouble(arguments.getOrDefault("warmup-error", "0.15")),
+                moreSteps,
+                32,
+                Double.parseDouble(arguments.getOrDefault("warmup-lr", "1e-3")),
+                seed + latest.get().version() + 1);
+        loaded.save(
+            store, latest.get().version() + 1, latest.get().version(), Map.of("warmup_loss", loss));
+      }
+      return loaded;
     }
     CharTokenizer tokenizer = CharTokenizer.arithmetic();
     ModelConfig config =

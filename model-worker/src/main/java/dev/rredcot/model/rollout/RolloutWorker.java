@@ -1,0 +1,447 @@
+package dev.rredcot.model.rollout;
+
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.schemas.AvroSerde;
+import dev.rredcot.schemas.DeadLetter;
+import dev.rredcot.schemas.PolicyCheckpoint;
+import dev.rredcot.schemas.Prompt;
+import dev.rredcot.schemas.RecordCodec;
+import dev.rredcot.schemas.RecordDecodingException;
+import dev.rredcot.schemas.Rollout;
+import dev.rredcot.schemas.Topics;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kafka adapter of the rollout worker: consumes {@code prompts} (consumer group, manual commits),
+ * samples G traces per prompt with the newest policy it holds ({@link RolloutGenerator}), publishes
+ * the {@link Rollout}s keyed by group id, and commits the prompts' offsets only after every rollout
+ * is acknowledged. It follows {@code checkpoints} from the beginning with its own assigned consumer
+ * and swaps policies between batches ({@link PolicyFollower}); an announcement that fails
+ * verification is skipped and the current policy kept. Undecodable prompts and prompts of unknown
+ * task families go to {@code dead-letters}.
+ *
+ * <pre>{@code
+ * try (RolloutWorker worker = RolloutWorker.builder().setBootstrapServers(servers)
+ *     .setTaskFamilies(List.of(ArithmeticTask.defaults())).optGroupSize(8).build()) {
+ *   worker.start();
+ *   ...
+ *   RolloutWorkerStats stats = worker.stats();
+ * }
+ * }</pre>
+ */
+public final class RolloutWorker implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RolloutWorker.class);
+  private static final RecordCodec<Prompt> PROMPTS = RecordCodec.of(Prompt.class);
+  private static final RecordCodec<PolicyCheckpoint> CHECKPOINTS =
+      RecordCodec.of(PolicyCheckpoint.class);
+  private static final Duration POLL = Duration.ofMillis(200);
+
+  private final Builder settings;
+  private final RolloutGenerator generator;
+  private final PolicyFollower follower;
+  private final AtomicLong batches = new AtomicLong();
+  private final AtomicLong promptsServed = new AtomicLong();
+  private final AtomicLong rolloutsPublished = new AtomicLong();
+  private final AtomicLong promptsRejected = new AtomicLong();
+  private final AtomicLong publishFailures = new AtomicLong();
+  private volatile long policyVersion = -1;
+  private volatile long checkpointsAdopted;
+  private volatile long checkpointsRejected;
+  private volatile boolean running;
+  private volatile Throwable failure;
+  private Thread thread;
+
+  private RolloutWorker(Builder settings) {
+    this.settings = settings;
+    this.generator =
+        new RolloutGenerator(
+            settings.families,
+            settings.groupSize,
+            settings.temperature,
+            settings.maxTokens,
+            Instant::now);
+    this.follower = new PolicyFollower(settings.initialPolicy, settings.loader);
+    this.policyVersion = follower.currentVersion();
+  }
+
+  /**
+   * Starts a builder: G 8, 8 prompts per batch, temperature 1, 64 tokens, group rollout-workers.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Starts the worker thread. */
+  public synchronized void start() {
+    if (thread != null) {
+      throw new IllegalStateException("already started");
+    }
+    running = true;
+    thread = new Thread(this::run, "rollout-worker");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Current counters. */
+  public RolloutWorkerStats stats() {
+    return new RolloutWorkerStats(
+        policyVersion,
+        batches.get(),
+        promptsServed.get(),
+        rolloutsPublished.get(),
+        promptsRejected.get(),
+        checkpointsAdopted,
+        checkpointsRejected,
+        publishFailures.get());
+  }
+
+  /** The error that stopped the worker, or null while it runs or after a clean stop. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  private void run() {
+    try (KafkaConsumer<byte[], byte[]> prompts = promptConsumer();
+        KafkaConsumer<byte[], byte[]> checkpoints = checkpointConsumer();
+        KafkaProducer<String, byte[]> producer = producer()) {
+      prompts.subscribe(List.of(settings.promptsTopic));
+      assignAll(checkpoints, settings.checkpointsTopic);
+      AvroSerde<Rollout> rolloutSerde = AvroSerde.of(Rollout.class);
+      while (running) {
+        followCheckpoints(checkpoints);
+        if (follower.current().isEmpty()) {
+          // No policy yet: wait for the first announcement without taking prompts.
+          continue;
+        }
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        prompts.poll(POLL).forEach(records::add);
+        if (records.isEmpty()) {
+          continue;
+        }
+        serve(records, prompts, producer, rolloutSerde);
+      }
+    } catch (RuntimeException e) {
+      failure = e;
+      LOG.error("rollout worker stopped", e);
+    } finally {
+      follower.close();
+    }
+  }
+
+  private void serve(
+      List<ConsumerRecord<byte[], byte[]>> records,
+      KafkaConsumer<byte[], byte[]> prompts,
+      KafkaProducer<String, byte[]> producer,
+      AvroSerde<Rollout> rolloutSerde) {
+    Policy policy = follower.current().orElseThrow();
+    List<Prompt> decoded = new ArrayList<>();
+    Map<String, ConsumerRecord<byte[], byte[]>> sourceOf = new HashMap<>();
+    List<Future<RecordMetadata>> acks = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      try {
+        Prompt prompt = PROMPTS.decode(record.value());
+        decoded.add(prompt);
+        sourceOf.put(prompt.getId(), record);
+      } catch (RecordDecodingException e) {
+        acks.add(deadLetter(producer, record, e.reason().label(), e));
+      }
+    }
+    GeneratedBatch batch = generator.generate(policy, decoded);
+    for (GeneratedBatch.Rejected rejected : batch.rejected()) {
+      acks.add(
+          deadLetter(
+              producer,
+              sourceOf.get(rejected.prompt().getId()),
+              "rejected-prompt",
+              new IllegalArgumentException(rejected.reason())));
+    }
+    for (Rollout rollout : batch.rollouts()) {
+      acks.add(
+          producer.send(
+              new ProducerRecord<>(
+                  settings.rolloutsTopic,
+                  rollout.getGroupId(),
+                  rolloutSerde.serializer().serialize(settings.rolloutsTopic, rollout))));
+    }
+    try {
+      for (Future<RecordMetadata> ack : acks) {
+        ack.get();
+      }
+    } catch (Exception e) {
+      // Not committed: rewind so the same prompts are sampled again (same ids if the policy is
+      // unchanged; consumers deduplicate on them).
+      publishFailures.incrementAndGet();
+      LOG.error("publishing a batch of {} prompts failed; retrying it", records.size(), e);
+      rewind(prompts, records);
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+        running = false;
+      }
+      return;
+    }
+    prompts.commitSync(nextOffsets(records));
+    batches.incrementAndGet();
+    promptsServed.addAndGet(decoded.size() - batch.rejected().size());
+    promptsRejected.addAndGet(records.size() - decoded.size() + batch.rejected().size());
+    rolloutsPublished.addAndGet(batch.rollouts().size());
+  }
+
+  private Future<RecordMetadata> deadLetter(
+      KafkaProducer<String, byte[]> producer,
+      ConsumerRecord<byte[], byte[]> record,
+      String reason,
+      Exception error) {
+    LOG.error(
+        "prompt at {}-{}@{} goes to dead letters: {}",
+        record.topic(),
+        record.partition(),
+        record.offset(),
+        error.getMessage());
+    DeadLetter letter =
+        DeadLetter.newBuilder()
+            .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
+            .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+            .setSourceTopic(record.topic())
+            .setSourcePartition(record.partition())
+            .setSourceOffset(record.offset())
+            .setStage("RolloutWorker")
+            .setReason(reason)
+            .setErrorClass(error.getClass().getName())
+            .setErrorMessage(String.valueOf(error.getMessage()))
+            .setFailedAtMs(Instant.now())
+            .build();
+    return producer.send(
+        new ProducerRecord<>(
+            settings.deadLettersTopic, null, RecordCodec.of(DeadLetter.class).encode(letter)));
+  }
+
+  private void followCheckpoints(KafkaConsumer<byte[], byte[]> checkpoints) {
+    List<PolicyCheckpoint> announcements = new ArrayList<>();
+    // Without a policy, wait here a little; with one, just take what has arrived.
+    Duration wait = follower.current().isEmpty() ? POLL : Duration.ofMillis(1);
+    for (ConsumerRecord<byte[], byte[]> record : checkpoints.poll(wait)) {
+      try {
+        announcements.add(CHECKPOINTS.decode(record.value()));
+      } catch (RecordDecodingException e) {
+        LOG.error(
+            "undecodable checkpoint announcement at offset {} ({}); skipped",
+            record.offset(),
+            e.reason().label());
+      }
+    }
+    if (!announcements.isEmpty()) {
+      follower.offerAll(announcements);
+      policyVersion = follower.currentVersion();
+      checkpointsAdopted = follower.adoptedCount();
+      checkpointsRejected = follower.rejectedCount();
+    }
+  }
+
+  private static void assignAll(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+    List<TopicPartition> partitions = new ArrayList<>();
+    List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalStateException("topic " + topic + " has no partitions (does it exist?)");
+    }
+    for (PartitionInfo info : infos) {
+      partitions.add(new TopicPartition(topic, info.partition()));
+    }
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
+      List<ConsumerRecord<byte[], byte[]>> records) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      offsets.merge(
+          new TopicPartition(record.topic(), record.partition()),
+          new OffsetAndMetadata(record.offset() + 1),
+          (a, b) -> a.offset() >= b.offset() ? a : b);
+    }
+    return offsets;
+  }
+
+  private static void rewind(
+      KafkaConsumer<byte[], byte[]> consumer, List<ConsumerRecord<byte[], byte[]>> records) {
+    Map<TopicPartition, Long> first = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      first.merge(
+          new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
+    }
+    first.forEach(consumer::seek);
+  }
+
+  private KafkaConsumer<byte[], byte[]> promptConsumer() {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, settings.consumerGroup);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.promptsPerBatch);
+    // Generation of a batch can take tens of seconds on a busy CPU.
+    props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private KafkaConsumer<byte[], byte[]> checkpointConsumer() {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private KafkaProducer<String, byte[]> producer() {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** Stops the loop after the current batch and waits for it (at most 60 s). */
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    Thread t;
+    synchronized (this) {
+      t = thread;
+    }
+    if (t != null) {
+      t.join(60_000);
+      if (t.isAlive()) {
+        LOG.error("rollout worker thread did not stop within 60 s");
+      }
+    } else {
+      follower.close();
+    }
+  }
+
+  /** Builder for {@link RolloutWorker}; bootstrap servers and task families are required. */
+  public static final class Builder {
+    private String bootstrapServers;
+    private List<TaskFamily> families;
+    private Policy initialPolicy;
+    private PolicyFollower.PolicyLoader loader = PolicyFollower.verifyingLoader();
+    private int groupSize = 8;
+    private int promptsPerBatch = 8;
+    private double temperature = 1.0;
+    private int maxTokens = 64;
+    private String consumerGroup = "rollout-workers";
+    private String promptsTopic = Topics.PROMPTS;
+    private String rolloutsTopic = Topics.ROLLOUTS;
+    private String checkpointsTopic = Topics.CHECKPOINTS;
+    private String deadLettersTopic = Topics.DEAD_LETTERS;
+
+    private Builder() {}
+
+    /** Kafka bootstrap servers. */
+    public Builder setBootstrapServers(String bootstrapServers) {
+      this.bootstrapServers = bootstrapServers;
+      return this;
+    }
+
+    /** Task families whose prompts this worker can verify. */
+    public Builder setTaskFamilies(List<TaskFamily> families) {
+      this.families = List.copyOf(families);
+      return this;
+    }
+
+    /**
+     * Policy to start with (the worker owns and closes it); without one the worker waits for the
+     * first announcement on {@code checkpoints}.
+     */
+    public Builder optInitialPolicy(Policy initialPolicy) {
+      this.initialPolicy = initialPolicy;
+      return this;
+    }
+
+    /** How announced checkpoints are verified and loaded (default: verify, then load). */
+    public Builder optPolicyLoader(PolicyFollower.PolicyLoader loader) {
+      this.loader = loader;
+      return this;
+    }
+
+    /** G, traces per prompt (default 8). */
+    public Builder optGroupSize(int groupSize) {
+      this.groupSize = groupSize;
+      return this;
+    }
+
+    /** Most prompts per generation batch (default 8). */
+    public Builder optPromptsPerBatch(int promptsPerBatch) {
+      this.promptsPerBatch = promptsPerBatch;
+      return this;
+    }
+
+    /** Sampling temperature (default 1). */
+    public Builder optTemperature(double temperature) {
+      this.temperature = temperature;
+      return this;
+    }
+
+    /** Most tokens per trace (default 64). */
+    public Builder optMaxTokens(int maxTokens) {
+      this.maxTokens = maxTokens;
+      return this;
+    }
+
+    /** Consumer group of the prompt consumer (default rollout-workers). */
+    public Builder optConsumerGroup(String consumerGroup) {
+      this.consumerGroup = consumerGroup;
+      return this;
+    }
+
+    /** Topic names (defaults from {@link Topics}). */
+    public Builder optTopics(
+        String promptsTopic, String rolloutsTopic, String checkpointsTopic, String deadLetters) {
+      this.promptsTopic = promptsTopic;
+      this.rolloutsTopic = rolloutsTopic;
+      this.checkpointsTopic = checkpointsTopic;
+      this.deadLettersTopic = deadLetters;
+      return this;
+    }
+
+    /** Validates and builds. */
+    public RolloutWorker build() {
+      Objects.requireNonNull(bootstrapServers, "setBootstrapServers(...) is required");
+      Objects.requireNonNull(families, "setTaskFamilies(...) is required");
+      Objects.requireNonNull(loader, "loader");
+      if (families.isEmpty()) {
+        throw new IllegalArgumentException("at least one task family is needed");
+      }
+      if (promptsPerBatch <= 0) {
+        throw new IllegalArgumentException(
+            "promptsPerBatch must be positive, got " + promptsPerBatch);
+      }
+      return new RolloutWorker(this);
+    }
+  }
+}

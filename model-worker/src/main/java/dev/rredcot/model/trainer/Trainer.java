@@ -1,0 +1,297 @@
+package dev.rredcot.model.trainer;
+
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.schemas.CreditedRollout;
+import dev.rredcot.schemas.DeadLetter;
+import dev.rredcot.schemas.PolicyCheckpoint;
+import dev.rredcot.schemas.RecordCodec;
+import dev.rredcot.schemas.RecordDecodingException;
+import dev.rredcot.schemas.Topics;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kafka adapter of the trainer: reads {@code credited-rollouts} with an assigned consumer (no
+ * consumer group: its progress lives beside the checkpoints, see {@link TrainerCore}), hands every
+ * record to the core, publishes a {@link PolicyCheckpoint} for every new checkpoint (and, at start,
+ * for the checkpoint it resumed from, so waiting workers get a policy), and sends undecodable or
+ * invalid records to {@code dead-letters}.
+ *
+ * <pre>{@code
+ * try (Trainer trainer = Trainer.builder().setBootstrapServers(servers)
+ *     .setCheckpointStore(new CheckpointStore(dir, 5))
+ *     .optOptions(TrainerOptions.builder().optBatchGroups(8).build()).build()) {
+ *   trainer.start();
+ *   ...
+ *   TrainerStats stats = trainer.stats();
+ * }
+ * }</pre>
+ */
+public final class Trainer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+  private static final RecordCodec<CreditedRollout> CREDITED =
+      RecordCodec.of(CreditedRollout.class);
+  private static final RecordCodec<PolicyCheckpoint> ANNOUNCEMENTS =
+      RecordCodec.of(PolicyCheckpoint.class);
+  private static final RecordCodec<DeadLetter> DEAD_LETTERS = RecordCodec.of(DeadLetter.class);
+
+  private final Builder settings;
+  private TrainerCore core;
+  private volatile TrainerStats stats;
+  private volatile boolean running;
+  private volatile Throwable failure;
+  private Thread thread;
+
+  private Trainer(Builder settings) {
+    this.settings = settings;
+  }
+
+  /** Starts a builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Loads the latest checkpoint and its progress (so errors show here) and starts the loop thread.
+   */
+  public synchronized void start() throws IOException {
+    if (thread != null) {
+      throw new IllegalStateException("already started");
+    }
+    core = TrainerCore.open(settings.store, settings.progressDir, settings.options);
+    stats = core.stats();
+    running = true;
+    thread = new Thread(this::run, "trainer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Counters and last-step figures (a snapshot taken after each poll). */
+  public TrainerStats stats() {
+    return stats;
+  }
+
+  /** The error that stopped the trainer, or null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  private void run() {
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer();
+        KafkaProducer<byte[], byte[]> producer = producer()) {
+      seekToResume(consumer);
+      announce(producer, TrainerCore.announcement(core.latestCheckpoint(), Map.of()));
+      while (running) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          handle(record, producer);
+        }
+        stats = core.stats();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException | ExecutionException | RuntimeException e) {
+      failure = e;
+      LOG.error("trainer stopped", e);
+    } finally {
+      core.close();
+    }
+  }
+
+  private void handle(ConsumerRecord<byte[], byte[]> record, KafkaProducer<byte[], byte[]> producer)
+      throws IOException, ExecutionException, InterruptedException {
+    CreditedRollout decoded;
+    try {
+      decoded = CREDITED.decode(record.value());
+    } catch (RecordDecodingException e) {
+      deadLetter(producer, record, e.reason().label(), e);
+      return;
+    }
+    TrainerCore.OfferResult result = core.offer(decoded, record.partition(), record.offset());
+    if (result.disposition() == TrainerCore.Disposition.INVALID) {
+      deadLetter(
+          producer,
+          record,
+          "invalid-credited-rollout",
+          new IllegalArgumentException(result.reason()));
+    }
+    for (TrainedStep step : result.steps()) {
+      Map<String, Double> extra =
+          step.evaluation() == null
+              ? Map.of()
+              : Map.of(
+                  "heldout_accuracy", step.evaluation().sampledAccuracy(),
+                  "heldout_greedy_accuracy", step.evaluation().greedyAccuracy());
+      announce(producer, TrainerCore.announcement(step.checkpoint(), extra));
+    }
+  }
+
+  private void announce(KafkaProducer<byte[], byte[]> producer, PolicyCheckpoint announcement)
+      throws ExecutionException, InterruptedException {
+    producer
+        .send(
+            new ProducerRecord<>(
+                settings.checkpointsTopic, null, ANNOUNCEMENTS.encode(announcement)))
+        .get();
+    LOG.info("announced checkpoint v{}", announcement.getVersion());
+  }
+
+  private void deadLetter(
+      KafkaProducer<byte[], byte[]> producer,
+      ConsumerRecord<byte[], byte[]> record,
+      String reason,
+      Exception error)
+      throws ExecutionException, InterruptedException {
+    DeadLetter letter =
+        DeadLetter.newBuilder()
+            .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
+            .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+            .setSourceTopic(record.topic())
+            .setSourcePartition(record.partition())
+            .setSourceOffset(record.offset())
+            .setStage("Trainer")
+            .setReason(reason)
+            .setErrorClass(error.getClass().getName())
+            .setErrorMessage(String.valueOf(error.getMessage()))
+            .setFailedAtMs(Instant.now())
+            .build();
+    producer
+        .send(new ProducerRecord<>(settings.deadLettersTopic, null, DEAD_LETTERS.encode(letter)))
+        .get();
+  }
+
+  private void seekToResume(KafkaConsumer<byte[], byte[]> consumer) {
+    List<PartitionInfo> infos =
+        consumer.partitionsFor(settings.creditedRolloutsTopic, Duration.ofSeconds(30));
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalStateException(
+          "topic " + settings.creditedRolloutsTopic + " has no partitions (does it exist?)");
+    }
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (PartitionInfo info : infos) {
+      partitions.add(new TopicPartition(info.topic(), info.partition()));
+    }
+    consumer.assign(partitions);
+    Map<Integer, Long> resume = core.resumeOffsets();
+    for (TopicPartition partition : partitions) {
+      Long offset = resume.get(partition.partition());
+      if (offset == null) {
+        consumer.seekToBeginning(List.of(partition));
+      } else {
+        consumer.seek(partition, offset);
+      }
+    }
+    LOG.info("trainer reads {} from offsets {}", settings.creditedRolloutsTopic, resume);
+  }
+
+  private KafkaConsumer<byte[], byte[]> consumer() {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    // Read only what the credit pipeline committed (it may write transactionally).
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private KafkaProducer<byte[], byte[]> producer() {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /** Stops after the current poll (and any step it triggered) and waits (at most 120 s). */
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    Thread t;
+    synchronized (this) {
+      t = thread;
+    }
+    if (t != null) {
+      t.join(120_000);
+      if (t.isAlive()) {
+        LOG.error("trainer thread did not stop within 120 s");
+      }
+    }
+  }
+
+  /** Builder for {@link Trainer}; bootstrap servers and checkpoint store are required. */
+  public static final class Builder {
+    private String bootstrapServers;
+    private CheckpointStore store;
+    private Path progressDir;
+    private TrainerOptions options = TrainerOptions.builder().build();
+    private String creditedRolloutsTopic = Topics.CREDITED_ROLLOUTS;
+    private String checkpointsTopic = Topics.CHECKPOINTS;
+    private String deadLettersTopic = Topics.DEAD_LETTERS;
+
+    private Builder() {}
+
+    /** Kafka bootstrap servers. */
+    public Builder setBootstrapServers(String bootstrapServers) {
+      this.bootstrapServers = bootstrapServers;
+      return this;
+    }
+
+    /** Checkpoint store; must hold the initial policy (version 0) or later checkpoints. */
+    public Builder setCheckpointStore(CheckpointStore store) {
+      this.store = store;
+      return this;
+    }
+
+    /** Progress directory (default: {@code <store root>-progress}, beside the store). */
+    public Builder optProgressDir(Path progressDir) {
+      this.progressDir = progressDir;
+      return this;
+    }
+
+    /** Trainer settings. */
+    public Builder optOptions(TrainerOptions options) {
+      this.options = options;
+      return this;
+    }
+
+    /** Topic names (defaults from {@link Topics}). */
+    public Builder optTopics(String creditedRollouts, String checkpoints, String deadLetters) {
+      this.creditedRolloutsTopic = creditedRollouts;
+      this.checkpointsTopic = checkpoints;
+      this.deadLettersTopic = deadLetters;
+      return this;
+    }
+
+    /** Validates and builds. */
+    public Trainer build() {
+      Objects.requireNonNull(bootstrapServers, "setBootstrapServers(...) is required");
+      Objects.requireNonNull(store, "setCheckpointStore(...) is required");
+      Objects.requireNonNull(options, "options");
+      if (progressDir == null) {
+        Path root = store.root().toAbsolutePath();
+        progressDir = root.resolveSibling(root.getFileName() + "-progress");
+      }
+      return new Trainer(this);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.rredcot.model.rollout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.schemas.Prompt;
+import dev.rredcot.schemas.Rollout;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class RolloutGeneratorTest {
+
+  private static final ArithmeticTask TASK = ArithmeticTask.defaults();
+  private static Policy policy;
+
+  @BeforeAll
+  static void createPolicy() {
+    policy = RolloutFixtures.tinyPolicy(11);
+  }
+
+  @AfterAll
+  static void closePolicy() {
+    policy.close();
+  }
+
+  private static RolloutGenerator generator() {
+    return new RolloutGenerator(List.of(TASK), 3, 1.0, 12, () -> Instant.ofEpochMilli(42));
+  }
+
+  @Test
+  void samplesAGroupOfGPerPromptWithStableIds() {
+    List<Prompt> prompts = List.of(TaskFeeder.prompt(TASK, 1, 0), TaskFeeder.prompt(TASK, 2, 2));
+    GeneratedBatch batch = generator().generate(policy, prompts);
+    assertEquals(6, batch.rollouts().size());
+    assertTrue(batch.rejected().isEmpty());
+    Rollout first = batch.rollouts().get(0);
+    String groupId = prompts.get(0).getId() + "@v0#0";
+    assertEquals(groupId, first.getGroupId());
+    assertEquals(groupId + "/0", first.getRolloutId());
+    assertEquals(prompts.get(1).getId() + "@v0#2/2", batch.rollouts().get(5).getRolloutId());
+    assertEquals(3, first.getGroupSize());
+    assertEquals(Instant.ofEpochMilli(42), first.getCreatedAtMs());
+  }
+
+  @Test
+  void rolloutCarriesBehaviourLogProbsEntropiesAndVerifiedReward() {
+    Prompt prompt = TaskFeeder.prompt(TASK, 5, 0);
+    for (Rollout rollout : generator().generate(policy, List.of(prompt)).rollouts()) {
+      int tokens = rollout.getTokenIds().size();
+      assertTrue(tokens > 0);
+      assertEquals(tokens, rollout.getLogProbs().size());
+      assertEquals(tokens, rollout.getEntropies().size());
+      assertEquals(0L, rollout.getPolicyVersion());
+      assertEquals(prompt.getReferenceAnswer(), rollout.getReferenceAnswer());
+      double expected = TASK.verifyAnswer(prompt.getReferenceAnswer(), rollout.getText()).reward();
+      assertEquals(expected, rollout.getReward());
+    }
+  }
+
+  @Test
+  void resamplingTheSameBatchGivesTheSameTraces() {
+    List<Prompt> prompts = List.of(TaskFeeder.prompt(TASK, 9, 0));
+    List<Rollout> first = generator().generate(policy, prompts).rollouts();
+    List<Rollout> second = generator().generate(policy, prompts).rollouts();
+    for (int i = 0; i < first.size(); i++) {
+      assertEquals(first.get(i).getRolloutId(), second.get(i).getRolloutId());
+      assertEquals(first.get(i).getTokenIds(), second.get(i).getTokenIds());
+    }
+  }
+
+  @Test
+  void rejectsAPromptOfAnUnknownFamilyAndServesTheRest() {
+    Prompt stranger = TaskFeeder.prompt(TASK, 3, 0);
+    stranger.setTaskFamily("chess");
+    GeneratedBatch batch =
+        generator().generate(policy, List.of(stranger, TaskFeeder.prompt(TASK, 4, 0)));
+    assertEquals(1, batch.rejected().size());
+    assertTrue(batch.rejected().get(0).reason().contains("chess"));
+    assertEquals(3, batch.rollouts().size());
+  }
+
+  @Test
+  void refusesGroupsSmallerThanTwo() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new RolloutGenerator(List.of(TASK), 1, 1.0, 12, Instant::now));
+  }
+}
