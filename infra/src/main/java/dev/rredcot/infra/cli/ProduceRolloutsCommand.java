@@ -54,7 +54,7 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
 
   @Option(
       names = "--group-size",
-      defaultValue = "8",
+      defaultValue = "4",
       paramLabel = "G",
       description = "Samples per prompt (default: ${DEFAULT-VALUE}).")
   int groupSize;
