@@ -27,7 +27,7 @@ final class TrainerFixtures {
             .optHeads(2)
             .optLayers(1)
             .optDFF(32)
-            .optMaxContext(48)
+            .optMaxContext(96)
             .build();
     try (Policy policy = Policy.create(config, TOKENIZER, 5)) {
       policy.save(store, 0, null, Map.of());
