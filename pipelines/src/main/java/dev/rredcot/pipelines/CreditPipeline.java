@@ -4,6 +4,10 @@ import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.ingest.RawRecord;
 import dev.rredcot.pipelines.kafka.ReadRawRecords;
 import dev.rredcot.pipelines.kafka.WriteRecords;
+import dev.rredcot.pipelines.replay.KafkaRange;
+import dev.rredcot.pipelines.replay.ReadKafkaRange;
+import dev.rredcot.pipelines.replay.ReadRolloutFiles;
+import dev.rredcot.pipelines.replay.WriteAvroFiles;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.Map;
@@ -49,45 +53,127 @@ public final class CreditPipeline {
   }
 
   /**
-   * Builds and runs the job against Kafka. A bounded run ({@code maxRecords > 0}) waits for the end
-   * and logs the counters; read them with {@link #counters(PipelineResult)}.
+   * Builds and runs the job: Kafka (or a bounded replay range, or Avro files) in, Kafka (or Avro
+   * files) out. A bounded run ({@code maxRecords > 0}, a replay range or input files) waits for the
+   * end and logs the metrics; read them with {@link CreditRunResult#of(PipelineResult)}.
    *
    * @throws IllegalArgumentException at start, before anything runs, for invalid options
    */
   public static PipelineResult run(CreditPipelineOptions options) {
     CreditSettings settings = CreditSettings.fromOptions(options);
     Pipeline pipeline = Pipeline.create(options);
-    buildGraph(
-        pipeline,
-        ReadRawRecords.of(
-            options.getBootstrapServers(),
-            options.getInputTopic(),
-            options.getConsumerGroupId(),
-            options.getMaxRecords()),
-        settings,
-        WriteRecords.of(
-            options.getBootstrapServers(),
-            options.getOutputTopic(),
-            CreditedRollout.class,
-            CreditedRollout::getGroupId),
-        WriteRecords.of(
-            options.getBootstrapServers(),
-            options.getDeadLetterTopic(),
-            DeadLetter.class,
-            DeadLetter::getStage));
+    buildGraph(pipeline, source(options), settings, creditedSink(options), deadLetterSink(options));
     LOG.info(
-        "Starting credit job: {} -> {} (dead letters: {}), maxRecords={}",
-        options.getInputTopic(),
-        options.getOutputTopic(),
-        options.getDeadLetterTopic(),
-        options.getMaxRecords());
+        "Starting credit job: {} -> {} (dead letters: {}), credit {} / {} / {}, bounded={}",
+        options.getInputFiles().isEmpty() ? options.getInputTopic() : options.getInputFiles(),
+        options.getOutputFiles().isEmpty() ? options.getOutputTopic() : options.getOutputFiles(),
+        options.getOutputFiles().isEmpty()
+            ? options.getDeadLetterTopic()
+            : options.getOutputFiles() + DEAD_LETTER_FILE_SUFFIX,
+        options.getCreditMethod(),
+        options.getValueEstimator(),
+        options.getSegmentation(),
+        isBounded(options));
     PipelineResult result = pipeline.run();
-    if (options.getMaxRecords() > 0) {
+    if (isBounded(options)) {
       PipelineResult.State state = result.waitUntilFinish();
       LOG.info("Credit job finished: {}", state);
-      counters(result).forEach((name, value) -> LOG.info("counter {} = {}", name, value));
+      CreditRunResult.of(result).log();
     }
     return result;
+  }
+
+  /**
+   * Runs a bounded job ({@code --maxRecords}, a replay range or input files) to the end and returns
+   * its state and metrics.
+   *
+   * @throws IllegalArgumentException when the options describe an unbounded run
+   */
+  public static CreditRunResult runBounded(CreditPipelineOptions options) {
+    if (!isBounded(options)) {
+      throw new IllegalArgumentException(
+          "an unbounded run never returns: set --maxRecords, --toOffsets/--toTime or --inputFiles");
+    }
+    return CreditRunResult.of(run(options));
+  }
+
+  /** Whether the options describe a run that ends by itself. */
+  public static boolean isBounded(CreditPipelineOptions options) {
+    return options.getMaxRecords() > 0 || isReplay(options);
+  }
+
+  private static boolean isReplay(CreditPipelineOptions options) {
+    return !options.getInputFiles().isEmpty()
+        || !options.getFromOffsets().isEmpty()
+        || !options.getToOffsets().isEmpty()
+        || !options.getFromTime().isEmpty()
+        || !options.getToTime().isEmpty();
+  }
+
+  /** Suffix of the dead-letter file prefix next to {@code --outputFiles}. */
+  public static final String DEAD_LETTER_FILE_SUFFIX = "-dead-letters";
+
+  private static PTransform<PBegin, PCollection<RawRecord>> source(CreditPipelineOptions options) {
+    if (!options.getInputFiles().isEmpty()) {
+      if (isKafkaRange(options)) {
+        throw new IllegalArgumentException(
+            "--inputFiles reads files; drop --fromOffsets/--toOffsets/--fromTime/--toTime");
+      }
+      return ReadRolloutFiles.of(options.getInputFiles());
+    }
+    if (isKafkaRange(options)) {
+      if (options.getMaxRecords() > 0) {
+        throw new IllegalArgumentException(
+            "a replay range is already bounded: drop --maxRecords or the range options");
+      }
+      KafkaRange range =
+          KafkaRange.resolve(
+              options.getBootstrapServers(),
+              options.getInputTopic(),
+              options.getFromOffsets(),
+              options.getToOffsets(),
+              options.getFromTime(),
+              options.getToTime());
+      LOG.info("replaying {} records of {}", range.size(), range.topic());
+      return ReadKafkaRange.of(options.getBootstrapServers(), range);
+    }
+    return ReadRawRecords.of(
+        options.getBootstrapServers(),
+        options.getInputTopic(),
+        options.getConsumerGroupId(),
+        options.getMaxRecords());
+  }
+
+  private static boolean isKafkaRange(CreditPipelineOptions options) {
+    return !options.getFromOffsets().isEmpty()
+        || !options.getToOffsets().isEmpty()
+        || !options.getFromTime().isEmpty()
+        || !options.getToTime().isEmpty();
+  }
+
+  private static PTransform<PCollection<CreditedRollout>, ? extends POutput> creditedSink(
+      CreditPipelineOptions options) {
+    if (!options.getOutputFiles().isEmpty()) {
+      return WriteAvroFiles.of(CreditedRollout.class, options.getOutputFiles());
+    }
+    return WriteRecords.of(
+        options.getBootstrapServers(),
+        options.getOutputTopic(),
+        CreditedRollout.class,
+        CreditedRollout::getGroupId);
+  }
+
+  private static PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetterSink(
+      CreditPipelineOptions options) {
+    if (!options.getOutputFiles().isEmpty()) {
+      return WriteAvroFiles.of(
+          DeadLetter.class, options.getOutputFiles() + DEAD_LETTER_FILE_SUFFIX);
+    }
+    return WriteRecords.of(
+        options.getBootstrapServers(),
+        options.getDeadLetterTopic(),
+        DeadLetter.class,
+        DeadLetter::getStage);
   }
 
   /**

@@ -55,9 +55,14 @@ public final class CreditRollouts
                 "GroupRollouts",
                 GroupRollouts.of(settings.groupTimeoutMs(), settings.emittedMarkerTtlMs()));
     WithFailures.Result<PCollection<TraceGroup>, DeadLetter> segmented =
-        grouped.output().apply("SegmentCoT", SegmentCoT.of(settings.segmentation()));
+        grouped
+            .output()
+            .apply("SegmentCoT", SegmentCoT.of(settings.segmentation(), settings.model()));
     WithFailures.Result<PCollection<TraceGroup>, DeadLetter> valued =
-        segmented.output().apply("EstimateValues", EstimateValues.of(settings.valueEstimator()));
+        segmented
+            .output()
+            .apply(
+                "EstimateValues", EstimateValues.of(settings.valueEstimator(), settings.model()));
     WithFailures.Result<PCollection<TraceGroup>, DeadLetter> redistributed =
         valued.output().apply("RedistributeRewards", RedistributeRewards.create());
     WithFailures.Result<PCollection<CreditedRollout>, DeadLetter> credited =

@@ -1,13 +1,18 @@
 package dev.rredcot.pipelines;
 
+import dev.rredcot.model.policy.LengthNormalization;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.SegmentationStrategy;
+import dev.rredcot.pipelines.value.ModelSettings;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.stream.Collectors;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The typed, validated configuration of {@link CreditRollouts}. {@link #fromOptions} turns command
@@ -21,8 +26,10 @@ public final class CreditSettings implements Serializable {
   private final SegmentationSettings segmentation;
   private final ValueEstimator valueEstimator;
   private final TokenAdvantages.Settings advantages;
+  private final @Nullable ModelSettings model;
 
   private CreditSettings(Builder builder) {
+    this.model = builder.model;
     this.groupTimeoutMs = builder.groupTimeoutMs;
     this.emittedMarkerTtlMs = builder.emittedMarkerTtlMs;
     this.segmentation = builder.segmentation;
@@ -46,6 +53,8 @@ public final class CreditSettings implements Serializable {
    * Validated settings from options; throws IllegalArgumentException saying which option to fix.
    */
   public static CreditSettings fromOptions(CreditPipelineOptions options) {
+    applyPreset(options);
+    ValueEstimator estimator = ValueEstimator.fromOption(options.getValueEstimator());
     SegmentationSettings segmentation =
         SegmentationSettings.builder()
             .setStrategy(SegmentationStrategy.fromOption(options.getSegmentation()))
@@ -65,13 +74,90 @@ public final class CreditSettings implements Serializable {
         .optGroupTimeoutMs(options.getGroupTimeoutMs())
         .optEmittedMarkerTtlMs(options.getEmittedMarkerTtlMs())
         .optSegmentation(segmentation)
-        .optValueEstimator(ValueEstimator.fromOption(options.getValueEstimator()))
+        .optValueEstimator(estimator)
+        .optModel(estimator.needsPolicy() ? modelSettings(options) : null)
         .optAdvantages(
             new TokenAdvantages.Settings(
                 AdvantageRule.fromOption(options.getCreditMethod()),
                 options.getAdvantageEpsilon(),
                 options.getReweightStrength()))
         .build();
+  }
+
+  /**
+   * Applies {@code --credit}: grpo = grpo + none + single, rredcot = rredcot-reweight + answer +
+   * hybrid, mc = rredcot-reweight + mc + hybrid.
+   */
+  static void applyPreset(CreditPipelineOptions options) {
+    switch (options.getCredit()) {
+      case "":
+        return;
+      case "grpo":
+        setCredit(options, "grpo", "none", "single");
+        return;
+      case "rredcot":
+        setCredit(options, "rredcot-reweight", "answer", "hybrid");
+        return;
+      case "mc":
+        setCredit(options, "rredcot-reweight", "mc", "hybrid");
+        return;
+      default:
+        throw new IllegalArgumentException(
+            "unknown --credit '" + options.getCredit() + "': use grpo, rredcot or mc");
+    }
+  }
+
+  private static void setCredit(
+      CreditPipelineOptions options, String method, String estimator, String segmentation) {
+    options.setCreditMethod(method);
+    options.setValueEstimator(estimator);
+    options.setSegmentation(segmentation);
+  }
+
+  /** Model settings from options; the checkpoint store defaults to $RREDCOT_HOME/checkpoints. */
+  static ModelSettings modelSettings(CreditPipelineOptions options) {
+    String dir = options.getCheckpointDir();
+    if (dir.isEmpty()) {
+      String home = System.getenv("RREDCOT_HOME");
+      Path root =
+          home == null || home.isEmpty()
+              ? Path.of(System.getProperty("user.home"), ".rredcot")
+              : Path.of(home);
+      dir = root.resolve("checkpoints").toString();
+    }
+    LengthNormalization norm;
+    switch (options.getBankNormalization().toLowerCase(Locale.ROOT)) {
+      case "per-token":
+        norm = LengthNormalization.PER_TOKEN;
+        break;
+      case "none":
+        norm = LengthNormalization.NONE;
+        break;
+      default:
+        throw new IllegalArgumentException(
+            "unknown --bankNormalization '"
+                + options.getBankNormalization()
+                + "': use per-token or none");
+    }
+    return ModelSettings.builder()
+        .setCheckpointDir(dir)
+        .optVersionsHeld(options.getVersionsHeld())
+        .optCheckpointAnnouncements(
+            options.getWatchCheckpoints() ? options.getBootstrapServers() : "",
+            options.getCheckpointsTopic())
+        .optAnswerCue(options.getAnswerCue())
+        .optReuseKvCache(options.getReuseKvCache())
+        .optMcSamples(options.getMcSamples())
+        .optMcMaxTokens(options.getMcMaxTokens())
+        .optBankNormalization(norm)
+        .optMaxBatchTraces(options.getMaxBatchTraces())
+        .optMaxBatchTokens(options.getMaxBatchTokens())
+        .build();
+  }
+
+  /** Model settings, or null when the value estimator needs no model. */
+  public @Nullable ModelSettings model() {
+    return model;
   }
 
   public long groupTimeoutMs() {
@@ -102,6 +188,13 @@ public final class CreditSettings implements Serializable {
     private ValueEstimator valueEstimator = ValueEstimator.NONE;
     private TokenAdvantages.Settings advantages =
         new TokenAdvantages.Settings(AdvantageRule.GRPO, 1e-6, 2.0);
+    private @Nullable ModelSettings model;
+
+    /** Model settings; required by every estimator but none. */
+    public Builder optModel(@Nullable ModelSettings value) {
+      this.model = value;
+      return this;
+    }
 
     public Builder optGroupTimeoutMs(long value) {
       this.groupTimeoutMs = value;
@@ -143,6 +236,19 @@ public final class CreditSettings implements Serializable {
             "--valueEstimator=none has state values only for a single segment, but --segmentation="
                 + segmentation.strategy().optionValue()
                 + ": use --segmentation=single or a model estimator (--valueEstimator=answer|bank|mc)");
+      }
+      if (valueEstimator == ValueEstimator.NONE && advantages.rule() != AdvantageRule.GRPO) {
+        throw new IllegalArgumentException(
+            "--creditMethod="
+                + advantages.rule().optionValue()
+                + " redistributes rewards over segments, but --valueEstimator=none has no segment"
+                + " values: use --valueEstimator=answer|bank|mc|loo|gradient (or --credit=rredcot)");
+      }
+      if (valueEstimator.needsPolicy() && model == null) {
+        throw new IllegalArgumentException(
+            "--valueEstimator="
+                + valueEstimator.optionValue()
+                + " needs the policy: set --checkpointDir to a checkpoint store");
       }
       return new CreditSettings(this);
     }

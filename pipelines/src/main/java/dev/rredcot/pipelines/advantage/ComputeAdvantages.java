@@ -3,6 +3,7 @@ package dev.rredcot.pipelines.advantage;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
+import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
@@ -76,6 +77,7 @@ public final class ComputeAdvantages
 
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
+      StageMetrics.in(STAGE, group.traces().size());
       for (TraceCredit trace : group.traces()) {
         long startNanos = System.nanoTime();
         Rollout rollout = trace.rollout();
@@ -107,6 +109,7 @@ public final class ComputeAdvantages
         Map<String, Double> timings = new LinkedHashMap<>(trace.timingsMs());
         timings.put("advantage", (System.nanoTime() - startNanos) / 1e6);
         creditedRollouts.inc();
+        StageMetrics.out(STAGE, 1);
         out.get(CREDITED).output(toCredited(group, trace, advantages, timings));
       }
     }

@@ -1,6 +1,7 @@
 package dev.rredcot.pipelines.ingest;
 
 import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
@@ -59,6 +60,7 @@ public final class ParseRollouts
 
     @ProcessElement
     public void processElement(@Element RawRecord record, MultiOutputReceiver out) {
+      StageMetrics.in(STAGE, 1);
       Rollout rollout;
       try {
         rollout = CODEC.decode(record.value());
@@ -79,6 +81,7 @@ public final class ParseRollouts
         return;
       }
       parsedRollouts.inc();
+      StageMetrics.out(STAGE, 1);
       out.get(PARSED).output(rollout);
     }
   }

@@ -4,6 +4,7 @@ import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +56,7 @@ public final class RedistributeRewards
 
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
+      StageMetrics.in(STAGE, group.traces().size());
       List<TraceCredit> redistributed = new ArrayList<>();
       for (TraceCredit trace : group.traces()) {
         long startNanos = System.nanoTime();
@@ -85,6 +87,7 @@ public final class RedistributeRewards
           out.get(FAILED).output(DeadLetters.ofRollout(trace.rollout(), STAGE, e.reason(), e));
         }
       }
+      StageMetrics.out(STAGE, redistributed.size());
       if (!redistributed.isEmpty()) {
         out.get(REDISTRIBUTED).output(group.withTraces(redistributed));
       }

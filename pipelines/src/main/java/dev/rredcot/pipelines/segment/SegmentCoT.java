@@ -4,9 +4,15 @@ import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.metrics.StageMetrics;
+import dev.rredcot.pipelines.value.ModelSettings;
+import dev.rredcot.pipelines.value.PolicyHolder;
+import dev.rredcot.pipelines.value.ValueEstimationException;
+import dev.rredcot.pipelines.value.ValueScorer;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -15,11 +21,16 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Cuts every trace of each group into segments with {@link Segmenter}. A trace that cannot be
  * segmented (e.g. {@code missing-entropies} for an entropy strategy, {@code text-token-mismatch}
  * for keyword cuts) leaves its group as a dead letter; the rest of the group goes on.
+ *
+ * <p>With model settings, a trace without recorded entropies gets them from the policy ({@code
+ * Policy.score}, version chosen as in {@code EstimateValues}) when the strategy needs them; without
+ * a model such a trace is dead-lettered as {@code missing-entropies}.
  */
 public final class SegmentCoT
     extends PTransform<
@@ -33,13 +44,21 @@ public final class SegmentCoT
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
 
   private final SegmentationSettings settings;
+  private final @Nullable ModelSettings model;
 
-  private SegmentCoT(SegmentationSettings settings) {
+  private SegmentCoT(SegmentationSettings settings, @Nullable ModelSettings model) {
     this.settings = settings;
+    this.model = model;
   }
 
+  /** Segmentation with the entropies the rollouts carry. */
   public static SegmentCoT of(SegmentationSettings settings) {
-    return new SegmentCoT(settings);
+    return new SegmentCoT(settings, null);
+  }
+
+  /** Segmentation that scores missing entropies with the policy when {@code model} is set. */
+  public static SegmentCoT of(SegmentationSettings settings, @Nullable ModelSettings model) {
+    return new SegmentCoT(settings, model);
   }
 
   @Override
@@ -48,7 +67,7 @@ public final class SegmentCoT
     PCollectionTuple segmented =
         groups.apply(
             "SegmentTraces",
-            ParDo.of(new SegmentTracesFn(settings))
+            ParDo.of(new SegmentTracesFn(settings, model))
                 .withOutputTags(SEGMENTED, TupleTagList.of(FAILED)));
     segmented.get(SEGMENTED).setCoder(TraceGroupCoder.of());
     segmented.get(FAILED).setCoder(DeadLetters.coder());
@@ -59,19 +78,36 @@ public final class SegmentCoT
   static final class SegmentTracesFn extends DoFn<TraceGroup, TraceGroup> {
     private static final long serialVersionUID = 1L;
     private final SegmentationSettings settings;
+    private final @Nullable ModelSettings model;
+    private final Distribution segmentsPerRollout =
+        StageMetrics.distribution(StageMetrics.SEGMENTS_PER_ROLLOUT);
     private transient Segmenter segmenter;
+    private transient PolicyHolder holder;
 
-    SegmentTracesFn(SegmentationSettings settings) {
+    SegmentTracesFn(SegmentationSettings settings, @Nullable ModelSettings model) {
       this.settings = settings;
+      this.model = model;
     }
 
     @Setup
     public void setup() {
       segmenter = new Segmenter(settings);
+      if (model != null && settings.strategy().needsEntropies()) {
+        holder = PolicyHolder.acquire(model);
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      if (holder != null) {
+        holder.release();
+        holder = null;
+      }
     }
 
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
+      StageMetrics.in(STAGE, group.traces().size());
       List<TraceCredit> segmented = new ArrayList<>();
       for (TraceCredit trace : group.traces()) {
         long startNanos = System.nanoTime();
@@ -83,8 +119,22 @@ public final class SegmentCoT
               .output(DeadLetters.ofRollout(trace.rollout(), STAGE, "text-token-mismatch", e));
           continue;
         }
+        float[] entropies = entropies(trace);
+        if (entropies == null && holder != null) {
+          try (PolicyHolder.Lease lease = holder.lease(trace.rollout().getPolicyVersion())) {
+            entropies = ValueScorer.entropies(lease.policy(), trace.rollout());
+          } catch (ValueEstimationException e) {
+            out.get(FAILED).output(DeadLetters.ofRollout(trace.rollout(), STAGE, e.reason(), e));
+            continue;
+          } catch (RuntimeException e) {
+            out.get(FAILED)
+                .output(DeadLetters.ofRollout(trace.rollout(), STAGE, "scoring-failed", e));
+            continue;
+          }
+        }
         try {
-          int[] boundaries = segmenter.segment(trace.tokenCount(), texts, entropies(trace));
+          int[] boundaries = segmenter.segment(trace.tokenCount(), texts, entropies);
+          segmentsPerRollout.update(boundaries.length - 1);
           segmented.add(
               trace.withSegments(
                   settings.strategy().optionValue(),
@@ -98,6 +148,7 @@ public final class SegmentCoT
               .output(DeadLetters.ofRollout(trace.rollout(), STAGE, "segmentation-failed", e));
         }
       }
+      StageMetrics.out(STAGE, segmented.size());
       if (!segmented.isEmpty()) {
         out.get(SEGMENTED).output(group.withTraces(segmented));
       }

@@ -4,9 +4,14 @@ import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -15,12 +20,14 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Attaches state values v_0..v_K to every segmented trace of a group. Only {@link
- * ValueEstimator#NONE} is implemented: the model-based estimators need model-worker's {@code
- * Policy} API, which has not landed yet; {@link #of} rejects them at graph construction so a job
- * never starts with an estimator that would fail every record.
+ * Attaches state values v_0..v_K to every segmented trace of a group. {@link ValueEstimator#NONE}
+ * uses the group-mean baseline (single segment only); every other estimator scores with the policy
+ * ({@link ValueScorer}), one batch of calls per group, with the policy version chosen by {@link
+ * PolicyHolder#lease} recorded on each trace. Traces that cannot be valued become dead letters with
+ * the scorer's reason; the rest of the group goes on.
  */
 public final class EstimateValues
     extends PTransform<
@@ -34,30 +41,42 @@ public final class EstimateValues
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
 
   private final ValueEstimator estimator;
+  private final @Nullable ModelSettings model;
 
-  private EstimateValues(ValueEstimator estimator) {
+  private EstimateValues(ValueEstimator estimator, @Nullable ModelSettings model) {
     this.estimator = estimator;
+    this.model = model;
   }
 
-  /** Values from {@code estimator}; throws for an estimator that is not available yet. */
+  /** Model-free values ({@link ValueEstimator#NONE} only). */
   public static EstimateValues of(ValueEstimator estimator) {
-    if (estimator.needsPolicy()) {
-      throw new UnsupportedOperationException(
-          "valueEstimator '"
+    return of(estimator, null);
+  }
+
+  /**
+   * Values from {@code estimator}; a model estimator needs {@code model} settings.
+   *
+   * @throws IllegalArgumentException when a model estimator has no model settings
+   */
+  public static EstimateValues of(ValueEstimator estimator, @Nullable ModelSettings model) {
+    if (estimator.needsPolicy() && model == null) {
+      throw new IllegalArgumentException(
+          "--valueEstimator="
               + estimator.optionValue()
-              + "' needs the policy model, which this build"
-              + " does not have yet: use --valueEstimator=none with --segmentation=single");
+              + " needs the policy: set --checkpointDir to a checkpoint store");
     }
-    return new EstimateValues(estimator);
+    return new EstimateValues(estimator, model);
   }
 
   @Override
   public WithFailures.Result<PCollection<TraceGroup>, DeadLetter> expand(
       PCollection<TraceGroup> groups) {
+    DoFn<TraceGroup, TraceGroup> fn =
+        estimator.needsPolicy() ? new PolicyValuesFn(estimator, model) : new GroupMeanBaselineFn();
     PCollectionTuple valued =
         groups.apply(
-            "GroupMeanBaseline",
-            ParDo.of(new GroupMeanBaselineFn()).withOutputTags(VALUED, TupleTagList.of(FAILED)));
+            estimator.needsPolicy() ? "PolicyValues" : "GroupMeanBaseline",
+            ParDo.of(fn).withOutputTags(VALUED, TupleTagList.of(FAILED)));
     valued.get(VALUED).setCoder(TraceGroupCoder.of());
     valued.get(FAILED).setCoder(DeadLetters.coder());
     return WithFailures.Result.of(valued, VALUED, FAILED);
@@ -69,6 +88,7 @@ public final class EstimateValues
 
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
+      StageMetrics.in(STAGE, group.traces().size());
       List<TraceCredit> valued = new ArrayList<>();
       for (TraceCredit trace : group.traces()) {
         long startNanos = System.nanoTime();
@@ -94,8 +114,111 @@ public final class EstimateValues
                 null,
                 (System.nanoTime() - startNanos) / 1e6));
       }
+      StageMetrics.out(STAGE, valued.size());
       if (!valued.isEmpty()) {
         out.get(VALUED).output(group.withTraces(valued));
+      }
+    }
+  }
+
+  /**
+   * Policy values for the traces of a group. The policy is loaded once per worker JVM by {@link
+   * PolicyHolder} (shared by every instance and thread of this DoFn); traces are scored with the
+   * version that generated them while it is held, else the newest, and grouped by that version into
+   * batched policy calls.
+   */
+  static final class PolicyValuesFn extends DoFn<TraceGroup, TraceGroup> {
+    private static final long serialVersionUID = 1L;
+
+    private final ValueEstimator estimator;
+    private final ModelSettings model;
+    private final Distribution batchTraces =
+        StageMetrics.distribution(StageMetrics.SCORER_BATCH_TRACES);
+    private final Distribution latencyMs =
+        StageMetrics.distribution(StageMetrics.SCORER_LATENCY_MS);
+    private final Counter forwardTokens = StageMetrics.counter(StageMetrics.MODEL_FORWARD_TOKENS);
+    private final Counter generatingVersion =
+        StageMetrics.counter("scored-with-generating-version");
+    private final Counter newestVersion = StageMetrics.counter("scored-with-newest-version");
+    private final Counter checkpointsRefused = StageMetrics.counter("checkpoints-refused");
+    private transient PolicyHolder holder;
+    private transient ValueScorer scorer;
+
+    PolicyValuesFn(ValueEstimator estimator, ModelSettings model) {
+      this.estimator = estimator;
+      this.model = model;
+    }
+
+    @Setup
+    public void setup() {
+      holder = PolicyHolder.acquire(model);
+      scorer = new ValueScorer(estimator, model);
+    }
+
+    @ProcessElement
+    public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
+      StageMetrics.in(STAGE, group.traces().size());
+      reportRefusedCheckpoints();
+      Map<Long, List<TraceCredit>> byVersion = new LinkedHashMap<>();
+      for (TraceCredit trace : group.traces()) {
+        byVersion
+            .computeIfAbsent(trace.rollout().getPolicyVersion(), v -> new ArrayList<>())
+            .add(trace);
+      }
+      List<TraceCredit> valued = new ArrayList<>();
+      for (Map.Entry<Long, List<TraceCredit>> entry : byVersion.entrySet()) {
+        long startNanos = System.nanoTime();
+        try (PolicyHolder.Lease lease = holder.lease(entry.getKey())) {
+          (lease.isGeneratingVersion() ? generatingVersion : newestVersion)
+              .inc(entry.getValue().size());
+          List<ValueScorer.Outcome> outcomes =
+              scorer.score(
+                  lease.policy(),
+                  group,
+                  entry.getValue(),
+                  (traces, tokens, ms, forward) -> {
+                    batchTraces.update(traces);
+                    latencyMs.update(Math.round(ms));
+                    forwardTokens.inc(forward);
+                  });
+          double perTraceMs = (System.nanoTime() - startNanos) / 1e6 / entry.getValue().size();
+          for (ValueScorer.Outcome outcome : outcomes) {
+            if (outcome.failure() != null) {
+              out.get(FAILED)
+                  .output(
+                      DeadLetters.ofRollout(
+                          outcome.trace().rollout(),
+                          STAGE,
+                          outcome.failure().reason(),
+                          outcome.failure()));
+            } else {
+              valued.add(
+                  outcome
+                      .trace()
+                      .withValues(
+                          estimator.optionValue(), outcome.values(), lease.version(), perTraceMs));
+            }
+          }
+        }
+      }
+      StageMetrics.out(STAGE, valued.size());
+      if (!valued.isEmpty()) {
+        out.get(VALUED).output(group.withTraces(valued));
+      }
+    }
+
+    private void reportRefusedCheckpoints() {
+      long refused = holder.takeUnreportedRefusals();
+      if (refused > 0) {
+        checkpointsRefused.inc(refused);
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      if (holder != null) {
+        holder.release();
+        holder = null;
       }
     }
   }

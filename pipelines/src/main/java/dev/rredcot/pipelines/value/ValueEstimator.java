@@ -9,12 +9,16 @@ public enum ValueEstimator {
    * baseline) and v_1 = the reward, so the one segment reward is the GRPO numerator.
    */
   NONE,
-  /** Policy answer probability p(y* | s_k, cue) (METHOD.md §2); needs model-worker's Policy. */
+  /** Policy answer probability p(y* | s_k, cue) (METHOD.md §2); needs the policy. */
   ANSWER,
-  /** Continuation-bank importance estimate (METHOD.md §2); needs model-worker's Policy. */
+  /** Continuation-bank importance estimate (METHOD.md §2); needs the policy. */
   BANK,
-  /** Monte Carlo continuations from each boundary; needs model-worker's Policy. */
-  MC;
+  /** Monte Carlo continuations from each boundary, verified with the task (baseline). */
+  MC,
+  /** Leave-one-out attribution mapped to boundary values (see {@link ValueScorer}; baseline). */
+  LOO,
+  /** Gradient × input attribution mapped to boundary values (see {@link ValueScorer}; baseline). */
+  GRADIENT;
 
   public String optionValue() {
     return name().toLowerCase(Locale.ROOT);
@@ -33,6 +37,6 @@ public enum ValueEstimator {
       }
     }
     throw new IllegalArgumentException(
-        "unknown valueEstimator '" + value + "': use none, answer, bank or mc");
+        "unknown valueEstimator '" + value + "': use none, answer, bank, mc, loo or gradient");
   }
 }

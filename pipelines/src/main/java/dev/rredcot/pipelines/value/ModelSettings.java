@@ -1,0 +1,197 @@
+package dev.rredcot.pipelines.value;
+
+import dev.rredcot.model.policy.LengthNormalization;
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * Where the policy comes from and how the model-backed stages call it: checkpoint store, versions
+ * held, checkpoint announcements, answer cue, KV reuse, Monte Carlo and bank settings and batch
+ * limits. Built and validated by {@link Builder#build()}.
+ */
+public final class ModelSettings implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String checkpointDir;
+  private final int versionsHeld;
+  private final String checkpointsBootstrapServers;
+  private final String checkpointsTopic;
+  private final String answerCue;
+  private final boolean reuseKvCache;
+  private final int mcSamples;
+  private final int mcMaxTokens;
+  private final double mcTemperature;
+  private final LengthNormalization bankNormalization;
+  private final int maxBatchTraces;
+  private final int maxBatchTokens;
+
+  private ModelSettings(Builder builder) {
+    this.checkpointDir = builder.checkpointDir;
+    this.versionsHeld = builder.versionsHeld;
+    this.checkpointsBootstrapServers = builder.checkpointsBootstrapServers;
+    this.checkpointsTopic = builder.checkpointsTopic;
+    this.answerCue = builder.answerCue;
+    this.reuseKvCache = builder.reuseKvCache;
+    this.mcSamples = builder.mcSamples;
+    this.mcMaxTokens = builder.mcMaxTokens;
+    this.mcTemperature = builder.mcTemperature;
+    this.bankNormalization = builder.bankNormalization;
+    this.maxBatchTraces = builder.maxBatchTraces;
+    this.maxBatchTokens = builder.maxBatchTokens;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Checkpoint store root ({@code <root>/v000000000042/}). */
+  public String checkpointDir() {
+    return checkpointDir;
+  }
+
+  /** How many policy versions a worker keeps loaded (the newest ones). */
+  public int versionsHeld() {
+    return versionsHeld;
+  }
+
+  /** Kafka servers to watch for {@code PolicyCheckpoint} announcements; empty: do not watch. */
+  public String checkpointsBootstrapServers() {
+    return checkpointsBootstrapServers;
+  }
+
+  public String checkpointsTopic() {
+    return checkpointsTopic;
+  }
+
+  /** Answer cue teacher-forced before the answer; empty: the task family's own cue. */
+  public String answerCue() {
+    return answerCue;
+  }
+
+  public boolean reuseKvCache() {
+    return reuseKvCache;
+  }
+
+  /** Monte Carlo continuations M per boundary. */
+  public int mcSamples() {
+    return mcSamples;
+  }
+
+  /** Most tokens of each Monte Carlo continuation. */
+  public int mcMaxTokens() {
+    return mcMaxTokens;
+  }
+
+  public double mcTemperature() {
+    return mcTemperature;
+  }
+
+  public LengthNormalization bankNormalization() {
+    return bankNormalization;
+  }
+
+  /** Most traces per scorer call. */
+  public int maxBatchTraces() {
+    return maxBatchTraces;
+  }
+
+  /** Most trace tokens per scorer call (a single longer trace still goes alone). */
+  public int maxBatchTokens() {
+    return maxBatchTokens;
+  }
+
+  /** Builder; defaults: 2 versions held, KV reuse on, M = 8, per-token bank normalisation. */
+  public static final class Builder {
+    private String checkpointDir;
+    private int versionsHeld = 2;
+    private String checkpointsBootstrapServers = "";
+    private String checkpointsTopic = dev.rredcot.schemas.Topics.CHECKPOINTS;
+    private String answerCue = "";
+    private boolean reuseKvCache = true;
+    private int mcSamples = 8;
+    private int mcMaxTokens = 64;
+    private double mcTemperature = 1.0;
+    private LengthNormalization bankNormalization = LengthNormalization.PER_TOKEN;
+    private int maxBatchTraces = 64;
+    private int maxBatchTokens = 16_384;
+
+    public Builder setCheckpointDir(String value) {
+      this.checkpointDir = value;
+      return this;
+    }
+
+    public Builder optVersionsHeld(int value) {
+      this.versionsHeld = value;
+      return this;
+    }
+
+    /** Watch {@code topic} on {@code bootstrapServers} for new checkpoints (empty: do not). */
+    public Builder optCheckpointAnnouncements(String bootstrapServers, String topic) {
+      this.checkpointsBootstrapServers = Objects.requireNonNull(bootstrapServers);
+      this.checkpointsTopic = Objects.requireNonNull(topic);
+      return this;
+    }
+
+    public Builder optAnswerCue(String value) {
+      this.answerCue = Objects.requireNonNull(value);
+      return this;
+    }
+
+    public Builder optReuseKvCache(boolean value) {
+      this.reuseKvCache = value;
+      return this;
+    }
+
+    public Builder optMcSamples(int value) {
+      this.mcSamples = value;
+      return this;
+    }
+
+    public Builder optMcMaxTokens(int value) {
+      this.mcMaxTokens = value;
+      return this;
+    }
+
+    public Builder optMcTemperature(double value) {
+      this.mcTemperature = value;
+      return this;
+    }
+
+    public Builder optBankNormalization(LengthNormalization value) {
+      this.bankNormalization = Objects.requireNonNull(value);
+      return this;
+    }
+
+    public Builder optMaxBatchTraces(int value) {
+      this.maxBatchTraces = value;
+      return this;
+    }
+
+    public Builder optMaxBatchTokens(int value) {
+      this.maxBatchTokens = value;
+      return this;
+    }
+
+    /** Validates; messages name the option to change. */
+    public ModelSettings build() {
+      if (checkpointDir == null || checkpointDir.isBlank()) {
+        throw new IllegalArgumentException("--checkpointDir is required for a model estimator");
+      }
+      requirePositive("--versionsHeld", versionsHeld);
+      requirePositive("--mcSamples", mcSamples);
+      requirePositive("--mcMaxTokens", mcMaxTokens);
+      requirePositive("--maxBatchTraces", maxBatchTraces);
+      requirePositive("--maxBatchTokens", maxBatchTokens);
+      if (!(mcTemperature > 0)) {
+        throw new IllegalArgumentException("--mcTemperature must be > 0, got " + mcTemperature);
+      }
+      return new ModelSettings(this);
+    }
+
+    private static void requirePositive(String option, int value) {
+      if (value <= 0) {
+        throw new IllegalArgumentException(option + " must be > 0, got " + value);
+      }
+    }
+  }
+}

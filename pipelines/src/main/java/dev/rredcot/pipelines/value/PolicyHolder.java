@@ -1,0 +1,271 @@
+package dev.rredcot.pipelines.value;
+
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.schemas.PolicyCheckpoint;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The policy versions one worker JVM holds for scoring, shared by every DoFn instance and thread
+ * that uses the same checkpoint store: a static, reference-counted registry keyed by the store's
+ * absolute path. The first {@link #acquire} loads the newest {@code versionsHeld} checkpoints of
+ * the store (and starts a {@link CheckpointWatcher} when announcements are configured); the last
+ * {@link #release} closes everything.
+ *
+ * <p>{@link #lease} picks the version that generated a rollout while it is held, else the newest.
+ * New versions come in through {@link #offer}: verified against the announced manifest digest,
+ * loaded, and the oldest version beyond {@code versionsHeld} evicted (closed once its last lease is
+ * returned). A checkpoint that fails verification or loading is refused with a logged error and
+ * counted in {@link #refusedCheckpoints()}; the versions held keep serving.
+ */
+public final class PolicyHolder {
+  private static final Logger LOG = LoggerFactory.getLogger(PolicyHolder.class);
+  private static final Map<Path, PolicyHolder> HOLDERS = new HashMap<>();
+
+  private final Path storeRoot;
+  private final int versionsHeld;
+  private final TreeMap<Long, HeldPolicy> held = new TreeMap<>();
+  private final TreeSet<Long> refusedVersions = new TreeSet<>();
+  private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong loaded = new AtomicLong();
+  private final AtomicLong refusedReported = new AtomicLong();
+  private CheckpointWatcher watcher;
+  private int references;
+
+  private PolicyHolder(Path storeRoot, int versionsHeld) {
+    this.storeRoot = storeRoot;
+    this.versionsHeld = versionsHeld;
+  }
+
+  /**
+   * The holder of {@code settings.checkpointDir()}, loading it on first use.
+   *
+   * @throws IllegalStateException when the store has no loadable checkpoint
+   */
+  public static PolicyHolder acquire(ModelSettings settings) {
+    Path root = Path.of(settings.checkpointDir()).toAbsolutePath().normalize();
+    synchronized (HOLDERS) {
+      PolicyHolder holder = HOLDERS.get(root);
+      if (holder == null) {
+        holder = new PolicyHolder(root, settings.versionsHeld());
+        holder.loadFromStore();
+        if (!settings.checkpointsBootstrapServers().isEmpty()) {
+          holder.watcher =
+              CheckpointWatcher.start(
+                  settings.checkpointsBootstrapServers(), settings.checkpointsTopic(), holder);
+        }
+        HOLDERS.put(root, holder);
+      }
+      holder.references++;
+      return holder;
+    }
+  }
+
+  /** Returns one reference; the last one stops the watcher and closes every policy. */
+  public void release() {
+    synchronized (HOLDERS) {
+      references--;
+      if (references > 0) {
+        return;
+      }
+      HOLDERS.remove(storeRoot);
+    }
+    if (watcher != null) {
+      watcher.close();
+    }
+    synchronized (this) {
+      for (HeldPolicy policy : held.values()) {
+        policy.evict();
+      }
+      held.clear();
+    }
+  }
+
+  private void loadFromStore() {
+    List<Long> versions;
+    try {
+      versions = new CheckpointStore(storeRoot, Integer.MAX_VALUE).versions();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list checkpoints in " + storeRoot, e);
+    }
+    for (int i = versions.size() - 1; i >= 0 && held.size() < versionsHeld; i--) {
+      long version = versions.get(i);
+      try {
+        Checkpoint checkpoint = new CheckpointStore(storeRoot, Integer.MAX_VALUE).load(version);
+        add(version, Policy.load(checkpoint));
+      } catch (IOException | RuntimeException e) {
+        refused.incrementAndGet();
+        LOG.error("refusing checkpoint {} in {}: {}", version, storeRoot, e.toString());
+      }
+    }
+    if (held.isEmpty()) {
+      throw new IllegalStateException(
+          "no loadable policy checkpoint in "
+              + storeRoot
+              + ": write one (e.g. the initial policy) or point --checkpointDir at a store");
+    }
+  }
+
+  /**
+   * Loads an announced checkpoint after verifying it against the announced manifest digest.
+   * Versions not newer than the newest held (or refused before) are ignored.
+   *
+   * @return true when the version was loaded
+   */
+  public boolean offer(PolicyCheckpoint announcement) {
+    long version = announcement.getVersion();
+    synchronized (this) {
+      if ((!held.isEmpty() && version <= held.lastKey()) || refusedVersions.contains(version)) {
+        return false;
+      }
+    }
+    try {
+      Path dir = Path.of(URI.create(announcement.getUri()));
+      Checkpoint checkpoint = CheckpointStore.verify(dir, announcement.getManifestSha256());
+      if (checkpoint.version() != version) {
+        throw new IOException(
+            dir + " holds version " + checkpoint.version() + ", announced " + version);
+      }
+      Policy policy = Policy.load(checkpoint);
+      synchronized (this) {
+        add(version, policy);
+      }
+      LOG.info("scoring with policy version {} from now on ({})", version, dir);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      synchronized (this) {
+        refusedVersions.add(version);
+      }
+      refused.incrementAndGet();
+      LOG.error(
+          "refusing announced checkpoint version {} ({}): {}; still serving {}",
+          version,
+          announcement.getUri(),
+          e.toString(),
+          heldVersions());
+      return false;
+    }
+  }
+
+  private void add(long version, Policy policy) {
+    held.put(version, new HeldPolicy(policy));
+    loaded.incrementAndGet();
+    while (held.size() > versionsHeld) {
+      held.pollFirstEntry().getValue().evict();
+    }
+  }
+
+  /**
+   * A lease on the policy for a rollout generated by {@code generatingVersion}: that version if
+   * held, else the newest. Close it when the scoring call is done.
+   */
+  public synchronized Lease lease(long generatingVersion) {
+    Map.Entry<Long, HeldPolicy> entry =
+        held.containsKey(generatingVersion)
+            ? Map.entry(generatingVersion, held.get(generatingVersion))
+            : held.lastEntry();
+    if (entry == null) {
+      throw new IllegalStateException("policy holder for " + storeRoot + " was released");
+    }
+    entry.getValue().users++;
+    return new Lease(entry.getKey(), entry.getKey() == generatingVersion, entry.getValue());
+  }
+
+  /** Versions held now, ascending. */
+  public synchronized List<Long> heldVersions() {
+    return List.copyOf(held.keySet());
+  }
+
+  /** Checkpoints refused since this holder was created. */
+  public long refusedCheckpoints() {
+    return refused.get();
+  }
+
+  /**
+   * Refusals not yet taken by a caller: lets several DoFn instances report each refusal to a metric
+   * exactly once.
+   */
+  public long takeUnreportedRefusals() {
+    long total = refused.get();
+    long before = refusedReported.getAndSet(total);
+    return Math.max(0, total - before);
+  }
+
+  /** Checkpoints loaded since this holder was created. */
+  public long loadedCheckpoints() {
+    return loaded.get();
+  }
+
+  /** A policy version borrowed for one scoring call. */
+  public final class Lease implements AutoCloseable {
+    private final long version;
+    private final boolean generatingVersion;
+    private final HeldPolicy heldPolicy;
+    private boolean closed;
+
+    private Lease(long version, boolean generatingVersion, HeldPolicy heldPolicy) {
+      this.version = version;
+      this.generatingVersion = generatingVersion;
+      this.heldPolicy = heldPolicy;
+    }
+
+    public Policy policy() {
+      return heldPolicy.policy;
+    }
+
+    /** The version scored with. */
+    public long version() {
+      return version;
+    }
+
+    /** Whether it is the version that generated the rollout (else the newest held). */
+    public boolean isGeneratingVersion() {
+      return generatingVersion;
+    }
+
+    @Override
+    public void close() {
+      synchronized (PolicyHolder.this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        heldPolicy.users--;
+        heldPolicy.closeIfUnused();
+      }
+    }
+  }
+
+  /** One loaded version and how many leases are out on it. */
+  private static final class HeldPolicy {
+    private final Policy policy;
+    private int users;
+    private boolean evicted;
+
+    HeldPolicy(Policy policy) {
+      this.policy = policy;
+    }
+
+    void evict() {
+      evicted = true;
+      closeIfUnused();
+    }
+
+    void closeIfUnused() {
+      if (evicted && users == 0) {
+        policy.close();
+      }
+    }
+  }
+}
