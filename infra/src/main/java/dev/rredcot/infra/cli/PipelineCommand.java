@@ -117,7 +117,7 @@ final class PipelineCommand implements Callable<Integer> {
           .withValidation()
           .as(CreditPipelineOptions.class);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
   }
 }

@@ -1,0 +1,112 @@
+package dev.rredcot.infra.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
+import dev.rredcot.schemas.Topics;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class PipelineCommandTest {
+  @TempDir Path tempDir;
+
+  private PipelineCommand parse(String... args) {
+    CommandLine.ParseResult result =
+        RredcotCli.commandLine(RredcotHome.at(tempDir)).parseArgs(args);
+    return (PipelineCommand) result.subcommand().commandSpec().userObject();
+  }
+
+  @Test
+  void runsOnLocalFlinkByDefaultAndPassesBootstrapAndBound() {
+    List<String> args =
+        parse("pipeline", "--bootstrap", "10.0.0.1:9092", "--max-records", "50").jobArgs();
+    assertEquals(
+        List.of(
+            "--runner=FlinkRunner",
+            "--flinkMaster=[local]",
+            "--bootstrapServers=10.0.0.1:9092",
+            "--maxRecords=50"),
+        args);
+  }
+
+  @Test
+  void passesUnknownOptionsToBeamAndKeepsAnExplicitRunner() {
+    List<String> args =
+        parse(
+                "pipeline",
+                "--bootstrap",
+                "h:1",
+                "--runner=DirectRunner",
+                "--groupTimeoutMs=5000",
+                "--creditMethod=grpo")
+            .jobArgs();
+    assertEquals(
+        List.of(
+            "--runner=DirectRunner",
+            "--groupTimeoutMs=5000",
+            "--creditMethod=grpo",
+            "--bootstrapServers=h:1",
+            "--maxRecords=0"),
+        args);
+  }
+
+  @Test
+  void aMisspelledBeamOptionIsAUsageError() {
+    CliRun run =
+        CliRun.execute(
+            RredcotHome.at(tempDir), "pipeline", "--bootstrap", "h:1", "--groupTimeotMs=5");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains("groupTimeotMs"), run.err());
+  }
+
+  @Test
+  @Tag("slow")
+  void creditsProducedRolloutsAndDeadLettersCorruptOnesOnTheDirectRunner() throws Exception {
+    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(tempDir.resolve("kafka"))) {
+      kafka.createTopics(Topics.ALL, 2);
+      RredcotHome home = RredcotHome.at(tempDir.resolve("home"));
+      String bootstrap = kafka.bootstrapServers();
+      CliRun produce =
+          CliRun.execute(
+              home,
+              "produce-rollouts",
+              "--count",
+              "16",
+              "--corrupt",
+              "2",
+              "--seed",
+              "21",
+              "--bootstrap",
+              bootstrap);
+      assertEquals(0, produce.exitCode(), produce.toString());
+
+      CliRun pipeline =
+          CliRun.execute(
+              home,
+              "pipeline",
+              "--bootstrap",
+              bootstrap,
+              "--max-records",
+              "18",
+              "--runner=DirectRunner");
+      assertEquals(0, pipeline.exitCode(), pipeline.toString());
+      assertTrue(pipeline.out().contains("credit job DONE"), pipeline.out());
+      assertTrue(pipeline.out().matches("(?s).*rollouts-credited\\s+16\\n.*"), pipeline.out());
+
+      CliRun credited = CliRun.execute(home, "tail", "credited-rollouts", "--bootstrap", bootstrap);
+      assertEquals(16, credited.outLines().size(), credited.toString());
+      CliRun deadLetters = CliRun.execute(home, "tail", "dead-letters", "--bootstrap", bootstrap);
+      assertEquals(2, deadLetters.outLines().size(), deadLetters.toString());
+      assertTrue(
+          deadLetters.outLines().stream()
+              .allMatch(line -> line.contains("\"stage\":\"ParseRollout\"")),
+          deadLetters.out());
+    }
+  }
+}
