@@ -263,10 +263,29 @@ public final class TrainerCore implements AutoCloseable {
     policy.close();
   }
 
-  private static String validate(CreditedRollout record) {
+  private String validate(CreditedRollout record) {
     int tokens = record.getTokenIds().size();
     if (tokens == 0) {
       return "empty trace";
+    }
+    int vocabSize = policy.tokenizer().vocabSize();
+    for (int id : record.getTokenIds()) {
+      if (id < 0 || id >= vocabSize) {
+        return "token id " + id + " outside the vocabulary [0, " + vocabSize + ")";
+      }
+    }
+    int promptTokens;
+    try {
+      promptTokens = policy.tokenizer().encode(record.getPromptText()).length;
+    } catch (RuntimeException e) {
+      return "prompt text cannot be tokenized: " + e.getMessage();
+    }
+    // bos + prompt + trace must fit the model's context.
+    if (1 + promptTokens + tokens > policy.config().maxContext()) {
+      return "bos + prompt + trace is "
+          + (1 + promptTokens + tokens)
+          + " tokens, more than maxContext "
+          + policy.config().maxContext();
     }
     if (record.getLogProbs().size() != tokens || record.getTokenAdvantages().size() != tokens) {
       return "tokenIds ("

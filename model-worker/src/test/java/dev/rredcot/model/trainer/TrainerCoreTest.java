@@ -194,6 +194,28 @@ class TrainerCoreTest {
   }
 
   @Test
+  void rejectsRecordThatDoesNotFitTheModelContext() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      CreditedRollout record = rollout("p", 0, 0, 2);
+      record.setPromptText("Q: " + "1+".repeat(60) + "1\n");
+      OfferResult result = core.offer(record, 0, 0);
+      assertEquals(Disposition.INVALID, result.disposition());
+      assertTrue(result.reason().contains("maxContext"), result.reason());
+    }
+  }
+
+  @Test
+  void rejectsRecordWithATokenOutsideTheVocabulary() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      CreditedRollout record = rollout("p", 0, 0, 2);
+      List<Integer> tokens = new ArrayList<>(record.getTokenIds());
+      tokens.set(0, 999);
+      record.setTokenIds(tokens);
+      assertEquals(Disposition.INVALID, core.offer(record, 0, 0).disposition());
+    }
+  }
+
+  @Test
   void announcementCarriesTheCheckpointIdentity() throws IOException {
     try (TrainerCore core = open(batchOf(1))) {
       TrainedStep step = offerAll(core, group("p", 0, 2), 0).get(0);
