@@ -372,6 +372,11 @@ public final class ValueScorer {
     return outcomes;
   }
 
+  /** Values of the right count and all finite, else the failure ({@code non-finite-value}...). */
+  static Outcome check(TraceCredit trace, int boundaries, double[] values) {
+    return check(new Prepared(trace, "", new int[0], new int[boundaries], "", "", null, 0), values);
+  }
+
   private static Outcome check(Prepared trace, double[] values) {
     if (values.length != trace.boundaries.length) {
       return new Outcome(
