@@ -138,7 +138,7 @@ public final class LocalKafkaBroker {
       writePidFile(broker);
       List<String> created = createTopics(broker.bootstrapServers(), settings);
       started = true;
-      LOG.info("Kafka broker pid {} serving at {}", broker.pid(), broker.bootstrapServers());
+      LOG.debug("Kafka broker pid {} serving at {}", broker.pid(), broker.bootstrapServers());
       return new UpResult(broker, false, created);
     } catch (KafkaAdminException e) {
       throw new BrokerStartException(
@@ -251,7 +251,10 @@ public final class LocalKafkaBroker {
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     try {
       Process process = builder.start();
-      LOG.info("Started Kafka broker pid {}, log {}", process.pid(), home.kafkaLogFile());
+      LOG.info(
+          "Started Kafka broker pid {} (log {}); waiting until it serves requests",
+          process.pid(),
+          home.kafkaLogFile());
       return process;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + java, e);
