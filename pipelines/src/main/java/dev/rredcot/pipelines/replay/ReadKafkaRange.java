@@ -50,7 +50,7 @@ public final class ReadKafkaRange extends PTransform<PBegin, PCollection<RawReco
                 null,
                 offsets[1],
                 null,
-                List.of(range.topic())));
+                null));
       }
     }
     if (descriptors.isEmpty()) {
