@@ -75,9 +75,6 @@ class CreditPipelineKafkaFlinkTest {
                   "--parallelism=2",
                   "--bootstrapServers=" + broker.bootstrapServers(),
                   "--maxRecords=" + (GOOD_ROLLOUTS + CORRUPT_RECORDS),
-                  // No consumer group: the in-process broker cannot serve OFFSET_FETCH (server
-                  // 3.9.2 next to kafka-clients 3.9.1 on one classpath, NoSuchMethodError).
-                  "--consumerGroupId=",
                   "--groupTimeoutMs=60000")
               .as(CreditPipelineOptions.class);
       PipelineResult result = CreditPipeline.run(options);

@@ -76,8 +76,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, config, attemptDir);
         try (TopicAdmin admin = TopicAdmin.connect(config.bootstrapServers(), ADMIN_TIMEOUT)) {
           admin.clusterId();
-          admin.warmUpGroupCoordinator(
-              SingleNodeKraftConfig.OFFSETS_TOPIC_PARTITIONS, ADMIN_TIMEOUT);
         }
         LOG.info("Embedded Kafka broker serving at {}", config.bootstrapServers());
         return broker;

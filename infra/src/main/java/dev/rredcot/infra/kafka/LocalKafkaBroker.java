@@ -241,7 +241,7 @@ public final class LocalKafkaBroker {
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
                 "-Drredcot.home=" + home.root(),
                 "-cp",
-                brokerClasspath(),
+                System.getProperty("java.class.path"),
                 MAIN_CLASS,
                 home.kafkaPropertiesFile().toString()));
     ProcessBuilder builder =
@@ -258,41 +258,6 @@ public final class LocalKafkaBroker {
       return process;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + java, e);
-    }
-  }
-
-  /**
-   * This JVM's classpath with the broker's own kafka-clients jar in front, if the build put one in
-   * {@code infra/target/broker-lib} (next to the classes or jar this class came from), so that the
-   * broker runs with the clients it was built against.
-   */
-  static String brokerClasspath() {
-    String classpath = System.getProperty("java.class.path");
-    Optional<Path> clients = brokerClientsJar();
-    if (clients.isEmpty()) {
-      LOG.debug("no broker-lib/kafka-clients jar found; the broker uses the CLI's kafka-clients");
-      return classpath;
-    }
-    return clients.get() + File.pathSeparator + classpath;
-  }
-
-  /** The kafka-clients jar matching the broker version, copied there by the infra build. */
-  static Optional<Path> brokerClientsJar() {
-    try {
-      Path location =
-          Path.of(
-              LocalKafkaBroker.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      Path brokerLib = location.getParent().resolve("broker-lib");
-      if (!Files.isDirectory(brokerLib)) {
-        return Optional.empty();
-      }
-      try (Stream<Path> jars = Files.list(brokerLib)) {
-        return jars.filter(jar -> jar.getFileName().toString().matches("kafka-clients-.*\\.jar"))
-            .findFirst();
-      }
-    } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
-      LOG.debug("cannot look for broker-lib: {}", e.toString());
-      return Optional.empty();
     }
   }
 
@@ -349,7 +314,6 @@ public final class LocalKafkaBroker {
     try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, ADMIN_TIMEOUT)) {
       List<String> created =
           admin.createTopics(Topics.ALL, settings.partitions(), settings.topicConfigs());
-      admin.warmUpGroupCoordinator(SingleNodeKraftConfig.OFFSETS_TOPIC_PARTITIONS, ADMIN_TIMEOUT);
       return created;
     }
   }

@@ -106,61 +106,6 @@ public final class TopicAdmin implements AutoCloseable {
     return created;
   }
 
-  /**
-   * Makes the group coordinator load every {@code __consumer_offsets} partition (creating the topic
-   * on first use) by fetching the committed offsets of one probe group per partition, retrying
-   * until each answers or {@code timeout} passes. A consumer group's first offset fetch then finds
-   * its coordinator ready: broker 3.9.2 running with 3.9.1 clients on its classpath fails the
-   * "coordinator loading" reply with an unknown server error that consumers treat as fatal.
-   */
-  public void warmUpGroupCoordinator(int offsetsTopicPartitions, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    for (String group : probeGroups(offsetsTopicPartitions)) {
-      while (true) {
-        try {
-          admin
-              .listConsumerGroupOffsets(group)
-              .partitionsToOffsetAndMetadata()
-              .get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
-          break;
-        } catch (ExecutionException | TimeoutException e) {
-          if (System.nanoTime() > deadline) {
-            throw new KafkaAdminException(
-                "group coordinator not ready after " + timeout.toMillis() + " ms: " + e, e);
-          }
-          sleepQuietly(200);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new KafkaAdminException("interrupted while warming up the group coordinator", e);
-        }
-      }
-    }
-  }
-
-  /** One group id per {@code __consumer_offsets} partition (Kafka places a group by its hash). */
-  static List<String> probeGroups(int offsetsTopicPartitions) {
-    String[] byPartition = new String[offsetsTopicPartitions];
-    int found = 0;
-    for (int i = 0; found < offsetsTopicPartitions; i++) {
-      String group = "rredcot-warm-up-" + i;
-      int partition = (group.hashCode() & 0x7fffffff) % offsetsTopicPartitions;
-      if (byPartition[partition] == null) {
-        byPartition[partition] = group;
-        found++;
-      }
-    }
-    return List.of(byPartition);
-  }
-
-  private static void sleepQuietly(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KafkaAdminException("interrupted while warming up the group coordinator", e);
-    }
-  }
-
   /** The names of all non-internal topics. */
   public List<String> listTopics() {
     return new ArrayList<>(await(admin.listTopics().names(), "list topics"))
