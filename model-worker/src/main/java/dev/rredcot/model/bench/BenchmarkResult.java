@@ -1,0 +1,37 @@
+package dev.rredcot.model.bench;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * Figures measured by {@link ModelBenchmark}; serialised as {@code summary.json}.
+ *
+ * @param genTokensPerSB1Kv generated tokens per second, batch 1, KV cache
+ * @param genTokensPerSB1NoKv generated tokens per second, batch 1, whole sequence re-run per step
+ * @param genTokensPerSB64Kv generated tokens per second in total, batch 64, KV cache
+ * @param scoreTokensPerS scored token positions per second (batch 64)
+ * @param valueBoundaryMsReuse milliseconds per boundary value, KV cache reused
+ * @param valueBoundaryMsRerun milliseconds per boundary value, every prefix re-run
+ * @param valueReuseSpeedup rerun time divided by reuse time
+ * @param valueTokensPerBoundaryReuse forward tokens per boundary value with reuse
+ * @param valueTokensPerBoundaryRerun forward tokens per boundary value when re-running
+ * @param trainStepMsB64T64 milliseconds per PPO step on 64 traces of 64 tokens
+ * @param params trainable parameters
+ * @param peakRssMb peak resident memory of the JVM (VmHWM)
+ * @param initialPolicyAccuracy share of fresh 4-step problems solved at temperature 1
+ * @param accuracyProblems problems behind that share
+ */
+public record BenchmarkResult(
+    @JsonProperty("gen_tokens_per_s_b1_kv") double genTokensPerSB1Kv,
+    @JsonProperty("gen_tokens_per_s_b1_nokv") double genTokensPerSB1NoKv,
+    @JsonProperty("gen_tokens_per_s_b64_kv") double genTokensPerSB64Kv,
+    @JsonProperty("score_tokens_per_s") double scoreTokensPerS,
+    @JsonProperty("value_boundary_ms_reuse") double valueBoundaryMsReuse,
+    @JsonProperty("value_boundary_ms_rerun") double valueBoundaryMsRerun,
+    @JsonProperty("value_reuse_speedup") double valueReuseSpeedup,
+    @JsonProperty("value_tokens_per_boundary_reuse") double valueTokensPerBoundaryReuse,
+    @JsonProperty("value_tokens_per_boundary_rerun") double valueTokensPerBoundaryRerun,
+    @JsonProperty("train_step_ms_b64_t64") double trainStepMsB64T64,
+    @JsonProperty("params") long params,
+    @JsonProperty("peak_rss_mb") double peakRssMb,
+    @JsonProperty("initial_policy_accuracy") double initialPolicyAccuracy,
+    @JsonProperty("accuracy_problems") int accuracyProblems) {}

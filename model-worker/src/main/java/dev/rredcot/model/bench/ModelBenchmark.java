@@ -1,0 +1,226 @@
+package dev.rredcot.model.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.policy.GenerationOptions;
+import dev.rredcot.model.policy.GenerationRequest;
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.policy.Sample;
+import dev.rredcot.model.policy.ScoreRequest;
+import dev.rredcot.model.policy.TrainExample;
+import dev.rredcot.model.policy.TrainOptions;
+import dev.rredcot.model.policy.ValueRequest;
+import dev.rredcot.model.pretrain.InitialPolicy;
+import dev.rredcot.model.pretrain.Pretrainer;
+import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.Problem;
+import dev.rredcot.model.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Measures the policy's throughput (generation with and without KV cache, scoring, boundary values
+ * with cache reuse vs re-running prefixes, PPO step), its size and memory, and the initial policy's
+ * accuracy; writes {@code summary.json}.
+ *
+ * <p>Usage (what {@code ./rredcot bench model --out DIR} calls):
+ *
+ * <pre>{@code
+ * BenchmarkResult result =
+ *     ModelBenchmark.run(BenchmarkOptions.builder().setOutputDir(Path.of("bench-out")).build());
+ * }</pre>
+ */
+public final class ModelBenchmark {
+
+  /** Name of the summary file written into the output directory. */
+  public static final String SUMMARY_FILE = "summary.json";
+
+  private static final Logger LOG = LoggerFactory.getLogger(ModelBenchmark.class);
+  private static final int GEN_TOKENS = 64;
+  private static final int WARMUP_REPEATS = 1;
+
+  private ModelBenchmark() {}
+
+  /** Runs every measurement and writes {@code outputDir/summary.json}. */
+  public static BenchmarkResult run(BenchmarkOptions options) throws IOException {
+    Files.createDirectories(options.outputDir());
+    Checkpoint checkpoint = options.checkpoint();
+    Path scratchStore = null;
+    if (checkpoint == null) {
+      scratchStore = Files.createTempDirectory("rredcot-bench-store");
+      checkpoint = InitialPolicy.materialise(new CheckpointStore(scratchStore, 1));
+    }
+    BenchmarkResult result;
+    try (Policy policy = Policy.load(checkpoint)) {
+      result = measure(policy, options);
+    }
+    new ObjectMapper()
+        .enable(SerializationFeature.INDENT_OUTPUT)
+        .writeValue(options.outputDir().resolve(SUMMARY_FILE).toFile(), result);
+    LOG.info("model benchmark: {}", result);
+    if (scratchStore != null) {
+      deleteTree(scratchStore);
+    }
+    return result;
+  }
+
+  private static BenchmarkResult measure(Policy policy, BenchmarkOptions options) {
+    ArithmeticTask task = new ArithmeticTask(ArithmeticTask.Config.builder().optSteps(4).build());
+    Tokenizer tokenizer = policy.tokenizer();
+    List<Problem> problems = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      problems.add(task.generate(options.seed() * 1000 + i));
+    }
+
+    double genB1Kv = generationRate(policy, problems.subList(0, 1), true, 8);
+    double genB1NoKv = generationRate(policy, problems.subList(0, 1), false, 4);
+    double genB64Kv = generationRate(policy, problems, true, 2);
+    LOG.info("generation tok/s: b1 kv {}, b1 no-kv {}, b64 kv {}", genB1Kv, genB1NoKv, genB64Kv);
+
+    // Reference traces (the task's correct solutions) as the scored / valued text.
+    List<ScoreRequest> scoreBatch = new ArrayList<>();
+    for (Problem p : problems) {
+      scoreBatch.add(new ScoreRequest(p.prompt(), tokenizer.encode(p.solution())));
+    }
+    long before = policy.forwardTokens();
+    double scoreSeconds = timePerRepeat(() -> policy.score(scoreBatch), 5);
+    long scoredTokens = (policy.forwardTokens() - before) / (5 + WARMUP_REPEATS);
+    double scoreRate = scoredTokens / scoreSeconds;
+
+    List<ValueRequest> valueBatch = new ArrayList<>();
+    long boundaries = 0;
+    for (Problem p : problems.subList(0, Math.min(options.valueTraces(), problems.size()))) {
+      int[] trace = tokenizer.encode(p.solution());
+      int[] lineBoundaries = lineBoundaries(trace, tokenizer);
+      boundaries += lineBoundaries.length;
+      valueBatch.add(
+          new ValueRequest(
+              p.prompt(), trace, lineBoundaries, task.answerCue(), task.answerSuffix(p.answer())));
+    }
+    long tokensStart = policy.forwardTokens();
+    double reuseSeconds = timePerRepeat(() -> policy.answerValues(valueBatch, true), 3);
+    long reuseTokens = (policy.forwardTokens() - tokensStart) / (3 + WARMUP_REPEATS);
+    tokensStart = policy.forwardTokens();
+    double rerunSeconds = timePerRepeat(() -> policy.answerValues(valueBatch, false), 3);
+    long rerunTokens = (policy.forwardTokens() - tokensStart) / (3 + WARMUP_REPEATS);
+    double msReuse = reuseSeconds * 1000 / boundaries;
+    double msRerun = rerunSeconds * 1000 / boundaries;
+
+    List<TrainExample> trainBatch = new ArrayList<>();
+    for (Problem p : problems) {
+      int[] trace = Arrays.copyOf(tokenizer.encode(p.solution().repeat(3)), 64);
+      float[] advantages = new float[64];
+      Arrays.fill(advantages, 0.5f);
+      trainBatch.add(new TrainExample(p.prompt(), trace, advantages, new float[64]));
+    }
+    TrainOptions trainOptions = TrainOptions.builder().optLearningRate(1e-9).build();
+    double trainMs = timePerRepeat(() -> policy.trainStep(trainBatch, trainOptions), 3) * 1000;
+
+    double accuracy =
+        options.accuracyProblems() == 0
+            ? Double.NaN
+            : Pretrainer.accuracy(
+                policy, task, options.accuracyProblems(), (options.seed() + 1) << 32, 99);
+    return new BenchmarkResult(
+        genB1Kv,
+        genB1NoKv,
+        genB64Kv,
+        scoreRate,
+        msReuse,
+        msRerun,
+        msRerun / msReuse,
+        (double) reuseTokens / boundaries,
+        (double) rerunTokens / boundaries,
+        trainMs,
+        policy.parameterCount(),
+        peakRssMb(),
+        accuracy,
+        options.accuracyProblems());
+  }
+
+  /** Token offsets after every newline of the trace's CoT, plus 0 (prompt only). */
+  static int[] lineBoundaries(int[] trace, Tokenizer tokenizer) {
+    List<Integer> cuts = new ArrayList<>();
+    cuts.add(0);
+    String answerCueStart = "A";
+    for (int j = 0; j < trace.length - 1; j++) {
+      if (tokenizer.decode(new int[] {trace[j]}).equals("\n")
+          && !tokenizer.decode(new int[] {trace[j + 1]}).equals(answerCueStart)) {
+        cuts.add(j + 1);
+      }
+    }
+    return cuts.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private static double generationRate(
+      Policy policy, List<Problem> problems, boolean useKvCache, int repeats) {
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (Problem p : problems) {
+      requests.add(GenerationRequest.of(p.prompt()));
+    }
+    long tokens = 0;
+    long nanos = 0;
+    for (int r = -WARMUP_REPEATS; r < repeats; r++) {
+      GenerationOptions options =
+          GenerationOptions.builder()
+              .optSeed(r)
+              .optMaxTokens(GEN_TOKENS)
+              .optUseKvCache(useKvCache)
+              // A cue that never occurs keeps sequences running to maxTokens or eos.
+              .optAnswerCue("\u0000")
+              .build();
+      long start = System.nanoTime();
+      List<Sample> samples = policy.generate(requests, options);
+      long elapsed = System.nanoTime() - start;
+      if (r >= 0) {
+        nanos += elapsed;
+        tokens += samples.stream().mapToLong(s -> s.tokenIds().length).sum();
+      }
+    }
+    return tokens / (nanos / 1e9);
+  }
+
+  /** Mean seconds per call after one warm-up call. */
+  private static double timePerRepeat(Supplier<?> call, int repeats) {
+    for (int i = 0; i < WARMUP_REPEATS; i++) {
+      call.get();
+    }
+    long start = System.nanoTime();
+    for (int i = 0; i < repeats; i++) {
+      call.get();
+    }
+    return (System.nanoTime() - start) / 1e9 / repeats;
+  }
+
+  /** Peak resident set size from /proc/self/status (VmHWM), in MB; NaN where unavailable. */
+  static double peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          String kb = line.substring("VmHWM:".length()).trim().split("\\s+")[0];
+          return Long.parseLong(kb) / 1024.0;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot read VmHWM: {}", e.toString());
+    }
+    return Double.NaN;
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
