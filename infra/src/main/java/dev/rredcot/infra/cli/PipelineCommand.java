@@ -2,16 +2,11 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -50,20 +45,15 @@ final class PipelineCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PipelineOptionsFactory.register(CreditPipelineOptions.class);
     PrintWriter out = spec.commandLine().getOut();
     if (beamHelp) {
-      ByteArrayOutputStream help = new ByteArrayOutputStream();
-      PipelineOptionsFactory.printHelp(
-          new PrintStream(help, true, StandardCharsets.UTF_8), CreditPipelineOptions.class);
-      out.print(help.toString(StandardCharsets.UTF_8));
-      out.flush();
+      BeamJobArgs.printBeamHelp(out);
       return 0;
     }
     if (maxRecords < 0) {
       throw new ParameterException(spec.commandLine(), "--max-records must not be negative");
     }
-    CreditPipelineOptions options = parseOptions(jobArgs());
+    CreditPipelineOptions options = beamJobArgs().parse();
     out.printf(
         "credit job on %s: %s -> %s at %s%s%n",
         options.getRunner().getSimpleName(),
@@ -75,49 +65,18 @@ final class PipelineCommand implements Callable<Integer> {
     PipelineResult result = CreditPipeline.run(options);
     PipelineResult.State state = result.waitUntilFinish();
     out.printf("credit job %s%n", state);
-    for (Map.Entry<String, Long> counter : CreditPipeline.counters(result).entrySet()) {
-      out.printf("  %-32s %d%n", counter.getKey(), counter.getValue());
-    }
-    out.flush();
+    BeamJobArgs.printCounters(out, CreditPipeline.counters(result));
     return state == PipelineResult.State.DONE ? 0 : RredcotCli.EXIT_FAILURE;
   }
 
   /** The Beam arguments: the user's, plus the runner, bootstrap and bound unless given. */
   List<String> jobArgs() {
-    for (String arg : beamArgs) {
-      if (!arg.startsWith("--")) {
-        throw new ParameterException(
-            spec.commandLine(), "unexpected argument '" + arg + "': Beam options are --name=value");
-      }
-    }
-    List<String> args = new ArrayList<>(beamArgs);
-    if (!given("runner")) {
-      args.add("--runner=FlinkRunner");
-      if (!given("flinkMaster")) {
-        args.add("--flinkMaster=[local]");
-      }
-    }
-    if (!given("bootstrapServers")) {
-      args.add("--bootstrapServers=" + bootstrapOption.resolve(cli.home()));
-    }
-    if (!given("maxRecords")) {
-      args.add("--maxRecords=" + maxRecords);
-    }
-    return args;
+    return beamJobArgs().args();
   }
 
-  private boolean given(String beamOption) {
-    String prefix = "--" + beamOption;
-    return beamArgs.stream().anyMatch(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="));
-  }
-
-  private CreditPipelineOptions parseOptions(List<String> args) {
-    try {
-      return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
-          .withValidation()
-          .as(CreditPipelineOptions.class);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
-    }
+  private BeamJobArgs beamJobArgs() {
+    return new BeamJobArgs(spec.commandLine(), beamArgs)
+        .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
+        .withDefault("maxRecords", maxRecords);
   }
 }

@@ -29,6 +29,7 @@ import picocli.CommandLine.ScopeType;
       ProduceRolloutsCommand.class,
       TailCommand.class,
       PipelineCommand.class,
+      ReplayCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RredcotCli implements Runnable {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.avro.Schema;
@@ -34,6 +35,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 public final class RecordJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final List<RecordCodec<? extends SpecificRecord>> EVERY_CODEC =
+      TopicRecordTypes.all().stream()
+          .<RecordCodec<? extends SpecificRecord>>map(RecordJson::codecOf)
+          .toList();
 
   private final String topic;
   private final Optional<RecordCodec<? extends SpecificRecord>> codec;
@@ -43,7 +48,10 @@ public final class RecordJson {
     this.codec = codec;
   }
 
-  /** A renderer for {@code topic}; topics without a known type render base64 values. */
+  /**
+   * A renderer for {@code topic}. Values on a topic of another name (a replay's output, say) are
+   * decoded by their schema fingerprint, which single-object encoding carries in every value.
+   */
   public static RecordJson forTopic(String topic) {
     return new RecordJson(topic, TopicRecordTypes.of(topic).map(RecordJson::codecOf));
   }
@@ -60,13 +68,9 @@ public final class RecordJson {
     line.put("offset", record.offset());
     line.set("key", keyNode(record.key()));
     byte[] value = record.value();
-    if (codec.isEmpty()) {
-      line.put("error", "no Avro type is known for topic " + topic);
-      line.put("valueBase64", base64(value));
-      return line;
-    }
     try {
-      line.set("value", valueNode(codec.get().decode(value)));
+      line.set(
+          "value", valueNode(codec.isPresent() ? codec.get().decode(value) : byFingerprint(value)));
     } catch (RecordDecodingException e) {
       line.put("error", e.reason().label() + ": " + e.getMessage());
       line.put("valueBase64", base64(e.originalBytes()));
@@ -76,6 +80,26 @@ public final class RecordJson {
       line.put("valueBase64", base64(value));
     }
     return line;
+  }
+
+  /** Decodes with the one known record type whose schema fingerprint the value names. */
+  private Object byFingerprint(byte[] value) {
+    RecordDecodingException last = null;
+    for (RecordCodec<? extends SpecificRecord> candidate : EVERY_CODEC) {
+      try {
+        return candidate.decode(value);
+      } catch (RecordDecodingException e) {
+        if (e.reason() != RecordDecodingException.Reason.UNKNOWN_SCHEMA) {
+          throw e;
+        }
+        last = e;
+      }
+    }
+    throw new RecordDecodingException(
+        "a record of topic " + topic + " (no known type has this schema fingerprint)",
+        RecordDecodingException.Reason.UNKNOWN_SCHEMA,
+        value,
+        last);
   }
 
   /** The record as one line of JSON text. */

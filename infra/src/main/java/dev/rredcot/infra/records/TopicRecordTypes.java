@@ -6,6 +6,7 @@ import dev.rredcot.schemas.PolicyCheckpoint;
 import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
@@ -21,6 +22,11 @@ public final class TopicRecordTypes {
           Topics.DEAD_LETTERS, DeadLetter.class);
 
   private TopicRecordTypes() {}
+
+  /** Every record type the project's topics carry. */
+  public static List<Class<? extends SpecificRecord>> all() {
+    return List.copyOf(TYPES.values());
+  }
 
   /** The record type of {@code topic}, empty for a topic that is not one of {@link Topics#ALL}. */
   public static Optional<Class<? extends SpecificRecord>> of(String topic) {

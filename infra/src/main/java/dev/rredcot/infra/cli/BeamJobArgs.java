@@ -1,0 +1,90 @@
+package dev.rredcot.infra.cli;
+
+import dev.rredcot.pipelines.CreditPipelineOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * The Beam arguments of a credit-job command: the user's pass-through {@code --name=value} options,
+ * plus the CLI's defaults (Flink runner on the embedded mini-cluster, the local broker) for
+ * whatever the user did not give.
+ */
+final class BeamJobArgs {
+  private final CommandLine commandLine;
+  private final List<String> userArgs;
+  private final List<String> args;
+
+  BeamJobArgs(CommandLine commandLine, List<String> userArgs) {
+    for (String arg : userArgs) {
+      if (!arg.startsWith("--")) {
+        throw new ParameterException(
+            commandLine, "unexpected argument '" + arg + "': Beam options are --name=value");
+      }
+    }
+    this.commandLine = commandLine;
+    this.userArgs = List.copyOf(userArgs);
+    this.args = new ArrayList<>(userArgs);
+    if (!given("runner")) {
+      args.add("--runner=FlinkRunner");
+      if (!given("flinkMaster")) {
+        args.add("--flinkMaster=[local]");
+      }
+    }
+  }
+
+  /** Whether the user passed {@code --beamOption}. */
+  boolean given(String beamOption) {
+    String prefix = "--" + beamOption;
+    return userArgs.stream().anyMatch(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="));
+  }
+
+  /** Adds {@code --beamOption=value} unless the user gave the option. */
+  BeamJobArgs withDefault(String beamOption, Object value) {
+    if (!given(beamOption)) {
+      args.add("--" + beamOption + "=" + value);
+    }
+    return this;
+  }
+
+  List<String> args() {
+    return List.copyOf(args);
+  }
+
+  /** Parses and validates the options; a bad option is a usage error (exit code 2). */
+  CreditPipelineOptions parse() {
+    PipelineOptionsFactory.register(CreditPipelineOptions.class);
+    try {
+      return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
+          .withValidation()
+          .as(CreditPipelineOptions.class);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(commandLine, e.getMessage(), e);
+    }
+  }
+
+  /** Prints the job's Beam options. */
+  static void printBeamHelp(PrintWriter out) {
+    PipelineOptionsFactory.register(CreditPipelineOptions.class);
+    ByteArrayOutputStream help = new ByteArrayOutputStream();
+    PipelineOptionsFactory.printHelp(
+        new PrintStream(help, true, StandardCharsets.UTF_8), CreditPipelineOptions.class);
+    out.print(help.toString(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  /** Prints a bounded run's counters, one per line. */
+  static void printCounters(PrintWriter out, Map<String, Long> counters) {
+    for (Map.Entry<String, Long> counter : counters.entrySet()) {
+      out.printf("  %-40s %d%n", counter.getKey(), counter.getValue());
+    }
+    out.flush();
+  }
+}
