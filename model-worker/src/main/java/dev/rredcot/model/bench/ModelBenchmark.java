@@ -13,6 +13,7 @@ import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainOptions;
 import dev.rredcot.model.policy.ValueRequest;
 import dev.rredcot.model.pretrain.InitialPolicy;
+import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.pretrain.Pretrainer;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.Problem;
@@ -74,7 +75,7 @@ public final class ModelBenchmark {
   }
 
   private static BenchmarkResult measure(Policy policy, BenchmarkOptions options) {
-    ArithmeticTask task = new ArithmeticTask(ArithmeticTask.Config.builder().optSteps(4).build());
+    ArithmeticTask task = new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK);
     Tokenizer tokenizer = policy.tokenizer();
     List<Problem> problems = new ArrayList<>();
     for (int i = 0; i < 64; i++) {
@@ -96,9 +97,15 @@ public final class ModelBenchmark {
     long scoredTokens = (policy.forwardTokens() - before) / (5 + WARMUP_REPEATS);
     double scoreRate = scoredTokens / scoreSeconds;
 
+    // Values are timed on 8-step reference traces: the saving grows with the number of
+    // boundaries, and 8 steps is the longest trace that fits maxContext 128 comfortably.
+    ArithmeticTask longTask =
+        new ArithmeticTask(
+            ArithmeticTask.Config.builder().optSteps(8).optOperandRange(1, 9).build());
     List<ValueRequest> valueBatch = new ArrayList<>();
     long boundaries = 0;
-    for (Problem p : problems.subList(0, Math.min(options.valueTraces(), problems.size()))) {
+    for (int i = 0; i < options.valueTraces(); i++) {
+      Problem p = longTask.generate(options.seed() * 1000 + 500 + i);
       int[] trace = tokenizer.encode(p.solution());
       int[] lineBoundaries = lineBoundaries(trace, tokenizer);
       boundaries += lineBoundaries.length;
@@ -147,14 +154,13 @@ public final class ModelBenchmark {
         options.accuracyProblems());
   }
 
-  /** Token offsets after every newline of the trace's CoT, plus 0 (prompt only). */
+  /** Token offsets 0 (prompt only) and after every newline before the trace's last one. */
   static int[] lineBoundaries(int[] trace, Tokenizer tokenizer) {
     List<Integer> cuts = new ArrayList<>();
     cuts.add(0);
-    String answerCueStart = "A";
+    // The cut after the last step line (before the answer line) is the full-CoT state.
     for (int j = 0; j < trace.length - 1; j++) {
-      if (tokenizer.decode(new int[] {trace[j]}).equals("\n")
-          && !tokenizer.decode(new int[] {trace[j + 1]}).equals(answerCueStart)) {
+      if (tokenizer.decode(new int[] {trace[j]}).equals("\n")) {
         cuts.add(j + 1);
       }
     }

@@ -1,7 +1,6 @@
 package dev.rredcot.model.policy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.Shape;
 
 /**
  * Keys and values of already processed positions, per layer, shaped (B, heads, Tpast, headDim).
@@ -36,24 +35,17 @@ final class KvCache {
   }
 
   /**
-   * A new cache holding the first {@code prefixLength} positions of this batch-1 cache, broadcast
-   * to {@code rows} rows, for scoring several suffixes against one prefix.
+   * A new cache whose row {@code i} is row {@code rowIndex[i]} of this cache, for scoring several
+   * suffixes against cached prefixes.
+   *
+   * @param rowIndex (R) int64 row numbers
    */
-  KvCache broadcastPrefix(long prefixLength, long rows) {
+  KvCache selectRows(NDArray rowIndex) {
     KvCache copy = new KvCache(keys.length);
     for (int layer = 0; layer < keys.length; layer++) {
-      copy.keys[layer] = slice(keys[layer], prefixLength, rows);
-      copy.values[layer] = slice(values[layer], prefixLength, rows);
+      copy.keys[layer] = keys[layer].get(rowIndex);
+      copy.values[layer] = values[layer].get(rowIndex);
     }
     return copy;
-  }
-
-  private static NDArray slice(NDArray array, long prefixLength, long rows) {
-    Shape shape = array.getShape();
-    if (shape.get(0) != 1) {
-      throw new IllegalStateException("broadcastPrefix needs a batch-1 cache, got " + shape);
-    }
-    NDArray prefix = array.get(":, :, :{}, :", prefixLength);
-    return prefix.broadcast(new Shape(rows, shape.get(1), prefixLength, shape.get(3)));
   }
 }

@@ -561,36 +561,42 @@ public final class Policy implements AutoCloseable {
 
   /**
    * Answer-probability values {@code p(answer | prompt + trace[0:b] + cue)} for every boundary b of
-   * every request. With {@code reuseKvCache} one pass over prompt + trace builds the KV cache and
-   * all boundaries are scored in one batched suffix pass (cue + answer tokens attending to the
-   * cached prefix up to b); without it every prefix + suffix is re-run in full. Both agree to float
-   * rounding.
+   * every request. With {@code reuseKvCache} one batched pass over every prompt + trace builds the
+   * KV cache and all boundaries of all requests are scored in batched suffix passes (cue + answer
+   * tokens attending to their request's cached prefix up to b); without it every prefix + suffix is
+   * re-run in full. Both agree to float rounding.
    */
   public List<double[]> answerValues(List<ValueRequest> batch, boolean reuseKvCache) {
+    if (batch.isEmpty()) {
+      return List.of();
+    }
     return locked(
         () -> {
-          List<double[]> out = new ArrayList<>();
-          for (ValueRequest r : batch) {
+          List<int[]> fulls = new ArrayList<>();
+          List<SuffixRow> rows = new ArrayList<>();
+          int[] cueLengths = new int[batch.size()];
+          for (int q = 0; q < batch.size(); q++) {
+            ValueRequest r = batch.get(q);
             int[] cue = tokenizer.encode(r.answerCue());
-            int[] answer = tokenizer.encode(r.answer());
-            int[] suffix = concat(cue, answer);
+            int[] suffix = concat(cue, tokenizer.encode(r.answer()));
+            cueLengths[q] = cue.length;
             int[] full = context(r.prompt(), r.traceTokens());
+            fulls.add(full);
             int promptLength = full.length - r.traceTokens().length;
-            int[] prefixLengths = new int[r.boundaries().length];
-            List<int[]> suffixes = new ArrayList<>();
-            for (int i = 0; i < prefixLengths.length; i++) {
-              prefixLengths[i] = promptLength + r.boundaries()[i];
-              suffixes.add(suffix);
+            for (int b : r.boundaries()) {
+              rows.add(new SuffixRow(q, promptLength + b, suffix));
             }
-            float[][] lp =
-                reuseKvCache
-                    ? suffixLogProbsCached(full, prefixLengths, suffixes)
-                    : suffixLogProbsRerun(full, prefixLengths, suffixes);
-            double[] values = new double[prefixLengths.length];
-            for (int i = 0; i < values.length; i++) {
+          }
+          float[][] lp =
+              reuseKvCache ? suffixLogProbsCached(fulls, rows) : suffixLogProbsRerun(fulls, rows);
+          List<double[]> out = new ArrayList<>();
+          int row = 0;
+          for (int q = 0; q < batch.size(); q++) {
+            double[] values = new double[batch.get(q).boundaries().length];
+            for (int i = 0; i < values.length; i++, row++) {
               double sum = 0;
-              for (int s = cue.length; s < suffix.length; s++) {
-                sum += lp[i][s];
+              for (int s = cueLengths[q]; s < lp[row].length; s++) {
+                sum += lp[row][s];
               }
               values[i] = Math.exp(sum);
             }
@@ -606,46 +612,60 @@ public final class Policy implements AutoCloseable {
    * prefixes are run once and continuations scored against their KV cache.
    */
   public List<double[]> bankValues(List<BankRequest> batch) {
+    if (batch.isEmpty()) {
+      return List.of();
+    }
     return locked(
         () -> {
-          List<double[]> out = new ArrayList<>();
-          for (BankRequest r : batch) {
+          List<int[]> fulls = new ArrayList<>();
+          List<SuffixRow> rows = new ArrayList<>();
+          List<List<int[]>> continuationTokens = new ArrayList<>();
+          int[] cueLengths = new int[batch.size()];
+          int[] answerLengths = new int[batch.size()];
+          for (int q = 0; q < batch.size(); q++) {
+            BankRequest r = batch.get(q);
             int[] cue = tokenizer.encode(r.answerCue());
             int[] answer = tokenizer.encode(r.answer());
+            cueLengths[q] = cue.length;
+            answerLengths[q] = answer.length;
             String answerLine = r.answerCue() + r.answer();
             List<int[]> continuations = new ArrayList<>();
             for (String u : r.continuations()) {
               continuations.add(tokenizer.encode(u.substring(0, u.length() - answerLine.length())));
             }
+            continuationTokens.add(continuations);
             int[] full = context(r.prompt(), r.traceTokens());
+            fulls.add(full);
             int promptLength = full.length - r.traceTokens().length;
-            int n = continuations.size();
-            int[] prefixLengths = new int[r.boundaries().length * n];
-            List<int[]> suffixes = new ArrayList<>();
-            for (int i = 0; i < r.boundaries().length; i++) {
-              for (int k = 0; k < n; k++) {
-                prefixLengths[i * n + k] = promptLength + r.boundaries()[i];
-                suffixes.add(concat(continuations.get(k), cue, answer));
+            for (int b : r.boundaries()) {
+              for (int[] u : continuations) {
+                rows.add(new SuffixRow(q, promptLength + b, concat(u, cue, answer)));
               }
             }
-            float[][] lp = suffixLogProbsCached(full, prefixLengths, suffixes);
+          }
+          float[][] lp = suffixLogProbsCached(fulls, rows);
+          List<double[]> out = new ArrayList<>();
+          int row = 0;
+          for (int q = 0; q < batch.size(); q++) {
+            BankRequest r = batch.get(q);
+            List<int[]> continuations = continuationTokens.get(q);
+            int n = continuations.size();
             double[] values = new double[r.boundaries().length];
             for (int i = 0; i < values.length; i++) {
               double[] terms = new double[n];
-              for (int k = 0; k < n; k++) {
-                float[] row = lp[i * n + k];
+              for (int k = 0; k < n; k++, row++) {
                 int uLength = continuations.get(k).length;
                 double logU = 0;
                 for (int s = 0; s < uLength; s++) {
-                  logU += row[s];
+                  logU += lp[row][s];
                 }
                 double logY = 0;
-                for (int s = uLength + cue.length; s < row.length; s++) {
-                  logY += row[s];
+                for (int s = uLength + cueLengths[q]; s < lp[row].length; s++) {
+                  logY += lp[row][s];
                 }
                 if (r.norm() == LengthNormalization.PER_TOKEN) {
                   logU = uLength == 0 ? 0 : logU / uLength;
-                  logY = logY / answer.length;
+                  logY = logY / answerLengths[q];
                 }
                 terms[k] = logU + logY;
               }
@@ -672,80 +692,85 @@ public final class Policy implements AutoCloseable {
     return max + Math.log(sum);
   }
 
+  /** Suffix tokens to score after the first {@code prefixLength} tokens of request's context. */
+  private record SuffixRow(int request, int prefixLength, int[] suffix) {}
+
   /**
-   * Log-probabilities of each suffix's tokens after {@code full[0:prefixLength]}: one pass over
-   * {@code full} fills a KV cache, then suffix rows (right-padded, in chunks) attend to the cached
-   * keys before their prefix length plus their own earlier suffix tokens.
+   * Log-probabilities of each row's suffix tokens after its request's prefix: one batched pass over
+   * all contexts fills a KV cache, then suffix rows (right-padded, in chunks) attend to their
+   * request's cached keys before the prefix length plus their own earlier suffix tokens.
    */
-  private float[][] suffixLogProbsCached(int[] full, int[] prefixLengths, List<int[]> suffixes) {
-    float[][] out = new float[suffixes.size()][];
+  private float[][] suffixLogProbsCached(List<int[]> fulls, List<SuffixRow> rows) {
+    float[][] out = new float[rows.size()][];
     try (NDManager manager = network.parameterManager().newSubManager()) {
-      PaddedBatch prefixBatch = new PaddedBatch(List.of(full), config.maxContext());
+      PaddedBatch contexts = new PaddedBatch(fulls, config.maxContext());
       KvCache cache = new KvCache(config.layers());
-      float[] fullLp = fullLogProbs(manager, prefixBatch, cache).toFloatArray();
+      float[] fullLp = fullLogProbs(manager, contexts, cache).toFloatArray();
       int vocab = config.vocabSize();
-      int fullLength = full.length;
-      for (int start = 0; start < suffixes.size(); start += MAX_SUFFIX_ROWS) {
-        int end = Math.min(suffixes.size(), start + MAX_SUFFIX_ROWS);
-        int rows = end - start;
-        int width = 0;
+      int contextWidth = contexts.width;
+      for (int start = 0; start < rows.size(); start += MAX_SUFFIX_ROWS) {
+        int end = Math.min(rows.size(), start + MAX_SUFFIX_ROWS);
+        int count = end - start;
+        int width = 1;
         for (int i = start; i < end; i++) {
-          width = Math.max(width, suffixes.get(i).length);
-          if (prefixLengths[i] + suffixes.get(i).length > config.maxContext()) {
+          SuffixRow row = rows.get(i);
+          width = Math.max(width, row.suffix().length);
+          if (row.prefixLength() + row.suffix().length > config.maxContext()) {
             throw new IllegalArgumentException(
                 "prefix + suffix exceeds maxContext " + config.maxContext());
           }
         }
-        if (width == 0) {
-          for (int i = start; i < end; i++) {
-            out[i] = new float[0];
-          }
-          continue;
-        }
         try (NDManager chunk = manager.newSubManager()) {
-          long[] ids = new long[rows * width];
-          long[] positions = new long[rows * width];
-          long[] targets = new long[rows * width];
-          int keys = fullLength + width;
-          float[] bias = new float[rows * width * keys];
+          long[] ids = new long[count * width];
+          long[] positions = new long[count * width];
+          long[] targets = new long[count * width];
+          long[] requestOfRow = new long[count];
+          int keys = contextWidth + width;
+          float[] bias = new float[count * width * keys];
           long real = 0;
-          for (int r = 0; r < rows; r++) {
-            int[] suffix = suffixes.get(start + r);
-            int prefixLength = prefixLengths[start + r];
+          for (int r = 0; r < count; r++) {
+            SuffixRow row = rows.get(start + r);
+            int[] suffix = row.suffix();
+            int offset = contexts.offsets[row.request()];
+            requestOfRow[r] = row.request();
             real += suffix.length;
             for (int s = 0; s < width; s++) {
               int idx = r * width + s;
               ids[idx] = s < suffix.length ? suffix[s] : tokenizer.padId();
-              positions[idx] = Math.min(prefixLength + s, config.maxContext() - 1);
+              positions[idx] = Math.min(row.prefixLength() + s, config.maxContext() - 1);
               targets[idx] = s + 1 < suffix.length ? suffix[s + 1] : tokenizer.padId();
               int base = idx * keys;
               for (int j = 0; j < keys; j++) {
-                boolean visible = j < fullLength ? j < prefixLength : j - fullLength <= s;
+                boolean visible =
+                    j < contextWidth
+                        ? j >= offset && j < offset + row.prefixLength()
+                        : j - contextWidth <= s;
                 bias[base + j] = visible ? 0f : PaddedBatch.MASKED;
               }
             }
           }
-          KvCache rowsCache = cache.broadcastPrefix(fullLength, rows);
+          KvCache rowsCache = cache.selectRows(chunk.create(requestOfRow));
           NDArray logits =
               network.forward(
-                  network.embedTokens(chunk.create(ids, new Shape(rows, width))),
-                  chunk.create(positions, new Shape(rows, width)),
-                  chunk.create(bias, new Shape(rows, 1, width, keys)),
+                  network.embedTokens(chunk.create(ids, new Shape(count, width))),
+                  chunk.create(positions, new Shape(count, width)),
+                  chunk.create(bias, new Shape(count, 1, width, keys)),
                   rowsCache);
           forwardTokens.addAndGet(real);
           float[] suffixLp =
               logits
                   .logSoftmax(-1)
-                  .gather(chunk.create(targets, new Shape(rows, width)).expandDims(-1), -1)
+                  .gather(chunk.create(targets, new Shape(count, width)).expandDims(-1), -1)
                   .squeeze(-1)
                   .toFloatArray();
-          for (int r = 0; r < rows; r++) {
-            int[] suffix = suffixes.get(start + r);
-            int prefixLength = prefixLengths[start + r];
+          for (int r = 0; r < count; r++) {
+            SuffixRow row = rows.get(start + r);
+            int[] suffix = row.suffix();
             float[] lp = new float[suffix.length];
             if (suffix.length > 0) {
               // The first suffix token is predicted by the prefix's last position.
-              lp[0] = fullLp[(prefixLength - 1) * vocab + suffix[0]];
+              int column = contexts.column(row.request(), row.prefixLength() - 1);
+              lp[0] = fullLp[(row.request() * contextWidth + column) * vocab + suffix[0]];
             }
             for (int s = 1; s < suffix.length; s++) {
               lp[s] = suffixLp[r * width + s - 1];
@@ -759,13 +784,14 @@ public final class Policy implements AutoCloseable {
   }
 
   /** The oracle for {@link #suffixLogProbsCached}: every prefix + suffix run in full. */
-  private float[][] suffixLogProbsRerun(int[] full, int[] prefixLengths, List<int[]> suffixes) {
-    float[][] out = new float[suffixes.size()][];
-    for (int start = 0; start < suffixes.size(); start += MAX_SUFFIX_ROWS) {
-      int end = Math.min(suffixes.size(), start + MAX_SUFFIX_ROWS);
+  private float[][] suffixLogProbsRerun(List<int[]> fulls, List<SuffixRow> rows) {
+    float[][] out = new float[rows.size()][];
+    for (int start = 0; start < rows.size(); start += MAX_SUFFIX_ROWS) {
+      int end = Math.min(rows.size(), start + MAX_SUFFIX_ROWS);
       List<int[]> seqs = new ArrayList<>();
       for (int i = start; i < end; i++) {
-        seqs.add(concat(Arrays.copyOf(full, prefixLengths[i]), suffixes.get(i)));
+        SuffixRow row = rows.get(i);
+        seqs.add(concat(Arrays.copyOf(fulls.get(row.request()), row.prefixLength()), row.suffix()));
       }
       try (NDManager manager = network.parameterManager().newSubManager()) {
         PaddedBatch padded = new PaddedBatch(seqs, config.maxContext());
@@ -775,12 +801,12 @@ public final class Policy implements AutoCloseable {
                 .squeeze(-1)
                 .toFloatArray();
         for (int i = start; i < end; i++) {
-          int row = i - start;
-          int[] suffix = suffixes.get(i);
-          float[] lp = new float[suffix.length];
-          for (int s = 0; s < suffix.length; s++) {
-            int col = padded.column(row, prefixLengths[i] + s - 1);
-            lp[s] = tokenLp[row * padded.width + col];
+          int r = i - start;
+          SuffixRow row = rows.get(i);
+          float[] lp = new float[row.suffix().length];
+          for (int s = 0; s < lp.length; s++) {
+            int col = padded.column(r, row.prefixLength() + s - 1);
+            lp[s] = tokenLp[r * padded.width + col];
           }
           out[i] = lp;
         }

@@ -1,0 +1,70 @@
+package dev.rredcot.model.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rredcot.model.tokenizer.CharTokenizer;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The model benchmark writes every figure the lead's report needs. */
+class ModelBenchmarkTest {
+
+  @Test
+  void lineBoundariesCutAfterEveryStepLineButNotBeforeTheAnswerCue() {
+    CharTokenizer tokenizer = CharTokenizer.arithmetic();
+    int[] trace = tokenizer.encode("3+4=7\n7-2=5\nA: 5\n");
+    assertEquals(
+        List.of(0, 6),
+        java.util.Arrays.stream(ModelBenchmark.lineBoundaries(trace, tokenizer))
+            .boxed()
+            .toList()
+            .subList(0, 2));
+    assertEquals(3, ModelBenchmark.lineBoundaries(trace, tokenizer).length);
+  }
+
+  @Test
+  @Tag("slow")
+  void writesASummaryWithEveryFigure(@TempDir Path out) throws Exception {
+    BenchmarkResult result =
+        ModelBenchmark.run(
+            BenchmarkOptions.builder()
+                .setOutputDir(out)
+                .optAccuracyProblems(16)
+                .optValueTraces(4)
+                .build());
+    JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+    for (String key :
+        List.of(
+            "gen_tokens_per_s_b1_kv",
+            "gen_tokens_per_s_b1_nokv",
+            "gen_tokens_per_s_b64_kv",
+            "score_tokens_per_s",
+            "value_boundary_ms_reuse",
+            "value_boundary_ms_rerun",
+            "train_step_ms_b64_t64",
+            "params",
+            "peak_rss_mb",
+            "initial_policy_accuracy")) {
+      assertTrue(summary.has(key), key);
+      assertTrue(summary.get(key).asDouble() > 0 || key.equals("initial_policy_accuracy"), key);
+    }
+    assertTrue(result.valueTokensPerBoundaryReuse() < result.valueTokensPerBoundaryRerun());
+  }
+
+  /** The full benchmark: {@code -Drredcot.bench.out=DIR}. */
+  @Test
+  @EnabledIfSystemProperty(named = "rredcot.bench.out", matches = ".+")
+  void fullBenchmark() throws Exception {
+    ModelBenchmark.run(
+        BenchmarkOptions.builder()
+            .setOutputDir(Path.of(System.getProperty("rredcot.bench.out")))
+            .build());
+  }
+}
