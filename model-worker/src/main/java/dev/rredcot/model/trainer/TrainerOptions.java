@@ -45,7 +45,15 @@ public record TrainerOptions(
   }
 
   /**
-   * Starts a builder: B 8, S 2, drop stale rollouts, lr 1e-4 clip 0.2, remember 100k groups, no
+   * Adam lr 5e-5, clip 0.2, no KL, grad-norm clip 1. Measured on the 0.4M-parameter arithmetic
+   * policy: lr 5e-5 raised held-out accuracy steadily; 1e-4 slowly and 3e-4 quickly destroyed it.
+   */
+  public static TrainOptions defaultTrainOptions() {
+    return TrainOptions.builder().optLearningRate(5e-5).optClipEpsilon(0.2).build();
+  }
+
+  /**
+   * Starts a builder: B 8, S 2, drop stale rollouts, lr 5e-5 clip 0.2, remember 100k groups, no
    * evaluation.
    */
   public static Builder builder() {
@@ -57,7 +65,7 @@ public record TrainerOptions(
     private int batchGroups = 8;
     private int stalenessBound = 2;
     private StalenessMode stalenessMode = StalenessMode.DROP;
-    private TrainOptions trainOptions = TrainOptions.builder().build();
+    private TrainOptions trainOptions = defaultTrainOptions();
     private int dedupMemoryGroups = 100_000;
     private HeldOutEvaluator evaluator;
     private int evaluateEveryVersions = 1;
@@ -77,7 +85,7 @@ public record TrainerOptions(
       return this;
     }
 
-    /** Policy-gradient settings (default lr 1e-4, clip 0.2, no KL). */
+    /** Policy-gradient settings (default {@link #defaultTrainOptions()}). */
     public Builder optTrainOptions(TrainOptions trainOptions) {
       this.trainOptions = trainOptions;
       return this;
