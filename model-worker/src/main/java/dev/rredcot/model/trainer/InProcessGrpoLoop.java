@@ -212,7 +212,7 @@ public final class InProcessGrpoLoop {
    * (a checkpoint store directory; its latest checkpoint is the start, or a fresh warm-up is
    * written there as version 0), {@code warmup-steps} (400), {@code warmup-error} (0.15), {@code
    * d-model} (128), {@code layers} (2), {@code steps} (200), {@code max-minutes} (7), {@code
-   * prompts} (16), {@code group} (8), {@code lr} (5e-5), {@code clip} (0.2), {@code updates} (1),
+   * prompts} (32), {@code group} (8), {@code lr} (5e-5), {@code clip} (0.2), {@code updates} (1),
    * {@code eval-every} (10), {@code eval-prompts} (64), {@code eval-k} (4), {@code seed} (1).
    */
   public static void main(String[] args) throws IOException {
