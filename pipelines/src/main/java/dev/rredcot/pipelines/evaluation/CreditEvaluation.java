@@ -1,0 +1,447 @@
+package dev.rredcot.pipelines.evaluation;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.pipelines.advantage.GroupStatistics;
+import dev.rredcot.pipelines.group.TraceCredit;
+import dev.rredcot.pipelines.group.TraceGroup;
+import dev.rredcot.pipelines.redistribute.RewardRedistribution;
+import dev.rredcot.pipelines.segment.SegmentationSettings;
+import dev.rredcot.pipelines.segment.SegmentationStrategy;
+import dev.rredcot.pipelines.value.ModelSettings;
+import dev.rredcot.pipelines.value.ValueEstimator;
+import dev.rredcot.pipelines.value.ValueScorer;
+import dev.rredcot.schemas.Rollout;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Credit fidelity against Monte Carlo (METHOD.md "How it is judged"): samples held-out rollouts
+ * from the starting checkpoint, computes Monte Carlo ground-truth values with large M at every
+ * segment boundary, scores every credit method on the same rollouts and segments through the
+ * pipeline's own code ({@link TraceSegmentation} = {@code Segmenter}, {@link ValueScorer}, {@link
+ * RewardRedistribution}) and reports correlation with the truth, first-error localisation and cost;
+ * then ablates the segmentation for {@code rredcot-answer}. Writes {@code summary.json} and {@code
+ * report.html} into the output directory.
+ *
+ * <p>Methods: {@code rredcot-answer}, {@code rredcot-bank}, {@code mc<M>} for the small M (their
+ * samples are independent of the truth's), {@code loo}, {@code gradient} and {@code grpo} (flat:
+ * every boundary before the end has the group's mean reward, so only the last segment gets reward).
+ * Value correlations use v_0..v_{K−1}: the terminal value is the verified reward for every method
+ * after redistribution, and pairing it would credit every method for free.
+ *
+ * <p>Usage: {@code CreditEvaluation.main("--out", "/tmp/credit", "--rollouts", "60", "--mc-truth",
+ * "64")}, or {@code
+ * CreditEvaluation.run(CreditEvaluationOptions.builder().setOutDir(dir).build())}.
+ */
+public final class CreditEvaluation {
+  private static final Logger LOG = LoggerFactory.getLogger(CreditEvaluation.class);
+
+  /** Name of the main segmentation in the summary. */
+  static final String MAIN_SEGMENTATION = "hybrid";
+
+  private CreditEvaluation() {}
+
+  /** The methods compared, in report order. */
+  public static List<CreditMethod> methods(List<Integer> smallMcSamples) {
+    List<CreditMethod> methods = new ArrayList<>();
+    methods.add(CreditMethod.of("rredcot-answer", ValueEstimator.ANSWER));
+    methods.add(CreditMethod.of("rredcot-bank", ValueEstimator.BANK));
+    for (int m : smallMcSamples) {
+      methods.add(CreditMethod.monteCarlo(m));
+    }
+    methods.add(CreditMethod.of("loo", ValueEstimator.LOO));
+    methods.add(CreditMethod.of("gradient", ValueEstimator.GRADIENT));
+    methods.add(CreditMethod.grpo());
+    return methods;
+  }
+
+  /** Runs the evaluation and writes its files. */
+  public static CreditEvaluationResult run(CreditEvaluationOptions options) throws IOException {
+    long start = System.nanoTime();
+    Files.createDirectories(options.outDir());
+    Checkpoint checkpoint =
+        StartingPolicy.resolve(options.checkpointStore(), options.initialPolicyStore());
+    try (Policy policy = Policy.load(checkpoint)) {
+      List<EvaluationTrace> traces =
+          HeldOutRollouts.sample(
+              policy,
+              options.levels(),
+              options.rollouts(),
+              options.groupSize(),
+              options.maxTokens(),
+              Math.max(64, 40 * options.rollouts() / options.levels().size()),
+              options.seed());
+      String cue = ArithmeticTask.ANSWER_CUE;
+      MonteCarloTruth truth =
+          new MonteCarloTruth(
+              new PolicyContinuations(policy, 1.0, options.maxTokens(), cue),
+              ArithmeticTask.defaults(),
+              options.mcTruthSamples(),
+              options.seed());
+      SegmentationSettings main = hybrid(options.targetSegments());
+      Evaluator evaluator = new Evaluator(policy, checkpoint, truth, options);
+
+      long truthTokensBefore = policy.forwardTokens();
+      long truthStart = System.nanoTime();
+      ProgressLog truthProgress =
+          new ProgressLog(
+              LOG,
+              "ground truth (M=" + options.mcTruthSamples() + ")",
+              traces.size(),
+              options.progressIntervalMs());
+      for (EvaluationTrace trace : traces) {
+        evaluator.truthValues(trace, TraceSegmentation.boundaries(main, trace.rollout()));
+        truthProgress.advance(1);
+      }
+      double truthMsPerRollout = (System.nanoTime() - truthStart) / 1e6 / traces.size();
+      double truthTokensPerRollout =
+          (policy.forwardTokens() - truthTokensBefore) / (double) traces.size();
+
+      Map<String, CreditMetrics> methods = new LinkedHashMap<>();
+      List<TraceCreditOutcome> truthOutcomes = new ArrayList<>();
+      for (EvaluationTrace trace : traces) {
+        truthOutcomes.add(evaluator.truthAsMethod(trace, main));
+      }
+      CreditMetrics groundTruth =
+          CreditMetrics.of(truthOutcomes, options.bootstrapResamples(), options.seed());
+      for (CreditMethod method : methods(options.smallMcSamples())) {
+        List<TraceCreditOutcome> outcomes = evaluator.score(method, main, traces);
+        methods.put(
+            method.name(),
+            CreditMetrics.of(outcomes, options.bootstrapResamples(), options.seed()));
+        LOG.info("{}: {}", method.name(), brief(methods.get(method.name())));
+      }
+
+      List<EvaluationTrace> ablationTraces = spread(traces, options.ablationRollouts());
+      Map<String, CreditMetrics> strategyAblation = new LinkedHashMap<>();
+      Map<String, CreditMetrics> targetAblation = new LinkedHashMap<>();
+      CreditMethod answer = CreditMethod.of("rredcot-answer", ValueEstimator.ANSWER);
+      if (!ablationTraces.isEmpty()) {
+        for (Map.Entry<String, SegmentationSettings> variant :
+            strategyVariants(options).entrySet()) {
+          List<TraceCreditOutcome> outcomes =
+              evaluator.score(answer, variant.getValue(), ablationTraces);
+          strategyAblation.put(
+              variant.getKey(),
+              CreditMetrics.of(outcomes, options.bootstrapResamples(), options.seed()));
+          LOG.info(
+              "ablation {}: {}", variant.getKey(), brief(strategyAblation.get(variant.getKey())));
+        }
+        for (int target : options.ablationTargets()) {
+          List<TraceCreditOutcome> outcomes =
+              evaluator.score(answer, hybrid(target), ablationTraces);
+          targetAblation.put(
+              Integer.toString(target),
+              CreditMetrics.of(outcomes, options.bootstrapResamples(), options.seed()));
+          LOG.info("ablation hybrid target {}: {}", target, brief(targetAblation.get("" + target)));
+        }
+      }
+      double wallSeconds = (System.nanoTime() - start) / 1e9;
+      ObjectNode summary =
+          CreditSummary.build(
+              options,
+              checkpoint,
+              traces,
+              ablationTraces.size(),
+              methods,
+              groundTruth,
+              truthTokensPerRollout,
+              truthMsPerRollout,
+              truth.generatedContinuations(),
+              strategyAblation,
+              targetAblation,
+              wallSeconds);
+      Path summaryFile = options.outDir().resolve("summary.json");
+      Path reportFile = options.outDir().resolve("report.html");
+      CreditSummary.write(summary, summaryFile);
+      Files.writeString(reportFile, CreditReport.html(summary));
+      LOG.info(
+          "credit evaluation done in {} s: {}, {}",
+          Math.round(wallSeconds),
+          summaryFile,
+          reportFile);
+      return new CreditEvaluationResult(
+          summaryFile, reportFile, methods, groundTruth, strategyAblation, targetAblation, summary);
+    }
+  }
+
+  /** Hybrid segmentation (keyword split, entropy merge) down to {@code target} segments. */
+  static SegmentationSettings hybrid(int target) {
+    return SegmentationSettings.builder()
+        .setStrategy(SegmentationStrategy.HYBRID)
+        .optTargetSegments(target)
+        .build();
+  }
+
+  /** The segmentation strategies of the ablation, at the main target count. */
+  static Map<String, SegmentationSettings> strategyVariants(CreditEvaluationOptions options) {
+    Map<String, SegmentationSettings> variants = new LinkedHashMap<>();
+    for (SegmentationStrategy strategy :
+        List.of(
+            SegmentationStrategy.KEYWORD,
+            SegmentationStrategy.ENTROPY,
+            SegmentationStrategy.HYBRID,
+            SegmentationStrategy.FIXED)) {
+      variants.put(
+          strategy.optionValue(),
+          SegmentationSettings.builder()
+              .setStrategy(strategy)
+              .optTargetSegments(options.targetSegments())
+              .optFixedTokens(options.fixedTokens())
+              .build());
+    }
+    return variants;
+  }
+
+  /** {@code count} traces taken evenly over the list (so every level is represented). */
+  static List<EvaluationTrace> spread(List<EvaluationTrace> traces, int count) {
+    List<EvaluationTrace> picked = new ArrayList<>();
+    if (count <= 0) {
+      return picked;
+    }
+    for (int i = 0; i < count && i < traces.size(); i++) {
+      picked.add(traces.get((int) ((long) i * traces.size() / Math.min(count, traces.size()))));
+    }
+    return picked;
+  }
+
+  private static String brief(CreditMetrics metrics) {
+    return String.format(
+        "value rho %.3f [%.3f, %.3f], reward rho %.3f, first-error %.3f of %d, %.0f tokens and %.1f"
+            + " ms per rollout",
+        metrics.valueSpearman(),
+        metrics.valueSpearmanCi().low(),
+        metrics.valueSpearmanCi().high(),
+        metrics.rewardSpearman(),
+        metrics.firstErrorTop1(),
+        metrics.wrongTraces(),
+        metrics.modelTokensPerRollout(),
+        metrics.wallMsPerRollout());
+  }
+
+  /** Scores traces with one method and pairs the result with the ground truth. */
+  private static final class Evaluator {
+    private final Policy policy;
+    private final Checkpoint checkpoint;
+    private final MonteCarloTruth truth;
+    private final CreditEvaluationOptions options;
+    private final Function<int[], String> decoder;
+
+    Evaluator(
+        Policy policy,
+        Checkpoint checkpoint,
+        MonteCarloTruth truth,
+        CreditEvaluationOptions options) {
+      this.policy = policy;
+      this.checkpoint = checkpoint;
+      this.truth = truth;
+      this.options = options;
+      this.decoder = tokens -> policy.tokenizer().decode(tokens);
+    }
+
+    double[] truthValues(EvaluationTrace trace, int[] boundaries) {
+      Rollout rollout = trace.rollout();
+      return truth.values(
+          rollout.getRolloutId(),
+          rollout.getPromptText(),
+          tokens(rollout),
+          rollout.getText(),
+          rollout.getReferenceAnswer(),
+          boundaries,
+          decoder);
+    }
+
+    /** The ground truth scored as if it were a method (for its own localisation figure). */
+    TraceCreditOutcome truthAsMethod(EvaluationTrace trace, SegmentationSettings segmentation) {
+      int[] boundaries = TraceSegmentation.boundaries(segmentation, trace.rollout());
+      double[] full = truthValues(trace, boundaries);
+      return outcome(trace, boundaries, full, full, 0, 0, null);
+    }
+
+    List<TraceCreditOutcome> score(
+        CreditMethod method, SegmentationSettings segmentation, List<EvaluationTrace> traces) {
+      ValueScorer scorer =
+          method.flat()
+              ? null
+              : new ValueScorer(
+                  method.estimator(),
+                  ModelSettings.builder()
+                      .setCheckpointDir(checkpoint.dir().getParent().toString())
+                      .optMcSamples(Math.max(1, method.mcSamples()))
+                      .optMcMaxTokens(options.maxTokens())
+                      .optMcTemperature(1.0)
+                      .build());
+      ProgressLog progress =
+          new ProgressLog(
+              LOG,
+              method.name() + " (" + segmentation.strategy().optionValue() + ")",
+              traces.size(),
+              options.progressIntervalMs());
+      List<TraceCreditOutcome> outcomes = new ArrayList<>();
+      for (EvaluationTrace trace : traces) {
+        int[] boundaries = TraceSegmentation.boundaries(segmentation, trace.rollout());
+        double[] truthValues = truthValues(trace, boundaries);
+        long tokensBefore = policy.forwardTokens();
+        long startNanos = System.nanoTime();
+        double[] values;
+        String failure = null;
+        if (scorer == null) {
+          values = new double[boundaries.length];
+          Arrays.fill(values, groupStatistics(trace).mean());
+          values[values.length - 1] = trace.rollout().getReward();
+        } else {
+          ValueScorer.Outcome outcome = scoreOne(scorer, trace, boundaries, segmentation);
+          values = outcome.values();
+          if (outcome.failure() != null) {
+            failure = outcome.failure().reason();
+          }
+        }
+        double wallMs = (System.nanoTime() - startNanos) / 1e6;
+        long tokens = policy.forwardTokens() - tokensBefore;
+        outcomes.add(outcome(trace, boundaries, values, truthValues, tokens, wallMs, failure));
+        progress.advance(1);
+      }
+      return outcomes;
+    }
+
+    private ValueScorer.Outcome scoreOne(
+        ValueScorer scorer,
+        EvaluationTrace trace,
+        int[] boundaries,
+        SegmentationSettings segmentation) {
+      TraceCredit scored =
+          TraceCredit.of(trace.rollout())
+              .withSegments(segmentation.strategy().optionValue(), boundaries, 0);
+      List<TraceCredit> members = new ArrayList<>();
+      for (Rollout member : trace.group()) {
+        members.add(
+            member.getRolloutId().equals(trace.rollout().getRolloutId())
+                ? scored
+                : TraceCredit.of(member));
+      }
+      TraceGroup group =
+          new TraceGroup(
+              trace.rollout().getGroupId(),
+              trace.rollout().getGroupSize(),
+              true,
+              groupStatistics(trace),
+              members);
+      return scorer.score(policy, group, List.of(scored), ValueScorer.BatchObserver.NONE).get(0);
+    }
+
+    private TraceCreditOutcome outcome(
+        EvaluationTrace trace,
+        int[] boundaries,
+        double[] values,
+        double[] truthValues,
+        long tokens,
+        double wallMs,
+        String failure) {
+      int[] charBoundaries = new int[boundaries.length];
+      int[] tokenIds = tokens(trace.rollout());
+      for (int k = 0; k < boundaries.length; k++) {
+        charBoundaries[k] = decoder.apply(Arrays.copyOf(tokenIds, boundaries[k])).length();
+      }
+      double reward = trace.rollout().getReward();
+      double[] truthRewards =
+          RewardRedistribution.segmentRewards(
+              RewardRedistribution.withTerminalReward(truthValues, reward));
+      double[] truthInterior = Arrays.copyOf(truthValues, truthValues.length - 1);
+      if (failure != null) {
+        return new TraceCreditOutcome(
+            trace,
+            boundaries,
+            charBoundaries,
+            null,
+            truthInterior,
+            null,
+            truthRewards,
+            tokens,
+            wallMs,
+            failure);
+      }
+      double[] rewards;
+      try {
+        rewards =
+            RewardRedistribution.segmentRewards(
+                RewardRedistribution.withTerminalReward(values, reward));
+      } catch (RewardRedistribution.RedistributionException e) {
+        return new TraceCreditOutcome(
+            trace,
+            boundaries,
+            charBoundaries,
+            null,
+            truthInterior,
+            null,
+            truthRewards,
+            tokens,
+            wallMs,
+            e.reason());
+      }
+      return new TraceCreditOutcome(
+          trace,
+          boundaries,
+          charBoundaries,
+          Arrays.copyOf(values, values.length - 1),
+          truthInterior,
+          rewards,
+          truthRewards,
+          tokens,
+          wallMs,
+          null);
+    }
+
+    private static GroupStatistics groupStatistics(EvaluationTrace trace) {
+      List<Double> rewards = new ArrayList<>();
+      for (Rollout member : trace.group()) {
+        rewards.add(member.getReward());
+      }
+      return GroupStatistics.of(rewards);
+    }
+
+    private static int[] tokens(Rollout rollout) {
+      return rollout.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
+    }
+  }
+
+  /**
+   * Command line: {@code --out DIR} (required), {@code --rollouts N}, {@code --mc-truth M}, {@code
+   * --checkpoint-store DIR}, {@code --ablation-rollouts N}, {@code --seed S}, {@code
+   * --initial-policy-store DIR}.
+   */
+  public static void main(String[] args) throws IOException {
+    CreditEvaluationOptions.Builder builder = CreditEvaluationOptions.builder();
+    Map<String, String> flags = CommandLineFlags.parse(args);
+    for (Map.Entry<String, String> flag : flags.entrySet()) {
+      String value = flag.getValue();
+      switch (flag.getKey()) {
+        case "out" -> builder.setOutDir(Path.of(value));
+        case "rollouts" -> builder.optRollouts(Integer.parseInt(value));
+        case "mc-truth" -> builder.optMcTruthSamples(Integer.parseInt(value));
+        case "checkpoint-store" -> builder.optCheckpointStore(Path.of(value));
+        case "ablation-rollouts" -> builder.optAblationRollouts(Integer.parseInt(value));
+        case "seed" -> builder.optSeed(Long.parseLong(value));
+        case "initial-policy-store" -> builder.optInitialPolicyStore(Path.of(value));
+        default ->
+            throw new IllegalArgumentException(
+                "unknown option --"
+                    + flag.getKey()
+                    + " (known: --out, --rollouts, --mc-truth, --checkpoint-store,"
+                    + " --ablation-rollouts, --seed, --initial-policy-store)");
+      }
+    }
+    run(builder.build());
+  }
+}

@@ -1,0 +1,217 @@
+package dev.rredcot.pipelines.evaluation;
+
+import dev.rredcot.pipelines.advantage.AdvantageRule;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Settings of {@link LearningEvaluation}; built and validated by {@link Builder#build()}.
+ *
+ * @param outDir where {@code summary.json} and {@code report.html} go
+ * @param checkpointStore store whose latest checkpoint every run starts from; empty: the shipped
+ *     initial policy (see {@link StartingPolicy})
+ * @param initialPolicyStore where the shipped initial policy is materialised
+ * @param methods advantage rules compared
+ * @param seeds runs per method (seeds 1..n)
+ * @param rolloutBudget rollouts each run may consume (rounded down to whole steps)
+ * @param promptsPerStep prompts P per training step
+ * @param groupSize traces G per prompt
+ * @param evaluateEverySteps held-out evaluation every n steps (and at the start and the end)
+ * @param evalPrompts held-out prompts
+ * @param evalSamplesPerPrompt sampled traces per held-out prompt
+ * @param learningRate Adam learning rate of {@code Policy.trainStep}
+ * @param targetGainPoints target accuracy = initial sampled accuracy + this (absolute, 0.10 = 10
+ *     points)
+ * @param maxTokens most tokens per trace
+ * @param reweightStrength β of rredcot-reweight (the pipeline's default)
+ * @param advantageEpsilon ε of the group advantage (the pipeline's default)
+ * @param targetSegments target segment count of the hybrid segmentation
+ */
+public record LearningEvaluationOptions(
+    Path outDir,
+    Optional<Path> checkpointStore,
+    Path initialPolicyStore,
+    List<AdvantageRule> methods,
+    int seeds,
+    int rolloutBudget,
+    int promptsPerStep,
+    int groupSize,
+    int evaluateEverySteps,
+    int evalPrompts,
+    int evalSamplesPerPrompt,
+    double learningRate,
+    double targetGainPoints,
+    int maxTokens,
+    double reweightStrength,
+    double advantageEpsilon,
+    int targetSegments) {
+
+  /** Starts a builder with the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Training steps per run. */
+  public int steps() {
+    return rolloutBudget / (promptsPerStep * groupSize);
+  }
+
+  /** Builder: {@code setOutDir} is required. */
+  public static final class Builder {
+    private Path outDir;
+    private Optional<Path> checkpointStore = Optional.empty();
+    private Path initialPolicyStore = StartingPolicy.DEFAULT_INITIAL_POLICY_STORE;
+    private List<AdvantageRule> methods = List.of(AdvantageRule.values());
+    private int seeds = 3;
+    private int rolloutBudget = 3072;
+    private int promptsPerStep = 8;
+    private int groupSize = 8;
+    private int evaluateEverySteps = 6;
+    private int evalPrompts = 64;
+    private int evalSamplesPerPrompt = 4;
+    private double learningRate = 1e-4;
+    private double targetGainPoints = 0.10;
+    private int maxTokens = 64;
+    private double reweightStrength = 2.0;
+    private double advantageEpsilon = 1e-6;
+    private int targetSegments = 8;
+
+    private Builder() {}
+
+    public Builder setOutDir(Path value) {
+      this.outDir = value;
+      return this;
+    }
+
+    public Builder optCheckpointStore(Path value) {
+      this.checkpointStore = Optional.ofNullable(value);
+      return this;
+    }
+
+    public Builder optInitialPolicyStore(Path value) {
+      this.initialPolicyStore = Objects.requireNonNull(value);
+      return this;
+    }
+
+    public Builder optMethods(List<AdvantageRule> value) {
+      this.methods = List.copyOf(value);
+      return this;
+    }
+
+    public Builder optSeeds(int value) {
+      this.seeds = value;
+      return this;
+    }
+
+    public Builder optRolloutBudget(int value) {
+      this.rolloutBudget = value;
+      return this;
+    }
+
+    public Builder optPromptsPerStep(int value) {
+      this.promptsPerStep = value;
+      return this;
+    }
+
+    public Builder optGroupSize(int value) {
+      this.groupSize = value;
+      return this;
+    }
+
+    public Builder optEvaluateEverySteps(int value) {
+      this.evaluateEverySteps = value;
+      return this;
+    }
+
+    public Builder optEvalPrompts(int value) {
+      this.evalPrompts = value;
+      return this;
+    }
+
+    public Builder optEvalSamplesPerPrompt(int value) {
+      this.evalSamplesPerPrompt = value;
+      return this;
+    }
+
+    public Builder optLearningRate(double value) {
+      this.learningRate = value;
+      return this;
+    }
+
+    public Builder optTargetGainPoints(double value) {
+      this.targetGainPoints = value;
+      return this;
+    }
+
+    public Builder optMaxTokens(int value) {
+      this.maxTokens = value;
+      return this;
+    }
+
+    public Builder optReweightStrength(double value) {
+      this.reweightStrength = value;
+      return this;
+    }
+
+    public Builder optAdvantageEpsilon(double value) {
+      this.advantageEpsilon = value;
+      return this;
+    }
+
+    public Builder optTargetSegments(int value) {
+      this.targetSegments = value;
+      return this;
+    }
+
+    /** Validates; messages name the option to change. */
+    public LearningEvaluationOptions build() {
+      if (outDir == null) {
+        throw new IllegalArgumentException("--out is required");
+      }
+      require(!methods.isEmpty(), "at least one method is required");
+      require(seeds >= 1, "--seeds must be >= 1, got " + seeds);
+      require(promptsPerStep >= 1, "prompts per step must be >= 1, got " + promptsPerStep);
+      require(groupSize >= 2, "group size must be >= 2 (a group of one has no baseline)");
+      require(
+          rolloutBudget >= promptsPerStep * groupSize,
+          "--rollouts-budget must cover at least one step ("
+              + promptsPerStep * groupSize
+              + " rollouts), got "
+              + rolloutBudget);
+      require(evaluateEverySteps >= 1, "evaluate-every must be >= 1");
+      require(evalPrompts >= 1 && evalSamplesPerPrompt >= 1, "held-out set must be non-empty");
+      require(learningRate > 0, "learning rate must be > 0, got " + learningRate);
+      require(targetGainPoints > 0, "target gain must be > 0, got " + targetGainPoints);
+      require(maxTokens >= 1, "max tokens must be >= 1");
+      require(reweightStrength >= 0, "reweight strength must be >= 0");
+      require(advantageEpsilon > 0, "advantage epsilon must be > 0");
+      require(targetSegments >= 1, "target segments must be >= 1");
+      return new LearningEvaluationOptions(
+          outDir,
+          checkpointStore,
+          initialPolicyStore,
+          methods,
+          seeds,
+          rolloutBudget,
+          promptsPerStep,
+          groupSize,
+          evaluateEverySteps,
+          evalPrompts,
+          evalSamplesPerPrompt,
+          learningRate,
+          targetGainPoints,
+          maxTokens,
+          reweightStrength,
+          advantageEpsilon,
+          targetSegments);
+    }
+
+    private static void require(boolean condition, String message) {
+      if (!condition) {
+        throw new IllegalArgumentException(message);
+      }
+    }
+  }
+}
