@@ -89,6 +89,43 @@ class PolicyTrainingTest {
   }
 
   @Test
+  void noCallLeavesTensorsBehindInTheModelsManager() {
+    try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
+      List<TrainExample> batch = fixedBatch(policy, 1f);
+      // The first step creates the Adam moments; afterwards nothing may accumulate.
+      policy.trainStep(batch, TrainOptions.builder().build());
+      int baseline = policy.network().parameterManager().getManagedArrays().size();
+      assertTrue(baseline >= 3 * policy.network().parameters().size(), "weights + 2 moments");
+      int[] trace = TOKENIZER.encode("3+4=7\nA: 7\n");
+      ValueRequest value = new ValueRequest("Q: 3+4\n", trace, new int[] {0, 6}, "A: ", "7\n");
+      for (int i = 0; i < 3; i++) {
+        policy.trainStep(batch, TrainOptions.builder().build());
+        policy.supervisedStep(List.of(new SupervisedExample("Q: 3+4\n", trace)), 1e-3, 1.0);
+        policy.generate(
+            List.of(GenerationRequest.of("Q: 1+2\n")),
+            GenerationOptions.builder().optMaxTokens(8).build());
+        policy.generate(
+            List.of(GenerationRequest.of("Q: 1+2\n")),
+            GenerationOptions.builder().optMaxTokens(8).optUseKvCache(false).build());
+        policy.answerValues(List.of(value), true);
+        policy.answerValues(List.of(value), false);
+        policy.bankValues(
+            List.of(
+                new BankRequest(
+                    "Q: 3+4\n",
+                    trace,
+                    new int[] {0},
+                    List.of("3+4=7\nA: 7\n"),
+                    "A: ",
+                    "7\n",
+                    LengthNormalization.NONE)));
+        policy.gradientTimesInput(List.of(value));
+      }
+      assertEquals(baseline, policy.network().parameterManager().getManagedArrays().size());
+    }
+  }
+
+  @Test
   void klPenaltyIsZeroAgainstAnIdenticalReferenceAndPositiveAfterDrift() {
     try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3);
         Policy reference = Policy.create(tinyConfig(), TOKENIZER, 3)) {
