@@ -69,6 +69,7 @@ public final class Policy implements AutoCloseable {
   private final ModelConfig config;
   private final Tokenizer tokenizer;
   private final TransformerNetwork network;
+  private static final ReentrantLock GRADIENT_LOCK = new ReentrantLock();
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicLong forwardTokens = new AtomicLong();
   private final Map<String, NDArray[]> adamMoments = new HashMap<>();
@@ -827,7 +828,7 @@ public final class Policy implements AutoCloseable {
     if (batch.isEmpty()) {
       return List.of();
     }
-    return locked(
+    return lockedWithGradients(
         () -> {
           List<int[]> seqs = new ArrayList<>();
           int[] answerStart = new int[batch.size()];
@@ -909,7 +910,7 @@ public final class Policy implements AutoCloseable {
         reference[b] = scores.get(b).logProbs();
       }
     }
-    return locked(
+    return lockedWithGradients(
         () -> {
           List<int[]> seqs = new ArrayList<>();
           for (TrainExample e : batch) {
@@ -988,7 +989,7 @@ public final class Policy implements AutoCloseable {
     if (batch.isEmpty()) {
       throw new IllegalArgumentException("empty training batch");
     }
-    return locked(
+    return lockedWithGradients(
         () -> {
           List<int[]> seqs = new ArrayList<>();
           for (SupervisedExample e : batch) {
@@ -1096,6 +1097,23 @@ public final class Policy implements AutoCloseable {
       JniUtils.setGradMode(gradMode);
       lock.unlock();
     }
+  }
+
+  /**
+   * Like {@link #locked} and also holds the JVM-wide gradient lock: DJL's PyTorch engine allows
+   * only one GradientCollector at a time, so two policies (e.g. trainer and attribution) must not
+   * record gradients concurrently.
+   */
+  private <T> T lockedWithGradients(Supplier<T> body) {
+    return locked(
+        () -> {
+          GRADIENT_LOCK.lock();
+          try {
+            return body.get();
+          } finally {
+            GRADIENT_LOCK.unlock();
+          }
+        });
   }
 
   static int[] concat(int[]... parts) {
