@@ -12,6 +12,8 @@ import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainOptions;
 import dev.rredcot.model.policy.TrainStepResult;
+import dev.rredcot.model.pretrain.InitialPolicy;
+import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
@@ -208,12 +210,14 @@ public final class InProcessGrpoLoop {
   }
 
   /**
-   * Runs the experiment from the command line with {@code key=value} arguments: {@code init-store}
-   * (a checkpoint store directory; its latest checkpoint is the start, or a fresh warm-up is
-   * written there as version 0), {@code warmup-steps} (400), {@code warmup-error} (0.15), {@code
-   * d-model} (128), {@code layers} (2), {@code steps} (200), {@code max-minutes} (7), {@code
-   * prompts} (32), {@code group} (8), {@code lr} (5e-5), {@code clip} (0.2), {@code updates} (1),
-   * {@code eval-every} (10), {@code eval-prompts} (64), {@code eval-k} (4), {@code seed} (1).
+   * Runs the experiment from the command line with {@code key=value} arguments: {@code init}
+   * ({@code shipped}, the default: the shipped {@link InitialPolicy} on its 4-step, operands 1..9
+   * task; {@code warmup}: this class's own warm-up on the default task), {@code init-store} (a
+   * checkpoint store directory; its latest checkpoint is the start, or a fresh warm-up is written
+   * there as version 0), {@code warmup-steps} (400), {@code warmup-error} (0.15), {@code d-model}
+   * (128), {@code layers} (2), {@code steps} (200), {@code max-minutes} (7), {@code prompts} (32),
+   * {@code group} (8), {@code lr} (5e-5), {@code clip} (0.2), {@code updates} (1), {@code
+   * eval-every} (10), {@code eval-prompts} (64), {@code eval-k} (4), {@code seed} (1).
    */
   public static void main(String[] args) throws IOException {
     Map<String, String> arguments = new HashMap<>();
@@ -224,11 +228,19 @@ public final class InProcessGrpoLoop {
       }
       arguments.put(arg.substring(0, eq), arg.substring(eq + 1));
     }
-    ArithmeticTask task = ArithmeticTask.defaults();
+    boolean shipped = arguments.getOrDefault("init", "shipped").equals("shipped");
+    // The shipped policy is made for operands 1..9; the fallback warm-up for the defaults (1..20).
+    ArithmeticTask task =
+        shipped
+            ? new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK)
+            : ArithmeticTask.defaults();
     long seed = Long.parseLong(arguments.getOrDefault("seed", "1"));
     CheckpointStore store =
         new CheckpointStore(
             Path.of(arguments.getOrDefault("init-store", "/tmp/rredcot-loop/init")), 3);
+    if (shipped) {
+      InitialPolicy.materialise(store);
+    }
     try (Policy policy = initialPolicy(store, task, arguments, seed)) {
       HeldOutEvaluator evaluator =
           HeldOutEvaluator.builder()
