@@ -30,6 +30,7 @@ import picocli.CommandLine.ScopeType;
       TailCommand.class,
       PipelineCommand.class,
       ReplayCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RredcotCli implements Runnable {

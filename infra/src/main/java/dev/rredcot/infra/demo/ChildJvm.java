@@ -1,0 +1,84 @@
+package dev.rredcot.infra.demo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A component of the demo running in a JVM of its own, with this JVM's java, classpath and JVM
+ * flags (Avro trusted packages, the JDK 17 opens Flink needs); its output goes to a log file. Stops
+ * with SIGTERM, then SIGKILL after a bound, so no process outlives the demo.
+ */
+final class ChildJvm implements AutoCloseable {
+  private final String name;
+  private final Process process;
+  private final Path logFile;
+
+  private ChildJvm(String name, Process process, Path logFile) {
+    this.name = name;
+    this.process = process;
+    this.logFile = logFile;
+  }
+
+  /** Starts {@code mainClass} with {@code args}; its output goes to {@code logFile}. */
+  static ChildJvm start(String name, String mainClass, List<String> args, Path logFile) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(mainClass);
+    command.addAll(args);
+    try {
+      Files.createDirectories(logFile.getParent());
+      Process process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(logFile.toFile())
+              .start();
+      return new ChildJvm(name, process, logFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the " + name + " process", e);
+    }
+  }
+
+  /** Throws with the log's tail if the process has exited. */
+  void failIfExited() {
+    if (!process.isAlive()) {
+      throw new IllegalStateException(
+          "the "
+              + name
+              + " process exited with code "
+              + process.exitValue()
+              + "; last lines of "
+              + logFile
+              + ":\n"
+              + String.join("\n", logTail(15)));
+    }
+  }
+
+  List<String> logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(logFile);
+      return all.subList(Math.max(0, all.size() - lines), all.size());
+    } catch (IOException e) {
+      return List.of("(cannot read " + logFile + ": " + e.getMessage() + ")");
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(Duration.ofSeconds(20).toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(Duration.ofSeconds(10).toMillis(), TimeUnit.MILLISECONDS);
+    }
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+  }
+}

@@ -1,0 +1,333 @@
+package dev.rredcot.infra.demo;
+
+import dev.rredcot.model.tokenizer.Tokenizer;
+import dev.rredcot.schemas.CreditedRollout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Writes a demo run's {@code report.html}: a self-contained page (inline SVG, no scripts, no
+ * network) with the learning curve, throughput per stage and a credit view of sample traces.
+ */
+final class DemoReport {
+  private static final int WIDTH = 640;
+  private static final int HEIGHT = 260;
+  private static final int PAD = 44;
+
+  private DemoReport() {}
+
+  static void write(
+      Path file,
+      DemoSummary summary,
+      List<DemoRun.Tick> ticks,
+      StreamObserver.Snapshot stream,
+      Tokenizer tokenizer)
+      throws IOException {
+    StringBuilder html = new StringBuilder();
+    html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+        .append("<title>RREDCoT Stream demo: ")
+        .append(escape(summary.credit()))
+        .append("</title><style>")
+        .append("body{font-family:sans-serif;margin:2em;max-width:60em;color:#222}")
+        .append("table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}")
+        .append("th{text-align:left}.trace{font-family:monospace;white-space:pre;text-align:left}")
+        .append("table.credit{margin-bottom:1.5em}table.credit td{border-bottom:1px solid #eee}")
+        .append("svg{background:#fafafa}")
+        .append("</style></head><body>\n");
+    html.append("<h1>RREDCoT Stream demo (credit: ")
+        .append(escape(summary.credit()))
+        .append(")</h1>\n");
+    html.append(
+        String.format(
+            Locale.ROOT,
+            "<p>Held-out accuracy %.1f%% &rarr; %.1f%% (%+.1f points; greedy %.1f%% &rarr; %.1f%%)"
+                + " after %d training steps on %d rollouts, in %.0f s.</p>\n",
+            100 * summary.initialAccuracy(),
+            100 * summary.finalAccuracy(),
+            summary.accuracyGainPoints(),
+            100 * summary.initialGreedyAccuracy(),
+            100 * summary.finalGreedyAccuracy(),
+            summary.trainingSteps(),
+            summary.rolloutsTrained(),
+            summary.wallS()));
+    counters(html, summary);
+    html.append("<h2>Learning curve</h2>\n");
+    learningCurve(html, summary, stream.curve());
+    html.append("<h2>Throughput per stage</h2>\n");
+    throughput(html, ticks);
+    html.append("<h2>Credit per segment</h2>\n<p>Recent credited traces. Each segment is")
+        .append(" coloured by its redistributed reward r<sub>k</sub> = v<sub>k</sub> &minus;")
+        .append(" v<sub>k&minus;1</sub> (green raised the value, red lowered it); v<sub>k</sub> is")
+        .append(" the estimated chance of a correct answer after the segment, and the last one is")
+        .append(" the verified reward. &#8629; marks a line break.</p>\n");
+    for (CreditedRollout rollout : stream.samples()) {
+      creditView(html, rollout, tokenizer);
+    }
+    if (stream.samples().isEmpty()) {
+      html.append("<p>No multi-segment credited rollout was seen (GRPO credits one segment).</p>");
+    }
+    html.append("</body></html>\n");
+    Files.writeString(file, html, StandardCharsets.UTF_8);
+  }
+
+  private static void counters(StringBuilder html, DemoSummary summary) {
+    html.append("<table>");
+    row(html, "rollouts generated", summary.rollouts());
+    row(html, "rollouts credited", summary.rolloutsCredited());
+    row(html, "rollouts trained", summary.rolloutsTrained());
+    row(html, "training steps", summary.trainingSteps());
+    row(html, "checkpoints published", summary.checkpointsPublished());
+    row(html, "dead letters", summary.deadLetters());
+    row(html, "duplicates ignored", summary.duplicatesIgnored());
+    row(html, "stale rollouts dropped", summary.staleDropped());
+    html.append("</table>\n");
+  }
+
+  private static void row(StringBuilder html, String name, long value) {
+    html.append("<tr><th>").append(name).append("</th><td>").append(value).append("</td></tr>");
+  }
+
+  private static void learningCurve(
+      StringBuilder html, DemoSummary summary, List<StreamObserver.CurvePoint> curve) {
+    List<double[]> accuracy = new ArrayList<>();
+    List<double[]> reward = new ArrayList<>();
+    accuracy.add(new double[] {0, summary.initialAccuracy()});
+    for (StreamObserver.CurvePoint point : curve) {
+      if (!Double.isNaN(point.heldOutAccuracy())) {
+        accuracy.add(new double[] {point.rolloutsTrained(), point.heldOutAccuracy()});
+      }
+      if (!Double.isNaN(point.meanReward()) && point.version() > 0) {
+        reward.add(new double[] {point.rolloutsTrained(), point.meanReward()});
+      }
+    }
+    accuracy.add(new double[] {summary.rolloutsTrained(), summary.finalAccuracy()});
+    double maxX = Math.max(1, summary.rolloutsTrained());
+    Svg svg = new Svg("rollouts trained", "accuracy / reward", maxX, 1.0);
+    svg.polyline(reward, "#f4a261", "training batch mean reward");
+    svg.polyline(accuracy, "#2a9d8f", "held-out accuracy (sampled)");
+    html.append(svg.render());
+  }
+
+  private static void throughput(StringBuilder html, List<DemoRun.Tick> ticks) {
+    if (ticks.size() < 2) {
+      html.append("<p>Too short a run to measure throughput.</p>\n");
+      return;
+    }
+    double maxX = ticks.get(ticks.size() - 1).elapsedS();
+    List<double[]> generated = rate(ticks, tick -> tick.rolloutsPublished());
+    List<double[]> credited = rate(ticks, tick -> tick.rolloutsCredited());
+    List<double[]> trained = rate(ticks, tick -> tick.rolloutsTrained());
+    double maxY = 1;
+    for (List<double[]> series : List.of(generated, credited, trained)) {
+      for (double[] point : series) {
+        maxY = Math.max(maxY, point[1]);
+      }
+    }
+    Svg svg = new Svg("seconds", "rollouts/s (10 s windows)", maxX, maxY * 1.1);
+    svg.polyline(generated, "#264653", "generated (rollout worker)");
+    svg.polyline(credited, "#2a9d8f", "credited (Beam on Flink)");
+    svg.polyline(trained, "#e76f51", "trained (trainer)");
+    html.append(svg.render());
+    DemoRun.Tick last = ticks.get(ticks.size() - 1);
+    html.append(
+        String.format(
+            Locale.ROOT,
+            "<p>Mean over the run: %.1f generated, %.1f credited, %.1f trained rollouts/s.</p>\n",
+            last.rolloutsPublished() / last.elapsedS(),
+            last.rolloutsCredited() / last.elapsedS(),
+            last.rolloutsTrained() / last.elapsedS()));
+  }
+
+  /** Rate of a cumulative counter over windows of ten ticks. */
+  private static List<double[]> rate(
+      List<DemoRun.Tick> ticks, ToDoubleFunction<DemoRun.Tick> count) {
+    List<double[]> points = new ArrayList<>();
+    for (int i = 10; i < ticks.size(); i += 5) {
+      DemoRun.Tick from = ticks.get(i - 10);
+      DemoRun.Tick to = ticks.get(i);
+      double spanS = to.elapsedS() - from.elapsedS();
+      points.add(
+          new double[] {
+            to.elapsedS(), (count.applyAsDouble(to) - count.applyAsDouble(from)) / spanS
+          });
+    }
+    return points;
+  }
+
+  private static void creditView(StringBuilder html, CreditedRollout rollout, Tokenizer tokenizer) {
+    List<Integer> bounds = rollout.getSegmentBoundaries();
+    List<Double> values = rollout.getBoundaryValues();
+    List<Double> rewards = rollout.getSegmentRewards();
+    int[] tokens = rollout.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
+    html.append(
+        String.format(
+            Locale.ROOT,
+            "<p><b>%s</b> &mdash; reward %.0f, policy v%d, %s / %s / %s</p>\n",
+            escape(rollout.getPromptText().strip()),
+            rollout.getReward(),
+            rollout.getPolicyVersion(),
+            escape(rollout.getCreditMethod()),
+            escape(rollout.getValueEstimator()),
+            escape(rollout.getSegmentation())));
+    html.append("<table class=\"credit\"><tr><th>segment</th><th>r<sub>k</sub></th>")
+        .append("<th>v<sub>k</sub> after</th></tr>");
+    html.append(
+        String.format(
+            Locale.ROOT,
+            "<tr><td class=\"trace\"><i>(prompt)</i></td><td></td><td>%.3f</td></tr>",
+            values.get(0)));
+    for (int k = 0; k < rewards.size(); k++) {
+      int[] segment = Arrays.copyOfRange(tokens, bounds.get(k), bounds.get(k + 1));
+      html.append("<tr><td class=\"trace\" style=\"background:")
+          .append(colour(rewards.get(k)))
+          .append("\">")
+          .append(escape(tokenizer.decode(segment).replace("\n", "\u21b5")))
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "</td><td>%+.3f</td><td>%.3f</td></tr>",
+                  rewards.get(k),
+                  values.get(k + 1)));
+    }
+    html.append("</table>\n");
+  }
+
+  /** Diverging colour: red for negative rewards, green for positive, white at zero. */
+  static String colour(double reward) {
+    double strength = Math.min(1, Math.abs(reward));
+    int fade = (int) Math.round(255 - 150 * strength);
+    return reward >= 0
+        ? String.format(Locale.ROOT, "rgb(%d,255,%d)", fade, fade)
+        : String.format(Locale.ROOT, "rgb(255,%d,%d)", fade, fade);
+  }
+
+  static String escape(String text) {
+    return text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
+  }
+
+  /** A minimal line chart. */
+  private static final class Svg {
+    private final String xLabel;
+    private final String yLabel;
+    private final double maxX;
+    private final double maxY;
+    private final StringBuilder body = new StringBuilder();
+    private int legendRow;
+
+    Svg(String xLabel, String yLabel, double maxX, double maxY) {
+      this.xLabel = xLabel;
+      this.yLabel = yLabel;
+      this.maxX = maxX;
+      this.maxY = maxY;
+    }
+
+    void polyline(List<double[]> points, String colour, String label) {
+      if (points.isEmpty()) {
+        return;
+      }
+      body.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"")
+          .append(colour)
+          .append("\" points=\"");
+      for (double[] point : points) {
+        body.append(String.format(Locale.ROOT, "%.1f,%.1f ", x(point[0]), y(point[1])));
+      }
+      body.append("\"/>");
+      for (double[] point : points) {
+        body.append(
+            String.format(
+                Locale.ROOT,
+                "<circle r=\"2.5\" fill=\"%s\" cx=\"%.1f\" cy=\"%.1f\"/>",
+                colour,
+                x(point[0]),
+                y(point[1])));
+      }
+      body.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%d\" y=\"%d\" fill=\"%s\" font-size=\"12\">%s</text>",
+              PAD + 10,
+              PAD / 2 + 14 * legendRow++,
+              colour,
+              escape(label)));
+    }
+
+    String render() {
+      StringBuilder svg = new StringBuilder();
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">",
+              WIDTH,
+              HEIGHT + PAD));
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>"
+                  + "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>",
+              PAD,
+              HEIGHT,
+              WIDTH - 10,
+              HEIGHT,
+              PAD,
+              PAD / 2,
+              PAD,
+              HEIGHT));
+      for (int i = 0; i <= 4; i++) {
+        double value = maxY * i / 4;
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>",
+                PAD - 4,
+                y(value) + 3,
+                format(value)));
+        double xValue = maxX * i / 4;
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>",
+                x(xValue),
+                HEIGHT + 14,
+                format(xValue)));
+      }
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%s</text>"
+                  + "<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\""
+                  + " text-anchor=\"middle\">%s</text>",
+              (WIDTH + PAD) / 2,
+              HEIGHT + 32,
+              escape(xLabel),
+              HEIGHT / 2,
+              HEIGHT / 2,
+              escape(yLabel)));
+      svg.append(body).append("</svg>\n");
+      return svg.toString();
+    }
+
+    private double x(double value) {
+      return PAD + (WIDTH - PAD - 10) * value / maxX;
+    }
+
+    private double y(double value) {
+      return HEIGHT - (HEIGHT - PAD / 2.0) * value / maxY;
+    }
+
+    private static String format(double value) {
+      return value >= 100 || value == Math.rint(value)
+          ? String.format(Locale.ROOT, "%.0f", value)
+          : String.format(Locale.ROOT, "%.2f", value);
+    }
+  }
+}

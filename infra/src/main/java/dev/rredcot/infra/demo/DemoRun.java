@@ -1,0 +1,354 @@
+package dev.rredcot.infra.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.kafka.LocalBrokerSettings;
+import dev.rredcot.infra.kafka.LocalKafkaBroker;
+import dev.rredcot.infra.kafka.TopicAdmin;
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.evaluation.EvaluationResult;
+import dev.rredcot.model.evaluation.HeldOutEvaluator;
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.policy.TrainOptions;
+import dev.rredcot.model.pretrain.InitialPolicy;
+import dev.rredcot.model.pretrain.PretrainOptions;
+import dev.rredcot.model.rollout.RolloutWorker;
+import dev.rredcot.model.rollout.RolloutWorkerStats;
+import dev.rredcot.model.rollout.TaskFeeder;
+import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.model.tokenizer.Tokenizer;
+import dev.rredcot.model.trainer.Trainer;
+import dev.rredcot.model.trainer.TrainerOptions;
+import dev.rredcot.model.trainer.TrainerStats;
+import dev.rredcot.schemas.Topics;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of the whole online loop on the local stack: a Kafka broker (a child process), the task
+ * feeder, a rollout worker, the credit pipeline on the embedded Flink runner and the trainer, from
+ * the shipped initial policy, for a time or step budget. It writes the run directory ({@code
+ * config.json}, {@code metrics.jsonl}, {@code summary.json}, {@code report.html}) and stops every
+ * component it started, also when interrupted.
+ *
+ * <pre>{@code
+ * DemoSummary summary = new DemoRun(DemoSettings.builder(runDir).build()).run(System.out::println);
+ * }</pre>
+ */
+public final class DemoRun {
+  private static final Logger LOG = LoggerFactory.getLogger(DemoRun.class);
+  private static final long TICK_MS = 1_000;
+  private static final int CHECKPOINTS_KEPT = 8;
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** One line of the live progress display (and of {@code metrics.jsonl}). */
+  public record Tick(
+      double elapsedS,
+      double budgetS,
+      long step,
+      long policyVersion,
+      long rolloutsPublished,
+      long rolloutsCredited,
+      long rolloutsTrained,
+      double rolloutsPerS,
+      double recentMeanReward,
+      double heldOutAccuracy,
+      long deadLetters,
+      long staleDropped) {}
+
+  /** Receives what a run is doing: set-up stages as lines, then a tick about once a second. */
+  public interface Listener {
+    void onStatus(String line);
+
+    void onTick(Tick tick);
+  }
+
+  private final DemoSettings settings;
+  private final List<AutoCloseable> started = new ArrayList<>();
+
+  public DemoRun(DemoSettings settings) {
+    this.settings = settings;
+  }
+
+  /**
+   * Runs the loop and writes the run directory.
+   *
+   * @param listener receives set-up stages and a {@link Tick} about once a second
+   * @throws IOException when the run directory cannot be written
+   * @throws IllegalStateException when a component fails (its error is the cause)
+   */
+  public DemoSummary run(Listener listener) throws IOException, InterruptedException {
+    Path runDir = settings.runDir();
+    Files.createDirectories(runDir);
+    JSON.writeValue(runDir.resolve("config.json").toFile(), config());
+    long startMs = System.currentTimeMillis();
+    Thread cleanup = new Thread(this::stopAll, "rredcot-demo-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    try {
+      return runLoop(runDir, startMs, listener);
+    } finally {
+      stopAll();
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook is running (or ran) stopAll already.
+      }
+    }
+  }
+
+  private DemoSummary runLoop(Path runDir, long startMs, Listener listener)
+      throws IOException, InterruptedException {
+    String bootstrap = settings.bootstrapServers();
+    if (bootstrap == null) {
+      listener.onStatus("starting a Kafka broker for this run");
+      bootstrap = startBroker(runDir.resolve("stack"));
+      listener.onStatus("broker up at " + bootstrap);
+    } else {
+      try (TopicAdmin admin = TopicAdmin.connect(bootstrap, Duration.ofSeconds(30))) {
+        admin.createTopics(Topics.ALL, 2, Map.of());
+      }
+    }
+
+    CheckpointStore store = new CheckpointStore(runDir.resolve("checkpoints"), CHECKPOINTS_KEPT);
+    Checkpoint initial = InitialPolicy.materialise(store);
+    // The task the shipped initial policy was warmed up and measured on.
+    TaskFamily task = new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK);
+    HeldOutEvaluator evaluator =
+        HeldOutEvaluator.builder()
+            .setTask(task)
+            .optPrompts(settings.evalPrompts())
+            .optSamplesPerPrompt(settings.evalSamples())
+            .build();
+    EvaluationResult initialEvaluation;
+    try (Policy policy = Policy.load(initial)) {
+      LOG.info("evaluating the initial policy on {} held-out prompts", settings.evalPrompts());
+      initialEvaluation = evaluator.evaluate(policy);
+    }
+    listener.onStatus(
+        String.format(
+            Locale.ROOT,
+            "initial policy: held-out accuracy %.1f%% (greedy %.1f%%) on %d prompts x %d samples",
+            100 * initialEvaluation.sampledAccuracy(),
+            100 * initialEvaluation.greedyAccuracy(),
+            initialEvaluation.prompts(),
+            initialEvaluation.samplesPerPrompt()));
+
+    Trainer trainer =
+        Trainer.builder()
+            .setBootstrapServers(bootstrap)
+            .setCheckpointStore(store)
+            .optOptions(
+                TrainerOptions.builder()
+                    .optBatchGroups(settings.batchGroups())
+                    .optTrainOptions(
+                        TrainOptions.builder().optLearningRate(settings.learningRate()).build())
+                    .optEvaluator(evaluator, settings.evalEveryVersions())
+                    .build())
+            .build();
+    started.add(trainer::close);
+    trainer.start();
+
+    // The credit job runs in a JVM of its own: an unbounded job on the embedded Flink cluster
+    // only ends when its process does, and the process keeps Flink's threads off this one.
+    listener.onStatus("starting the credit pipeline (" + settings.credit() + ") on embedded Flink");
+    ChildJvm pipeline =
+        ChildJvm.start(
+            "credit pipeline",
+            "dev.rredcot.infra.cli.RredcotCli",
+            pipelineArgs(bootstrap, store.root()),
+            runDir.resolve("logs").resolve("pipeline.log"));
+    started.add(pipeline);
+
+    RolloutWorker worker =
+        RolloutWorker.builder()
+            .setBootstrapServers(bootstrap)
+            .setTaskFamilies(List.of(task))
+            .optInitialPolicy(Policy.load(initial))
+            .optGroupSize(settings.groupSize())
+            .optPromptsPerBatch(settings.promptsPerBatch())
+            .build();
+    started.add(worker::close);
+    worker.start();
+
+    TaskFeeder feeder =
+        TaskFeeder.builder()
+            .setBootstrapServers(bootstrap)
+            .setTask(task)
+            .optPromptsPerSecond(settings.promptsPerSecond())
+            .build();
+    started.add(feeder::close);
+    feeder.start();
+
+    StreamObserver observer =
+        new StreamObserver(
+            bootstrap, Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS, Topics.CHECKPOINTS);
+    started.add(observer);
+    observer.start();
+
+    // The budget is the loop's: set-up (broker, first evaluation, Flink) is not counted in it.
+    long loopStartMs = System.currentTimeMillis();
+    List<Tick> ticks = new ArrayList<>();
+    Deque<long[]> rateWindow = new ArrayDeque<>();
+    long budgetMs = settings.budget().toMillis();
+    try (BufferedWriter metrics =
+        Files.newBufferedWriter(runDir.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
+      while (true) {
+        Thread.sleep(TICK_MS);
+        failIfStopped(trainer.failure(), "trainer");
+        failIfStopped(worker.failure(), "rollout worker");
+        failIfStopped(feeder.failure(), "task feeder");
+        pipeline.failIfExited();
+        long nowMs = System.currentTimeMillis();
+        Tick tick =
+            tick(nowMs - loopStartMs, trainer.stats(), worker.stats(), observer, rateWindow);
+        ticks.add(tick);
+        metrics.write(new ObjectMapper().writeValueAsString(tick));
+        metrics.newLine();
+        metrics.flush();
+        listener.onTick(tick);
+        boolean outOfTime = nowMs - loopStartMs >= budgetMs;
+        boolean outOfSteps = settings.maxSteps() > 0 && tick.step() >= settings.maxSteps();
+        if (outOfTime || outOfSteps) {
+          break;
+        }
+      }
+    }
+
+    TrainerStats trainerStats = trainer.stats();
+    RolloutWorkerStats workerStats = worker.stats();
+    stopAll();
+    StreamObserver.Snapshot stream = observer.snapshot();
+    Checkpoint last = store.latest().orElse(initial);
+    EvaluationResult finalEvaluation;
+    try (Policy policy = Policy.load(last)) {
+      LOG.info("evaluating policy v{} on the same held-out prompts", last.version());
+      finalEvaluation = evaluator.evaluate(policy);
+    }
+    double wallS = (System.currentTimeMillis() - startMs) / 1000.0;
+    DemoSummary summary =
+        DemoSummary.of(
+            settings, initialEvaluation, finalEvaluation, workerStats, trainerStats, stream, wallS);
+    JSON.writeValue(runDir.resolve("summary.json").toFile(), summary);
+    DemoReport.write(
+        runDir.resolve("report.html"), summary, ticks, stream, Tokenizer.load(last.dir()));
+    return summary;
+  }
+
+  private Tick tick(
+      long elapsedMs,
+      TrainerStats trainer,
+      RolloutWorkerStats worker,
+      StreamObserver observer,
+      Deque<long[]> rateWindow) {
+    StreamObserver.Snapshot stream = observer.snapshot();
+    // Rollouts per second over the last ten seconds of credited output.
+    rateWindow.addLast(new long[] {elapsedMs, stream.credited()});
+    while (rateWindow.size() > 11) {
+      rateWindow.removeFirst();
+    }
+    long[] first = rateWindow.peekFirst();
+    double spanS = (elapsedMs - first[0]) / 1000.0;
+    double rate = spanS > 0 ? (stream.credited() - first[1]) / spanS : 0;
+    return new Tick(
+        elapsedMs / 1000.0,
+        settings.budget().toMillis() / 1000.0,
+        trainer.steps(),
+        trainer.policyVersion(),
+        worker.rolloutsPublished(),
+        stream.credited(),
+        trainer.rolloutsTrained(),
+        rate,
+        stream.recentMeanReward(),
+        trainer.lastHeldOutAccuracy(),
+        stream.deadLetters(),
+        trainer.staleDropped());
+  }
+
+  private List<String> pipelineArgs(String bootstrap, Path checkpointDir) {
+    return List.of(
+        "pipeline",
+        "--bootstrap",
+        bootstrap,
+        "--runner=FlinkRunner",
+        "--flinkMaster=[local]",
+        "--parallelism=1",
+        "--credit=" + settings.credit(),
+        "--checkpointDir=" + checkpointDir);
+  }
+
+  /** The resolved configuration, as written to {@code config.json}. */
+  private Map<String, Object> config() {
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("credit", settings.credit());
+    config.put("budget_s", settings.budget().toSeconds());
+    config.put("max_steps", settings.maxSteps());
+    config.put("run_dir", settings.runDir().toString());
+    config.put("bootstrap_servers", settings.bootstrapServers());
+    config.put("group_size", settings.groupSize());
+    config.put("prompts_per_batch", settings.promptsPerBatch());
+    config.put("batch_groups", settings.batchGroups());
+    config.put("learning_rate", settings.learningRate());
+    config.put("prompts_per_second", settings.promptsPerSecond());
+    config.put("eval_prompts", settings.evalPrompts());
+    config.put("eval_samples", settings.evalSamples());
+    config.put("eval_every_versions", settings.evalEveryVersions());
+    config.put("task", PretrainOptions.INITIAL_POLICY_TASK.toString());
+    return config;
+  }
+
+  private String startBroker(Path stackDir) {
+    LocalKafkaBroker broker = new LocalKafkaBroker(RredcotHome.at(stackDir));
+    int port = freePort();
+    LocalKafkaBroker.UpResult up =
+        broker.up(
+            LocalBrokerSettings.builder().optPort(port).optControllerPort(freePort()).build());
+    started.add(() -> broker.down(Duration.ofSeconds(20)));
+    LOG.info("broker for this run at {}", up.broker().bootstrapServers());
+    return up.broker().bootstrapServers();
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  private static void failIfStopped(Throwable failure, String component) {
+    if (failure != null) {
+      throw new IllegalStateException("the " + component + " stopped: " + failure, failure);
+    }
+  }
+
+  /** Stops what was started, newest first; safe to call twice and from the shutdown hook. */
+  private synchronized void stopAll() {
+    while (!started.isEmpty()) {
+      AutoCloseable component = started.remove(started.size() - 1);
+      try {
+        component.close();
+      } catch (Exception e) {
+        LOG.warn("stopping a demo component failed: {}", e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package dev.rredcot.infra.demo;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Settings of one {@link DemoRun}: the budget, the credit method and the loop's sizes.
+ *
+ * @param budget wall-time budget of the training phase
+ * @param maxSteps stop after this many trainer steps (0: only the time budget)
+ * @param credit {@code rredcot} or {@code grpo}
+ * @param runDir directory of the run's files (metrics, summary, report, checkpoints, broker)
+ * @param bootstrapServers an existing broker to use, or null to start one for the run
+ * @param groupSize G, traces per prompt
+ * @param promptsPerBatch prompts per rollout-worker generation batch
+ * @param batchGroups B, complete groups per trainer step
+ * @param learningRate the trainer's Adam learning rate
+ * @param promptsPerSecond the task feeder's rate
+ * @param evalPrompts held-out prompts
+ * @param evalSamples samples per held-out prompt (accuracy = mean correctness)
+ * @param evalEveryVersions evaluate every n-th policy version during the run
+ */
+public record DemoSettings(
+    Duration budget,
+    long maxSteps,
+    String credit,
+    Path runDir,
+    String bootstrapServers,
+    int groupSize,
+    int promptsPerBatch,
+    int batchGroups,
+    double learningRate,
+    double promptsPerSecond,
+    int evalPrompts,
+    int evalSamples,
+    int evalEveryVersions) {
+
+  /** Credit methods the demo offers. */
+  public static final Set<String> CREDITS = Set.of("rredcot", "grpo");
+
+  /** Validates. */
+  public DemoSettings {
+    Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(runDir, "runDir");
+    if (budget.isNegative() || budget.isZero()) {
+      throw new IllegalArgumentException("the time budget must be positive, got " + budget);
+    }
+    if (maxSteps < 0) {
+      throw new IllegalArgumentException("--steps must not be negative, got " + maxSteps);
+    }
+    if (!CREDITS.contains(credit)) {
+      throw new IllegalArgumentException(
+          "unknown credit method '" + credit + "': use one of " + CREDITS);
+    }
+    if (groupSize < 2 || promptsPerBatch < 1 || batchGroups < 1) {
+      throw new IllegalArgumentException(
+          "group size must be at least 2 and batch sizes at least 1");
+    }
+    if (!(learningRate > 0) || !(promptsPerSecond > 0)) {
+      throw new IllegalArgumentException("learning rate and prompt rate must be positive");
+    }
+    if (evalPrompts < 1 || evalSamples < 1 || evalEveryVersions < 1) {
+      throw new IllegalArgumentException("evaluation sizes must be at least 1");
+    }
+  }
+
+  /** Starts a builder with the defaults: six minutes of RREDCoT on a fresh broker. */
+  public static Builder builder(Path runDir) {
+    return new Builder(runDir);
+  }
+
+  /** Builder for {@link DemoSettings}; only the run directory is required. */
+  public static final class Builder {
+    private final Path runDir;
+    private Duration budget = Duration.ofMinutes(6);
+    private long maxSteps;
+    private String credit = "rredcot";
+    private String bootstrapServers;
+    private int groupSize = 8;
+    private int promptsPerBatch = 8;
+    private int batchGroups = 8;
+    private double learningRate = 1e-4;
+    private double promptsPerSecond = 20;
+    private int evalPrompts = 64;
+    private int evalSamples = 4;
+    private int evalEveryVersions = 5;
+
+    private Builder(Path runDir) {
+      this.runDir = runDir;
+    }
+
+    /** Wall-time budget and step budget (0: time only). */
+    public Builder optBudget(Duration budget, long maxSteps) {
+      this.budget = budget;
+      this.maxSteps = maxSteps;
+      return this;
+    }
+
+    /** {@code rredcot} (default) or {@code grpo}. */
+    public Builder optCredit(String credit) {
+      this.credit = credit;
+      return this;
+    }
+
+    /** An existing broker; by default the run starts its own. */
+    public Builder optBootstrapServers(String bootstrapServers) {
+      this.bootstrapServers = bootstrapServers;
+      return this;
+    }
+
+    /** G, prompts per generation batch and B groups per trainer step. */
+    public Builder optSizes(int groupSize, int promptsPerBatch, int batchGroups) {
+      this.groupSize = groupSize;
+      this.promptsPerBatch = promptsPerBatch;
+      this.batchGroups = batchGroups;
+      return this;
+    }
+
+    /** The trainer's learning rate. */
+    public Builder optLearningRate(double learningRate) {
+      this.learningRate = learningRate;
+      return this;
+    }
+
+    /** The task feeder's rate. */
+    public Builder optPromptsPerSecond(double promptsPerSecond) {
+      this.promptsPerSecond = promptsPerSecond;
+      return this;
+    }
+
+    /** Held-out prompts, samples per prompt, and evaluation cadence in versions. */
+    public Builder optEvaluation(int prompts, int samples, int everyVersions) {
+      this.evalPrompts = prompts;
+      this.evalSamples = samples;
+      this.evalEveryVersions = everyVersions;
+      return this;
+    }
+
+    /** Validates and builds. */
+    public DemoSettings build() {
+      return new DemoSettings(
+          budget,
+          maxSteps,
+          credit,
+          runDir,
+          bootstrapServers,
+          groupSize,
+          promptsPerBatch,
+          batchGroups,
+          learningRate,
+          promptsPerSecond,
+          evalPrompts,
+          evalSamples,
+          evalEveryVersions);
+    }
+  }
+}
