@@ -62,7 +62,7 @@ public record CreditEvaluationOptions(
     private int maxTokens = 64;
     private int targetSegments = 8;
     private List<Integer> ablationTargets = List.of(2, 3, 4);
-    private int ablationRollouts = 30;
+    private int ablationRollouts = 24;
     private int fixedTokens = 8;
     private int bootstrapResamples = 1000;
     private long seed = 1;
