@@ -20,63 +20,84 @@ import java.util.List;
 public final class PolicyRollouts {
   private PolicyRollouts() {}
 
+  /** Groups generated per policy call: batching several groups is much faster on CPU. */
+  private static final int GROUPS_PER_CALL = 8;
+
   /**
-   * Generates {@code groups × groupSize} rollouts (problems from seeds {@code seed, seed+1...}).
+   * Generates {@code groups × groupSize} rollouts (problems from seeds {@code seed, seed+1...});
+   * empty samples (the policy stopped at once) are left out.
    */
   public static List<Rollout> generate(
       Policy policy, TaskFamily task, int groups, int groupSize, int maxTokens, long seed) {
     List<Rollout> rollouts = new ArrayList<>();
-    GenerationOptions options =
-        GenerationOptions.builder()
-            .optTemperature(1.0)
-            .optMaxTokens(maxTokens)
-            .optSeed(seed)
-            .optAnswerCue(task.answerCue())
-            .build();
-    for (int g = 0; g < groups; g++) {
-      Problem problem = task.generate(seed + g);
+    for (int first = 0; first < groups; first += GROUPS_PER_CALL) {
+      int count = Math.min(GROUPS_PER_CALL, groups - first);
+      GenerationOptions options =
+          GenerationOptions.builder()
+              .optTemperature(1.0)
+              .optMaxTokens(maxTokens)
+              .optSeed(seed + first)
+              .optAnswerCue(task.answerCue())
+              .build();
+      List<Problem> problems = new ArrayList<>();
       List<GenerationRequest> requests = new ArrayList<>();
-      for (int i = 0; i < groupSize; i++) {
-        requests.add(GenerationRequest.of(problem.prompt()));
+      for (int g = 0; g < count; g++) {
+        Problem problem = task.generate(seed + first + g);
+        problems.add(problem);
+        for (int i = 0; i < groupSize; i++) {
+          requests.add(GenerationRequest.of(problem.prompt()));
+        }
       }
       List<Sample> samples = policy.generate(requests, options);
-      String groupId = problem.id() + "@v" + policy.version() + "#" + seed;
-      for (int i = 0; i < groupSize; i++) {
-        Sample sample = samples.get(i);
-        Verification verification = task.verifyAnswer(problem.answer(), sample.text());
-        List<Integer> tokens = new ArrayList<>();
-        List<Float> logProbs = new ArrayList<>();
-        List<Float> entropies = new ArrayList<>();
-        for (int t = 0; t < sample.tokenIds().length; t++) {
-          tokens.add(sample.tokenIds()[t]);
-          logProbs.add(sample.logProbs()[t]);
-          entropies.add(sample.entropies()[t]);
+      for (int g = 0; g < count; g++) {
+        Problem problem = problems.get(g);
+        String groupId = problem.id() + "@v" + policy.version() + "#" + seed;
+        for (int i = 0; i < groupSize; i++) {
+          Sample sample = samples.get(g * groupSize + i);
+          if (sample.tokenIds().length > 0) {
+            rollouts.add(rollout(policy, task, problem, groupId, groupSize, i, sample));
+          }
         }
-        if (tokens.isEmpty()) {
-          continue;
-        }
-        rollouts.add(
-            Rollout.newBuilder()
-                .setRolloutId(groupId + "/" + i)
-                .setPromptId(problem.id())
-                .setGroupId(groupId)
-                .setSampleIndex(i)
-                .setGroupSize(groupSize)
-                .setPolicyVersion(policy.version())
-                .setTaskFamily(task.name())
-                .setPromptText(problem.prompt())
-                .setTokenIds(tokens)
-                .setText(sample.text())
-                .setLogProbs(logProbs)
-                .setEntropies(entropies)
-                .setExtractedAnswer(verification.extractedAnswer().orElse(null))
-                .setReferenceAnswer(problem.answer())
-                .setReferenceSolution(problem.solution())
-                .setReward(verification.reward())
-                .setCreatedAtMs(Instant.now())
-                .build());
       }
     }
     return rollouts;
+  }
+
+  private static Rollout rollout(
+      Policy policy,
+      TaskFamily task,
+      Problem problem,
+      String groupId,
+      int groupSize,
+      int sampleIndex,
+      Sample sample) {
+    Verification verification = task.verifyAnswer(problem.answer(), sample.text());
+    List<Integer> tokens = new ArrayList<>();
+    List<Float> logProbs = new ArrayList<>();
+    List<Float> entropies = new ArrayList<>();
+    for (int t = 0; t < sample.tokenIds().length; t++) {
+      tokens.add(sample.tokenIds()[t]);
+      logProbs.add(sample.logProbs()[t]);
+      entropies.add(sample.entropies()[t]);
+    }
+    return Rollout.newBuilder()
+        .setRolloutId(groupId + "/" + sampleIndex)
+        .setPromptId(problem.id())
+        .setGroupId(groupId)
+        .setSampleIndex(sampleIndex)
+        .setGroupSize(groupSize)
+        .setPolicyVersion(policy.version())
+        .setTaskFamily(task.name())
+        .setPromptText(problem.prompt())
+        .setTokenIds(tokens)
+        .setText(sample.text())
+        .setLogProbs(logProbs)
+        .setEntropies(entropies)
+        .setExtractedAnswer(verification.extractedAnswer().orElse(null))
+        .setReferenceAnswer(problem.answer())
+        .setReferenceSolution(problem.solution())
+        .setReward(verification.reward())
+        .setCreatedAtMs(Instant.now())
+        .build();
   }
 }

@@ -1,0 +1,48 @@
+package dev.rredcot.infra.bench;
+
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.pretrain.InitialPolicy;
+import dev.rredcot.model.pretrain.PretrainOptions;
+import dev.rredcot.model.task.ArithmeticTask;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The policy the benchmarks score with, and the problems it is made for: the newest checkpoint of a
+ * store, else the shipped initial policy materialised into it as version 0.
+ */
+public final class BenchmarkPolicy {
+  private static final Logger LOG = LoggerFactory.getLogger(BenchmarkPolicy.class);
+
+  private BenchmarkPolicy() {}
+
+  /**
+   * The newest checkpoint of {@code store}; an empty store first gets the shipped initial policy.
+   */
+  public static Checkpoint prepare(Path store) throws IOException {
+    CheckpointStore checkpoints = new CheckpointStore(store, Integer.MAX_VALUE);
+    Optional<Checkpoint> latest = checkpoints.latest();
+    if (latest.isPresent()) {
+      LOG.info("benchmark policy: version {} from {}", latest.get().version(), store);
+      return latest.get();
+    }
+    Checkpoint initial = InitialPolicy.materialise(checkpoints);
+    LOG.info("benchmark policy: the shipped initial policy, materialised in {}", initial.dir());
+    return initial;
+  }
+
+  /** Problems of {@code steps} operations like those the initial policy was trained for. */
+  public static ArithmeticTask task(int steps) {
+    ArithmeticTask.Config trained = PretrainOptions.INITIAL_POLICY_TASK;
+    return new ArithmeticTask(
+        ArithmeticTask.Config.builder()
+            .optSteps(steps)
+            .optOperandRange(trained.minOperand(), trained.maxOperand())
+            .optOperators(trained.operators())
+            .build());
+  }
+}

@@ -1,0 +1,78 @@
+package dev.rredcot.infra.bench;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThan;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineBenchmarkTest {
+
+  @Test
+  @Tag("slow")
+  void writesSteadyStateColdBareAndTokenFiguresToSummary(@TempDir Path dir) throws Exception {
+    // A small run (initial policy, 8 timed rollouts, short traces) through Flink [local] and an
+    // embedded broker.
+    PipelineBenchmark.Result result =
+        PipelineBenchmark.run(
+            PipelineBenchmark.Options.builder()
+                .setOutputDir(dir)
+                .optRollouts(8)
+                .optRounds(2)
+                .optWarmUpRollouts(4)
+                .optTokenGroups(1)
+                .optMaxTokens(24)
+                .build());
+
+    JsonNode summary = new ObjectMapper().readTree(result.summaryFile().toFile());
+    assertThat(summary.get("rollouts").asInt(), is(result.rollouts()));
+    assertThat(summary.get("pipeline_rollouts_per_s_by_round").size(), is(2));
+    assertThat(summary.get("bare_rollouts_per_s_by_round").size(), is(2));
+    for (String field :
+        new String[] {
+          "pipeline_rollouts_per_s",
+          "pipeline_cold_rollouts_per_s",
+          "pipeline_startup_s",
+          "bare_rollouts_per_s",
+          "pipeline_vs_bare"
+        }) {
+      assertThat(field, summary.get(field).asDouble(), greaterThan(0.0));
+    }
+    assertThat(
+        summary.get("pipeline_vs_bare").asDouble(),
+        closeTo(
+            summary.get("pipeline_rollouts_per_s").asDouble()
+                / summary.get("bare_rollouts_per_s").asDouble(),
+            1e-9));
+    // Start-up is included in the cold figure only.
+    assertThat(
+        summary.get("pipeline_cold_rollouts_per_s").asDouble(),
+        lessThan(summary.get("pipeline_rollouts_per_s").asDouble()));
+    JsonNode tokens = summary.get("model_tokens_per_rollout");
+    assertThat(tokens.get("rredcot").asDouble(), greaterThan(0.0));
+    assertThat(tokens.get("mc8").asDouble(), greaterThan(tokens.get("rredcot").asDouble()));
+    JsonNode byLength = summary.get("model_tokens_per_rollout_by_problem_steps");
+    assertThat(byLength.get("4_steps").get("mc8").asDouble(), greaterThan(0.0));
+    assertThat(byLength.get("6_steps").get("rredcot").asDouble(), greaterThan(0.0));
+  }
+
+  @Test
+  void optionsWithoutOutputDirAreRefused() {
+    assertThrows(IllegalStateException.class, () -> PipelineBenchmark.Options.builder().build());
+  }
+
+  @Test
+  void optionsWithFewerRolloutsThanOneGroupAreRefused(@TempDir Path dir) {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> PipelineBenchmark.Options.builder().setOutputDir(dir).optRollouts(3).build());
+  }
+}
