@@ -185,6 +185,9 @@ public final class DemoRun {
             .optInitialPolicy(Policy.load(initial))
             .optGroupSize(settings.groupSize())
             .optPromptsPerBatch(settings.promptsPerBatch())
+            // Two trainer steps' worth of prompts per version: the trainer never starves, and
+            // nothing is sampled that the staleness bound would throw away.
+            .optMaxPromptsPerVersion(2 * settings.batchGroups())
             .build();
     started.add(worker::close);
     worker.start();

@@ -153,13 +153,19 @@ final class StreamObserver implements AutoCloseable {
       recentRewards.removeFirst();
     }
     // Keep the latest few correct and wrong multi-segment traces for the report's credit view.
-    if (rollout.getSegmentRewards().size() > 1) {
+    if (rollout.getSegmentRewards().size() > 1 && !sampled(rollout.getGroupId())) {
       Deque<CreditedRollout> kept = rollout.getReward() > 0 ? correctSamples : wrongSamples;
       kept.addLast(rollout);
       if (kept.size() > SAMPLES_KEPT_PER_OUTCOME) {
         kept.removeFirst();
       }
     }
+  }
+
+  /** Whether a trace of this group is among the samples already (one per group shows more). */
+  private boolean sampled(String groupId) {
+    return correctSamples.stream().anyMatch(kept -> kept.getGroupId().equals(groupId))
+        || wrongSamples.stream().anyMatch(kept -> kept.getGroupId().equals(groupId));
   }
 
   private void takeCheckpoint(PolicyCheckpoint checkpoint) {

@@ -71,6 +71,9 @@ public final class RolloutWorker implements AutoCloseable {
   private final AtomicLong rolloutsPublished = new AtomicLong();
   private final AtomicLong promptsRejected = new AtomicLong();
   private final AtomicLong publishFailures = new AtomicLong();
+  // Worker-thread state of the bounded-lag throttle.
+  private long servedVersion = Long.MIN_VALUE;
+  private long promptsServedAtVersion;
   private volatile long policyVersion = -1;
   private volatile long checkpointsAdopted;
   private volatile long checkpointsRejected;
@@ -135,11 +138,20 @@ public final class RolloutWorker implements AutoCloseable {
       assignAll(checkpoints, settings.checkpointsTopic);
       AvroSerde<Rollout> rolloutSerde = AvroSerde.of(Rollout.class);
       while (running) {
-        followCheckpoints(checkpoints);
+        boolean waitingForPolicy = follower.current().isEmpty() || aheadOfTrainer();
+        followCheckpoints(checkpoints, waitingForPolicy ? POLL : Duration.ofMillis(1));
         if (follower.current().isEmpty()) {
           // No policy yet: wait for the first announcement without taking prompts.
           continue;
         }
+        if (aheadOfTrainer()) {
+          // Bounded lag: this version has sampled its share; poll paused (no records, but the
+          // consumer stays in its group) until a newer checkpoint arrives.
+          prompts.pause(prompts.assignment());
+          prompts.poll(Duration.ZERO);
+          continue;
+        }
+        prompts.resume(prompts.paused());
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         prompts.poll(POLL).forEach(records::add);
         if (records.isEmpty()) {
@@ -209,6 +221,9 @@ public final class RolloutWorker implements AutoCloseable {
     prompts.commitSync(nextOffsets(records));
     batches.incrementAndGet();
     promptsServed.addAndGet(decoded.size() - batch.rejected().size());
+    if (batch.policyVersion() == servedVersion) {
+      promptsServedAtVersion += records.size();
+    }
     promptsRejected.addAndGet(records.size() - decoded.size() + batch.rejected().size());
     rolloutsPublished.addAndGet(batch.rollouts().size());
   }
@@ -242,10 +257,21 @@ public final class RolloutWorker implements AutoCloseable {
             settings.deadLettersTopic, null, RecordCodec.of(DeadLetter.class).encode(letter)));
   }
 
-  private void followCheckpoints(KafkaConsumer<byte[], byte[]> checkpoints) {
+  /** Whether the current version sampled its {@code maxPromptsPerVersion} share already. */
+  private boolean aheadOfTrainer() {
+    if (settings.maxPromptsPerVersion <= 0) {
+      return false;
+    }
+    long version = follower.currentVersion();
+    if (version != servedVersion) {
+      servedVersion = version;
+      promptsServedAtVersion = 0;
+    }
+    return promptsServedAtVersion >= settings.maxPromptsPerVersion;
+  }
+
+  private void followCheckpoints(KafkaConsumer<byte[], byte[]> checkpoints, Duration wait) {
     List<PolicyCheckpoint> announcements = new ArrayList<>();
-    // Without a policy, wait here a little; with one, just take what has arrived.
-    Duration wait = follower.current().isEmpty() ? POLL : Duration.ofMillis(1);
     for (ConsumerRecord<byte[], byte[]> record : checkpoints.poll(wait)) {
       try {
         announcements.add(CHECKPOINTS.decode(record.value()));
@@ -354,6 +380,7 @@ public final class RolloutWorker implements AutoCloseable {
     private int promptsPerBatch = 8;
     private double temperature = 1.0;
     private int maxTokens = 64;
+    private int maxPromptsPerVersion;
     private String consumerGroup = "rollout-workers";
     private String promptsTopic = Topics.PROMPTS;
     private String rolloutsTopic = Topics.ROLLOUTS;
@@ -413,6 +440,16 @@ public final class RolloutWorker implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Bounded lag: sample at most this many prompts with one policy version, then wait for the
+     * trainer's next checkpoint (default 0: no bound). Keeps rollouts from going stale when
+     * generation outruns training; at least B groups per trainer step, or the trainer starves.
+     */
+    public Builder optMaxPromptsPerVersion(int maxPromptsPerVersion) {
+      this.maxPromptsPerVersion = maxPromptsPerVersion;
+      return this;
+    }
+
     /** Consumer group of the prompt consumer (default rollout-workers). */
     public Builder optConsumerGroup(String consumerGroup) {
       this.consumerGroup = consumerGroup;
@@ -440,6 +477,10 @@ public final class RolloutWorker implements AutoCloseable {
       if (promptsPerBatch <= 0) {
         throw new IllegalArgumentException(
             "promptsPerBatch must be positive, got " + promptsPerBatch);
+      }
+      if (maxPromptsPerVersion < 0) {
+        throw new IllegalArgumentException(
+            "maxPromptsPerVersion must not be negative (0: no bound), got " + maxPromptsPerVersion);
       }
       return new RolloutWorker(this);
     }
