@@ -28,14 +28,10 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -83,7 +79,7 @@ class CreditPipelineKafkaFlinkTest {
       RecordCodec<CreditedRollout> creditedCodec = RecordCodec.of(CreditedRollout.class);
       List<CreditedRollout> credited = new ArrayList<>();
       for (ConsumerRecord<byte[], byte[]> record :
-          consume(broker.bootstrapServers(), Topics.CREDITED_ROLLOUTS, GOOD_ROLLOUTS)) {
+          readAll(broker.bootstrapServers(), Topics.CREDITED_ROLLOUTS, GOOD_ROLLOUTS)) {
         CreditedRollout value = creditedCodec.decode(record.value());
         assertEquals(value.getGroupId(), new String(record.key(), StandardCharsets.UTF_8));
         credited.add(value);
@@ -105,7 +101,7 @@ class CreditPipelineKafkaFlinkTest {
       RecordCodec<DeadLetter> deadLetterCodec = RecordCodec.of(DeadLetter.class);
       Map<String, DeadLetter> deadLetters = new HashMap<>();
       for (ConsumerRecord<byte[], byte[]> record :
-          consume(broker.bootstrapServers(), Topics.DEAD_LETTERS, CORRUPT_RECORDS)) {
+          readAll(broker.bootstrapServers(), Topics.DEAD_LETTERS, CORRUPT_RECORDS)) {
         DeadLetter letter = deadLetterCodec.decode(record.value());
         deadLetters.put(new String(bytes(letter.getValue()), StandardCharsets.ISO_8859_1), letter);
       }
@@ -148,35 +144,9 @@ class CreditPipelineKafkaFlinkTest {
     }
   }
 
-  /**
-   * Reads the topic from the start until {@code expected} records arrived, then 2 s more for
-   * extras.
-   */
-  private static List<ConsumerRecord<byte[], byte[]>> consume(
+  private static List<ConsumerRecord<byte[], byte[]>> readAll(
       String bootstrapServers, String topic, int expected) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      // assign, not subscribe: no consumer group (see the pipeline options above).
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(info -> new TopicPartition(topic, info.partition()))
-              .collect(Collectors.toList());
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-      long extraUntil = Long.MAX_VALUE;
-      while (System.nanoTime() < Math.min(deadline, extraUntil)) {
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-        if (records.size() >= expected && extraUntil == Long.MAX_VALUE) {
-          extraUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        }
-      }
-    }
-    return records;
+    return TopicRecords.readAll(bootstrapServers, topic, expected, READ_TIMEOUT);
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

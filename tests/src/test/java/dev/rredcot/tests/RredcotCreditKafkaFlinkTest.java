@@ -32,14 +32,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -191,31 +186,11 @@ class RredcotCreditKafkaFlinkTest {
     }
   }
 
-  /** Reads a topic from the start until {@code expected} records arrived, then 2 s more. */
+  /** The credited rollouts on {@code topic}, once {@code expected} arrived (then 2 s more). */
   private static List<CreditedRollout> consume(
       String bootstrapServers, String topic, int expected) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    List<CreditedRollout> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(info -> new TopicPartition(topic, info.partition()))
-              .collect(Collectors.toList());
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-      long extraUntil = Long.MAX_VALUE;
-      while (System.nanoTime() < Math.min(deadline, extraUntil)) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          records.add(CREDITED.decode(record.value()));
-        }
-        if (records.size() >= expected && extraUntil == Long.MAX_VALUE) {
-          extraUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        }
-      }
-    }
-    return records;
+    return TopicRecords.readAll(bootstrapServers, topic, expected, READ_TIMEOUT).stream()
+        .map(record -> CREDITED.decode(record.value()))
+        .toList();
   }
 }
