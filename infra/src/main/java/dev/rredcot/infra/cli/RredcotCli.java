@@ -31,6 +31,8 @@ import picocli.CommandLine.ScopeType;
       PipelineCommand.class,
       ReplayCommand.class,
       DemoCommand.class,
+      PretrainCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RredcotCli implements Runnable {
