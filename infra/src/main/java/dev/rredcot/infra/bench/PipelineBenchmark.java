@@ -155,13 +155,13 @@ public final class PipelineBenchmark {
     public static final class Builder {
       private Path outputDir;
       private int rollouts = 512;
-      private int warmUpRollouts = 512;
+      private int warmUpRollouts = 1024;
       private int tokenGroups = 4;
       private int parallelism = 1;
       private int maxTokens = 96;
       private String checkpointDir = "";
       private List<String> pipelineArgs = List.of();
-      private int rounds = 3;
+      private int rounds = 6;
       private long seed = 1;
 
       private Builder() {}
@@ -171,7 +171,7 @@ public final class PipelineBenchmark {
         return this;
       }
 
-      /** Interleaved pipeline/bare rounds (default 3). */
+      /** Interleaved pipeline/bare rounds (default 6). */
       public Builder optRounds(int value) {
         this.rounds = value;
         return this;
@@ -183,7 +183,7 @@ public final class PipelineBenchmark {
         return this;
       }
 
-      /** Warm-up rollouts (default 512: the JIT and PyTorch take a few hundred to settle). */
+      /** Warm-up rollouts (default 1024: the JIT and PyTorch take several hundred to settle). */
       public Builder optWarmUpRollouts(int value) {
         this.warmUpRollouts = value;
         return this;
@@ -257,9 +257,12 @@ public final class PipelineBenchmark {
     }
   }
 
-  /** Model tokens per rollout of rredcot and MC-8 values on one problem length. */
+  /**
+   * Model tokens per rollout of rredcot and MC-8 values on one set of traces ({@code traces}: e.g.
+   * {@code 4_steps} for the policy's traces on 4-step problems).
+   */
   public record TokenCost(
-      int problemSteps,
+      String traces,
       int rollouts,
       double meanTraceTokens,
       double segmentsPerRollout,
@@ -336,12 +339,16 @@ public final class PipelineBenchmark {
     List<Rollout> warmUp;
     List<Rollout> timed;
     List<Rollout> sixStepRollouts;
+    List<Rollout> sixStepReferences;
     try (Policy policy = Policy.load(checkpoint)) {
       long startNanos = System.nanoTime();
       warmUp = rollouts(policy, fourSteps, options.warmUpRollouts(), WARM_UP_SEED, options);
       timed = rollouts(policy, fourSteps, options.rollouts(), TIMED_SEED, options);
       sixStepRollouts =
           rollouts(policy, sixSteps, options.tokenGroups() * GROUP_SIZE, SIX_STEP_SEED, options);
+      sixStepReferences =
+          PolicyRollouts.referenceSolutions(
+              policy, sixSteps, options.tokenGroups(), GROUP_SIZE, SIX_STEP_SEED);
       LOG.info(
           "generated {} + {} + {} rollouts with policy version {} in {} s",
           warmUp.size(),
@@ -360,8 +367,15 @@ public final class PipelineBenchmark {
     double barePerS = pipeline.bareRolloutsPerS();
 
     List<TokenCost> costs = new ArrayList<>();
-    costs.add(tokenCost(4, checkpoint, settings, timed, options.tokenGroups()));
-    costs.add(tokenCost(6, checkpoint, settings, sixStepRollouts, options.tokenGroups()));
+    costs.add(tokenCost("4_steps", checkpoint, settings, timed, options.tokenGroups()));
+    costs.add(tokenCost("6_steps", checkpoint, settings, sixStepRollouts, options.tokenGroups()));
+    costs.add(
+        tokenCost(
+            "6_steps_reference_solutions",
+            checkpoint,
+            settings,
+            sixStepReferences,
+            options.tokenGroups()));
     Map<String, Double> tokens = new LinkedHashMap<>();
     tokens.put("rredcot", costs.get(0).rredcotTokensPerRollout());
     tokens.put("mc8", costs.get(0).mc8TokensPerRollout());
@@ -401,9 +415,11 @@ public final class PipelineBenchmark {
       entry.put("rredcot", cost.rredcotTokensPerRollout());
       entry.put("mc8", cost.mc8TokensPerRollout());
       entry.put("rredcot_vs_mc8", cost.rredcotVsMc8());
-      byLength.put(cost.problemSteps() + "_steps", entry);
+      byLength.put(cost.traces(), entry);
     }
-    summary.put("model_tokens_per_rollout_by_problem_steps", byLength);
+    // 4_steps and 6_steps: the policy's own traces; 6_steps_reference_solutions: the correct
+    // 6-line solutions scored by the policy, since its own 6-step traces stop early.
+    summary.put("model_tokens_per_rollout_by_traces", byLength);
     summary.put("timed_rollouts_mean_reward", meanReward(timed));
     summary.put("timed_rollouts_mean_trace_tokens", meanTokens(timed));
     summary.put("credit", "rredcot-reweight + answer + hybrid");
@@ -584,7 +600,7 @@ public final class PipelineBenchmark {
   }
 
   private static TokenCost tokenCost(
-      int problemSteps,
+      String traces,
       Checkpoint checkpoint,
       CreditSettings settings,
       List<Rollout> rollouts,
@@ -616,12 +632,7 @@ public final class PipelineBenchmark {
       }
       TokenCost cost =
           new TokenCost(
-              problemSteps,
-              sample.size(),
-              meanTokens(sample),
-              segments / sample.size(),
-              rredcot,
-              mc);
+              traces, sample.size(), meanTokens(sample), segments / sample.size(), rredcot, mc);
       LOG.info("model tokens per rollout: {}", cost);
       return cost;
     }

@@ -4,6 +4,8 @@ import dev.rredcot.model.policy.GenerationOptions;
 import dev.rredcot.model.policy.GenerationRequest;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.Sample;
+import dev.rredcot.model.policy.ScoreRequest;
+import dev.rredcot.model.policy.TraceScore;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.task.Verification;
@@ -58,6 +60,34 @@ public final class PolicyRollouts {
             rollouts.add(rollout(policy, task, problem, groupId, groupSize, i, sample));
           }
         }
+      }
+    }
+    return rollouts;
+  }
+
+  /**
+   * The correct solutions of {@code groups} problems as rollouts ({@code groupSize} copies each,
+   * reward 1), with log-probs and entropies scored by the policy: the traces a policy that solves
+   * these problems would write, for costs that depend on trace length when the policy's own traces
+   * are short.
+   */
+  public static List<Rollout> referenceSolutions(
+      Policy policy, TaskFamily task, int groups, int groupSize, long seed) {
+    List<Rollout> rollouts = new ArrayList<>();
+    for (int g = 0; g < groups; g++) {
+      Problem problem = task.generate(seed + g);
+      int[] tokens = policy.tokenizer().encode(problem.solution());
+      TraceScore score = policy.score(List.of(new ScoreRequest(problem.prompt(), tokens))).get(0);
+      Sample sample =
+          new Sample(
+              tokens,
+              problem.solution(),
+              score.logProbs(),
+              score.entropies(),
+              Sample.StopReason.ANSWER_LINE);
+      String groupId = problem.id() + "@reference#" + seed;
+      for (int i = 0; i < groupSize; i++) {
+        rollouts.add(rollout(policy, task, problem, groupId, groupSize, i, sample));
       }
     }
     return rollouts;

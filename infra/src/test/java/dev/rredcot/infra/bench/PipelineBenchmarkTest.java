@@ -59,9 +59,12 @@ class PipelineBenchmarkTest {
     JsonNode tokens = summary.get("model_tokens_per_rollout");
     assertThat(tokens.get("rredcot").asDouble(), greaterThan(0.0));
     assertThat(tokens.get("mc8").asDouble(), greaterThan(tokens.get("rredcot").asDouble()));
-    JsonNode byLength = summary.get("model_tokens_per_rollout_by_problem_steps");
-    assertThat(byLength.get("4_steps").get("mc8").asDouble(), greaterThan(0.0));
-    assertThat(byLength.get("6_steps").get("rredcot").asDouble(), greaterThan(0.0));
+    JsonNode byTraces = summary.get("model_tokens_per_rollout_by_traces");
+    assertThat(byTraces.get("4_steps").get("mc8").asDouble(), greaterThan(0.0));
+    assertThat(byTraces.get("6_steps").get("rredcot").asDouble(), greaterThan(0.0));
+    assertThat(
+        byTraces.get("6_steps_reference_solutions").get("segments_per_rollout").asDouble(),
+        greaterThan(0.0));
   }
 
   @Test
