@@ -1,10 +1,15 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.pipelines.CreditPipelineOptions;
+import dev.rredcot.pipelines.CreditSettings;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +72,23 @@ final class BeamJobArgs {
           .as(CreditPipelineOptions.class);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(commandLine, e.getMessage(), e);
+    }
+  }
+
+  /**
+   * When the job's credit needs the policy and its checkpoint store holds none yet (a fresh local
+   * stack), puts the shipped initial policy there as version 0, and says so.
+   */
+  static void ensurePolicy(CreditPipelineOptions options, PrintWriter out) throws IOException {
+    if (!CreditSettings.fromOptions(options).valueEstimator().needsPolicy()) {
+      return;
+    }
+    CheckpointStore store = new CheckpointStore(Path.of(options.getCheckpointDir()), 8);
+    if (store.versions().isEmpty()) {
+      InitialPolicy.materialise(store);
+      out.printf(
+          "no policy in %s yet: using the shipped initial policy as version 0%n", store.root());
+      out.flush();
     }
   }
 

@@ -2,6 +2,7 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +45,7 @@ final class PipelineCommand implements Callable<Integer> {
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     if (beamHelp) {
       BeamJobArgs.printBeamHelp(out);
@@ -54,6 +55,7 @@ final class PipelineCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--max-records must not be negative");
     }
     CreditPipelineOptions options = beamJobArgs().parse();
+    BeamJobArgs.ensurePolicy(options, out);
     out.printf(
         "credit job on %s: %s -> %s at %s%s%n",
         options.getRunner().getSimpleName(),
@@ -77,6 +79,7 @@ final class PipelineCommand implements Callable<Integer> {
   private BeamJobArgs beamJobArgs() {
     return new BeamJobArgs(spec.commandLine(), beamArgs)
         .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
-        .withDefault("maxRecords", maxRecords);
+        .withDefault("maxRecords", maxRecords)
+        .withDefault("checkpointDir", cli.home().checkpointsDir());
   }
 }

@@ -3,6 +3,7 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditRunResult;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +73,7 @@ final class ReplayCommand implements Callable<Integer> {
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
     if (inputFiles == null && from == null && to == null) {
       throw new ParameterException(
           spec.commandLine(), "say what to replay: --from/--to (a topic range) or --input-files");
@@ -84,7 +85,8 @@ final class ReplayCommand implements Callable<Integer> {
     BeamJobArgs job =
         new BeamJobArgs(spec.commandLine(), beamArgs)
             .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
-            .withDefault("credit", credit);
+            .withDefault("credit", credit)
+            .withDefault("checkpointDir", cli.home().checkpointsDir());
     if (from != null) {
       job.withDefault(isTime(from) ? "fromTime" : "fromOffsets", from);
     }
@@ -101,6 +103,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
     CreditPipelineOptions options = job.parse();
     PrintWriter console = spec.commandLine().getOut();
+    BeamJobArgs.ensurePolicy(options, console);
     console.printf(
         "replay on %s with %s credit -> %s%n", options.getRunner().getSimpleName(), credit, out);
     console.flush();

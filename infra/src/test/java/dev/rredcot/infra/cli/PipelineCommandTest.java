@@ -31,7 +31,8 @@ class PipelineCommandTest {
             "--runner=FlinkRunner",
             "--flinkMaster=[local]",
             "--bootstrapServers=10.0.0.1:9092",
-            "--maxRecords=50"),
+            "--maxRecords=50",
+            "--checkpointDir=" + tempDir.resolve("checkpoints")),
         args);
   }
 
@@ -52,7 +53,8 @@ class PipelineCommandTest {
             "--groupTimeoutMs=5000",
             "--creditMethod=grpo",
             "--bootstrapServers=h:1",
-            "--maxRecords=0"),
+            "--maxRecords=0",
+            "--checkpointDir=" + tempDir.resolve("checkpoints")),
         args);
   }
 
