@@ -29,6 +29,7 @@ public final class BareCreditLoop {
   private final String segmentation;
   private final ValueScorer scorer;
   private final TokenAdvantages.Settings advantages;
+  private double scoringMs;
 
   /** A loop with the job's segmentation and advantage settings and {@code estimator} for values. */
   public BareCreditLoop(CreditSettings settings, ValueEstimator estimator) {
@@ -75,7 +76,11 @@ public final class BareCreditLoop {
       TraceGroup group =
           new TraceGroup(entry.getKey(), groupSize, traces.size() == groupSize, statistics, traces);
       for (ValueScorer.Outcome outcome :
-          scorer.score(policy, group, traces, ValueScorer.BatchObserver.NONE)) {
+          scorer.score(
+              policy,
+              group,
+              traces,
+              (count, tokens, latencyMs, forward) -> scoringMs += latencyMs)) {
         if (outcome.failure() != null) {
           throw new IllegalStateException(
               outcome.trace().rollout().getRolloutId() + ": " + outcome.failure().getMessage());
@@ -89,5 +94,10 @@ public final class BareCreditLoop {
       }
     }
     return credited;
+  }
+
+  /** Wall time spent in policy calls so far, milliseconds. */
+  public double scoringMs() {
+    return scoringMs;
   }
 }

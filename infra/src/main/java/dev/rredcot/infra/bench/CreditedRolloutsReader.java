@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,8 +31,11 @@ final class CreditedRolloutsReader implements AutoCloseable {
   private final RecordCodec<CreditedRollout> codec = RecordCodec.of(CreditedRollout.class);
   private final Set<String> seen = new HashSet<>();
 
-  /** What one wait saw: when the first and the last expected record was read. */
-  record Arrival(long firstNanos, long lastNanos, int records) {}
+  /**
+   * What one wait saw: when the first and the last expected record was read, and the sum of their
+   * per-stage timings ({@code timingsMs}) by stage.
+   */
+  record Arrival(long firstNanos, long lastNanos, int records, Map<String, Double> stageMs) {}
 
   CreditedRolloutsReader(String bootstrapServers, String topic) {
     Properties props = new Properties();
@@ -58,6 +63,7 @@ final class CreditedRolloutsReader implements AutoCloseable {
     long firstNanos = 0;
     long lastNanos = 0;
     int records = 0;
+    Map<String, Double> stageMs = new TreeMap<>();
     while (!missing.isEmpty()) {
       if (System.nanoTime() > deadline) {
         throw new TimeoutException(
@@ -69,9 +75,11 @@ final class CreditedRolloutsReader implements AutoCloseable {
                 + " ms");
       }
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
-        String id = codec.decode(record.value()).getRolloutId();
+        CreditedRollout credited = codec.decode(record.value());
+        String id = credited.getRolloutId();
         seen.add(id);
         if (missing.remove(id)) {
+          credited.getTimingsMs().forEach((stage, ms) -> stageMs.merge(stage, ms, Double::sum));
           long now = System.nanoTime();
           firstNanos = records == 0 ? now : firstNanos;
           lastNanos = now;
@@ -79,7 +87,7 @@ final class CreditedRolloutsReader implements AutoCloseable {
         }
       }
     }
-    return new Arrival(firstNanos, lastNanos, records);
+    return new Arrival(firstNanos, lastNanos, records, stageMs);
   }
 
   @Override

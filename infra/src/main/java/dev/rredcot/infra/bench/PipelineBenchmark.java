@@ -403,6 +403,12 @@ public final class PipelineBenchmark {
     summary.put("bare_rollouts_per_s", result.bareRolloutsPerS());
     summary.put("bare_rollouts_per_s_by_round", pipeline.bareByRound());
     summary.put("pipeline_vs_bare", result.pipelineVsBare());
+    // Where the time goes: wall time of the timed rounds and the part spent in policy calls (the
+    // pipeline's from the per-trace EstimateValues timings the credited records carry).
+    summary.put("pipeline_timed_s", pipeline.pipelineS());
+    summary.put("pipeline_policy_call_s", pipeline.pipelineScoringS());
+    summary.put("bare_timed_s", pipeline.bareS());
+    summary.put("bare_policy_call_s", pipeline.bareScoringS());
     summary.put("pipeline_cold_vs_bare", result.pipelineColdRolloutsPerS() / barePerS);
     summary.put("model_tokens_per_rollout", tokens);
     summary.put("rredcot_vs_mc8_tokens", costs.get(0).rredcotVsMc8());
@@ -491,7 +497,11 @@ public final class PipelineBenchmark {
       List<Double> pipelineByRound,
       List<Double> bareByRound,
       double coldRolloutsPerS,
-      double startupS) {}
+      double startupS,
+      double pipelineS,
+      double pipelineScoringS,
+      double bareS,
+      double bareScoringS) {}
 
   /**
    * Starts the job, sends the warm-up batch and waits for it, then runs {@code options.rounds()}
@@ -531,6 +541,8 @@ public final class PipelineBenchmark {
         double pipelineS = 0;
         double bareS = 0;
         double coldRolloutsPerS = 0;
+        double pipelineScoringMs = 0;
+        double bareScoringMsBefore = bare.scoringMs();
         for (int round = 0; round < options.rounds(); round++) {
           List<Rollout> batch = relabel(timed, round);
           List<ProducerRecord<byte[], byte[]>> batchRecords = records(batch);
@@ -547,6 +559,8 @@ public final class PipelineBenchmark {
           bare.credit(barePolicy, batch);
           double bareRoundS = seconds(bareStartNanos);
           pipelineS += roundS;
+          // TraceCredit records the EstimateValues time of each trace under "value".
+          pipelineScoringMs += arrival.stageMs().getOrDefault("value", 0.0);
           bareS += bareRoundS;
           pipelineByRound.add(batch.size() / roundS);
           bareByRound.add(batch.size() / bareRoundS);
@@ -563,7 +577,11 @@ public final class PipelineBenchmark {
             pipelineByRound,
             bareByRound,
             coldRolloutsPerS,
-            startupS);
+            startupS,
+            pipelineS,
+            pipelineScoringMs / 1e3,
+            bareS,
+            (bare.scoringMs() - bareScoringMsBefore) / 1e3);
       } catch (TimeoutException e) {
         throw new IllegalStateException("credit job too slow or stuck: " + e.getMessage(), e);
       } finally {

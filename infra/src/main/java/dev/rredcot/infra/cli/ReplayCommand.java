@@ -1,12 +1,15 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.kafka.TopicAdmin;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditRunResult;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.beam.sdk.PipelineResult;
 import picocli.CommandLine.Command;
@@ -104,6 +107,9 @@ final class ReplayCommand implements Callable<Integer> {
     CreditPipelineOptions options = job.parse();
     PrintWriter console = spec.commandLine().getOut();
     BeamJobArgs.ensurePolicy(options, console);
+    if (options.getOutputFiles().isEmpty()) {
+      createOutputTopic(options, console);
+    }
     console.printf(
         "replay on %s with %s credit -> %s%n", options.getRunner().getSimpleName(), credit, out);
     console.flush();
@@ -111,6 +117,25 @@ final class ReplayCommand implements Callable<Integer> {
     console.printf("replay %s%n", result.state());
     BeamJobArgs.printCounters(console, result.counters());
     return result.state() == PipelineResult.State.DONE ? 0 : RredcotCli.EXIT_FAILURE;
+  }
+
+  /** A new output topic gets the input topic's partitions (replays usually name a new one). */
+  private static void createOutputTopic(CreditPipelineOptions options, PrintWriter console) {
+    try (TopicAdmin admin =
+        TopicAdmin.connect(options.getBootstrapServers(), Duration.ofSeconds(30))) {
+      int partitions =
+          inputFiles(options)
+              ? 1
+              : admin.describe(List.of(options.getInputTopic())).get(0).partitions();
+      if (!admin.createTopics(List.of(options.getOutputTopic()), partitions, Map.of()).isEmpty()) {
+        console.printf(
+            "created topic %s with %d partitions%n", options.getOutputTopic(), partitions);
+      }
+    }
+  }
+
+  private static boolean inputFiles(CreditPipelineOptions options) {
+    return !options.getInputFiles().isEmpty();
   }
 
   /** Offsets look like {@code 0:120,1:98}; anything with a date separator is a time. */

@@ -7,7 +7,6 @@ import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.schemas.Topics;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +44,6 @@ class ReplayCommandTest {
     // One partition, 16 stored rollouts in groups of 4; replay the first 12 with GRPO credit.
     try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(tempDir.resolve("kafka"))) {
       kafka.createTopics(Topics.ALL, 1);
-      kafka.createTopics(List.of("recredited"), 1);
       RredcotHome home = RredcotHome.at(tempDir.resolve("home"));
       String bootstrap = kafka.bootstrapServers();
       CliRun produce =
@@ -68,6 +66,7 @@ class ReplayCommandTest {
               "recredited",
               "--runner=DirectRunner");
       assertEquals(0, replay.exitCode(), replay.toString());
+      assertTrue(replay.out().contains("created topic recredited with 1 partitions"), replay.out());
       assertTrue(replay.out().contains("replay DONE"), replay.out());
 
       CliRun out = CliRun.execute(home, "tail", "recredited", "--bootstrap", bootstrap);
