@@ -44,7 +44,10 @@ public record CreditEvaluationOptions(
     long seed,
     long progressIntervalMs) {
 
-  /** Starts a builder with the defaults (sized for about 10 minutes on 2 cores). */
+  /**
+   * Starts a builder with the defaults: 60 rollouts (3/4/5 steps), M = 64, ablations on 24 of them;
+   * measured 4.5 minutes on the shared 2-core machine, 102/42 rollouts about twice that.
+   */
   public static Builder builder() {
     return new Builder();
   }

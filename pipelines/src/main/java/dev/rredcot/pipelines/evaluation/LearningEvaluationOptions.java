@@ -49,7 +49,10 @@ public record LearningEvaluationOptions(
     double advantageEpsilon,
     int targetSegments) {
 
-  /** Starts a builder with the defaults. */
+  /**
+   * Starts a builder with the defaults: 3 seeds, 6144 rollouts per run (48 steps of 16 x 8); the 9
+   * runs took 17 minutes on the shared 2-core machine (about 19 s per 1000 rollouts per run).
+   */
   public static Builder builder() {
     return new Builder();
   }
