@@ -1,6 +1,8 @@
 package dev.rredcot.model.rollout;
 
 import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.schemas.AvroSerde;
 import dev.rredcot.schemas.DeadLetter;
@@ -26,12 +28,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -77,9 +77,9 @@ public final class RolloutWorker implements AutoCloseable {
   private volatile long policyVersion = -1;
   private volatile long checkpointsAdopted;
   private volatile long checkpointsRejected;
-  private volatile boolean running;
   private volatile Throwable failure;
-  private Thread thread;
+  private final ServiceThread service =
+      new ServiceThread("rollout-worker", Duration.ofSeconds(60), false);
 
   private RolloutWorker(Builder settings) {
     this.settings = settings;
@@ -102,14 +102,8 @@ public final class RolloutWorker implements AutoCloseable {
   }
 
   /** Starts the worker thread. */
-  public synchronized void start() {
-    if (thread != null) {
-      throw new IllegalStateException("already started");
-    }
-    running = true;
-    thread = new Thread(this::run, "rollout-worker");
-    thread.setDaemon(true);
-    thread.start();
+  public void start() {
+    service.start(this::run);
   }
 
   /** Current counters. */
@@ -137,7 +131,7 @@ public final class RolloutWorker implements AutoCloseable {
       prompts.subscribe(List.of(settings.promptsTopic));
       assignAll(checkpoints, settings.checkpointsTopic);
       AvroSerde<Rollout> rolloutSerde = AvroSerde.of(Rollout.class);
-      while (running) {
+      while (service.running()) {
         boolean waitingForPolicy = follower.current().isEmpty() || aheadOfTrainer();
         followCheckpoints(checkpoints, waitingForPolicy ? POLL : Duration.ofMillis(1));
         if (follower.current().isEmpty()) {
@@ -214,7 +208,7 @@ public final class RolloutWorker implements AutoCloseable {
       rewind(prompts, records);
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
-        running = false;
+        service.requestStop();
       }
       return;
     }
@@ -326,46 +320,29 @@ public final class RolloutWorker implements AutoCloseable {
   }
 
   private KafkaConsumer<byte[], byte[]> promptConsumer() {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
+    Properties props = KafkaClients.manualCommitConsumerProps(settings.bootstrapServers);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, settings.consumerGroup);
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.promptsPerBatch);
     // Generation of a batch can take tens of seconds on a busy CPU.
     props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
-    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return KafkaClients.bytesConsumer(props);
   }
 
   private KafkaConsumer<byte[], byte[]> checkpointConsumer() {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return KafkaClients.bytesConsumer(
+        KafkaClients.manualCommitConsumerProps(settings.bootstrapServers));
   }
 
   private KafkaProducer<String, byte[]> producer() {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    return KafkaClients.reliableProducer(
+        settings.bootstrapServers, new StringSerializer(), new ByteArraySerializer());
   }
 
   /** Stops the loop after the current batch and waits for it (at most 60 s). */
   @Override
   public void close() throws InterruptedException {
-    running = false;
-    Thread t;
-    synchronized (this) {
-      t = thread;
-    }
-    if (t != null) {
-      t.join(60_000);
-      if (t.isAlive()) {
-        LOG.error("rollout worker thread did not stop within 60 s");
-      }
-    } else {
+    if (!service.stop()) {
       follower.close();
     }
   }

@@ -1,18 +1,19 @@
 package dev.rredcot.model.rollout;
 
+import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.schemas.AvroSerde;
 import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.Topics;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -38,9 +39,9 @@ public final class TaskFeeder implements AutoCloseable {
 
   private final Builder settings;
   private final AtomicLong promptsSent = new AtomicLong();
-  private volatile boolean running;
   private volatile Throwable failure;
-  private Thread thread;
+  private final ServiceThread service =
+      new ServiceThread("task-feeder", Duration.ofSeconds(10), true);
 
   private TaskFeeder(Builder settings) {
     this.settings = settings;
@@ -69,14 +70,8 @@ public final class TaskFeeder implements AutoCloseable {
   }
 
   /** Starts the sending thread. */
-  public synchronized void start() {
-    if (thread != null) {
-      throw new IllegalStateException("already started");
-    }
-    running = true;
-    thread = new Thread(this::run, "task-feeder");
-    thread.setDaemon(true);
-    thread.start();
+  public void start() {
+    service.start(this::run);
   }
 
   /** Prompts acknowledged by the broker so far. */
@@ -86,7 +81,7 @@ public final class TaskFeeder implements AutoCloseable {
 
   /** Whether the feeder finished its fixed set (or stopped on an error). */
   public boolean isDone() {
-    return thread != null && !thread.isAlive();
+    return service.finished();
   }
 
   /** The error that stopped the feeder, or null. */
@@ -95,18 +90,18 @@ public final class TaskFeeder implements AutoCloseable {
   }
 
   private void run() {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     try (KafkaProducer<String, Prompt> producer =
-        new KafkaProducer<>(
-            props, new StringSerializer(), AvroSerde.of(Prompt.class).serializer())) {
+        KafkaClients.reliableProducer(
+            settings.bootstrapServers,
+            new StringSerializer(),
+            AvroSerde.of(Prompt.class).serializer())) {
       long intervalNanos = (long) (1e9 / settings.promptsPerSecond);
       long next = System.nanoTime();
       int rounds = settings.promptCount < 0 ? 1 : settings.rounds;
-      for (int round = 0; round < rounds && running; round++) {
-        for (long i = 0; (settings.promptCount < 0 || i < settings.promptCount) && running; i++) {
+      for (int round = 0; round < rounds && service.running(); round++) {
+        for (long i = 0;
+            (settings.promptCount < 0 || i < settings.promptCount) && service.running();
+            i++) {
           long wait = next - System.nanoTime();
           if (wait > 0) {
             Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
@@ -129,15 +124,7 @@ public final class TaskFeeder implements AutoCloseable {
   /** Stops sending and waits for the thread (at most 10 s). */
   @Override
   public void close() throws InterruptedException {
-    running = false;
-    Thread t;
-    synchronized (this) {
-      t = thread;
-    }
-    if (t != null) {
-      t.interrupt();
-      t.join(10_000);
-    }
+    service.stop();
   }
 
   /** Builder for {@link TaskFeeder}; bootstrap servers and task are required. */

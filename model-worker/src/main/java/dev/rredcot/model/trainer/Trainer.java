@@ -1,6 +1,8 @@
 package dev.rredcot.model.trainer;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.PolicyCheckpoint;
@@ -22,11 +24,9 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,9 +60,9 @@ public final class Trainer implements AutoCloseable {
   private final Builder settings;
   private TrainerCore core;
   private volatile TrainerStats stats;
-  private volatile boolean running;
   private volatile Throwable failure;
-  private Thread thread;
+  private final ServiceThread service =
+      new ServiceThread("trainer", Duration.ofSeconds(120), false);
 
   private Trainer(Builder settings) {
     this.settings = settings;
@@ -77,15 +77,12 @@ public final class Trainer implements AutoCloseable {
    * Loads the latest checkpoint and its progress (so errors show here) and starts the loop thread.
    */
   public synchronized void start() throws IOException {
-    if (thread != null) {
+    if (service.started()) {
       throw new IllegalStateException("already started");
     }
     core = TrainerCore.open(settings.store, settings.progressDir, settings.options);
     stats = core.stats();
-    running = true;
-    thread = new Thread(this::run, "trainer");
-    thread.setDaemon(true);
-    thread.start();
+    service.start(this::run);
   }
 
   /** Counters and last-step figures (a snapshot taken after each poll). */
@@ -103,7 +100,7 @@ public final class Trainer implements AutoCloseable {
         KafkaProducer<byte[], byte[]> producer = producer()) {
       seekToResume(consumer);
       announce(producer, TrainerCore.announcement(core.latestCheckpoint(), Map.of()));
-      while (running) {
+      while (service.running()) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           handle(record, producer);
         }
@@ -206,36 +203,21 @@ public final class Trainer implements AutoCloseable {
   }
 
   private KafkaConsumer<byte[], byte[]> consumer() {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Properties props = KafkaClients.manualCommitConsumerProps(settings.bootstrapServers);
     // Read only what the credit pipeline committed (it may write transactionally).
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return KafkaClients.bytesConsumer(props);
   }
 
   private KafkaProducer<byte[], byte[]> producer() {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    return KafkaClients.reliableProducer(
+        settings.bootstrapServers, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   /** Stops after the current poll (and any step it triggered) and waits (at most 120 s). */
   @Override
   public void close() throws InterruptedException {
-    running = false;
-    Thread t;
-    synchronized (this) {
-      t = thread;
-    }
-    if (t != null) {
-      t.join(120_000);
-      if (t.isAlive()) {
-        LOG.error("trainer thread did not stop within 120 s");
-      }
-    }
+    service.stop();
   }
 
   /** Builder for {@link Trainer}; bootstrap servers and checkpoint store are required. */

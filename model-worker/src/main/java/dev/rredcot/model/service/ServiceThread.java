@@ -1,0 +1,86 @@
+package dev.rredcot.model.service;
+
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The background thread of a long-running service (rollout worker, task feeder, trainer): started
+ * once, its loop runs while {@link #running()} holds, and stopping waits for the loop a bounded
+ * time so that a service never outlives its owner unnoticed.
+ */
+public final class ServiceThread {
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceThread.class);
+
+  private final String name;
+  private final Duration stopTimeout;
+  private final boolean interruptOnStop;
+  private volatile boolean running;
+  private Thread thread;
+
+  /**
+   * A service thread called {@code name} whose stop waits at most {@code stopTimeout}; with {@code
+   * interruptOnStop} a stop also interrupts it (for loops that sleep between sends, not for loops
+   * whose current iteration must finish, such as a training step).
+   */
+  public ServiceThread(String name, Duration stopTimeout, boolean interruptOnStop) {
+    this.name = name;
+    this.stopTimeout = stopTimeout;
+    this.interruptOnStop = interruptOnStop;
+  }
+
+  /** Starts {@code loop} on a daemon thread; a service starts once. */
+  public synchronized void start(Runnable loop) {
+    if (thread != null) {
+      throw new IllegalStateException(name + " already started");
+    }
+    running = true;
+    thread = new Thread(loop, name);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Whether the loop should go on. */
+  public boolean running() {
+    return running;
+  }
+
+  /** Asks the loop to end after its current iteration (from any thread, the loop's included). */
+  public void requestStop() {
+    running = false;
+  }
+
+  /** Whether {@link #start} was called. */
+  public synchronized boolean started() {
+    return thread != null;
+  }
+
+  /** Whether the thread was started and has ended. */
+  public synchronized boolean finished() {
+    return thread != null && !thread.isAlive();
+  }
+
+  /**
+   * Asks the loop to end and waits for it at most the stop timeout.
+   *
+   * @return false when the thread was never started (nothing to wait for)
+   */
+  public boolean stop() throws InterruptedException {
+    requestStop();
+    Thread started;
+    synchronized (this) {
+      started = thread;
+    }
+    if (started == null) {
+      return false;
+    }
+    if (interruptOnStop) {
+      started.interrupt();
+    }
+    started.join(stopTimeout.toMillis());
+    if (started.isAlive()) {
+      LOG.error("{} thread did not stop within {} s", name, stopTimeout.toSeconds());
+    }
+    return true;
+  }
+}
