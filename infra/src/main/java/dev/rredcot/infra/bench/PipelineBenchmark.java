@@ -61,7 +61,6 @@ import org.slf4j.LoggerFactory;
 public final class PipelineBenchmark {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineBenchmark.class);
   private static final int GROUP_SIZE = 4;
-  private static final long WARM_UP_SEED = 1_000_000L;
   private static final long TIMED_SEED = 2_000_000L;
   private static final long SIX_STEP_SEED = 3_000_000L;
   private static final long JOB_START_TIMEOUT_MS = 300_000;
@@ -155,7 +154,7 @@ public final class PipelineBenchmark {
     public static final class Builder {
       private Path outputDir;
       private int rollouts = 512;
-      private int warmUpRollouts = 1024;
+      private int warmUpRollouts = 3072;
       private int tokenGroups = 4;
       private int parallelism = 1;
       private int maxTokens = 96;
@@ -183,7 +182,10 @@ public final class PipelineBenchmark {
         return this;
       }
 
-      /** Warm-up rollouts (default 1024: the JIT and PyTorch take several hundred to settle). */
+      /**
+       * Warm-up rollouts, copies of the timed ones as new groups (default 3072: the pipeline's code
+       * path is long and was still speeding up after 1024).
+       */
       public Builder optWarmUpRollouts(int value) {
         this.warmUpRollouts = value;
         return this;
@@ -342,20 +344,21 @@ public final class PipelineBenchmark {
     List<Rollout> sixStepReferences;
     try (Policy policy = Policy.load(checkpoint)) {
       long startNanos = System.nanoTime();
-      warmUp = rollouts(policy, fourSteps, options.warmUpRollouts(), WARM_UP_SEED, options);
       timed = rollouts(policy, fourSteps, options.rollouts(), TIMED_SEED, options);
+      warmUp = warmUpBatch(timed, options.warmUpRollouts());
       sixStepRollouts =
           rollouts(policy, sixSteps, options.tokenGroups() * GROUP_SIZE, SIX_STEP_SEED, options);
       sixStepReferences =
           PolicyRollouts.referenceSolutions(
               policy, sixSteps, options.tokenGroups(), GROUP_SIZE, SIX_STEP_SEED);
       LOG.info(
-          "generated {} + {} + {} rollouts with policy version {} in {} s",
-          warmUp.size(),
+          "generated {} timed and {} 6-step rollouts with policy version {} in {} s;"
+              + " warm-up: {} copies of the timed ones",
           timed.size(),
           sixStepRollouts.size(),
           checkpoint.version(),
-          seconds(startNanos));
+          seconds(startNanos),
+          warmUp.size());
     }
 
     Throughput pipeline;
@@ -544,7 +547,7 @@ public final class PipelineBenchmark {
         double pipelineScoringMs = 0;
         double bareScoringMsBefore = bare.scoringMs();
         for (int round = 0; round < options.rounds(); round++) {
-          List<Rollout> batch = relabel(timed, round);
+          List<Rollout> batch = relabel(timed, "r" + round);
           List<ProducerRecord<byte[], byte[]>> batchRecords = records(batch);
           long startNanos = System.nanoTime();
           send(producer, batchRecords);
@@ -590,11 +593,24 @@ public final class PipelineBenchmark {
     }
   }
 
+  /** About {@code count} rollouts (whole groups): copies of the timed ones as new groups. */
+  private static List<Rollout> warmUpBatch(List<Rollout> timed, int count) {
+    List<Rollout> warmUp = new ArrayList<>();
+    for (int copy = 0; warmUp.size() < count; copy++) {
+      List<Rollout> copies = relabel(timed, "w" + copy);
+      int whole =
+          Math.min(
+              copies.size(), (count - warmUp.size() + GROUP_SIZE - 1) / GROUP_SIZE * GROUP_SIZE);
+      warmUp.addAll(copies.subList(0, whole));
+    }
+    return warmUp;
+  }
+
   /** The same rollouts as new groups: ids get a round suffix, everything else is kept. */
-  private static List<Rollout> relabel(List<Rollout> rollouts, int round) {
+  private static List<Rollout> relabel(List<Rollout> rollouts, String label) {
     List<Rollout> relabelled = new ArrayList<>();
     for (Rollout rollout : rollouts) {
-      String groupId = rollout.getGroupId() + "~r" + round;
+      String groupId = rollout.getGroupId() + "~" + label;
       relabelled.add(
           Rollout.newBuilder(rollout)
               .setGroupId(groupId)
