@@ -46,7 +46,8 @@ public record CreditEvaluationOptions(
 
   /**
    * Starts a builder with the defaults: 60 rollouts (3/4/5 steps), M = 64, ablations on 24 of them;
-   * measured 4.5 minutes on the shared 2-core machine, 102/42 rollouts about twice that.
+   * measured 4.5 minutes on the shared 2-core machine (102/42 rollouts: 10.7 minutes on a busier
+   * machine).
    */
   public static Builder builder() {
     return new Builder();
