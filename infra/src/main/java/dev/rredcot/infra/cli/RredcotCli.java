@@ -33,6 +33,7 @@ import picocli.CommandLine.ScopeType;
       DemoCommand.class,
       PretrainCommand.class,
       BenchCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RredcotCli implements Runnable {
