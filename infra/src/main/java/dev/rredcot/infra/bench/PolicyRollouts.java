@@ -6,9 +6,9 @@ import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.policy.ScoreRequest;
 import dev.rredcot.model.policy.TraceScore;
+import dev.rredcot.model.rollout.RolloutRecords;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
-import dev.rredcot.model.task.Verification;
 import dev.rredcot.schemas.Rollout;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -101,33 +101,18 @@ public final class PolicyRollouts {
       int groupSize,
       int sampleIndex,
       Sample sample) {
-    Verification verification = task.verifyAnswer(problem.answer(), sample.text());
-    List<Integer> tokens = new ArrayList<>();
-    List<Float> logProbs = new ArrayList<>();
-    List<Float> entropies = new ArrayList<>();
-    for (int t = 0; t < sample.tokenIds().length; t++) {
-      tokens.add(sample.tokenIds()[t]);
-      logProbs.add(sample.logProbs()[t]);
-      entropies.add(sample.entropies()[t]);
-    }
-    return Rollout.newBuilder()
-        .setRolloutId(groupId + "/" + sampleIndex)
-        .setPromptId(problem.id())
-        .setGroupId(groupId)
-        .setSampleIndex(sampleIndex)
-        .setGroupSize(groupSize)
-        .setPolicyVersion(policy.version())
-        .setTaskFamily(task.name())
-        .setPromptText(problem.prompt())
-        .setTokenIds(tokens)
-        .setText(sample.text())
-        .setLogProbs(logProbs)
-        .setEntropies(entropies)
-        .setExtractedAnswer(verification.extractedAnswer().orElse(null))
-        .setReferenceAnswer(problem.answer())
-        .setReferenceSolution(problem.solution())
-        .setReward(verification.reward())
-        .setCreatedAtMs(Instant.now())
-        .build();
+    RolloutRecords.Group group =
+        new RolloutRecords.Group(
+            groupId,
+            groupSize,
+            policy.version(),
+            task.name(),
+            problem.id(),
+            problem.prompt(),
+            problem.answer(),
+            problem.solution(),
+            Instant.now());
+    return RolloutRecords.of(
+        group, sampleIndex, sample, task.verifyAnswer(problem.answer(), sample.text()));
   }
 }

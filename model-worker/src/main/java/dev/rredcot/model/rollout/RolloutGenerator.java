@@ -118,30 +118,21 @@ public final class RolloutGenerator {
       List<Sample> familySamples = samplesByFamily.get(prompt.getTaskFamily());
       int at = nextSample.getOrDefault(prompt.getTaskFamily(), 0);
       nextSample.put(prompt.getTaskFamily(), at + groupSize);
-      String groupId = RolloutIds.groupId(prompt.getId(), version, attempt(prompt));
+      RolloutRecords.Group group =
+          new RolloutRecords.Group(
+              RolloutIds.groupId(prompt.getId(), version, attempt(prompt)),
+              groupSize,
+              version,
+              prompt.getTaskFamily(),
+              prompt.getId(),
+              prompt.getText(),
+              prompt.getReferenceAnswer(),
+              prompt.getReferenceSolution(),
+              createdAt);
       for (int g = 0; g < groupSize; g++) {
         Sample sample = familySamples.get(at + g);
         Verification verification = family.verifyAnswer(prompt.getReferenceAnswer(), sample.text());
-        rollouts.add(
-            Rollout.newBuilder()
-                .setRolloutId(RolloutIds.rolloutId(groupId, g))
-                .setPromptId(prompt.getId())
-                .setGroupId(groupId)
-                .setSampleIndex(g)
-                .setGroupSize(groupSize)
-                .setPolicyVersion(version)
-                .setTaskFamily(prompt.getTaskFamily())
-                .setPromptText(prompt.getText())
-                .setTokenIds(boxed(sample.tokenIds()))
-                .setText(sample.text())
-                .setLogProbs(boxed(sample.logProbs()))
-                .setEntropies(boxed(sample.entropies()))
-                .setExtractedAnswer(verification.extractedAnswer().orElse(null))
-                .setReferenceAnswer(prompt.getReferenceAnswer())
-                .setReferenceSolution(prompt.getReferenceSolution())
-                .setReward(verification.reward())
-                .setCreatedAtMs(createdAt)
-                .build());
+        rollouts.add(RolloutRecords.of(group, g, sample, verification));
       }
     }
     return new GeneratedBatch(version, rollouts, rejected);
@@ -172,21 +163,5 @@ public final class RolloutGenerator {
       }
     }
     return null;
-  }
-
-  private static List<Integer> boxed(int[] values) {
-    List<Integer> out = new ArrayList<>(values.length);
-    for (int v : values) {
-      out.add(v);
-    }
-    return out;
-  }
-
-  private static List<Float> boxed(float[] values) {
-    List<Float> out = new ArrayList<>(values.length);
-    for (float v : values) {
-      out.add(v);
-    }
-    return out;
   }
 }

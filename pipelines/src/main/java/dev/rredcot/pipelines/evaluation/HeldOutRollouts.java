@@ -5,10 +5,10 @@ import dev.rredcot.model.policy.GenerationOptions;
 import dev.rredcot.model.policy.GenerationRequest;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.Sample;
+import dev.rredcot.model.rollout.RolloutRecords;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
-import dev.rredcot.model.task.Verification;
 import dev.rredcot.schemas.Rollout;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -148,42 +148,24 @@ public final class HeldOutRollouts {
   /** Verified rollout records of one prompt's samples (empty samples left out). */
   static List<Rollout> rollouts(
       Policy policy, TaskFamily task, Problem problem, List<Sample> samples, long seed) {
-    String groupId = problem.id() + "@v" + policy.version() + "#" + seed;
+    RolloutRecords.Group context =
+        new RolloutRecords.Group(
+            problem.id() + "@v" + policy.version() + "#" + seed,
+            samples.size(),
+            policy.version(),
+            task.name(),
+            problem.id(),
+            problem.prompt(),
+            problem.answer(),
+            problem.solution(),
+            Instant.ofEpochMilli(0));
     List<Rollout> group = new ArrayList<>();
     for (int i = 0; i < samples.size(); i++) {
       Sample sample = samples.get(i);
       if (sample.tokenIds().length == 0) {
         continue;
       }
-      Verification verification = task.verify(problem, sample.text());
-      List<Integer> tokens = new ArrayList<>();
-      List<Float> logProbs = new ArrayList<>();
-      List<Float> entropies = new ArrayList<>();
-      for (int t = 0; t < sample.tokenIds().length; t++) {
-        tokens.add(sample.tokenIds()[t]);
-        logProbs.add(sample.logProbs()[t]);
-        entropies.add(sample.entropies()[t]);
-      }
-      group.add(
-          Rollout.newBuilder()
-              .setRolloutId(groupId + "/" + i)
-              .setPromptId(problem.id())
-              .setGroupId(groupId)
-              .setSampleIndex(i)
-              .setGroupSize(samples.size())
-              .setPolicyVersion(policy.version())
-              .setTaskFamily(task.name())
-              .setPromptText(problem.prompt())
-              .setTokenIds(tokens)
-              .setText(sample.text())
-              .setLogProbs(logProbs)
-              .setEntropies(entropies)
-              .setExtractedAnswer(verification.extractedAnswer().orElse(null))
-              .setReferenceAnswer(problem.answer())
-              .setReferenceSolution(problem.solution())
-              .setReward(verification.reward())
-              .setCreatedAtMs(Instant.ofEpochMilli(0))
-              .build());
+      group.add(RolloutRecords.of(context, i, sample, task.verify(problem, sample.text())));
     }
     return group;
   }
