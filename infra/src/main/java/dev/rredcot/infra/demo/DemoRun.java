@@ -152,6 +152,14 @@ public final class DemoRun {
             initialEvaluation.prompts(),
             initialEvaluation.samplesPerPrompt()));
 
+    // The observer starts first so that it stops last among the loop's parts (stopAll goes newest
+    // first) and sees the checkpoint of a training step that finishes while the trainer stops.
+    StreamObserver observer =
+        new StreamObserver(
+            bootstrap, Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS, Topics.CHECKPOINTS);
+    started.add(observer);
+    observer.start();
+
     Trainer trainer =
         Trainer.builder()
             .setBootstrapServers(bootstrap)
@@ -201,12 +209,6 @@ public final class DemoRun {
     started.add(feeder::close);
     feeder.start();
 
-    StreamObserver observer =
-        new StreamObserver(
-            bootstrap, Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS, Topics.CHECKPOINTS);
-    started.add(observer);
-    observer.start();
-
     // The budget is the loop's: set-up (broker, first evaluation, Flink) is not counted in it.
     long loopStartMs = System.currentTimeMillis();
     List<Tick> ticks = new ArrayList<>();
@@ -236,9 +238,11 @@ public final class DemoRun {
       }
     }
 
+    // Counters after the stop: a training step in flight when the budget ran out finishes (and
+    // publishes its checkpoint) while the trainer stops, and belongs in the summary.
+    stopAll();
     TrainerStats trainerStats = trainer.stats();
     RolloutWorkerStats workerStats = worker.stats();
-    stopAll();
     StreamObserver.Snapshot stream = observer.snapshot();
     Checkpoint last = store.latest().orElse(initial);
     EvaluationResult finalEvaluation;

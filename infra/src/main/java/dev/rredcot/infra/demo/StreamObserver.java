@@ -186,6 +186,15 @@ final class StreamObserver implements AutoCloseable {
     running.set(false);
     consumer.wakeup();
     thread.join(10_000);
-    consumer.close(Duration.ofSeconds(5));
+    // Take what the stopped components published last (the polling thread has ended).
+    try {
+      for (int quietPolls = 0; quietPolls < 2; ) {
+        var records = consumer.poll(Duration.ofMillis(300));
+        records.forEach(this::take);
+        quietPolls = records.isEmpty() ? quietPolls + 1 : 0;
+      }
+    } finally {
+      consumer.close(Duration.ofSeconds(5));
+    }
   }
 }
