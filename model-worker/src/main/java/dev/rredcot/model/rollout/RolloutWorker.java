@@ -1,6 +1,7 @@
 package dev.rredcot.model.rollout;
 
 import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.service.ConsumedDeadLetters;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.model.task.TaskFamily;
@@ -12,7 +13,6 @@ import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
 import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -233,19 +233,7 @@ public final class RolloutWorker implements AutoCloseable {
         record.partition(),
         record.offset(),
         error.getMessage());
-    DeadLetter letter =
-        DeadLetter.newBuilder()
-            .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-            .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-            .setSourceTopic(record.topic())
-            .setSourcePartition(record.partition())
-            .setSourceOffset(record.offset())
-            .setStage("RolloutWorker")
-            .setReason(reason)
-            .setErrorClass(error.getClass().getName())
-            .setErrorMessage(String.valueOf(error.getMessage()))
-            .setFailedAtMs(Instant.now())
-            .build();
+    DeadLetter letter = ConsumedDeadLetters.of(record, "RolloutWorker", reason, error);
     return producer.send(
         new ProducerRecord<>(
             settings.deadLettersTopic, null, RecordCodec.of(DeadLetter.class).encode(letter)));

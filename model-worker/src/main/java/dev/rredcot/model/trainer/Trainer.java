@@ -1,6 +1,7 @@
 package dev.rredcot.model.trainer;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.service.ConsumedDeadLetters;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.schemas.CreditedRollout;
@@ -10,10 +11,8 @@ import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
 import dev.rredcot.schemas.Topics;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -160,19 +159,7 @@ public final class Trainer implements AutoCloseable {
       String reason,
       Exception error)
       throws ExecutionException, InterruptedException {
-    DeadLetter letter =
-        DeadLetter.newBuilder()
-            .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-            .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-            .setSourceTopic(record.topic())
-            .setSourcePartition(record.partition())
-            .setSourceOffset(record.offset())
-            .setStage("Trainer")
-            .setReason(reason)
-            .setErrorClass(error.getClass().getName())
-            .setErrorMessage(String.valueOf(error.getMessage()))
-            .setFailedAtMs(Instant.now())
-            .build();
+    DeadLetter letter = ConsumedDeadLetters.of(record, "Trainer", reason, error);
     producer
         .send(new ProducerRecord<>(settings.deadLettersTopic, null, DEAD_LETTERS.encode(letter)))
         .get();
