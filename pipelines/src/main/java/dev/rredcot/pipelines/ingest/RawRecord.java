@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -37,6 +38,16 @@ public final class RawRecord implements Serializable {
   public static RawRecord of(
       byte @Nullable [] key, byte @Nullable [] value, String topic, int partition, long offset) {
     return new RawRecord(key, value, Objects.requireNonNull(topic, "topic"), partition, offset);
+  }
+
+  /** The raw record of a record read with KafkaIO, with its topic, partition and offset. */
+  public static RawRecord ofKafka(KafkaRecord<byte[], byte[]> record) {
+    return of(
+        record.getKV().getKey(),
+        record.getKV().getValue(),
+        record.getTopic(),
+        record.getPartition(),
+        record.getOffset());
   }
 
   /** A record with no Kafka origin (tests, replays); partition and offset are reported as -1. */

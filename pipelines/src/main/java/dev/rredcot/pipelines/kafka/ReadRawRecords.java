@@ -4,7 +4,6 @@ import dev.rredcot.pipelines.ingest.RawRecord;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
-import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
@@ -59,14 +58,6 @@ public final class ReadRawRecords extends PTransform<PBegin, PCollection<RawReco
         .apply("ReadKafka", read)
         .apply(
             "ToRawRecord",
-            MapElements.into(TypeDescriptor.of(RawRecord.class))
-                .via(
-                    (KafkaRecord<byte[], byte[]> record) ->
-                        RawRecord.of(
-                            record.getKV().getKey(),
-                            record.getKV().getValue(),
-                            record.getTopic(),
-                            record.getPartition(),
-                            record.getOffset())));
+            MapElements.into(TypeDescriptor.of(RawRecord.class)).via(RawRecord::ofKafka));
   }
 }

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
-import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.io.kafka.KafkaSourceDescriptor;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -66,15 +65,7 @@ public final class ReadKafkaRange extends PTransform<PBegin, PCollection<RawReco
                 .withValueDeserializer(ByteArrayDeserializer.class))
         .apply(
             "ToRawRecord",
-            MapElements.into(TypeDescriptor.of(RawRecord.class))
-                .via(
-                    (KafkaRecord<byte[], byte[]> record) ->
-                        RawRecord.of(
-                            record.getKV().getKey(),
-                            record.getKV().getValue(),
-                            record.getTopic(),
-                            record.getPartition(),
-                            record.getOffset())))
+            MapElements.into(TypeDescriptor.of(RawRecord.class)).via(RawRecord::ofKafka))
         .setCoder(RawRecordCoder.of());
   }
 }
