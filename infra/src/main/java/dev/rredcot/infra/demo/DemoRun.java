@@ -59,6 +59,7 @@ public final class DemoRun {
   private static final int CHECKPOINTS_KEPT = 8;
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON_LINES = new ObjectMapper();
 
   /** One line of the live progress display (and of {@code metrics.jsonl}). */
   public record Tick(
@@ -226,7 +227,7 @@ public final class DemoRun {
         Tick tick =
             tick(nowMs - loopStartMs, trainer.stats(), worker.stats(), observer, rateWindow);
         ticks.add(tick);
-        metrics.write(new ObjectMapper().writeValueAsString(tick));
+        metrics.write(JSON_LINES.writeValueAsString(tick));
         metrics.newLine();
         metrics.flush();
         listener.onTick(tick);
