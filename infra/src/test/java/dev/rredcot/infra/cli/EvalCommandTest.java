@@ -52,7 +52,7 @@ class EvalCommandTest {
   }
 
   @Test
-  void anUnknownLearningMethodIsRefused() {
+  void anUnknownLearningArmIsRefused() {
     CliRun run =
         CliRun.execute(
             RredcotHome.at(tempDir),
@@ -60,7 +60,7 @@ class EvalCommandTest {
             "learning",
             "--out",
             tempDir.toString(),
-            "--methods",
+            "--arms",
             "grpo,nonsense");
     assertTrue(run.exitCode() != 0, run.toString());
     assertTrue(run.err().contains("nonsense"), run.err());

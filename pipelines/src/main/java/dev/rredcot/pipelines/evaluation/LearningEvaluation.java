@@ -7,7 +7,6 @@ import dev.rredcot.model.evaluation.HeldOutEvaluator;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.task.ArithmeticTask;
-import dev.rredcot.pipelines.advantage.AdvantageRule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,21 +18,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Learning against GRPO (METHOD.md "How it is judged"): from the same starting checkpoint and with
- * the same rollout budget, trains one policy per method ({@code grpo}, {@code rredcot-reweight},
- * {@code rredcot-dense}) and seed, in-process through the stages' own code (see {@link
- * LearningRun}), and measures held-out sampled accuracy against rollouts consumed. The target
- * accuracy is the starting accuracy plus {@code targetGainPoints} (default 10 points). Writes
- * {@code summary.json} ({@code methods.<name>.{final_accuracy_mean, final_accuracy_std,
- * rollouts_to_target_mean, ...}}, {@code target_accuracy}, {@code settings}) and {@code
+ * Learning against GRPO (docs/METHOD.md "How it is judged"): from the same starting checkpoint and
+ * with the same rollout budget, trains one policy per arm ({@link LearningArm}: {@code grpo},
+ * {@code rredcot-reweight} and {@code rredcot-dense} on a value estimator, the {@code oracle-mc8}
+ * upper reference) and seed, in-process through the stages' own code (see {@link LearningRun}), and
+ * measures held-out sampled and greedy accuracy against rollouts consumed. The target accuracy is
+ * the starting accuracy plus {@code targetGainPoints} (default 10 points). Every arm is compared
+ * with GRPO seed by seed ({@link PairedComparison}). Writes {@code summary.json} ({@code
+ * methods.<name>.{final_accuracy_mean, final_accuracy_std, rollouts_to_target_mean, auc_mean,
+ * wall_s_per_step, ...}}, {@code comparisons.<name>_vs_grpo.{rollouts_to_target_ratio, ratio_ci,
+ * auc_diff, auc_diff_ci}}, {@code target_accuracy}, {@code seeds}, {@code settings}) and {@code
  * report.html} (accuracy curves, min–max band over seeds).
  *
  * <p>Training and held-out prompts are those the shipped initial policy is measured on ({@link
  * PretrainOptions#INITIAL_POLICY_TASK}); seed s trains every method on the same prompt sequence and
  * the held-out set (from {@link HeldOutEvaluator}) is the same for every run.
  *
- * <p>Usage: {@code LearningEvaluation.main("--out", "/tmp/learning", "--seeds", "3",
- * "--rollouts-budget", "3072")}.
+ * <p>Usage: {@code ./rredcot eval learning --out /tmp/learning --seeds 8}, or {@code
+ * LearningEvaluation.run(LearningEvaluationOptions.builder().setOutDir(dir).build())}.
  */
 public final class LearningEvaluation {
   private static final Logger LOG = LoggerFactory.getLogger(LearningEvaluation.class);
@@ -63,20 +65,16 @@ public final class LearningEvaluation {
     ProgressLog progress =
         new ProgressLog(
             LOG,
-            "learning steps ("
-                + options.methods().size()
-                + " methods x "
-                + options.seeds()
-                + " seeds)",
-            (long) options.methods().size() * options.seeds() * options.steps(),
+            "learning steps (" + options.arms().size() + " arms x " + options.seeds() + " seeds)",
+            (long) options.arms().size() * options.seeds() * options.steps(),
             15_000);
-    Map<AdvantageRule, List<LearningRun.Curve>> curves = new LinkedHashMap<>();
+    Map<String, List<LearningRun.Curve>> curves = new LinkedHashMap<>();
     for (int seed = 1; seed <= options.seeds(); seed++) {
-      for (AdvantageRule rule : options.methods()) {
+      for (LearningArm arm : options.arms()) {
         try (Policy policy = Policy.load(checkpoint)) {
           curves
-              .computeIfAbsent(rule, r -> new ArrayList<>())
-              .add(runner.run(policy, rule, seed, progress));
+              .computeIfAbsent(arm.name(), name -> new ArrayList<>())
+              .add(runner.run(policy, arm, seed, progress));
         }
       }
     }
@@ -90,18 +88,31 @@ public final class LearningEvaluation {
     }
     initial /= runs;
     double target = initial + options.targetGainPoints();
+    long budget = (long) options.steps() * options.promptsPerStep() * options.groupSize();
     Map<String, LearningMetrics> metrics = new LinkedHashMap<>();
-    for (Map.Entry<AdvantageRule, List<LearningRun.Curve>> method : curves.entrySet()) {
-      metrics.put(
-          method.getKey().optionValue(),
-          LearningMetrics.of(
-              method.getValue(),
-              target,
-              options.steps() * options.promptsPerStep() * options.groupSize()));
+    for (Map.Entry<String, List<LearningRun.Curve>> arm : curves.entrySet()) {
+      metrics.put(arm.getKey(), LearningMetrics.of(arm.getValue(), target, budget));
+    }
+    Map<String, PairedComparison> comparisons = new LinkedHashMap<>();
+    List<LearningRun.Curve> baseline = curves.get(LearningArm.BASELINE);
+    if (baseline != null) {
+      for (Map.Entry<String, List<LearningRun.Curve>> arm : curves.entrySet()) {
+        if (!arm.getKey().equals(LearningArm.BASELINE)) {
+          comparisons.put(
+              arm.getKey() + "_vs_" + LearningArm.BASELINE,
+              PairedComparison.of(
+                  arm.getValue(),
+                  baseline,
+                  target,
+                  budget,
+                  options.bootstrapResamples(),
+                  options.seeds()));
+        }
+      }
     }
     double wallSeconds = (System.nanoTime() - start) / 1e9;
     ObjectNode summary =
-        summary(options, checkpoint, initial, target, metrics, curves, wallSeconds);
+        summary(options, checkpoint, initial, target, metrics, comparisons, curves, wallSeconds);
     Path summaryFile = options.outDir().resolve("summary.json");
     Path reportFile = options.outDir().resolve("report.html");
     SummaryJson.write(summary, summaryFile);
@@ -111,7 +122,8 @@ public final class LearningEvaluation {
         Math.round(wallSeconds),
         summaryFile,
         reportFile);
-    return new LearningEvaluationResult(summaryFile, reportFile, initial, target, metrics, summary);
+    return new LearningEvaluationResult(
+        summaryFile, reportFile, initial, target, metrics, comparisons, summary);
   }
 
   private static ObjectNode summary(
@@ -120,7 +132,8 @@ public final class LearningEvaluation {
       double initial,
       double target,
       Map<String, LearningMetrics> metrics,
-      Map<AdvantageRule, List<LearningRun.Curve>> curves,
+      Map<String, PairedComparison> comparisons,
+      Map<String, List<LearningRun.Curve>> curves,
       double wallSeconds) {
     ObjectNode summary = SummaryJson.object();
     summary.put("evaluation", "learning");
@@ -129,10 +142,12 @@ public final class LearningEvaluation {
     summary.put(
         "target_accuracy_rule",
         "initial held-out sampled accuracy + " + options.targetGainPoints() + " (absolute)");
+    summary.put("seeds", options.seeds());
     ObjectNode methods = summary.putObject("methods");
     for (Map.Entry<String, LearningMetrics> entry : metrics.entrySet()) {
       LearningMetrics m = entry.getValue();
       ObjectNode node = methods.putObject(entry.getKey());
+      node.put("arm", curves.get(entry.getKey()).get(0).arm().description());
       node.put("final_accuracy_mean", m.finalAccuracyMean());
       node.put("final_accuracy_std", m.finalAccuracyStd());
       SummaryJson.number(
@@ -143,12 +158,14 @@ public final class LearningEvaluation {
       node.put("seeds_reaching_target", m.seedsReachingTarget());
       node.put("rollouts_to_target_mean_censored", m.rolloutsToTargetCensoredMean());
       node.put("final_greedy_accuracy_mean", m.finalGreedyAccuracyMean());
+      node.put("auc_mean", m.aucMean());
+      node.put("wall_s_per_step", m.trainingSecondsPerStepMean());
       node.put("scoring_forward_tokens_per_run", m.scoringForwardTokensMean());
       node.put("wall_seconds_per_run", m.wallSecondsMean());
       ObjectNode refused = node.putObject("refused_traces");
       m.refusedTraces().forEach(refused::put);
       ArrayNode runs = node.putArray("runs");
-      for (LearningRun.Curve curve : curves.get(AdvantageRule.fromOption(entry.getKey()))) {
+      for (LearningRun.Curve curve : curves.get(entry.getKey())) {
         ObjectNode run = runs.addObject();
         run.put("seed", curve.seed());
         ArrayNode points = run.putArray("curve");
@@ -160,10 +177,22 @@ public final class LearningEvaluation {
         }
       }
     }
+    ObjectNode pairs = summary.putObject("comparisons");
+    for (Map.Entry<String, PairedComparison> entry : comparisons.entrySet()) {
+      PairedComparison c = entry.getValue();
+      ObjectNode node = pairs.putObject(entry.getKey());
+      node.put("seeds", c.seeds());
+      SummaryJson.number(
+          node, "rollouts_to_target_ratio", c.rolloutsToTargetRatio(), "baseline never reached");
+      SummaryJson.interval(node, "ratio_ci", c.ratioInterval());
+      node.put("auc_diff", c.aucDiff());
+      SummaryJson.interval(node, "auc_diff_ci", c.aucDiffInterval());
+    }
     ObjectNode settings = summary.putObject("settings");
     settings.put("checkpoint", checkpoint.dir().toString());
     settings.put("checkpoint_source", StartingPolicy.source(options.checkpointStore()));
     settings.put("seeds", options.seeds());
+    settings.put("bootstrap_resamples", options.bootstrapResamples());
     settings.put("rollout_budget", options.rolloutBudget());
     settings.put("rollouts_used", options.steps() * options.promptsPerStep() * options.groupSize());
     settings.put("steps", options.steps());
@@ -177,46 +206,14 @@ public final class LearningEvaluation {
     settings.put("advantage_epsilon", options.advantageEpsilon());
     settings.put("segmentation", "hybrid");
     settings.put("target_segments", options.targetSegments());
-    settings.put("value_estimator", "answer");
+    ArrayNode arms = settings.putArray("arms");
+    for (LearningArm arm : options.arms()) {
+      arms.addObject().put("name", arm.name()).put("feeds", arm.description());
+    }
     settings.put("task", task().config().canonical());
     settings.put("max_tokens", options.maxTokens());
     settings.put("wall_seconds", wallSeconds);
     settings.put("available_processors", Runtime.getRuntime().availableProcessors());
     return summary;
-  }
-
-  /**
-   * Command line: {@code --out DIR} (required), {@code --seeds N}, {@code --rollouts-budget N},
-   * {@code --checkpoint-store DIR}, {@code --methods grpo,rredcot-reweight,rredcot-dense}, {@code
-   * --learning-rate X}, {@code --evaluate-every N}, {@code --initial-policy-store DIR}.
-   */
-  public static void main(String[] args) throws IOException {
-    LearningEvaluationOptions.Builder builder = LearningEvaluationOptions.builder();
-    for (Map.Entry<String, String> flag : CommandLineFlags.parse(args).entrySet()) {
-      String value = flag.getValue();
-      switch (flag.getKey()) {
-        case "out" -> builder.setOutDir(Path.of(value));
-        case "seeds" -> builder.optSeeds(Integer.parseInt(value));
-        case "rollouts-budget" -> builder.optRolloutBudget(Integer.parseInt(value));
-        case "checkpoint-store" -> builder.optCheckpointStore(Path.of(value));
-        case "learning-rate" -> builder.optLearningRate(Double.parseDouble(value));
-        case "evaluate-every" -> builder.optEvaluateEverySteps(Integer.parseInt(value));
-        case "initial-policy-store" -> builder.optInitialPolicyStore(Path.of(value));
-        case "methods" -> {
-          List<AdvantageRule> rules = new ArrayList<>();
-          for (String name : value.split(",")) {
-            rules.add(AdvantageRule.fromOption(name.trim()));
-          }
-          builder.optMethods(rules);
-        }
-        default ->
-            throw new IllegalArgumentException(
-                "unknown option --"
-                    + flag.getKey()
-                    + " (known: --out, --seeds, --rollouts-budget, --checkpoint-store, --methods,"
-                    + " --learning-rate, --evaluate-every, --initial-policy-store)");
-      }
-    }
-    run(builder.build());
   }
 }

@@ -11,7 +11,8 @@ import java.util.Map;
  * @param reportFile {@code report.html}
  * @param initialAccuracy held-out sampled accuracy of the starting checkpoint
  * @param targetAccuracy the target the rollouts-to-target figure uses
- * @param methods figures per method name
+ * @param methods figures per arm name
+ * @param comparisons paired comparisons with GRPO, by {@code <arm>_vs_grpo}
  * @param summary the content of {@code summary.json}
  */
 public record LearningEvaluationResult(
@@ -20,4 +21,5 @@ public record LearningEvaluationResult(
     double initialAccuracy,
     double targetAccuracy,
     Map<String, LearningMetrics> methods,
+    Map<String, PairedComparison> comparisons,
     ObjectNode summary) {}

@@ -8,7 +8,7 @@ import java.util.TreeMap;
  * Figures of one method over its seeds: final held-out accuracy (mean and population standard
  * deviation), rollouts consumed until the held-out accuracy first reached the target (mean over the
  * seeds that reached it; the censored mean counts a seed that never did as the whole budget, a
- * lower bound) and costs.
+ * lower bound), area under the curve and costs.
  *
  * @param finalAccuracyMean mean final sampled accuracy
  * @param finalAccuracyStd its standard deviation over seeds
@@ -18,6 +18,9 @@ import java.util.TreeMap;
  * @param rolloutsToTargetCensoredMean mean with unreached seeds counted as the budget
  * @param scoringForwardTokensMean model tokens spent on credit (value scoring) per run
  * @param wallSecondsMean wall time per run
+ * @param aucMean mean over seeds of {@link #auc}
+ * @param trainingSecondsPerStepMean wall time per training step (sampling, credit, optimiser step;
+ *     no evaluation), mean over seeds
  * @param refusedTraces traces the value scorer refused, by reason, over all seeds
  */
 public record LearningMetrics(
@@ -29,6 +32,8 @@ public record LearningMetrics(
     double rolloutsToTargetCensoredMean,
     double scoringForwardTokensMean,
     double wallSecondsMean,
+    double aucMean,
+    double trainingSecondsPerStepMean,
     Map<String, Integer> refusedTraces) {
 
   static LearningMetrics of(List<LearningRun.Curve> curves, double target, long budget) {
@@ -39,6 +44,8 @@ public record LearningMetrics(
     double censoredSum = 0;
     double tokens = 0;
     double wall = 0;
+    double auc = 0;
+    double stepSeconds = 0;
     Map<String, Integer> refused = new TreeMap<>();
     for (int i = 0; i < curves.size(); i++) {
       LearningRun.Curve curve = curves.get(i);
@@ -55,6 +62,8 @@ public record LearningMetrics(
       }
       tokens += curve.scoringForwardTokens();
       wall += curve.wallSeconds();
+      auc += auc(points, budget);
+      stepSeconds += curve.trainingSecondsPerStep();
       curve.refusedTraces().forEach((reason, count) -> refused.merge(reason, count, Integer::sum));
     }
     int n = curves.size();
@@ -76,7 +85,27 @@ public record LearningMetrics(
         censoredSum / n,
         tokens / n,
         wall / n,
+        auc / n,
+        stepSeconds / n,
         refused);
+  }
+
+  /**
+   * Area under the sampled-accuracy curve against rollouts (trapezoids between evaluation points),
+   * divided by {@code budget}: the mean held-out accuracy over training, which rewards learning
+   * early as well as learning much.
+   */
+  static double auc(List<LearningRun.CurvePoint> points, long budget) {
+    double area = 0;
+    for (int i = 1; i < points.size(); i++) {
+      LearningRun.CurvePoint before = points.get(i - 1);
+      LearningRun.CurvePoint after = points.get(i);
+      area +=
+          (after.rollouts() - before.rollouts())
+              * (before.sampledAccuracy() + after.sampledAccuracy())
+              / 2;
+    }
+    return area / budget;
   }
 
   /** Rollouts at the first point at or above {@code target}, or −1. */

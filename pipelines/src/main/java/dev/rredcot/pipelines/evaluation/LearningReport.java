@@ -64,7 +64,7 @@ public final class LearningReport {
       JsonNode m = method.getValue();
       rows.add(
           List.of(
-              method.getKey(),
+              method.getKey() + " (" + m.get("arm").asText() + ")",
               HtmlPage.number(m, "final_accuracy_mean", 3)
                   + " ± "
                   + HtmlPage.number(m, "final_accuracy_std", 3),
@@ -72,8 +72,9 @@ public final class LearningReport {
               HtmlPage.number(m, "rollouts_to_target_mean", 0),
               m.get("seeds_reaching_target").asInt() + "/" + m.get("runs").size(),
               HtmlPage.number(m, "rollouts_to_target_mean_censored", 0),
+              HtmlPage.number(m, "auc_mean", 3),
               HtmlPage.number(m, "scoring_forward_tokens_per_run", 0),
-              HtmlPage.number(m, "wall_seconds_per_run", 0)));
+              HtmlPage.number(m, "wall_s_per_step", 2)));
     }
     page.table(
         List.of(
@@ -83,9 +84,34 @@ public final class LearningReport {
             "rollouts to target (mean of seeds reaching it)",
             "seeds reaching target",
             "rollouts to target (unreached = budget)",
+            "area under the curve (mean accuracy over training)",
             "credit model tokens / run",
-            "wall s / run"),
+            "wall s / training step"),
         rows);
+    page.heading("Paired with GRPO, seed by seed (95% bootstrap intervals over seeds)");
+    List<List<String>> pairs = new ArrayList<>();
+    Iterator<Map.Entry<String, JsonNode>> comparisons = summary.get("comparisons").fields();
+    while (comparisons.hasNext()) {
+      Map.Entry<String, JsonNode> comparison = comparisons.next();
+      JsonNode c = comparison.getValue();
+      pairs.add(
+          List.of(
+              comparison.getKey(),
+              HtmlPage.number(c, "rollouts_to_target_ratio", 3),
+              HtmlPage.interval(c, "ratio_ci"),
+              HtmlPage.number(c, "auc_diff", 4),
+              HtmlPage.interval(c, "auc_diff_ci"),
+              Integer.toString(c.get("seeds").asInt())));
+    }
+    page.table(
+        List.of(
+            "comparison",
+            "rollouts-to-target ratio (arm / grpo)",
+            "95% CI",
+            "AUC difference",
+            "95% CI",
+            "paired seeds"),
+        pairs);
     return page.build();
   }
 

@@ -18,7 +18,6 @@ import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.redistribute.RewardRedistribution;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.value.ModelSettings;
-import dev.rredcot.pipelines.value.ValueEstimator;
 import dev.rredcot.pipelines.value.ValueScorer;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
@@ -65,15 +64,20 @@ final class LearningRun {
 
   /** A run's curve and counters. */
   record Curve(
-      AdvantageRule method,
+      LearningArm arm,
       int seed,
       List<CurvePoint> points,
       Map<String, Integer> refusedTraces,
       long scoringForwardTokens,
-      double wallSeconds) {}
+      double wallSeconds,
+      double trainingSecondsPerStep) {}
 
-  /** Trains {@code policy} in place with {@code rule} and seed {@code seed}. */
-  Curve run(Policy policy, AdvantageRule rule, int seed, ProgressLog progress) {
+  /**
+   * Trains {@code policy} in place with {@code arm} and seed {@code seed}. The step time counts
+   * sampling, credit and the optimiser step, not the held-out evaluation.
+   */
+  Curve run(Policy policy, LearningArm arm, int seed, ProgressLog progress) {
+    AdvantageRule rule = arm.rule();
     long start = System.nanoTime();
     List<CurvePoint> points = new ArrayList<>();
     Map<String, Integer> refused = new TreeMap<>();
@@ -82,13 +86,22 @@ final class LearningRun {
         new TokenAdvantages.Settings(rule, options.advantageEpsilon(), options.reweightStrength());
     SegmentationSettings segmentation = CreditEvaluation.hybrid(options.targetSegments());
     ValueScorer scorer =
-        new ValueScorer(
-            ValueEstimator.ANSWER, ModelSettings.builder().setCheckpointDir(checkpointDir).build());
+        arm.estimator().needsPolicy()
+            ? new ValueScorer(
+                arm.estimator(),
+                ModelSettings.builder()
+                    .setCheckpointDir(checkpointDir)
+                    .optMcSamples(Math.max(1, arm.mcSamples()))
+                    .optMcMaxTokens(options.maxTokens())
+                    .build())
+            : null;
     TrainOptions trainOptions =
         TrainOptions.builder().optLearningRate(options.learningRate()).build();
     long scoringTokens = 0;
     int rolloutsPerStep = options.promptsPerStep() * options.groupSize();
+    long trainingNanos = 0;
     for (int step = 1; step <= options.steps(); step++) {
+      long stepStart = System.nanoTime();
       List<Problem> problems = new ArrayList<>();
       List<GenerationRequest> requests = new ArrayList<>();
       for (int p = 0; p < options.promptsPerStep(); p++) {
@@ -126,19 +139,27 @@ final class LearningRun {
       if (!batch.isEmpty()) {
         policy.trainStep(batch, trainOptions);
       }
+      trainingNanos += System.nanoTime() - stepStart;
       progress.advance(1);
       if (step % options.evaluateEverySteps() == 0 || step == options.steps()) {
         CurvePoint point = point((long) step * rolloutsPerStep, evaluator.evaluate(policy));
         points.add(point);
         LOG.info(
             "{} seed {}: {} rollouts, held-out sampled accuracy {}",
-            rule.optionValue(),
+            arm.name(),
             seed,
             point.rollouts(),
             String.format("%.3f", point.sampledAccuracy()));
       }
     }
-    return new Curve(rule, seed, points, refused, scoringTokens, (System.nanoTime() - start) / 1e9);
+    return new Curve(
+        arm,
+        seed,
+        points,
+        refused,
+        scoringTokens,
+        (System.nanoTime() - start) / 1e9,
+        trainingNanos / 1e9 / options.steps());
   }
 
   private static CurvePoint point(long rollouts, EvaluationResult result) {

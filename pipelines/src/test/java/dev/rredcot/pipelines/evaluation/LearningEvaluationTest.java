@@ -30,14 +30,23 @@ class LearningEvaluationTest {
                 .build());
     JsonNode summary = SummaryJson.MAPPER.readTree(result.summaryFile().toFile());
     assertEquals(result.initialAccuracy() + 0.10, summary.get("target_accuracy").asDouble(), 1e-12);
-    for (String method : new String[] {"grpo", "rredcot-reweight", "rredcot-dense"}) {
+    assertEquals(2, summary.get("seeds").asInt());
+    for (String method : new String[] {"grpo", "rredcot-reweight", "rredcot-dense", "oracle-mc8"}) {
       JsonNode node = summary.get("methods").get(method);
       assertTrue(node.has("final_accuracy_mean") && node.has("final_accuracy_std"), method);
       assertTrue(node.has("rollouts_to_target_mean"), method);
+      assertTrue(node.get("auc_mean").asDouble() >= 0, method);
+      assertTrue(node.get("wall_s_per_step").asDouble() > 0, method);
       assertEquals(2, node.get("runs").size());
       // Evaluated before the first step and after each of the 2 steps.
       assertEquals(3, node.get("runs").get(0).get("curve").size());
       assertEquals(8, node.get("runs").get(0).get("curve").get(2).get("rollouts").asInt());
+    }
+    for (String arm : new String[] {"rredcot-reweight", "rredcot-dense", "oracle-mc8"}) {
+      JsonNode comparison = summary.get("comparisons").get(arm + "_vs_grpo");
+      assertEquals(2, comparison.get("seeds").asInt(), arm);
+      assertTrue(comparison.has("rollouts_to_target_ratio") && comparison.has("ratio_ci"), arm);
+      assertTrue(comparison.has("auc_diff") && comparison.has("auc_diff_ci"), arm);
     }
     assertTrue(Files.readString(result.reportFile()).contains("<polyline"));
   }
