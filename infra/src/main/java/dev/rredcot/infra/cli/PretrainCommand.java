@@ -44,6 +44,13 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Random seed (default: the shipped policy's).")
   Long seed;
 
+  @Option(
+      names = "--answer-early",
+      description =
+          "Share of training traces that stop after a random line of a correct solution and"
+              + " answer (teaches answering from partial work; default 0, as shipped).")
+  Double answerEarly;
+
   @Override
   public Integer call() throws Exception {
     Path root = store != null ? store : cli.home().checkpointsDir().resolve("pretrained");
@@ -54,6 +61,9 @@ final class PretrainCommand implements Callable<Integer> {
     }
     if (seed != null) {
       options.optSeed(seed);
+    }
+    if (answerEarly != null) {
+      options.optAnswerEarlyRate(answerEarly);
     }
     PrintWriter out = spec.commandLine().getOut();
     out.printf("pretrain: writing version %d to %s (progress is logged)%n", version, root);

@@ -10,6 +10,10 @@ import dev.rredcot.model.task.ArithmeticTask;
  * @param taskConfig arithmetic problems trained on
  * @param evalTaskConfig problems the accuracy is measured on (4 steps by default)
  * @param stepErrorRate probability that the NoisySolver writes a step wrong in a training trace
+ * @param answerEarlyRate share of training traces replaced by an early answer: the first j lines of
+ *     the correct solution (j uniform over 0..steps−1) followed by the answer line, so the policy
+ *     learns to answer when stopped after any line, as reasoning models can be asked to (what the
+ *     answer-probability value reads); 0 (default) is the shipped policy's warm-up
  * @param modelConfig model sizes, or null for {@link ModelConfig#builder()} defaults
  * @param steps optimiser steps
  * @param batchSize traces per step
@@ -26,6 +30,7 @@ public record PretrainOptions(
     ArithmeticTask.Config taskConfig,
     ArithmeticTask.Config evalTaskConfig,
     double stepErrorRate,
+    double answerEarlyRate,
     ModelConfig modelConfig,
     int steps,
     int batchSize,
@@ -62,6 +67,7 @@ public record PretrainOptions(
     private ArithmeticTask.Config taskConfig = WARMUP_TASK;
     private ArithmeticTask.Config evalTaskConfig = INITIAL_POLICY_TASK;
     private double stepErrorRate = 0.07;
+    private double answerEarlyRate = 0;
     private ModelConfig modelConfig;
     private int steps = 1500;
     private int batchSize = 32;
@@ -95,6 +101,12 @@ public record PretrainOptions(
     }
 
     /** Model sizes (vocabulary is checked against the tokenizer). */
+    /** Share of traces replaced by an early answer (see {@link PretrainOptions}). */
+    public Builder optAnswerEarlyRate(double answerEarlyRate) {
+      this.answerEarlyRate = answerEarlyRate;
+      return this;
+    }
+
     public Builder optModelConfig(ModelConfig modelConfig) {
       this.modelConfig = modelConfig;
       return this;
@@ -160,6 +172,9 @@ public record PretrainOptions(
       if (!(stepErrorRate >= 0 && stepErrorRate <= 1)) {
         throw new IllegalArgumentException("stepErrorRate must be in [0, 1]: " + stepErrorRate);
       }
+      if (!(answerEarlyRate >= 0 && answerEarlyRate <= 1)) {
+        throw new IllegalArgumentException("answerEarlyRate must be in [0, 1]: " + answerEarlyRate);
+      }
       if (steps <= 0 || batchSize <= 0) {
         throw new IllegalArgumentException("steps and batchSize must be positive");
       }
@@ -174,6 +189,7 @@ public record PretrainOptions(
           taskConfig,
           evalTaskConfig,
           stepErrorRate,
+          answerEarlyRate,
           modelConfig,
           steps,
           batchSize,

@@ -69,7 +69,10 @@ public final class Pretrainer {
         List<SupervisedExample> batch = new ArrayList<>(options.batchSize());
         for (int i = 0; i < options.batchSize(); i++) {
           Problem problem = task.generate(problemSeed++);
-          String trace = solver.solve(problem, noise).trace();
+          String trace =
+              noise.nextDouble() < options.answerEarlyRate()
+                  ? earlyAnswer(task, problem, noise)
+                  : solver.solve(problem, noise).trace();
           int[] target = append(tokenizer.encode(trace), tokenizer.eosId());
           batch.add(new SupervisedExample(problem.prompt(), target));
         }
@@ -159,6 +162,20 @@ public final class Pretrainer {
       }
     }
     return (double) correct / problems;
+  }
+
+  /**
+   * The first j lines of the problem's correct solution (j uniform over 0..lines−1) and then its
+   * answer line: a correct trace stopped early and asked for the answer.
+   */
+  static String earlyAnswer(ArithmeticTask task, Problem problem, Random random) {
+    List<String> lines = task.splitSteps(problem.solution());
+    StringBuilder trace = new StringBuilder();
+    int keep = random.nextInt(Math.max(1, lines.size()));
+    for (int j = 0; j < keep; j++) {
+      trace.append(lines.get(j));
+    }
+    return trace.append(task.answerCue()).append(task.answerSuffix(problem.answer())).toString();
   }
 
   private static double learningRate(PretrainOptions options, int step) {
