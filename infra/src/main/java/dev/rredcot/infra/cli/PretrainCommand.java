@@ -4,6 +4,7 @@ import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.pretrain.PretrainResult;
 import dev.rredcot.model.pretrain.Pretrainer;
+import dev.rredcot.model.task.ArithmeticTask;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -11,6 +12,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -45,6 +47,13 @@ final class PretrainCommand implements Callable<Integer> {
   Long seed;
 
   @Option(
+      names = "--chain-steps",
+      description =
+          "Operations per training problem as MIN-MAX (default 1-4, as shipped; e.g. 1-8 for a"
+              + " policy that has seen longer chains).")
+  String chainSteps;
+
+  @Option(
       names = "--answer-early",
       description =
           "Share of training traces that stop after a random line of a correct solution and"
@@ -64,6 +73,21 @@ final class PretrainCommand implements Callable<Integer> {
     }
     if (answerEarly != null) {
       options.optAnswerEarlyRate(answerEarly);
+    }
+    if (chainSteps != null) {
+      String[] range = chainSteps.split("-");
+      if (range.length != 2) {
+        throw new ParameterException(
+            spec.commandLine(), "--chain-steps takes MIN-MAX, e.g. 1-8; got " + chainSteps);
+      }
+      options.optTaskConfig(
+          ArithmeticTask.Config.builder()
+              .optStepRange(Integer.parseInt(range[0].trim()), Integer.parseInt(range[1].trim()))
+              .optOperandRange(
+                  PretrainOptions.WARMUP_TASK.minOperand(),
+                  PretrainOptions.WARMUP_TASK.maxOperand())
+              .optOperators(PretrainOptions.WARMUP_TASK.operators())
+              .build());
     }
     PrintWriter out = spec.commandLine().getOut();
     out.printf("pretrain: writing version %d to %s (progress is logged)%n", version, root);
