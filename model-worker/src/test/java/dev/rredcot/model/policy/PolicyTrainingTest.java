@@ -115,10 +115,11 @@ class PolicyTrainingTest {
                     "Q: 3+4\n",
                     trace,
                     new int[] {0},
-                    List.of("3+4=7\nA: 7\n"),
+                    List.of(List.of("3+4=7\n")),
                     "A: ",
                     "7\n",
-                    LengthNormalization.NONE)));
+                    BankAggregation.SUM)),
+            true);
         policy.gradientTimesInput(List.of(value));
       }
       assertEquals(baseline, policy.network().parameterManager().getManagedArrays().size());
