@@ -101,8 +101,9 @@ class PolicyTrainingTest {
       for (int i = 0; i < 3; i++) {
         policy.trainStep(batch, TrainOptions.builder().build());
         policy.supervisedStep(List.of(new SupervisedExample("Q: 3+4\n", trace)), 1e-3, 1.0);
+        // Two identical requests: the shared prefill's copied cache rows must be freed too.
         policy.generate(
-            List.of(GenerationRequest.of("Q: 1+2\n")),
+            List.of(GenerationRequest.of("Q: 1+2\n"), GenerationRequest.of("Q: 1+2\n")),
             GenerationOptions.builder().optMaxTokens(8).build());
         policy.generate(
             List.of(GenerationRequest.of("Q: 1+2\n")),
