@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines;
 
-import dev.rredcot.model.policy.LengthNormalization;
+import dev.rredcot.model.policy.BankAggregation;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
@@ -10,7 +10,6 @@ import dev.rredcot.pipelines.value.ValueEstimator;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.stream.Collectors;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -125,19 +124,11 @@ public final class CreditSettings implements Serializable {
               : Path.of(home);
       dir = root.resolve("checkpoints").toString();
     }
-    LengthNormalization norm;
-    switch (options.getBankNormalization().toLowerCase(Locale.ROOT)) {
-      case "per-token":
-        norm = LengthNormalization.PER_TOKEN;
-        break;
-      case "none":
-        norm = LengthNormalization.NONE;
-        break;
-      default:
-        throw new IllegalArgumentException(
-            "unknown --bankNormalization '"
-                + options.getBankNormalization()
-                + "': use per-token or none");
+    BankAggregation aggregation;
+    try {
+      aggregation = BankAggregation.fromOption(options.getBankAggregation());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--bankAggregation: " + e.getMessage(), e);
     }
     return ModelSettings.builder()
         .setCheckpointDir(dir)
@@ -149,7 +140,7 @@ public final class CreditSettings implements Serializable {
         .optReuseKvCache(options.getReuseKvCache())
         .optMcSamples(options.getMcSamples())
         .optMcMaxTokens(options.getMcMaxTokens())
-        .optBankNormalization(norm)
+        .optBankAggregation(aggregation)
         .optMaxBatchTraces(options.getMaxBatchTraces())
         .optMaxBatchTokens(options.getMaxBatchTokens())
         .build();

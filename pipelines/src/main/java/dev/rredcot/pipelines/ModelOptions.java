@@ -66,11 +66,14 @@ public interface ModelOptions extends PipelineOptions {
 
   void setMcMaxTokens(int value);
 
-  @Description("Continuation-bank length normalisation: per-token or none.")
-  @Default.String("per-token")
-  String getBankNormalization();
+  @Description(
+      "How continuation-bank values combine the aligned remainders: sum (log-sum-exp over the"
+          + " distinct remainders), mean (the sum over their count) or per-token (the mean of"
+          + " per-token probabilities).")
+  @Default.String("sum")
+  String getBankAggregation();
 
-  void setBankNormalization(String value);
+  void setBankAggregation(String value);
 
   @Description("Most traces per policy call.")
   @Default.Integer(64)

@@ -1,48 +1,63 @@
 package dev.rredcot.model.policy;
 
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Continuation-bank values for a trace's boundaries (METHOD.md section 2, importance-sampling
- * form).
+ * form): at each boundary the bank's correct solutions are cut at the point that corresponds to it
+ * and their remainders are scored after the trace prefix.
+ *
+ * <p>At a boundary whose trace prefix ends a line (or is empty) after j complete lines, a bank
+ * text's aligned remainder is its step lines j+1..n followed by its answer line; a text with at
+ * most j steps contributes its answer line alone. At a boundary inside a line there is no
+ * corresponding point, so every remainder of every bank text (each cut at its own line boundaries)
+ * is used; a remainder out of phase with the prefix adds almost nothing by itself.
  *
  * @param prompt prompt text
  * @param traceTokens the trace's token ids
  * @param boundaries token offsets into the trace, each in {@code [0, traceTokens.length]}
- * @param continuations correct continuation texts u, each ending with its answer line {@code
- *     answerCue + answer}; the text before that line is u, the answer line is scored as in {@link
- *     Policy#answerValues}
- * @param answerCue answer cue, e.g. {@code "A: "}
+ * @param bankSteps the step lines of each correct solution (each ending with a newline), without
+ *     its answer line {@code answerCue + answer}, which every solution shares
+ * @param answerCue answer cue, e.g. {@code "A: "}; its tokens are scored with the remainder
  * @param answer answer text after the cue, e.g. {@code "53\n"}
- * @param norm length normalisation of the log-probabilities
+ * @param aggregation how the remainders' log-probabilities combine
  */
 public record BankRequest(
     String prompt,
     int[] traceTokens,
     int[] boundaries,
-    List<String> continuations,
+    List<List<String>> bankSteps,
     String answerCue,
     String answer,
-    LengthNormalization norm) {
+    BankAggregation aggregation) {
 
   /** Validates and copies. */
   public BankRequest {
     Objects.requireNonNull(prompt, "prompt");
     traceTokens = Objects.requireNonNull(traceTokens, "traceTokens").clone();
     boundaries = Objects.requireNonNull(boundaries, "boundaries").clone();
-    continuations = List.copyOf(continuations);
+    List<List<String>> copied = new ArrayList<>();
+    for (List<String> steps : bankSteps) {
+      for (String step : steps) {
+        if (!step.endsWith("\n")) {
+          throw new IllegalArgumentException("bank step does not end with a newline: " + step);
+        }
+      }
+      copied.add(List.copyOf(steps));
+    }
+    bankSteps = List.copyOf(copied);
     Objects.requireNonNull(answerCue, "answerCue");
     Objects.requireNonNull(answer, "answer");
-    Objects.requireNonNull(norm, "norm");
-    if (continuations.isEmpty()) {
+    Objects.requireNonNull(aggregation, "aggregation");
+    if (bankSteps.isEmpty()) {
       throw new IllegalArgumentException("the continuation bank is empty");
     }
-    for (String u : continuations) {
-      if (!u.endsWith(answerCue + answer)) {
-        throw new IllegalArgumentException(
-            "continuation does not end with the answer line '" + answerCue + answer + "': " + u);
-      }
+    if (answer.isEmpty()) {
+      throw new IllegalArgumentException("answer must not be empty");
     }
     for (int b : boundaries) {
       if (b < 0 || b > traceTokens.length) {
@@ -50,5 +65,30 @@ public record BankRequest(
             "boundary " + b + " outside [0, " + traceTokens.length + "]");
       }
     }
+  }
+
+  /**
+   * The distinct remainder texts (lines, cue and answer) to score after a trace prefix whose text
+   * is {@code prefixText}, in bank order (see the type's Javadoc for the alignment).
+   */
+  public Set<String> remaindersAfter(String prefixText) {
+    String answerLine = answerCue + answer;
+    Set<String> remainders = new LinkedHashSet<>();
+    boolean lineAligned = prefixText.isEmpty() || prefixText.endsWith("\n");
+    int completeLines = (int) prefixText.chars().filter(c -> c == '\n').count();
+    for (List<String> steps : bankSteps) {
+      if (lineAligned) {
+        remainders.add(join(steps, Math.min(completeLines, steps.size())) + answerLine);
+      } else {
+        for (int cut = 0; cut <= steps.size(); cut++) {
+          remainders.add(join(steps, cut) + answerLine);
+        }
+      }
+    }
+    return remainders;
+  }
+
+  private static String join(List<String> steps, int from) {
+    return String.join("", steps.subList(from, steps.size()));
   }
 }

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Answer-probability values are the product probability of the answer tokens (their summed
  * log-probability, no length normalisation), teacher-forced after {@code prefix + cue}; the cue
- * tokens condition but are not scored. Continuation-bank values take a named {@link
- * LengthNormalization}.
+ * tokens condition but are not scored. Continuation-bank values score aligned remainders of correct
+ * solutions, cue included, and combine them as a named {@link BankAggregation}.
  *
  * <p>Threads: PyTorch runs one intra-op thread unless {@code -Dai.djl.pytorch.num_threads=N} is
  * set; on small shared CPUs that is many times faster than its default.
@@ -222,7 +222,10 @@ public final class Policy implements AutoCloseable {
    * Samples a continuation for every request in one batch. Each sequence stops at eos, at the
    * newline ending its answer line, after {@code maxTokens} or at maxContext. Pad and bos are never
    * sampled; reported log-probabilities and entropies are those of the untempered model
-   * distribution (what {@link #score} returns for the same tokens).
+   * distribution (what {@link #score} returns for the same tokens). With the KV cache, identical
+   * requests (same prompt and forced prefix) are prefilled once and share that pass's keys and
+   * values, and {@link #forwardTokens()} counts the prefill once; rows are still sampled in request
+   * order, so a seed gives the same draws as without the cache.
    */
   public List<Sample> generate(List<GenerationRequest> requests, GenerationOptions options) {
     Objects.requireNonNull(options, "options");
@@ -321,25 +324,45 @@ public final class Policy implements AutoCloseable {
     int rows = states.size();
     int vocab = config.vocabSize();
     try (NDManager manager = network.parameterManager().newSubManager()) {
-      List<int[]> contexts = states.stream().map(s -> s.context).toList();
-      PaddedBatch batch = new PaddedBatch(contexts, config.maxContext());
+      // Identical requests (e.g. M Monte Carlo samples from one prefix) share one prefill pass:
+      // source[b] is row b's distinct context, whose cached keys and values it gets a copy of.
+      Map<String, Integer> distinctIndex = new HashMap<>();
+      List<int[]> distinct = new ArrayList<>();
+      long[] source = new long[rows];
+      for (int b = 0; b < rows; b++) {
+        int[] context = states.get(b).context;
+        source[b] =
+            distinctIndex.computeIfAbsent(
+                Arrays.toString(context),
+                key -> {
+                  distinct.add(context);
+                  return distinct.size() - 1;
+                });
+      }
+      PaddedBatch batch = new PaddedBatch(distinct, config.maxContext());
       int maxColumns = batch.width + options.maxTokens();
       // keyVisible[b][c]: column c of row b holds a real token others may attend to.
       boolean[][] keyVisible = new boolean[rows][maxColumns];
       for (int b = 0; b < rows; b++) {
-        for (int c = batch.offsets[b]; c < batch.width; c++) {
+        for (int c = batch.offsets[(int) source[b]]; c < batch.width; c++) {
           keyVisible[b][c] = true;
         }
       }
-      KvCache cache = new KvCache(config.layers());
+      KvCache prefill = new KvCache(config.layers());
       NDArray logits =
           network.forward(
               network.embedTokens(batch.tokenIds(manager, tokenizer.padId())),
               batch.positionIds(manager),
               batch.attentionBias(manager),
-              cache);
+              prefill);
       forwardTokens.addAndGet(batch.realTokens);
-      float[] last = lastColumnLogProbs(logits);
+      float[] distinctLast = lastColumnLogProbs(logits);
+      KvCache cache =
+          distinct.size() == rows ? prefill : prefill.selectRows(manager.create(source));
+      float[] last = new float[rows * vocab];
+      for (int b = 0; b < rows; b++) {
+        System.arraycopy(distinctLast, (int) source[b] * vocab, last, b * vocab, vocab);
+      }
       int column = batch.width;
       while (true) {
         long[] next = new long[rows];
@@ -589,7 +612,9 @@ public final class Policy implements AutoCloseable {
             }
           }
           float[][] lp =
-              reuseKvCache ? suffixLogProbsCached(fulls, rows) : suffixLogProbsRerun(fulls, rows);
+              reuseKvCache
+                  ? suffixLogProbsCached(fulls, rows).rows()
+                  : suffixLogProbsRerun(fulls, rows);
           List<double[]> out = new ArrayList<>();
           int row = 0;
           for (int q = 0; q < batch.size(); q++) {
@@ -608,11 +633,17 @@ public final class Policy implements AutoCloseable {
   }
 
   /**
-   * Continuation-bank values {@code v(s_b) = (1/N) sum_u p(u | s_b) p(y | s_b, u, cue)} for every
-   * boundary, computed in log space with log-sum-exp and the request's length normalisation;
-   * prefixes are run once and continuations scored against their KV cache.
+   * Continuation-bank values {@code v(s_b) = sum_u p(u | s_b)} over the distinct remainders u (step
+   * lines, cue and answer) that {@link BankRequest#remaindersAfter} aligns with each boundary,
+   * combined in log space as the request's {@link BankAggregation} says. With {@code reuseKvCache}
+   * one batched pass over every prompt + trace builds the KV cache, remainders are scored against
+   * it, and a remainder whose text is the trace's own rest (a correct trace in its own bank) takes
+   * the trace's own token log-probabilities from that pass instead of a suffix pass; without it
+   * every prefix + remainder is re-run in full. Both agree to float rounding. A remainder that does
+   * not fit maxContext after its prefix cannot be scored and is left out (the value stays a lower
+   * bound); a boundary left with none has value 0.
    */
-  public List<double[]> bankValues(List<BankRequest> batch) {
+  public List<double[]> bankValues(List<BankRequest> batch, boolean reuseKvCache) {
     if (batch.isEmpty()) {
       return List.of();
     }
@@ -620,63 +651,76 @@ public final class Policy implements AutoCloseable {
         () -> {
           List<int[]> fulls = new ArrayList<>();
           List<SuffixRow> rows = new ArrayList<>();
-          List<List<int[]>> continuationTokens = new ArrayList<>();
-          int[] cueLengths = new int[batch.size()];
-          int[] answerLengths = new int[batch.size()];
+          // terms.get(q)[i]: row numbers of boundary i's remainders; OWN_REMAINDER marks the
+          // trace's own rest, read from the context pass.
+          List<int[][]> terms = new ArrayList<>();
           for (int q = 0; q < batch.size(); q++) {
             BankRequest r = batch.get(q);
-            int[] cue = tokenizer.encode(r.answerCue());
-            int[] answer = tokenizer.encode(r.answer());
-            cueLengths[q] = cue.length;
-            answerLengths[q] = answer.length;
-            String answerLine = r.answerCue() + r.answer();
-            List<int[]> continuations = new ArrayList<>();
-            for (String u : r.continuations()) {
-              continuations.add(tokenizer.encode(u.substring(0, u.length() - answerLine.length())));
-            }
-            continuationTokens.add(continuations);
-            int[] full = context(r.prompt(), r.traceTokens());
+            int[] trace = r.traceTokens();
+            int[] full = context(r.prompt(), trace);
             fulls.add(full);
-            int promptLength = full.length - r.traceTokens().length;
-            for (int b : r.boundaries()) {
-              for (int[] u : continuations) {
-                rows.add(new SuffixRow(q, promptLength + b, concat(u, cue, answer)));
+            int promptLength = full.length - trace.length;
+            int[][] perBoundary = new int[r.boundaries().length][];
+            for (int i = 0; i < perBoundary.length; i++) {
+              int b = r.boundaries()[i];
+              String own = tokenizer.decode(Arrays.copyOfRange(trace, b, trace.length));
+              List<Integer> ids = new ArrayList<>();
+              for (String u : r.remaindersAfter(tokenizer.decode(Arrays.copyOf(trace, b)))) {
+                if (reuseKvCache && u.equals(own)) {
+                  ids.add(OWN_REMAINDER);
+                  continue;
+                }
+                int[] suffix = tokenizer.encode(u);
+                if (promptLength + b + suffix.length > config.maxContext()) {
+                  continue;
+                }
+                ids.add(rows.size());
+                rows.add(new SuffixRow(q, promptLength + b, suffix));
               }
+              perBoundary[i] = ids.stream().mapToInt(Integer::intValue).toArray();
             }
+            terms.add(perBoundary);
           }
-          float[][] lp = suffixLogProbsCached(fulls, rows);
+          SuffixScores scores =
+              reuseKvCache
+                  ? suffixLogProbsCached(fulls, rows)
+                  : new SuffixScores(suffixLogProbsRerun(fulls, rows), null);
           List<double[]> out = new ArrayList<>();
-          int row = 0;
           for (int q = 0; q < batch.size(); q++) {
             BankRequest r = batch.get(q);
-            List<int[]> continuations = continuationTokens.get(q);
-            int n = continuations.size();
+            int promptLength = fulls.get(q).length - r.traceTokens().length;
             double[] values = new double[r.boundaries().length];
             for (int i = 0; i < values.length; i++) {
-              double[] terms = new double[n];
-              for (int k = 0; k < n; k++, row++) {
-                int uLength = continuations.get(k).length;
-                double logU = 0;
-                for (int s = 0; s < uLength; s++) {
-                  logU += lp[row][s];
+              int[] ids = terms.get(q)[i];
+              double[] logProbs = new double[ids.length];
+              for (int k = 0; k < ids.length; k++) {
+                float[] lp =
+                    ids[k] == OWN_REMAINDER
+                        ? Arrays.copyOfRange(
+                            scores.contexts()[q],
+                            promptLength + r.boundaries()[i],
+                            fulls.get(q).length)
+                        : scores.rows()[ids[k]];
+                double sum = 0;
+                for (float v : lp) {
+                  sum += v;
                 }
-                double logY = 0;
-                for (int s = uLength + cueLengths[q]; s < lp[row].length; s++) {
-                  logY += lp[row][s];
-                }
-                if (r.norm() == LengthNormalization.PER_TOKEN) {
-                  logU = uLength == 0 ? 0 : logU / uLength;
-                  logY = logY / answerLengths[q];
-                }
-                terms[k] = logU + logY;
+                logProbs[k] = r.aggregation() == BankAggregation.PER_TOKEN ? sum / lp.length : sum;
               }
-              values[i] = Math.exp(logSumExp(terms) - Math.log(n));
+              double log = logSumExp(logProbs);
+              if (r.aggregation() != BankAggregation.SUM && ids.length > 0) {
+                log -= Math.log(ids.length);
+              }
+              values[i] = Math.exp(log);
             }
             out.add(values);
           }
           return out;
         });
   }
+
+  /** Marks a bank term scored from the trace's own tokens rather than a suffix row. */
+  private static final int OWN_REMAINDER = -1;
 
   static double logSumExp(double[] terms) {
     double max = Double.NEGATIVE_INFINITY;
@@ -697,18 +741,33 @@ public final class Policy implements AutoCloseable {
   private record SuffixRow(int request, int prefixLength, int[] suffix) {}
 
   /**
+   * Log-probabilities of every suffix row, and of every context token (index i of request q holds
+   * {@code log p(context[i] | context[0:i])}, index 0 is 0) when the context pass was run.
+   */
+  private record SuffixScores(float[][] rows, float[][] contexts) {}
+
+  /**
    * Log-probabilities of each row's suffix tokens after its request's prefix: one batched pass over
    * all contexts fills a KV cache, then suffix rows (right-padded, in chunks) attend to their
    * request's cached keys before the prefix length plus their own earlier suffix tokens.
    */
-  private float[][] suffixLogProbsCached(List<int[]> fulls, List<SuffixRow> rows) {
+  private SuffixScores suffixLogProbsCached(List<int[]> fulls, List<SuffixRow> rows) {
     float[][] out = new float[rows.size()][];
+    float[][] contextLp = new float[fulls.size()][];
     try (NDManager manager = network.parameterManager().newSubManager()) {
       PaddedBatch contexts = new PaddedBatch(fulls, config.maxContext());
       KvCache cache = new KvCache(config.layers());
       float[] fullLp = fullLogProbs(manager, contexts, cache).toFloatArray();
       int vocab = config.vocabSize();
       int contextWidth = contexts.width;
+      for (int q = 0; q < fulls.size(); q++) {
+        int[] full = fulls.get(q);
+        contextLp[q] = new float[full.length];
+        for (int i = 1; i < full.length; i++) {
+          int column = contexts.column(q, i - 1);
+          contextLp[q][i] = fullLp[(q * contextWidth + column) * vocab + full[i]];
+        }
+      }
       for (int start = 0; start < rows.size(); start += MAX_SUFFIX_ROWS) {
         int end = Math.min(rows.size(), start + MAX_SUFFIX_ROWS);
         int count = end - start;
@@ -781,7 +840,7 @@ public final class Policy implements AutoCloseable {
         }
       }
     }
-    return out;
+    return new SuffixScores(out, contextLp);
   }
 
   /** The oracle for {@link #suffixLogProbsCached}: every prefix + suffix run in full. */

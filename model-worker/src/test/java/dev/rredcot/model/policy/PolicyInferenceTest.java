@@ -73,6 +73,30 @@ class PolicyInferenceTest {
   }
 
   @Test
+  void identicalRequestsShareOnePrefillAndSampleAsIfEachRanAlone() {
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (int m = 0; m < 3; m++) {
+      requests.add(GenerationRequest.of(PROMPT_A));
+      requests.add(new GenerationRequest(PROMPT_B, tokenizer.encode("4+5=9\n")));
+    }
+    GenerationOptions.Builder options =
+        GenerationOptions.builder().optTemperature(1).optSeed(5).optMaxTokens(20);
+    long before = policy.forwardTokens();
+    List<Sample> shared = policy.generate(requests, options.optUseKvCache(true).build());
+    long sharedTokens = policy.forwardTokens() - before;
+    List<Sample> alone = policy.generate(requests, options.optUseKvCache(false).build());
+    long decoded = 0;
+    for (int i = 0; i < requests.size(); i++) {
+      assertArrayEquals(alone.get(i).tokenIds(), shared.get(i).tokenIds(), "sequence " + i);
+      assertArrayEquals(alone.get(i).logProbs(), shared.get(i).logProbs(), 1e-4f);
+      decoded += shared.get(i).tokenIds().length - 1;
+    }
+    // Two distinct contexts are prefilled once each; the token ending a sequence is not fed.
+    long prefill = (1 + PROMPT_A.length()) + (1 + PROMPT_B.length() + 6);
+    assertEquals(prefill + decoded, sharedTokens);
+  }
+
+  @Test
   void scoringReproducesTheLogProbsAndEntropiesSeenDuringGeneration() {
     List<GenerationRequest> requests = requests();
     List<Sample> samples =
@@ -150,41 +174,133 @@ class PolicyInferenceTest {
     assertEquals(Math.exp(sum), value, 1e-5);
   }
 
-  @Test
-  void bankValueEqualsTheDirectLogSumExpOverContinuations() {
-    int[] trace = tokenizer.encode(TRACE_A);
-    List<String> bank =
-        List.of("62-18=44\n44+9=53\nA: 53\n", "62-18=44\n44+9=53\nA: 53\n".substring(9));
-    for (LengthNormalization norm : LengthNormalization.values()) {
-      double[] values =
-          policy
-              .bankValues(
-                  List.of(
-                      new BankRequest(PROMPT_A, trace, new int[] {9}, bank, "A: ", "53\n", norm)))
-              .get(0);
-      // Direct: score prefix + u + cue + answer in full and combine in probability space.
-      double sum = 0;
-      for (String continuation : bank) {
-        String u = continuation.substring(0, continuation.length() - "A: 53\n".length());
-        int uLength = tokenizer.encode(u).length;
-        int[] full = Policy.concat(subarray(trace, 9), tokenizer.encode(continuation));
-        float[] lp = policy.score(List.of(new ScoreRequest(PROMPT_A, full))).get(0).logProbs();
-        double logU = 0;
-        for (int j = 9; j < 9 + uLength; j++) {
-          logU += lp[j];
-        }
-        double logY = 0;
-        for (int j = full.length - 3; j < full.length; j++) {
-          logY += lp[j];
-        }
-        if (norm == LengthNormalization.PER_TOKEN) {
-          logU /= uLength;
-          logY /= 3;
-        }
-        sum += Math.exp(logU) * Math.exp(logY);
-      }
-      assertEquals(sum / bank.size(), values[0], 1e-6 + 1e-4 * values[0], norm.toString());
+  /** Steps of TRACE_A and of a solution that starts differently and then joins it. */
+  private static final List<String> STEPS_A = List.of("37+25=62\n", "62-18=44\n", "44+9=53\n");
+
+  private static final List<String> STEPS_SWAPPED =
+      List.of("25+37=62\n", "62-18=44\n", "44+9=53\n");
+
+  private static BankRequest bank(
+      int[] trace, int[] boundaries, List<List<String>> steps, BankAggregation aggregation) {
+    return new BankRequest(PROMPT_A, trace, boundaries, steps, "A: ", "53\n", aggregation);
+  }
+
+  /**
+   * Summed log-probability of {@code tokens[from:]} after the prompt, from {@link Policy#score}.
+   */
+  private static double ownLogProb(int[] tokens, int from) {
+    float[] lp = policy.score(List.of(new ScoreRequest(PROMPT_A, tokens))).get(0).logProbs();
+    double sum = 0;
+    for (int j = from; j < tokens.length; j++) {
+      sum += lp[j];
     }
+    return sum;
+  }
+
+  @Test
+  void remaindersAreAlignedAtLineEndsAndEveryCutInsideALine() {
+    BankRequest request =
+        bank(new int[0], new int[0], List.of(STEPS_A, STEPS_SWAPPED), BankAggregation.SUM);
+    assertEquals(
+        List.of("37+25=62\n62-18=44\n44+9=53\nA: 53\n", "25+37=62\n62-18=44\n44+9=53\nA: 53\n"),
+        List.copyOf(request.remaindersAfter("")));
+    // Both solutions share their rest after the first line: one distinct remainder.
+    assertEquals(
+        List.of("62-18=44\n44+9=53\nA: 53\n"), List.copyOf(request.remaindersAfter("1+1=2\n")));
+    assertEquals(
+        List.of("A: 53\n"),
+        List.copyOf(request.remaindersAfter("1\n2\n3\n4\n")),
+        "a prefix with more lines than the solution is answered now");
+    assertEquals(
+        List.of(
+            "37+25=62\n62-18=44\n44+9=53\nA: 53\n",
+            "62-18=44\n44+9=53\nA: 53\n",
+            "44+9=53\nA: 53\n",
+            "A: 53\n",
+            "25+37=62\n62-18=44\n44+9=53\nA: 53\n"),
+        List.copyOf(request.remaindersAfter("37+2")));
+  }
+
+  @Test
+  void bankValueOfAReferenceTraceIsItsOwnRestProbability() {
+    int[] trace = tokenizer.encode(TRACE_A);
+    int[] boundaries = {0, 9, 18, 26};
+    double[] values =
+        policy
+            .bankValues(
+                List.of(bank(trace, boundaries, List.of(STEPS_A), BankAggregation.SUM)), true)
+            .get(0);
+    for (int i = 0; i < boundaries.length; i++) {
+      double expected = Math.exp(ownLogProb(trace, boundaries[i]));
+      assertEquals(expected, values[i], 1e-4 * expected, "boundary " + boundaries[i]);
+    }
+  }
+
+  @Test
+  void bankValuesWithKvCacheReuseEqualRerunningEveryPrefix() {
+    int[] correct = tokenizer.encode(TRACE_A);
+    int[] wrong = tokenizer.encode("37+25=62\n62-18=45\n45+9=54\nA: 54\n");
+    for (BankAggregation aggregation : BankAggregation.values()) {
+      List<BankRequest> batch =
+          List.of(
+              bank(
+                  correct,
+                  new int[] {0, 5, 9, 18, 26},
+                  List.of(STEPS_A, STEPS_SWAPPED),
+                  aggregation),
+              bank(wrong, new int[] {0, 9, 14, 18}, List.of(STEPS_A), aggregation));
+      List<double[]> reused = policy.bankValues(batch, true);
+      List<double[]> rerun = policy.bankValues(batch, false);
+      for (int q = 0; q < batch.size(); q++) {
+        for (int i = 0; i < rerun.get(q).length; i++) {
+          assertEquals(
+              rerun.get(q)[i], reused.get(q)[i], 1e-4 * rerun.get(q)[i], aggregation + " " + q);
+          assertTrue(reused.get(q)[i] > 0 && reused.get(q)[i] <= 1, "" + reused.get(q)[i]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void bankValueCombinesTheDistinctRemaindersAsItsAggregationSays() {
+    int[] trace = tokenizer.encode(TRACE_A);
+    // Inside the first line every cut of both solutions counts, the shared rests once each.
+    int boundary = 5;
+    BankRequest sum =
+        bank(
+            trace,
+            new int[] {boundary},
+            List.of(STEPS_A, STEPS_SWAPPED, STEPS_A),
+            BankAggregation.SUM);
+    List<String> remainders = List.copyOf(sum.remaindersAfter(TRACE_A.substring(0, boundary)));
+    assertEquals(5, remainders.size());
+    double total = 0;
+    double perToken = 0;
+    for (String u : remainders) {
+      int[] full = Policy.concat(subarray(trace, boundary), tokenizer.encode(u));
+      double lp = ownLogProb(full, boundary);
+      total += Math.exp(lp);
+      perToken += Math.exp(lp / u.length());
+    }
+    assertEquals(total, policy.bankValues(List.of(sum), true).get(0)[0], 1e-4 * total);
+    BankRequest mean = bank(trace, new int[] {boundary}, sum.bankSteps(), BankAggregation.MEAN);
+    assertEquals(total / 5, policy.bankValues(List.of(mean), true).get(0)[0], 1e-4 * total);
+    BankRequest norm =
+        bank(trace, new int[] {boundary}, sum.bankSteps(), BankAggregation.PER_TOKEN);
+    assertEquals(perToken / 5, policy.bankValues(List.of(norm), true).get(0)[0], 1e-4 * perToken);
+    // After the first line both solutions have the same rest: the value of a one-text bank.
+    double[] shared =
+        policy
+            .bankValues(
+                List.of(
+                    bank(
+                        trace, new int[] {9}, List.of(STEPS_A, STEPS_SWAPPED), BankAggregation.SUM),
+                    bank(trace, new int[] {9}, List.of(STEPS_A), BankAggregation.SUM)),
+                true)
+            .stream()
+            .mapToDouble(v -> v[0])
+            .toArray();
+    assertEquals(shared[1], shared[0], 1e-6 * shared[1]);
   }
 
   @Test

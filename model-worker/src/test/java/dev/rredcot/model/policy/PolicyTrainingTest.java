@@ -101,8 +101,9 @@ class PolicyTrainingTest {
       for (int i = 0; i < 3; i++) {
         policy.trainStep(batch, TrainOptions.builder().build());
         policy.supervisedStep(List.of(new SupervisedExample("Q: 3+4\n", trace)), 1e-3, 1.0);
+        // Two identical requests: the shared prefill's copied cache rows must be freed too.
         policy.generate(
-            List.of(GenerationRequest.of("Q: 1+2\n")),
+            List.of(GenerationRequest.of("Q: 1+2\n"), GenerationRequest.of("Q: 1+2\n")),
             GenerationOptions.builder().optMaxTokens(8).build());
         policy.generate(
             List.of(GenerationRequest.of("Q: 1+2\n")),
@@ -115,10 +116,11 @@ class PolicyTrainingTest {
                     "Q: 3+4\n",
                     trace,
                     new int[] {0},
-                    List.of("3+4=7\nA: 7\n"),
+                    List.of(List.of("3+4=7\n")),
                     "A: ",
                     "7\n",
-                    LengthNormalization.NONE)));
+                    BankAggregation.SUM)),
+            true);
         policy.gradientTimesInput(List.of(value));
       }
       assertEquals(baseline, policy.network().parameterManager().getManagedArrays().size());

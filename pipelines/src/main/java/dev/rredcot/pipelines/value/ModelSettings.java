@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines.value;
 
-import dev.rredcot.model.policy.LengthNormalization;
+import dev.rredcot.model.policy.BankAggregation;
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -21,7 +21,7 @@ public final class ModelSettings implements Serializable {
   private final int mcSamples;
   private final int mcMaxTokens;
   private final double mcTemperature;
-  private final LengthNormalization bankNormalization;
+  private final BankAggregation bankAggregation;
   private final int maxBatchTraces;
   private final int maxBatchTokens;
 
@@ -35,7 +35,7 @@ public final class ModelSettings implements Serializable {
     this.mcSamples = builder.mcSamples;
     this.mcMaxTokens = builder.mcMaxTokens;
     this.mcTemperature = builder.mcTemperature;
-    this.bankNormalization = builder.bankNormalization;
+    this.bankAggregation = builder.bankAggregation;
     this.maxBatchTraces = builder.maxBatchTraces;
     this.maxBatchTokens = builder.maxBatchTokens;
   }
@@ -86,8 +86,9 @@ public final class ModelSettings implements Serializable {
     return mcTemperature;
   }
 
-  public LengthNormalization bankNormalization() {
-    return bankNormalization;
+  /** How continuation-bank values combine their remainders (default: sum). */
+  public BankAggregation bankAggregation() {
+    return bankAggregation;
   }
 
   /** Most traces per scorer call. */
@@ -100,7 +101,7 @@ public final class ModelSettings implements Serializable {
     return maxBatchTokens;
   }
 
-  /** Builder; defaults: 2 versions held, KV reuse on, M = 8, per-token bank normalisation. */
+  /** Builder; defaults: 2 versions held, KV reuse on, M = 8, bank remainders summed. */
   public static final class Builder {
     private String checkpointDir;
     private int versionsHeld = 2;
@@ -111,7 +112,7 @@ public final class ModelSettings implements Serializable {
     private int mcSamples = 8;
     private int mcMaxTokens = 64;
     private double mcTemperature = 1.0;
-    private LengthNormalization bankNormalization = LengthNormalization.PER_TOKEN;
+    private BankAggregation bankAggregation = BankAggregation.SUM;
     private int maxBatchTraces = 64;
     private int maxBatchTokens = 16_384;
 
@@ -157,8 +158,8 @@ public final class ModelSettings implements Serializable {
       return this;
     }
 
-    public Builder optBankNormalization(LengthNormalization value) {
-      this.bankNormalization = Objects.requireNonNull(value);
+    public Builder optBankAggregation(BankAggregation value) {
+      this.bankAggregation = Objects.requireNonNull(value);
       return this;
     }
 

@@ -27,15 +27,22 @@ import java.util.function.Function;
  * ValueEstimator}. Plain Java (no Beam), so the pipeline's DoFn and the benchmark's bare loop run
  * exactly the same scoring.
  *
+ * <p>The last boundary is the finished trace: {@code answer}, {@code bank} and {@code mc} give it
+ * the rollout's verified reward ζ without a model call (RedistributeRewards sets v_K = ζ anyway)
+ * and estimate only v_0..v_{K−1}.
+ *
  * <ul>
  *   <li>{@code answer}: {@code p(answerSuffix(y*) | prompt + trace[0:b] + cue)} at every boundary
  *       b, KV cache reused when configured; traces of a group are batched (by count and tokens).
- *   <li>{@code bank}: continuation-bank values; the bank is the rollout's reference solution plus
- *       the texts of the group's correct traces (reward 1) that end with the answer line {@code cue
- *       + answerSuffix(y*)}. An empty bank is a failure ({@code empty-continuation-bank}).
+ *   <li>{@code bank}: continuation-bank values ({@link Policy#bankValues}); the bank is the
+ *       rollout's reference solution plus the texts of the group's correct traces (reward 1), each
+ *       split into the task's step lines ({@link TaskFamily#splitSteps}) and kept when what follows
+ *       the steps is exactly the answer line {@code cue + answerSuffix(y*)}; each boundary scores
+ *       the solutions' remainders aligned with it, combined as {@link
+ *       ModelSettings#bankAggregation()} says. An empty bank is a failure ({@code
+ *       empty-continuation-bank}).
  *   <li>{@code mc}: M continuations sampled from every boundary but the last and verified with the
- *       task; v = fraction correct. The last boundary is the finished trace: its value is its own
- *       verification (RedistributeRewards sets v_K = ζ anyway).
+ *       task; v = fraction correct. Identical prefixes share one prefill ({@link Policy#generate}).
  *   <li>{@code loo} and {@code gradient}: per-segment attributions a_k (loo: {@code p_full − p(y* |
  *       trace without segment k)}; gradient: gradient × input of {@code log p(y* | full trace)}
  *       summed over segment k's tokens) mapped to boundary values by v_0 = p(y* | prompt alone) and
@@ -147,6 +154,18 @@ public final class ValueScorer {
 
     ValueRequest request(int[] traceTokens, int[] at) {
       return new ValueRequest(prompt, traceTokens, at, cue, answer);
+    }
+
+    /** Every boundary but the last: the states whose value an estimator has to estimate. */
+    int[] unfinishedBoundaries() {
+      return Arrays.copyOf(boundaries, boundaries.length - 1);
+    }
+
+    /** {@code values} of the unfinished boundaries followed by the rollout's reward ζ = v_K. */
+    double[] withFinalReward(double[] values) {
+      double[] all = Arrays.copyOf(values, values.length + 1);
+      all[values.length] = trace.rollout().getReward();
+      return all;
     }
   }
 
@@ -318,9 +337,14 @@ public final class ValueScorer {
         batch -> {
           List<ValueRequest> requests = new ArrayList<>();
           for (Prepared trace : batch) {
-            requests.add(trace.request(trace.tokens, trace.boundaries));
+            requests.add(trace.request(trace.tokens, trace.unfinishedBoundaries()));
           }
-          return policy.answerValues(requests, settings.reuseKvCache());
+          List<double[]> values = policy.answerValues(requests, settings.reuseKvCache());
+          List<double[]> out = new ArrayList<>();
+          for (int i = 0; i < batch.size(); i++) {
+            out.add(batch.get(i).withFinalReward(values.get(i)));
+          }
+          return out;
         });
   }
 
@@ -433,41 +457,42 @@ public final class ValueScorer {
   }
 
   private double[] bankValues(Policy policy, Prepared trace, List<String> bank) {
-    List<String> continuations = new ArrayList<>();
-    int longest = 0;
+    String answerLine = trace.cue + trace.answer;
+    List<List<String>> bankSteps = new ArrayList<>();
     for (String u : bank) {
-      if (!u.endsWith(trace.cue + trace.answer)) {
+      List<String> steps = trace.task.splitSteps(u);
+      if (!u.substring(String.join("", steps).length()).equals(answerLine)
+          || !steps.stream().allMatch(step -> step.endsWith("\n"))) {
         continue;
       }
       try {
-        int length = policy.tokenizer().encode(u).length;
-        if (trace.contextTokens - trace.answer.length() - trace.cue.length() + length
-            <= policy.config().maxContext()) {
-          continuations.add(u);
-          longest = Math.max(longest, length);
-        }
+        policy.tokenizer().encode(u);
+        bankSteps.add(steps);
       } catch (UnmappableTextException e) {
-        // A continuation the tokenizer cannot encode cannot be scored; the rest of the bank can.
+        // A solution the tokenizer cannot encode cannot be scored; the rest of the bank can.
       }
     }
-    if (continuations.isEmpty()) {
+    if (bankSteps.isEmpty()) {
       throw new EmptyBankException(
-          "no correct continuation ending with '"
-              + (trace.cue + trace.answer).replace("\n", "\\n")
-              + "' fits the model for this group");
+          "no correct solution of the group ends its steps with '"
+              + answerLine.replace("\n", "\\n")
+              + "'");
     }
-    return policy
-        .bankValues(
-            List.of(
-                new BankRequest(
-                    trace.prompt,
-                    trace.tokens,
-                    trace.boundaries,
-                    continuations,
-                    trace.cue,
-                    trace.answer,
-                    settings.bankNormalization())))
-        .get(0);
+    double[] values =
+        policy
+            .bankValues(
+                List.of(
+                    new BankRequest(
+                        trace.prompt,
+                        trace.tokens,
+                        trace.unfinishedBoundaries(),
+                        bankSteps,
+                        trace.cue,
+                        trace.answer,
+                        settings.bankAggregation())),
+                settings.reuseKvCache())
+            .get(0);
+    return trace.withFinalReward(values);
   }
 
   private double[] monteCarloValues(Policy policy, Prepared trace) {
@@ -490,7 +515,7 @@ public final class ValueScorer {
             .build();
     List<Sample> generated = requests.isEmpty() ? List.of() : policy.generate(requests, options);
     String reference = trace.trace.rollout().getReferenceAnswer();
-    double[] values = new double[trace.boundaries.length];
+    double[] values = new double[last];
     for (int k = 0; k < last; k++) {
       String prefixText =
           policy.tokenizer().decode(Arrays.copyOf(trace.tokens, trace.boundaries[k]));
@@ -503,9 +528,7 @@ public final class ValueScorer {
       }
       values[k] = correct / (double) samples;
     }
-    values[last] =
-        trace.task.verifyAnswer(reference, trace.trace.rollout().getText()).isCorrect() ? 1 : 0;
-    return values;
+    return trace.withFinalReward(values);
   }
 
   private double[] leaveOneOutValues(Policy policy, Prepared trace) {

@@ -1,0 +1,36 @@
+package dev.rredcot.model.policy;
+
+/**
+ * How continuation-bank values combine the log-probabilities of a boundary's distinct aligned
+ * remainders (each term is the summed log-probability of the remainder's lines, cue and answer).
+ */
+public enum BankAggregation {
+  /**
+   * Log-sum-exp over the distinct remainders: the probability that the policy writes one of them, a
+   * lower bound on the value since distinct remainders are disjoint events (METHOD.md section 2).
+   */
+  SUM,
+  /** The sum divided by the number of distinct remainders (the bank mean, 1/N). */
+  MEAN,
+  /**
+   * The bank mean of per-token probabilities: each remainder's log-probability divided by its token
+   * count before the mean, so long remainders are not driven to zero.
+   */
+  PER_TOKEN;
+
+  /** Option value, e.g. {@code per-token}. */
+  public String optionValue() {
+    return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+  }
+
+  /** Parses an option value; the error lists the valid ones. */
+  public static BankAggregation fromOption(String value) {
+    for (BankAggregation aggregation : values()) {
+      if (aggregation.optionValue().equals(value)) {
+        return aggregation;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown bank aggregation '" + value + "': use sum, mean or per-token");
+  }
+}
