@@ -1,5 +1,6 @@
 package dev.rredcot.pipelines;
 
+import dev.rredcot.model.trainer.GroupAdvantages;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -68,8 +69,9 @@ public interface CreditOptions extends PipelineOptions {
 
   void setMaxSegments(int value);
 
-  @Description("ε in A_i = (ζ − mean) / (std + ε).")
-  @Default.Double(1e-6)
+  @Description(
+      "ε in A_i = (ζ − mean) / (std + ε); the trainer's default (GroupAdvantages.DEFAULT_EPSILON).")
+  @Default.Double(GroupAdvantages.DEFAULT_EPSILON)
   double getAdvantageEpsilon();
 
   void setAdvantageEpsilon(double value);

@@ -1,6 +1,7 @@
 package dev.rredcot.pipelines;
 
 import dev.rredcot.model.policy.LengthNormalization;
+import dev.rredcot.model.trainer.GroupAdvantages;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
@@ -187,7 +188,7 @@ public final class CreditSettings implements Serializable {
     private SegmentationSettings segmentation = SegmentationSettings.single();
     private ValueEstimator valueEstimator = ValueEstimator.NONE;
     private TokenAdvantages.Settings advantages =
-        new TokenAdvantages.Settings(AdvantageRule.GRPO, 1e-6, 2.0);
+        new TokenAdvantages.Settings(AdvantageRule.GRPO, GroupAdvantages.DEFAULT_EPSILON, 2.0);
     private @Nullable ModelSettings model;
 
     /** Model settings; required by every estimator but none. */

@@ -1,8 +1,8 @@
 package dev.rredcot.infra.bench;
 
 import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.CreditSettings;
-import dev.rredcot.pipelines.advantage.GroupStatistics;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;

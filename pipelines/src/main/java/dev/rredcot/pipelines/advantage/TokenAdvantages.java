@@ -1,12 +1,15 @@
 package dev.rredcot.pipelines.advantage;
 
+import dev.rredcot.model.trainer.GroupAdvantages;
+import dev.rredcot.model.trainer.GroupStatistics;
 import java.io.Serializable;
 
 /**
  * Per-token policy-gradient coefficients for one trace (METHOD.md §4). Pure functions of the
  * trace's reward, segment boundaries, state values and segment rewards and its group's statistics.
  *
- * <p>With the group advantage {@code A_i = (ζ_i − mean) / (std + ε)}:
+ * <p>With GRPO's group advantage {@code A_i = (ζ_i − mean) / (std + ε)} ({@link
+ * GroupAdvantages#advantage}, 0 for a group whose rewards are all equal):
  *
  * <ul>
  *   <li>{@code grpo}: {@code A_{i,t} = A_i}.
@@ -61,11 +64,6 @@ public final class TokenAdvantages {
 
   private TokenAdvantages() {}
 
-  /** GRPO's group advantage {@code (reward − mean) / (std + ε)}. */
-  public static double groupAdvantage(double reward, GroupStatistics statistics, double epsilon) {
-    return (reward - statistics.mean()) / (statistics.std() + epsilon);
-  }
-
   /**
    * The segment weights σ_k of the exponential tilt (token-weighted mean 1).
    *
@@ -117,7 +115,7 @@ public final class TokenAdvantages {
               + segments
               + " segment rewards do not describe K segments");
     }
-    double advantage = groupAdvantage(reward, statistics, settings.epsilon());
+    double advantage = GroupAdvantages.advantage(reward, statistics, settings.epsilon());
     double[] perSegment = new double[segments];
     switch (settings.rule()) {
       case GRPO:

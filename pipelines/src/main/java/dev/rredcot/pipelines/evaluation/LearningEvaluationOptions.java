@@ -1,5 +1,6 @@
 package dev.rredcot.pipelines.evaluation;
 
+import dev.rredcot.model.trainer.GroupAdvantages;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,7 +28,8 @@ import java.util.Optional;
  *     points)
  * @param maxTokens most tokens per trace
  * @param reweightStrength β of rredcot-reweight (the pipeline's default)
- * @param advantageEpsilon ε of the group advantage (the pipeline's default)
+ * @param advantageEpsilon ε of the group advantage (default {@code
+ *     GroupAdvantages.DEFAULT_EPSILON})
  * @param targetSegments target segment count of the hybrid segmentation
  */
 public record LearningEvaluationOptions(
@@ -79,7 +81,7 @@ public record LearningEvaluationOptions(
     private double targetGainPoints = 0.10;
     private int maxTokens = 64;
     private double reweightStrength = 2.0;
-    private double advantageEpsilon = 1e-6;
+    private double advantageEpsilon = GroupAdvantages.DEFAULT_EPSILON;
     private int targetSegments = 8;
 
     private Builder() {}

@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines.group;
 
-import dev.rredcot.pipelines.advantage.GroupStatistics;
+import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;

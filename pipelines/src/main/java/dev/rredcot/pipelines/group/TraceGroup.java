@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines.group;
 
-import dev.rredcot.pipelines.advantage.GroupStatistics;
+import dev.rredcot.model.trainer.GroupStatistics;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;

@@ -3,8 +3,8 @@ package dev.rredcot.pipelines.segment;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.TestRollouts;
-import dev.rredcot.pipelines.advantage.GroupStatistics;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
