@@ -35,6 +35,15 @@ public final class TokenAdvantages {
     private final double epsilon;
     private final double reweightStrength;
 
+    /** β of the exponential tilt unless set: the default of {@code --reweightStrength}. */
+    public static final double DEFAULT_REWEIGHT_STRENGTH = 2.0;
+
+    /** GRPO with the default ε ({@link GroupAdvantages#DEFAULT_EPSILON}) and β. */
+    public static Settings grpo() {
+      return new Settings(
+          AdvantageRule.GRPO, GroupAdvantages.DEFAULT_EPSILON, DEFAULT_REWEIGHT_STRENGTH);
+    }
+
     public Settings(AdvantageRule rule, double epsilon, double reweightStrength) {
       if (!(epsilon > 0) || !Double.isFinite(epsilon)) {
         throw new IllegalArgumentException("advantageEpsilon must be > 0, got " + epsilon);

@@ -1,4 +1,4 @@
-package dev.rredcot.pipelines.segment;
+package dev.rredcot.pipelines.stage;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
@@ -9,6 +9,8 @@ import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.segment.SegmentationSettings;
+import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.List;
