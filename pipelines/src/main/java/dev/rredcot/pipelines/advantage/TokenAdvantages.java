@@ -26,6 +26,10 @@ import java.io.Serializable;
  *       is GRPO's A_i, so the first segment keeps GRPO's advantage and later segments use the value
  *       at their start as baseline.
  * </ul>
+ *
+ * <p>A group whose rewards are all equal carries no learning signal: every rule gives every token
+ * advantage 0. GRPO and the tilt get this from A_i = 0; the dense rule would otherwise divide the
+ * value differences {@code v_0 − v_{k−1}} by ε alone.
  */
 public final class TokenAdvantages {
   /** Settings of the advantage rules. */
@@ -124,6 +128,10 @@ public final class TokenAdvantages {
               + segments
               + " segment rewards do not describe K segments");
     }
+    float[] tokens = new float[boundaries[segments]];
+    if (statistics.allEqual()) {
+      return tokens;
+    }
     double advantage = GroupAdvantages.advantage(reward, statistics, settings.epsilon());
     double[] perSegment = new double[segments];
     switch (settings.rule()) {
@@ -150,7 +158,6 @@ public final class TokenAdvantages {
       default:
         throw new IllegalStateException("unhandled rule " + settings.rule());
     }
-    float[] tokens = new float[boundaries[segments]];
     for (int k = 0; k < segments; k++) {
       for (int t = boundaries[k]; t < boundaries[k + 1]; t++) {
         tokens[t] = (float) perSegment[k];
