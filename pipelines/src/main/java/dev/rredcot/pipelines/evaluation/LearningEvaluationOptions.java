@@ -2,6 +2,7 @@ package dev.rredcot.pipelines.evaluation;
 
 import dev.rredcot.model.trainer.GroupAdvantages;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
+import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -80,7 +81,7 @@ public record LearningEvaluationOptions(
     private double learningRate = 5e-5;
     private double targetGainPoints = 0.10;
     private int maxTokens = 64;
-    private double reweightStrength = 2.0;
+    private double reweightStrength = TokenAdvantages.Settings.DEFAULT_REWEIGHT_STRENGTH;
     private double advantageEpsilon = GroupAdvantages.DEFAULT_EPSILON;
     private int targetSegments = 8;
 
