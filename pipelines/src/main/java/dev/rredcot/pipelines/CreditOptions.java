@@ -1,5 +1,7 @@
 package dev.rredcot.pipelines;
 
+import dev.rredcot.model.trainer.GroupAdvantages;
+import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -68,14 +70,15 @@ public interface CreditOptions extends PipelineOptions {
 
   void setMaxSegments(int value);
 
-  @Description("ε in A_i = (ζ − mean) / (std + ε).")
-  @Default.Double(1e-6)
+  @Description(
+      "ε in A_i = (ζ − mean) / (std + ε); the trainer's default (GroupAdvantages.DEFAULT_EPSILON).")
+  @Default.Double(GroupAdvantages.DEFAULT_EPSILON)
   double getAdvantageEpsilon();
 
   void setAdvantageEpsilon(double value);
 
   @Description("β of rredcot-reweight's exponential tilt σ_k ∝ exp(β·sign(A_i)·r_k); 0 is GRPO.")
-  @Default.Double(2.0)
+  @Default.Double(TokenAdvantages.Settings.DEFAULT_REWEIGHT_STRENGTH)
   double getReweightStrength();
 
   void setReweightStrength(double value);

@@ -1,14 +1,14 @@
 package dev.rredcot.pipelines;
 
-import dev.rredcot.pipelines.advantage.ComputeAdvantages;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.GroupRollouts;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.ingest.ParseRollouts;
 import dev.rredcot.pipelines.ingest.RawRecord;
-import dev.rredcot.pipelines.redistribute.RedistributeRewards;
-import dev.rredcot.pipelines.segment.SegmentCoT;
-import dev.rredcot.pipelines.value.EstimateValues;
+import dev.rredcot.pipelines.stage.ComputeAdvantages;
+import dev.rredcot.pipelines.stage.EstimateValues;
+import dev.rredcot.pipelines.stage.RedistributeRewards;
+import dev.rredcot.pipelines.stage.SegmentCoT;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;

@@ -3,6 +3,7 @@ package dev.rredcot.pipelines;
 import dev.rredcot.model.policy.BankAggregation;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
+import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.pipelines.value.ModelSettings;
@@ -146,6 +147,16 @@ public final class CreditSettings implements Serializable {
         .build();
   }
 
+  /** The creditor that computes a group's credit with these settings. */
+  public GroupCreditor creditor() {
+    return GroupCreditor.builder()
+        .optSegmentation(segmentation)
+        .optValueEstimator(valueEstimator)
+        .optModel(model)
+        .optAdvantages(advantages)
+        .build();
+  }
+
   /** Model settings, or null when the value estimator needs no model. */
   public @Nullable ModelSettings model() {
     return model;
@@ -177,8 +188,7 @@ public final class CreditSettings implements Serializable {
     private long emittedMarkerTtlMs = 600_000;
     private SegmentationSettings segmentation = SegmentationSettings.single();
     private ValueEstimator valueEstimator = ValueEstimator.NONE;
-    private TokenAdvantages.Settings advantages =
-        new TokenAdvantages.Settings(AdvantageRule.GRPO, 1e-6, 2.0);
+    private TokenAdvantages.Settings advantages = TokenAdvantages.Settings.grpo();
     private @Nullable ModelSettings model;
 
     /** Model settings; required by every estimator but none. */

@@ -2,15 +2,10 @@ package dev.rredcot.infra.bench;
 
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.pipelines.CreditSettings;
-import dev.rredcot.pipelines.advantage.GroupStatistics;
-import dev.rredcot.pipelines.advantage.TokenAdvantages;
-import dev.rredcot.pipelines.group.TraceCredit;
+import dev.rredcot.pipelines.credit.CreditedTrace;
+import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.group.TraceGroup;
-import dev.rredcot.pipelines.redistribute.RewardRedistribution;
-import dev.rredcot.pipelines.segment.Segmenter;
-import dev.rredcot.pipelines.segment.TokenTexts;
 import dev.rredcot.pipelines.value.ValueEstimator;
-import dev.rredcot.pipelines.value.ValueScorer;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,17 +13,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The credit job's computation as a plain in-process loop, with the job's own classes and settings:
- * group by group id, {@link Segmenter}, {@link ValueScorer} (one batch of policy calls per group,
- * as {@code EstimateValues} does), {@link RewardRedistribution} and {@link TokenAdvantages}. No
- * Kafka, no Beam, no Avro: the reference the pipeline's throughput is compared with.
+ * The credit job's computation as a plain in-process loop: group by group id, then the job's own
+ * {@link GroupCreditor} with the job's segmentation and advantage settings (one batch of policy
+ * calls per group, as {@code EstimateValues} does). No Kafka, no Beam, no Avro: the reference the
+ * pipeline's throughput is compared with.
  */
 public final class BareCreditLoop {
-  private final Segmenter segmenter;
-  private final boolean needsText;
-  private final String segmentation;
-  private final ValueScorer scorer;
-  private final TokenAdvantages.Settings advantages;
+  private final GroupCreditor creditor;
   private double scoringMs;
 
   /** A loop with the job's segmentation and advantage settings and {@code estimator} for values. */
@@ -36,11 +27,13 @@ public final class BareCreditLoop {
     if (settings.model() == null) {
       throw new IllegalArgumentException("the bare loop scores with a policy: set model settings");
     }
-    this.segmenter = new Segmenter(settings.segmentation());
-    this.needsText = settings.segmentation().strategy().needsText();
-    this.segmentation = settings.segmentation().strategy().optionValue();
-    this.scorer = new ValueScorer(estimator, settings.model());
-    this.advantages = settings.advantages();
+    this.creditor =
+        GroupCreditor.builder()
+            .optSegmentation(settings.segmentation())
+            .optValueEstimator(estimator)
+            .optModel(settings.model())
+            .optAdvantages(settings.advantages())
+            .build();
   }
 
   /**
@@ -56,40 +49,17 @@ public final class BareCreditLoop {
     }
     int credited = 0;
     for (Map.Entry<String, List<Rollout>> entry : groups.entrySet()) {
-      List<TraceCredit> traces = new ArrayList<>();
-      List<Double> rewards = new ArrayList<>();
-      for (Rollout rollout : entry.getValue()) {
-        float[] entropies = new float[rollout.getEntropies().size()];
-        for (int t = 0; t < entropies.length; t++) {
-          entropies[t] = rollout.getEntropies().get(t);
-        }
-        int[] boundaries =
-            segmenter.segment(
-                rollout.getTokenIds().size(),
-                needsText ? TokenTexts.charPerToken(rollout) : null,
-                entropies);
-        traces.add(TraceCredit.of(rollout).withSegments(segmentation, boundaries, 0));
-        rewards.add(rollout.getReward());
-      }
-      GroupStatistics statistics = GroupStatistics.of(rewards);
       int groupSize = entry.getValue().get(0).getGroupSize();
       TraceGroup group =
-          new TraceGroup(entry.getKey(), groupSize, traces.size() == groupSize, statistics, traces);
-      for (ValueScorer.Outcome outcome :
-          scorer.score(
-              policy,
-              group,
-              traces,
-              (count, tokens, latencyMs, forward) -> scoringMs += latencyMs)) {
-        if (outcome.failure() != null) {
+          TraceGroup.of(
+              entry.getKey(), groupSize, entry.getValue().size() == groupSize, entry.getValue());
+      for (CreditedTrace trace :
+          creditor.credit(
+              policy, group, (count, tokens, latencyMs, forward) -> scoringMs += latencyMs)) {
+        if (!trace.succeeded()) {
           throw new IllegalStateException(
-              outcome.trace().rollout().getRolloutId() + ": " + outcome.failure().getMessage());
+              trace.trace().rollout().getRolloutId() + ": " + trace.failure());
         }
-        double reward = outcome.trace().rollout().getReward();
-        double[] values = RewardRedistribution.withTerminalReward(outcome.values(), reward);
-        double[] segmentRewards = RewardRedistribution.segmentRewards(values);
-        TokenAdvantages.compute(
-            advantages, reward, statistics, outcome.trace().boundaries(), values, segmentRewards);
         credited++;
       }
     }

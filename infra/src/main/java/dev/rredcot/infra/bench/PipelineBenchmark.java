@@ -9,8 +9,9 @@ import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
-import dev.rredcot.pipelines.segment.Segmenter;
-import dev.rredcot.pipelines.segment.TokenTexts;
+import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.credit.TraceStep;
+import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;
@@ -648,21 +649,16 @@ public final class PipelineBenchmark {
       before = policy.forwardTokens();
       new BareCreditLoop(settings, ValueEstimator.MC).credit(policy, sample);
       double mc = (policy.forwardTokens() - before) / (double) sample.size();
-      Segmenter segmenter = new Segmenter(settings.segmentation());
-      boolean needsText = settings.segmentation().strategy().needsText();
+      GroupCreditor segmentation =
+          GroupCreditor.builder().optSegmentation(settings.segmentation()).build();
       double segments = 0;
       for (Rollout rollout : sample) {
-        float[] entropies = new float[rollout.getEntropies().size()];
-        for (int t = 0; t < entropies.length; t++) {
-          entropies[t] = rollout.getEntropies().get(t);
+        TraceStep segmented = segmentation.segment(TraceCredit.of(rollout), null);
+        if (!segmented.succeeded()) {
+          throw new IllegalStateException(
+              rollout.getRolloutId() + " cannot be segmented: " + segmented.failure());
         }
-        segments +=
-            segmenter.segment(
-                        rollout.getTokenIds().size(),
-                        needsText ? TokenTexts.charPerToken(rollout) : null,
-                        entropies)
-                    .length
-                - 1;
+        segments += segmented.trace().boundaries().length - 1;
       }
       TokenCost cost =
           new TokenCost(

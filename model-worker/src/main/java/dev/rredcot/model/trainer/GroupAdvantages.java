@@ -2,44 +2,48 @@ package dev.rredcot.model.trainer;
 
 /**
  * GRPO's group-relative advantage {@code A_i = (ζ_i − mean(ζ)) / (std(ζ) + ε)} (METHOD.md
- * "Setting"), with the population standard deviation of the group's rewards.
+ * "Setting"), with the population standard deviation of the group's rewards ({@link
+ * GroupStatistics}). The one definition used by the trainer's in-process loop and by the credit
+ * pipeline's advantage rules.
  */
 public final class GroupAdvantages {
 
-  /** The ε added to the standard deviation. */
-  public static final double DEFAULT_EPSILON = 1e-4;
+  /**
+   * The ε added to the standard deviation: the default of the trainer path and of the pipeline's
+   * {@code --advantageEpsilon}. It only guards the division, since a group whose rewards are all
+   * equal gets advantage 0 without dividing.
+   */
+  public static final double DEFAULT_EPSILON = 1e-6;
 
   private GroupAdvantages() {}
 
   /**
+   * A_i of one sample with reward {@code reward} in a group with {@code statistics}; 0 when every
+   * reward of the group is equal (such a group carries no learning signal).
+   */
+  public static double advantage(double reward, GroupStatistics statistics, double epsilon) {
+    if (statistics.allEqual()) {
+      return 0;
+    }
+    return (reward - statistics.mean()) / (statistics.std() + epsilon);
+  }
+
+  /**
    * Advantages of one group's samples, in the order of {@code rewards}; all zero when every reward
-   * is equal (such a group carries no learning signal).
+   * is equal.
    *
    * @throws IllegalArgumentException when {@code rewards} is empty or holds a non-finite value
    */
   public static double[] grpo(double[] rewards, double epsilon) {
-    if (rewards.length == 0) {
-      throw new IllegalArgumentException("a group needs at least one reward");
-    }
-    double sum = 0;
     for (double r : rewards) {
       if (!Double.isFinite(r)) {
         throw new IllegalArgumentException("reward must be finite, got " + r);
       }
-      sum += r;
     }
-    double mean = sum / rewards.length;
-    double squares = 0;
-    for (double r : rewards) {
-      squares += (r - mean) * (r - mean);
-    }
-    double std = Math.sqrt(squares / rewards.length);
+    GroupStatistics statistics = GroupStatistics.of(rewards);
     double[] advantages = new double[rewards.length];
-    if (std == 0) {
-      return advantages;
-    }
     for (int i = 0; i < rewards.length; i++) {
-      advantages[i] = (rewards[i] - mean) / (std + epsilon);
+      advantages[i] = advantage(rewards[i], statistics, epsilon);
     }
     return advantages;
   }

@@ -34,6 +34,30 @@ class GroupAdvantagesTest {
   }
 
   @Test
+  void equalRewardsThatDoNotAverageExactlyStillHaveZeroDeviation() {
+    // 0.1 + 0.1 + 0.1 = 0.30000000000000004, so (0.1 − mean) is not 0 in floating point.
+    GroupStatistics statistics = GroupStatistics.of(new double[] {0.1, 0.1, 0.1});
+    assertEquals(0, statistics.std());
+    assertTrue(statistics.allEqual());
+    assertEquals(0, GroupAdvantages.advantage(0.1, statistics, GroupAdvantages.DEFAULT_EPSILON));
+    assertArrayEquals(new double[3], GroupAdvantages.grpo(new double[] {0.1, 0.1, 0.1}, 1e-6));
+  }
+
+  @Test
+  void advantageOfOneSampleMatchesTheGroupsAdvantages() {
+    double[] rewards = {1, 0, 0, 0};
+    GroupStatistics statistics = GroupStatistics.of(rewards);
+    double[] advantages = GroupAdvantages.grpo(rewards, GroupAdvantages.DEFAULT_EPSILON);
+    for (int i = 0; i < rewards.length; i++) {
+      assertEquals(
+          advantages[i],
+          GroupAdvantages.advantage(rewards[i], statistics, GroupAdvantages.DEFAULT_EPSILON));
+    }
+    assertEquals(
+        0.75 / (Math.sqrt(0.1875) + GroupAdvantages.DEFAULT_EPSILON), advantages[0], 1e-12);
+  }
+
+  @Test
   void rejectsEmptyGroupAndNonFiniteRewards() {
     assertThrows(IllegalArgumentException.class, () -> GroupAdvantages.grpo(new double[0], 0));
     assertThrows(

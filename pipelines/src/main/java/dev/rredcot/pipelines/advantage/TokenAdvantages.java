@@ -1,12 +1,15 @@
 package dev.rredcot.pipelines.advantage;
 
+import dev.rredcot.model.trainer.GroupAdvantages;
+import dev.rredcot.model.trainer.GroupStatistics;
 import java.io.Serializable;
 
 /**
  * Per-token policy-gradient coefficients for one trace (METHOD.md §4). Pure functions of the
  * trace's reward, segment boundaries, state values and segment rewards and its group's statistics.
  *
- * <p>With the group advantage {@code A_i = (ζ_i − mean) / (std + ε)}:
+ * <p>With GRPO's group advantage {@code A_i = (ζ_i − mean) / (std + ε)} ({@link
+ * GroupAdvantages#advantage}, 0 for a group whose rewards are all equal):
  *
  * <ul>
  *   <li>{@code grpo}: {@code A_{i,t} = A_i}.
@@ -23,6 +26,10 @@ import java.io.Serializable;
  *       is GRPO's A_i, so the first segment keeps GRPO's advantage and later segments use the value
  *       at their start as baseline.
  * </ul>
+ *
+ * <p>A group whose rewards are all equal carries no learning signal: every rule gives every token
+ * advantage 0. GRPO and the tilt get this from A_i = 0; the dense rule would otherwise divide the
+ * value differences {@code v_0 − v_{k−1}} by ε alone.
  */
 public final class TokenAdvantages {
   /** Settings of the advantage rules. */
@@ -31,6 +38,15 @@ public final class TokenAdvantages {
     private final AdvantageRule rule;
     private final double epsilon;
     private final double reweightStrength;
+
+    /** β of the exponential tilt unless set: the default of {@code --reweightStrength}. */
+    public static final double DEFAULT_REWEIGHT_STRENGTH = 2.0;
+
+    /** GRPO with the default ε ({@link GroupAdvantages#DEFAULT_EPSILON}) and β. */
+    public static Settings grpo() {
+      return new Settings(
+          AdvantageRule.GRPO, GroupAdvantages.DEFAULT_EPSILON, DEFAULT_REWEIGHT_STRENGTH);
+    }
 
     public Settings(AdvantageRule rule, double epsilon, double reweightStrength) {
       if (!(epsilon > 0) || !Double.isFinite(epsilon)) {
@@ -60,11 +76,6 @@ public final class TokenAdvantages {
   }
 
   private TokenAdvantages() {}
-
-  /** GRPO's group advantage {@code (reward − mean) / (std + ε)}. */
-  public static double groupAdvantage(double reward, GroupStatistics statistics, double epsilon) {
-    return (reward - statistics.mean()) / (statistics.std() + epsilon);
-  }
 
   /**
    * The segment weights σ_k of the exponential tilt (token-weighted mean 1).
@@ -117,7 +128,11 @@ public final class TokenAdvantages {
               + segments
               + " segment rewards do not describe K segments");
     }
-    double advantage = groupAdvantage(reward, statistics, settings.epsilon());
+    float[] tokens = new float[boundaries[segments]];
+    if (statistics.allEqual()) {
+      return tokens;
+    }
+    double advantage = GroupAdvantages.advantage(reward, statistics, settings.epsilon());
     double[] perSegment = new double[segments];
     switch (settings.rule()) {
       case GRPO:
@@ -143,7 +158,6 @@ public final class TokenAdvantages {
       default:
         throw new IllegalStateException("unhandled rule " + settings.rule());
     }
-    float[] tokens = new float[boundaries[segments]];
     for (int k = 0; k < segments; k++) {
       for (int t = boundaries[k]; t < boundaries[k + 1]; t++) {
         tokens[t] = (float) perSegment[k];

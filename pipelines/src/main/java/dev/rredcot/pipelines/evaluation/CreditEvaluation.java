@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.ArithmeticTask;
-import dev.rredcot.pipelines.advantage.GroupStatistics;
+import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.credit.TraceStep;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
-import dev.rredcot.pipelines.redistribute.RewardRedistribution;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.pipelines.value.ModelSettings;
@@ -30,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * Credit fidelity against Monte Carlo (METHOD.md "How it is judged"): samples held-out rollouts
  * from the starting checkpoint, computes Monte Carlo ground-truth values with large M at every
  * segment boundary, scores every credit method on the same rollouts and segments through the
- * pipeline's own code ({@link TraceSegmentation} = {@code Segmenter}, {@link ValueScorer}, {@link
- * RewardRedistribution}) and reports correlation with the truth, first-error localisation and cost;
- * then ablates the segmentation for {@code rredcot-answer}. Writes {@code summary.json} and {@code
- * report.html} into the output directory.
+ * pipeline's own code (the segment, values and redistribute steps of {@link GroupCreditor}) and
+ * reports correlation with the truth, first-error localisation and cost; then ablates the
+ * segmentation for {@code rredcot-answer}. Writes {@code summary.json} and {@code report.html} into
+ * the output directory.
  *
  * <p>Methods: {@code rredcot-answer}, {@code rredcot-bank}, {@code mc<M>} for the small M (their
  * samples are independent of the truth's), {@code loo}, {@code gradient} and {@code grpo} (flat:
@@ -101,8 +101,10 @@ public final class CreditEvaluation {
               "ground truth (M=" + options.mcTruthSamples() + ")",
               traces.size(),
               options.progressIntervalMs());
+      GroupCreditor mainSegmentation = GroupCreditor.builder().optSegmentation(main).build();
       for (EvaluationTrace trace : traces) {
-        evaluator.truthValues(trace, TraceSegmentation.boundaries(main, trace.rollout()));
+        evaluator.truthValues(
+            trace, Evaluator.segment(mainSegmentation, trace.rollout()).boundaries());
         truthProgress.advance(1);
       }
       double truthMsPerRollout = (System.nanoTime() - truthStart) / 1e6 / traces.size();
@@ -265,24 +267,33 @@ public final class CreditEvaluation {
 
     /** The ground truth scored as if it were a method (for its own localisation figure). */
     TraceCreditOutcome truthAsMethod(EvaluationTrace trace, SegmentationSettings segmentation) {
-      int[] boundaries = TraceSegmentation.boundaries(segmentation, trace.rollout());
-      double[] full = truthValues(trace, boundaries);
-      return outcome(trace, boundaries, full, full, 0, 0, null);
+      GroupCreditor creditor = GroupCreditor.builder().optSegmentation(segmentation).build();
+      TraceCredit segmented = segment(creditor, trace.rollout());
+      double[] full = truthValues(trace, segmented.boundaries());
+      return outcome(creditor, trace, segmented, withTruth(segmented, full), null, full, 0, 0);
     }
 
+    /**
+     * Every trace's credit under {@code method}: the pipeline's segment, values and redistribute
+     * steps ({@link GroupCreditor}), each trace scored alone within its group; the flat GRPO
+     * baseline replaces the values step by the group's mean reward at every boundary.
+     */
     List<TraceCreditOutcome> score(
         CreditMethod method, SegmentationSettings segmentation, List<EvaluationTrace> traces) {
-      ValueScorer scorer =
+      GroupCreditor creditor =
           method.flat()
-              ? null
-              : new ValueScorer(
-                  method.estimator(),
-                  ModelSettings.builder()
-                      .setCheckpointDir(checkpoint.dir().getParent().toString())
-                      .optMcSamples(Math.max(1, method.mcSamples()))
-                      .optMcMaxTokens(options.maxTokens())
-                      .optMcTemperature(1.0)
-                      .build());
+              ? GroupCreditor.builder().optSegmentation(segmentation).build()
+              : GroupCreditor.builder()
+                  .optSegmentation(segmentation)
+                  .optValueEstimator(method.estimator())
+                  .optModel(
+                      ModelSettings.builder()
+                          .setCheckpointDir(checkpoint.dir().getParent().toString())
+                          .optMcSamples(Math.max(1, method.mcSamples()))
+                          .optMcMaxTokens(options.maxTokens())
+                          .optMcTemperature(1.0)
+                          .build())
+                  .build();
       ProgressLog progress =
           new ProgressLog(
               LOG,
@@ -291,74 +302,91 @@ public final class CreditEvaluation {
               options.progressIntervalMs());
       List<TraceCreditOutcome> outcomes = new ArrayList<>();
       for (EvaluationTrace trace : traces) {
-        int[] boundaries = TraceSegmentation.boundaries(segmentation, trace.rollout());
-        double[] truthValues = truthValues(trace, boundaries);
+        TraceCredit segmented = segment(creditor, trace.rollout());
+        double[] truthValues = truthValues(trace, segmented.boundaries());
+        TraceGroup group = group(trace, segmented);
         long tokensBefore = policy.forwardTokens();
         long startNanos = System.nanoTime();
-        double[] values;
+        TraceCredit valued;
         String failure = null;
-        if (scorer == null) {
-          values = new double[boundaries.length];
-          Arrays.fill(values, groupStatistics(trace).mean());
+        if (method.flat()) {
+          double[] values = new double[segmented.boundaries().length];
+          Arrays.fill(values, group.statistics().mean());
           values[values.length - 1] = trace.rollout().getReward();
+          valued = segmented.withValues(method.name(), values, null, 0);
         } else {
-          ValueScorer.Outcome outcome = scoreOne(scorer, trace, boundaries, segmentation);
-          values = outcome.values();
-          if (outcome.failure() != null) {
-            failure = outcome.failure().reason();
-          }
+          TraceStep step =
+              creditor
+                  .values(policy, group, List.of(segmented), ValueScorer.BatchObserver.NONE)
+                  .get(0);
+          valued = step.trace();
+          failure = step.succeeded() ? null : step.failure().reason();
         }
         double wallMs = (System.nanoTime() - startNanos) / 1e6;
         long tokens = policy.forwardTokens() - tokensBefore;
-        outcomes.add(outcome(trace, boundaries, values, truthValues, tokens, wallMs, failure));
+        outcomes.add(
+            outcome(creditor, trace, segmented, valued, failure, truthValues, tokens, wallMs));
         progress.advance(1);
       }
       return outcomes;
     }
 
-    private ValueScorer.Outcome scoreOne(
-        ValueScorer scorer,
-        EvaluationTrace trace,
-        int[] boundaries,
-        SegmentationSettings segmentation) {
-      TraceCredit scored =
-          TraceCredit.of(trace.rollout())
-              .withSegments(segmentation.strategy().optionValue(), boundaries, 0);
-      List<TraceCredit> members = new ArrayList<>();
-      for (Rollout member : trace.group()) {
-        members.add(
-            member.getRolloutId().equals(trace.rollout().getRolloutId())
-                ? scored
-                : TraceCredit.of(member));
+    /** The rollout cut by the creditor's segment step; held-out rollouts carry entropies. */
+    private static TraceCredit segment(GroupCreditor creditor, Rollout rollout) {
+      TraceStep step = creditor.segment(TraceCredit.of(rollout), null);
+      if (!step.succeeded()) {
+        throw new IllegalStateException(
+            "cannot segment held-out rollout " + rollout.getRolloutId() + ": " + step.failure());
       }
-      TraceGroup group =
-          new TraceGroup(
-              trace.rollout().getGroupId(),
-              trace.rollout().getGroupSize(),
-              true,
-              groupStatistics(trace),
-              members);
-      return scorer.score(policy, group, List.of(scored), ValueScorer.BatchObserver.NONE).get(0);
+      return step.trace();
     }
 
+    /**
+     * The trace's group as the values step sees it, with {@code scored} in place of its rollout.
+     */
+    private static TraceGroup group(EvaluationTrace trace, TraceCredit scored) {
+      Rollout rollout = trace.rollout();
+      TraceGroup group =
+          TraceGroup.of(rollout.getGroupId(), rollout.getGroupSize(), true, trace.group());
+      return group.mapTraces(
+          member ->
+              member.rollout().getRolloutId().equals(rollout.getRolloutId()) ? scored : member);
+    }
+
+    private static TraceCredit withTruth(TraceCredit segmented, double[] truthValues) {
+      return segmented.withValues("mc-truth", truthValues, null, 0);
+    }
+
+    /**
+     * Pairs a method's credit with the truth's: both redistributed by the creditor's step (v_K =
+     * ζ), values compared on v_0..v_{K−1}.
+     */
     private TraceCreditOutcome outcome(
+        GroupCreditor creditor,
         EvaluationTrace trace,
-        int[] boundaries,
-        double[] values,
+        TraceCredit segmented,
+        TraceCredit valued,
+        String failure,
         double[] truthValues,
         long tokens,
-        double wallMs,
-        String failure) {
+        double wallMs) {
+      int[] boundaries = segmented.boundaries();
       int[] charBoundaries = new int[boundaries.length];
       int[] tokenIds = tokens(trace.rollout());
       for (int k = 0; k < boundaries.length; k++) {
         charBoundaries[k] = decoder.apply(Arrays.copyOf(tokenIds, boundaries[k])).length();
       }
-      double reward = trace.rollout().getReward();
-      double[] truthRewards =
-          RewardRedistribution.segmentRewards(
-              RewardRedistribution.withTerminalReward(truthValues, reward));
+      TraceStep truthStep = creditor.redistribute(withTruth(segmented, truthValues));
+      if (!truthStep.succeeded()) {
+        throw new IllegalStateException(
+            "ground truth does not redistribute: " + truthStep.failure());
+      }
+      double[] truthRewards = truthStep.trace().segmentRewards();
       double[] truthInterior = Arrays.copyOf(truthValues, truthValues.length - 1);
+      TraceStep redistributed = failure == null ? creditor.redistribute(valued) : null;
+      if (failure == null && !redistributed.succeeded()) {
+        failure = redistributed.failure().reason();
+      }
       if (failure != null) {
         return new TraceCreditOutcome(
             trace,
@@ -372,43 +400,18 @@ public final class CreditEvaluation {
             wallMs,
             failure);
       }
-      double[] rewards;
-      try {
-        rewards =
-            RewardRedistribution.segmentRewards(
-                RewardRedistribution.withTerminalReward(values, reward));
-      } catch (RewardRedistribution.RedistributionException e) {
-        return new TraceCreditOutcome(
-            trace,
-            boundaries,
-            charBoundaries,
-            null,
-            truthInterior,
-            null,
-            truthRewards,
-            tokens,
-            wallMs,
-            e.reason());
-      }
+      double[] values = redistributed.trace().boundaryValues();
       return new TraceCreditOutcome(
           trace,
           boundaries,
           charBoundaries,
           Arrays.copyOf(values, values.length - 1),
           truthInterior,
-          rewards,
+          redistributed.trace().segmentRewards(),
           truthRewards,
           tokens,
           wallMs,
           null);
-    }
-
-    private static GroupStatistics groupStatistics(EvaluationTrace trace) {
-      List<Double> rewards = new ArrayList<>();
-      for (Rollout member : trace.group()) {
-        rewards.add(member.getReward());
-      }
-      return GroupStatistics.of(rewards);
     }
 
     private static int[] tokens(Rollout rollout) {

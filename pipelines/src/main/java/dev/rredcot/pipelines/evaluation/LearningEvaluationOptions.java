@@ -1,6 +1,8 @@
 package dev.rredcot.pipelines.evaluation;
 
+import dev.rredcot.model.trainer.GroupAdvantages;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
+import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,7 +32,8 @@ import java.util.Optional;
  *     points)
  * @param maxTokens most tokens per trace
  * @param reweightStrength β of rredcot-reweight (the pipeline's default)
- * @param advantageEpsilon ε of the group advantage (the pipeline's default)
+ * @param advantageEpsilon ε of the group advantage (default {@code
+ *     GroupAdvantages.DEFAULT_EPSILON})
  * @param targetSegments target segment count of the hybrid segmentation
  * @param bootstrapResamples resamples (over seeds) of every paired interval
  */
@@ -90,8 +93,8 @@ public record LearningEvaluationOptions(
     private double learningRate = 5e-5;
     private double targetGainPoints = 0.10;
     private int maxTokens = 64;
-    private double reweightStrength = 2.0;
-    private double advantageEpsilon = 1e-6;
+    private double reweightStrength = TokenAdvantages.Settings.DEFAULT_REWEIGHT_STRENGTH;
+    private double advantageEpsilon = GroupAdvantages.DEFAULT_EPSILON;
     private int targetSegments = 8;
     private int bootstrapResamples = 2000;
 

@@ -10,15 +10,11 @@ import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainOptions;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
-import dev.rredcot.pipelines.advantage.AdvantageRule;
-import dev.rredcot.pipelines.advantage.GroupStatistics;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
-import dev.rredcot.pipelines.group.TraceCredit;
+import dev.rredcot.pipelines.credit.CreditedTrace;
+import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.group.TraceGroup;
-import dev.rredcot.pipelines.redistribute.RewardRedistribution;
-import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.value.ModelSettings;
-import dev.rredcot.pipelines.value.ValueScorer;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,13 +25,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One training run of the learning evaluation: in-process (no Kafka), through the stages' own code:
- * sampling ({@link Policy#generate}), {@link TraceSegmentation} ({@code Segmenter}), {@link
- * ValueScorer} with the answer estimator, {@link RewardRedistribution}, {@link TokenAdvantages} and
- * {@link Policy#trainStep}. Its structure follows model-worker's {@code InProcessGrpoLoop}, whose
- * step is GRPO-only, so the advantage rule is pluggable here. Groups whose rewards are all equal
- * carry no signal for any rule (GRPO's advantage is 0 and the dense rule would divide by ε) and are
- * left out, as in {@code InProcessGrpoLoop}. A trace the value scorer refuses is left out and
- * counted, as the pipeline dead-letters it.
+ * sampling ({@link Policy#generate}), the pipeline's {@link GroupCreditor} (hybrid segmentation and
+ * the answer estimator for the RREDCoT rules) and {@link Policy#trainStep}. Its structure follows
+ * model-worker's {@code InProcessGrpoLoop}, whose step is GRPO-only, so the advantage rule is
+ * pluggable here. Groups whose rewards are all equal carry no signal for any rule (the creditor
+ * gives them advantage 0) and are left out, as in {@code InProcessGrpoLoop}. A trace the creditor
+ * refuses is left out and counted by reason, as the pipeline dead-letters it.
  */
 final class LearningRun {
   private static final Logger LOG = LoggerFactory.getLogger(LearningRun.class);
@@ -77,24 +72,11 @@ final class LearningRun {
    * sampling, credit and the optimiser step, not the held-out evaluation.
    */
   Curve run(Policy policy, LearningArm arm, int seed, ProgressLog progress) {
-    AdvantageRule rule = arm.rule();
     long start = System.nanoTime();
     List<CurvePoint> points = new ArrayList<>();
     Map<String, Integer> refused = new TreeMap<>();
     points.add(point(0, evaluator.evaluate(policy)));
-    TokenAdvantages.Settings advantageSettings =
-        new TokenAdvantages.Settings(rule, options.advantageEpsilon(), options.reweightStrength());
-    SegmentationSettings segmentation = CreditEvaluation.hybrid(options.targetSegments());
-    ValueScorer scorer =
-        arm.estimator().needsPolicy()
-            ? new ValueScorer(
-                arm.estimator(),
-                ModelSettings.builder()
-                    .setCheckpointDir(checkpointDir)
-                    .optMcSamples(Math.max(1, arm.mcSamples()))
-                    .optMcMaxTokens(options.maxTokens())
-                    .build())
-            : null;
+    GroupCreditor creditor = creditor(arm);
     TrainOptions trainOptions =
         TrainOptions.builder().optLearningRate(options.learningRate()).build();
     long scoringTokens = 0;
@@ -132,8 +114,7 @@ final class LearningRun {
         List<Rollout> rollouts =
             HeldOutRollouts.rollouts(policy, task, problems.get(p), groupSamples, seed);
         long before = policy.forwardTokens();
-        batch.addAll(
-            examples(policy, rollouts, rule, advantageSettings, segmentation, scorer, refused));
+        batch.addAll(examples(policy, rollouts, creditor, refused));
         scoringTokens += policy.forwardTokens() - before;
       }
       if (!batch.isEmpty()) {
@@ -162,79 +143,56 @@ final class LearningRun {
         trainingNanos / 1e9 / options.steps());
   }
 
+  /**
+   * GRPO as the pipeline's {@code --credit=grpo} (one segment, group-mean baseline); the RREDCoT
+   * rules with hybrid segmentation and the arm's value estimator.
+   */
+  private GroupCreditor creditor(LearningArm arm) {
+    GroupCreditor.Builder builder =
+        GroupCreditor.builder()
+            .optAdvantages(
+                new TokenAdvantages.Settings(
+                    arm.rule(), options.advantageEpsilon(), options.reweightStrength()));
+    if (!arm.estimator().needsPolicy()) {
+      return builder.build();
+    }
+    return builder
+        .optSegmentation(CreditEvaluation.hybrid(options.targetSegments()))
+        .optValueEstimator(arm.estimator())
+        .optModel(
+            ModelSettings.builder()
+                .setCheckpointDir(checkpointDir)
+                .optMcSamples(Math.max(1, arm.mcSamples()))
+                .optMcMaxTokens(options.maxTokens())
+                .build())
+        .build();
+  }
+
   private static CurvePoint point(long rollouts, EvaluationResult result) {
     return new CurvePoint(rollouts, result.sampledAccuracy(), result.greedyAccuracy());
   }
 
-  /** Training examples of one group under {@code rule}; empty when the group has no signal. */
+  /**
+   * Training examples of one group from the creditor; empty when the group has no signal (every
+   * reward equal: the creditor gives every token advantage 0, so scoring it would be wasted).
+   */
   private static List<TrainExample> examples(
-      Policy policy,
-      List<Rollout> rollouts,
-      AdvantageRule rule,
-      TokenAdvantages.Settings settings,
-      SegmentationSettings segmentation,
-      ValueScorer scorer,
-      Map<String, Integer> refused) {
-    List<Double> rewards = new ArrayList<>();
-    for (Rollout rollout : rollouts) {
-      rewards.add(rollout.getReward());
-    }
-    if (rewards.isEmpty() || rewards.stream().distinct().count() < 2) {
+      Policy policy, List<Rollout> rollouts, GroupCreditor creditor, Map<String, Integer> refused) {
+    if (rollouts.isEmpty()) {
       return List.of();
     }
-    GroupStatistics statistics = GroupStatistics.of(rewards);
+    Rollout first = rollouts.get(0);
+    TraceGroup group = TraceGroup.of(first.getGroupId(), first.getGroupSize(), true, rollouts);
+    if (group.statistics().allEqual()) {
+      return List.of();
+    }
     List<TrainExample> examples = new ArrayList<>();
-    if (rule == AdvantageRule.GRPO) {
-      for (Rollout rollout : rollouts) {
-        int tokens = rollout.getTokenIds().size();
-        double reward = rollout.getReward();
-        double[] values = {statistics.mean(), reward};
-        float[] advantages =
-            TokenAdvantages.compute(
-                settings,
-                reward,
-                statistics,
-                new int[] {0, tokens},
-                values,
-                RewardRedistribution.segmentRewards(values));
-        examples.add(example(rollout, advantages));
-      }
-      return examples;
-    }
-    List<TraceCredit> segmented = new ArrayList<>();
-    for (Rollout rollout : rollouts) {
-      segmented.add(
-          TraceCredit.of(rollout)
-              .withSegments(
-                  segmentation.strategy().optionValue(),
-                  TraceSegmentation.boundaries(segmentation, rollout),
-                  0));
-    }
-    TraceGroup group =
-        new TraceGroup(
-            rollouts.get(0).getGroupId(),
-            rollouts.get(0).getGroupSize(),
-            true,
-            statistics,
-            segmented);
-    for (ValueScorer.Outcome outcome :
-        scorer.score(policy, group, segmented, ValueScorer.BatchObserver.NONE)) {
-      if (outcome.failure() != null) {
-        refused.merge(outcome.failure().reason(), 1, Integer::sum);
+    for (CreditedTrace credited : creditor.credit(policy, group)) {
+      if (!credited.succeeded()) {
+        refused.merge(credited.failure().reason(), 1, Integer::sum);
         continue;
       }
-      Rollout rollout = outcome.trace().rollout();
-      double[] values =
-          RewardRedistribution.withTerminalReward(outcome.values(), rollout.getReward());
-      float[] advantages =
-          TokenAdvantages.compute(
-              settings,
-              rollout.getReward(),
-              statistics,
-              outcome.trace().boundaries(),
-              values,
-              RewardRedistribution.segmentRewards(values));
-      examples.add(example(rollout, advantages));
+      examples.add(example(credited.trace().rollout(), credited.advantages()));
     }
     return examples;
   }

@@ -1,13 +1,10 @@
 package dev.rredcot.pipelines.group;
 
-import dev.rredcot.pipelines.advantage.GroupStatistics;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -233,7 +230,7 @@ public final class GroupRollouts
       arrived.add(rollout);
       if (arrived.size() >= expectedSize) {
         completeGroups.inc();
-        out.get(GROUPS).output(toGroup(element.getKey(), expectedSize, true, arrived));
+        out.get(GROUPS).output(TraceGroup.of(element.getKey(), expectedSize, true, arrived));
         markEmitted(rollouts, groupSize, emitted, groupTimeout, forgetEmitted);
       } else {
         rollouts.add(rollout);
@@ -255,7 +252,7 @@ public final class GroupRollouts
         return;
       }
       timedOutGroups.inc();
-      out.get(GROUPS).output(toGroup(groupId, expectedSize, false, arrived));
+      out.get(GROUPS).output(TraceGroup.of(groupId, expectedSize, false, arrived));
       markEmitted(rollouts, groupSize, emitted, groupTimeout, forgetEmitted);
     }
 
@@ -278,7 +275,7 @@ public final class GroupRollouts
       Integer expectedSize = groupSize.read();
       if (!arrived.isEmpty() && expectedSize != null) {
         endOfInputGroups.inc();
-        out.get(GROUPS).output(toGroup(groupId, expectedSize, false, arrived));
+        out.get(GROUPS).output(TraceGroup.of(groupId, expectedSize, false, arrived));
       }
       // The input is over: nothing can be late any more, so drop every piece of state.
       rollouts.clear();
@@ -308,20 +305,6 @@ public final class GroupRollouts
       List<Rollout> all = new ArrayList<>();
       rollouts.read().forEach(all::add);
       return all;
-    }
-
-    private static TraceGroup toGroup(
-        String groupId, int groupSize, boolean complete, List<Rollout> arrived) {
-      List<Rollout> ordered = new ArrayList<>(arrived);
-      ordered.sort(Comparator.comparingInt(Rollout::getSampleIndex));
-      GroupStatistics statistics =
-          GroupStatistics.of(ordered.stream().map(Rollout::getReward).collect(Collectors.toList()));
-      return new TraceGroup(
-          groupId,
-          groupSize,
-          complete,
-          statistics,
-          ordered.stream().map(TraceCredit::of).collect(Collectors.toList()));
     }
 
     private static Counter counter(String name) {

@@ -1,6 +1,9 @@
 package dev.rredcot.pipelines.group;
 
-import dev.rredcot.pipelines.advantage.GroupStatistics;
+import dev.rredcot.model.trainer.GroupStatistics;
+import dev.rredcot.schemas.Rollout;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
@@ -33,6 +36,24 @@ public final class TraceGroup {
     this.complete = complete;
     this.statistics = Objects.requireNonNull(statistics, "statistics");
     this.traces = List.copyOf(traces);
+  }
+
+  /**
+   * A group of the rollouts that arrived, ordered by sample index, with no credit yet and the
+   * reward statistics of all of them.
+   */
+  public static TraceGroup of(
+      String groupId, int groupSize, boolean complete, List<Rollout> arrived) {
+    List<Rollout> ordered = new ArrayList<>(arrived);
+    ordered.sort(Comparator.comparingInt(Rollout::getSampleIndex));
+    GroupStatistics statistics =
+        GroupStatistics.of(ordered.stream().map(Rollout::getReward).collect(Collectors.toList()));
+    return new TraceGroup(
+        groupId,
+        groupSize,
+        complete,
+        statistics,
+        ordered.stream().map(TraceCredit::of).collect(Collectors.toList()));
   }
 
   public String groupId() {

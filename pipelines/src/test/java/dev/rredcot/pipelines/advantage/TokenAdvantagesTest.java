@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.trainer.GroupStatistics;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -110,5 +111,17 @@ class TokenAdvantagesTest {
     double[] rewards = {0.3, -0.2, -0.5};
     float[] dense = compute(AdvantageRule.RREDCOT_DENSE, 2, 0.0, values, rewards);
     assertEquals((0.0 - 0.5) / (0.5 + EPS), dense[0], 1e-6);
+  }
+
+  @Test
+  void everyRuleGivesZeroToEveryTokenOfAGroupWithEqualRewards() {
+    // All four traces correct; this one's values move (0.4 -> 0.7 -> 0.5 -> 1), so dense's
+    // (G_k + v_0 − mean) is −0.3 and −0.1 for segments 2 and 3 and std + ε is ε alone.
+    GroupStatistics allCorrect = GroupStatistics.of(List.of(1.0, 1.0, 1.0, 1.0));
+    for (AdvantageRule rule : AdvantageRule.values()) {
+      float[] tokens =
+          TokenAdvantages.compute(settings(rule, 2), 1.0, allCorrect, BOUNDARIES, VALUES, REWARDS);
+      assertArrayEquals(new float[6], tokens, rule.optionValue());
+    }
   }
 }

@@ -4,7 +4,7 @@ import static dev.rredcot.pipelines.TestRollouts.rollout;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
-import dev.rredcot.pipelines.advantage.GroupStatistics;
+import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.List;

@@ -10,6 +10,7 @@ import dev.rredcot.pipelines.CreditRunResult;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.stage.EstimateValues;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
 import java.nio.ByteBuffer;

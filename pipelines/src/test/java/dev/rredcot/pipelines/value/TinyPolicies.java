@@ -5,7 +5,7 @@ import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.tokenizer.CharTokenizer;
-import dev.rredcot.pipelines.advantage.GroupStatistics;
+import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.schemas.PolicyCheckpoint;
@@ -18,17 +18,17 @@ import java.util.List;
 import java.util.Map;
 
 /** Tiny random policies in a temp checkpoint store and rollouts they can score, for tests. */
-final class TinyPolicies {
-  static final int MAX_CONTEXT = 96;
-  static final CharTokenizer TOKENIZER = CharTokenizer.arithmetic();
-  static final String PROMPT = "Q: 12+30-5\n";
-  static final String CORRECT = "12+30=42\n42-5=37\nA: 37\n";
-  static final String WRONG = "12+30=42\n42-5=38\nA: 38\n";
+public final class TinyPolicies {
+  public static final int MAX_CONTEXT = 96;
+  public static final CharTokenizer TOKENIZER = CharTokenizer.arithmetic();
+  public static final String PROMPT = "Q: 12+30-5\n";
+  public static final String CORRECT = "12+30=42\n42-5=37\nA: 37\n";
+  public static final String WRONG = "12+30=42\n42-5=38\nA: 38\n";
 
   private TinyPolicies() {}
 
   /** Saves a fresh random policy as {@code version} into the store at {@code root}. */
-  static Checkpoint save(Path root, long version, long seed) throws IOException {
+  public static Checkpoint save(Path root, long version, long seed) throws IOException {
     try (Policy policy =
         Policy.create(
             new ModelConfig(TOKENIZER.vocabSize(), 32, 2, 1, 64, MAX_CONTEXT), TOKENIZER, seed)) {
@@ -37,7 +37,7 @@ final class TinyPolicies {
   }
 
   /** The announcement of a checkpoint, as the trainer publishes it. */
-  static PolicyCheckpoint announcement(Checkpoint checkpoint) {
+  public static PolicyCheckpoint announcement(Checkpoint checkpoint) {
     return PolicyCheckpoint.newBuilder()
         .setVersion(checkpoint.version())
         .setUri(checkpoint.uri().toString())
@@ -46,12 +46,12 @@ final class TinyPolicies {
         .build();
   }
 
-  static ModelSettings settings(Path root) {
+  public static ModelSettings settings(Path root) {
     return ModelSettings.builder().setCheckpointDir(root.toString()).optMcSamples(4).build();
   }
 
   /** A rollout of the arith task with char-tokenizer token ids. */
-  static Rollout.Builder rollout(String groupId, int index, int groupSize, String text) {
+  public static Rollout.Builder rollout(String groupId, int index, int groupSize, String text) {
     int[] ids = TOKENIZER.encode(text);
     List<Integer> tokens = new ArrayList<>();
     List<Float> logProbs = new ArrayList<>();
@@ -77,7 +77,7 @@ final class TinyPolicies {
   }
 
   /** A group of segmented traces (cut after every line). */
-  static TraceGroup group(String groupId, int groupSize, List<Rollout> rollouts) {
+  public static TraceGroup group(String groupId, int groupSize, List<Rollout> rollouts) {
     List<TraceCredit> traces = new ArrayList<>();
     List<Double> rewards = new ArrayList<>();
     for (Rollout rollout : rollouts) {
@@ -87,7 +87,7 @@ final class TinyPolicies {
     return new TraceGroup(groupId, groupSize, true, GroupStatistics.of(rewards), traces);
   }
 
-  static int[] lineBoundaries(Rollout rollout) {
+  public static int[] lineBoundaries(Rollout rollout) {
     List<Integer> cuts = new ArrayList<>();
     cuts.add(0);
     String text = rollout.getText();

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.stage.EstimateValues;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;

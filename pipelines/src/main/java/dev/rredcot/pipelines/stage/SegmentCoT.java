@@ -1,13 +1,17 @@
-package dev.rredcot.pipelines.segment;
+package dev.rredcot.pipelines.stage;
 
+import dev.rredcot.pipelines.credit.CreditStep;
+import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.credit.TraceStep;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
 import dev.rredcot.pipelines.metrics.StageMetrics;
+import dev.rredcot.pipelines.segment.SegmentationSettings;
+import dev.rredcot.pipelines.segment.Segmenter;
 import dev.rredcot.pipelines.value.ModelSettings;
 import dev.rredcot.pipelines.value.PolicyHolder;
-import dev.rredcot.pipelines.value.ValueEstimationException;
 import dev.rredcot.pipelines.value.ValueScorer;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.ArrayList;
@@ -24,9 +28,10 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Cuts every trace of each group into segments with {@link Segmenter}. A trace that cannot be
- * segmented (e.g. {@code missing-entropies} for an entropy strategy, {@code text-token-mismatch}
- * for keyword cuts) leaves its group as a dead letter; the rest of the group goes on.
+ * Cuts every trace of each group into segments with {@link GroupCreditor#segment} ({@link
+ * Segmenter}). A trace that cannot be segmented (e.g. {@code missing-entropies} for an entropy
+ * strategy, {@code text-token-mismatch} for keyword cuts) leaves its group as a dead letter; the
+ * rest of the group goes on.
  *
  * <p>With model settings, a trace without recorded entropies gets them from the policy ({@code
  * Policy.score}, version chosen as in {@code EstimateValues}) when the strategy needs them; without
@@ -38,7 +43,7 @@ public final class SegmentCoT
   private static final long serialVersionUID = 1L;
 
   /** Stage name written into dead letters. */
-  public static final String STAGE = "SegmentCoT";
+  public static final String STAGE = CreditStep.SEGMENT.stage();
 
   static final TupleTag<TraceGroup> SEGMENTED = new TupleTag<TraceGroup>() {};
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
@@ -81,7 +86,7 @@ public final class SegmentCoT
     private final @Nullable ModelSettings model;
     private final Distribution segmentsPerRollout =
         StageMetrics.distribution(StageMetrics.SEGMENTS_PER_ROLLOUT);
-    private transient Segmenter segmenter;
+    private transient GroupCreditor creditor;
     private transient PolicyHolder holder;
 
     SegmentTracesFn(SegmentationSettings settings, @Nullable ModelSettings model) {
@@ -91,7 +96,7 @@ public final class SegmentCoT
 
     @Setup
     public void setup() {
-      segmenter = new Segmenter(settings);
+      creditor = GroupCreditor.builder().optSegmentation(settings).build();
       if (model != null && settings.strategy().needsEntropies()) {
         holder = PolicyHolder.acquire(model);
       }
@@ -108,62 +113,28 @@ public final class SegmentCoT
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
       StageMetrics.in(STAGE, group.traces().size());
+      GroupCreditor.EntropySource entropySource =
+          holder == null
+              ? null
+              : rollout -> {
+                try (PolicyHolder.Lease lease = holder.lease(rollout.getPolicyVersion())) {
+                  return ValueScorer.entropies(lease.policy(), rollout);
+                }
+              };
       List<TraceCredit> segmented = new ArrayList<>();
       for (TraceCredit trace : group.traces()) {
-        long startNanos = System.nanoTime();
-        List<String> texts;
-        try {
-          texts = settings.strategy().needsText() ? TokenTexts.charPerToken(trace.rollout()) : null;
-        } catch (IllegalArgumentException e) {
-          out.get(FAILED)
-              .output(DeadLetters.ofRollout(trace.rollout(), STAGE, "text-token-mismatch", e));
-          continue;
-        }
-        float[] entropies = entropies(trace);
-        if (entropies == null && holder != null) {
-          try (PolicyHolder.Lease lease = holder.lease(trace.rollout().getPolicyVersion())) {
-            entropies = ValueScorer.entropies(lease.policy(), trace.rollout());
-          } catch (ValueEstimationException e) {
-            out.get(FAILED).output(DeadLetters.ofRollout(trace.rollout(), STAGE, e.reason(), e));
-            continue;
-          } catch (RuntimeException e) {
-            out.get(FAILED)
-                .output(DeadLetters.ofRollout(trace.rollout(), STAGE, "scoring-failed", e));
-            continue;
-          }
-        }
-        try {
-          int[] boundaries = segmenter.segment(trace.tokenCount(), texts, entropies);
-          segmentsPerRollout.update(boundaries.length - 1);
-          segmented.add(
-              trace.withSegments(
-                  settings.strategy().optionValue(),
-                  boundaries,
-                  (System.nanoTime() - startNanos) / 1e6));
-        } catch (MissingEntropiesException e) {
-          out.get(FAILED)
-              .output(DeadLetters.ofRollout(trace.rollout(), STAGE, "missing-entropies", e));
-        } catch (RuntimeException e) {
-          out.get(FAILED)
-              .output(DeadLetters.ofRollout(trace.rollout(), STAGE, "segmentation-failed", e));
+        TraceStep step = creditor.segment(trace, entropySource);
+        if (step.succeeded()) {
+          segmentsPerRollout.update(step.trace().boundaries().length - 1);
+          segmented.add(step.trace());
+        } else {
+          out.get(FAILED).output(CreditDeadLetters.of(trace.rollout(), step.failure()));
         }
       }
       StageMetrics.out(STAGE, segmented.size());
       if (!segmented.isEmpty()) {
         out.get(SEGMENTED).output(group.withTraces(segmented));
       }
-    }
-
-    private static float[] entropies(TraceCredit trace) {
-      List<Float> values = trace.rollout().getEntropies();
-      if (values == null) {
-        return null;
-      }
-      float[] array = new float[values.size()];
-      for (int i = 0; i < array.length; i++) {
-        array[i] = values.get(i);
-      }
-      return array;
     }
   }
 }

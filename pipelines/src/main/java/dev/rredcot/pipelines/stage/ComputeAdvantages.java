@@ -1,5 +1,9 @@
-package dev.rredcot.pipelines.advantage;
+package dev.rredcot.pipelines.stage;
 
+import dev.rredcot.pipelines.advantage.TokenAdvantages;
+import dev.rredcot.pipelines.credit.CreditStep;
+import dev.rredcot.pipelines.credit.CreditedTrace;
+import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
@@ -25,10 +29,10 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Computes per-token advantages for every trace of a group with {@link TokenAdvantages}, using the
- * group statistics {@link dev.rredcot.pipelines.group.GroupRollouts} attached, and emits one {@link
- * CreditedRollout} per trace. Non-finite advantages become dead letters ({@code
- * non-finite-advantage}).
+ * Computes per-token advantages for every trace of a group with {@link GroupCreditor#advantages}
+ * ({@link TokenAdvantages}), using the group statistics {@link
+ * dev.rredcot.pipelines.group.GroupRollouts} attached, and emits one {@link CreditedRollout} per
+ * trace. Non-finite advantages become dead letters ({@code non-finite-advantage}).
  */
 public final class ComputeAdvantages
     extends PTransform<
@@ -36,7 +40,7 @@ public final class ComputeAdvantages
   private static final long serialVersionUID = 1L;
 
   /** Stage name written into dead letters. */
-  public static final String STAGE = "ComputeAdvantages";
+  public static final String STAGE = CreditStep.ADVANTAGES.stage();
 
   static final TupleTag<CreditedRollout> CREDITED = new TupleTag<CreditedRollout>() {};
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
@@ -70,9 +74,15 @@ public final class ComputeAdvantages
     private final TokenAdvantages.Settings settings;
     private final Counter creditedRollouts =
         Metrics.counter(DeadLetters.METRICS_NAMESPACE, "rollouts-credited");
+    private transient GroupCreditor creditor;
 
     AssignTokenAdvantagesFn(TokenAdvantages.Settings settings) {
       this.settings = settings;
+    }
+
+    @Setup
+    public void setup() {
+      creditor = GroupCreditor.builder().optAdvantages(settings).build();
     }
 
     @ProcessElement
@@ -80,37 +90,16 @@ public final class ComputeAdvantages
       StageMetrics.in(STAGE, group.traces().size());
       for (TraceCredit trace : group.traces()) {
         long startNanos = System.nanoTime();
-        Rollout rollout = trace.rollout();
-        float[] advantages;
-        try {
-          advantages =
-              TokenAdvantages.compute(
-                  settings,
-                  rollout.getReward(),
-                  group.statistics(),
-                  trace.boundaries(),
-                  trace.boundaryValues(),
-                  trace.segmentRewards());
-        } catch (RuntimeException e) {
-          out.get(FAILED).output(DeadLetters.ofRollout(rollout, STAGE, "advantage-failed", e));
-          continue;
-        }
-        if (!allFinite(advantages)) {
-          out.get(FAILED)
-              .output(
-                  DeadLetters.ofRollout(
-                      rollout,
-                      STAGE,
-                      "non-finite-advantage",
-                      ArithmeticException.class.getName(),
-                      "token advantages of " + rollout.getRolloutId() + " are not all finite"));
+        CreditedTrace credited = creditor.advantages(group.statistics(), trace);
+        if (!credited.succeeded()) {
+          out.get(FAILED).output(CreditDeadLetters.of(trace.rollout(), credited.failure()));
           continue;
         }
         Map<String, Double> timings = new LinkedHashMap<>(trace.timingsMs());
         timings.put("advantage", (System.nanoTime() - startNanos) / 1e6);
         creditedRollouts.inc();
         StageMetrics.out(STAGE, 1);
-        out.get(CREDITED).output(toCredited(group, trace, advantages, timings));
+        out.get(CREDITED).output(toCredited(group, trace, credited.advantages(), timings));
       }
     }
 
@@ -145,15 +134,6 @@ public final class ComputeAdvantages
           .setCreditedAtMs(Instant.ofEpochMilli(System.currentTimeMillis()))
           .setTimingsMs(new LinkedHashMap<>(timings))
           .build();
-    }
-
-    private static boolean allFinite(float[] values) {
-      for (float value : values) {
-        if (!Float.isFinite(value)) {
-          return false;
-        }
-      }
-      return true;
     }
 
     private static List<Integer> ints(int[] values) {

@@ -1,10 +1,17 @@
-package dev.rredcot.pipelines.value;
+package dev.rredcot.pipelines.stage;
 
+import dev.rredcot.pipelines.credit.CreditStep;
+import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.credit.TraceStep;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
 import dev.rredcot.pipelines.metrics.StageMetrics;
+import dev.rredcot.pipelines.value.ModelSettings;
+import dev.rredcot.pipelines.value.PolicyHolder;
+import dev.rredcot.pipelines.value.ValueEstimator;
+import dev.rredcot.pipelines.value.ValueScorer;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,11 +30,12 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Attaches state values v_0..v_K to every segmented trace of a group. {@link ValueEstimator#NONE}
- * uses the group-mean baseline (single segment only); every other estimator scores with the policy
- * ({@link ValueScorer}), one batch of calls per group, with the policy version chosen by {@link
- * PolicyHolder#lease} recorded on each trace. Traces that cannot be valued become dead letters with
- * the scorer's reason; the rest of the group goes on.
+ * Attaches state values v_0..v_K to every segmented trace of a group with {@link
+ * GroupCreditor#values}. {@link ValueEstimator#NONE} uses the group-mean baseline (single segment
+ * only); every other estimator scores with the policy ({@link ValueScorer}), one batch of calls per
+ * group and policy version, with the policy version chosen by {@link PolicyHolder#lease} recorded
+ * on each trace. Traces that cannot be valued become dead letters with the scorer's reason; the
+ * rest of the group goes on.
  */
 public final class EstimateValues
     extends PTransform<
@@ -35,7 +43,7 @@ public final class EstimateValues
   private static final long serialVersionUID = 1L;
 
   /** Stage name written into dead letters. */
-  public static final String STAGE = "EstimateValues";
+  public static final String STAGE = CreditStep.VALUES.stage();
 
   static final TupleTag<TraceGroup> VALUED = new TupleTag<TraceGroup>() {};
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
@@ -85,34 +93,24 @@ public final class EstimateValues
   /** v_0 = group mean, v_1 = reward, for single-segment traces. */
   static final class GroupMeanBaselineFn extends DoFn<TraceGroup, TraceGroup> {
     private static final long serialVersionUID = 1L;
+    private transient GroupCreditor creditor;
+
+    @Setup
+    public void setup() {
+      creditor = GroupCreditor.builder().build();
+    }
 
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
       StageMetrics.in(STAGE, group.traces().size());
       List<TraceCredit> valued = new ArrayList<>();
-      for (TraceCredit trace : group.traces()) {
-        long startNanos = System.nanoTime();
-        int[] boundaries = trace.boundaries();
-        if (boundaries == null || boundaries.length != 2) {
-          out.get(FAILED)
-              .output(
-                  DeadLetters.ofRollout(
-                      trace.rollout(),
-                      STAGE,
-                      "needs-single-segment",
-                      IllegalStateException.class.getName(),
-                      "valueEstimator none has values only for one segment, trace has "
-                          + (boundaries == null ? "no" : String.valueOf(boundaries.length - 1))
-                          + " segments"));
-          continue;
+      for (TraceStep step :
+          creditor.values(null, group, group.traces(), ValueScorer.BatchObserver.NONE)) {
+        if (step.succeeded()) {
+          valued.add(step.trace());
+        } else {
+          out.get(FAILED).output(CreditDeadLetters.of(step.trace().rollout(), step.failure()));
         }
-        double[] values = {group.statistics().mean(), trace.rollout().getReward()};
-        valued.add(
-            trace.withValues(
-                ValueEstimator.NONE.optionValue(),
-                values,
-                null,
-                (System.nanoTime() - startNanos) / 1e6));
       }
       StageMetrics.out(STAGE, valued.size());
       if (!valued.isEmpty()) {
@@ -142,7 +140,7 @@ public final class EstimateValues
     private final Counter newestVersion = StageMetrics.counter("scored-with-newest-version");
     private final Counter checkpointsRefused = StageMetrics.counter("checkpoints-refused");
     private transient PolicyHolder holder;
-    private transient ValueScorer scorer;
+    private transient GroupCreditor creditor;
 
     PolicyValuesFn(ValueEstimator estimator, ModelSettings model) {
       this.estimator = estimator;
@@ -152,7 +150,7 @@ public final class EstimateValues
     @Setup
     public void setup() {
       holder = PolicyHolder.acquire(model);
-      scorer = new ValueScorer(estimator, model);
+      creditor = GroupCreditor.builder().optValueEstimator(estimator).optModel(model).build();
     }
 
     @ProcessElement
@@ -167,12 +165,11 @@ public final class EstimateValues
       }
       List<TraceCredit> valued = new ArrayList<>();
       for (Map.Entry<Long, List<TraceCredit>> entry : byVersion.entrySet()) {
-        long startNanos = System.nanoTime();
         try (PolicyHolder.Lease lease = holder.lease(entry.getKey())) {
           (lease.isGeneratingVersion() ? generatingVersion : newestVersion)
               .inc(entry.getValue().size());
-          List<ValueScorer.Outcome> outcomes =
-              scorer.score(
+          List<TraceStep> steps =
+              creditor.values(
                   lease.policy(),
                   group,
                   entry.getValue(),
@@ -181,22 +178,11 @@ public final class EstimateValues
                     latencyMs.update(Math.round(ms));
                     forwardTokens.inc(forward);
                   });
-          double perTraceMs = (System.nanoTime() - startNanos) / 1e6 / entry.getValue().size();
-          for (ValueScorer.Outcome outcome : outcomes) {
-            if (outcome.failure() != null) {
-              out.get(FAILED)
-                  .output(
-                      DeadLetters.ofRollout(
-                          outcome.trace().rollout(),
-                          STAGE,
-                          outcome.failure().reason(),
-                          outcome.failure()));
+          for (TraceStep step : steps) {
+            if (step.succeeded()) {
+              valued.add(step.trace());
             } else {
-              valued.add(
-                  outcome
-                      .trace()
-                      .withValues(
-                          estimator.optionValue(), outcome.values(), lease.version(), perTraceMs));
+              out.get(FAILED).output(CreditDeadLetters.of(step.trace().rollout(), step.failure()));
             }
           }
         }

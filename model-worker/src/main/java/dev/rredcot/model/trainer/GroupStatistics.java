@@ -1,4 +1,4 @@
-package dev.rredcot.pipelines.advantage;
+package dev.rredcot.model.trainer;
 
 import java.io.Serializable;
 import java.util.Collection;
@@ -6,7 +6,9 @@ import java.util.Collection;
 /**
  * Mean and population standard deviation of the verified rewards of one GRPO group, over the
  * samples that actually arrived. Population (not sample) deviation is used, as in GRPO
- * implementations that normalise by the group's own spread; a group of one has deviation 0.
+ * implementations that normalise by the group's own spread; a group of one, and any group whose
+ * rewards are all equal, has deviation exactly 0 (so {@link GroupAdvantages} can tell a group
+ * without signal from one with a tiny spread, whatever the rounding of the mean).
  */
 public final class GroupStatistics implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -23,19 +25,30 @@ public final class GroupStatistics implements Serializable {
 
   /** Statistics of the given rewards; throws on an empty collection. */
   public static GroupStatistics of(Collection<Double> rewards) {
-    if (rewards.isEmpty()) {
+    return of(rewards.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /** Statistics of the given rewards; throws on an empty array. */
+  public static GroupStatistics of(double[] rewards) {
+    if (rewards.length == 0) {
       throw new IllegalArgumentException("a group needs at least one reward");
     }
     double sum = 0;
+    boolean allEqual = true;
     for (double reward : rewards) {
       sum += reward;
+      allEqual &= Double.compare(reward, rewards[0]) == 0;
     }
-    double mean = sum / rewards.size();
+    double mean = sum / rewards.length;
+    if (allEqual) {
+      // Equal rewards can still leave a rounding residue of order 1e-17 in (reward − mean).
+      return new GroupStatistics(mean, 0, rewards.length);
+    }
     double squares = 0;
     for (double reward : rewards) {
       squares += (reward - mean) * (reward - mean);
     }
-    return new GroupStatistics(mean, Math.sqrt(squares / rewards.size()), rewards.size());
+    return new GroupStatistics(mean, Math.sqrt(squares / rewards.length), rewards.length);
   }
 
   public double mean() {
@@ -49,6 +62,11 @@ public final class GroupStatistics implements Serializable {
   /** Number of samples the statistics cover. */
   public int count() {
     return count;
+  }
+
+  /** Whether the group carries no learning signal: every reward is the same (std = 0). */
+  public boolean allEqual() {
+    return std == 0;
   }
 
   @Override

@@ -1,10 +1,14 @@
-package dev.rredcot.pipelines.redistribute;
+package dev.rredcot.pipelines.stage;
 
+import dev.rredcot.pipelines.credit.CreditStep;
+import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.credit.TraceStep;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
 import dev.rredcot.pipelines.metrics.StageMetrics;
+import dev.rredcot.pipelines.redistribute.RewardRedistribution;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,10 +22,10 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Turns each trace's state values into segment rewards with {@link RewardRedistribution}: v_K is
- * set to the verified reward, r_k = v_k − v_{k−1}, and the telescoping sum is checked on every
- * trace. A trace whose values are missing, of the wrong count, not finite or that fails the check
- * becomes a dead letter with the reason.
+ * Turns each trace's state values into segment rewards with {@link GroupCreditor#redistribute}
+ * ({@link RewardRedistribution}): v_K is set to the verified reward, r_k = v_k − v_{k−1}, and the
+ * telescoping sum is checked on every trace. A trace whose values are missing, of the wrong count,
+ * not finite or that fails the check becomes a dead letter with the reason.
  */
 public final class RedistributeRewards
     extends PTransform<
@@ -29,7 +33,7 @@ public final class RedistributeRewards
   private static final long serialVersionUID = 1L;
 
   /** Stage name written into dead letters. */
-  public static final String STAGE = "RedistributeRewards";
+  public static final String STAGE = CreditStep.REDISTRIBUTE.stage();
 
   static final TupleTag<TraceGroup> REDISTRIBUTED = new TupleTag<TraceGroup>() {};
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
@@ -54,37 +58,23 @@ public final class RedistributeRewards
   static final class RedistributeFn extends DoFn<TraceGroup, TraceGroup> {
     private static final long serialVersionUID = 1L;
 
+    private transient GroupCreditor creditor;
+
+    @Setup
+    public void setup() {
+      creditor = GroupCreditor.builder().build();
+    }
+
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
       StageMetrics.in(STAGE, group.traces().size());
       List<TraceCredit> redistributed = new ArrayList<>();
       for (TraceCredit trace : group.traces()) {
-        long startNanos = System.nanoTime();
-        double[] values = trace.boundaryValues();
-        int[] boundaries = trace.boundaries();
-        if (values == null || boundaries == null || values.length != boundaries.length) {
-          out.get(FAILED)
-              .output(
-                  DeadLetters.ofRollout(
-                      trace.rollout(),
-                      STAGE,
-                      "value-count-mismatch",
-                      IllegalStateException.class.getName(),
-                      "need one value per boundary: "
-                          + (boundaries == null ? 0 : boundaries.length)
-                          + " boundaries, "
-                          + (values == null ? 0 : values.length)
-                          + " values"));
-          continue;
-        }
-        try {
-          double[] terminal =
-              RewardRedistribution.withTerminalReward(values, trace.rollout().getReward());
-          double[] rewards = RewardRedistribution.segmentRewards(terminal);
-          redistributed.add(
-              trace.withSegmentRewards(terminal, rewards, (System.nanoTime() - startNanos) / 1e6));
-        } catch (RewardRedistribution.RedistributionException e) {
-          out.get(FAILED).output(DeadLetters.ofRollout(trace.rollout(), STAGE, e.reason(), e));
+        TraceStep step = creditor.redistribute(trace);
+        if (step.succeeded()) {
+          redistributed.add(step.trace());
+        } else {
+          out.get(FAILED).output(CreditDeadLetters.of(trace.rollout(), step.failure()));
         }
       }
       StageMetrics.out(STAGE, redistributed.size());

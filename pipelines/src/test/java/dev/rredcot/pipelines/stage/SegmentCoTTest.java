@@ -1,14 +1,16 @@
-package dev.rredcot.pipelines.segment;
+package dev.rredcot.pipelines.stage;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.TestRollouts;
-import dev.rredcot.pipelines.advantage.GroupStatistics;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.segment.SegmentationSettings;
+import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.List;

@@ -1,0 +1,357 @@
+package dev.rredcot.pipelines.credit;
+
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.trainer.GroupStatistics;
+import dev.rredcot.pipelines.advantage.TokenAdvantages;
+import dev.rredcot.pipelines.group.TraceCredit;
+import dev.rredcot.pipelines.group.TraceGroup;
+import dev.rredcot.pipelines.redistribute.RewardRedistribution;
+import dev.rredcot.pipelines.segment.MissingEntropiesException;
+import dev.rredcot.pipelines.segment.SegmentationSettings;
+import dev.rredcot.pipelines.segment.SegmentationStrategy;
+import dev.rredcot.pipelines.segment.Segmenter;
+import dev.rredcot.pipelines.segment.TokenTexts;
+import dev.rredcot.pipelines.value.ModelSettings;
+import dev.rredcot.pipelines.value.ValueEstimationException;
+import dev.rredcot.pipelines.value.ValueEstimator;
+import dev.rredcot.pipelines.value.ValueScorer;
+import dev.rredcot.schemas.Rollout;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The credit of one GRPO group (METHOD.md §1–4), in plain Java: {@link #segment} every trace, its
+ * state {@link #values}, RUDDER {@link #redistribute} and per-token {@link #advantages}; {@link
+ * #credit} composes the four. The pipeline's stages ({@code SegmentCoT}, {@code EstimateValues},
+ * {@code RedistributeRewards}, {@code ComputeAdvantages}) each run one step, the benchmark's bare
+ * loop and the evaluations run {@link #credit}, so every path computes credit with the same code.
+ *
+ * <p>A step never throws for a bad trace: it returns the trace with a {@link CreditFailure} whose
+ * reason is the stage's dead-letter reason, and the other traces of the group go on.
+ */
+public final class GroupCreditor {
+  /** Scores per-token entropies for a rollout the generator recorded none for. */
+  @FunctionalInterface
+  public interface EntropySource {
+    float[] entropies(Rollout rollout) throws ValueEstimationException;
+  }
+
+  private final SegmentationSettings segmentation;
+  private final Segmenter segmenter;
+  private final ValueEstimator estimator;
+  private final @Nullable ValueScorer scorer;
+  private final TokenAdvantages.Settings advantages;
+
+  private GroupCreditor(Builder builder) {
+    this.segmentation = builder.segmentation;
+    this.segmenter = new Segmenter(builder.segmentation);
+    this.estimator = builder.estimator;
+    this.scorer =
+        builder.estimator.needsPolicy() ? new ValueScorer(builder.estimator, builder.model) : null;
+    this.advantages = builder.advantages;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public SegmentationSettings segmentation() {
+    return segmentation;
+  }
+
+  public ValueEstimator valueEstimator() {
+    return estimator;
+  }
+
+  public TokenAdvantages.Settings advantageSettings() {
+    return advantages;
+  }
+
+  /**
+   * Step 1: segments one trace with {@link Segmenter}, on per-token texts when the strategy needs
+   * them and on the rollout's recorded entropies, or on {@code entropySource}'s when it recorded
+   * none and the strategy needs them. Reasons: {@code text-token-mismatch}, the entropy source's
+   * ({@code scoring-failed} when it throws unchecked), {@code missing-entropies}, {@code
+   * segmentation-failed}.
+   */
+  public TraceStep segment(TraceCredit trace, @Nullable EntropySource entropySource) {
+    long startNanos = System.nanoTime();
+    Rollout rollout = trace.rollout();
+    SegmentationStrategy strategy = segmentation.strategy();
+    List<String> texts;
+    try {
+      texts = strategy.needsText() ? TokenTexts.charPerToken(rollout) : null;
+    } catch (IllegalArgumentException e) {
+      return failed(trace, CreditStep.SEGMENT, "text-token-mismatch", e);
+    }
+    float[] entropies = recordedEntropies(rollout);
+    if (entropies == null && entropySource != null && strategy.needsEntropies()) {
+      try {
+        entropies = entropySource.entropies(rollout);
+      } catch (ValueEstimationException e) {
+        return failed(trace, CreditStep.SEGMENT, e.reason(), e);
+      } catch (RuntimeException e) {
+        return failed(trace, CreditStep.SEGMENT, "scoring-failed", e);
+      }
+    }
+    try {
+      int[] boundaries = segmenter.segment(trace.tokenCount(), texts, entropies);
+      return TraceStep.done(
+          trace.withSegments(
+              strategy.optionValue(), boundaries, (System.nanoTime() - startNanos) / 1e6));
+    } catch (MissingEntropiesException e) {
+      return failed(trace, CreditStep.SEGMENT, "missing-entropies", e);
+    } catch (RuntimeException e) {
+      return failed(trace, CreditStep.SEGMENT, "segmentation-failed", e);
+    }
+  }
+
+  /**
+   * Step 2: state values v_0..v_K for segmented {@code traces} of {@code group}, in their order.
+   * {@link ValueEstimator#NONE} gives the group-mean baseline {@code (mean, ζ)} to single-segment
+   * traces ({@code needs-single-segment} otherwise) and needs no policy; every other estimator
+   * scores with {@code policy} through {@link ValueScorer#score} (its reasons) and records {@code
+   * policy.version()}.
+   *
+   * @param group the group the traces belong to (the bank estimator reads its other traces)
+   * @throws NullPointerException when the estimator needs a policy and {@code policy} is null
+   */
+  public List<TraceStep> values(
+      @Nullable Policy policy,
+      TraceGroup group,
+      List<TraceCredit> traces,
+      ValueScorer.BatchObserver observer) {
+    List<TraceStep> steps = new ArrayList<>();
+    if (scorer == null) {
+      for (TraceCredit trace : traces) {
+        steps.add(groupMeanBaseline(group.statistics(), trace));
+      }
+      return steps;
+    }
+    Objects.requireNonNull(policy, () -> estimator.optionValue() + " values need a policy");
+    long startNanos = System.nanoTime();
+    List<ValueScorer.Outcome> outcomes = scorer.score(policy, group, traces, observer);
+    double perTraceMs = (System.nanoTime() - startNanos) / 1e6 / Math.max(1, traces.size());
+    for (ValueScorer.Outcome outcome : outcomes) {
+      if (outcome.failure() != null) {
+        steps.add(
+            failed(
+                outcome.trace(), CreditStep.VALUES, outcome.failure().reason(), outcome.failure()));
+      } else {
+        steps.add(
+            TraceStep.done(
+                outcome
+                    .trace()
+                    .withValues(
+                        estimator.optionValue(), outcome.values(), policy.version(), perTraceMs)));
+      }
+    }
+    return steps;
+  }
+
+  private static TraceStep groupMeanBaseline(GroupStatistics statistics, TraceCredit trace) {
+    long startNanos = System.nanoTime();
+    int[] boundaries = trace.boundaries();
+    if (boundaries == null || boundaries.length != 2) {
+      return TraceStep.failed(
+          trace,
+          new CreditFailure(
+              CreditStep.VALUES,
+              "needs-single-segment",
+              IllegalStateException.class.getName(),
+              "valueEstimator none has values only for one segment, trace has "
+                  + (boundaries == null ? "no" : String.valueOf(boundaries.length - 1))
+                  + " segments"));
+    }
+    double[] values = {statistics.mean(), trace.rollout().getReward()};
+    return TraceStep.done(
+        trace.withValues(
+            ValueEstimator.NONE.optionValue(),
+            values,
+            null,
+            (System.nanoTime() - startNanos) / 1e6));
+  }
+
+  /**
+   * Step 3: RUDDER redistribution with {@link RewardRedistribution}: v_K is set to the verified
+   * reward and r_k = v_k − v_{k−1}, checked to telescope. Reasons: {@code value-count-mismatch},
+   * {@code too-few-values}, {@code non-finite-value}, {@code telescoping-violated}.
+   */
+  public TraceStep redistribute(TraceCredit trace) {
+    long startNanos = System.nanoTime();
+    double[] values = trace.boundaryValues();
+    int[] boundaries = trace.boundaries();
+    if (values == null || boundaries == null || values.length != boundaries.length) {
+      return TraceStep.failed(
+          trace,
+          new CreditFailure(
+              CreditStep.REDISTRIBUTE,
+              "value-count-mismatch",
+              IllegalStateException.class.getName(),
+              "need one value per boundary: "
+                  + (boundaries == null ? 0 : boundaries.length)
+                  + " boundaries, "
+                  + (values == null ? 0 : values.length)
+                  + " values"));
+    }
+    try {
+      double[] terminal =
+          RewardRedistribution.withTerminalReward(values, trace.rollout().getReward());
+      double[] rewards = RewardRedistribution.segmentRewards(terminal);
+      return TraceStep.done(
+          trace.withSegmentRewards(terminal, rewards, (System.nanoTime() - startNanos) / 1e6));
+    } catch (RewardRedistribution.RedistributionException e) {
+      return failed(trace, CreditStep.REDISTRIBUTE, e.reason(), e);
+    }
+  }
+
+  /**
+   * Step 4: per-token advantages of a redistributed trace with {@link TokenAdvantages} under the
+   * advantage rule and the statistics of its group as it arrived; every rule gives 0 to every token
+   * of a group whose rewards are all equal. Reasons: {@code advantage-failed}, {@code
+   * non-finite-advantage}.
+   */
+  public CreditedTrace advantages(GroupStatistics statistics, TraceCredit trace) {
+    Rollout rollout = trace.rollout();
+    float[] tokenAdvantages;
+    try {
+      tokenAdvantages =
+          TokenAdvantages.compute(
+              advantages,
+              rollout.getReward(),
+              statistics,
+              trace.boundaries(),
+              trace.boundaryValues(),
+              trace.segmentRewards());
+    } catch (RuntimeException e) {
+      return CreditedTrace.failed(
+          trace, CreditFailure.of(CreditStep.ADVANTAGES, "advantage-failed", e));
+    }
+    for (float advantage : tokenAdvantages) {
+      if (!Float.isFinite(advantage)) {
+        return CreditedTrace.failed(
+            trace,
+            new CreditFailure(
+                CreditStep.ADVANTAGES,
+                "non-finite-advantage",
+                ArithmeticException.class.getName(),
+                "token advantages of " + rollout.getRolloutId() + " are not all finite"));
+      }
+    }
+    return CreditedTrace.credited(trace, tokenAdvantages);
+  }
+
+  /** {@link #credit(Policy, TraceGroup, ValueScorer.BatchObserver)} with no batch observer. */
+  public List<CreditedTrace> credit(@Nullable Policy policy, TraceGroup group) {
+    return credit(policy, group, ValueScorer.BatchObserver.NONE);
+  }
+
+  /**
+   * The credit of every trace of {@code group}, in the group's order: the four steps as the
+   * pipeline runs them, each step seeing only the traces the earlier ones kept (so the bank
+   * estimator's bank, like the stage's, holds only traces that were segmented), with the group's
+   * statistics as it arrived. {@code policy} scores the values and, when the segmentation needs
+   * entropies a rollout lacks, the entropies; it may be null for {@link ValueEstimator#NONE}.
+   */
+  public List<CreditedTrace> credit(
+      @Nullable Policy policy, TraceGroup group, ValueScorer.BatchObserver observer) {
+    Map<String, CreditedTrace> credited = new LinkedHashMap<>();
+    for (TraceCredit trace : group.traces()) {
+      credited.put(trace.rollout().getRolloutId(), null);
+    }
+    EntropySource entropySource =
+        policy == null ? null : rollout -> ValueScorer.entropies(policy, rollout);
+    List<TraceCredit> segmented = new ArrayList<>();
+    for (TraceCredit trace : group.traces()) {
+      TraceStep step = segment(trace, entropySource);
+      if (step.succeeded()) {
+        segmented.add(step.trace());
+      } else {
+        credited.put(trace.rollout().getRolloutId(), failed(step));
+      }
+    }
+    if (!segmented.isEmpty()) {
+      for (TraceStep valued : values(policy, group.withTraces(segmented), segmented, observer)) {
+        String id = valued.trace().rollout().getRolloutId();
+        if (!valued.succeeded()) {
+          credited.put(id, failed(valued));
+          continue;
+        }
+        TraceStep redistributed = redistribute(valued.trace());
+        credited.put(
+            id,
+            redistributed.succeeded()
+                ? advantages(group.statistics(), redistributed.trace())
+                : failed(redistributed));
+      }
+    }
+    return new ArrayList<>(credited.values());
+  }
+
+  private static CreditedTrace failed(TraceStep step) {
+    return CreditedTrace.failed(step.trace(), step.failure());
+  }
+
+  private static TraceStep failed(
+      TraceCredit trace, CreditStep step, String reason, Throwable error) {
+    return TraceStep.failed(trace, CreditFailure.of(step, reason, error));
+  }
+
+  private static float[] recordedEntropies(Rollout rollout) {
+    List<Float> values = rollout.getEntropies();
+    if (values == null) {
+      return null;
+    }
+    float[] entropies = new float[values.size()];
+    for (int t = 0; t < entropies.length; t++) {
+      entropies[t] = values.get(t);
+    }
+    return entropies;
+  }
+
+  /** Builder; defaults: single segment, no value model, GRPO. */
+  public static final class Builder {
+    private SegmentationSettings segmentation = SegmentationSettings.single();
+    private ValueEstimator estimator = ValueEstimator.NONE;
+    private @Nullable ModelSettings model;
+    private TokenAdvantages.Settings advantages = TokenAdvantages.Settings.grpo();
+
+    public Builder optSegmentation(SegmentationSettings value) {
+      this.segmentation = Objects.requireNonNull(value, "segmentation");
+      return this;
+    }
+
+    public Builder optValueEstimator(ValueEstimator value) {
+      this.estimator = Objects.requireNonNull(value, "estimator");
+      return this;
+    }
+
+    /** Model settings; required by every estimator but none. */
+    public Builder optModel(@Nullable ModelSettings value) {
+      this.model = value;
+      return this;
+    }
+
+    public Builder optAdvantages(TokenAdvantages.Settings value) {
+      this.advantages = Objects.requireNonNull(value, "advantages");
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException when a model estimator has no model settings
+     */
+    public GroupCreditor build() {
+      if (estimator.needsPolicy() && model == null) {
+        throw new IllegalArgumentException(
+            "--valueEstimator="
+                + estimator.optionValue()
+                + " needs the policy: set --checkpointDir to a checkpoint store");
+      }
+      return new GroupCreditor(this);
+    }
+  }
+}
