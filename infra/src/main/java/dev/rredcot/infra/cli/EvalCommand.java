@@ -155,6 +155,11 @@ final class EvalCommand implements Runnable {
     @Option(names = "--evaluate-every", description = "Held-out evaluation every N steps.")
     Integer evaluateEvery;
 
+    @Option(
+        names = "--workers",
+        description = "Runs trained at once (default: available processors).")
+    Integer workers;
+
     @Option(names = "--checkpoint-store", description = "Initial policy (default: shipped).")
     Path checkpointStore;
 
@@ -182,6 +187,9 @@ final class EvalCommand implements Runnable {
       }
       if (evaluateEvery != null) {
         options.optEvaluateEverySteps(evaluateEvery);
+      }
+      if (workers != null) {
+        options.optWorkers(workers);
       }
       if (checkpointStore != null) {
         options.optCheckpointStore(checkpointStore);

@@ -14,6 +14,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,16 +73,7 @@ public final class LearningEvaluation {
             "learning steps (" + options.arms().size() + " arms x " + options.seeds() + " seeds)",
             (long) options.arms().size() * options.seeds() * options.steps(),
             15_000);
-    Map<String, List<LearningRun.Curve>> curves = new LinkedHashMap<>();
-    for (int seed = 1; seed <= options.seeds(); seed++) {
-      for (LearningArm arm : options.arms()) {
-        try (Policy policy = Policy.load(checkpoint)) {
-          curves
-              .computeIfAbsent(arm.name(), name -> new ArrayList<>())
-              .add(runner.run(policy, arm, seed, progress));
-        }
-      }
-    }
+    Map<String, List<LearningRun.Curve>> curves = trainAll(options, checkpoint, runner, progress);
     double initial = 0;
     int runs = 0;
     for (List<LearningRun.Curve> methodCurves : curves.values()) {
@@ -124,6 +120,50 @@ public final class LearningEvaluation {
         reportFile);
     return new LearningEvaluationResult(
         summaryFile, reportFile, initial, target, metrics, comparisons, summary);
+  }
+
+  /**
+   * Trains every arm for every seed, {@code options.workers()} runs at a time (seed-major order, so
+   * the arms of one seed run side by side and share the machine's load); curves by arm name, in
+   * seed order.
+   */
+  private static Map<String, List<LearningRun.Curve>> trainAll(
+      LearningEvaluationOptions options,
+      Checkpoint checkpoint,
+      LearningRun runner,
+      ProgressLog progress)
+      throws IOException {
+    List<Callable<LearningRun.Curve>> runs = new ArrayList<>();
+    for (int seed = 1; seed <= options.seeds(); seed++) {
+      for (LearningArm arm : options.arms()) {
+        int runSeed = seed;
+        runs.add(
+            () -> {
+              try (Policy policy = Policy.load(checkpoint)) {
+                return runner.run(policy, arm, runSeed, progress);
+              }
+            });
+      }
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(options.workers(), runs.size()));
+    Map<String, List<LearningRun.Curve>> curves = new LinkedHashMap<>();
+    try {
+      for (Future<LearningRun.Curve> run : pool.invokeAll(runs)) {
+        LearningRun.Curve curve = run.get();
+        curves.computeIfAbsent(curve.arm().name(), name -> new ArrayList<>()).add(curve);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("learning evaluation interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IllegalStateException("a learning run failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+    return curves;
   }
 
   private static ObjectNode summary(
@@ -193,6 +233,7 @@ public final class LearningEvaluation {
     settings.put("checkpoint_source", StartingPolicy.source(options.checkpointStore()));
     settings.put("seeds", options.seeds());
     settings.put("bootstrap_resamples", options.bootstrapResamples());
+    settings.put("workers", options.workers());
     settings.put("rollout_budget", options.rolloutBudget());
     settings.put("rollouts_used", options.steps() * options.promptsPerStep() * options.groupSize());
     settings.put("steps", options.steps());

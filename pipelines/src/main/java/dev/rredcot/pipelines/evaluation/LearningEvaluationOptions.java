@@ -36,6 +36,8 @@ import java.util.Optional;
  *     GroupAdvantages.DEFAULT_EPSILON})
  * @param targetSegments target segment count of the hybrid segmentation
  * @param bootstrapResamples resamples (over seeds) of every paired interval
+ * @param workers runs trained at once, each with its own policy instance (default: the available
+ *     processors; PyTorch runs one intra-op thread per run); results do not depend on it
  */
 public record LearningEvaluationOptions(
     Path outDir,
@@ -55,7 +57,8 @@ public record LearningEvaluationOptions(
     double reweightStrength,
     double advantageEpsilon,
     int targetSegments,
-    int bootstrapResamples) {
+    int bootstrapResamples,
+    int workers) {
 
   /**
    * Starts a builder with the defaults: arms grpo, rredcot-reweight and rredcot-dense (on the
@@ -97,6 +100,7 @@ public record LearningEvaluationOptions(
     private double advantageEpsilon = GroupAdvantages.DEFAULT_EPSILON;
     private int targetSegments = 8;
     private int bootstrapResamples = 2000;
+    private int workers = Runtime.getRuntime().availableProcessors();
 
     private Builder() {}
 
@@ -185,6 +189,11 @@ public record LearningEvaluationOptions(
       return this;
     }
 
+    public Builder optWorkers(int value) {
+      this.workers = value;
+      return this;
+    }
+
     public Builder optBootstrapResamples(int value) {
       this.bootstrapResamples = value;
       return this;
@@ -217,6 +226,7 @@ public record LearningEvaluationOptions(
       require(advantageEpsilon > 0, "advantage epsilon must be > 0");
       require(targetSegments >= 1, "target segments must be >= 1");
       require(bootstrapResamples >= 1, "bootstrap resamples must be >= 1");
+      require(workers >= 1, "--workers must be >= 1, got " + workers);
       return new LearningEvaluationOptions(
           outDir,
           checkpointStore,
@@ -235,7 +245,8 @@ public record LearningEvaluationOptions(
           reweightStrength,
           advantageEpsilon,
           targetSegments,
-          bootstrapResamples);
+          bootstrapResamples,
+          workers);
     }
 
     private static void require(boolean condition, String message) {

@@ -4,7 +4,7 @@ import org.slf4j.Logger;
 
 /**
  * Periodic progress lines ("what: done/total, rate/s, ETA") on an SLF4J logger, at most one every
- * {@code intervalMs}, plus one at the end.
+ * {@code intervalMs}, plus one at the end. Safe to advance from several threads.
  */
 public final class ProgressLog {
   private final Logger log;
@@ -24,7 +24,7 @@ public final class ProgressLog {
   }
 
   /** Records {@code units} more done; logs when the interval has passed or all are done. */
-  public void advance(long units) {
+  public synchronized void advance(long units) {
     done += units;
     long now = System.nanoTime();
     if (done >= total || (now - lastLogNanos) / 1_000_000 >= intervalMs) {

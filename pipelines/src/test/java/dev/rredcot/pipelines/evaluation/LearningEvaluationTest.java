@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rredcot.pipelines.value.ValueEstimator;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,5 +51,37 @@ class LearningEvaluationTest {
       assertTrue(comparison.has("auc_diff") && comparison.has("auc_diff_ci"), arm);
     }
     assertTrue(Files.readString(result.reportFile()).contains("<polyline"));
+  }
+
+  @Test
+  void runsTrainedSideBySideGiveTheSameCurvesAsOneAtATime() throws Exception {
+    JsonNode oneAtATime = tinyRun("one", 1, List.of("grpo", "rredcot-dense"));
+    JsonNode sideBySide = tinyRun("two", 2, List.of("grpo", "rredcot-dense"));
+    for (String arm : new String[] {"grpo", "rredcot-dense"}) {
+      assertEquals(
+          oneAtATime.get("methods").get(arm).get("runs"),
+          sideBySide.get("methods").get(arm).get("runs"),
+          arm);
+    }
+  }
+
+  private JsonNode tinyRun(String name, int workers, List<String> arms) throws Exception {
+    LearningEvaluationResult result =
+        LearningEvaluation.run(
+            LearningEvaluationOptions.builder()
+                .setOutDir(temp.resolve(name))
+                .optCheckpointStore(TinyStartingPolicy.store(temp.resolve(name + "-store")))
+                .optArms(LearningArm.parse(arms, ValueEstimator.BANK))
+                .optSeeds(2)
+                .optPromptsPerStep(2)
+                .optGroupSize(2)
+                .optRolloutBudget(8)
+                .optEvaluateEverySteps(1)
+                .optEvalPrompts(2)
+                .optEvalSamplesPerPrompt(1)
+                .optMaxTokens(30)
+                .optWorkers(workers)
+                .build());
+    return SummaryJson.MAPPER.readTree(result.summaryFile().toFile());
   }
 }
