@@ -85,8 +85,9 @@ public final class CreditSettings implements Serializable {
   }
 
   /**
-   * Applies {@code --credit}: grpo = grpo + none + single, rredcot = rredcot-reweight + answer +
-   * hybrid, mc = rredcot-reweight + mc + hybrid.
+   * Applies {@code --credit}: grpo = grpo + none + single, rredcot = rredcot-reweight + bank (the
+   * aligned continuation bank, the estimator the credit evaluation favours) + hybrid, mc =
+   * rredcot-reweight + mc + hybrid.
    */
   static void applyPreset(CreditPipelineOptions options) {
     switch (options.getCredit()) {
@@ -96,7 +97,7 @@ public final class CreditSettings implements Serializable {
         setCredit(options, "grpo", "none", "single");
         return;
       case "rredcot":
-        setCredit(options, "rredcot-reweight", "answer", "hybrid");
+        setCredit(options, "rredcot-reweight", "bank", "hybrid");
         return;
       case "mc":
         setCredit(options, "rredcot-reweight", "mc", "hybrid");

@@ -7,7 +7,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** Where the policy comes from and how the model-backed stages call it. */
 public interface ModelOptions extends PipelineOptions {
   @Description(
-      "Preset: grpo (grpo + none + single), rredcot (rredcot-reweight + answer + hybrid) or mc"
+      "Preset: grpo (grpo + none + single), rredcot (rredcot-reweight + bank + hybrid) or mc"
           + " (rredcot-reweight + mc + hybrid). Overrides --creditMethod, --valueEstimator and"
           + " --segmentation; empty: use those three.")
   @Default.String("")

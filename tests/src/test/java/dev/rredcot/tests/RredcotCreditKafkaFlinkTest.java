@@ -83,7 +83,7 @@ class RredcotCreditKafkaFlinkTest {
           ids, credited.stream().map(CreditedRollout::getRolloutId).collect(Collectors.toSet()));
       assertEquals(rollouts.size(), credited.size(), "no duplicates");
       for (CreditedRollout c : credited) {
-        assertEquals("answer", c.getValueEstimator());
+        assertEquals("bank", c.getValueEstimator());
         assertEquals("hybrid", c.getSegmentation());
         assertEquals(1L, c.getScoringPolicyVersion());
         assertEquals(c.getSegmentBoundaries().size(), c.getBoundaryValues().size());

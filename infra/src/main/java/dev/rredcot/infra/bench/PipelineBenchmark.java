@@ -364,7 +364,7 @@ public final class PipelineBenchmark {
 
     Throughput pipeline;
     try (Policy barePolicy = Policy.load(checkpoint)) {
-      BareCreditLoop bare = new BareCreditLoop(settings, ValueEstimator.ANSWER);
+      BareCreditLoop bare = new BareCreditLoop(settings, settings.valueEstimator());
       bare.credit(barePolicy, warmUp);
       pipeline = measureInterleaved(options, kafkaDir, store, warmUp, timed, bare, barePolicy);
     }
@@ -644,7 +644,7 @@ public final class PipelineBenchmark {
     List<Rollout> sample = rollouts.subList(0, Math.min(rollouts.size(), groups * GROUP_SIZE));
     try (Policy policy = Policy.load(checkpoint)) {
       long before = policy.forwardTokens();
-      new BareCreditLoop(settings, ValueEstimator.ANSWER).credit(policy, sample);
+      new BareCreditLoop(settings, settings.valueEstimator()).credit(policy, sample);
       double rredcot = (policy.forwardTokens() - before) / (double) sample.size();
       before = policy.forwardTokens();
       new BareCreditLoop(settings, ValueEstimator.MC).credit(policy, sample);

@@ -94,7 +94,7 @@ class EstimateValuesTest {
     options.setCredit("rredcot");
     options.setCheckpointDir(store.toString());
     CreditSettings settings = CreditSettings.fromOptions(options);
-    assertThat(settings.valueEstimator(), equalTo(ValueEstimator.ANSWER));
+    assertThat(settings.valueEstimator(), equalTo(ValueEstimator.BANK));
     assertThat(settings.segmentation().strategy(), equalTo(SegmentationStrategy.HYBRID));
     assertThat(settings.advantages().rule(), equalTo(AdvantageRule.RREDCOT_REWEIGHT));
     assertThat(settings.model().checkpointDir(), equalTo(store.toString()));
