@@ -156,6 +156,12 @@ final class EvalCommand implements Runnable {
     Integer evaluateEvery;
 
     @Option(
+        names = "--target-gain",
+        description =
+            "Target accuracy = initial held-out sampled accuracy + this (absolute; default 0.10).")
+    Double targetGain;
+
+    @Option(
         names = "--workers",
         description = "Runs trained at once (default: available processors).")
     Integer workers;
@@ -190,6 +196,9 @@ final class EvalCommand implements Runnable {
       }
       if (workers != null) {
         options.optWorkers(workers);
+      }
+      if (targetGain != null) {
+        options.optTargetGainPoints(targetGain);
       }
       if (checkpointStore != null) {
         options.optCheckpointStore(checkpointStore);

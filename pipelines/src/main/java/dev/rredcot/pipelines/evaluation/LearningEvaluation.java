@@ -133,6 +133,10 @@ public final class LearningEvaluation {
       LearningRun runner,
       ProgressLog progress)
       throws IOException {
+    LearningRun.CurvePoint initial;
+    try (Policy policy = Policy.load(checkpoint)) {
+      initial = runner.initialPoint(policy);
+    }
     List<Callable<LearningRun.Curve>> runs = new ArrayList<>();
     for (int seed = 1; seed <= options.seeds(); seed++) {
       for (LearningArm arm : options.arms()) {
@@ -140,7 +144,7 @@ public final class LearningEvaluation {
         runs.add(
             () -> {
               try (Policy policy = Policy.load(checkpoint)) {
-                return runner.run(policy, arm, runSeed, progress);
+                return runner.run(policy, arm, runSeed, initial, progress);
               }
             });
       }

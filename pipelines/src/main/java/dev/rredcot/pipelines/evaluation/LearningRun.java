@@ -68,14 +68,16 @@ final class LearningRun {
       double trainingSecondsPerStep) {}
 
   /**
-   * Trains {@code policy} in place with {@code arm} and seed {@code seed}. The step time counts
-   * sampling, credit and the optimiser step, not the held-out evaluation.
+   * Trains {@code policy} in place with {@code arm} and seed {@code seed}, starting from the
+   * curve's first point {@code initial} (the starting policy's held-out figures, the same for every
+   * run, so measured once). The step time counts sampling, credit and the optimiser step, not the
+   * held-out evaluation.
    */
-  Curve run(Policy policy, LearningArm arm, int seed, ProgressLog progress) {
+  Curve run(Policy policy, LearningArm arm, int seed, CurvePoint initial, ProgressLog progress) {
     long start = System.nanoTime();
     List<CurvePoint> points = new ArrayList<>();
     Map<String, Integer> refused = new TreeMap<>();
-    points.add(point(0, evaluator.evaluate(policy)));
+    points.add(initial);
     GroupCreditor creditor = creditor(arm);
     TrainOptions trainOptions =
         TrainOptions.builder().optLearningRate(options.learningRate()).build();
@@ -166,6 +168,11 @@ final class LearningRun {
                 .optMcMaxTokens(options.maxTokens())
                 .build())
         .build();
+  }
+
+  /** The held-out figures of {@code policy} before any training. */
+  CurvePoint initialPoint(Policy policy) {
+    return point(0, evaluator.evaluate(policy));
   }
 
   private static CurvePoint point(long rollouts, EvaluationResult result) {
