@@ -93,6 +93,7 @@ public final class TrainerCore implements AutoCloseable {
   private final TrainedRolloutLog trainedLog;
   private final Map<Integer, Long> nextOffsets = new TreeMap<>();
   private final Map<Integer, Long> resumeOffsets;
+  private Map<Integer, Long> checkpointedOffsets;
   private final LinkedHashMap<String, Map<Integer, CreditedRollout>> pendingGroups =
       new LinkedHashMap<>();
   private final LinkedHashSet<String> readyGroups = new LinkedHashSet<>();
@@ -120,6 +121,7 @@ public final class TrainerCore implements AutoCloseable {
     this.latestCheckpoint = checkpoint;
     this.nextOffsets.putAll(progress.nextOffsets());
     this.resumeOffsets = Map.copyOf(new TreeMap<>(progress.nextOffsets()));
+    this.checkpointedOffsets = resumeOffsets;
     this.trainedGroups.putAll(progress.trainedGroups());
     this.counters.putAll(progress.counters());
     for (String encoded : progress.pendingRecords()) {
@@ -205,6 +207,14 @@ public final class TrainerCore implements AutoCloseable {
    */
   public Map<Integer, Long> resumeOffsets() {
     return resumeOffsets;
+  }
+
+  /**
+   * Next offset per partition as of the latest checkpoint's progress: the records before them are
+   * trained, dropped or kept in that progress, so a restart never reads them again.
+   */
+  public Map<Integer, Long> checkpointedOffsets() {
+    return checkpointedOffsets;
   }
 
   /** The current policy (owned by this core; do not close it). */
@@ -543,6 +553,7 @@ public final class TrainerCore implements AutoCloseable {
     progressStore.write(progress(version));
     Checkpoint checkpoint = policy.save(store, version, parent, metrics);
     latestCheckpoint = checkpoint;
+    checkpointedOffsets = Map.copyOf(nextOffsets);
     progressStore.retainOnly(store.versions());
     EvaluationResult evaluation = null;
     if (options.evaluator() != null && version % options.evaluateEveryVersions() == 0) {
