@@ -10,7 +10,8 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code rredcot} command line: runs the local stack (Kafka broker), writes and reads the
- * project's topics and runs the credit pipeline. Every capability is a subcommand.
+ * project's topics, runs the credit pipeline and the trainer, rollout worker and task feeder as
+ * long-running processes. Every capability is a subcommand.
  *
  * <pre>{@code
  * ./rredcot up --port 19092 && ./rredcot produce-rollouts --count 100 && ./rredcot tail rollouts
@@ -31,6 +32,9 @@ import picocli.CommandLine.ScopeType;
       PipelineCommand.class,
       ReplayCommand.class,
       DemoCommand.class,
+      TrainerCommand.class,
+      WorkerCommand.class,
+      FeederCommand.class,
       PretrainCommand.class,
       BenchCommand.class,
       EvalCommand.class,

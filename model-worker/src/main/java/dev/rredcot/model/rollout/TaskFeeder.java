@@ -36,13 +36,14 @@ import org.slf4j.LoggerFactory;
 public final class TaskFeeder implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskFeeder.class);
+  private static final long MAX_SLEEP_NANOS = 100_000_000;
 
   private final Builder settings;
   private final AtomicLong promptsSent = new AtomicLong();
   private volatile Throwable failure;
   private final BrokerRetry retry = BrokerRetry.standard();
   private final ServiceThread service =
-      new ServiceThread("task-feeder", Duration.ofSeconds(10), true);
+      new ServiceThread("task-feeder", Duration.ofSeconds(10), false);
 
   private TaskFeeder(Builder settings) {
     this.settings = settings;
@@ -108,9 +109,15 @@ public final class TaskFeeder implements AutoCloseable {
         for (long i = 0;
             (settings.promptCount < 0 || i < settings.promptCount) && service.running();
             i++) {
-          long wait = next - System.nanoTime();
-          if (wait > 0) {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          // Short sleeps rather than an interrupting stop: an interrupt could land while the
+          // broker acknowledges a prompt, which would then be on the topic but not counted.
+          long wait;
+          while ((wait = next - System.nanoTime()) > 0 && service.running()) {
+            long slice = Math.min(wait, MAX_SLEEP_NANOS);
+            Thread.sleep(slice / 1_000_000, (int) (slice % 1_000_000));
+          }
+          if (!service.running()) {
+            break;
           }
           next += intervalNanos;
           Prompt prompt = prompt(settings.task, settings.firstSeed + i, round);

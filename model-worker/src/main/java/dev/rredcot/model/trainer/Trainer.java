@@ -61,12 +61,17 @@ public final class Trainer implements AutoCloseable {
   private static final RecordCodec<PolicyCheckpoint> ANNOUNCEMENTS =
       RecordCodec.of(PolicyCheckpoint.class);
   private static final RecordCodec<DeadLetter> DEAD_LETTERS = RecordCodec.of(DeadLetter.class);
+  private static final long COMMIT_RETRY_MS = 5_000;
 
   private final Builder settings;
   private TrainerCore core;
   private volatile TrainerStats stats;
   private volatile Throwable failure;
   private final BrokerRetry retry = BrokerRetry.standard();
+  // Loop-thread state of the consumer-group commits.
+  private Map<Integer, Long> visibleOffsets = Map.of();
+  private boolean commitInFlight;
+  private long nextCommitAttemptMs;
   private final ServiceThread service =
       new ServiceThread("trainer", Duration.ofSeconds(120), false);
 
@@ -113,16 +118,12 @@ public final class Trainer implements AutoCloseable {
         KafkaProducer<byte[], byte[]> producer = producer()) {
       seekToResume(consumer);
       announce(producer, TrainerCore.announcement(core.latestCheckpoint(), Map.of()));
-      Map<Integer, Long> committed = Map.of();
       while (service.running()) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           handle(record, producer);
         }
         stats = core.stats();
-        if (!core.checkpointedOffsets().equals(committed)) {
-          committed = core.checkpointedOffsets();
-          commitForVisibility(consumer, committed);
-        }
+        commitForVisibility(consumer);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -135,21 +136,40 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  private void commitForVisibility(
-      KafkaConsumer<byte[], byte[]> consumer, Map<Integer, Long> next) {
+  /**
+   * Commits the offsets the latest checkpoint covers when they changed, asynchronously (the commit
+   * is only for Kafka's tools, so the loop never waits for the group coordinator), again after a
+   * failure but at most every few seconds.
+   */
+  private void commitForVisibility(KafkaConsumer<byte[], byte[]> consumer) {
+    Map<Integer, Long> next = core.checkpointedOffsets();
+    long now = System.currentTimeMillis();
+    if (commitInFlight || next.equals(visibleOffsets) || now < nextCommitAttemptMs) {
+      return;
+    }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     next.forEach(
         (partition, offset) ->
             offsets.put(
                 new TopicPartition(settings.creditedRolloutsTopic, partition),
                 new OffsetAndMetadata(offset)));
-    try {
-      consumer.commitSync(offsets, Duration.ofSeconds(10));
-    } catch (RuntimeException e) {
-      // Only for Kafka's tools: the progress files are the trainer's truth, so this never stops it.
-      LOG.warn(
-          "committing {} to group {} failed: {}", offsets, settings.consumerGroup, e.toString());
-    }
+    commitInFlight = true;
+    // The callback runs in this thread, inside a later poll.
+    consumer.commitAsync(
+        offsets,
+        (committed, error) -> {
+          commitInFlight = false;
+          if (error == null) {
+            visibleOffsets = next;
+          } else {
+            nextCommitAttemptMs = System.currentTimeMillis() + COMMIT_RETRY_MS;
+            LOG.warn(
+                "committing {} to group {} failed (retrying): {}",
+                offsets,
+                settings.consumerGroup,
+                error.toString());
+          }
+        });
   }
 
   private void handle(ConsumerRecord<byte[], byte[]> record, KafkaProducer<byte[], byte[]> producer)
