@@ -11,7 +11,6 @@ import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.rollout.TaskFeeder;
 import dev.rredcot.model.task.ArithmeticTask;
-import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.RecordCodec;
@@ -19,7 +18,6 @@ import dev.rredcot.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -134,7 +132,7 @@ class ServiceCommandsProcessTest {
     InitialPolicy.materialise(new CheckpointStore(store, 8));
     RecordCodec<CreditedRollout> codec = RecordCodec.of(CreditedRollout.class);
     List<byte[]> values = new ArrayList<>();
-    CreditedRollout poisoned = credited("poison", 0, 2);
+    CreditedRollout poisoned = CreditedFixtures.credited("poison", 0, 2);
     List<Float> advantages = new ArrayList<>(poisoned.getTokenAdvantages());
     advantages.set(0, Float.NaN);
     poisoned.setTokenAdvantages(advantages);
@@ -142,7 +140,7 @@ class ServiceCommandsProcessTest {
     values.add(new byte[] {1, 2, 3});
     for (int group = 0; group < 4; group++) {
       for (int sample = 0; sample < 2; sample++) {
-        values.add(codec.encode(credited("p" + group, sample, 2)));
+        values.add(codec.encode(CreditedFixtures.credited("p" + group, sample, 2)));
       }
     }
     produce(Topics.CREDITED_ROLLOUTS, values);
@@ -283,47 +281,5 @@ class ServiceCommandsProcessTest {
       }
     }
     return reasons;
-  }
-
-  /** Sample {@code index} of a group for {@code promptId}: even samples right (+1), odd wrong. */
-  private static CreditedRollout credited(String promptId, int index, int groupCount) {
-    String groupId = promptId + "@v0#0";
-    String text = index % 2 == 0 ? "1+2=3\nA: 3\n" : "1+2=4\nA: 4\n";
-    int[] tokens = CharTokenizer.arithmetic().encode(text);
-    List<Integer> tokenIds = new ArrayList<>();
-    List<Float> logProbs = new ArrayList<>();
-    List<Float> advantages = new ArrayList<>();
-    for (int t : tokens) {
-      tokenIds.add(t);
-      logProbs.add(-2.0f);
-      advantages.add(index % 2 == 0 ? 1f : -1f);
-    }
-    return CreditedRollout.newBuilder()
-        .setRolloutId(groupId + "/" + index)
-        .setPromptId(promptId)
-        .setGroupId(groupId)
-        .setSampleIndex(index)
-        .setGroupSize(groupCount)
-        .setGroupCount(groupCount)
-        .setGroupComplete(true)
-        .setPolicyVersion(0)
-        .setScoringPolicyVersion(null)
-        .setPromptText("Q: 1+2\n")
-        .setTokenIds(tokenIds)
-        .setText(text)
-        .setLogProbs(logProbs)
-        .setReward(index % 2 == 0 ? 1.0 : 0.0)
-        .setCreditMethod("grpo")
-        .setValueEstimator("none")
-        .setSegmentation("single")
-        .setSegmentBoundaries(List.of(0, tokens.length))
-        .setBoundaryValues(List.of(0.5, index % 2 == 0 ? 1.0 : 0.0))
-        .setSegmentRewards(List.of(index % 2 == 0 ? 0.5 : -0.5))
-        .setTokenAdvantages(advantages)
-        .setGroupMean(0.5)
-        .setGroupStd(0.5)
-        .setCreatedAtMs(Instant.ofEpochMilli(1_000))
-        .setCreditedAtMs(Instant.ofEpochMilli(2_000))
-        .build();
   }
 }
