@@ -94,9 +94,11 @@ public final class RredcotCli implements Runnable {
 
   public static void main(String[] args) {
     // Avro refuses to decode generated classes of untrusted packages; the launcher sets this too,
-    // but `java -cp ... RredcotCli` must work the same. Set before any Avro class loads.
+    // but `java -cp ... RredcotCli` must work the same. Set before any Avro class loads. Beam's
+    // Kafka reader stores its Flink checkpoint state (KafkaCheckpointMark) with Avro as well.
     if (System.getProperty(AVRO_TRUSTED_PACKAGES) == null) {
-      System.setProperty(AVRO_TRUSTED_PACKAGES, "dev.rredcot");
+      System.setProperty(
+          AVRO_TRUSTED_PACKAGES, "dev.rredcot,org.apache.beam.sdk.io.kafka,java.util,java.lang");
     }
     System.exit(commandLine(RredcotHome.fromEnvironment()).execute(args));
   }
