@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
       "Run a rollout worker until SIGTERM or Ctrl-C: consume prompts in a consumer group, sample"
           + " G traces per prompt with the newest announced policy, publish them to rollouts and"
           + " commit the prompts only after every rollout is acknowledged. Starts with the newest"
-          + " checkpoint of --store if there is one, else waits for the trainer's announcement."
+          + " checkpoint of --store that verifies, else waits for the trainer's announcement."
           + " Start several with the same --group to share the prompts."
     })
 final class WorkerCommand implements Callable<Integer> {
@@ -91,7 +91,7 @@ final class WorkerCommand implements Callable<Integer> {
               + " --max-prompts-per-version >= 0");
     }
     Path root = store != null ? store : cli.home().checkpointsDir();
-    Optional<Checkpoint> latest = new CheckpointStore(root, Integer.MAX_VALUE).latest();
+    Optional<Checkpoint> latest = new CheckpointStore(root, Integer.MAX_VALUE).newestVerified();
     RolloutWorker.Builder builder =
         RolloutWorker.builder()
             .setBootstrapServers(bootstrapOption.resolve(cli.home()))

@@ -244,6 +244,23 @@ public final class CheckpointStore {
     return Optional.empty();
   }
 
+  /**
+   * The newest version that verifies, skipping (and logging) newer ones that do not; for readers
+   * such as a starting rollout worker, which must not move anything (the writer sets corrupt
+   * versions aside, see {@link #latestVerified}).
+   */
+  public Optional<Checkpoint> newestVerified() throws IOException {
+    List<Long> versions = versions();
+    for (int i = versions.size() - 1; i >= 0; i--) {
+      try {
+        return Optional.of(load(versions.get(i)));
+      } catch (CheckpointVerificationException e) {
+        LOG.error("skipping checkpoint v{}: {}", versions.get(i), e.getMessage());
+      }
+    }
+    return Optional.empty();
+  }
+
   /** Existing versions in ascending order; temp directories and other entries are ignored. */
   public List<Long> versions() throws IOException {
     if (!Files.isDirectory(root)) {

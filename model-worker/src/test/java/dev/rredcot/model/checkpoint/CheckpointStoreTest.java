@@ -309,6 +309,9 @@ class CheckpointStoreTest {
     }
     Files.write(root.resolve("v000000000003/model.params"), "bit rot".getBytes());
     Files.delete(root.resolve("v000000000002/model-config.json"));
+    // A reader skips the corrupt versions and moves nothing.
+    assertEquals(1, store.newestVerified().orElseThrow().version());
+    assertEquals(List.of(0L, 1L, 2L, 3L), store.versions());
     try (StoreLock lock = store.lock()) {
       Checkpoint latest = store.latestVerified(lock).orElseThrow();
       assertEquals(1, latest.version());
