@@ -12,6 +12,7 @@ import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
@@ -74,6 +75,9 @@ public final class CreditPipeline {
         options.getValueEstimator(),
         options.getSegmentation(),
         isBounded(options));
+    if (!isBounded(options)) {
+      logCheckpointing(options);
+    }
     PipelineResult result = pipeline.run();
     if (isBounded(options)) {
       PipelineResult.State state = result.waitUntilFinish();
@@ -95,6 +99,34 @@ public final class CreditPipeline {
           "an unbounded run never returns: set --maxRecords, --toOffsets/--toTime or --inputFiles");
     }
     return CreditRunResult.of(run(options));
+  }
+
+  /**
+   * Says how an unbounded run on Flink checkpoints. Without checkpoints Beam never finalizes the
+   * Kafka reads, so the input offsets are never committed and a restart reads the topic again.
+   */
+  private static void logCheckpointing(CreditPipelineOptions options) {
+    if (!options.getRunner().getSimpleName().equals("FlinkRunner")) {
+      return;
+    }
+    FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+    Long interval = flink.getCheckpointingInterval();
+    if (interval == null || interval <= 0) {
+      LOG.warn(
+          "unbounded credit job without Flink checkpointing: input offsets are never committed"
+              + " and a restart reads {} again (set --checkpointingInterval)",
+          options.getInputTopic());
+      return;
+    }
+    LOG.info(
+        "Flink checkpoints every {} ms ({}), state backend {} at {}, retained on cancellation: {},"
+            + " restoring from: {}",
+        interval,
+        flink.getCheckpointingMode(),
+        flink.getStateBackend(),
+        flink.getStateBackendStoragePath(),
+        flink.getRetainExternalizedCheckpointsOnCancellation(),
+        flink.getSavepointPath() == null ? "nothing" : flink.getSavepointPath());
   }
 
   /** Whether the options describe a run that ends by itself. */

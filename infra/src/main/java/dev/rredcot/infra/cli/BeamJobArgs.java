@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
@@ -49,6 +50,20 @@ final class BeamJobArgs {
   boolean given(String beamOption) {
     String prefix = "--" + beamOption;
     return userArgs.stream().anyMatch(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="));
+  }
+
+  /** The value the user gave {@code --beamOption}, if any. */
+  Optional<String> value(String beamOption) {
+    String prefix = "--" + beamOption + "=";
+    return userArgs.stream()
+        .filter(arg -> arg.startsWith(prefix))
+        .map(arg -> arg.substring(prefix.length()))
+        .reduce((first, last) -> last);
+  }
+
+  /** Whether the job runs on Flink (the CLI's default runner). */
+  boolean runsOnFlink() {
+    return value("runner").map(runner -> runner.endsWith("FlinkRunner")).orElse(!given("runner"));
   }
 
   /** Adds {@code --beamOption=value} unless the user gave the option. */

@@ -4,9 +4,12 @@ import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.apache.beam.sdk.PipelineResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +28,11 @@ import picocli.CommandLine.Unmatched;
       "Run the credit job: rollouts -> segment, value, redistribute, advantages ->"
           + " credited-rollouts (and dead-letters).",
       "Runs on FlinkRunner with --flinkMaster=[local] unless you pass --runner. Any other"
-          + " --name=value argument is a Beam option of the job (see --beam-help)."
+          + " --name=value argument is a Beam option of the job (see --beam-help).",
+      "An unbounded run on Flink checkpoints every 30 s (exactly once, --checkpointingInterval),"
+          + " keeps its state under $RREDCOT_HOME/flink-checkpoints (--stateBackendStoragePath),"
+          + " retains the checkpoints when stopped and resumes from the newest one at its next"
+          + " start (unless --fresh or --savepointPath)."
     })
 final class PipelineCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
@@ -39,10 +46,17 @@ final class PipelineCommand implements Callable<Integer> {
       description = "Stop after N input records and print the job's counters; 0 runs until Ctrl-C.")
   long maxRecords;
 
+  @Option(
+      names = "--fresh",
+      description = "Do not restore the newest retained Flink checkpoint (an unbounded run).")
+  boolean fresh;
+
   @Option(names = "--beam-help", description = "List the job's Beam options and exit.")
   boolean beamHelp;
 
   @Unmatched List<String> beamArgs = new ArrayList<>();
+
+  private Optional<Path> restored = Optional.empty();
 
   @Override
   public Integer call() throws IOException {
@@ -54,7 +68,8 @@ final class PipelineCommand implements Callable<Integer> {
     if (maxRecords < 0) {
       throw new ParameterException(spec.commandLine(), "--max-records must not be negative");
     }
-    CreditPipelineOptions options = beamJobArgs().parse();
+    BeamJobArgs jobArgs = beamJobArgs();
+    CreditPipelineOptions options = jobArgs.parse();
     BeamJobArgs.ensurePolicy(options, out);
     out.printf(
         "credit job on %s: %s -> %s at %s%s%n",
@@ -63,6 +78,8 @@ final class PipelineCommand implements Callable<Integer> {
         options.getOutputTopic(),
         options.getBootstrapServers(),
         maxRecords > 0 ? ", stopping after " + maxRecords + " records" : ", until Ctrl-C");
+    restored.ifPresent(
+        checkpoint -> out.printf("resuming from retained Flink checkpoint %s%n", checkpoint));
     out.flush();
     PipelineResult result = CreditPipeline.run(options);
     PipelineResult.State state = result.waitUntilFinish();
@@ -77,9 +94,22 @@ final class PipelineCommand implements Callable<Integer> {
   }
 
   private BeamJobArgs beamJobArgs() {
-    return new BeamJobArgs(spec.commandLine(), beamArgs)
-        .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
-        .withDefault("maxRecords", maxRecords)
-        .withDefault("checkpointDir", cli.home().checkpointsDir());
+    BeamJobArgs args =
+        new BeamJobArgs(spec.commandLine(), beamArgs)
+            .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
+            .withDefault("maxRecords", maxRecords)
+            .withDefault("checkpointDir", cli.home().checkpointsDir());
+    restored = Optional.empty();
+    if (unbounded(args) && args.runsOnFlink()) {
+      restored = FlinkCheckpointing.applyDefaults(args, cli.home().flinkCheckpointsDir(), fresh);
+    }
+    return args;
+  }
+
+  private boolean unbounded(BeamJobArgs args) {
+    return maxRecords == 0
+        && !args.given("maxRecords")
+        && Stream.of("fromOffsets", "toOffsets", "fromTime", "toTime", "inputFiles")
+            .noneMatch(args::given);
   }
 }

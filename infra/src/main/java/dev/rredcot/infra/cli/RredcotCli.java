@@ -10,7 +10,8 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code rredcot} command line: runs the local stack (Kafka broker), writes and reads the
- * project's topics and runs the credit pipeline. Every capability is a subcommand.
+ * project's topics, runs the credit pipeline and the trainer, rollout worker and task feeder as
+ * long-running processes. Every capability is a subcommand.
  *
  * <pre>{@code
  * ./rredcot up --port 19092 && ./rredcot produce-rollouts --count 100 && ./rredcot tail rollouts
@@ -31,6 +32,9 @@ import picocli.CommandLine.ScopeType;
       PipelineCommand.class,
       ReplayCommand.class,
       DemoCommand.class,
+      TrainerCommand.class,
+      WorkerCommand.class,
+      FeederCommand.class,
       PretrainCommand.class,
       BenchCommand.class,
       EvalCommand.class,
@@ -90,9 +94,11 @@ public final class RredcotCli implements Runnable {
 
   public static void main(String[] args) {
     // Avro refuses to decode generated classes of untrusted packages; the launcher sets this too,
-    // but `java -cp ... RredcotCli` must work the same. Set before any Avro class loads.
+    // but `java -cp ... RredcotCli` must work the same. Set before any Avro class loads. Beam's
+    // Kafka reader stores its Flink checkpoint state (KafkaCheckpointMark) with Avro as well.
     if (System.getProperty(AVRO_TRUSTED_PACKAGES) == null) {
-      System.setProperty(AVRO_TRUSTED_PACKAGES, "dev.rredcot");
+      System.setProperty(
+          AVRO_TRUSTED_PACKAGES, "dev.rredcot,org.apache.beam.sdk.io.kafka,java.util,java.lang");
     }
     System.exit(commandLine(RredcotHome.fromEnvironment()).execute(args));
   }

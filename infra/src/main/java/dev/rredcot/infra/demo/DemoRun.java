@@ -300,7 +300,11 @@ public final class DemoRun {
         "--flinkMaster=[local]",
         "--parallelism=1",
         "--credit=" + settings.credit(),
-        "--checkpointDir=" + checkpointDir);
+        "--checkpointDir=" + checkpointDir,
+        // The run's own Flink checkpoints: a demo starts fresh, never from an earlier run's.
+        "--stateBackendStoragePath="
+            + settings.runDir().resolve("flink-checkpoints").toAbsolutePath().toUri(),
+        "--fresh");
   }
 
   /** The resolved configuration, as written to {@code config.json}. */

@@ -65,6 +65,11 @@ public final class RredcotHome {
     return root.resolve("checkpoints");
   }
 
+  /** Retained Flink checkpoints of the unbounded credit job ({@code rredcot pipeline}). */
+  public Path flinkCheckpointsDir() {
+    return root.resolve("flink-checkpoints");
+  }
+
   /** Per-run outputs (metrics, reports). */
   public Path runsDir() {
     return root.resolve("runs");

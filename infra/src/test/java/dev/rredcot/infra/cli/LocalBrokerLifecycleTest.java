@@ -104,7 +104,7 @@ class LocalBrokerLifecycleTest {
   }
 
   /** A port p such that p and p + 1 (the controller port) are both free now. */
-  private static int freePortPair() throws IOException {
+  static int freePortPair() throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
       int port;
       try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

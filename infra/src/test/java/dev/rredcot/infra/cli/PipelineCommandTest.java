@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.schemas.Topics;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -56,6 +59,48 @@ class PipelineCommandTest {
             "--maxRecords=0",
             "--checkpointDir=" + tempDir.resolve("checkpoints")),
         args);
+  }
+
+  @Test
+  void anUnboundedFlinkRunCheckpointsAndResumesFromTheNewestRetainedCheckpoint() throws Exception {
+    Path storage = tempDir.resolve("flink-checkpoints");
+    List<String> defaults =
+        List.of(
+            "--runner=FlinkRunner",
+            "--flinkMaster=[local]",
+            "--bootstrapServers=h:1",
+            "--maxRecords=0",
+            "--checkpointDir=" + tempDir.resolve("checkpoints"),
+            "--checkpointingInterval=30000",
+            "--checkpointingMode=EXACTLY_ONCE",
+            "--stateBackend=filesystem",
+            "--stateBackendStoragePath=file://" + storage,
+            "--externalizedCheckpointsEnabled=true",
+            "--retainExternalizedCheckpointsOnCancellation=true");
+    assertEquals(defaults, parse("pipeline", "--bootstrap", "h:1").jobArgs());
+
+    Path older = retainedCheckpoint(storage.resolve("job-a/chk-7"), 1_000);
+    Path newest = retainedCheckpoint(storage.resolve("job-b/chk-2"), 2_000);
+    Files.createDirectories(storage.resolve("job-b/chk-3")); // in progress: no _metadata yet
+    assertEquals(newest, FlinkCheckpointing.latestRetained(storage).orElseThrow());
+    List<String> resuming = new ArrayList<>(defaults);
+    resuming.add("--savepointPath=file://" + newest);
+    assertEquals(resuming, parse("pipeline", "--bootstrap", "h:1").jobArgs());
+    assertEquals(defaults, parse("pipeline", "--bootstrap", "h:1", "--fresh").jobArgs());
+    assertTrue(Files.exists(older));
+
+    List<String> bounded = parse("pipeline", "--bootstrap", "h:1", "--max-records", "5").jobArgs();
+    assertTrue(bounded.stream().noneMatch(arg -> arg.startsWith("--checkpointing")), "" + bounded);
+    List<String> direct =
+        parse("pipeline", "--bootstrap", "h:1", "--runner=DirectRunner").jobArgs();
+    assertTrue(direct.stream().noneMatch(arg -> arg.startsWith("--checkpointing")), "" + direct);
+  }
+
+  private static Path retainedCheckpoint(Path dir, long modifiedMs) throws Exception {
+    Files.createDirectories(dir);
+    Path metadata = Files.writeString(dir.resolve("_metadata"), "flink");
+    Files.setLastModifiedTime(metadata, FileTime.fromMillis(modifiedMs));
+    return dir;
   }
 
   @Test

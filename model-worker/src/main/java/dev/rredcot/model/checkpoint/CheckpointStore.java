@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * <p>A write goes to a hidden temp directory ({@code .tmp-...}), fsyncs every file, writes and
  * fsyncs the manifest and renames the directory into place atomically, so readers see either no
  * version or a complete one. Then versions beyond the newest {@code keepNewest} are deleted.
+ *
+ * <p>One writer at a time: a trainer holds {@link #lock()} while it writes, and on start removes
+ * what killed writes left behind ({@link #deleteLeftovers}) and moves corrupt newest versions aside
+ * ({@link #latestVerified}). Readers need no lock: they only ever see complete versions.
  */
 public final class CheckpointStore {
 
@@ -48,6 +52,7 @@ public final class CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
   private static final Pattern VERSION_DIR = Pattern.compile("v(\\d{12})");
   private static final String TEMP_PREFIX = ".tmp-";
+  private static final String CORRUPT_PREFIX = "corrupt-";
   private static final long MAX_VERSION = 999_999_999_999L;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -171,6 +176,89 @@ public final class CheckpointStore {
       return Optional.empty();
     }
     return Optional.of(load(versions.get(versions.size() - 1)));
+  }
+
+  /**
+   * Takes the store's exclusive writer lock without waiting; hold it for as long as this process
+   * writes versions.
+   *
+   * @throws StoreLockedException when another writer holds it
+   */
+  public StoreLock lock() throws IOException {
+    return StoreLock.acquire(root);
+  }
+
+  /**
+   * Deletes the {@code .tmp-*} entries that writes and retention deletions killed midway left in
+   * the root; call only while holding {@link #lock()} (a running writer's temp entries look the
+   * same).
+   *
+   * @return how many entries were deleted
+   */
+  public int deleteLeftovers(StoreLock lock) throws IOException {
+    Objects.requireNonNull(lock, "lock");
+    if (!Files.isDirectory(root)) {
+      return 0;
+    }
+    List<Path> leftovers;
+    try (Stream<Path> entries = Files.list(root)) {
+      leftovers = entries.filter(e -> e.getFileName().toString().startsWith(TEMP_PREFIX)).toList();
+    }
+    for (Path leftover : leftovers) {
+      LOG.warn("deleting {}, left by a write that did not finish", leftover);
+      deleteRecursively(leftover);
+    }
+    if (!leftovers.isEmpty()) {
+      syncDirectory(root);
+    }
+    return leftovers.size();
+  }
+
+  /**
+   * The newest version that verifies. Newer versions that do not verify (a disk error, a file
+   * changed by hand) are renamed to {@code corrupt-<dir>-<millis>} beside them, logged and kept for
+   * inspection, so that the writer can write their version numbers again. Call only while holding
+   * {@link #lock()}.
+   */
+  public Optional<Checkpoint> latestVerified(StoreLock lock) throws IOException {
+    Objects.requireNonNull(lock, "lock");
+    List<Long> versions = versions();
+    for (int i = versions.size() - 1; i >= 0; i--) {
+      long version = versions.get(i);
+      try {
+        return Optional.of(load(version));
+      } catch (CheckpointVerificationException e) {
+        Path dir = root.resolve(directoryName(version));
+        Path aside =
+            root.resolve(CORRUPT_PREFIX + dir.getFileName() + "-" + System.currentTimeMillis());
+        Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory(root);
+        LOG.error(
+            "checkpoint v{} does not verify ({}); moved it to {} and falling back to an older"
+                + " version",
+            version,
+            e.getMessage(),
+            aside);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The newest version that verifies, skipping (and logging) newer ones that do not; for readers
+   * such as a starting rollout worker, which must not move anything (the writer sets corrupt
+   * versions aside, see {@link #latestVerified}).
+   */
+  public Optional<Checkpoint> newestVerified() throws IOException {
+    List<Long> versions = versions();
+    for (int i = versions.size() - 1; i >= 0; i--) {
+      try {
+        return Optional.of(load(versions.get(i)));
+      } catch (CheckpointVerificationException e) {
+        LOG.error("skipping checkpoint v{}: {}", versions.get(i), e.getMessage());
+      }
+    }
+    return Optional.empty();
   }
 
   /** Existing versions in ascending order; temp directories and other entries are ignored. */
@@ -453,7 +541,7 @@ public final class CheckpointStore {
   /**
    * Fsyncs a directory so created and renamed entries survive a crash (a no-op where unsupported).
    */
-  private static void syncDirectory(Path dir) throws IOException {
+  public static void syncDirectory(Path dir) throws IOException {
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);
     } catch (IOException e) {

@@ -1,6 +1,7 @@
 package dev.rredcot.model.rollout;
 
 import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.ServiceThread;
@@ -78,6 +79,7 @@ public final class RolloutWorker implements AutoCloseable {
   private volatile long checkpointsAdopted;
   private volatile long checkpointsRejected;
   private volatile Throwable failure;
+  private final BrokerRetry retry = BrokerRetry.standard();
   private final ServiceThread service =
       new ServiceThread("rollout-worker", Duration.ofSeconds(60), false);
 
@@ -119,9 +121,17 @@ public final class RolloutWorker implements AutoCloseable {
         publishFailures.get());
   }
 
-  /** The error that stopped the worker, or null while it runs or after a clean stop. */
+  /**
+   * The error that stopped the worker (a JVM {@link Error} included), or null while it runs or
+   * after a clean stop.
+   */
   public Throwable failure() {
-    return failure;
+    return failure != null ? failure : service.failure();
+  }
+
+  /** Waits until the worker's thread has ended (stopped, or failed). */
+  public void awaitTermination() throws InterruptedException {
+    service.awaitFinished();
   }
 
   private void run() {
@@ -129,7 +139,13 @@ public final class RolloutWorker implements AutoCloseable {
         KafkaConsumer<byte[], byte[]> checkpoints = checkpointConsumer();
         KafkaProducer<String, byte[]> producer = producer()) {
       prompts.subscribe(List.of(settings.promptsTopic));
-      assignAll(checkpoints, settings.checkpointsTopic);
+      retry.untilDone(
+          "reading the partitions of " + settings.checkpointsTopic,
+          service::running,
+          () -> {
+            assignAll(checkpoints, settings.checkpointsTopic);
+            return null;
+          });
       AvroSerde<Rollout> rolloutSerde = AvroSerde.of(Rollout.class);
       while (service.running()) {
         boolean waitingForPolicy = follower.current().isEmpty() || aheadOfTrainer();
@@ -153,7 +169,9 @@ public final class RolloutWorker implements AutoCloseable {
         }
         serve(records, prompts, producer, rolloutSerde);
       }
-    } catch (RuntimeException e) {
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
       failure = e;
       LOG.error("rollout worker stopped", e);
     } finally {
@@ -165,7 +183,8 @@ public final class RolloutWorker implements AutoCloseable {
       List<ConsumerRecord<byte[], byte[]>> records,
       KafkaConsumer<byte[], byte[]> prompts,
       KafkaProducer<String, byte[]> producer,
-      AvroSerde<Rollout> rolloutSerde) {
+      AvroSerde<Rollout> rolloutSerde)
+      throws Exception {
     Policy policy = follower.current().orElseThrow();
     List<Prompt> decoded = new ArrayList<>();
     Map<String, ConsumerRecord<byte[], byte[]>> sourceOf = new HashMap<>();
@@ -212,7 +231,14 @@ public final class RolloutWorker implements AutoCloseable {
       }
       return;
     }
-    prompts.commitSync(nextOffsets(records));
+    Map<TopicPartition, OffsetAndMetadata> served = nextOffsets(records);
+    retry.untilDone(
+        "committing " + served,
+        service::running,
+        () -> {
+          prompts.commitSync(served);
+          return null;
+        });
     batches.incrementAndGet();
     promptsServed.addAndGet(decoded.size() - batch.rejected().size());
     if (batch.policyVersion() == servedVersion) {

@@ -1,5 +1,6 @@
 package dev.rredcot.model.rollout;
 
+import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.model.task.Problem;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -36,12 +36,14 @@ import org.slf4j.LoggerFactory;
 public final class TaskFeeder implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskFeeder.class);
+  private static final long MAX_SLEEP_NANOS = 100_000_000;
 
   private final Builder settings;
   private final AtomicLong promptsSent = new AtomicLong();
   private volatile Throwable failure;
+  private final BrokerRetry retry = BrokerRetry.standard();
   private final ServiceThread service =
-      new ServiceThread("task-feeder", Duration.ofSeconds(10), true);
+      new ServiceThread("task-feeder", Duration.ofSeconds(10), false);
 
   private TaskFeeder(Builder settings) {
     this.settings = settings;
@@ -84,9 +86,14 @@ public final class TaskFeeder implements AutoCloseable {
     return service.finished();
   }
 
-  /** The error that stopped the feeder, or null. */
+  /** The error that stopped the feeder (a JVM {@link Error} included), or null. */
   public Throwable failure() {
-    return failure;
+    return failure != null ? failure : service.failure();
+  }
+
+  /** Waits until the feeder's thread has ended (done, stopped, or failed). */
+  public void awaitTermination() throws InterruptedException {
+    service.awaitFinished();
   }
 
   private void run() {
@@ -102,20 +109,31 @@ public final class TaskFeeder implements AutoCloseable {
         for (long i = 0;
             (settings.promptCount < 0 || i < settings.promptCount) && service.running();
             i++) {
-          long wait = next - System.nanoTime();
-          if (wait > 0) {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          // Short sleeps rather than an interrupting stop: an interrupt could land while the
+          // broker acknowledges a prompt, which would then be on the topic but not counted.
+          long wait;
+          while ((wait = next - System.nanoTime()) > 0 && service.running()) {
+            long slice = Math.min(wait, MAX_SLEEP_NANOS);
+            Thread.sleep(slice / 1_000_000, (int) (slice % 1_000_000));
+          }
+          if (!service.running()) {
+            break;
           }
           next += intervalNanos;
           Prompt prompt = prompt(settings.task, settings.firstSeed + i, round);
-          producer.send(new ProducerRecord<>(settings.topic, prompt.getId(), prompt)).get();
+          ProducerRecord<String, Prompt> record =
+              new ProducerRecord<>(settings.topic, prompt.getId(), prompt);
+          retry.untilDone(
+              "sending prompt " + prompt.getId(),
+              service::running,
+              () -> producer.send(record).get());
           promptsSent.incrementAndGet();
         }
       }
       LOG.info("task feeder done: {} prompts sent", promptsSent.get());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (ExecutionException | RuntimeException e) {
+    } catch (Exception e) {
       failure = e;
       LOG.error("task feeder stopped after {} prompts", promptsSent.get(), e);
     }

@@ -10,6 +10,9 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /** The Kafka clients the services share: producers that lose nothing, consumers of raw bytes. */
 public final class KafkaClients {
+  // Kafka's own default is 1 s; a long outage then floods the log with connection attempts.
+  private static final int RECONNECT_BACKOFF_MAX_MS = 10_000;
+
   private KafkaClients() {}
 
   /** A producer that waits for every replica and never duplicates a record on retry. */
@@ -19,6 +22,8 @@ public final class KafkaClients {
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    // While the broker is away, reconnect every few seconds rather than every second.
+    props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
     return new KafkaProducer<>(props, keySerializer, valueSerializer);
   }
 
@@ -27,6 +32,7 @@ public final class KafkaClients {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
     return props;
   }
 

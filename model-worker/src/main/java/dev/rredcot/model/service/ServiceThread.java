@@ -7,7 +7,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The background thread of a long-running service (rollout worker, task feeder, trainer): started
  * once, its loop runs while {@link #running()} holds, and stopping waits for the loop a bounded
- * time so that a service never outlives its owner unnoticed.
+ * time so that a service never outlives its owner unnoticed. Whatever ends the loop by being
+ * thrown, a JVM {@link Error} included, is logged and kept as {@link #failure()}, never swallowed
+ * by a dying thread.
  */
 public final class ServiceThread {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceThread.class);
@@ -16,6 +18,7 @@ public final class ServiceThread {
   private final Duration stopTimeout;
   private final boolean interruptOnStop;
   private volatile boolean running;
+  private volatile Throwable failure;
   private Thread thread;
 
   /**
@@ -35,7 +38,20 @@ public final class ServiceThread {
       throw new IllegalStateException(name + " already started");
     }
     running = true;
-    thread = new Thread(loop, name);
+    thread =
+        new Thread(
+            () -> {
+              try {
+                loop.run();
+              } catch (Throwable t) {
+                // An Error (OutOfMemoryError, a native library failing to load) would otherwise end
+                // the thread with a line on stderr while its owner believes the service runs.
+                failure = t;
+                running = false;
+                LOG.error("{} thread died", name, t);
+              }
+            },
+            name);
     thread.setDaemon(true);
     thread.start();
   }
@@ -48,6 +64,24 @@ public final class ServiceThread {
   /** Asks the loop to end after its current iteration (from any thread, the loop's included). */
   public void requestStop() {
     running = false;
+  }
+
+  /** What the loop threw (an {@link Error} included), or null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /** Waits until the thread has ended; false when it was never started. */
+  public boolean awaitFinished() throws InterruptedException {
+    Thread started;
+    synchronized (this) {
+      started = thread;
+    }
+    if (started == null) {
+      return false;
+    }
+    started.join();
+    return true;
   }
 
   /** Whether {@link #start} was called. */

@@ -1,6 +1,7 @@
 package dev.rredcot.model.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rredcot.model.checkpoint.CheckpointStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -18,15 +19,17 @@ import java.util.stream.Stream;
 
 /**
  * Trainer progress files, one per checkpoint version ({@code progress-v000000000042.json}), each
- * written atomically (temp file, fsync, atomic rename). The trainer writes version {@code v}'s
- * progress before checkpoint {@code v}, so every checkpoint it wrote has its progress; a progress
- * file without its checkpoint is an interrupted write and is deleted by {@link #retainOnly}.
+ * written atomically (temp file, fsync, atomic rename, fsync of the directory). The trainer writes
+ * version {@code v}'s progress durably before checkpoint {@code v}, so every checkpoint it wrote
+ * has its progress, also after a power loss; a progress file without its checkpoint is an
+ * interrupted write and is deleted by {@link #retainOnly}.
  */
 public final class ProgressStore {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PREFIX = "progress-v";
   private static final String SUFFIX = ".json";
+  private static final String TEMP_PREFIX = ".tmp-";
 
   private final Path dir;
 
@@ -44,7 +47,7 @@ public final class ProgressStore {
   public void write(TrainerProgress progress) throws IOException {
     Files.createDirectories(dir);
     Path target = file(progress.checkpointVersion());
-    Path temp = dir.resolve(".tmp-" + UUID.randomUUID() + SUFFIX);
+    Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID() + SUFFIX);
     try {
       Files.write(temp, JSON.writeValueAsBytes(progress), StandardOpenOption.CREATE_NEW);
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -56,6 +59,9 @@ public final class ProgressStore {
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("the progress directory " + dir + " must support atomic renames", e);
       }
+      // The rename is only durable once the directory is: without this a power loss could leave
+      // checkpoint v on disk without its progress.
+      CheckpointStore.syncDirectory(dir);
     } finally {
       Files.deleteIfExists(temp);
     }
@@ -103,7 +109,28 @@ public final class ProgressStore {
     return doomed.size();
   }
 
-  private Path file(long version) {
+  /**
+   * Deletes the temp files ({@code .tmp-*}) of writes that were killed midway; call only from the
+   * store's single writer before it writes.
+   *
+   * @return how many were deleted
+   */
+  public int deleteLeftovers() throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    List<Path> leftovers;
+    try (Stream<Path> files = Files.list(dir)) {
+      leftovers = files.filter(f -> f.getFileName().toString().startsWith(TEMP_PREFIX)).toList();
+    }
+    for (Path f : leftovers) {
+      Files.deleteIfExists(f);
+    }
+    return leftovers.size();
+  }
+
+  /** The file of {@code version}'s progress (which may not exist). */
+  public Path file(long version) {
     return dir.resolve(String.format("%s%012d%s", PREFIX, version, SUFFIX));
   }
 }

@@ -1,6 +1,7 @@
 package dev.rredcot.model.trainer;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.ServiceThread;
@@ -14,14 +15,15 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
@@ -35,7 +37,11 @@ import org.slf4j.LoggerFactory;
  * consumer group: its progress lives beside the checkpoints, see {@link TrainerCore}), hands every
  * record to the core, publishes a {@link PolicyCheckpoint} for every new checkpoint (and, at start,
  * for the checkpoint it resumed from, so waiting workers get a policy), and sends undecodable or
- * invalid records to {@code dead-letters}.
+ * invalid records to {@code dead-letters}. Every trained rollout is listed with its policy version
+ * in the trained-rollouts log ({@link TrainerCore}); the offsets each checkpoint covers are also
+ * committed to the consumer group {@code rredcot-trainer}, only so that Kafka's tools show the
+ * trainer's lag (the trainer resumes from its progress files, not from the group). Kafka calls that
+ * fail for a passing reason are retried with backoff ({@link BrokerRetry}).
  *
  * <pre>{@code
  * try (Trainer trainer = Trainer.builder().setBootstrapServers(servers)
@@ -55,11 +61,17 @@ public final class Trainer implements AutoCloseable {
   private static final RecordCodec<PolicyCheckpoint> ANNOUNCEMENTS =
       RecordCodec.of(PolicyCheckpoint.class);
   private static final RecordCodec<DeadLetter> DEAD_LETTERS = RecordCodec.of(DeadLetter.class);
+  private static final long COMMIT_RETRY_MS = 5_000;
 
   private final Builder settings;
   private TrainerCore core;
   private volatile TrainerStats stats;
   private volatile Throwable failure;
+  private final BrokerRetry retry = BrokerRetry.standard();
+  // Loop-thread state of the consumer-group commits.
+  private Map<Integer, Long> visibleOffsets = Map.of();
+  private boolean commitInFlight;
+  private long nextCommitAttemptMs;
   private final ServiceThread service =
       new ServiceThread("trainer", Duration.ofSeconds(120), false);
 
@@ -79,7 +91,9 @@ public final class Trainer implements AutoCloseable {
     if (service.started()) {
       throw new IllegalStateException("already started");
     }
-    core = TrainerCore.open(settings.store, settings.progressDir, settings.options);
+    core =
+        TrainerCore.open(
+            settings.store, settings.progressDir, settings.trainedRolloutLog, settings.options);
     stats = core.stats();
     service.start(this::run);
   }
@@ -89,9 +103,14 @@ public final class Trainer implements AutoCloseable {
     return stats;
   }
 
-  /** The error that stopped the trainer, or null. */
+  /** The error that stopped the trainer (a JVM {@link Error} included), or null. */
   public Throwable failure() {
-    return failure;
+    return failure != null ? failure : service.failure();
+  }
+
+  /** Waits until the trainer's thread has ended (stopped, or failed). */
+  public void awaitTermination() throws InterruptedException {
+    service.awaitFinished();
   }
 
   private void run() {
@@ -104,33 +123,70 @@ public final class Trainer implements AutoCloseable {
           handle(record, producer);
         }
         stats = core.stats();
+        commitForVisibility(consumer);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (IOException | ExecutionException | RuntimeException e) {
+    } catch (Exception e) {
       failure = e;
       LOG.error("trainer stopped", e);
     } finally {
+      stats = core.stats();
       core.close();
     }
   }
 
+  /**
+   * Commits the offsets the latest checkpoint covers when they changed, asynchronously (the commit
+   * is only for Kafka's tools, so the loop never waits for the group coordinator), again after a
+   * failure but at most every few seconds.
+   */
+  private void commitForVisibility(KafkaConsumer<byte[], byte[]> consumer) {
+    Map<Integer, Long> next = core.checkpointedOffsets();
+    long now = System.currentTimeMillis();
+    if (commitInFlight || next.equals(visibleOffsets) || now < nextCommitAttemptMs) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    next.forEach(
+        (partition, offset) ->
+            offsets.put(
+                new TopicPartition(settings.creditedRolloutsTopic, partition),
+                new OffsetAndMetadata(offset)));
+    commitInFlight = true;
+    // The callback runs in this thread, inside a later poll.
+    consumer.commitAsync(
+        offsets,
+        (committed, error) -> {
+          commitInFlight = false;
+          if (error == null) {
+            visibleOffsets = next;
+          } else {
+            nextCommitAttemptMs = System.currentTimeMillis() + COMMIT_RETRY_MS;
+            LOG.warn(
+                "committing {} to group {} failed (retrying): {}",
+                offsets,
+                settings.consumerGroup,
+                error.toString());
+          }
+        });
+  }
+
   private void handle(ConsumerRecord<byte[], byte[]> record, KafkaProducer<byte[], byte[]> producer)
-      throws IOException, ExecutionException, InterruptedException {
+      throws Exception {
     CreditedRollout decoded;
     try {
       decoded = CREDITED.decode(record.value());
     } catch (RecordDecodingException e) {
-      deadLetter(producer, record, e.reason().label(), e);
+      if (core.reject(record.partition(), record.offset(), e.reason().label())) {
+        deadLetter(producer, record, e.reason().label(), e);
+      }
       return;
     }
     TrainerCore.OfferResult result = core.offer(decoded, record.partition(), record.offset());
     if (result.disposition() == TrainerCore.Disposition.INVALID) {
       deadLetter(
-          producer,
-          record,
-          "invalid-credited-rollout",
-          new IllegalArgumentException(result.reason()));
+          producer, record, result.reasonLabel(), new IllegalArgumentException(result.reason()));
     }
     for (TrainedStep step : result.steps()) {
       Map<String, Double> extra =
@@ -144,12 +200,13 @@ public final class Trainer implements AutoCloseable {
   }
 
   private void announce(KafkaProducer<byte[], byte[]> producer, PolicyCheckpoint announcement)
-      throws ExecutionException, InterruptedException {
-    producer
-        .send(
-            new ProducerRecord<>(
-                settings.checkpointsTopic, null, ANNOUNCEMENTS.encode(announcement)))
-        .get();
+      throws Exception {
+    ProducerRecord<byte[], byte[]> record =
+        new ProducerRecord<>(settings.checkpointsTopic, null, ANNOUNCEMENTS.encode(announcement));
+    retry.untilDone(
+        "announcing checkpoint v" + announcement.getVersion(),
+        service::running,
+        () -> producer.send(record).get());
     LOG.info("announced checkpoint v{}", announcement.getVersion());
   }
 
@@ -158,16 +215,20 @@ public final class Trainer implements AutoCloseable {
       ConsumerRecord<byte[], byte[]> record,
       String reason,
       Exception error)
-      throws ExecutionException, InterruptedException {
+      throws Exception {
     DeadLetter letter = ConsumedDeadLetters.of(record, "Trainer", reason, error);
-    producer
-        .send(new ProducerRecord<>(settings.deadLettersTopic, null, DEAD_LETTERS.encode(letter)))
-        .get();
+    ProducerRecord<byte[], byte[]> out =
+        new ProducerRecord<>(settings.deadLettersTopic, null, DEAD_LETTERS.encode(letter));
+    retry.untilDone(
+        "sending a dead letter (" + reason + ")", service::running, () -> producer.send(out).get());
   }
 
-  private void seekToResume(KafkaConsumer<byte[], byte[]> consumer) {
+  private void seekToResume(KafkaConsumer<byte[], byte[]> consumer) throws Exception {
     List<PartitionInfo> infos =
-        consumer.partitionsFor(settings.creditedRolloutsTopic, Duration.ofSeconds(30));
+        retry.untilDone(
+            "reading the partitions of " + settings.creditedRolloutsTopic,
+            service::running,
+            () -> consumer.partitionsFor(settings.creditedRolloutsTopic, Duration.ofSeconds(30)));
     if (infos == null || infos.isEmpty()) {
       throw new IllegalStateException(
           "topic " + settings.creditedRolloutsTopic + " has no partitions (does it exist?)");
@@ -191,6 +252,7 @@ public final class Trainer implements AutoCloseable {
 
   private KafkaConsumer<byte[], byte[]> consumer() {
     Properties props = KafkaClients.manualCommitConsumerProps(settings.bootstrapServers);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, settings.consumerGroup);
     // Read only what the credit pipeline committed (it may write transactionally).
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     return KafkaClients.bytesConsumer(props);
@@ -212,6 +274,8 @@ public final class Trainer implements AutoCloseable {
     private String bootstrapServers;
     private CheckpointStore store;
     private Path progressDir;
+    private Path trainedRolloutLog;
+    private String consumerGroup = "rredcot-trainer";
     private TrainerOptions options = TrainerOptions.builder().build();
     private String creditedRolloutsTopic = Topics.CREDITED_ROLLOUTS;
     private String checkpointsTopic = Topics.CHECKPOINTS;
@@ -234,6 +298,21 @@ public final class Trainer implements AutoCloseable {
     /** Progress directory (default: {@code <store root>-progress}, beside the store). */
     public Builder optProgressDir(Path progressDir) {
       this.progressDir = progressDir;
+      return this;
+    }
+
+    /**
+     * The trained-rollouts log, a TSV (default: {@value TrainerCore#TRAINED_ROLLOUTS_FILE} in the
+     * store's root).
+     */
+    public Builder optTrainedRolloutLog(Path trainedRolloutLog) {
+      this.trainedRolloutLog = trainedRolloutLog;
+      return this;
+    }
+
+    /** Consumer group the checkpointed offsets are committed to (default rredcot-trainer). */
+    public Builder optConsumerGroup(String consumerGroup) {
+      this.consumerGroup = consumerGroup;
       return this;
     }
 
@@ -260,6 +339,10 @@ public final class Trainer implements AutoCloseable {
         Path root = store.root().toAbsolutePath();
         progressDir = root.resolveSibling(root.getFileName() + "-progress");
       }
+      if (trainedRolloutLog == null) {
+        trainedRolloutLog = store.root().resolve(TrainerCore.TRAINED_ROLLOUTS_FILE);
+      }
+      Objects.requireNonNull(consumerGroup, "consumerGroup");
       return new Trainer(this);
     }
   }

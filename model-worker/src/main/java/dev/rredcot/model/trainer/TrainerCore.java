@@ -2,6 +2,7 @@ package dev.rredcot.model.trainer;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.checkpoint.StoreLock;
 import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.TrainExample;
@@ -20,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,12 +34,26 @@ import org.slf4j.LoggerFactory;
  * {@link #open} after a crash resumes exactly where that checkpoint was taken (neither retraining
  * nor skipping a record).
  *
+ * <p>It holds the store's writer lock from {@link #open} to {@link #close}, so a second trainer on
+ * the same store fails at start; every trained rollout is appended to a {@link TrainedRolloutLog}.
+ *
  * <p>Not thread-safe: one thread offers records.
  */
 public final class TrainerCore implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainerCore.class);
   private static final RecordCodec<CreditedRollout> CODEC = RecordCodec.of(CreditedRollout.class);
+  // A log-probability is at most 0; float rounding in the sampler may overshoot by a hair.
+  private static final float LOG_PROB_TOLERANCE = 1e-3f;
+
+  /** Prefix of the counters of records sent to dead letters, by reason. */
+  static final String DEAD_LETTER_COUNTER = "dead_letters.";
+
+  /** Prefix of the counters of stale records, by reason. */
+  static final String STALE_COUNTER = "stale.";
+
+  /** Default name of the trained-rollouts log in the checkpoint store's root. */
+  public static final String TRAINED_ROLLOUTS_FILE = "trained-rollouts.tsv";
 
   /** What happened to an offered record. */
   public enum Disposition {
@@ -47,7 +63,7 @@ public final class TrainerCore implements AutoCloseable {
     DUPLICATE,
     /** More than S versions behind and dropped. */
     STALE,
-    /** Malformed; the reason says why. */
+    /** Malformed or poisonous (non-finite or absurd numbers); goes to dead letters. */
     INVALID
   }
 
@@ -55,10 +71,13 @@ public final class TrainerCore implements AutoCloseable {
    * Result of {@link #offer}.
    *
    * @param disposition what happened to the record
-   * @param reason why it was not accepted (empty when accepted)
+   * @param reasonLabel short label of why it was not accepted, for dead letters and counters (empty
+   *     when accepted)
+   * @param reason why it was not accepted, in words (empty when accepted)
    * @param steps optimiser steps the record triggered (usually none)
    */
-  public record OfferResult(Disposition disposition, String reason, List<TrainedStep> steps) {
+  public record OfferResult(
+      Disposition disposition, String reasonLabel, String reason, List<TrainedStep> steps) {
 
     /** Copies the list. */
     public OfferResult {
@@ -70,8 +89,11 @@ public final class TrainerCore implements AutoCloseable {
   private final CheckpointStore store;
   private final ProgressStore progressStore;
   private final TrainerOptions options;
+  private final StoreLock lock;
+  private final TrainedRolloutLog trainedLog;
   private final Map<Integer, Long> nextOffsets = new TreeMap<>();
   private final Map<Integer, Long> resumeOffsets;
+  private Map<Integer, Long> checkpointedOffsets;
   private final LinkedHashMap<String, Map<Integer, CreditedRollout>> pendingGroups =
       new LinkedHashMap<>();
   private final LinkedHashSet<String> readyGroups = new LinkedHashSet<>();
@@ -86,15 +108,20 @@ public final class TrainerCore implements AutoCloseable {
       CheckpointStore store,
       ProgressStore progressStore,
       TrainerOptions options,
+      StoreLock lock,
+      TrainedRolloutLog trainedLog,
       Checkpoint checkpoint,
       TrainerProgress progress) {
     this.policy = policy;
     this.store = store;
     this.progressStore = progressStore;
     this.options = options;
+    this.lock = lock;
+    this.trainedLog = trainedLog;
     this.latestCheckpoint = checkpoint;
     this.nextOffsets.putAll(progress.nextOffsets());
     this.resumeOffsets = Map.copyOf(new TreeMap<>(progress.nextOffsets()));
+    this.checkpointedOffsets = resumeOffsets;
     this.trainedGroups.putAll(progress.trainedGroups());
     this.counters.putAll(progress.counters());
     for (String encoded : progress.pendingRecords()) {
@@ -103,40 +130,75 @@ public final class TrainerCore implements AutoCloseable {
   }
 
   /**
-   * Loads the newest checkpoint of {@code store} and the progress written with it (none for a
-   * checkpoint the trainer did not write, e.g. the initial policy), and deletes progress files of
-   * versions that are not in the store (interrupted writes, retention).
-   *
-   * @param progressDir directory of the progress files (e.g. beside the checkpoint store)
-   * @throws IllegalStateException when the store holds no checkpoint
+   * {@link #open(CheckpointStore, Path, Path, TrainerOptions)} with the trained-rollouts log in the
+   * store's root ({@value #TRAINED_ROLLOUTS_FILE}).
    */
   public static TrainerCore open(CheckpointStore store, Path progressDir, TrainerOptions options)
       throws IOException {
+    return open(store, progressDir, store.root().resolve(TRAINED_ROLLOUTS_FILE), options);
+  }
+
+  /**
+   * Takes the store's writer lock, deletes what killed writes left behind, loads the newest
+   * checkpoint that verifies (newer corrupt ones are set aside) and the progress written with it,
+   * and deletes progress files of versions that are not in the store (interrupted writes,
+   * retention).
+   *
+   * @param progressDir directory of the progress files (e.g. beside the checkpoint store)
+   * @param trainedLog the trained-rollouts log (TSV) to append to
+   * @throws dev.rredcot.model.checkpoint.StoreLockedException when another trainer holds the store
+   * @throws IllegalStateException when the store holds no checkpoint, or a checkpoint a trainer
+   *     wrote has lost its progress file (resuming would retrain from offset 0)
+   */
+  public static TrainerCore open(
+      CheckpointStore store, Path progressDir, Path trainedLog, TrainerOptions options)
+      throws IOException {
     Objects.requireNonNull(options, "options");
-    Checkpoint checkpoint =
-        store
-            .latest()
-            .orElseThrow(
-                () ->
-                    new IllegalStateException(
-                        "checkpoint store "
-                            + store.root()
-                            + " is empty: write the initial policy as version 0 first"));
-    ProgressStore progressStore = new ProgressStore(progressDir);
-    progressStore.retainOnly(store.versions());
-    TrainerProgress progress =
-        progressStore
-            .read(checkpoint.version())
-            .orElse(TrainerProgress.empty(checkpoint.version()));
-    Policy policy = Policy.load(checkpoint);
-    LOG.info(
-        "trainer resumes at version {} with offsets {}, {} pending records, {} trained groups"
-            + " remembered",
-        checkpoint.version(),
-        progress.nextOffsets(),
-        progress.pendingRecords().size(),
-        progress.trainedGroups().size());
-    return new TrainerCore(policy, store, progressStore, options, checkpoint, progress);
+    StoreLock lock = store.lock();
+    TrainedRolloutLog log = null;
+    try {
+      store.deleteLeftovers(lock);
+      ProgressStore progressStore = new ProgressStore(progressDir);
+      progressStore.deleteLeftovers();
+      Checkpoint checkpoint =
+          store
+              .latestVerified(lock)
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "checkpoint store "
+                              + store.root()
+                              + " is empty: write the initial policy as version 0 first"));
+      progressStore.retainOnly(store.versions());
+      Optional<TrainerProgress> saved = progressStore.read(checkpoint.version());
+      if (saved.isEmpty() && checkpoint.parentVersion() != null) {
+        throw new IllegalStateException(
+            "checkpoint v"
+                + checkpoint.version()
+                + " was written by a trainer but its progress file "
+                + progressStore.file(checkpoint.version())
+                + " is missing; refusing to retrain from offset 0 (restore the progress"
+                + " directory, or pass the one this store was trained with)");
+      }
+      TrainerProgress progress = saved.orElse(TrainerProgress.empty(checkpoint.version()));
+      log = TrainedRolloutLog.open(trainedLog, checkpoint.version());
+      Policy policy = Policy.load(checkpoint);
+      LOG.info(
+          "trainer resumes at version {} with offsets {}, {} pending records, {} trained groups"
+              + " remembered",
+          checkpoint.version(),
+          progress.nextOffsets(),
+          progress.pendingRecords().size(),
+          progress.trainedGroups().size());
+      return new TrainerCore(
+          policy, store, progressStore, options, lock, log, checkpoint, progress);
+    } catch (IOException | RuntimeException | Error e) {
+      if (log != null) {
+        log.close();
+      }
+      lock.close();
+      throw e;
+    }
   }
 
   /**
@@ -145,6 +207,14 @@ public final class TrainerCore implements AutoCloseable {
    */
   public Map<Integer, Long> resumeOffsets() {
     return resumeOffsets;
+  }
+
+  /**
+   * Next offset per partition as of the latest checkpoint's progress: the records before them are
+   * trained, dropped or kept in that progress, so a restart never reads them again.
+   */
+  public Map<Integer, Long> checkpointedOffsets() {
+    return checkpointedOffsets;
   }
 
   /** The current policy (owned by this core; do not close it). */
@@ -170,29 +240,33 @@ public final class TrainerCore implements AutoCloseable {
       increment("duplicates_ignored", 1);
       return new OfferResult(
           Disposition.DUPLICATE,
+          "duplicate",
           "offset " + offset + " of partition " + partition + " consumed",
           List.of());
     }
     nextOffsets.put(partition, offset + 1);
     increment("rollouts_consumed", 1);
-    String invalid = validate(record);
+    Rejection invalid = validate(record);
     if (invalid != null) {
-      increment("invalid_records", 1);
-      LOG.error("invalid credited rollout {}: {}", record.getRolloutId(), invalid);
-      return new OfferResult(Disposition.INVALID, invalid, List.of());
+      return invalid(record, invalid);
     }
     Map<Integer, CreditedRollout> group = pendingGroups.get(record.getGroupId());
     if (trainedGroups.containsKey(record.getGroupId())
         || (group != null && group.containsKey(record.getSampleIndex()))) {
       increment("duplicates_ignored", 1);
       return new OfferResult(
-          Disposition.DUPLICATE, "rollout " + record.getRolloutId() + " seen already", List.of());
+          Disposition.DUPLICATE,
+          "duplicate",
+          "rollout " + record.getRolloutId() + " seen already",
+          List.of());
     }
     if (isStale(record.getPolicyVersion())) {
       if (options.stalenessMode() == StalenessMode.DROP) {
         increment("stale_dropped", 1);
+        increment(STALE_COUNTER + "dropped-on-arrival", 1);
         return new OfferResult(
             Disposition.STALE,
+            "stale",
             "policy version "
                 + record.getPolicyVersion()
                 + " is more than "
@@ -202,15 +276,16 @@ public final class TrainerCore implements AutoCloseable {
             List.of());
       }
       increment("stale_kept", 1);
+      increment(STALE_COUNTER + "kept-importance-weighted", 1);
     }
     if (group != null) {
       int expected = group.values().iterator().next().getGroupCount();
       if (expected != record.getGroupCount()) {
-        increment("invalid_records", 1);
-        String reason =
-            "groupCount " + record.getGroupCount() + " differs from its group's " + expected;
-        LOG.error("invalid credited rollout {}: {}", record.getRolloutId(), reason);
-        return new OfferResult(Disposition.INVALID, reason, List.of());
+        return invalid(
+            record,
+            new Rejection(
+                "malformed-credited-rollout",
+                "groupCount " + record.getGroupCount() + " differs from its group's " + expected));
       }
     }
     buffer(record);
@@ -221,8 +296,40 @@ public final class TrainerCore implements AutoCloseable {
         steps.add(step);
       }
     }
-    return new OfferResult(Disposition.ACCEPTED, "", steps);
+    return new OfferResult(Disposition.ACCEPTED, "", "", steps);
   }
+
+  /**
+   * Notes a record read at {@code offset} of {@code partition} that could not even be decoded and
+   * goes to dead letters for {@code reasonLabel}, so that its offset counts as consumed.
+   *
+   * @return false when the offset was consumed already (the dead letter was sent before)
+   */
+  public boolean reject(int partition, long offset, String reasonLabel) {
+    Long next = nextOffsets.get(partition);
+    if (next != null && offset < next) {
+      increment("duplicates_ignored", 1);
+      return false;
+    }
+    nextOffsets.put(partition, offset + 1);
+    increment("rollouts_consumed", 1);
+    increment(DEAD_LETTER_COUNTER + reasonLabel, 1);
+    return true;
+  }
+
+  private OfferResult invalid(CreditedRollout record, Rejection rejection) {
+    increment("invalid_records", 1);
+    increment(DEAD_LETTER_COUNTER + rejection.label(), 1);
+    LOG.error(
+        "credited rollout {} goes to dead letters ({}): {}",
+        record.getRolloutId(),
+        rejection.label(),
+        rejection.message());
+    return new OfferResult(Disposition.INVALID, rejection.label(), rejection.message(), List.of());
+  }
+
+  /** Why a record cannot be trained on: a label for counters and dead letters, and words. */
+  private record Rejection(String label, String message) {}
 
   /** Current counters and last-step figures. */
   public TrainerStats stats() {
@@ -236,6 +343,8 @@ public final class TrainerCore implements AutoCloseable {
         counter("stale_kept"),
         counter("invalid_records"),
         counter("zero_signal_groups"),
+        byReason(STALE_COUNTER),
+        byReason(DEAD_LETTER_COUNTER),
         pendingGroups.size(),
         lastResult == null ? Double.NaN : lastResult.loss(),
         lastResult == null ? Double.NaN : lastResult.kl(),
@@ -258,12 +367,69 @@ public final class TrainerCore implements AutoCloseable {
         .build();
   }
 
+  /** Closes the policy and the trained-rollouts log and releases the store's lock. */
   @Override
   public void close() {
-    policy.close();
+    try (StoreLock heldLock = lock;
+        TrainedRolloutLog log = trainedLog) {
+      policy.close();
+    } catch (IOException e) {
+      LOG.warn("closing the trainer's files failed: {}", e.toString());
+    }
   }
 
-  private String validate(CreditedRollout record) {
+  private Map<String, Long> byReason(String prefix) {
+    Map<String, Long> out = new TreeMap<>();
+    counters.forEach(
+        (name, value) -> {
+          if (name.startsWith(prefix)) {
+            out.put(name.substring(prefix.length()), value);
+          }
+        });
+    return out;
+  }
+
+  private Rejection validate(CreditedRollout record) {
+    String malformed = malformation(record);
+    if (malformed != null) {
+      return new Rejection("malformed-credited-rollout", malformed);
+    }
+    // Poison: one NaN or huge number here turns the step's loss (and then every weight) into NaN.
+    for (int i = 0; i < record.getTokenIds().size(); i++) {
+      float advantage = record.getTokenAdvantages().get(i);
+      float logProb = record.getLogProbs().get(i);
+      if (!Float.isFinite(advantage)) {
+        return new Rejection("non-finite-advantage", "advantage " + advantage + " at token " + i);
+      }
+      if (!Float.isFinite(logProb)) {
+        return new Rejection("non-finite-log-prob", "log-prob " + logProb + " at token " + i);
+      }
+      if (Math.abs(advantage) > options.maxAbsAdvantage()) {
+        return new Rejection(
+            "absurd-advantage",
+            "advantage "
+                + advantage
+                + " at token "
+                + i
+                + " exceeds the bound "
+                + options.maxAbsAdvantage());
+      }
+      if (logProb > LOG_PROB_TOLERANCE || logProb < options.minLogProb()) {
+        return new Rejection(
+            "absurd-log-prob",
+            "log-prob "
+                + logProb
+                + " at token "
+                + i
+                + " is outside ["
+                + options.minLogProb()
+                + ", 0]");
+      }
+    }
+    return null;
+  }
+
+  private String malformation(CreditedRollout record) {
     int tokens = record.getTokenIds().size();
     if (tokens == 0) {
       return "empty trace";
@@ -302,12 +468,6 @@ public final class TrainerCore implements AutoCloseable {
     if (record.getSampleIndex() < 0) {
       return "sampleIndex must be >= 0, got " + record.getSampleIndex();
     }
-    for (int i = 0; i < tokens; i++) {
-      if (!Float.isFinite(record.getTokenAdvantages().get(i))
-          || !Float.isFinite(record.getLogProbs().get(i))) {
-        return "non-finite advantage or log-prob at token " + i;
-      }
-    }
     return null;
   }
 
@@ -337,6 +497,7 @@ public final class TrainerCore implements AutoCloseable {
       ready.remove();
     }
     List<String> rolloutIds = new ArrayList<>();
+    List<CreditedRollout> trained = new ArrayList<>();
     List<TrainExample> examples = new ArrayList<>();
     double rewardSum = 0;
     for (String groupId : groupIds) {
@@ -344,6 +505,7 @@ public final class TrainerCore implements AutoCloseable {
       boolean signal = false;
       for (CreditedRollout record : group.values()) {
         rolloutIds.add(record.getRolloutId());
+        trained.add(record);
         rewardSum += record.getReward();
         float[] advantages = toFloats(record.getTokenAdvantages());
         boolean nonZero = false;
@@ -385,11 +547,13 @@ public final class TrainerCore implements AutoCloseable {
     metrics.put("traces", (double) examples.size());
     metrics.put("groups", (double) groupIds.size());
     metrics.put("mean_reward", rewardSum / rolloutIds.size());
-    // Progress first: a checkpoint always has its progress; a progress file without checkpoint is
-    // an interrupted write that open() deletes.
+    // Audit lines, then progress, then the checkpoint: a checkpoint always has both; lines and a
+    // progress file without their checkpoint are an interrupted step that open() removes.
+    trainedLog.append(version, trained);
     progressStore.write(progress(version));
     Checkpoint checkpoint = policy.save(store, version, parent, metrics);
     latestCheckpoint = checkpoint;
+    checkpointedOffsets = Map.copyOf(nextOffsets);
     progressStore.retainOnly(store.versions());
     EvaluationResult evaluation = null;
     if (options.evaluator() != null && version % options.evaluateEveryVersions() == 0) {
@@ -418,6 +582,7 @@ public final class TrainerCore implements AutoCloseable {
       long behaviourVersion = entry.getValue().values().iterator().next().getPolicyVersion();
       if (isStale(behaviourVersion)) {
         increment("stale_dropped", entry.getValue().size());
+        increment(STALE_COUNTER + "dropped-while-pending", entry.getValue().size());
         readyGroups.remove(entry.getKey());
         it.remove();
         LOG.info(

@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param dedupMemoryGroups most trained group ids remembered for deduplication (oldest forgotten)
  * @param evaluator held-out evaluator, or null
  * @param evaluateEveryVersions evaluate every n-th new version (when an evaluator is set)
+ * @param maxAbsAdvantage records with a token advantage beyond +-this are poison (dead letters)
+ * @param minLogProb records with a token log-prob below this (or above 0) are poison
  */
 public record TrainerOptions(
     int batchGroups,
@@ -22,7 +24,9 @@ public record TrainerOptions(
     TrainOptions trainOptions,
     int dedupMemoryGroups,
     HeldOutEvaluator evaluator,
-    int evaluateEveryVersions) {
+    int evaluateEveryVersions,
+    double maxAbsAdvantage,
+    double minLogProb) {
 
   /** Validates. */
   public TrainerOptions {
@@ -42,6 +46,13 @@ public record TrainerOptions(
       throw new IllegalArgumentException(
           "evaluateEveryVersions must be positive, got " + evaluateEveryVersions);
     }
+    if (!(maxAbsAdvantage > 0)) {
+      throw new IllegalArgumentException(
+          "maxAbsAdvantage must be positive, got " + maxAbsAdvantage);
+    }
+    if (!(minLogProb < 0)) {
+      throw new IllegalArgumentException("minLogProb must be negative, got " + minLogProb);
+    }
   }
 
   /**
@@ -54,7 +65,7 @@ public record TrainerOptions(
 
   /**
    * Starts a builder: B 8, S 2, drop stale rollouts, lr 5e-5 clip 0.2, remember 100k groups, no
-   * evaluation.
+   * evaluation, advantages within +-1000 and log-probs within [-1000, 0].
    */
   public static Builder builder() {
     return new Builder();
@@ -69,6 +80,10 @@ public record TrainerOptions(
     private int dedupMemoryGroups = 100_000;
     private HeldOutEvaluator evaluator;
     private int evaluateEveryVersions = 1;
+    // Far beyond any honest value: a GRPO advantage is at most sqrt(G - 1) in size and RREDCoT's
+    // token weights average 1 over a trace, and a sampled token's log-prob is nowhere near -1000.
+    private double maxAbsAdvantage = 1_000;
+    private double minLogProb = -1_000;
 
     private Builder() {}
 
@@ -104,6 +119,16 @@ public record TrainerOptions(
       return this;
     }
 
+    /**
+     * Bounds beyond which a credited record is poison and goes to dead letters instead of a step
+     * (default 1000 and -1000).
+     */
+    public Builder optPoisonBounds(double maxAbsAdvantage, double minLogProb) {
+      this.maxAbsAdvantage = maxAbsAdvantage;
+      this.minLogProb = minLogProb;
+      return this;
+    }
+
     /** Validates and builds. */
     public TrainerOptions build() {
       return new TrainerOptions(
@@ -113,7 +138,9 @@ public record TrainerOptions(
           trainOptions,
           dedupMemoryGroups,
           evaluator,
-          evaluateEveryVersions);
+          evaluateEveryVersions,
+          maxAbsAdvantage,
+          minLogProb);
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.rredcot.model.trainer;
 
+import java.util.Map;
+
 /**
  * Counters and last-step figures of a trainer; counters are cumulative across restarts.
  *
@@ -12,6 +14,9 @@ package dev.rredcot.model.trainer;
  * @param staleKept stale records kept under {@link StalenessMode#IMPORTANCE_WEIGHT}
  * @param invalidRecords records rejected as malformed (lengths differ, empty trace, ...)
  * @param zeroSignalGroups complete groups whose advantages were all zero (nothing to train on)
+ * @param staleByReason stale records by reason ({@code dropped-on-arrival}, {@code
+ *     dropped-while-pending}, {@code kept-importance-weighted})
+ * @param deadLettersByReason records sent to dead letters by reason (the dead letter's reason)
  * @param pendingGroups groups buffered now (incomplete, or complete and waiting for a batch)
  * @param lastLoss loss of the last step (NaN before the first)
  * @param lastKl KL of the last step
@@ -28,8 +33,22 @@ public record TrainerStats(
     long staleKept,
     long invalidRecords,
     long zeroSignalGroups,
+    Map<String, Long> staleByReason,
+    Map<String, Long> deadLettersByReason,
     int pendingGroups,
     double lastLoss,
     double lastKl,
     double lastClipFraction,
-    double lastHeldOutAccuracy) {}
+    double lastHeldOutAccuracy) {
+
+  /** Copies the maps. */
+  public TrainerStats {
+    staleByReason = Map.copyOf(staleByReason);
+    deadLettersByReason = Map.copyOf(deadLettersByReason);
+  }
+
+  /** Records sent to dead letters, all reasons together. */
+  public long deadLetters() {
+    return deadLettersByReason.values().stream().mapToLong(Long::longValue).sum();
+  }
+}

@@ -272,6 +272,61 @@ class CheckpointStoreTest {
   }
 
   @Test
+  void lockIsExclusiveUntilReleased() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    try (StoreLock first = store.lock()) {
+      assertEquals(root.resolve(StoreLock.FILE_NAME), first.file());
+      StoreLockedException second =
+          assertThrows(StoreLockedException.class, new CheckpointStore(root, 3)::lock);
+      assertTrue(second.getMessage().contains("in use by another trainer"), second.getMessage());
+      assertTrue(second.getMessage().contains(first.file().toString()), second.getMessage());
+    }
+    try (StoreLock again = store.lock()) {
+      assertTrue(Files.exists(again.file()));
+    }
+  }
+
+  @Test
+  void deleteLeftoversRemovesOnlyWhatKilledWritesLeft() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 3);
+    writeVersion(store, 0);
+    Path killedWrite = Files.createDirectories(root.resolve(".tmp-v000000000001-dead"));
+    Files.write(killedWrite.resolve("model.params"), PARAMS);
+    Files.createDirectories(root.resolve(".tmp-delete-v000000000000-dead"));
+    Files.writeString(root.resolve("notes.txt"), "not ours to delete");
+    try (StoreLock lock = store.lock()) {
+      assertEquals(2, store.deleteLeftovers(lock));
+    }
+    assertEquals(List.of(".lock", "notes.txt", "v000000000000"), entries());
+    assertEquals(List.of(0L), store.versions());
+  }
+
+  @Test
+  void latestVerifiedSetsCorruptVersionsAsideAndFallsBackToTheNewestGoodOne() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, 5);
+    for (long v = 0; v <= 3; v++) {
+      writeVersion(store, v);
+    }
+    Files.write(root.resolve("v000000000003/model.params"), "bit rot".getBytes());
+    Files.delete(root.resolve("v000000000002/model-config.json"));
+    // A reader skips the corrupt versions and moves nothing.
+    assertEquals(1, store.newestVerified().orElseThrow().version());
+    assertEquals(List.of(0L, 1L, 2L, 3L), store.versions());
+    try (StoreLock lock = store.lock()) {
+      Checkpoint latest = store.latestVerified(lock).orElseThrow();
+      assertEquals(1, latest.version());
+    }
+    assertEquals(List.of(0L, 1L), store.versions());
+    List<String> entries = entries();
+    assertTrue(
+        entries.stream().anyMatch(e -> e.startsWith("corrupt-v000000000003-")), "" + entries);
+    assertTrue(
+        entries.stream().anyMatch(e -> e.startsWith("corrupt-v000000000002-")), "" + entries);
+    // The writer can write the set-aside version numbers again.
+    assertEquals(2, writeVersion(store, 2).version());
+  }
+
+  @Test
   void latestIsEmptyForAnEmptyStore() throws IOException {
     CheckpointStore store = new CheckpointStore(root.resolve("not-yet-created"), 1);
     assertEquals(Optional.empty(), store.latest());

@@ -59,4 +59,15 @@ class ProgressStoreTest {
     assertTrue(store.read(2).isPresent());
     assertTrue(store.read(4).isEmpty());
   }
+
+  @Test
+  void deleteLeftoversRemovesOnlyTempFiles() throws IOException {
+    ProgressStore store = new ProgressStore(dir);
+    store.write(TrainerProgress.empty(4));
+    Files.writeString(dir.resolve(".tmp-killed.json"), "{\"checkpointVer");
+    assertEquals(1, store.deleteLeftovers());
+    try (var files = Files.list(dir)) {
+      assertEquals(List.of(store.file(4)), files.toList());
+    }
+  }
 }

@@ -8,16 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.checkpoint.StoreLockedException;
 import dev.rredcot.model.trainer.TrainerCore.Disposition;
 import dev.rredcot.model.trainer.TrainerCore.OfferResult;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,6 +109,7 @@ class TrainerCoreTest {
       assertEquals(Disposition.STALE, core.offer(rollout("c", 0, 0, 2), 0, 4).disposition());
       assertEquals(Disposition.ACCEPTED, core.offer(rollout("d", 1, 0, 2), 0, 5).disposition());
       assertEquals(1, core.stats().staleDropped());
+      assertEquals(Map.of("dropped-on-arrival", 1L), core.stats().staleByReason());
     }
   }
 
@@ -125,6 +129,9 @@ class TrainerCoreTest {
       core.offer(rollout("other", 1, 1, 2), 0, 5);
       assertEquals(2, core.policy().version());
       assertEquals(2, core.stats().staleDropped(), "the buffered sample and the late one");
+      assertEquals(
+          Map.of("dropped-while-pending", 1L, "dropped-on-arrival", 1L),
+          core.stats().staleByReason());
       assertEquals(0, core.stats().pendingGroups());
     }
   }
@@ -293,5 +300,140 @@ class TrainerCoreTest {
       assertEquals(3, second.policy().version());
       assertEquals(0, second.stats().duplicatesIgnored());
     }
+  }
+
+  @Test
+  void aSecondTrainerOnTheSameStoreFailsAtStart() throws IOException {
+    try (TrainerCore first = open(batchOf(1))) {
+      StoreLockedException second =
+          assertThrows(StoreLockedException.class, () -> open(batchOf(1)));
+      assertTrue(second.getMessage().contains("in use by another trainer"), second.getMessage());
+      assertEquals(0, first.policy().version());
+    }
+    try (TrainerCore afterTheFirstStopped = open(batchOf(1))) {
+      assertEquals(0, afterTheFirstStopped.policy().version());
+    }
+  }
+
+  @Test
+  void aTrainedCheckpointWithoutItsProgressIsAnErrorNotARetrainFromZero() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      offerAll(core, group("p", 0, 2), 0);
+      assertEquals(1, core.policy().version());
+    }
+    Files.delete(new ProgressStore(dir.resolve("progress")).file(1));
+    IllegalStateException error = assertThrows(IllegalStateException.class, () -> open(batchOf(1)));
+    assertTrue(error.getMessage().contains("progress file"), error.getMessage());
+    assertTrue(error.getMessage().contains("is missing"), error.getMessage());
+    // The failed start released the lock: once the progress is back, a trainer starts.
+    new ProgressStore(dir.resolve("progress")).write(TrainerProgress.empty(1));
+    try (TrainerCore core = open(batchOf(1))) {
+      assertEquals(1, core.policy().version());
+    }
+  }
+
+  @Test
+  void aCorruptNewestCheckpointFallsBackToTheNewestVerifiedOneAndItsProgress() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      offerAll(core, group("a", 0, 2), 0);
+      offerAll(core, group("b", 0, 2), 2);
+      assertEquals(2, core.policy().version());
+    }
+    Path newest = store.root().resolve(CheckpointStore.directoryName(2));
+    try (Stream<Path> files = Files.list(newest)) {
+      Path weights =
+          files
+              .filter(f -> !f.getFileName().toString().equals(CheckpointStore.MANIFEST))
+              .findFirst()
+              .orElseThrow();
+      Files.write(weights, new byte[] {1, 2, 3});
+    }
+    try (TrainerCore core = open(batchOf(1))) {
+      assertEquals(1, core.policy().version());
+      assertEquals(Map.of(0, 2L), core.resumeOffsets(), "v1's progress, not v2's");
+      // Group b is read again and trained into a new v2.
+      List<TrainedStep> steps = offerAll(core, group("b", 0, 2), 2);
+      assertEquals(1, steps.size());
+      assertEquals(2, steps.get(0).checkpoint().version());
+    }
+    assertEquals(
+        List.of(
+            TrainedRolloutLog.HEADER,
+            "1\ta@v0#0/0\ta@v0#0\t0",
+            "1\ta@v0#0/1\ta@v0#0\t0",
+            "2\tb@v0#0/0\tb@v0#0\t0",
+            "2\tb@v0#0/1\tb@v0#0\t0"),
+        Files.readAllLines(store.root().resolve(TrainerCore.TRAINED_ROLLOUTS_FILE)));
+  }
+
+  @Test
+  void leftoversOfKilledWritesAreDeletedAtStart() throws IOException {
+    Path killedCheckpoint = Files.createDirectories(store.root().resolve(".tmp-v000000000001-x"));
+    Files.writeString(killedCheckpoint.resolve("model.params"), "half");
+    Path killedProgress =
+        Files.createDirectories(dir.resolve("progress")).resolve(".tmp-killed.json");
+    Files.writeString(killedProgress, "{");
+    try (TrainerCore core = open(batchOf(1))) {
+      assertTrue(Files.notExists(killedCheckpoint));
+      assertTrue(Files.notExists(killedProgress));
+      assertEquals(1, offerAll(core, group("p", 0, 2), 0).size());
+    }
+  }
+
+  @Test
+  void poisonedRecordsAreRejectedByReasonAndNeverReachAStep() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      List<CreditedRollout> poisoned = new ArrayList<>();
+      poisoned.add(withAdvantage(rollout("p", 0, 0, 2), Float.NaN));
+      poisoned.add(withAdvantage(rollout("p", 0, 0, 2), 1e6f));
+      poisoned.add(withLogProb(rollout("p", 0, 0, 2), Float.NEGATIVE_INFINITY));
+      poisoned.add(withLogProb(rollout("p", 0, 0, 2), 4f));
+      poisoned.add(withLogProb(rollout("p", 0, 0, 2), -1e5f));
+      List<String> labels = new ArrayList<>();
+      long offset = 0;
+      for (CreditedRollout record : poisoned) {
+        OfferResult result = core.offer(record, 0, offset++);
+        assertEquals(Disposition.INVALID, result.disposition(), result.reason());
+        labels.add(result.reasonLabel());
+      }
+      assertEquals(
+          List.of(
+              "non-finite-advantage",
+              "absurd-advantage",
+              "non-finite-log-prob",
+              "absurd-log-prob",
+              "absurd-log-prob"),
+          labels);
+      assertTrue(core.reject(0, offset++, "corrupt-body"));
+      assertEquals(
+          Map.of(
+              "non-finite-advantage", 1L,
+              "absurd-advantage", 1L,
+              "non-finite-log-prob", 1L,
+              "absurd-log-prob", 2L,
+              "corrupt-body", 1L),
+          core.stats().deadLettersByReason());
+      assertEquals(6, core.stats().deadLetters());
+      assertEquals(0, core.stats().pendingGroups());
+      // The healthy group still trains; the rejected offsets count as consumed.
+      assertEquals(1, offerAll(core, group("p", 0, 2), offset).size());
+      assertEquals(1, core.policy().version());
+      assertTrue(Double.isFinite(core.stats().lastLoss()));
+      assertEquals(false, core.reject(0, 0, "corrupt-body"), "offset 0 was consumed");
+    }
+  }
+
+  private static CreditedRollout withAdvantage(CreditedRollout record, float value) {
+    List<Float> advantages = new ArrayList<>(record.getTokenAdvantages());
+    advantages.set(advantages.size() / 2, value);
+    record.setTokenAdvantages(advantages);
+    return record;
+  }
+
+  private static CreditedRollout withLogProb(CreditedRollout record, float value) {
+    List<Float> logProbs = new ArrayList<>(record.getLogProbs());
+    logProbs.set(logProbs.size() / 2, value);
+    record.setLogProbs(logProbs);
+    return record;
   }
 }

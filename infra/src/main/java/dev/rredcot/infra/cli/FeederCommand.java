@@ -1,0 +1,104 @@
+package dev.rredcot.infra.cli;
+
+import dev.rredcot.model.pretrain.PretrainOptions;
+import dev.rredcot.model.rollout.TaskFeeder;
+import dev.rredcot.model.task.ArithmeticTask;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code rredcot feeder}: the task feeder as a long-running process. */
+@Command(
+    name = "feeder",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Write arithmetic prompts to the prompts topic, deterministic by seed, until SIGTERM or"
+          + " Ctrl-C (or, with --count, after --rounds rounds of a fixed set). Every prompt is"
+          + " acknowledged by the broker before the next."
+    })
+final class FeederCommand implements Callable<Integer> {
+  @ParentCommand RredcotCli cli;
+  @Spec CommandSpec spec;
+  @Mixin BootstrapOption bootstrapOption;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "10",
+      description = "Most prompts per second (default ${DEFAULT-VALUE}).")
+  double rate;
+
+  @Option(
+      names = "--first-seed",
+      defaultValue = "0",
+      description = "Seed of the first problem (default ${DEFAULT-VALUE}).")
+  long firstSeed;
+
+  @Option(
+      names = "--count",
+      defaultValue = "0",
+      description = "A fixed set of this many prompts (default ${DEFAULT-VALUE}: endless).")
+  long count;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "1",
+      description = "Times the fixed set is sent (default ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (!(rate > 0) || count < 0 || rounds < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--rate and --rounds must be positive, --count >= 0");
+    }
+    TaskFeeder.Builder builder =
+        TaskFeeder.builder()
+            .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            .setTask(new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK))
+            .optFirstSeed(firstSeed)
+            .optPromptsPerSecond(rate);
+    if (count > 0) {
+      builder.optFixedSet(count, rounds);
+    }
+    TaskFeeder feeder = builder.build();
+    feeder.start();
+    out.printf(
+        "feeder: %s prompts from seed %d at %s per second to %s; SIGTERM or Ctrl-C stops it%n",
+        count > 0 ? count + " x " + rounds : "endless",
+        firstSeed,
+        rate,
+        bootstrapOption.resolve(cli.home()));
+    out.flush();
+    return ServiceProcess.run(
+        "feeder",
+        new ServiceProcess.Service() {
+          @Override
+          public void awaitTermination() throws InterruptedException {
+            feeder.awaitTermination();
+          }
+
+          @Override
+          public Throwable failure() {
+            return feeder.failure();
+          }
+
+          @Override
+          public void close() throws InterruptedException {
+            feeder.close();
+          }
+
+          @Override
+          public String summary() {
+            return feeder.promptsSent() + " prompts sent";
+          }
+        },
+        out);
+  }
+}

@@ -1,0 +1,77 @@
+package dev.rredcot.infra.cli;
+
+import java.io.PrintWriter;
+
+/**
+ * Runs one long-running service (trainer, rollout worker, task feeder) as this process: until it
+ * stops by itself or the process gets SIGTERM or Ctrl-C. A shutdown hook then stops the service's
+ * thread (which finishes its current step and closes its Kafka clients) and ends the process with
+ * status 0, or 1 if the service had failed.
+ */
+final class ServiceProcess {
+
+  /** What {@link ServiceProcess} needs of a service. */
+  interface Service {
+    /** Waits until the service's thread has ended. */
+    void awaitTermination() throws InterruptedException;
+
+    /** What stopped the service, or null. */
+    Throwable failure();
+
+    /** Stops the service and waits for it. */
+    void close() throws Exception;
+
+    /** One line about what the service did, printed when it ends. */
+    String summary();
+  }
+
+  private ServiceProcess() {}
+
+  /**
+   * Waits for the started {@code service}; returns 0 after a clean end.
+   *
+   * @throws IllegalStateException when the service failed (its failure is the cause)
+   */
+  static int run(String name, Service service, PrintWriter out) throws InterruptedException {
+    Thread hook =
+        new Thread(
+            () -> {
+              try {
+                service.close();
+              } catch (Exception e) {
+                out.printf("%s: stopping failed: %s%n", name, e);
+              }
+              Throwable failure = service.failure();
+              out.printf(
+                  "%s: stopped%s; %s%n",
+                  name,
+                  failure == null ? "" : " after a failure (" + failure + ")",
+                  service.summary());
+              out.flush();
+              // A JVM ended by a signal exits with 128 + the signal's number even when every hook
+              // ran cleanly; halting from the last hook is the way to report the service's status.
+              Runtime.getRuntime().halt(failure == null ? 0 : RredcotCli.EXIT_FAILURE);
+            },
+            name + "-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    service.awaitTermination();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // A signal arrived: the hook stops the service and ends the process with its status.
+      Thread.currentThread().join();
+    }
+    try {
+      service.close();
+    } catch (Exception e) {
+      out.printf("%s: closing failed: %s%n", name, e);
+    }
+    Throwable failure = service.failure();
+    out.printf("%s: %s%n", name, service.summary());
+    out.flush();
+    if (failure != null) {
+      throw new IllegalStateException("the " + name + " stopped: " + failure, failure);
+    }
+    return 0;
+  }
+}

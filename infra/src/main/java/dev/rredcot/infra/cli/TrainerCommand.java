@@ -1,0 +1,170 @@
+package dev.rredcot.infra.cli;
+
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.policy.TrainOptions;
+import dev.rredcot.model.pretrain.InitialPolicy;
+import dev.rredcot.model.trainer.StalenessMode;
+import dev.rredcot.model.trainer.Trainer;
+import dev.rredcot.model.trainer.TrainerOptions;
+import dev.rredcot.model.trainer.TrainerStats;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code rredcot trainer}: the streaming GRPO trainer as a long-running process. */
+@Command(
+    name = "trainer",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the trainer until SIGTERM or Ctrl-C: read credited-rollouts, train on batches of"
+          + " complete groups, write every new policy to the checkpoint store with its progress"
+          + " and announce it on checkpoints. Restarting resumes from the newest verified"
+          + " checkpoint without retraining or skipping a record; one trainer per store (the"
+          + " store is locked). An empty store starts from the shipped initial policy.",
+      "Offsets covered by each checkpoint are committed to the consumer group (for"
+          + " kafka-consumer-groups); trained rollouts are listed in --trained-log."
+    })
+final class TrainerCommand implements Callable<Integer> {
+  @ParentCommand RredcotCli cli;
+  @Spec CommandSpec spec;
+  @Mixin BootstrapOption bootstrapOption;
+
+  @Option(
+      names = "--store",
+      paramLabel = "DIR",
+      description = "Checkpoint store (default: $RREDCOT_HOME/checkpoints).")
+  Path store;
+
+  @Option(
+      names = "--progress",
+      paramLabel = "DIR",
+      description = "Progress directory (default: <store>-progress beside the store).")
+  Path progress;
+
+  @Option(
+      names = "--trained-log",
+      paramLabel = "FILE",
+      description = "Trained-rollouts TSV (default: <store>/trained-rollouts.tsv).")
+  Path trainedLog;
+
+  @Option(
+      names = "--keep",
+      defaultValue = "8",
+      description = "Checkpoints kept (default ${DEFAULT-VALUE}).")
+  int keep;
+
+  @Option(
+      names = "--batch-groups",
+      defaultValue = "8",
+      description = "Complete groups per optimiser step, B (default ${DEFAULT-VALUE}).")
+  int batchGroups;
+
+  @Option(
+      names = "--staleness",
+      defaultValue = "2",
+      description = "Drop rollouts more than S versions behind (default ${DEFAULT-VALUE}).")
+  int staleness;
+
+  @Option(
+      names = "--learning-rate",
+      defaultValue = "5e-5",
+      description = "Adam learning rate (default ${DEFAULT-VALUE}).")
+  double learningRate;
+
+  @Option(
+      names = "--group",
+      defaultValue = "rredcot-trainer",
+      description = "Consumer group the checkpointed offsets go to (default ${DEFAULT-VALUE}).")
+  String group;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (keep < 1 || batchGroups < 1 || staleness < 0 || !(learningRate > 0)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--keep and --batch-groups must be positive, --staleness >= 0, --learning-rate > 0");
+    }
+    Path root = store != null ? store : cli.home().checkpointsDir();
+    CheckpointStore checkpoints = new CheckpointStore(root, keep);
+    if (checkpoints.versions().isEmpty()) {
+      InitialPolicy.materialise(checkpoints);
+      out.printf("trainer: empty store %s; starting from the shipped initial policy%n", root);
+    }
+    TrainOptions train =
+        TrainOptions.builder()
+            .optLearningRate(learningRate)
+            .optClipEpsilon(TrainerOptions.defaultTrainOptions().clipEpsilon())
+            .build();
+    Trainer.Builder builder =
+        Trainer.builder()
+            .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            .setCheckpointStore(checkpoints)
+            .optConsumerGroup(group)
+            .optOptions(
+                TrainerOptions.builder()
+                    .optBatchGroups(batchGroups)
+                    .optStaleness(staleness, StalenessMode.DROP)
+                    .optTrainOptions(train)
+                    .build());
+    if (progress != null) {
+      builder.optProgressDir(progress);
+    }
+    if (trainedLog != null) {
+      builder.optTrainedRolloutLog(trainedLog);
+    }
+    Trainer trainer = builder.build();
+    trainer.start();
+    out.printf(
+        "trainer: policy v%d from %s; reading credited-rollouts at %s (group %s); SIGTERM or"
+            + " Ctrl-C stops it%n",
+        trainer.stats().policyVersion(), root, bootstrapOption.resolve(cli.home()), group);
+    out.flush();
+    return ServiceProcess.run(
+        "trainer",
+        new ServiceProcess.Service() {
+          @Override
+          public void awaitTermination() throws InterruptedException {
+            trainer.awaitTermination();
+          }
+
+          @Override
+          public Throwable failure() {
+            return trainer.failure();
+          }
+
+          @Override
+          public void close() throws InterruptedException {
+            trainer.close();
+          }
+
+          @Override
+          public String summary() {
+            return TrainerCommand.summary(trainer.stats());
+          }
+        },
+        out);
+  }
+
+  private static String summary(TrainerStats stats) {
+    return String.format(
+        Locale.ROOT,
+        "policy v%d, %d steps, %d rollouts trained of %d read, %d duplicates, stale %s,"
+            + " dead letters %s",
+        stats.policyVersion(),
+        stats.steps(),
+        stats.rolloutsTrained(),
+        stats.rolloutsConsumed(),
+        stats.duplicatesIgnored(),
+        stats.staleByReason(),
+        stats.deadLettersByReason());
+  }
+}

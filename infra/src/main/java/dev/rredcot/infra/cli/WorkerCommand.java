@@ -1,0 +1,151 @@
+package dev.rredcot.infra.cli;
+
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.pretrain.PretrainOptions;
+import dev.rredcot.model.rollout.RolloutWorker;
+import dev.rredcot.model.rollout.RolloutWorkerStats;
+import dev.rredcot.model.task.ArithmeticTask;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code rredcot worker}: a rollout worker as a long-running process. */
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a rollout worker until SIGTERM or Ctrl-C: consume prompts in a consumer group, sample"
+          + " G traces per prompt with the newest announced policy, publish them to rollouts and"
+          + " commit the prompts only after every rollout is acknowledged. Starts with the newest"
+          + " checkpoint of --store that verifies, else waits for the trainer's announcement."
+          + " Start several with the same --group to share the prompts."
+    })
+final class WorkerCommand implements Callable<Integer> {
+  @ParentCommand RredcotCli cli;
+  @Spec CommandSpec spec;
+  @Mixin BootstrapOption bootstrapOption;
+
+  @Option(
+      names = "--store",
+      paramLabel = "DIR",
+      description = "Checkpoint store to start from (default: $RREDCOT_HOME/checkpoints).")
+  Path store;
+
+  @Option(
+      names = "--group-size",
+      defaultValue = "8",
+      description = "Traces per prompt, G (default ${DEFAULT-VALUE}).")
+  int groupSize;
+
+  @Option(
+      names = "--prompts-per-batch",
+      defaultValue = "8",
+      description = "Most prompts per generation batch (default ${DEFAULT-VALUE}).")
+  int promptsPerBatch;
+
+  @Option(
+      names = "--temperature",
+      defaultValue = "1.0",
+      description = "Sampling temperature (default ${DEFAULT-VALUE}).")
+  double temperature;
+
+  @Option(
+      names = "--max-tokens",
+      defaultValue = "64",
+      description = "Most tokens per trace (default ${DEFAULT-VALUE}).")
+  int maxTokens;
+
+  @Option(
+      names = "--max-prompts-per-version",
+      defaultValue = "0",
+      description =
+          "Sample at most this many prompts per policy version, then wait for the next"
+              + " checkpoint (default ${DEFAULT-VALUE}: no bound).")
+  int maxPromptsPerVersion;
+
+  @Option(
+      names = "--group",
+      defaultValue = "rollout-workers",
+      description = "Consumer group of the prompt consumer (default ${DEFAULT-VALUE}).")
+  String group;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (groupSize < 1 || promptsPerBatch < 1 || maxTokens < 1 || maxPromptsPerVersion < 0) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--group-size, --prompts-per-batch and --max-tokens must be positive,"
+              + " --max-prompts-per-version >= 0");
+    }
+    Path root = store != null ? store : cli.home().checkpointsDir();
+    Optional<Checkpoint> latest = new CheckpointStore(root, Integer.MAX_VALUE).newestVerified();
+    RolloutWorker.Builder builder =
+        RolloutWorker.builder()
+            .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            // The task the shipped initial policy was warmed up on.
+            .setTaskFamilies(List.of(new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK)))
+            .optGroupSize(groupSize)
+            .optPromptsPerBatch(promptsPerBatch)
+            .optTemperature(temperature)
+            .optMaxTokens(maxTokens)
+            .optMaxPromptsPerVersion(maxPromptsPerVersion)
+            .optConsumerGroup(group);
+    if (latest.isPresent()) {
+      builder.optInitialPolicy(Policy.load(latest.get()));
+    }
+    RolloutWorker worker = builder.build();
+    worker.start();
+    out.printf(
+        "worker: %s; consuming prompts at %s (group %s); SIGTERM or Ctrl-C stops it%n",
+        latest
+            .map(c -> "policy v" + c.version() + " from " + root)
+            .orElse("no checkpoint in " + root + ", waiting for an announcement"),
+        bootstrapOption.resolve(cli.home()),
+        group);
+    out.flush();
+    return ServiceProcess.run(
+        "worker",
+        new ServiceProcess.Service() {
+          @Override
+          public void awaitTermination() throws InterruptedException {
+            worker.awaitTermination();
+          }
+
+          @Override
+          public Throwable failure() {
+            return worker.failure();
+          }
+
+          @Override
+          public void close() throws InterruptedException {
+            worker.close();
+          }
+
+          @Override
+          public String summary() {
+            RolloutWorkerStats stats = worker.stats();
+            return String.format(
+                Locale.ROOT,
+                "policy v%d, %d prompts served, %d rollouts published, %d prompts rejected",
+                stats.policyVersion(),
+                stats.promptsServed(),
+                stats.rolloutsPublished(),
+                stats.promptsRejected());
+          }
+        },
+        out);
+  }
+}

@@ -1,0 +1,52 @@
+package dev.rredcot.infra.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+class ServiceProcessTest {
+
+  /** A service whose thread has already ended with {@code failure} (null: cleanly). */
+  private static ServiceProcess.Service ended(Throwable failure) {
+    return new ServiceProcess.Service() {
+      @Override
+      public void awaitTermination() {}
+
+      @Override
+      public Throwable failure() {
+        return failure;
+      }
+
+      @Override
+      public void close() {}
+
+      @Override
+      public String summary() {
+        return "3 things done";
+      }
+    };
+  }
+
+  @Test
+  void aServiceThatEndsCleanlyExitsZeroWithItsSummary() throws InterruptedException {
+    StringWriter out = new StringWriter();
+    assertEquals(0, ServiceProcess.run("test", ended(null), new PrintWriter(out, true)));
+    assertTrue(out.toString().contains("test: 3 things done"), out.toString());
+  }
+
+  @Test
+  void aJvmErrorInTheServiceThreadBecomesAFailedCommand() {
+    OutOfMemoryError error = new OutOfMemoryError("heap");
+    IllegalStateException failed =
+        assertThrows(
+            IllegalStateException.class,
+            () -> ServiceProcess.run("test", ended(error), new PrintWriter(new StringWriter())));
+    assertSame(error, failed.getCause());
+    assertTrue(failed.getMessage().contains("the test stopped"), failed.getMessage());
+  }
+}
