@@ -75,6 +75,13 @@ final class EvalCommand implements Runnable {
     List<Integer> levels;
 
     @Option(
+        names = "--max-tokens",
+        description =
+            "Most tokens per sampled trace and per Monte Carlo continuation (default 64; longer"
+                + " chains need more, within the model's context).")
+    Integer maxTokens;
+
+    @Option(
         names = "--ablation-rollouts",
         description = "Rollouts of the segmentation ablations (0 skips them; default 24).")
     Integer ablationRollouts;
@@ -87,6 +94,9 @@ final class EvalCommand implements Runnable {
       }
       if (ablationRollouts != null) {
         options.optAblationRollouts(ablationRollouts);
+      }
+      if (maxTokens != null) {
+        options.optMaxTokens(maxTokens);
       }
       if (rollouts != null) {
         options.optRollouts(rollouts);
