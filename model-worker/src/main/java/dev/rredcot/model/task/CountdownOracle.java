@@ -15,9 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A move replaces two available numbers {@code a >= b} by {@code a+b}, {@code a*b}, {@code a-b}
  * (only when positive) or {@code a/b} (only when exact), so every available number stays a positive
- * integer; the target is reached when it is one of the available numbers. Up to six numbers the
- * search visits at most a few hundred thousand distinct states, and the memo shares them across
- * calls. Thread-safe.
+ * integer; the target is reached when it is one of the available numbers. The memo (by sorted
+ * numbers and target) is shared across calls, which keeps six-number searches cheap. Thread-safe.
  */
 public final class CountdownOracle {
 

@@ -184,17 +184,18 @@ public final class CountdownTask implements TaskFamily {
    * Index of the first doomed line: the first step line after which the target can no longer be
    * made from the available numbers (an invalid line counts as doomed where it stands); {@code
    * splitSteps(trace).size()} (the answer line) when the target stays reachable through every step
-   * line but the trace is still not correct (it gave up, stopped early or answered wrongly); empty
-   * when the trace is correct. Exact ground truth for credit localisation: no sampling involved.
+   * line but the trace is still not correct (it gave up, stopped early or answered wrongly); 0 when
+   * the prompt has no solution; empty when the trace is correct. Exact ground truth for credit
+   * localisation: no sampling involved.
    */
   public OptionalInt firstDoomedStep(Problem problem, String trace) {
     Instance instance = Instance.parsePrompt(problem.prompt());
     List<String> steps = splitSteps(trace);
     List<Long> available = new ArrayList<>(instance.numbers());
+    if (!oracle.reachable(available, instance.target())) {
+      return OptionalInt.of(0); // no solution at all: the first line is already lost
+    }
     for (int i = 0; i < steps.size(); i++) {
-      if (!oracle.reachable(available, instance.target())) {
-        return OptionalInt.of(i);
-      }
       if (applyLine(available, steps.get(i)).isPresent()) {
         return OptionalInt.of(i);
       }
