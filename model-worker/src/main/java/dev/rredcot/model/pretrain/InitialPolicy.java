@@ -58,31 +58,40 @@ public final class InitialPolicy {
    *     match the pinned manifest digest
    */
   public static Checkpoint materialise(CheckpointStore store) throws IOException {
+    return materialise(store, RESOURCE_FOLDER, MANIFEST_SHA256);
+  }
+
+  /**
+   * Copies the checkpoint shipped under class-path folder {@code resourceFolder} into {@code store}
+   * as version 0 and verifies it against {@code manifestSha256}; shared by every shipped policy.
+   */
+  static Checkpoint materialise(CheckpointStore store, String resourceFolder, String manifestSha256)
+      throws IOException {
     Path target = store.root().resolve(CheckpointStore.directoryName(0));
     if (Files.exists(target)) {
-      return CheckpointStore.verify(target, MANIFEST_SHA256);
+      return CheckpointStore.verify(target, manifestSha256);
     }
     Files.createDirectories(store.root());
     Path temp = store.root().resolve(".initial-policy-" + UUID.randomUUID());
     Files.createDirectory(temp);
     try {
       for (String name : FILES) {
-        try (InputStream in = InitialPolicy.class.getResourceAsStream(RESOURCE_FOLDER + name)) {
+        try (InputStream in = InitialPolicy.class.getResourceAsStream(resourceFolder + name)) {
           if (in == null) {
             throw new CheckpointVerificationException(
-                "resource " + RESOURCE_FOLDER + name + " is missing from the class path");
+                "resource " + resourceFolder + name + " is missing from the class path");
           }
           Files.copy(in, temp.resolve(name));
         }
       }
-      CheckpointStore.verify(temp, MANIFEST_SHA256);
+      CheckpointStore.verify(temp, manifestSha256);
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | RuntimeException e) {
       deleteQuietly(temp);
       throw e;
     }
-    Checkpoint checkpoint = CheckpointStore.verify(target, MANIFEST_SHA256);
-    LOG.info("materialised the initial policy as {}", target);
+    Checkpoint checkpoint = CheckpointStore.verify(target, manifestSha256);
+    LOG.info("materialised the shipped policy {} as {}", resourceFolder, target);
     return checkpoint;
   }
 

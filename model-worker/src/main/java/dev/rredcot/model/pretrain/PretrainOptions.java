@@ -3,13 +3,21 @@ package dev.rredcot.model.pretrain;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.CountdownSolver;
+import dev.rredcot.model.task.CountdownTask;
+import dev.rredcot.model.task.NoisySolver;
+import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.model.task.TraceWriter;
+import dev.rredcot.model.tokenizer.CharTokenizer;
+import dev.rredcot.model.tokenizer.Tokenizer;
 
 /**
  * Settings of the supervised warm-up that produces the initial policy.
  *
- * @param taskConfig arithmetic problems trained on
- * @param evalTaskConfig problems the accuracy is measured on (4 steps by default)
- * @param stepErrorRate probability that the NoisySolver writes a step wrong in a training trace
+ * @param task problems trained on (arithmetic by default)
+ * @param evalTask problems the accuracy is measured on (4-step arithmetic by default)
+ * @param traceWriter writes the imperfect training traces (a {@link NoisySolver} by default)
+ * @param tokenizer the policy's tokenizer; must cover every prompt and trace character
  * @param answerEarlyRate share of training traces replaced by an early answer: the first j lines of
  *     the correct solution (j uniform over 0..steps−1) followed by the answer line, so the policy
  *     learns to answer when stopped after any line, as reasoning models can be asked to (what the
@@ -27,9 +35,10 @@ import dev.rredcot.model.task.ArithmeticTask;
  * @param version checkpoint version written to {@code store}
  */
 public record PretrainOptions(
-    ArithmeticTask.Config taskConfig,
-    ArithmeticTask.Config evalTaskConfig,
-    double stepErrorRate,
+    TaskFamily task,
+    TaskFamily evalTask,
+    TraceWriter traceWriter,
+    Tokenizer tokenizer,
     double answerEarlyRate,
     ModelConfig modelConfig,
     int steps,
@@ -57,16 +66,52 @@ public record PretrainOptions(
   public static final ArithmeticTask.Config WARMUP_TASK =
       ArithmeticTask.Config.builder().optStepRange(1, 4).optOperandRange(1, 9).build();
 
+  /**
+   * The countdown problems the countdown initial policy is made for, trained and measured on: 4
+   * numbers from 1..4, targets 5..12 two moves away. Many first moves are valid but doom the trace;
+   * the harder {@link CountdownTask.Config} defaults were out of reach of a 15-minute warm-up on 2
+   * CPU cores (docs/RESULTS.md, "Countdown initial policy").
+   */
+  public static final CountdownTask.Config COUNTDOWN_POLICY_TASK =
+      CountdownTask.Config.builder()
+          .optNumberRange(1, 4)
+          .optSolutionSteps(2)
+          .optTargetRange(5, 12)
+          .build();
+
+  /** Share of moves the countdown warm-up traces take into a dead end when one exists. */
+  public static final double COUNTDOWN_DOOM_RATE = 0.1;
+
+  /** Share of doomed countdown warm-up traces that end by giving up rather than a wrong answer. */
+  public static final double COUNTDOWN_GIVE_UP_RATE = 0.5;
+
   /** Starts a builder with the settings that produce the shipped initial policy. */
   public static Builder builder() {
     return new Builder();
   }
 
+  /**
+   * Starts a builder with the settings that produce the shipped countdown initial policy ({@link
+   * CountdownInitialPolicy}): {@link #COUNTDOWN_POLICY_TASK} for training and evaluation, traces
+   * from a {@link CountdownSolver}, the countdown tokenizer, 3000 steps.
+   */
+  public static Builder countdownBuilder() {
+    CountdownTask task = new CountdownTask(COUNTDOWN_POLICY_TASK);
+    return new Builder()
+        .optTask(task)
+        .optEvalTask(task)
+        .optTraceWriter(
+            new CountdownSolver(COUNTDOWN_DOOM_RATE, COUNTDOWN_GIVE_UP_RATE, task.oracle()))
+        .optTokenizer(CharTokenizer.countdown())
+        .optSteps(3000);
+  }
+
   /** Builder for {@link PretrainOptions}; every setting has a default. */
   public static final class Builder {
-    private ArithmeticTask.Config taskConfig = WARMUP_TASK;
-    private ArithmeticTask.Config evalTaskConfig = INITIAL_POLICY_TASK;
-    private double stepErrorRate = 0.07;
+    private TaskFamily task = new ArithmeticTask(WARMUP_TASK);
+    private TaskFamily evalTask = new ArithmeticTask(INITIAL_POLICY_TASK);
+    private TraceWriter traceWriter = new NoisySolver(0.07);
+    private Tokenizer tokenizer = CharTokenizer.arithmetic();
     private double answerEarlyRate = 0;
     private ModelConfig modelConfig;
     private int steps = 1500;
@@ -82,21 +127,46 @@ public record PretrainOptions(
 
     private Builder() {}
 
-    /** Problems to train on. */
+    /** Arithmetic problems to train on. */
     public Builder optTaskConfig(ArithmeticTask.Config taskConfig) {
-      this.taskConfig = taskConfig;
-      return this;
+      return optTask(new ArithmeticTask(taskConfig));
     }
 
-    /** Problems to measure accuracy on. */
+    /** Arithmetic problems to measure accuracy on. */
     public Builder optEvalTaskConfig(ArithmeticTask.Config evalTaskConfig) {
-      this.evalTaskConfig = evalTaskConfig;
+      return optEvalTask(new ArithmeticTask(evalTaskConfig));
+    }
+
+    /**
+     * Share of arithmetic training steps written wrong (a {@link NoisySolver} writes the traces).
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= stepErrorRate <= 1}
+     */
+    public Builder optStepErrorRate(double stepErrorRate) {
+      return optTraceWriter(new NoisySolver(stepErrorRate));
+    }
+
+    /** Problems of any family to train on. */
+    public Builder optTask(TaskFamily task) {
+      this.task = task;
       return this;
     }
 
-    /** Share of training steps written wrong. */
-    public Builder optStepErrorRate(double stepErrorRate) {
-      this.stepErrorRate = stepErrorRate;
+    /** Problems of any family to measure accuracy on. */
+    public Builder optEvalTask(TaskFamily evalTask) {
+      this.evalTask = evalTask;
+      return this;
+    }
+
+    /** Writer of the training traces, for the training task's family. */
+    public Builder optTraceWriter(TraceWriter traceWriter) {
+      this.traceWriter = traceWriter;
+      return this;
+    }
+
+    /** The policy's tokenizer. */
+    public Builder optTokenizer(Tokenizer tokenizer) {
+      this.tokenizer = tokenizer;
       return this;
     }
 
@@ -169,8 +239,9 @@ public record PretrainOptions(
 
     /** Validates and builds. */
     public PretrainOptions build() {
-      if (!(stepErrorRate >= 0 && stepErrorRate <= 1)) {
-        throw new IllegalArgumentException("stepErrorRate must be in [0, 1]: " + stepErrorRate);
+      if (task == null || evalTask == null || traceWriter == null || tokenizer == null) {
+        throw new IllegalArgumentException(
+            "task, evalTask, traceWriter and tokenizer are required");
       }
       if (!(answerEarlyRate >= 0 && answerEarlyRate <= 1)) {
         throw new IllegalArgumentException("answerEarlyRate must be in [0, 1]: " + answerEarlyRate);
@@ -186,9 +257,10 @@ public record PretrainOptions(
             "warmupSteps, evalProblems must be >= 0 and logIntervalMs > 0");
       }
       return new PretrainOptions(
-          taskConfig,
-          evalTaskConfig,
-          stepErrorRate,
+          task,
+          evalTask,
+          traceWriter,
+          tokenizer,
           answerEarlyRate,
           modelConfig,
           steps,

@@ -7,23 +7,25 @@ import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.policy.SupervisedExample;
-import dev.rredcot.model.task.ArithmeticTask;
-import dev.rredcot.model.task.NoisySolver;
 import dev.rredcot.model.task.Problem;
-import dev.rredcot.model.tokenizer.CharTokenizer;
+import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.model.task.TraceWriter;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Supervised warm-up of the initial policy on NoisySolver traces of arithmetic problems: a share of
- * the training steps is written wrong on purpose, so the policy imitates an imperfect solver and
- * leaves room for RL (target: 30-60% of fresh 4-step problems solved at temperature 1).
+ * Supervised warm-up of an initial policy on imperfect traces from a {@link TraceWriter}: by
+ * default NoisySolver traces of arithmetic problems, where a share of the steps is written wrong on
+ * purpose; for countdown, CountdownSolver traces that sometimes take a dead-end move. The policy
+ * imitates an imperfect solver and leaves room for RL (target: 30-60% of fresh problems solved at
+ * temperature 1).
  *
  * <p>Usage (what {@code ./rredcot pretrain} calls):
  *
@@ -46,22 +48,22 @@ public final class Pretrainer {
   /** Trains, measures accuracy, optionally writes the checkpoint, and returns the figures. */
   public static PretrainResult run(PretrainOptions options) throws IOException {
     long start = System.nanoTime();
-    Tokenizer tokenizer = CharTokenizer.arithmetic();
+    Tokenizer tokenizer = options.tokenizer();
     ModelConfig config =
         options.modelConfig() != null
             ? options.modelConfig()
             : ModelConfig.builder().setVocabSize(tokenizer.vocabSize()).build();
-    ArithmeticTask task = new ArithmeticTask(options.taskConfig());
-    NoisySolver solver = new NoisySolver(options.stepErrorRate());
+    TaskFamily task = options.task();
+    TraceWriter writer = options.traceWriter();
     Random noise = new Random(options.seed());
     try (Policy policy = Policy.create(config, tokenizer, options.seed())) {
       LOG.info(
-          "pretraining {} parameters: {} steps x {} traces, step error rate {}, task {}",
+          "pretraining {} parameters: {} steps x {} traces, trace writer {}, task {}",
           policy.parameterCount(),
           options.steps(),
           options.batchSize(),
-          options.stepErrorRate(),
-          options.taskConfig());
+          writer.settings(),
+          task.name());
       long problemSeed = options.seed() * 1_000_003L;
       double recentLoss = Double.NaN;
       long lastLog = System.nanoTime();
@@ -72,7 +74,7 @@ public final class Pretrainer {
           String trace =
               noise.nextDouble() < options.answerEarlyRate()
                   ? earlyAnswer(task, problem, noise)
-                  : solver.solve(problem, noise).trace();
+                  : writer.write(problem, noise);
           int[] target = append(tokenizer.encode(trace), tokenizer.eosId());
           batch.add(new SupervisedExample(problem.prompt(), target));
         }
@@ -98,7 +100,7 @@ public final class Pretrainer {
               ? Double.NaN
               : accuracy(
                   policy,
-                  new ArithmeticTask(options.evalTaskConfig()),
+                  options.evalTask(),
                   options.evalProblems(),
                   options.seed() + EVAL_SEED_OFFSET,
                   options.seed());
@@ -109,20 +111,11 @@ public final class Pretrainer {
           options.evalProblems());
       Checkpoint checkpoint = null;
       if (options.store() != null) {
-        checkpoint =
-            policy.save(
-                options.store(),
-                options.version(),
-                null,
-                Map.of(
-                    "pretrain_loss",
-                    recentLoss,
-                    "pretrain_accuracy",
-                    accuracy,
-                    "pretrain_steps",
-                    (double) options.steps(),
-                    "step_error_rate",
-                    options.stepErrorRate()));
+        Map<String, Double> metrics = new TreeMap<>(writer.settings());
+        metrics.put("pretrain_loss", recentLoss);
+        metrics.put("pretrain_accuracy", accuracy);
+        metrics.put("pretrain_steps", (double) options.steps());
+        checkpoint = policy.save(options.store(), options.version(), null, metrics);
       }
       long wallTimeMs = (System.nanoTime() - start) / 1_000_000;
       return new PretrainResult(
@@ -135,7 +128,7 @@ public final class Pretrainer {
    * temperature 1 is verified correct.
    */
   public static double accuracy(
-      Policy policy, ArithmeticTask task, int problems, long firstSeed, long samplingSeed) {
+      Policy policy, TaskFamily task, int problems, long firstSeed, long samplingSeed) {
     int correct = 0;
     for (int start = 0; start < problems; start += EVAL_BATCH) {
       int n = Math.min(EVAL_BATCH, problems - start);
@@ -168,7 +161,7 @@ public final class Pretrainer {
    * The first j lines of the problem's correct solution (j uniform over 0..lines−1) and then its
    * answer line: a correct trace stopped early and asked for the answer.
    */
-  static String earlyAnswer(ArithmeticTask task, Problem problem, Random random) {
+  static String earlyAnswer(TaskFamily task, Problem problem, Random random) {
     List<String> lines = task.splitSteps(problem.solution());
     StringBuilder trace = new StringBuilder();
     int keep = random.nextInt(Math.max(1, lines.size()));

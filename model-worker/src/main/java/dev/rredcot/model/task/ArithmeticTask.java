@@ -138,18 +138,7 @@ public final class ArithmeticTask implements TaskFamily {
 
   @Override
   public List<String> splitSteps(String trace) {
-    List<String> steps = new ArrayList<>();
-    int start = 0;
-    while (start < trace.length()) {
-      if (trace.startsWith(ANSWER_CUE, start)) {
-        break;
-      }
-      int end = trace.indexOf('\n', start);
-      int next = end < 0 ? trace.length() : end + 1;
-      steps.add(trace.substring(start, next));
-      start = next;
-    }
-    return steps;
+    return StepLines.beforeAnswer(trace, ANSWER_CUE);
   }
 
   /**
@@ -231,7 +220,7 @@ public final class ArithmeticTask implements TaskFamily {
     return "\"" + shown.replace("\n", "\\n") + "\"";
   }
 
-  private static String shortHash(String text) {
+  static String shortHash(String text) {
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));

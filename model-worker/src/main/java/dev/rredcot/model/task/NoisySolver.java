@@ -2,6 +2,7 @@ package dev.rredcot.model.task;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Random;
 
@@ -14,7 +15,7 @@ import java.util.Random;
  * <p>Used for supervised warm-up data and for synthetic rollouts; deterministic given the {@link
  * Random}.
  */
-public final class NoisySolver {
+public final class NoisySolver implements TraceWriter {
 
   private static final long[] SLIPS = {-10, -3, -2, -1, 1, 2, 3, 10};
 
@@ -35,6 +36,16 @@ public final class NoisySolver {
   /** Probability that a step is wrong. */
   public double stepErrorRate() {
     return stepErrorRate;
+  }
+
+  @Override
+  public String write(Problem problem, Random random) {
+    return solve(problem, random).trace();
+  }
+
+  @Override
+  public Map<String, Double> settings() {
+    return Map.of("step_error_rate", stepErrorRate);
   }
 
   /**

@@ -26,6 +26,13 @@ public final class CharTokenizer implements Tokenizer {
   /** Alphabet of the embedded arithmetic task. */
   public static final String ARITHMETIC_ALPHABET = "0123456789+-*=\nQA: ";
 
+  /**
+   * Alphabet of the countdown task: digits, {@code + - * / =}, newline, {@code Q}, {@code A},
+   * {@code :}, space, {@code >} (the prompt's {@code ->}) and {@code ?} (the give-up answer). A
+   * separate alphabet, so the arithmetic tokenizer and the policies trained with it stay valid.
+   */
+  public static final String COUNTDOWN_ALPHABET = "0123456789+-*/=\nQA: >?";
+
   private static final int PAD_ID = 0;
   private static final int BOS_ID = 1;
   private static final int EOS_ID = 2;
@@ -65,6 +72,11 @@ public final class CharTokenizer implements Tokenizer {
   /** The tokenizer for the arithmetic task ({@link #ARITHMETIC_ALPHABET}). */
   public static CharTokenizer arithmetic() {
     return new CharTokenizer(ARITHMETIC_ALPHABET);
+  }
+
+  /** The tokenizer for the countdown task ({@link #COUNTDOWN_ALPHABET}). */
+  public static CharTokenizer countdown() {
+    return new CharTokenizer(COUNTDOWN_ALPHABET);
   }
 
   /** The characters this tokenizer maps, in id order. */
