@@ -3,6 +3,7 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.pipelines.evaluation.CreditEvaluation;
 import dev.rredcot.pipelines.evaluation.CreditEvaluationOptions;
 import dev.rredcot.pipelines.evaluation.CreditEvaluationResult;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.pipelines.evaluation.LearningArm;
 import dev.rredcot.pipelines.evaluation.LearningEvaluation;
 import dev.rredcot.pipelines.evaluation.LearningEvaluationOptions;
@@ -54,6 +55,13 @@ final class EvalCommand implements Runnable {
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
+    @Option(
+        names = "--task",
+        description =
+            "Task family: arith (default) or countdown (its own shipped policy; localisation"
+                + " against the first doomed line).")
+    String task;
+
     @Option(names = "--rollouts", description = "Held-out rollouts to score.")
     Integer rollouts;
 
@@ -89,6 +97,9 @@ final class EvalCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       CreditEvaluationOptions.Builder options = CreditEvaluationOptions.builder().setOutDir(out);
+      if (task != null) {
+        options.optTask(EvaluationTask.fromName(task));
+      }
       if (levels != null) {
         options.optLevels(levels);
       }
@@ -140,6 +151,13 @@ final class EvalCommand implements Runnable {
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
+    @Option(
+        names = "--task",
+        description =
+            "Task family: arith (default) or countdown (its own shipped policy; localisation"
+                + " against the first doomed line).")
+    String task;
+
     @Option(names = "--seeds", description = "Paired seeds per arm (default 8).")
     Integer seeds;
 
@@ -183,6 +201,9 @@ final class EvalCommand implements Runnable {
     public Integer call() throws Exception {
       LearningEvaluationOptions.Builder options =
           LearningEvaluationOptions.builder().setOutDir(out);
+      if (task != null) {
+        options.optTask(EvaluationTask.fromName(task));
+      }
       if (seeds != null) {
         options.optSeeds(seeds);
       }

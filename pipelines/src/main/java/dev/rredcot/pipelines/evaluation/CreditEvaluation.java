@@ -3,7 +3,7 @@ package dev.rredcot.pipelines.evaluation;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.credit.TraceStep;
 import dev.rredcot.pipelines.group.TraceCredit;
@@ -72,22 +72,24 @@ public final class CreditEvaluation {
     long start = System.nanoTime();
     Files.createDirectories(options.outDir());
     Checkpoint checkpoint =
-        StartingPolicy.resolve(options.checkpointStore(), options.initialPolicyStore());
+        StartingPolicy.resolve(
+            options.checkpointStore(), options.initialPolicyStore(), options.task());
     try (Policy policy = Policy.load(checkpoint)) {
       List<EvaluationTrace> traces =
           HeldOutRollouts.sample(
               policy,
+              options.task(),
               options.levels(),
               options.rollouts(),
               options.groupSize(),
               options.maxTokens(),
               Math.max(64, 40 * options.rollouts() / options.levels().size()),
               options.seed());
-      String cue = ArithmeticTask.ANSWER_CUE;
+      TaskFamily family = options.task().trained();
       MonteCarloTruth truth =
           new MonteCarloTruth(
-              new PolicyContinuations(policy, 1.0, options.maxTokens(), cue),
-              ArithmeticTask.defaults(),
+              new PolicyContinuations(policy, 1.0, options.maxTokens(), family.answerCue()),
+              family,
               options.mcTruthSamples(),
               options.seed());
       SegmentationSettings main = hybrid(options.targetSegments());

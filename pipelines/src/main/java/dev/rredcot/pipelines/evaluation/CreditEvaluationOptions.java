@@ -9,11 +9,13 @@ import java.util.Optional;
  * Settings of {@link CreditEvaluation}; built and validated by {@link Builder#build()}.
  *
  * @param outDir where {@code summary.json} and {@code report.html} go
+ * @param task the task family evaluated (arith by default)
  * @param checkpointStore store whose latest checkpoint is evaluated; empty: the shipped initial
  *     policy (see {@link StartingPolicy})
  * @param initialPolicyStore where the shipped initial policy is materialised
  * @param rollouts held-out rollouts scored by every method
- * @param levels difficulty levels (steps per problem), rollouts spread evenly over them
+ * @param levels difficulty levels ({@link EvaluationTask#atLevel}; default the task's), rollouts
+ *     spread evenly over them
  * @param groupSize traces sampled per prompt (the group the bank and GRPO baselines see)
  * @param mcTruthSamples M of the Monte Carlo ground truth
  * @param smallMcSamples the M of the {@code mc<M>} methods
@@ -28,6 +30,7 @@ import java.util.Optional;
  */
 public record CreditEvaluationOptions(
     Path outDir,
+    EvaluationTask task,
     Optional<Path> checkpointStore,
     Path initialPolicyStore,
     int rollouts,
@@ -59,7 +62,8 @@ public record CreditEvaluationOptions(
     private Optional<Path> checkpointStore = Optional.empty();
     private Path initialPolicyStore = StartingPolicy.DEFAULT_INITIAL_POLICY_STORE;
     private int rollouts = 60;
-    private List<Integer> levels = List.of(3, 4, 5);
+    private EvaluationTask task = EvaluationTask.ARITH;
+    private List<Integer> levels;
     private int groupSize = 4;
     private int mcTruthSamples = 64;
     private List<Integer> smallMcSamples = List.of(1, 2, 4, 8);
@@ -91,6 +95,12 @@ public record CreditEvaluationOptions(
 
     public Builder optRollouts(int value) {
       this.rollouts = value;
+      return this;
+    }
+
+    /** The task family evaluated; its default levels apply unless {@link #optLevels} is set. */
+    public Builder optTask(EvaluationTask value) {
+      this.task = value;
       return this;
     }
 
@@ -160,6 +170,7 @@ public record CreditEvaluationOptions(
         throw new IllegalArgumentException("--out is required");
       }
       require(rollouts >= 2, "--rollouts must be >= 2, got " + rollouts);
+      List<Integer> levels = this.levels != null ? this.levels : task.defaultLevels();
       require(!levels.isEmpty(), "at least one difficulty level is required");
       for (int level : levels) {
         require(level >= 1 && level <= 8, "levels must be 1..8 steps, got " + level);
@@ -180,6 +191,7 @@ public record CreditEvaluationOptions(
       require(progressIntervalMs >= 0, "progress interval must be >= 0");
       return new CreditEvaluationOptions(
           outDir,
+          task,
           checkpointStore,
           initialPolicyStore,
           rollouts,

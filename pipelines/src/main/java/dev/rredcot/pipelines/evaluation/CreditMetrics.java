@@ -1,6 +1,5 @@
 package dev.rredcot.pipelines.evaluation;
 
-import dev.rredcot.model.task.ArithmeticTask;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -122,8 +121,11 @@ public record CreditMetrics(
         failures);
   }
 
-  /** The first wrong line of a wrong trace (a step, or the answer line). */
+  /**
+   * The line where a wrong trace was lost (a step, or the answer line): the task's localisation
+   * truth (first wrong line for arithmetic, first doomed line for countdown).
+   */
   static OptionalInt firstWrongLine(EvaluationTrace trace) {
-    return ArithmeticTask.defaults().firstWrongStep(trace.problem(), trace.rollout().getText());
+    return trace.lostAt();
   }
 }

@@ -90,7 +90,10 @@ public final class CreditSummary {
     ObjectNode settings = summary.putObject("settings");
     settings.put("checkpoint", checkpoint.dir().toString());
     settings.put("checkpoint_version", checkpoint.version());
-    settings.put("checkpoint_source", StartingPolicy.source(options.checkpointStore()));
+    settings.put(
+        "checkpoint_source", StartingPolicy.source(options.checkpointStore(), options.task()));
+    settings.put("task", options.task().familyName());
+    settings.put("localisation_truth", options.task().localisationName());
     settings.put("rollouts", options.rollouts());
     ArrayNode levels = settings.putArray("levels_steps");
     options.levels().forEach(levels::add);

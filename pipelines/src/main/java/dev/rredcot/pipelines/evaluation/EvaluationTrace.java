@@ -3,6 +3,7 @@ package dev.rredcot.pipelines.evaluation;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.schemas.Rollout;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * One held-out rollout under evaluation, with the problem it answers, its difficulty (number of
@@ -10,11 +11,14 @@ import java.util.List;
  * baseline read.
  *
  * @param rollout the evaluated trace
- * @param problem its problem (for {@code firstWrongStep})
+ * @param problem its problem
  * @param steps difficulty level
  * @param group all rollouts sampled for the prompt, {@code rollout} among them
+ * @param lostAt for a wrong trace, the line where it was lost ({@link
+ *     EvaluationTask#localisationTruth}); empty for a correct one
  */
-public record EvaluationTrace(Rollout rollout, Problem problem, int steps, List<Rollout> group) {
+public record EvaluationTrace(
+    Rollout rollout, Problem problem, int steps, List<Rollout> group, OptionalInt lostAt) {
 
   /** Copies. */
   public EvaluationTrace {

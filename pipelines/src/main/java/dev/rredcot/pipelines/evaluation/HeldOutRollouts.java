@@ -6,7 +6,6 @@ import dev.rredcot.model.policy.GenerationRequest;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.rollout.RolloutRecords;
-import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.schemas.Rollout;
@@ -34,17 +33,13 @@ public final class HeldOutRollouts {
 
   private HeldOutRollouts() {}
 
-  /** The arithmetic task of the starting policy with exactly {@code steps} operations. */
-  public static ArithmeticTask taskWithSteps(int steps) {
-    return new ArithmeticTask(StartingPolicy.taskFamilyBuilder().optSteps(steps).build());
-  }
-
   /**
    * Samples {@code total} rollouts over {@code levels}, {@code groupSize} traces per prompt, trying
    * at most {@code maxPromptsPerLevel} prompts per level.
    */
   public static List<EvaluationTrace> sample(
       Policy policy,
+      EvaluationTask evaluationTask,
       List<Integer> levels,
       int total,
       int groupSize,
@@ -56,20 +51,28 @@ public final class HeldOutRollouts {
       int quota = total / levels.size() + (l < total % levels.size() ? 1 : 0);
       selected.addAll(
           sampleLevel(
-              policy, levels.get(l), quota, groupSize, maxTokens, maxPromptsPerLevel, seed));
+              policy,
+              evaluationTask,
+              levels.get(l),
+              quota,
+              groupSize,
+              maxTokens,
+              maxPromptsPerLevel,
+              seed));
     }
     return selected;
   }
 
   private static List<EvaluationTrace> sampleLevel(
       Policy policy,
+      EvaluationTask evaluationTask,
       int steps,
       int quota,
       int groupSize,
       int maxTokens,
       int maxPrompts,
       long seed) {
-    ArithmeticTask task = taskWithSteps(steps);
+    TaskFamily task = evaluationTask.atLevel(steps);
     int wantCorrect = quota / 2;
     int wantWrong = quota - wantCorrect;
     List<EvaluationTrace> correct = new ArrayList<>();
@@ -107,7 +110,13 @@ public final class HeldOutRollouts {
         boolean tookCorrect = false;
         boolean tookWrong = false;
         for (Rollout rollout : group) {
-          EvaluationTrace trace = new EvaluationTrace(rollout, problems.get(p), steps, group);
+          EvaluationTrace trace =
+              new EvaluationTrace(
+                  rollout,
+                  problems.get(p),
+                  steps,
+                  group,
+                  evaluationTask.localisationTruth(task, problems.get(p), rollout.getText()));
           boolean isCorrect = trace.correct();
           if (isCorrect && !tookCorrect && correct.size() < wantCorrect) {
             correct.add(trace);

@@ -6,7 +6,7 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.pretrain.PretrainOptions;
-import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.TaskFamily;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * report.html} (accuracy curves, min–max band over seeds).
  *
  * <p>Training and held-out prompts are those the shipped initial policy is measured on ({@link
- * PretrainOptions#INITIAL_POLICY_TASK}); seed s trains every method on the same prompt sequence and
- * the held-out set (from {@link HeldOutEvaluator}) is the same for every run.
+ * PretrainOptions#INITIAL_POLICY_TASK}, or the countdown policy's with {@code task = countdown});
+ * seed s trains every method on the same prompt sequence and the held-out set (from {@link
+ * HeldOutEvaluator}) is the same for every run.
  *
  * <p>Usage: {@code ./rredcot eval learning --out /tmp/learning --seeds 8}, or {@code
  * LearningEvaluation.run(LearningEvaluationOptions.builder().setOutDir(dir).build())}.
@@ -47,18 +48,14 @@ public final class LearningEvaluation {
 
   private LearningEvaluation() {}
 
-  /** The task trained and evaluated on: the initial policy's own ({@link PretrainOptions}). */
-  public static ArithmeticTask task() {
-    return new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK);
-  }
-
   /** Runs every method and seed and writes the files. */
   public static LearningEvaluationResult run(LearningEvaluationOptions options) throws IOException {
     long start = System.nanoTime();
     Files.createDirectories(options.outDir());
     Checkpoint checkpoint =
-        StartingPolicy.resolve(options.checkpointStore(), options.initialPolicyStore());
-    ArithmeticTask task = task();
+        StartingPolicy.resolve(
+            options.checkpointStore(), options.initialPolicyStore(), options.task());
+    TaskFamily task = options.task().trained();
     HeldOutEvaluator evaluator =
         HeldOutEvaluator.builder()
             .setTask(task)
@@ -234,7 +231,8 @@ public final class LearningEvaluation {
     }
     ObjectNode settings = summary.putObject("settings");
     settings.put("checkpoint", checkpoint.dir().toString());
-    settings.put("checkpoint_source", StartingPolicy.source(options.checkpointStore()));
+    settings.put(
+        "checkpoint_source", StartingPolicy.source(options.checkpointStore(), options.task()));
     settings.put("seeds", options.seeds());
     settings.put("bootstrap_resamples", options.bootstrapResamples());
     settings.put("workers", options.workers());
@@ -255,7 +253,7 @@ public final class LearningEvaluation {
     for (LearningArm arm : options.arms()) {
       arms.addObject().put("name", arm.name()).put("feeds", arm.description());
     }
-    settings.put("task", task().config().canonical());
+    settings.put("task", options.task().familyName());
     settings.put("max_tokens", options.maxTokens());
     settings.put("wall_seconds", wallSeconds);
     settings.put("available_processors", Runtime.getRuntime().availableProcessors());

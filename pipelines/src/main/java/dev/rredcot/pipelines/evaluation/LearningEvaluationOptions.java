@@ -13,6 +13,7 @@ import java.util.Optional;
  * Settings of {@link LearningEvaluation}; built and validated by {@link Builder#build()}.
  *
  * @param outDir where {@code summary.json} and {@code report.html} go
+ * @param task the task family trained and evaluated on (arith by default), from its shipped policy
  * @param checkpointStore store whose latest checkpoint every run starts from; empty: the shipped
  *     initial policy (see {@link StartingPolicy})
  * @param initialPolicyStore where the shipped initial policy is materialised
@@ -41,6 +42,7 @@ import java.util.Optional;
  */
 public record LearningEvaluationOptions(
     Path outDir,
+    EvaluationTask task,
     Optional<Path> checkpointStore,
     Path initialPolicyStore,
     List<LearningArm> arms,
@@ -80,6 +82,7 @@ public record LearningEvaluationOptions(
     private Path outDir;
     private Optional<Path> checkpointStore = Optional.empty();
     private Path initialPolicyStore = StartingPolicy.DEFAULT_INITIAL_POLICY_STORE;
+    private EvaluationTask task = EvaluationTask.ARITH;
     private List<LearningArm> arms =
         List.of(
             LearningArm.grpo(),
@@ -116,6 +119,11 @@ public record LearningEvaluationOptions(
 
     public Builder optInitialPolicyStore(Path value) {
       this.initialPolicyStore = Objects.requireNonNull(value);
+      return this;
+    }
+
+    public Builder optTask(EvaluationTask value) {
+      this.task = value;
       return this;
     }
 
@@ -229,6 +237,7 @@ public record LearningEvaluationOptions(
       require(workers >= 1, "--workers must be >= 1, got " + workers);
       return new LearningEvaluationOptions(
           outDir,
+          task,
           checkpointStore,
           initialPolicyStore,
           arms,

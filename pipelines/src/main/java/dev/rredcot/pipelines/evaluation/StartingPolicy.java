@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The checkpoint both evaluations start from: the latest checkpoint of a given store, or else the
- * shipped initial policy ({@link InitialPolicy#materialise}, verified against its pinned digest),
- * so every run of an evaluation starts from the same weights.
+ * task's shipped initial policy ({@link InitialPolicy#materialise} for arithmetic, {@code
+ * CountdownInitialPolicy} for countdown, verified against its pinned digest), so every run of an
+ * evaluation starts from the same weights.
  */
 public final class StartingPolicy {
   /** Default store the shipped initial policy is materialised into. */
@@ -40,7 +41,8 @@ public final class StartingPolicy {
    * The starting checkpoint: the latest in {@code checkpointStore} when given, else the shipped
    * initial policy materialised into {@code initialPolicyStore}.
    */
-  public static Checkpoint resolve(Optional<Path> checkpointStore, Path initialPolicyStore)
+  public static Checkpoint resolve(
+      Optional<Path> checkpointStore, Path initialPolicyStore, EvaluationTask task)
       throws IOException {
     if (checkpointStore.isPresent()) {
       Optional<Checkpoint> latest = new CheckpointStore(checkpointStore.get(), 1_000).latest();
@@ -54,17 +56,20 @@ public final class StartingPolicy {
       LOG.info("starting policy: {}", latest.get().dir());
       return latest.get();
     }
-    Checkpoint shipped = InitialPolicy.materialise(new CheckpointStore(initialPolicyStore, 1_000));
+    Path store =
+        task == EvaluationTask.ARITH
+            ? initialPolicyStore
+            : initialPolicyStore.resolveSibling(
+                initialPolicyStore.getFileName() + "-" + task.familyName());
+    Checkpoint shipped = task.materialiseShipped(new CheckpointStore(store, 1_000));
     LOG.info("starting policy: the shipped initial policy, materialised at {}", shipped.dir());
     return shipped;
   }
 
   /** How {@link #resolve} chose, for the summaries. */
-  static String source(Optional<Path> checkpointStore) {
+  static String source(Optional<Path> checkpointStore, EvaluationTask task) {
     return checkpointStore.isPresent()
         ? "--checkpoint-store " + checkpointStore.get()
-        : "shipped initial policy (InitialPolicy, manifest sha256 "
-            + InitialPolicy.MANIFEST_SHA256.substring(0, 12)
-            + "...)";
+        : task.shippedSource();
   }
 }
