@@ -16,6 +16,7 @@ import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -639,14 +640,15 @@ public final class Policy implements AutoCloseable {
    * combined in log space as the request's {@link BankAggregation} says.
    *
    * <p>With {@code reuseKvCache} one batched context pass scores every distinct sequence of the
-   * batch once: each request's prompt + trace and each bank text's prompt + steps + cue + answer (a
-   * trace equal to a bank text is one sequence). A term whose prefix + remainder is one of these
-   * sequences (the trace's own rest, or a bank text's rest after the same prompt and first lines)
-   * is the suffix sum of that sequence's token log-probabilities; only the others (a trace that
-   * left every bank text, or a cut inside a line) are scored as suffix rows against the trace's
-   * cached prefix. Without it every prefix + remainder is re-run in full. Both agree to float
-   * rounding. A remainder that does not fit maxContext after its prefix cannot be scored and is
-   * left out (the value stays a lower bound); a boundary left with none has value 0.
+   * batch once: each request's prompt + trace, and each bank text's prompt + steps + cue + answer
+   * when that costs fewer tokens than the suffix rows it replaces (a trace equal to a bank text is
+   * one sequence). A term whose prefix + remainder is one of these sequences (the trace's own rest,
+   * or a bank text's rest after the same prompt and first lines) is the suffix sum of that
+   * sequence's token log-probabilities; only the others (a trace that left every scored bank text,
+   * or a cut inside a line) are scored as suffix rows against the trace's cached prefix. Without it
+   * every prefix + remainder is re-run in full. Both agree to float rounding. A remainder that does
+   * not fit maxContext after its prefix cannot be scored and is left out (the value stays a lower
+   * bound); a boundary left with none has value 0.
    */
   public List<double[]> bankValues(List<BankRequest> batch, boolean reuseKvCache) {
     if (batch.isEmpty()) {
@@ -661,15 +663,7 @@ public final class Policy implements AutoCloseable {
             traceSequence[q] = sequences.add(context(r.prompt(), r.traceTokens()));
           }
           if (reuseKvCache) {
-            for (BankRequest r : batch) {
-              for (List<String> steps : r.bankSteps()) {
-                String text = String.join("", steps) + r.answerCue() + r.answer();
-                int[] full = context(r.prompt(), tokenizer.encode(text));
-                if (full.length <= config.maxContext()) {
-                  sequences.add(full);
-                }
-              }
-            }
+            addBankTextsWorthScoring(batch, sequences, traceSequence);
           }
           List<SuffixRow> rows = new ArrayList<>();
           // terms.get(q)[i]: boundary i's remainders, each a suffix row or a slice of a sequence.
@@ -745,6 +739,52 @@ public final class Policy implements AutoCloseable {
           }
           return out;
         });
+  }
+
+  /**
+   * Adds to {@code sequences} each bank text (prompt + steps + cue + answer) that is not a trace
+   * and whose pass costs fewer tokens than the suffix rows it replaces: the remainders that
+   * complete a trace prefix to exactly that text. A text shared by many traces of a group pays off
+   * once; a text that one trace leaves in its first line does not.
+   */
+  private void addBankTextsWorthScoring(
+      List<BankRequest> batch, ScoredSequences sequences, int[] traceSequence) {
+    Map<IntBuffer, int[]> candidates = new LinkedHashMap<>();
+    for (BankRequest r : batch) {
+      for (List<String> steps : r.bankSteps()) {
+        String text = String.join("", steps) + r.answerCue() + r.answer();
+        int[] full = context(r.prompt(), tokenizer.encode(text));
+        if (full.length <= config.maxContext() && sequences.indexOf(full) < 0) {
+          candidates.putIfAbsent(IntBuffer.wrap(full), full);
+        }
+      }
+    }
+    Map<IntBuffer, Long> rowTokens = new HashMap<>();
+    for (int q = 0; q < batch.size() && !candidates.isEmpty(); q++) {
+      BankRequest r = batch.get(q);
+      int[] trace = r.traceTokens();
+      int[] full = sequences.get(traceSequence[q]);
+      int promptLength = full.length - trace.length;
+      for (int b : r.boundaries()) {
+        String own = tokenizer.decode(Arrays.copyOfRange(trace, b, trace.length));
+        for (String u : r.remaindersAfter(tokenizer.decode(Arrays.copyOf(trace, b)))) {
+          if (u.equals(own)) {
+            continue;
+          }
+          int[] suffix = tokenizer.encode(u);
+          IntBuffer completed =
+              IntBuffer.wrap(concat(Arrays.copyOf(full, promptLength + b), suffix));
+          if (candidates.containsKey(completed)) {
+            rowTokens.merge(completed, (long) suffix.length, Long::sum);
+          }
+        }
+      }
+    }
+    for (Map.Entry<IntBuffer, int[]> candidate : candidates.entrySet()) {
+      if (rowTokens.getOrDefault(candidate.getKey(), 0L) > candidate.getValue().length) {
+        sequences.add(candidate.getValue());
+      }
+    }
   }
 
   /**

@@ -40,8 +40,9 @@ import java.util.function.Function;
  *       the steps is exactly the answer line {@code cue + answerSuffix(y*)}; each boundary scores
  *       the solutions' remainders aligned with it, combined as {@link
  *       ModelSettings#bankAggregation()} says. Traces of a group are batched like {@code answer},
- *       so the group's traces and bank texts share one context pass and a bank text's rest after
- *       the trace's prefix is read from it rather than scored again. An empty bank is a failure
+ *       so the group's traces and bank texts share one context pass and a bank text's rest after a
+ *       trace prefix equal to its own is read from it rather than scored again ({@link
+ *       Policy#bankValues} says when a bank text's pass pays off). An empty bank is a failure
  *       ({@code empty-continuation-bank}).
  *   <li>{@code mc}: M continuations sampled from every boundary but the last and verified with the
  *       task; v = fraction correct. Identical prefixes share one prefill ({@link Policy#generate}).
