@@ -12,9 +12,11 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
+import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -635,10 +637,15 @@ public final class Policy implements AutoCloseable {
   /**
    * Continuation-bank values {@code v(s_b) = sum_u p(u | s_b)} over the distinct remainders u (step
    * lines, cue and answer) that {@link BankRequest#remaindersAfter} aligns with each boundary,
-   * combined in log space as the request's {@link BankAggregation} says. With {@code reuseKvCache}
-   * one batched pass over every prompt + trace builds the KV cache, remainders are scored against
-   * it, and a remainder whose text is the trace's own rest (a correct trace in its own bank) takes
-   * the trace's own token log-probabilities from that pass instead of a suffix pass; without it
+   * combined in log space as the request's {@link BankAggregation} says.
+   *
+   * <p>With {@code reuseKvCache} one batched context pass scores every distinct sequence of the
+   * batch once: each request's prompt + trace, and each bank text's prompt + steps + cue + answer
+   * when that costs fewer tokens than the suffix rows it replaces (a trace equal to a bank text is
+   * one sequence). A term whose prefix + remainder is one of these sequences (the trace's own rest,
+   * or a bank text's rest after the same prompt and first lines) is the suffix sum of that
+   * sequence's token log-probabilities; only the others (a trace that left every scored bank text,
+   * or a cut inside a line) are scored as suffix rows against the trace's cached prefix. Without it
    * every prefix + remainder is re-run in full. Both agree to float rounding. A remainder that does
    * not fit maxContext after its prefix cannot be scored and is left out (the value stays a lower
    * bound); a boundary left with none has value 0.
@@ -649,58 +656,73 @@ public final class Policy implements AutoCloseable {
     }
     return locked(
         () -> {
-          List<int[]> fulls = new ArrayList<>();
+          ScoredSequences sequences = new ScoredSequences();
+          int[] traceSequence = new int[batch.size()];
+          for (int q = 0; q < batch.size(); q++) {
+            BankRequest r = batch.get(q);
+            traceSequence[q] = sequences.add(context(r.prompt(), r.traceTokens()));
+          }
+          if (reuseKvCache) {
+            addBankTextsWorthScoring(batch, sequences, traceSequence);
+          }
           List<SuffixRow> rows = new ArrayList<>();
-          // terms.get(q)[i]: row numbers of boundary i's remainders; OWN_REMAINDER marks the
-          // trace's own rest, read from the context pass.
-          List<int[][]> terms = new ArrayList<>();
+          // terms.get(q)[i]: boundary i's remainders, each a suffix row or a slice of a sequence.
+          List<BankTerm[][]> terms = new ArrayList<>();
           for (int q = 0; q < batch.size(); q++) {
             BankRequest r = batch.get(q);
             int[] trace = r.traceTokens();
-            int[] full = context(r.prompt(), trace);
-            fulls.add(full);
+            int[] full = sequences.get(traceSequence[q]);
             int promptLength = full.length - trace.length;
-            int[][] perBoundary = new int[r.boundaries().length][];
+            BankTerm[][] perBoundary = new BankTerm[r.boundaries().length][];
             for (int i = 0; i < perBoundary.length; i++) {
               int b = r.boundaries()[i];
+              int from = promptLength + b;
               String own = tokenizer.decode(Arrays.copyOfRange(trace, b, trace.length));
-              List<Integer> ids = new ArrayList<>();
+              List<BankTerm> boundaryTerms = new ArrayList<>();
               for (String u : r.remaindersAfter(tokenizer.decode(Arrays.copyOf(trace, b)))) {
                 if (reuseKvCache && u.equals(own)) {
-                  ids.add(OWN_REMAINDER);
+                  boundaryTerms.add(BankTerm.slice(traceSequence[q], from));
                   continue;
                 }
                 int[] suffix = tokenizer.encode(u);
-                if (promptLength + b + suffix.length > config.maxContext()) {
+                if (from + suffix.length > config.maxContext()) {
                   continue;
                 }
-                ids.add(rows.size());
-                rows.add(new SuffixRow(q, promptLength + b, suffix));
+                int scored =
+                    reuseKvCache
+                        ? sequences.indexOf(concat(Arrays.copyOf(full, from), suffix))
+                        : -1;
+                if (scored >= 0) {
+                  boundaryTerms.add(BankTerm.slice(scored, from));
+                } else {
+                  boundaryTerms.add(BankTerm.row(rows.size()));
+                  rows.add(new SuffixRow(traceSequence[q], from, suffix));
+                }
               }
-              perBoundary[i] = ids.stream().mapToInt(Integer::intValue).toArray();
+              perBoundary[i] = boundaryTerms.toArray(new BankTerm[0]);
             }
             terms.add(perBoundary);
           }
           SuffixScores scores =
               reuseKvCache
-                  ? suffixLogProbsCached(fulls, rows)
-                  : new SuffixScores(suffixLogProbsRerun(fulls, rows), null);
+                  ? suffixLogProbsCached(sequences.list, rows)
+                  : new SuffixScores(suffixLogProbsRerun(sequences.list, rows), null);
           List<double[]> out = new ArrayList<>();
           for (int q = 0; q < batch.size(); q++) {
             BankRequest r = batch.get(q);
-            int promptLength = fulls.get(q).length - r.traceTokens().length;
             double[] values = new double[r.boundaries().length];
             for (int i = 0; i < values.length; i++) {
-              int[] ids = terms.get(q)[i];
-              double[] logProbs = new double[ids.length];
-              for (int k = 0; k < ids.length; k++) {
+              BankTerm[] boundaryTerms = terms.get(q)[i];
+              double[] logProbs = new double[boundaryTerms.length];
+              for (int k = 0; k < boundaryTerms.length; k++) {
+                BankTerm term = boundaryTerms[k];
                 float[] lp =
-                    ids[k] == OWN_REMAINDER
-                        ? Arrays.copyOfRange(
-                            scores.contexts()[q],
-                            promptLength + r.boundaries()[i],
-                            fulls.get(q).length)
-                        : scores.rows()[ids[k]];
+                    term.row() >= 0
+                        ? scores.rows()[term.row()]
+                        : Arrays.copyOfRange(
+                            scores.contexts()[term.sequence()],
+                            term.from(),
+                            sequences.get(term.sequence()).length);
                 double sum = 0;
                 for (float v : lp) {
                   sum += v;
@@ -708,8 +730,8 @@ public final class Policy implements AutoCloseable {
                 logProbs[k] = r.aggregation() == BankAggregation.PER_TOKEN ? sum / lp.length : sum;
               }
               double log = logSumExp(logProbs);
-              if (r.aggregation() != BankAggregation.SUM && ids.length > 0) {
-                log -= Math.log(ids.length);
+              if (r.aggregation() != BankAggregation.SUM && boundaryTerms.length > 0) {
+                log -= Math.log(boundaryTerms.length);
               }
               values[i] = Math.exp(log);
             }
@@ -719,8 +741,90 @@ public final class Policy implements AutoCloseable {
         });
   }
 
-  /** Marks a bank term scored from the trace's own tokens rather than a suffix row. */
-  private static final int OWN_REMAINDER = -1;
+  /**
+   * Adds to {@code sequences} each bank text (prompt + steps + cue + answer) that is not a trace
+   * and whose pass costs fewer tokens than the suffix rows it replaces: the remainders that
+   * complete a trace prefix to exactly that text. A text shared by many traces of a group pays off
+   * once; a text that one trace leaves in its first line does not.
+   */
+  private void addBankTextsWorthScoring(
+      List<BankRequest> batch, ScoredSequences sequences, int[] traceSequence) {
+    Map<IntBuffer, int[]> candidates = new LinkedHashMap<>();
+    for (BankRequest r : batch) {
+      for (List<String> steps : r.bankSteps()) {
+        String text = String.join("", steps) + r.answerCue() + r.answer();
+        int[] full = context(r.prompt(), tokenizer.encode(text));
+        if (full.length <= config.maxContext() && sequences.indexOf(full) < 0) {
+          candidates.putIfAbsent(IntBuffer.wrap(full), full);
+        }
+      }
+    }
+    Map<IntBuffer, Long> rowTokens = new HashMap<>();
+    for (int q = 0; q < batch.size() && !candidates.isEmpty(); q++) {
+      BankRequest r = batch.get(q);
+      int[] trace = r.traceTokens();
+      int[] full = sequences.get(traceSequence[q]);
+      int promptLength = full.length - trace.length;
+      for (int b : r.boundaries()) {
+        String own = tokenizer.decode(Arrays.copyOfRange(trace, b, trace.length));
+        for (String u : r.remaindersAfter(tokenizer.decode(Arrays.copyOf(trace, b)))) {
+          if (u.equals(own)) {
+            continue;
+          }
+          int[] suffix = tokenizer.encode(u);
+          IntBuffer completed =
+              IntBuffer.wrap(concat(Arrays.copyOf(full, promptLength + b), suffix));
+          if (candidates.containsKey(completed)) {
+            rowTokens.merge(completed, (long) suffix.length, Long::sum);
+          }
+        }
+      }
+    }
+    for (Map.Entry<IntBuffer, int[]> candidate : candidates.entrySet()) {
+      if (rowTokens.getOrDefault(candidate.getKey(), 0L) > candidate.getValue().length) {
+        sequences.add(candidate.getValue());
+      }
+    }
+  }
+
+  /**
+   * One remainder's log-probabilities: suffix row {@code row}, or (row −1) the tokens of scored
+   * sequence {@code sequence} from index {@code from} to its end.
+   */
+  private record BankTerm(int row, int sequence, int from) {
+    static BankTerm row(int row) {
+      return new BankTerm(row, -1, -1);
+    }
+
+    static BankTerm slice(int sequence, int from) {
+      return new BankTerm(-1, sequence, from);
+    }
+  }
+
+  /** Distinct token sequences in first-seen order, found again by content. */
+  private static final class ScoredSequences {
+    final List<int[]> list = new ArrayList<>();
+    private final Map<IntBuffer, Integer> index = new HashMap<>();
+
+    /** Index of {@code sequence}, added when new. */
+    int add(int[] sequence) {
+      return index.computeIfAbsent(
+          IntBuffer.wrap(sequence),
+          key -> {
+            list.add(sequence);
+            return list.size() - 1;
+          });
+    }
+
+    /** Index of a sequence with these tokens, or −1. */
+    int indexOf(int[] sequence) {
+      return index.getOrDefault(IntBuffer.wrap(sequence), -1);
+    }
+
+    int[] get(int i) {
+      return list.get(i);
+    }
+  }
 
   static double logSumExp(double[] terms) {
     double max = Double.NEGATIVE_INFINITY;

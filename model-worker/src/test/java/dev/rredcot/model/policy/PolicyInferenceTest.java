@@ -304,6 +304,54 @@ class PolicyInferenceTest {
   }
 
   @Test
+  void bankRestsAfterTheSamePromptAndLinesAreReadFromTheBankTextsPass() {
+    String wrongText = "37+25=62\n62-18=45\n45+9=54\nA: 54\n";
+    int[] correct = tokenizer.encode(TRACE_A);
+    int[] wrong = tokenizer.encode(wrongText);
+    List<BankRequest> batch =
+        List.of(
+            bank(correct, new int[] {0, 9, 18, 26}, List.of(STEPS_A), BankAggregation.SUM),
+            bank(wrong, new int[] {0, 9, 18, 26}, List.of(STEPS_A), BankAggregation.SUM),
+            bank(correct, new int[] {0, 9}, List.of(STEPS_A), BankAggregation.SUM));
+    long before = policy.forwardTokens();
+    List<double[]> reused = policy.bankValues(batch, true);
+    long used = policy.forwardTokens() - before;
+    // One pass over each distinct text (the correct trace is the bank text); the wrong trace
+    // shares the bank text's first line, so only its remainders after its second and third
+    // lines are suffix rows.
+    int context = 1 + PROMPT_A.length();
+    long rows = "44+9=53\nA: 53\n".length() + "A: 53\n".length();
+    assertEquals(2L * context + TRACE_A.length() + wrongText.length() + rows, used);
+    List<double[]> rerun = policy.bankValues(batch, false);
+    for (int q = 0; q < batch.size(); q++) {
+      for (int i = 0; i < rerun.get(q).length; i++) {
+        assertEquals(rerun.get(q)[i], reused.get(q)[i], 1e-4 * rerun.get(q)[i], "request " + q);
+      }
+    }
+  }
+
+  @Test
+  void aBankTextIsScoredWhenItsRestsWouldCostMoreAsSuffixRows() {
+    int context = 1 + PROMPT_A.length();
+    // Shares the first line: the rests after 0 and 1 lines (32 + 23 tokens) outweigh the text's
+    // pass (context + 32), so only the rests after lines 2 and 3 are suffix rows.
+    int[] sharesALine = tokenizer.encode("37+25=62\n62-18=45\n45+9=54\nA: 54\n");
+    // Leaves it in the first line: the whole text (32 tokens) is cheaper as a suffix row.
+    int[] leavesAtOnce = tokenizer.encode("37+25=63\n63-18=45\n45+9=54\nA: 54\n");
+    int[] boundaries = {0, 9, 18, 26};
+    long rows = "44+9=53\nA: 53\n".length() + "A: 53\n".length();
+    long before = policy.forwardTokens();
+    policy.bankValues(
+        List.of(bank(sharesALine, boundaries, List.of(STEPS_A), BankAggregation.SUM)), true);
+    assertEquals(2L * (context + TRACE_A.length()) + rows, policy.forwardTokens() - before);
+    before = policy.forwardTokens();
+    policy.bankValues(
+        List.of(bank(leavesAtOnce, boundaries, List.of(STEPS_A), BankAggregation.SUM)), true);
+    long allRows = TRACE_A.length() + "62-18=44\n44+9=53\nA: 53\n".length() + rows;
+    assertEquals(context + TRACE_A.length() + allRows, policy.forwardTokens() - before);
+  }
+
+  @Test
   void forwardTokensCountsEveryRealPositionOfAScoringPass() {
     int[] trace = tokenizer.encode(TRACE_A);
     long before = policy.forwardTokens();

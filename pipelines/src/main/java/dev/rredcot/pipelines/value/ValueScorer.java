@@ -39,8 +39,11 @@ import java.util.function.Function;
  *       split into the task's step lines ({@link TaskFamily#splitSteps}) and kept when what follows
  *       the steps is exactly the answer line {@code cue + answerSuffix(y*)}; each boundary scores
  *       the solutions' remainders aligned with it, combined as {@link
- *       ModelSettings#bankAggregation()} says. An empty bank is a failure ({@code
- *       empty-continuation-bank}).
+ *       ModelSettings#bankAggregation()} says. Traces of a group are batched like {@code answer},
+ *       so the group's traces and bank texts share one context pass and a bank text's rest after a
+ *       trace prefix equal to its own is read from it rather than scored again ({@link
+ *       Policy#bankValues} says when a bank text's pass pays off). An empty bank is a failure
+ *       ({@code empty-continuation-bank}).
  *   <li>{@code mc}: M continuations sampled from every boundary but the last and verified with the
  *       task; v = fraction correct. Identical prefixes share one prefill ({@link Policy#generate}).
  *   <li>{@code loo} and {@code gradient}: per-segment attributions a_k (loo: {@code p_full − p(y* |
@@ -185,15 +188,19 @@ public final class ValueScorer {
       for (List<Prepared> chunk : chunks(prepared)) {
         outcomes.addAll(scoreChunk(policy, chunk, observer));
       }
+    } else if (estimator == ValueEstimator.BANK) {
+      List<String> bank = bank(group);
+      for (List<Prepared> chunk : chunks(prepared)) {
+        outcomes.addAll(call(policy, chunk, observer, batch -> bankValues(policy, batch, bank)));
+      }
     } else {
-      List<String> bank = estimator == ValueEstimator.BANK ? bank(group) : List.of();
       for (Prepared trace : prepared) {
         outcomes.addAll(
             call(
                 policy,
                 List.of(trace),
                 observer,
-                single -> List.of(scoreOne(policy, single.get(0), bank))));
+                single -> List.of(scoreOne(policy, single.get(0)))));
       }
     }
     return outcomes;
@@ -422,10 +429,8 @@ public final class ValueScorer {
     return new Outcome(trace.trace, values, null);
   }
 
-  private double[] scoreOne(Policy policy, Prepared trace, List<String> bank) {
+  private double[] scoreOne(Policy policy, Prepared trace) {
     switch (estimator) {
-      case BANK:
-        return bankValues(policy, trace, bank);
       case MC:
         return monteCarloValues(policy, trace);
       case LOO:
@@ -456,7 +461,33 @@ public final class ValueScorer {
     return text.endsWith("\n") ? text : text + "\n";
   }
 
-  private double[] bankValues(Policy policy, Prepared trace, List<String> bank) {
+  /**
+   * Bank values of a batch of traces in one {@link Policy#bankValues} call, so the group's traces
+   * and bank texts share one context pass and each distinct sequence is scored once.
+   */
+  private List<double[]> bankValues(Policy policy, List<Prepared> batch, List<String> bank) {
+    List<BankRequest> requests = new ArrayList<>();
+    for (Prepared trace : batch) {
+      requests.add(
+          new BankRequest(
+              trace.prompt,
+              trace.tokens,
+              trace.unfinishedBoundaries(),
+              bankSteps(policy, trace, bank),
+              trace.cue,
+              trace.answer,
+              settings.bankAggregation()));
+    }
+    List<double[]> values = policy.bankValues(requests, settings.reuseKvCache());
+    List<double[]> out = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      out.add(batch.get(i).withFinalReward(values.get(i)));
+    }
+    return out;
+  }
+
+  /** The step lines of each bank text that ends its steps with the trace's answer line. */
+  private static List<List<String>> bankSteps(Policy policy, Prepared trace, List<String> bank) {
     String answerLine = trace.cue + trace.answer;
     List<List<String>> bankSteps = new ArrayList<>();
     for (String u : bank) {
@@ -478,21 +509,7 @@ public final class ValueScorer {
               + answerLine.replace("\n", "\\n")
               + "'");
     }
-    double[] values =
-        policy
-            .bankValues(
-                List.of(
-                    new BankRequest(
-                        trace.prompt,
-                        trace.tokens,
-                        trace.unfinishedBoundaries(),
-                        bankSteps,
-                        trace.cue,
-                        trace.answer,
-                        settings.bankAggregation())),
-                settings.reuseKvCache())
-            .get(0);
-    return trace.withFinalReward(values);
+    return bankSteps;
   }
 
   private double[] monteCarloValues(Policy policy, Prepared trace) {

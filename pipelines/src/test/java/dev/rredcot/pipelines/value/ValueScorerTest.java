@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.ScoreRequest;
 import dev.rredcot.model.policy.ValueRequest;
+import dev.rredcot.model.trainer.GroupStatistics;
+import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -146,5 +149,99 @@ class ValueScorerTest {
             .get(0);
     assertEquals(policy.forwardTokens() - before, used);
     assertArrayEquals(direct, Arrays.copyOf(values, unfinished.length), 1e-9);
+  }
+
+  /**
+   * Bank values of every trace of a group of {@code texts} (correct when they end with the right
+   * answer line), each cut after every line and also at {@code extraCut} tokens when that is inside
+   * the trace.
+   */
+  private static List<double[]> groupBankValues(
+      ModelSettings settings, int extraCut, String... texts) {
+    List<TraceCredit> traces = new ArrayList<>();
+    List<Double> rewards = new ArrayList<>();
+    for (int i = 0; i < texts.length; i++) {
+      Rollout rollout =
+          TinyPolicies.rollout("g", i, texts.length, texts[i])
+              .setReward(texts[i].endsWith("A: 37\n") ? 1.0 : 0.0)
+              .build();
+      int[] boundaries =
+          IntStream.concat(
+                  Arrays.stream(TinyPolicies.lineBoundaries(rollout)),
+                  IntStream.of(extraCut).filter(cut -> cut > 0 && cut < texts[0].length()))
+              .distinct()
+              .sorted()
+              .toArray();
+      traces.add(TraceCredit.of(rollout).withSegments("keyword", boundaries, 0));
+      rewards.add(rollout.getReward());
+    }
+    TraceGroup group = new TraceGroup("g", texts.length, true, GroupStatistics.of(rewards), traces);
+    List<double[]> values = new ArrayList<>();
+    for (ValueScorer.Outcome outcome :
+        new ValueScorer(ValueEstimator.BANK, settings)
+            .score(policy, group, group.traces(), ValueScorer.BatchObserver.NONE)) {
+      assertNull(outcome.failure());
+      values.add(outcome.values());
+    }
+    return values;
+  }
+
+  @Test
+  void groupBankValuesReadingBankTextsFromTheContextPassEqualRerunningEveryRemainder() {
+    // Correct traces (the reference and one that joins it), a trace that leaves the reference
+    // after its first line and one that leaves it inside its second line; cuts inside a line too.
+    String[] texts = {
+      TinyPolicies.CORRECT,
+      SWAPPED,
+      TinyPolicies.WRONG,
+      "12+30=42\n42-6=36\nA: 36\n",
+      "12+30=43\n43-5=38\nA: 38\n"
+    };
+    for (int extraCut : new int[] {0, 4, 12}) {
+      long before = policy.forwardTokens();
+      List<double[]> reused = groupBankValues(TinyPolicies.settings(store), extraCut, texts);
+      long reuseTokens = policy.forwardTokens() - before;
+      before = policy.forwardTokens();
+      List<double[]> rerun =
+          groupBankValues(
+              ModelSettings.builder()
+                  .setCheckpointDir(store.toString())
+                  .optReuseKvCache(false)
+                  .build(),
+              extraCut,
+              texts);
+      long rerunTokens = policy.forwardTokens() - before;
+      assertTrue(reuseTokens < rerunTokens, reuseTokens + " vs " + rerunTokens);
+      for (int i = 0; i < texts.length; i++) {
+        assertEquals(rerun.get(i).length, reused.get(i).length);
+        for (int k = 0; k < rerun.get(i).length; k++) {
+          assertEquals(
+              rerun.get(i)[k],
+              reused.get(i)[k],
+              1e-4 * rerun.get(i)[k],
+              "trace " + i + " boundary " + k + " cut " + extraCut);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aGroupOfBankTextsCostsOnePassPerDistinctTextAndNoSuffixRows() {
+    long before = policy.forwardTokens();
+    groupBankValues(
+        TinyPolicies.settings(store),
+        0,
+        TinyPolicies.CORRECT,
+        TinyPolicies.CORRECT,
+        TinyPolicies.CORRECT);
+    int context = 1 + TinyPolicies.PROMPT.length();
+    assertEquals(context + TinyPolicies.CORRECT.length(), policy.forwardTokens() - before);
+    // Two correct texts: each one's rests after its lines are its own or the other's.
+    before = policy.forwardTokens();
+    groupBankValues(
+        TinyPolicies.settings(store), 0, TinyPolicies.CORRECT, SWAPPED, TinyPolicies.CORRECT);
+    assertEquals(
+        2L * context + TinyPolicies.CORRECT.length() + SWAPPED.length(),
+        policy.forwardTokens() - before);
   }
 }
