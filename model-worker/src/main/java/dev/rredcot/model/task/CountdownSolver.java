@@ -80,8 +80,11 @@ public final class CountdownSolver implements TraceWriter {
         (keeps ? safe : dooming).add(move);
       }
       List<CountdownOracle.Move> pool;
-      if (doomedAt >= 0 || safe.isEmpty()) {
+      if (doomedAt >= 0) {
         pool = dooming;
+      } else if (safe.isEmpty()) {
+        pool = dooming; // a prompt without solution: lost from the first line, as the task says
+        doomedAt = step;
       } else if (!dooming.isEmpty() && random.nextDouble() < doomRate) {
         pool = dooming;
         doomedAt = step;

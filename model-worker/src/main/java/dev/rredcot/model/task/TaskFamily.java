@@ -9,6 +9,8 @@ import java.util.OptionalInt;
  *
  * <p>A trace is the generated text only (the prompt excluded). For the arithmetic family it is a
  * list of step lines followed by an answer line {@code "A: <int>\n"}; see {@link ArithmeticTask}.
+ * The countdown family uses the same layout; see {@link CountdownTask}. {@link TaskFamilies}
+ * resolves a family from the name carried in a record.
  */
 public interface TaskFamily {
 
@@ -24,8 +26,10 @@ public interface TaskFamily {
   }
 
   /**
-   * Grades {@code trace} against a reference answer alone: reward 1 when the extracted final answer
-   * equals {@code referenceAnswer} exactly, else 0 with a failure reason.
+   * Grades {@code trace} against a reference answer alone: reward 1 when the trace is correct for
+   * {@code referenceAnswer}, else 0 with a failure reason. For arithmetic the extracted final
+   * answer must equal {@code referenceAnswer} exactly; for countdown the reference answer carries
+   * the numbers and the target and every line is checked.
    */
   Verification verifyAnswer(String referenceAnswer, String trace);
 

@@ -5,6 +5,7 @@ import dev.rredcot.model.policy.SupervisedExample;
 import dev.rredcot.model.task.NoisySolver;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.model.task.TraceWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,10 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A quick supervised warm-up on {@link NoisySolver} traces, so the RL loop has an imperfect but
- * well-formed starting policy when no shipped initial policy is at hand (the policy owner's
- * pretraining is the real one; this is the loop's self-contained fallback for tests and
- * experiments).
+ * A quick supervised warm-up on {@link NoisySolver} traces (or any {@link TraceWriter}'s), so the
+ * RL loop has an imperfect but well-formed starting policy when no shipped initial policy is at
+ * hand (the policy owner's pretraining is the real one; this is the loop's self-contained fallback
+ * for tests and experiments).
  */
 public final class SupervisedWarmUp {
 
@@ -39,7 +40,22 @@ public final class SupervisedWarmUp {
       int batchSize,
       double learningRate,
       long seed) {
-    NoisySolver solver = new NoisySolver(stepErrorRate);
+    return run(policy, task, new NoisySolver(stepErrorRate), steps, batchSize, learningRate, seed);
+  }
+
+  /**
+   * Runs {@code steps} cross-entropy steps of {@code batchSize} traces from {@code writer} (which
+   * must write {@code task}'s format, e.g. a {@link dev.rredcot.model.task.CountdownSolver} for
+   * countdown) and returns the last step's loss.
+   */
+  public static double run(
+      Policy policy,
+      TaskFamily task,
+      TraceWriter writer,
+      int steps,
+      int batchSize,
+      double learningRate,
+      long seed) {
     Random noise = new Random(seed);
     long problemSeed = FIRST_PROBLEM_SEED + seed * 1_000_003L;
     double loss = Double.NaN;
@@ -48,7 +64,7 @@ public final class SupervisedWarmUp {
       List<SupervisedExample> batch = new ArrayList<>(batchSize);
       for (int i = 0; i < batchSize; i++) {
         Problem problem = task.generate(problemSeed++);
-        int[] trace = policy.tokenizer().encode(solver.solve(problem, noise).trace());
+        int[] trace = policy.tokenizer().encode(writer.write(problem, noise));
         int[] target = Arrays.copyOf(trace, trace.length + 1);
         target[trace.length] = policy.tokenizer().eosId();
         batch.add(new SupervisedExample(problem.prompt(), target));
