@@ -8,8 +8,9 @@ import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.policy.ScoreRequest;
 import dev.rredcot.model.policy.TraceScore;
 import dev.rredcot.model.policy.ValueRequest;
-import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.TaskFamilies;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.model.task.UnknownTaskFamilyException;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.tokenizer.UnmappableTextException;
 import dev.rredcot.pipelines.group.TraceCredit;
@@ -115,14 +116,13 @@ public final class ValueScorer {
     return estimator;
   }
 
-  /** The task family that verifies rollouts of {@code name}. */
+  /** The task family that verifies rollouts of {@code name}, from the registry. */
   public static TaskFamily taskFamily(String name) throws ValueEstimationException {
-    if (ArithmeticTask.NAME.equals(name)) {
-      return ArithmeticTask.defaults();
+    try {
+      return TaskFamilies.resolve(name);
+    } catch (UnknownTaskFamilyException e) {
+      throw new ValueEstimationException("unknown-task-family", e.getMessage());
     }
-    throw new ValueEstimationException(
-        "unknown-task-family",
-        "no task family '" + name + "' (known: " + ArithmeticTask.NAME + ")");
   }
 
   /** One checked trace with everything the policy calls need. */
