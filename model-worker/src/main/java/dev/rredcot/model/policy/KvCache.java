@@ -6,7 +6,8 @@ import ai.djl.ndarray.NDArray;
  * Keys and values of already processed positions, per layer, shaped (B, heads, Tpast, headDim).
  *
  * <p>Arrays belong to the per-call manager of whoever runs the forward passes; the cache is never
- * kept across public {@link Policy} calls.
+ * kept across public {@link Policy} calls. Appending frees the previous arrays of that layer, so
+ * nothing else may hold them (a {@link #selectRows} copy is its own).
  */
 final class KvCache {
   private final NDArray[] keys;
@@ -23,8 +24,14 @@ final class KvCache {
       keys[layer] = newKeys;
       values[layer] = newValues;
     } else {
-      keys[layer] = keys[layer].concat(newKeys, 2);
-      values[layer] = values[layer].concat(newValues, 2);
+      // The cache owns its arrays: the previous (shorter) pair is freed as soon as the longer one
+      // exists, so a T-step decode holds O(T) cache memory instead of every intermediate length.
+      NDArray pastKeys = keys[layer];
+      NDArray pastValues = values[layer];
+      keys[layer] = pastKeys.concat(newKeys, 2);
+      values[layer] = pastValues.concat(newValues, 2);
+      pastKeys.close();
+      pastValues.close();
     }
     return new NDArray[] {keys[layer], values[layer]};
   }

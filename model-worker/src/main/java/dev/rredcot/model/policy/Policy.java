@@ -398,15 +398,19 @@ public final class Policy implements AutoCloseable {
             bias[b * keys + j] = keyVisible[b][j] ? 0f : PaddedBatch.MASKED;
           }
         }
-        NDArray ids = manager.create(next, new Shape(rows, 1));
-        logits =
-            network.forward(
-                network.embedTokens(ids),
-                manager.create(positions, new Shape(rows, 1)),
-                manager.create(bias, new Shape(rows, 1, 1, keys)),
-                cache);
+        // Each step's inputs and activations live in their own sub-manager, freed when the step
+        // ends; only the KV cache (which belongs to the call's manager) carries over.
+        try (NDManager step = manager.newSubManager()) {
+          NDArray ids = step.create(next, new Shape(rows, 1));
+          NDArray stepLogits =
+              network.forward(
+                  network.embedTokens(ids),
+                  step.create(positions, new Shape(rows, 1)),
+                  step.create(bias, new Shape(rows, 1, 1, keys)),
+                  cache);
+          last = lastColumnLogProbs(stepLogits);
+        }
         forwardTokens.addAndGet(active);
-        last = lastColumnLogProbs(logits);
         column++;
       }
     }
