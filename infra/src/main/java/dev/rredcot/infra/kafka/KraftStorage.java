@@ -1,5 +1,6 @@
 package dev.rredcot.infra.kafka;
 
+import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -28,7 +29,7 @@ final class KraftStorage {
       return;
     }
     try {
-      Files.createDirectories(dataDir);
+      OwnerOnlyFiles.createDirectories(dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dataDir, e);
     }

@@ -1,6 +1,7 @@
 package dev.rredcot.infra.kafka;
 
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.model.files.OwnerOnlyFiles;
 import dev.rredcot.schemas.Topics;
 import java.io.File;
 import java.io.IOException;
@@ -196,7 +197,7 @@ public final class LocalKafkaBroker {
 
   private void prepareFiles(SingleNodeKraftConfig config) {
     try {
-      Files.createDirectories(home.kafkaDataDir());
+      OwnerOnlyFiles.createDirectories(home.kafkaDataDir());
       try (OutputStream out = Files.newOutputStream(home.kafkaPropertiesFile())) {
         config.toProperties().store(out, "Written by rredcot up; rewritten on every start");
       }
