@@ -67,7 +67,10 @@ public final class PolicyHolder {
         if (!settings.checkpointsBootstrapServers().isEmpty()) {
           holder.watcher =
               CheckpointWatcher.start(
-                  settings.checkpointsBootstrapServers(), settings.checkpointsTopic(), holder);
+                  settings.checkpointsBootstrapServers(),
+                  settings.checkpointsClientConfig(),
+                  settings.checkpointsTopic(),
+                  holder);
         }
         HOLDERS.put(root, holder);
       }
