@@ -60,6 +60,14 @@ public final class RredcotHome {
     return kafkaDir().resolve("broker.pid");
   }
 
+  /**
+   * The Kafka client properties of the local broker started with {@code rredcot up --secure}
+   * (owner-only; holds its credentials).
+   */
+  public Path clientPropertiesFile() {
+    return root.resolve("client.properties");
+  }
+
   /** Policy checkpoints written by the trainer. */
   public Path checkpointsDir() {
     return root.resolve("checkpoints");

@@ -1,5 +1,7 @@
 package dev.rredcot.infra.kafka;
 
+import dev.rredcot.model.service.KafkaClientConfig;
+import dev.rredcot.model.service.KafkaClients;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -46,8 +48,20 @@ public final class TopicAdmin implements AutoCloseable {
     this.timeout = timeout;
   }
 
-  /** Connects to {@code bootstrapServers}; each later call fails after {@code timeout}. */
+  /**
+   * Connects to {@code bootstrapServers} with the process's client config ({@link
+   * KafkaClients#clientConfig()}); each later call fails after {@code timeout}.
+   */
   public static TopicAdmin connect(String bootstrapServers, Duration timeout) {
+    return connect(bootstrapServers, KafkaClients.clientConfig(), timeout);
+  }
+
+  /**
+   * Connects to {@code bootstrapServers} with {@code clientConfig}; each later call fails after
+   * {@code timeout}, also when the broker refuses the client (wrong credentials fail at once).
+   */
+  public static TopicAdmin connect(
+      String bootstrapServers, KafkaClientConfig clientConfig, Duration timeout) {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     int timeoutMs = (int) Math.max(1, timeout.toMillis());
     Properties props = new Properties();
@@ -56,6 +70,7 @@ public final class TopicAdmin implements AutoCloseable {
     props.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(timeoutMs));
     props.setProperty(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
     props.setProperty(AdminClientConfig.CLIENT_ID_CONFIG, "rredcot-topic-admin");
+    clientConfig.applyTo(props);
     return new TopicAdmin(Admin.create(props), bootstrapServers, timeout);
   }
 
