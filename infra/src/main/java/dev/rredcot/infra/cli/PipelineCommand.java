@@ -101,6 +101,7 @@ final class PipelineCommand implements Callable<Integer> {
             .withDefault("maxRecords", maxRecords)
             .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
+    FlinkLoopback.applyDefaults(args, cli.home().flinkConfDir());
     restored = Optional.empty();
     if (unbounded(args) && args.runsOnFlink()) {
       restored = FlinkCheckpointing.applyDefaults(args, cli.home().flinkCheckpointsDir(), fresh);

@@ -92,6 +92,7 @@ final class ReplayCommand implements Callable<Integer> {
             .withDefault("credit", credit)
             .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
+    FlinkLoopback.applyDefaults(job, cli.home().flinkConfDir());
     if (from != null) {
       job.withDefault(isTime(from) ? "fromTime" : "fromOffsets", from);
     }

@@ -78,6 +78,11 @@ public final class RredcotHome {
     return root.resolve("flink-checkpoints");
   }
 
+  /** The Flink configuration of the embedded mini-cluster (loopback listeners). */
+  public Path flinkConfDir() {
+    return root.resolve("flink-conf");
+  }
+
   /** Per-run outputs (metrics, reports). */
   public Path runsDir() {
     return root.resolve("runs");
