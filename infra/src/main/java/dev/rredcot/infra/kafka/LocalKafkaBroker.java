@@ -252,9 +252,10 @@ public final class LocalKafkaBroker {
   private void prepareFiles(SingleNodeKraftConfig config) {
     try {
       OwnerOnlyFiles.createDirectories(home.kafkaDataDir());
-      try (OutputStream out = Files.newOutputStream(home.kafkaPropertiesFile())) {
-        config.toProperties().store(out, "Written by rredcot up; rewritten on every start");
-      }
+      // Owner-only: with --secure it holds the keystore and SCRAM passwords.
+      java.io.ByteArrayOutputStream properties = new java.io.ByteArrayOutputStream();
+      config.toProperties().store(properties, "Written by rredcot up; rewritten on every start");
+      OwnerOnlyFiles.write(home.kafkaPropertiesFile(), properties.toByteArray());
       Path logFile = home.kafkaLogFile();
       if (Files.exists(logFile)) {
         // Keep the previous run's log for post-mortems; the tail shown on failure is this run's.
@@ -263,7 +264,7 @@ public final class LocalKafkaBroker {
             logFile.resolveSibling(logFile.getFileName() + ".previous"),
             StandardCopyOption.REPLACE_EXISTING);
       }
-      Files.createFile(logFile);
+      Files.createFile(logFile, OwnerOnlyFiles.fileAttributes(logFile.getParent()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + home.kafkaDir(), e);
     }

@@ -64,6 +64,20 @@ class SecureBrokerTest {
       Path clientFile = home.clientPropertiesFile();
       assertEquals(
           "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(clientFile)));
+      for (Path secret :
+          List.of(
+              home.kafkaPropertiesFile(),
+              home.kafkaDir().resolve("security").resolve("secrets.properties"),
+              home.kafkaDir().resolve("security").resolve("broker.p12"))) {
+        assertEquals(
+            "rw-------",
+            PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)),
+            secret.toString());
+      }
+      assertEquals(
+          "rwx------",
+          PosixFilePermissions.toString(Files.getPosixFilePermissions(home.root())),
+          "$RREDCOT_HOME");
       Properties client = new Properties();
       try (InputStream in = Files.newInputStream(clientFile)) {
         client.load(in);
