@@ -41,8 +41,11 @@ public final class TopicAdmin implements AutoCloseable {
   private final Admin admin;
   private final String bootstrapServers;
   private final Duration timeout;
+  private final String securityProtocol;
 
-  private TopicAdmin(Admin admin, String bootstrapServers, Duration timeout) {
+  private TopicAdmin(
+      Admin admin, String bootstrapServers, Duration timeout, String securityProtocol) {
+    this.securityProtocol = securityProtocol;
     this.admin = admin;
     this.bootstrapServers = bootstrapServers;
     this.timeout = timeout;
@@ -71,7 +74,11 @@ public final class TopicAdmin implements AutoCloseable {
     props.setProperty(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
     props.setProperty(AdminClientConfig.CLIENT_ID_CONFIG, "rredcot-topic-admin");
     clientConfig.applyTo(props);
-    return new TopicAdmin(Admin.create(props), bootstrapServers, timeout);
+    return new TopicAdmin(
+        Admin.create(props),
+        bootstrapServers,
+        timeout,
+        props.getProperty(AdminClientConfig.SECURITY_PROTOCOL_CONFIG, ""));
   }
 
   /** The cluster id the broker reports; proves that the broker answers requests. */
@@ -187,7 +194,10 @@ public final class TopicAdmin implements AutoCloseable {
         + timeout.toMillis()
         + " ms ("
         + what
-        + "); is the broker up? (rredcot status)";
+        + "); is the broker up? (rredcot status)"
+        + (securityProtocol.isEmpty()
+            ? " Does it take plaintext clients? (a secured one needs --kafka-config)"
+            : " Does it take " + securityProtocol + " clients?");
   }
 
   @Override
