@@ -42,6 +42,7 @@ public final class PolicyHolder {
   private final TreeSet<Long> refusedVersions = new TreeSet<>();
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong ignored = new AtomicLong();
+  private final AtomicLong ignoredReported = new AtomicLong();
   private final AtomicLong loaded = new AtomicLong();
   private final AtomicLong refusedReported = new AtomicLong();
   private CheckpointWatcher watcher;
@@ -233,6 +234,13 @@ public final class PolicyHolder {
   /** Announcements of versions this holder's store does not hold (ignored, never waited for). */
   public long ignoredAnnouncements() {
     return ignored.get();
+  }
+
+  /** Ignored announcements not yet taken by a caller (see {@link #takeUnreportedRefusals}). */
+  public long takeUnreportedIgnored() {
+    long total = ignored.get();
+    long before = ignoredReported.getAndSet(total);
+    return Math.max(0, total - before);
   }
 
   /** Checkpoints loaded since this holder was created. */

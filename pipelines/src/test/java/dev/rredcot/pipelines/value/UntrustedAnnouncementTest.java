@@ -40,6 +40,8 @@ class UntrustedAnnouncementTest {
               .build();
       assertThat(holder.offer(farFuture), equalTo(false));
       assertThat(holder.ignoredAnnouncements(), equalTo(2L));
+      assertThat(holder.takeUnreportedIgnored(), equalTo(2L));
+      assertThat(holder.takeUnreportedIgnored(), equalTo(0L));
 
       // A version the store holds, announced with another digest: refused, not remembered.
       Checkpoint second = TinyPolicies.save(store, 2, 2);
