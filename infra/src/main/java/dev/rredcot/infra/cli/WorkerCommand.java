@@ -95,6 +95,7 @@ final class WorkerCommand implements Callable<Integer> {
     RolloutWorker.Builder builder =
         RolloutWorker.builder()
             .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            .setCheckpointStore(new CheckpointStore(root, Integer.MAX_VALUE))
             // The task the shipped initial policy was warmed up on.
             .setTaskFamilies(List.of(new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK)))
             .optGroupSize(groupSize)
