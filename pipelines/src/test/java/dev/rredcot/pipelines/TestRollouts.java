@@ -38,9 +38,13 @@ public final class TestRollouts {
         .setCreatedAtMs(Instant.ofEpochMilli(1_700_000_000_000L));
   }
 
-  /** A valid rollout with a short trace. */
+  /**
+   * A valid rollout with a short arithmetic trace whose verified reward is {@code reward}: the
+   * right answer for reward 1, a wrong one otherwise (ingest re-verifies the reward).
+   */
   public static Rollout rollout(String groupId, int sampleIndex, int groupSize, double reward) {
-    return rollout(groupId, sampleIndex, groupSize, reward, "12+30=42\nA: 42").build();
+    String text = reward == 1.0 ? "12+30=42\nA: 42\n" : "12+30=41\nA: 41\n";
+    return rollout(groupId, sampleIndex, groupSize, reward, text).build();
   }
 
   /** The rollout encoded as it would be on the input topic, at the given offset. */

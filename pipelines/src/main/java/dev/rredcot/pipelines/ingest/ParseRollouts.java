@@ -20,12 +20,13 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Decodes raw input records into {@link Rollout}s and checks them ({@link RolloutChecks}). Records
- * larger than the size limit (reason {@value #RECORD_TOO_LARGE}, not decoded at all), bytes that do
- * not decode and rollouts that fail a check go to the failure output as dead letters with the
- * original key and value bytes and their Kafka origin; nothing is dropped. (A dead letter too large
- * for the dead-letter topic has its value truncated by {@link
- * dev.rredcot.pipelines.kafka.WriteRecords}, which says so in its message.)
+ * Decodes raw input records into {@link Rollout}s and checks them against the record's contract
+ * ({@link RolloutContract}) before any model work. Records larger than the size limit (reason
+ * {@value #RECORD_TOO_LARGE}, not decoded at all), bytes that do not decode and rollouts that fail
+ * a check go to the failure output as dead letters with the original key and value bytes and their
+ * Kafka origin; nothing is dropped. (A dead letter too large for the dead-letter topic has its
+ * value truncated by {@link dev.rredcot.pipelines.kafka.WriteRecords}, which says so in its
+ * message.)
  */
 public final class ParseRollouts
     extends PTransform<
@@ -42,12 +43,14 @@ public final class ParseRollouts
   public static final long DEFAULT_MAX_RECORD_BYTES = 1L << 20;
 
   private final long maxRecordBytes;
+  private final RolloutContract contract;
 
-  private ParseRollouts(long maxRecordBytes) {
+  private ParseRollouts(long maxRecordBytes, RolloutContract contract) {
     if (maxRecordBytes <= 0) {
       throw new IllegalArgumentException("maxRecordBytes must be > 0, got " + maxRecordBytes);
     }
     this.maxRecordBytes = maxRecordBytes;
+    this.contract = java.util.Objects.requireNonNull(contract, "contract");
   }
 
   static final TupleTag<Rollout> PARSED = new TupleTag<Rollout>() {};
@@ -58,9 +61,16 @@ public final class ParseRollouts
     return of(DEFAULT_MAX_RECORD_BYTES);
   }
 
-  /** Parses records whose value has at most {@code maxRecordBytes} bytes. */
+  /**
+   * Parses records whose value has at most {@code maxRecordBytes} bytes, with the default contract.
+   */
   public static ParseRollouts of(long maxRecordBytes) {
-    return new ParseRollouts(maxRecordBytes);
+    return of(maxRecordBytes, RolloutContract.defaults());
+  }
+
+  /** Parses records of at most {@code maxRecordBytes} bytes that keep {@code contract}. */
+  public static ParseRollouts of(long maxRecordBytes, RolloutContract contract) {
+    return new ParseRollouts(maxRecordBytes, contract);
   }
 
   @Override
@@ -69,7 +79,7 @@ public final class ParseRollouts
     PCollectionTuple parsed =
         input.apply(
             "ParseRollout",
-            ParDo.of(new ParseRolloutFn(maxRecordBytes))
+            ParDo.of(new ParseRolloutFn(maxRecordBytes, contract))
                 .withOutputTags(PARSED, TupleTagList.of(FAILED)));
     parsed.get(PARSED).setCoder(AvroCoder.of(Rollout.class));
     parsed.get(FAILED).setCoder(DeadLetters.coder());
@@ -83,9 +93,11 @@ public final class ParseRollouts
     private final Counter parsedRollouts =
         Metrics.counter(DeadLetters.METRICS_NAMESPACE, "rollouts-parsed");
     private final long maxRecordBytes;
+    private final RolloutContract contract;
 
-    ParseRolloutFn(long maxRecordBytes) {
+    ParseRolloutFn(long maxRecordBytes, RolloutContract contract) {
       this.maxRecordBytes = maxRecordBytes;
+      this.contract = contract;
     }
 
     @ProcessElement
@@ -115,7 +127,7 @@ public final class ParseRollouts
         out.get(FAILED).output(DeadLetters.ofRaw(record, STAGE, e.reason().label(), e));
         return;
       }
-      Optional<RolloutChecks.Violation> violation = RolloutChecks.firstViolation(rollout);
+      Optional<RolloutContract.Violation> violation = contract.firstViolation(rollout);
       if (violation.isPresent()) {
         out.get(FAILED)
             .output(

@@ -1,0 +1,332 @@
+package dev.rredcot.pipelines.ingest;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.in;
+import static org.hamcrest.Matchers.startsWith;
+
+import dev.rredcot.pipelines.TestRollouts;
+import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.schemas.DeadLetter;
+import dev.rredcot.schemas.Rollout;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.WithFailures;
+import org.apache.beam.sdk.values.PCollection;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The Rollout contract at the door: each invariant broken alone becomes a dead letter with its
+ * reason and field, and random mutations are accepted unchanged or dead-lettered, never thrown.
+ */
+@ExtendWith(TestPipelineExtension.class)
+class RolloutContractTest {
+
+  /** A valid record with every optional field that the contract checks present. */
+  private static Rollout valid() {
+    Rollout rollout = TestRollouts.rollout("g1", 1, 4, 1.0);
+    List<Float> entropies =
+        new ArrayList<>(Collections.nCopies(rollout.getTokenIds().size(), 0.3f));
+    return Rollout.newBuilder(rollout).setEntropies(entropies).build();
+  }
+
+  /** One case: a mutation of the valid record that breaks exactly one invariant. */
+  private record Case(String reason, String field, Consumer<Rollout> mutation) {}
+
+  private static List<Case> cases() {
+    List<Case> cases = new ArrayList<>();
+    cases.add(new Case("missing-id", "rolloutId", r -> r.setRolloutId("")));
+    cases.add(new Case("missing-id", "groupId", r -> r.setGroupId("")));
+    cases.add(new Case("missing-id", "promptId", r -> r.setPromptId("")));
+    cases.add(new Case("invalid-group-size", "groupSize", r -> setGroup(r, 0, 1)));
+    cases.add(new Case("invalid-group-size", "groupSize", r -> setGroup(r, 0, 1_000_000)));
+    cases.add(new Case("invalid-group-size", "groupSize", r -> setGroup(r, 0, -4)));
+    cases.add(new Case("sample-index-out-of-range", "sampleIndex", r -> setGroup(r, -1, 4)));
+    cases.add(new Case("sample-index-out-of-range", "sampleIndex", r -> setGroup(r, 4, 4)));
+    cases.add(new Case("invalid-policy-version", "policyVersion", r -> r.setPolicyVersion(-1L)));
+    cases.add(
+        new Case(
+            "invalid-policy-version", "policyVersion", r -> r.setPolicyVersion(Long.MAX_VALUE)));
+    cases.add(new Case("prompt-length-out-of-range", "promptText", r -> r.setPromptText("")));
+    cases.add(
+        new Case(
+            "prompt-length-out-of-range",
+            "promptText",
+            r -> r.setPromptText("Q".repeat(RolloutContract.DEFAULT_MAX_PROMPT_CHARS + 1))));
+    cases.add(
+        new Case(
+            "text-too-long",
+            "text",
+            r -> r.setText("1".repeat(RolloutContract.DEFAULT_MAX_TEXT_CHARS + 1))));
+    cases.add(
+        new Case("missing-reference-answer", "referenceAnswer", r -> r.setReferenceAnswer(" ")));
+    cases.add(
+        new Case(
+            "empty-trace",
+            "tokenIds",
+            r -> {
+              r.setTokenIds(List.of());
+              r.setLogProbs(List.of());
+              r.setEntropies(List.of());
+            }));
+    cases.add(new Case("negative-token-id", "tokenIds", r -> r.getTokenIds().set(2, -7)));
+    cases.add(new Case("logprobs-length-mismatch", "logProbs", r -> r.getLogProbs().remove(0)));
+    cases.add(new Case("non-finite-logprob", "logProbs", r -> r.getLogProbs().set(3, Float.NaN)));
+    cases.add(
+        new Case(
+            "non-finite-logprob",
+            "logProbs",
+            r -> r.getLogProbs().set(3, Float.NEGATIVE_INFINITY)));
+    cases.add(new Case("positive-logprob", "logProbs", r -> r.getLogProbs().set(3, 0.5f)));
+    cases.add(new Case("entropies-length-mismatch", "entropies", r -> r.getEntropies().add(0.1f)));
+    cases.add(
+        new Case(
+            "non-finite-entropy",
+            "entropies",
+            r -> r.getEntropies().set(0, Float.POSITIVE_INFINITY)));
+    cases.add(new Case("negative-entropy", "entropies", r -> r.getEntropies().set(0, -0.01f)));
+    cases.add(new Case("invalid-reward", "reward", r -> r.setReward(Double.NaN)));
+    cases.add(new Case("invalid-reward", "reward", r -> r.setReward(1.5)));
+    cases.add(new Case("invalid-reward", "reward", r -> r.setReward(-0.0001)));
+    // The trace answers 42, which is right: a reward of 0 (or 0.5) contradicts the verifier.
+    cases.add(new Case("reward-mismatch", "reward", r -> r.setReward(0.0)));
+    cases.add(new Case("reward-mismatch", "reward", r -> r.setReward(0.5)));
+    cases.add(
+        new Case(
+            "malformed-reference-answer",
+            "referenceAnswer",
+            r -> {
+              r.setTaskFamily("countdown");
+              r.setReferenceAnswer("forty-two");
+            }));
+    // Accepted: an unknown family cannot be re-verified here; the value stage dead-letters it.
+    cases.add(new Case(null, null, r -> r.setTaskFamily("no-such-family")));
+    cases.add(new Case(null, null, r -> r.setEntropies(null)));
+    cases.add(new Case(null, null, r -> r.getLogProbs().set(0, 0f)));
+    return cases;
+  }
+
+  private static void setGroup(Rollout rollout, int sampleIndex, int groupSize) {
+    rollout.setSampleIndex(sampleIndex);
+    rollout.setGroupSize(groupSize);
+  }
+
+  @Test
+  void everyReasonHasACase() {
+    Set<String> covered = new HashSet<>();
+    for (Case c : cases()) {
+      covered.add(c.reason());
+    }
+    for (String reason : RolloutContract.REASONS) {
+      assertThat(reason, in(covered));
+    }
+  }
+
+  @Test
+  void theValidRecordKeepsTheContract() {
+    assertThat(RolloutContract.defaults().firstViolation(valid()).isPresent(), equalTo(false));
+  }
+
+  @Test
+  void groupSizeBoundsAreConfigurable() {
+    Rollout big = valid();
+    setGroup(big, 0, 2048);
+    assertThat(
+        RolloutContract.defaults().firstViolation(big).get().reason(),
+        equalTo("invalid-group-size"));
+    RolloutContract wide = RolloutContract.builder().optGroupSizeRange(2, 4096).build();
+    assertThat(wide.firstViolation(big).isPresent(), equalTo(false));
+  }
+
+  @Test
+  void eachBrokenInvariantBecomesADeadLetterWithItsReasonAndField(TestPipeline pipeline) {
+    List<RawRecord> records = new ArrayList<>();
+    HashMap<Long, String> reasons = new HashMap<>();
+    HashMap<Long, String> fields = new HashMap<>();
+    HashSet<String> acceptedValues = new HashSet<>();
+    List<Case> cases = cases();
+    for (int i = 0; i < cases.size(); i++) {
+      Rollout rollout = valid();
+      cases.get(i).mutation().accept(rollout);
+      RawRecord record = TestRollouts.raw(rollout, i);
+      records.add(record);
+      if (cases.get(i).reason() == null) {
+        acceptedValues.add(Base64.getEncoder().encodeToString(record.value()));
+      } else {
+        reasons.put((long) i, cases.get(i).reason());
+        fields.put((long) i, cases.get(i).field());
+      }
+    }
+    assertOutcome(pipeline, records, reasons, fields, acceptedValues);
+  }
+
+  /** Mutations of one field; {@code alwaysInvalid} ones break the contract whatever the rest. */
+  private record Mutation(boolean alwaysInvalid, Consumer<Rollout> apply) {}
+
+  private static List<Mutation> mutations(Random random) {
+    float[] floats = {Float.NaN, Float.POSITIVE_INFINITY, -1e30f, 1e30f, -0f, 3f};
+    String[] strings = {"", " ", "x", "A: 42\n", "12+30=42\nA: 42\n", "ü\u0000\uD800", "42"};
+    return List.of(
+        new Mutation(true, r -> setAt(random, r.getLogProbs(), Float.NaN)),
+        new Mutation(false, r -> setAt(random, r.getLogProbs(), pick(random, floats))),
+        new Mutation(false, r -> setAt(random, r.getEntropies(), pick(random, floats))),
+        new Mutation(false, r -> r.setEntropies(null)),
+        new Mutation(false, r -> truncate(random, r.getTokenIds())),
+        new Mutation(false, r -> truncate(random, r.getLogProbs())),
+        new Mutation(false, r -> truncate(random, r.getEntropies())),
+        new Mutation(
+            false, r -> setAt(random, r.getTokenIds(), random.nextInt() >> random.nextInt(32))),
+        new Mutation(true, r -> r.setGroupSize(-1 - random.nextInt(1000))),
+        new Mutation(false, r -> r.setGroupSize(random.nextInt(3000))),
+        new Mutation(false, r -> r.setSampleIndex(random.nextInt(20) - 5)),
+        new Mutation(true, r -> r.setPolicyVersion(-1 - random.nextInt(1000))),
+        new Mutation(false, r -> r.setPolicyVersion(random.nextLong())),
+        new Mutation(true, r -> r.setRolloutId("")),
+        new Mutation(false, r -> r.setGroupId(pick(random, strings))),
+        new Mutation(false, r -> r.setPromptText(pick(random, strings))),
+        new Mutation(false, r -> r.setText(pick(random, strings))),
+        new Mutation(false, r -> r.setReferenceAnswer(pick(random, strings))),
+        new Mutation(
+            false, r -> r.setTaskFamily(pick(random, new String[] {"arith", "countdown", "?"}))),
+        new Mutation(true, r -> r.setReward(Double.NaN)),
+        new Mutation(false, r -> r.setReward(1.0 - r.getReward())),
+        new Mutation(
+            false, r -> r.setReward(pick(random, new Double[] {-1.0, 2.0, 1e308, 0.0, 1.0}))));
+  }
+
+  private static <T> T pick(Random random, T[] values) {
+    return values[random.nextInt(values.length)];
+  }
+
+  private static float pick(Random random, float[] values) {
+    return values[random.nextInt(values.length)];
+  }
+
+  private static <T> void setAt(Random random, List<T> list, T value) {
+    if (list != null && !list.isEmpty()) {
+      list.set(random.nextInt(list.size()), value);
+    }
+  }
+
+  private static <T> void truncate(Random random, List<T> list) {
+    if (list != null && !list.isEmpty()) {
+      list.subList(random.nextInt(list.size()), list.size()).clear();
+    }
+  }
+
+  @Test
+  void randomMutationsAreAcceptedUnchangedOrDeadLetteredNeverThrown(TestPipeline pipeline) {
+    Random random = new Random(20261201L);
+    List<Mutation> mutations = mutations(random);
+    RolloutContract contract = RolloutContract.defaults();
+    List<RawRecord> records = new ArrayList<>();
+    HashMap<Long, String> reasons = new HashMap<>();
+    HashSet<String> acceptedValues = new HashSet<>();
+    int mustReject = 0;
+    for (int i = 0; i < 300; i++) {
+      Rollout rollout = valid();
+      if (random.nextBoolean()) {
+        rollout = TestRollouts.rollout("g1", 2, 4, 0.0);
+      }
+      // A unique id keeps the accepted records distinct, so they can be matched to the input.
+      rollout.setRolloutId("m" + i);
+      int count = 1 + random.nextInt(3);
+      boolean alwaysInvalid = false;
+      for (int k = 0; k < count; k++) {
+        Mutation mutation = mutations.get(random.nextInt(mutations.size()));
+        mutation.apply().accept(rollout);
+        alwaysInvalid = count == 1 && mutation.alwaysInvalid();
+      }
+      RawRecord record = TestRollouts.raw(rollout, i);
+      records.add(record);
+      // The expected outcome is the contract's own verdict on the record as the stage decodes it;
+      // what the pipeline adds is that
+      // nothing throws, nothing is lost and accepted records are unchanged.
+      String reason =
+          contract
+              .firstViolation(TestRollouts.CODEC.decode(record.value()))
+              .map(RolloutContract.Violation::reason)
+              .orElse(null);
+      if (alwaysInvalid) {
+        mustReject++;
+        assertThat("record " + i + " must be rejected", reason == null, equalTo(false));
+      }
+      if (reason == null) {
+        acceptedValues.add(Base64.getEncoder().encodeToString(record.value()));
+      } else {
+        reasons.put((long) i, reason);
+      }
+    }
+    assertThat(
+        "the seed must draw single always-invalid mutations", mustReject > 10, equalTo(true));
+    assertThat("the seed must keep some records valid", acceptedValues.isEmpty(), equalTo(false));
+    assertOutcome(pipeline, records, reasons, null, acceptedValues);
+  }
+
+  /**
+   * Runs ParseRollouts on {@code records}: offsets in {@code reasons} become dead letters with that
+   * reason (and field, when given) and their original bytes; the rest come out unchanged.
+   */
+  private static void assertOutcome(
+      TestPipeline pipeline,
+      List<RawRecord> records,
+      HashMap<Long, String> reasons,
+      HashMap<Long, String> fields,
+      HashSet<String> acceptedValues) {
+    HashMap<Long, String> values = new HashMap<>();
+    for (RawRecord record : records) {
+      values.put(record.offset(), Base64.getEncoder().encodeToString(record.value()));
+    }
+    WithFailures.Result<PCollection<Rollout>, DeadLetter> result =
+        pipeline
+            .apply(Create.of(records).withCoder(RawRecordCoder.of()))
+            .apply(ParseRollouts.create());
+    PAssert.that(result.output())
+        .satisfies(
+            accepted -> {
+              int count = 0;
+              for (Rollout rollout : accepted) {
+                count++;
+                String value =
+                    Base64.getEncoder().encodeToString(TestRollouts.CODEC.encode(rollout));
+                assertThat(value, in(acceptedValues));
+              }
+              assertThat(count, equalTo(acceptedValues.size()));
+              return null;
+            });
+    PAssert.that(result.failures())
+        .satisfies(
+            letters -> {
+              Map<Long, String> seen = new HashMap<>();
+              for (DeadLetter letter : letters) {
+                long offset = letter.getSourceOffset();
+                String reason = letter.getReason().toString();
+                seen.put(offset, reason);
+                assertThat(letter.getStage().toString(), equalTo(ParseRollouts.STAGE));
+                assertThat(reason, in(RolloutContract.REASONS));
+                assertThat(
+                    Base64.getEncoder().encodeToString(DeadLetters.valueBytes(letter)),
+                    equalTo(values.get(offset)));
+                if (fields != null) {
+                  assertThat(letter.getErrorMessage().toString(), startsWith(fields.get(offset)));
+                }
+              }
+              assertThat(seen, equalTo(reasons));
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
+}
