@@ -47,7 +47,8 @@ public final class CreditRollouts
   public WithFailures.Result<PCollection<CreditedRollout>, DeadLetter> expand(
       PCollection<RawRecord> records) {
     WithFailures.Result<PCollection<Rollout>, DeadLetter> parsed =
-        records.apply("ParseRollouts", ParseRollouts.of(settings.maxRecordBytes()));
+        records.apply(
+            "ParseRollouts", ParseRollouts.of(settings.maxRecordBytes(), settings.contract()));
     WithFailures.Result<PCollection<TraceGroup>, DeadLetter> grouped =
         parsed
             .output()

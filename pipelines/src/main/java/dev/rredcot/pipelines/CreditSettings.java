@@ -6,6 +6,7 @@ import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.ingest.ParseRollouts;
+import dev.rredcot.pipelines.ingest.RolloutContract;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.pipelines.value.ModelSettings;
@@ -26,6 +27,7 @@ public final class CreditSettings implements Serializable {
   private final long groupTimeoutMs;
   private final long emittedMarkerTtlMs;
   private final long maxRecordBytes;
+  private final RolloutContract contract;
   private final SegmentationSettings segmentation;
   private final ValueEstimator valueEstimator;
   private final TokenAdvantages.Settings advantages;
@@ -36,6 +38,7 @@ public final class CreditSettings implements Serializable {
     this.groupTimeoutMs = builder.groupTimeoutMs;
     this.emittedMarkerTtlMs = builder.emittedMarkerTtlMs;
     this.maxRecordBytes = builder.maxRecordBytes;
+    this.contract = builder.contract;
     this.segmentation = builder.segmentation;
     this.valueEstimator = builder.valueEstimator;
     this.advantages = builder.advantages;
@@ -78,6 +81,10 @@ public final class CreditSettings implements Serializable {
         .optGroupTimeoutMs(options.getGroupTimeoutMs())
         .optEmittedMarkerTtlMs(options.getEmittedMarkerTtlMs())
         .optMaxRecordBytes(options.getMaxRecordBytes())
+        .optContract(
+            RolloutContract.builder()
+                .optGroupSizeRange(options.getMinGroupSize(), options.getMaxGroupSize())
+                .build())
         .optSegmentation(segmentation)
         .optValueEstimator(estimator)
         .optModel(estimator.needsPolicy() ? modelSettings(options) : null)
@@ -185,6 +192,11 @@ public final class CreditSettings implements Serializable {
     return maxRecordBytes;
   }
 
+  /** The per-record invariants every rollout must keep at ingest. */
+  public RolloutContract contract() {
+    return contract;
+  }
+
   public SegmentationSettings segmentation() {
     return segmentation;
   }
@@ -202,6 +214,7 @@ public final class CreditSettings implements Serializable {
     private long groupTimeoutMs = 60_000;
     private long emittedMarkerTtlMs = 600_000;
     private long maxRecordBytes = ParseRollouts.DEFAULT_MAX_RECORD_BYTES;
+    private RolloutContract contract = RolloutContract.defaults();
     private SegmentationSettings segmentation = SegmentationSettings.single();
     private ValueEstimator valueEstimator = ValueEstimator.NONE;
     private TokenAdvantages.Settings advantages = TokenAdvantages.Settings.grpo();
@@ -226,6 +239,12 @@ public final class CreditSettings implements Serializable {
     /** Largest rollout record in bytes (default {@link ParseRollouts#DEFAULT_MAX_RECORD_BYTES}). */
     public Builder optMaxRecordBytes(long value) {
       this.maxRecordBytes = value;
+      return this;
+    }
+
+    /** Per-record invariants checked at ingest (default {@link RolloutContract#defaults()}). */
+    public Builder optContract(RolloutContract value) {
+      this.contract = java.util.Objects.requireNonNull(value, "contract");
       return this;
     }
 

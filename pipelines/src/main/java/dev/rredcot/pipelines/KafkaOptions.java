@@ -48,6 +48,22 @@ public interface KafkaOptions extends PipelineOptions {
   void setMaxRecordBytes(long value);
 
   @Description(
+      "Smallest group size (a rollout's groupSize) the job takes; rollouts of smaller groups become"
+          + " dead letters (reason invalid-group-size) at ingest.")
+  @Default.Integer(2)
+  int getMinGroupSize();
+
+  void setMinGroupSize(int value);
+
+  @Description(
+      "Largest group size (a rollout's groupSize) the job takes; rollouts of larger groups become"
+          + " dead letters (reason invalid-group-size) at ingest.")
+  @Default.Integer(1024)
+  int getMaxGroupSize();
+
+  void setMaxGroupSize(int value);
+
+  @Description(
       "Largest record the job writes to Kafka (the producer's max.request.size; keep it at or"
           + " below the broker's message.max.bytes). A larger output becomes a dead letter"
           + " (reason record-too-large) instead of failing the producer.")

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.rredcot.pipelines.ingest.RawRecord;
 import dev.rredcot.pipelines.ingest.RawRecordCoder;
+import dev.rredcot.pipelines.ingest.RolloutContract;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.ArrayList;
@@ -107,5 +108,21 @@ class CreditRolloutsTest {
     assertThat(
         error.getMessage(),
         equalTo("unknown creditMethod 'ppo': use grpo, rredcot-reweight or rredcot-dense"));
+  }
+
+  @Test
+  void groupSizeBoundsComeFromTheOptions() {
+    CreditPipelineOptions options = PipelineOptionsFactory.as(CreditPipelineOptions.class);
+    options.setMaxGroupSize(8);
+    RolloutContract contract = CreditSettings.fromOptions(options).contract();
+    assertThat(
+        contract.firstViolation(TestRollouts.rollout("g1", 0, 8, 1.0)).isPresent(), equalTo(false));
+    assertThat(
+        contract.firstViolation(TestRollouts.rollout("g1", 0, 16, 1.0)).get().reason(),
+        equalTo("invalid-group-size"));
+    options.setMinGroupSize(9);
+    IllegalArgumentException error =
+        assertThrows(IllegalArgumentException.class, () -> CreditSettings.fromOptions(options));
+    assertThat(error.getMessage().contains("--minGroupSize"), equalTo(true));
   }
 }

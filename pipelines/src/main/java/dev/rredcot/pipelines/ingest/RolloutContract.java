@@ -346,7 +346,7 @@ public final class RolloutContract implements Serializable {
     public RolloutContract build() {
       if (minGroupSize < 1 || maxGroupSize < minGroupSize) {
         throw new IllegalArgumentException(
-            "group size range must satisfy 1 <= min <= max, got ["
+            "group size range (--minGroupSize, --maxGroupSize) must satisfy 1 <= min <= max, got ["
                 + minGroupSize
                 + ", "
                 + maxGroupSize
