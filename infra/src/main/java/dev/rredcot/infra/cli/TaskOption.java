@@ -6,6 +6,7 @@ import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.tokenizer.UnmappableTextException;
 import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.IOException;
+import java.util.Optional;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -32,15 +33,13 @@ public final class TaskOption {
   }
 
   /**
-   * Fails unless {@code checkpoint}'s tokenizer can write a problem of {@code task} (its prompt and
-   * reference solution): a policy of another family would only produce dead letters.
+   * Fails unless {@code checkpoint}'s tokenizer can write a problem of {@code task}: a policy of
+   * another family would only produce dead letters.
    */
   static void requireCovers(CommandSpec spec, Checkpoint checkpoint, EvaluationTask task)
       throws IOException {
-    Problem problem = task.trained().generate(0);
-    try {
-      Tokenizer.load(checkpoint.dir()).encode(problem.prompt() + problem.solution());
-    } catch (UnmappableTextException e) {
+    Optional<String> unwritable = unwritable(checkpoint, task);
+    if (unwritable.isPresent()) {
       throw new ParameterException(
           spec.commandLine(),
           "the policy v"
@@ -50,10 +49,25 @@ public final class TaskOption {
               + " cannot write "
               + task.familyName()
               + " problems ("
-              + e.getMessage()
+              + unwritable.get()
               + "): use a store holding a "
               + task.familyName()
               + " policy");
+    }
+  }
+
+  /**
+   * Why {@code checkpoint}'s tokenizer cannot write a problem of {@code task} (its prompt and
+   * reference solution), or empty when it can.
+   */
+  static Optional<String> unwritable(Checkpoint checkpoint, EvaluationTask task)
+      throws IOException {
+    Problem problem = task.trained().generate(0);
+    try {
+      Tokenizer.load(checkpoint.dir()).encode(problem.prompt() + problem.solution());
+      return Optional.empty();
+    } catch (UnmappableTextException e) {
+      return Optional.of(e.getMessage());
     }
   }
 }
