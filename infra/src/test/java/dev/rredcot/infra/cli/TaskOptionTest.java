@@ -16,7 +16,8 @@ class TaskOptionTest {
 
   @Test
   void everyCommandThatGeneratesSamplesOrCreditsATaskShowsTaskInItsHelp() {
-    for (String command : List.of("demo", "worker", "feeder", "produce-rollouts", "pipeline")) {
+    for (String command :
+        List.of("demo", "worker", "feeder", "trainer", "produce-rollouts", "pipeline")) {
       CliRun help = CliRun.execute(RredcotHome.at(tempDir), command, "--help");
       assertEquals(0, help.exitCode(), help.toString());
       assertTrue(help.out().contains("--task"), command + ":\n" + help.out());
