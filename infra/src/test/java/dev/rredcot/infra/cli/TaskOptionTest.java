@@ -7,6 +7,7 @@ import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.pretrain.InitialPolicy;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,8 +18,17 @@ class TaskOptionTest {
   @Test
   void everyCommandThatGeneratesSamplesOrCreditsATaskShowsTaskInItsHelp() {
     for (String command :
-        List.of("demo", "worker", "feeder", "trainer", "produce-rollouts", "pipeline")) {
-      CliRun help = CliRun.execute(RredcotHome.at(tempDir), command, "--help");
+        List.of(
+            "demo",
+            "worker",
+            "feeder",
+            "trainer",
+            "produce-rollouts",
+            "pipeline",
+            "bench pipeline")) {
+      List<String> args = new ArrayList<>(List.of(command.split(" ")));
+      args.add("--help");
+      CliRun help = CliRun.execute(RredcotHome.at(tempDir), args.toArray(new String[0]));
       assertEquals(0, help.exitCode(), help.toString());
       assertTrue(help.out().contains("--task"), command + ":\n" + help.out());
       assertTrue(help.out().contains("countdown"), command + ":\n" + help.out());
