@@ -1,5 +1,6 @@
 package dev.rredcot.pipelines;
 
+import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.ingest.RawRecord;
 import dev.rredcot.pipelines.kafka.ReadRawRecords;
@@ -62,8 +63,17 @@ public final class CreditPipeline {
    */
   public static PipelineResult run(CreditPipelineOptions options) {
     CreditSettings settings = CreditSettings.fromOptions(options);
+    KafkaClientConfig clientConfig = KafkaClientConfig.resolve(options.getKafkaConfig());
+    if (!clientConfig.isEmpty()) {
+      LOG.info("Kafka client config: {}", clientConfig);
+    }
     Pipeline pipeline = Pipeline.create(options);
-    buildGraph(pipeline, source(options), settings, creditedSink(options), deadLetterSink(options));
+    buildGraph(
+        pipeline,
+        source(options, clientConfig),
+        settings,
+        creditedSink(options, clientConfig),
+        deadLetterSink(options, clientConfig));
     LOG.info(
         "Starting credit job: {} -> {} (dead letters: {}), credit {} / {} / {}, bounded={}",
         options.getInputFiles().isEmpty() ? options.getInputTopic() : options.getInputFiles(),
@@ -145,7 +155,8 @@ public final class CreditPipeline {
   /** Suffix of the dead-letter file prefix next to {@code --outputFiles}. */
   public static final String DEAD_LETTER_FILE_SUFFIX = "-dead-letters";
 
-  private static PTransform<PBegin, PCollection<RawRecord>> source(CreditPipelineOptions options) {
+  private static PTransform<PBegin, PCollection<RawRecord>> source(
+      CreditPipelineOptions options, KafkaClientConfig clientConfig) {
     if (!options.getInputFiles().isEmpty()) {
       if (isKafkaRange(options)) {
         throw new IllegalArgumentException(
@@ -161,19 +172,21 @@ public final class CreditPipeline {
       KafkaRange range =
           KafkaRange.resolve(
               options.getBootstrapServers(),
+              clientConfig.asMap(),
               options.getInputTopic(),
               options.getFromOffsets(),
               options.getToOffsets(),
               options.getFromTime(),
               options.getToTime());
       LOG.info("replaying {} records of {}", range.size(), range.topic());
-      return ReadKafkaRange.of(options.getBootstrapServers(), range);
+      return ReadKafkaRange.of(options.getBootstrapServers(), range, clientConfig.asMap());
     }
     return ReadRawRecords.of(
-        options.getBootstrapServers(),
-        options.getInputTopic(),
-        options.getConsumerGroupId(),
-        options.getMaxRecords());
+            options.getBootstrapServers(),
+            options.getInputTopic(),
+            options.getConsumerGroupId(),
+            options.getMaxRecords())
+        .withClientConfig(clientConfig.asMap());
   }
 
   private static boolean isKafkaRange(CreditPipelineOptions options) {
@@ -184,28 +197,33 @@ public final class CreditPipeline {
   }
 
   private static PTransform<PCollection<CreditedRollout>, ? extends POutput> creditedSink(
-      CreditPipelineOptions options) {
+      CreditPipelineOptions options, KafkaClientConfig clientConfig) {
     if (!options.getOutputFiles().isEmpty()) {
       return WriteAvroFiles.of(CreditedRollout.class, options.getOutputFiles());
     }
     return WriteRecords.of(
-        options.getBootstrapServers(),
-        options.getOutputTopic(),
-        CreditedRollout.class,
-        CreditedRollout::getGroupId);
+            options.getBootstrapServers(),
+            options.getOutputTopic(),
+            CreditedRollout.class,
+            CreditedRollout::getGroupId)
+        .withMaxMessageBytes(options.getMaxMessageBytes())
+        .withDeadLetterTopic(options.getDeadLetterTopic())
+        .withClientConfig(clientConfig.asMap());
   }
 
   private static PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetterSink(
-      CreditPipelineOptions options) {
+      CreditPipelineOptions options, KafkaClientConfig clientConfig) {
     if (!options.getOutputFiles().isEmpty()) {
       return WriteAvroFiles.of(
           DeadLetter.class, options.getOutputFiles() + DEAD_LETTER_FILE_SUFFIX);
     }
     return WriteRecords.of(
-        options.getBootstrapServers(),
-        options.getDeadLetterTopic(),
-        DeadLetter.class,
-        DeadLetter::getStage);
+            options.getBootstrapServers(),
+            options.getDeadLetterTopic(),
+            DeadLetter.class,
+            DeadLetter::getStage)
+        .withMaxMessageBytes(options.getMaxMessageBytes())
+        .withClientConfig(clientConfig.asMap());
   }
 
   /**

@@ -47,7 +47,7 @@ public final class CreditRollouts
   public WithFailures.Result<PCollection<CreditedRollout>, DeadLetter> expand(
       PCollection<RawRecord> records) {
     WithFailures.Result<PCollection<Rollout>, DeadLetter> parsed =
-        records.apply("ParseRollouts", ParseRollouts.create());
+        records.apply("ParseRollouts", ParseRollouts.of(settings.maxRecordBytes()));
     WithFailures.Result<PCollection<TraceGroup>, DeadLetter> grouped =
         parsed
             .output()

@@ -1,9 +1,11 @@
 package dev.rredcot.pipelines;
 
 import dev.rredcot.model.policy.BankAggregation;
+import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.ingest.ParseRollouts;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.pipelines.value.ModelSettings;
@@ -23,6 +25,7 @@ public final class CreditSettings implements Serializable {
 
   private final long groupTimeoutMs;
   private final long emittedMarkerTtlMs;
+  private final long maxRecordBytes;
   private final SegmentationSettings segmentation;
   private final ValueEstimator valueEstimator;
   private final TokenAdvantages.Settings advantages;
@@ -32,6 +35,7 @@ public final class CreditSettings implements Serializable {
     this.model = builder.model;
     this.groupTimeoutMs = builder.groupTimeoutMs;
     this.emittedMarkerTtlMs = builder.emittedMarkerTtlMs;
+    this.maxRecordBytes = builder.maxRecordBytes;
     this.segmentation = builder.segmentation;
     this.valueEstimator = builder.valueEstimator;
     this.advantages = builder.advantages;
@@ -73,6 +77,7 @@ public final class CreditSettings implements Serializable {
     return builder()
         .optGroupTimeoutMs(options.getGroupTimeoutMs())
         .optEmittedMarkerTtlMs(options.getEmittedMarkerTtlMs())
+        .optMaxRecordBytes(options.getMaxRecordBytes())
         .optSegmentation(segmentation)
         .optValueEstimator(estimator)
         .optModel(estimator.needsPolicy() ? modelSettings(options) : null)
@@ -138,6 +143,10 @@ public final class CreditSettings implements Serializable {
         .optCheckpointAnnouncements(
             options.getWatchCheckpoints() ? options.getBootstrapServers() : "",
             options.getCheckpointsTopic())
+        .optCheckpointsClientConfig(
+            options.getWatchCheckpoints()
+                ? KafkaClientConfig.resolve(options.getKafkaConfig()).asMap()
+                : java.util.Map.of())
         .optAnswerCue(options.getAnswerCue())
         .optReuseKvCache(options.getReuseKvCache())
         .optMcSamples(options.getMcSamples())
@@ -171,6 +180,11 @@ public final class CreditSettings implements Serializable {
     return emittedMarkerTtlMs;
   }
 
+  /** Largest rollout record (value bytes) the job takes; larger ones are dead letters at ingest. */
+  public long maxRecordBytes() {
+    return maxRecordBytes;
+  }
+
   public SegmentationSettings segmentation() {
     return segmentation;
   }
@@ -187,6 +201,7 @@ public final class CreditSettings implements Serializable {
   public static final class Builder {
     private long groupTimeoutMs = 60_000;
     private long emittedMarkerTtlMs = 600_000;
+    private long maxRecordBytes = ParseRollouts.DEFAULT_MAX_RECORD_BYTES;
     private SegmentationSettings segmentation = SegmentationSettings.single();
     private ValueEstimator valueEstimator = ValueEstimator.NONE;
     private TokenAdvantages.Settings advantages = TokenAdvantages.Settings.grpo();
@@ -205,6 +220,12 @@ public final class CreditSettings implements Serializable {
 
     public Builder optEmittedMarkerTtlMs(long value) {
       this.emittedMarkerTtlMs = value;
+      return this;
+    }
+
+    /** Largest rollout record in bytes (default {@link ParseRollouts#DEFAULT_MAX_RECORD_BYTES}). */
+    public Builder optMaxRecordBytes(long value) {
+      this.maxRecordBytes = value;
       return this;
     }
 
@@ -231,6 +252,9 @@ public final class CreditSettings implements Serializable {
       if (emittedMarkerTtlMs <= 0) {
         throw new IllegalArgumentException(
             "--emittedMarkerTtlMs must be > 0, got " + emittedMarkerTtlMs);
+      }
+      if (maxRecordBytes <= 0) {
+        throw new IllegalArgumentException("--maxRecordBytes must be > 0, got " + maxRecordBytes);
       }
       if (valueEstimator == ValueEstimator.NONE
           && segmentation.strategy() != SegmentationStrategy.SINGLE) {

@@ -39,6 +39,31 @@ public interface KafkaOptions extends PipelineOptions {
 
   void setConsumerGroupId(String value);
 
+  @Description(
+      "Largest rollout record (value bytes) the job takes; larger records become dead letters"
+          + " (reason record-too-large) at ingest.")
+  @Default.Long(1_048_576)
+  long getMaxRecordBytes();
+
+  void setMaxRecordBytes(long value);
+
+  @Description(
+      "Largest record the job writes to Kafka (the producer's max.request.size; keep it at or"
+          + " below the broker's message.max.bytes). A larger output becomes a dead letter"
+          + " (reason record-too-large) instead of failing the producer.")
+  @Default.Integer(1_048_576)
+  int getMaxMessageBytes();
+
+  void setMaxMessageBytes(int value);
+
+  @Description(
+      "Kafka client properties file (security.protocol, sasl.*, ssl.*) for every Kafka client of"
+          + " the job; empty: the file named by $RREDCOT_KAFKA_CONFIG, else none (plaintext).")
+  @Default.String("")
+  String getKafkaConfig();
+
+  void setKafkaConfig(String value);
+
   @Description("Stop after this many input records (a bounded run); 0 reads forever.")
   @Default.Long(0)
   long getMaxRecords();

@@ -69,6 +69,7 @@ class OnlineLoopKafkaFlinkTest {
           RolloutWorker worker =
               RolloutWorker.builder()
                   .setBootstrapServers(bootstrap)
+                  .setCheckpointStore(store)
                   .setTaskFamilies(List.of(task))
                   .optInitialPolicy(Policy.load(initial))
                   .optGroupSize(GROUP_SIZE)

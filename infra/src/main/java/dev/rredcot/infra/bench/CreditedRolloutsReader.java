@@ -1,5 +1,6 @@
 package dev.rredcot.infra.bench;
 
+import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.RecordCodec;
 import java.time.Duration;
@@ -42,7 +43,9 @@ final class CreditedRolloutsReader implements AutoCloseable {
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    consumer =
+        new KafkaConsumer<>(
+            KafkaClients.secured(props), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     List<TopicPartition> partitions = new ArrayList<>();
     for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
       partitions.add(new TopicPartition(topic, info.partition()));

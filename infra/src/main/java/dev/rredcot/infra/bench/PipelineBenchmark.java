@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
@@ -713,7 +714,8 @@ public final class PipelineBenchmark {
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
-    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(
+        KafkaClients.secured(props), new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   private static void send(

@@ -2,6 +2,7 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.evaluation.EvaluationTask;
@@ -73,6 +74,14 @@ final class BeamJobArgs {
       args.add("--" + beamOption + "=" + value);
     }
     return this;
+  }
+
+  /**
+   * Adds {@code --kafkaConfig=FILE} for a client config read from a file, unless the user gave the
+   * option (the job reads the file itself; without it the job reads {@code $RREDCOT_KAFKA_CONFIG}).
+   */
+  BeamJobArgs withKafkaConfig(KafkaClientConfig config) {
+    return config.source().isEmpty() ? this : withDefault("kafkaConfig", config.source());
   }
 
   List<String> args() {

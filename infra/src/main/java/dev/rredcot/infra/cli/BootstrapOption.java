@@ -3,11 +3,15 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
+import dev.rredcot.model.service.KafkaClientConfig;
+import dev.rredcot.model.service.KafkaClients;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code --bootstrap} option of every command that talks to Kafka; without it, the local broker
- * started by {@code rredcot up} (else {@code 127.0.0.1:9092}).
+ * The {@code --bootstrap} and {@code --kafka-config} options of every command that talks to Kafka;
+ * without them, the local broker started by {@code rredcot up} (else {@code 127.0.0.1:9092}) and
+ * its client config.
  */
 public final class BootstrapOption {
   @Option(
@@ -18,8 +22,22 @@ public final class BootstrapOption {
               + " else 127.0.0.1:9092).")
   String bootstrap;
 
-  /** The explicit address, else the running local broker's, else Kafka's default port. */
+  @Option(
+      names = "--kafka-config",
+      paramLabel = "FILE",
+      description =
+          "Kafka client properties (security.protocol, sasl.*, ssl.*) for every Kafka client of"
+              + " the command (default: $RREDCOT_KAFKA_CONFIG, else the local broker's"
+              + " $RREDCOT_HOME/client.properties when it runs with --secure, else none).")
+  Path kafkaConfig;
+
+  /**
+   * The explicit address, else the running local broker's, else Kafka's default port; also makes
+   * {@link #clientConfig} the client config of every Kafka client this process makes ({@link
+   * KafkaClients#useClientConfig}).
+   */
   public String resolve(RredcotHome home) {
+    KafkaClients.useClientConfig(clientConfig(home));
     if (bootstrap != null && !bootstrap.isBlank()) {
       return bootstrap;
     }
@@ -27,5 +45,27 @@ public final class BootstrapOption {
         .running()
         .map(LocalKafkaBroker.RunningBroker::bootstrapServers)
         .orElse("127.0.0.1:" + LocalBrokerSettings.DEFAULT_PORT);
+  }
+
+  /**
+   * {@code --kafka-config}, else {@code $RREDCOT_KAFKA_CONFIG}, else the secured local broker's
+   * client properties (when no other {@code --bootstrap} is given), else none.
+   */
+  public KafkaClientConfig clientConfig(RredcotHome home) {
+    if (kafkaConfig != null) {
+      return KafkaClientConfig.load(kafkaConfig);
+    }
+    KafkaClientConfig fromEnvironment = KafkaClientConfig.fromEnvironment();
+    if (!fromEnvironment.isEmpty()) {
+      return fromEnvironment;
+    }
+    LocalKafkaBroker local = new LocalKafkaBroker(home);
+    boolean localBroker =
+        bootstrap == null
+            || bootstrap.isBlank()
+            || local.running().map(b -> b.bootstrapServers().equals(bootstrap)).orElse(false);
+    return localBroker
+        ? local.runningClientConfig().orElse(KafkaClientConfig.none())
+        : KafkaClientConfig.none();
   }
 }

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import java.io.IOException;
@@ -102,7 +103,9 @@ final class PipelineCommand implements Callable<Integer> {
         new BeamJobArgs(spec.commandLine(), beamArgs)
             .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
             .withDefault("maxRecords", maxRecords)
+            .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
+    FlinkLoopback.applyDefaults(args, cli.home().flinkConfDir());
     restored = Optional.empty();
     if (unbounded(args) && args.runsOnFlink()) {
       restored = FlinkCheckpointing.applyDefaults(args, cli.home().flinkCheckpointsDir(), fresh);

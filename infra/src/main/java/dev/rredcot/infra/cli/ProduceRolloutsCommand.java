@@ -2,6 +2,7 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.synthetic.CorruptRecords;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
+import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.schemas.RecordCodec;
@@ -191,7 +192,7 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
     props.setProperty(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
     props.setProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
     props.setProperty(ProducerConfig.CLIENT_ID_CONFIG, "rredcot-produce-rollouts");
-    return props;
+    return KafkaClients.secured(props);
   }
 
   private static ProgressBar progressBar(int total) {

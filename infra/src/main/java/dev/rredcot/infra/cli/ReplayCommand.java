@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.kafka.TopicAdmin;
+import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditRunResult;
@@ -89,7 +90,9 @@ final class ReplayCommand implements Callable<Integer> {
         new BeamJobArgs(spec.commandLine(), beamArgs)
             .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
             .withDefault("credit", credit)
+            .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
+    FlinkLoopback.applyDefaults(job, cli.home().flinkConfDir());
     if (from != null) {
       job.withDefault(isTime(from) ? "fromTime" : "fromOffsets", from);
     }

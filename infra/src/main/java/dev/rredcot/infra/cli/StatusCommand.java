@@ -33,7 +33,8 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    Optional<LocalKafkaBroker.RunningBroker> running = new LocalKafkaBroker(cli.home()).running();
+    LocalKafkaBroker local = new LocalKafkaBroker(cli.home());
+    Optional<LocalKafkaBroker.RunningBroker> running = local.running();
     if (running.isEmpty()) {
       out.printf("Kafka broker: not running (home %s)%n", cli.home());
       out.flush();
@@ -41,10 +42,18 @@ final class StatusCommand implements Callable<Integer> {
     }
     LocalKafkaBroker.RunningBroker broker = running.get();
     out.printf(
-        "Kafka broker: running, pid %d, bootstrap %s (home %s)%n",
-        broker.pid(), broker.bootstrapServers(), cli.home());
+        "Kafka broker: running, pid %d, bootstrap %s%s (home %s)%n",
+        broker.pid(),
+        broker.bootstrapServers(),
+        broker.secure()
+            ? ", SASL_SSL (client config " + cli.home().clientPropertiesFile() + ")"
+            : "",
+        cli.home());
     try (TopicAdmin admin =
-        TopicAdmin.connect(broker.bootstrapServers(), Duration.ofMillis(timeoutMs))) {
+        TopicAdmin.connect(
+            broker.bootstrapServers(),
+            local.runningClientConfig().orElseThrow(),
+            Duration.ofMillis(timeoutMs))) {
       var topics = admin.listTopics();
       if (topics.isEmpty()) {
         out.println("no topics");

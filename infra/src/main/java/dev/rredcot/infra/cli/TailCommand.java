@@ -2,6 +2,7 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.kafka.TopicAdmin;
 import dev.rredcot.infra.records.RecordJson;
+import dev.rredcot.model.service.KafkaClients;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -149,6 +150,6 @@ final class TailCommand implements Callable<Integer> {
     props.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     props.setProperty(ConsumerConfig.CLIENT_ID_CONFIG, "rredcot-tail");
     props.setProperty(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
-    return props;
+    return KafkaClients.secured(props);
   }
 }

@@ -18,7 +18,10 @@ import picocli.CommandLine.Spec;
     description = {
       "Start a single-node Kafka broker (KRaft) on 127.0.0.1 as a background process and create"
           + " the topics prompts, rollouts, credited-rollouts, checkpoints and dead-letters.",
-      "State (data, broker.log, broker.pid) lives under $RREDCOT_HOME/kafka."
+      "State (data, broker.log, broker.pid) lives under $RREDCOT_HOME/kafka.",
+      "With --secure the client listener is SASL_SSL (SCRAM-SHA-512 over TLS, certificates made"
+          + " on first start) and refuses unauthenticated clients; the client config is written to"
+          + " $RREDCOT_HOME/client.properties (mode 0600), which the other commands then use."
     })
 final class UpCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
@@ -54,6 +57,11 @@ final class UpCommand implements Callable<Integer> {
       description = "How long to wait for the broker to serve (default: ${DEFAULT-VALUE}).")
   long startTimeoutMs;
 
+  @Option(
+      names = "--secure",
+      description = "SASL_SSL (SCRAM-SHA-512, TLS) on the client listener instead of plaintext.")
+  boolean secure;
+
   @Override
   public Integer call() {
     LocalBrokerSettings settings =
@@ -63,6 +71,7 @@ final class UpCommand implements Callable<Integer> {
             .optPartitions(partitions)
             .optRetentionMs(retentionMs)
             .optStartTimeout(Duration.ofMillis(startTimeoutMs))
+            .optSecure(secure)
             .build();
     PrintWriter out = spec.commandLine().getOut();
     LocalKafkaBroker broker = new LocalKafkaBroker(cli.home());
@@ -75,6 +84,11 @@ final class UpCommand implements Callable<Integer> {
       out.printf(
           "Kafka broker up at %s (pid %d, log %s)%n",
           result.broker().bootstrapServers(), result.broker().pid(), cli.home().kafkaLogFile());
+    }
+    if (result.broker().secure()) {
+      out.printf(
+          "client listener: SASL_SSL (SCRAM-SHA-512, TLS); client config %s%n",
+          cli.home().clientPropertiesFile());
     }
     if (!result.createdTopics().isEmpty()) {
       out.printf(

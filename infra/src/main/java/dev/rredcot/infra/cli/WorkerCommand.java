@@ -115,6 +115,7 @@ final class WorkerCommand implements Callable<Integer> {
     RolloutWorker.Builder builder =
         RolloutWorker.builder()
             .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            .setCheckpointStore(checkpoints)
             // Verification needs only the family's name, so the worker takes every family.
             .setTaskFamilies(families)
             .optGroupSize(groupSize)

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.demo;
 
+import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -36,7 +37,7 @@ final class ChildJvm implements AutoCloseable {
     command.add(mainClass);
     command.addAll(args);
     try {
-      Files.createDirectories(logFile.getParent());
+      OwnerOnlyFiles.createDirectories(logFile.getParent());
       Process process =
           new ProcessBuilder(command)
               .redirectErrorStream(true)

@@ -10,6 +10,7 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
+import dev.rredcot.model.files.OwnerOnlyFiles;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.TrainOptions;
 import dev.rredcot.model.pretrain.PretrainOptions;
@@ -98,7 +99,7 @@ public final class DemoRun {
    */
   public DemoSummary run(Listener listener) throws IOException, InterruptedException {
     Path runDir = settings.runDir();
-    Files.createDirectories(runDir);
+    OwnerOnlyFiles.createDirectories(runDir);
     JSON.writeValue(runDir.resolve("config.json").toFile(), config());
     long startMs = System.currentTimeMillis();
     Thread cleanup = new Thread(this::stopAll, "rredcot-demo-cleanup");
@@ -190,6 +191,7 @@ public final class DemoRun {
     RolloutWorker worker =
         RolloutWorker.builder()
             .setBootstrapServers(bootstrap)
+            .setCheckpointStore(store)
             .setTaskFamilies(List.of(task))
             .optInitialPolicy(Policy.load(initial))
             .optGroupSize(settings.groupSize())

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.demo;
 
+import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.PolicyCheckpoint;
@@ -85,7 +86,8 @@ final class StreamObserver implements AutoCloseable {
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     this.consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        new KafkaConsumer<>(
+            KafkaClients.secured(props), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     List<TopicPartition> partitions = new ArrayList<>();
     for (String topic : List.of(creditedTopic, deadLetterTopic, checkpointTopic)) {
       for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {

@@ -60,6 +60,14 @@ public final class RredcotHome {
     return kafkaDir().resolve("broker.pid");
   }
 
+  /**
+   * The Kafka client properties of the local broker started with {@code rredcot up --secure}
+   * (owner-only; holds its credentials).
+   */
+  public Path clientPropertiesFile() {
+    return root.resolve("client.properties");
+  }
+
   /** Policy checkpoints written by the trainer. */
   public Path checkpointsDir() {
     return root.resolve("checkpoints");
@@ -68,6 +76,11 @@ public final class RredcotHome {
   /** Retained Flink checkpoints of the unbounded credit job ({@code rredcot pipeline}). */
   public Path flinkCheckpointsDir() {
     return root.resolve("flink-checkpoints");
+  }
+
+  /** The Flink configuration of the embedded mini-cluster (loopback listeners). */
+  public Path flinkConfDir() {
+    return root.resolve("flink-conf");
   }
 
   /** Per-run outputs (metrics, reports). */

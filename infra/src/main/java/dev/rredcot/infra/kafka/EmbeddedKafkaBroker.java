@@ -1,5 +1,6 @@
 package dev.rredcot.infra.kafka;
 
+import dev.rredcot.model.service.KafkaClientConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -74,7 +75,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM);
         server.startup();
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, config, attemptDir);
-        try (TopicAdmin admin = TopicAdmin.connect(config.bootstrapServers(), ADMIN_TIMEOUT)) {
+        try (TopicAdmin admin =
+            TopicAdmin.connect(
+                config.bootstrapServers(), KafkaClientConfig.none(), ADMIN_TIMEOUT)) {
           admin.clusterId();
         }
         LOG.info("Embedded Kafka broker serving at {}", config.bootstrapServers());
@@ -109,14 +112,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   /** Creates the topics (if missing) with {@code partitions} partitions each. */
   public void createTopics(Collection<String> names, int partitions) {
-    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers(), ADMIN_TIMEOUT)) {
+    try (TopicAdmin admin =
+        TopicAdmin.connect(bootstrapServers(), KafkaClientConfig.none(), ADMIN_TIMEOUT)) {
       admin.createTopics(names, partitions, Map.of());
     }
   }
 
   /** Describes the given topics (partition counts and end offsets). */
   public List<TopicAdmin.TopicSummary> describeTopics(Collection<String> names) {
-    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers(), ADMIN_TIMEOUT)) {
+    try (TopicAdmin admin =
+        TopicAdmin.connect(bootstrapServers(), KafkaClientConfig.none(), ADMIN_TIMEOUT)) {
       return admin.describe(names);
     }
   }

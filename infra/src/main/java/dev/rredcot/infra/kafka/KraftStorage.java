@@ -1,5 +1,6 @@
 package dev.rredcot.infra.kafka;
 
+import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,6 +15,10 @@ import org.apache.kafka.common.Uuid;
 final class KraftStorage {
   private KraftStorage() {}
 
+  private static String scrub(String text, LocalBrokerSecurity security) {
+    return security == null ? text : security.scrub(text);
+  }
+
   /** True if the directory already holds formatted KRaft metadata. */
   static boolean isFormatted(Path dataDir) {
     return Files.isRegularFile(dataDir.resolve("meta.properties"));
@@ -24,11 +29,19 @@ final class KraftStorage {
    * cluster id, unless it is already formatted.
    */
   static void formatIfNeeded(Path dataDir, Path propertiesFile) {
+    formatIfNeeded(dataDir, propertiesFile, null);
+  }
+
+  /**
+   * As {@link #formatIfNeeded(Path, Path)}, creating the SCRAM user of {@code security} (if not
+   * null) in the new cluster's metadata ({@code kafka-storage format --add-scram}).
+   */
+  static void formatIfNeeded(Path dataDir, Path propertiesFile, LocalBrokerSecurity security) {
     if (isFormatted(dataDir)) {
       return;
     }
     try {
-      Files.createDirectories(dataDir);
+      OwnerOnlyFiles.createDirectories(dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dataDir, e);
     }
@@ -36,15 +49,23 @@ final class KraftStorage {
     int exitCode;
     try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
       String clusterId = Uuid.randomUuid().toString();
-      exitCode =
-          StorageTool.execute(
-              new String[] {
-                "format", "-t", clusterId, "-c", propertiesFile.toString(), "--ignore-formatted"
-              },
-              out);
+      java.util.List<String> args =
+          new java.util.ArrayList<>(
+              java.util.List.of(
+                  "format",
+                  "-t",
+                  clusterId,
+                  "-c",
+                  propertiesFile.toString(),
+                  "--ignore-formatted"));
+      if (security != null) {
+        args.add("--add-scram");
+        args.add(security.scramCredentialArgument());
+      }
+      exitCode = StorageTool.execute(args.toArray(String[]::new), out);
     } catch (RuntimeException e) {
       throw new IllegalStateException(
-          "cannot format Kafka storage in " + dataDir + ": " + e.getMessage(), e);
+          "cannot format Kafka storage in " + dataDir + ": " + scrub(e.getMessage(), security));
     }
     if (exitCode != 0) {
       throw new IllegalStateException(
@@ -53,7 +74,7 @@ final class KraftStorage {
               + " (exit code "
               + exitCode
               + "): "
-              + output.toString(StandardCharsets.UTF_8).trim());
+              + scrub(output.toString(StandardCharsets.UTF_8).trim(), security));
     }
   }
 }

@@ -19,8 +19,10 @@ public final class LocalBrokerSettings {
   private final Duration startTimeout;
   private final Duration stopTimeout;
   private final String maxHeap;
+  private final boolean secure;
 
   private LocalBrokerSettings(Builder builder) {
+    this.secure = builder.secure;
     this.port = builder.port;
     this.controllerPort = builder.controllerPort > 0 ? builder.controllerPort : builder.port + 1;
     this.partitions = builder.partitions;
@@ -65,6 +67,11 @@ public final class LocalBrokerSettings {
     return maxHeap;
   }
 
+  /** Whether the client listener is SASL_SSL (SCRAM-SHA-512 over TLS) instead of plaintext. */
+  public boolean secure() {
+    return secure;
+  }
+
   /** Topic configs applied to the project's topics. */
   public Map<String, String> topicConfigs() {
     return retentionMs > 0 ? Map.of("retention.ms", Long.toString(retentionMs)) : Map.of();
@@ -79,8 +86,15 @@ public final class LocalBrokerSettings {
     private Duration startTimeout = Duration.ofSeconds(90);
     private Duration stopTimeout = Duration.ofSeconds(30);
     private String maxHeap = "768m";
+    private boolean secure;
 
     private Builder() {}
+
+    /** SASL_SSL on the client listener (default: plaintext). */
+    public Builder optSecure(boolean secure) {
+      this.secure = secure;
+      return this;
+    }
 
     public Builder optPort(int port) {
       this.port = port;

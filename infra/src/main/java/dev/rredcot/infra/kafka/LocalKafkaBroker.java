@@ -1,6 +1,8 @@
 package dev.rredcot.infra.kafka;
 
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.model.files.OwnerOnlyFiles;
+import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.schemas.Topics;
 import java.io.File;
 import java.io.IOException;
@@ -48,9 +50,14 @@ public final class LocalKafkaBroker {
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+  // In the data directory: formatted with the SCRAM user of `up --secure`.
+  private static final String SCRAM_MARKER = "rredcot-scram-users";
 
-  /** A broker process that runs and is ours (its pid file names it). */
-  public record RunningBroker(long pid, String bootstrapServers) {}
+  /**
+   * A broker process that runs and is ours (its pid file names it); {@code secure} when its client
+   * listener is SASL_SSL (started with {@code --secure}).
+   */
+  public record RunningBroker(long pid, String bootstrapServers, boolean secure) {}
 
   /**
    * Outcome of {@link #up}: the broker that serves now, whether it was already running, and the
@@ -100,7 +107,24 @@ public final class LocalKafkaBroker {
       deleteQuietly(pidFile);
       return Optional.empty();
     }
-    return Optional.of(new RunningBroker(pid, state.getProperty("bootstrap")));
+    return Optional.of(
+        new RunningBroker(
+            pid,
+            state.getProperty("bootstrap"),
+            Boolean.parseBoolean(state.getProperty("secure"))));
+  }
+
+  /**
+   * The client config of the running broker: {@code $RREDCOT_HOME/client.properties} when it was
+   * started with {@code --secure}, else none.
+   */
+  public Optional<KafkaClientConfig> runningClientConfig() {
+    return running()
+        .map(
+            broker ->
+                broker.secure()
+                    ? KafkaClientConfig.load(home.clientPropertiesFile())
+                    : KafkaClientConfig.none());
   }
 
   /**
@@ -113,18 +137,47 @@ public final class LocalKafkaBroker {
   public UpResult up(LocalBrokerSettings settings) {
     Optional<RunningBroker> existing = running();
     if (existing.isPresent()) {
-      List<String> created = createTopics(existing.get().bootstrapServers(), settings);
+      if (settings.secure() && !existing.get().secure()) {
+        throw new IllegalStateException(
+            "a plaintext broker already runs at "
+                + existing.get().bootstrapServers()
+                + ": stop it with `rredcot down` before `rredcot up --secure`");
+      }
+      KafkaClientConfig clientConfig = runningClientConfig().orElse(KafkaClientConfig.none());
+      List<String> created =
+          createTopics(existing.get().bootstrapServers(), clientConfig, settings);
       return new UpResult(existing.get(), true, created);
     }
+    LocalBrokerSecurity security =
+        settings.secure() ? LocalBrokerSecurity.prepare(home.kafkaDir().resolve("security")) : null;
     SingleNodeKraftConfig config =
         SingleNodeKraftConfig.builder()
             .setBrokerPort(settings.port())
             .setControllerPort(settings.controllerPort())
             .setDataDir(home.kafkaDataDir())
             .optDefaultPartitions(settings.partitions())
+            .optSecurity(security)
             .build();
+    Path scramMarker = home.kafkaDataDir().resolve(SCRAM_MARKER);
+    if (security != null
+        && KraftStorage.isFormatted(home.kafkaDataDir())
+        && !Files.exists(scramMarker)) {
+      throw new IllegalStateException(
+          home.kafkaDataDir()
+              + " was formatted without SCRAM users (by a plaintext `rredcot up`): delete it (its"
+              + " topics go with it) or use another $RREDCOT_HOME for `rredcot up --secure`");
+    }
     prepareFiles(config);
-    KraftStorage.formatIfNeeded(home.kafkaDataDir(), home.kafkaPropertiesFile());
+    KraftStorage.formatIfNeeded(home.kafkaDataDir(), home.kafkaPropertiesFile(), security);
+    KafkaClientConfig clientConfig = KafkaClientConfig.none();
+    if (security != null) {
+      try {
+        Files.writeString(scramMarker, "SCRAM user " + LocalBrokerSecurity.USER + "\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + scramMarker, e);
+      }
+      clientConfig = security.writeClientProperties(home.clientPropertiesFile());
+    }
     String clusterId = readClusterId();
 
     Process process = launch(settings);
@@ -133,10 +186,12 @@ public final class LocalKafkaBroker {
     Runtime.getRuntime().addShutdownHook(killOnExit);
     boolean started = false;
     try {
-      awaitServing(process, config.bootstrapServers(), clusterId, settings.startTimeout());
-      RunningBroker broker = new RunningBroker(process.pid(), config.bootstrapServers());
+      awaitServing(
+          process, config.bootstrapServers(), clientConfig, clusterId, settings.startTimeout());
+      RunningBroker broker =
+          new RunningBroker(process.pid(), config.bootstrapServers(), security != null);
       writePidFile(broker);
-      List<String> created = createTopics(broker.bootstrapServers(), settings);
+      List<String> created = createTopics(broker.bootstrapServers(), clientConfig, settings);
       started = true;
       LOG.debug("Kafka broker pid {} serving at {}", broker.pid(), broker.bootstrapServers());
       return new UpResult(broker, false, created);
@@ -196,10 +251,11 @@ public final class LocalKafkaBroker {
 
   private void prepareFiles(SingleNodeKraftConfig config) {
     try {
-      Files.createDirectories(home.kafkaDataDir());
-      try (OutputStream out = Files.newOutputStream(home.kafkaPropertiesFile())) {
-        config.toProperties().store(out, "Written by rredcot up; rewritten on every start");
-      }
+      OwnerOnlyFiles.createDirectories(home.kafkaDataDir());
+      // Owner-only: with --secure it holds the keystore and SCRAM passwords.
+      java.io.ByteArrayOutputStream properties = new java.io.ByteArrayOutputStream();
+      config.toProperties().store(properties, "Written by rredcot up; rewritten on every start");
+      OwnerOnlyFiles.write(home.kafkaPropertiesFile(), properties.toByteArray());
       Path logFile = home.kafkaLogFile();
       if (Files.exists(logFile)) {
         // Keep the previous run's log for post-mortems; the tail shown on failure is this run's.
@@ -208,7 +264,7 @@ public final class LocalKafkaBroker {
             logFile.resolveSibling(logFile.getFileName() + ".previous"),
             StandardCopyOption.REPLACE_EXISTING);
       }
-      Files.createFile(logFile);
+      Files.createFile(logFile, OwnerOnlyFiles.fileAttributes(logFile.getParent()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + home.kafkaDir(), e);
     }
@@ -262,9 +318,13 @@ public final class LocalKafkaBroker {
   }
 
   private void awaitServing(
-      Process process, String bootstrapServers, String expectedClusterId, Duration timeout) {
+      Process process,
+      String bootstrapServers,
+      KafkaClientConfig clientConfig,
+      String expectedClusterId,
+      Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, PROBE_TIMEOUT)) {
+    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, clientConfig, PROBE_TIMEOUT)) {
       while (true) {
         if (!process.isAlive()) {
           throw new BrokerStartException(
@@ -310,8 +370,9 @@ public final class LocalKafkaBroker {
     return "the broker for " + bootstrapServers + " exited during start with exit code " + exitCode;
   }
 
-  private List<String> createTopics(String bootstrapServers, LocalBrokerSettings settings) {
-    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, ADMIN_TIMEOUT)) {
+  private List<String> createTopics(
+      String bootstrapServers, KafkaClientConfig clientConfig, LocalBrokerSettings settings) {
+    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, clientConfig, ADMIN_TIMEOUT)) {
       List<String> created =
           admin.createTopics(Topics.ALL, settings.partitions(), settings.topicConfigs());
       return created;
@@ -322,6 +383,7 @@ public final class LocalKafkaBroker {
     Properties state = new Properties();
     state.setProperty("pid", Long.toString(broker.pid()));
     state.setProperty("bootstrap", broker.bootstrapServers());
+    state.setProperty("secure", Boolean.toString(broker.secure()));
     Path pidFile = home.kafkaPidFile();
     Path temporary = pidFile.resolveSibling(pidFile.getFileName() + ".tmp");
     try {

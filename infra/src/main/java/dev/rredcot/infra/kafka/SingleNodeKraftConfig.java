@@ -18,8 +18,10 @@ public final class SingleNodeKraftConfig {
   private final int controllerPort;
   private final Path dataDir;
   private final int defaultPartitions;
+  private final LocalBrokerSecurity security;
 
   private SingleNodeKraftConfig(Builder builder) {
+    this.security = builder.security;
     this.brokerPort = builder.brokerPort;
     this.controllerPort = builder.controllerPort;
     this.dataDir = builder.dataDir;
@@ -42,6 +44,11 @@ public final class SingleNodeKraftConfig {
     return dataDir;
   }
 
+  /** The security of the client listener, or null when it is plaintext. */
+  public LocalBrokerSecurity security() {
+    return security;
+  }
+
   /** The address clients connect to. */
   public String bootstrapServers() {
     return HOST + ":" + brokerPort;
@@ -53,13 +60,20 @@ public final class SingleNodeKraftConfig {
     props.setProperty("process.roles", "broker,controller");
     props.setProperty("node.id", "1");
     props.setProperty("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
+    // The client listener is PLAINTEXT, or SASL_SSL when secured; the controller listener is
+    // loopback-only plaintext in both cases (one process talks to itself on it).
+    String client = security == null ? "PLAINTEXT" : "SASL_SSL";
     props.setProperty(
         "listeners",
-        "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
-    props.setProperty("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
+        client + "://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
+    props.setProperty("advertised.listeners", client + "://" + HOST + ":" + brokerPort);
     props.setProperty("controller.listener.names", "CONTROLLER");
-    props.setProperty("inter.broker.listener.name", "PLAINTEXT");
-    props.setProperty("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+    props.setProperty("inter.broker.listener.name", client);
+    props.setProperty(
+        "listener.security.protocol.map", "CONTROLLER:PLAINTEXT," + client + ":" + client);
+    if (security != null) {
+      security.brokerProperties(client).forEach(props::setProperty);
+    }
     props.setProperty("log.dirs", dataDir.toAbsolutePath().toString());
     // One node: internal topics cannot have more replicas than that.
     props.setProperty("offsets.topic.replication.factor", "1");
@@ -82,8 +96,15 @@ public final class SingleNodeKraftConfig {
     private int controllerPort = -1;
     private Path dataDir;
     private int defaultPartitions = 1;
+    private LocalBrokerSecurity security;
 
     private Builder() {}
+
+    /** Secures the client listener with SASL_SSL (SCRAM-SHA-512 over TLS); null: plaintext. */
+    public Builder optSecurity(LocalBrokerSecurity security) {
+      this.security = security;
+      return this;
+    }
 
     public Builder setBrokerPort(int port) {
       this.brokerPort = port;

@@ -1,5 +1,7 @@
 package dev.rredcot.infra.kafka;
 
+import dev.rredcot.model.service.KafkaClientConfig;
+import dev.rredcot.model.service.KafkaClients;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -39,15 +41,30 @@ public final class TopicAdmin implements AutoCloseable {
   private final Admin admin;
   private final String bootstrapServers;
   private final Duration timeout;
+  private final String securityProtocol;
 
-  private TopicAdmin(Admin admin, String bootstrapServers, Duration timeout) {
+  private TopicAdmin(
+      Admin admin, String bootstrapServers, Duration timeout, String securityProtocol) {
+    this.securityProtocol = securityProtocol;
     this.admin = admin;
     this.bootstrapServers = bootstrapServers;
     this.timeout = timeout;
   }
 
-  /** Connects to {@code bootstrapServers}; each later call fails after {@code timeout}. */
+  /**
+   * Connects to {@code bootstrapServers} with the process's client config ({@link
+   * KafkaClients#clientConfig()}); each later call fails after {@code timeout}.
+   */
   public static TopicAdmin connect(String bootstrapServers, Duration timeout) {
+    return connect(bootstrapServers, KafkaClients.clientConfig(), timeout);
+  }
+
+  /**
+   * Connects to {@code bootstrapServers} with {@code clientConfig}; each later call fails after
+   * {@code timeout}, also when the broker refuses the client (wrong credentials fail at once).
+   */
+  public static TopicAdmin connect(
+      String bootstrapServers, KafkaClientConfig clientConfig, Duration timeout) {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     int timeoutMs = (int) Math.max(1, timeout.toMillis());
     Properties props = new Properties();
@@ -56,7 +73,12 @@ public final class TopicAdmin implements AutoCloseable {
     props.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(timeoutMs));
     props.setProperty(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
     props.setProperty(AdminClientConfig.CLIENT_ID_CONFIG, "rredcot-topic-admin");
-    return new TopicAdmin(Admin.create(props), bootstrapServers, timeout);
+    clientConfig.applyTo(props);
+    return new TopicAdmin(
+        Admin.create(props),
+        bootstrapServers,
+        timeout,
+        props.getProperty(AdminClientConfig.SECURITY_PROTOCOL_CONFIG, ""));
   }
 
   /** The cluster id the broker reports; proves that the broker answers requests. */
@@ -172,7 +194,10 @@ public final class TopicAdmin implements AutoCloseable {
         + timeout.toMillis()
         + " ms ("
         + what
-        + "); is the broker up? (rredcot status)";
+        + "); is the broker up? (rredcot status)"
+        + (securityProtocol.isEmpty()
+            ? " Does it take plaintext clients? (a secured one needs --kafka-config)"
+            : " Does it take " + securityProtocol + " clients?");
   }
 
   @Override

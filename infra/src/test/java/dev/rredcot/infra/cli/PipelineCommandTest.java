@@ -37,7 +37,8 @@ class PipelineCommandTest {
             "--flinkMaster=[local]",
             "--bootstrapServers=10.0.0.1:9092",
             "--maxRecords=50",
-            "--checkpointDir=" + tempDir.resolve("checkpoints")),
+            "--checkpointDir=" + tempDir.resolve("checkpoints"),
+            "--flinkConfDir=" + tempDir.resolve("flink-conf")),
         args);
   }
 
@@ -73,6 +74,7 @@ class PipelineCommandTest {
             "--bootstrapServers=h:1",
             "--maxRecords=0",
             "--checkpointDir=" + tempDir.resolve("checkpoints"),
+            "--flinkConfDir=" + tempDir.resolve("flink-conf"),
             "--checkpointingInterval=30000",
             "--checkpointingMode=EXACTLY_ONCE",
             "--stateBackend=filesystem",
@@ -96,6 +98,34 @@ class PipelineCommandTest {
     List<String> direct =
         parse("pipeline", "--bootstrap", "h:1", "--runner=DirectRunner").jobArgs();
     assertTrue(direct.stream().noneMatch(arg -> arg.startsWith("--checkpointing")), "" + direct);
+  }
+
+  @Test
+  void theEmbeddedFlinkClusterListensOnLoopbackUnlessGivenAConfigDirectory() throws Exception {
+    parse("pipeline", "--bootstrap", "h:1").jobArgs();
+    org.apache.flink.configuration.Configuration flink =
+        org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(
+            tempDir.resolve("flink-conf").toString());
+    for (String key :
+        List.of(
+            "rest.bind-address",
+            "rest.address",
+            "jobmanager.rpc.address",
+            "jobmanager.bind-host",
+            "taskmanager.bind-host",
+            "taskmanager.host")) {
+      assertEquals(
+          "127.0.0.1",
+          flink.getString(
+              org.apache.flink.configuration.ConfigOptions.key(key).stringType().noDefaultValue()),
+          key);
+    }
+    List<String> own =
+        parse("pipeline", "--bootstrap", "h:1", "--flinkConfDir=/etc/my-flink").jobArgs();
+    assertEquals(1, own.stream().filter(arg -> arg.startsWith("--flinkConfDir")).count(), "" + own);
+    List<String> remote =
+        parse("pipeline", "--bootstrap", "h:1", "--flinkMaster=flink:8081").jobArgs();
+    assertTrue(remote.stream().noneMatch(arg -> arg.startsWith("--flinkConfDir")), "" + remote);
   }
 
   private static Path retainedCheckpoint(Path dir, long modifiedMs) throws Exception {

@@ -3,12 +3,14 @@ package dev.rredcot.model.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -43,6 +46,11 @@ import org.slf4j.LoggerFactory;
  * <p>One writer at a time: a trainer holds {@link #lock()} while it writes, and on start removes
  * what killed writes left behind ({@link #deleteLeftovers}) and moves corrupt newest versions aside
  * ({@link #latestVerified}). Readers need no lock: they only ever see complete versions.
+ *
+ * <p>The store is created owner-only (0700 directories, 0600 files where the file system has POSIX
+ * permissions). A checkpoint that holds a symbolic link anywhere does not verify. Readers told
+ * about a version by an announcement resolve it here only ({@link #loadAnnounced}): the
+ * announcement is a hint, never a path to follow.
  */
 public final class CheckpointStore {
 
@@ -114,13 +122,19 @@ public final class CheckpointStore {
               + keepNewest
               + " kept versions; retention would delete it at once");
     }
-    Files.createDirectories(root);
+    OwnerOnlyFiles.createDirectories(root);
     Path temp = root.resolve(TEMP_PREFIX + directoryName(version) + "-" + UUID.randomUUID());
-    Files.createDirectory(temp);
+    OwnerOnlyFiles.createDirectory(temp);
     try {
       writer.writeFiles(temp);
       if (Files.exists(temp.resolve(MANIFEST))) {
         throw new IOException("the checkpoint writer must not write " + MANIFEST);
+      }
+      refuseLinks(temp);
+      try (Stream<Path> walk = Files.walk(temp)) {
+        for (Path written : walk.toList()) {
+          OwnerOnlyFiles.restrict(written);
+        }
       }
       Map<String, String> digests = new TreeMap<>();
       for (Path file : listFiles(temp)) {
@@ -130,7 +144,10 @@ public final class CheckpointStore {
       byte[] manifest = manifestBytes(version, parentVersion, createdAtMs, digests, metrics);
       Path manifestFile = temp.resolve(MANIFEST);
       try (FileChannel channel =
-          FileChannel.open(manifestFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          FileChannel.open(
+              manifestFile,
+              Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+              OwnerOnlyFiles.fileAttributes(temp))) {
         ByteBuffer buffer = ByteBuffer.wrap(manifest);
         while (buffer.hasRemaining()) {
           channel.write(buffer);
@@ -158,7 +175,10 @@ public final class CheckpointStore {
    */
   public Checkpoint load(long version) throws IOException {
     Path dir = root.resolve(directoryName(version));
-    if (!Files.isDirectory(dir)) {
+    if (Files.isSymbolicLink(dir)) {
+      throw new CheckpointVerificationException(dir + " is a symbolic link, not a checkpoint");
+    }
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new NoSuchFileException(dir.toString(), null, "no checkpoint version " + version);
     }
     Checkpoint checkpoint = verify(dir);
@@ -167,6 +187,69 @@ public final class CheckpointStore {
           dir + ": manifest says version " + checkpoint.version() + ", directory says " + version);
     }
     return checkpoint;
+  }
+
+  /**
+   * Resolves a version named by a {@code checkpoints} announcement inside this store, never at the
+   * location the announcement gives: the announced URI is only compared, and the digest that counts
+   * is this store's manifest's. A version the store does not hold (not written here, deleted by
+   * retention, or beyond the newest) is not waited for.
+   *
+   * @param version the announced version
+   * @param announcedUri the announced location (may be null or empty); a mismatch is logged only
+   * @param announcedManifestSha256 the announced manifest digest (may be null or empty)
+   * @return the verified checkpoint, or empty when this store does not hold {@code version}
+   * @throws CheckpointVerificationException when the store's copy does not verify, holds a link, or
+   *     its manifest digest differs from the announced one
+   */
+  public Optional<Checkpoint> loadAnnounced(
+      long version, String announcedUri, String announcedManifestSha256) throws IOException {
+    if (version < 0 || version > MAX_VERSION) {
+      return Optional.empty();
+    }
+    Path dir = root.resolve(directoryName(version));
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    Checkpoint checkpoint;
+    try {
+      checkpoint = load(version);
+    } catch (NoSuchFileException e) {
+      return Optional.empty(); // deleted by retention between the check and the load
+    }
+    if (announcedManifestSha256 != null
+        && !announcedManifestSha256.isEmpty()
+        && !announcedManifestSha256.equalsIgnoreCase(checkpoint.manifestSha256())) {
+      throw new CheckpointVerificationException(
+          "announced version "
+              + version
+              + " has manifest sha256 "
+              + announcedManifestSha256
+              + " but "
+              + dir
+              + " has "
+              + checkpoint.manifestSha256()
+              + "; refusing the announcement");
+    }
+    if (announcedUri != null && !announcedUri.isEmpty() && !namesThisStore(announcedUri, dir)) {
+      LOG.warn(
+          "announcement of v{} names {}, not this store; loaded {} instead",
+          version,
+          announcedUri,
+          dir);
+    }
+    return Optional.of(checkpoint);
+  }
+
+  private static boolean namesThisStore(String uri, Path dir) {
+    try {
+      return Path.of(java.net.URI.create(uri))
+          .toAbsolutePath()
+          .normalize()
+          .equals(dir.toAbsolutePath().normalize());
+    } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+      return false;
+    }
   }
 
   /** The newest verified checkpoint, if any version exists. */
@@ -298,6 +381,7 @@ public final class CheckpointStore {
    *     a missing, changed or unlisted file
    */
   public static Checkpoint verify(Path dir, String expectedManifestSha256) throws IOException {
+    refuseLinks(dir);
     Path manifestFile = dir.resolve(MANIFEST);
     byte[] manifestBytes;
     try {
@@ -326,7 +410,7 @@ public final class CheckpointStore {
         throw new CheckpointVerificationException(
             dir + ": " + MANIFEST + " lists an illegal file name '" + name + "'");
       }
-      if (!Files.isRegularFile(file)) {
+      if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
         throw new CheckpointVerificationException(
             dir + ": file " + name + " listed in " + MANIFEST + " is missing");
       }
@@ -484,6 +568,29 @@ public final class CheckpointStore {
         node.get("createdAtMs").asLong(),
         files,
         metrics);
+  }
+
+  /**
+   * Refuses a checkpoint directory that is, or holds, a symbolic link: a link could make a verified
+   * checkpoint read any file the process can (the digest would be that file's).
+   */
+  private static void refuseLinks(Path dir) throws IOException {
+    if (Files.isSymbolicLink(dir)) {
+      throw new CheckpointVerificationException(dir + " is a symbolic link, not a checkpoint");
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Iterator<Path> it = walk.iterator(); it.hasNext(); ) {
+        Path entry = it.next();
+        if (Files.isSymbolicLink(entry)) {
+          throw new CheckpointVerificationException(
+              dir + ": " + relativeName(dir, entry) + " is a symbolic link; checkpoints hold none");
+        }
+      }
+    } catch (NoSuchFileException e) {
+      throw new CheckpointVerificationException(dir + ": no such checkpoint directory", e);
+    } catch (UncheckedIOException e) {
+      throw new CheckpointVerificationException(dir + ": cannot list (" + e.getCause() + ")", e);
+    }
   }
 
   private static List<Path> listFiles(Path dir) throws IOException {

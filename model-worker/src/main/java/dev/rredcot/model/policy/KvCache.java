@@ -1,6 +1,7 @@
 package dev.rredcot.model.policy;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 
 /**
  * Keys and values of already processed positions, per layer, shaped (B, heads, Tpast, headDim).
@@ -34,6 +35,21 @@ final class KvCache {
       pastValues.close();
     }
     return new NDArray[] {keys[layer], values[layer]};
+  }
+
+  /**
+   * Moves the cached arrays to {@code manager}. Operations whose first operand is a cached array
+   * (transposes, products in attention) allocate in that array's manager, so a decode step attaches
+   * the cache to its own step manager for the forward pass and back to the call's manager after it:
+   * the step's intermediates are then freed with the step.
+   */
+  void attach(NDManager manager) {
+    for (int layer = 0; layer < keys.length; layer++) {
+      if (keys[layer] != null) {
+        keys[layer].attach(manager);
+        values[layer].attach(manager);
+      }
+    }
   }
 
   /** Number of cached positions (0 when empty). */

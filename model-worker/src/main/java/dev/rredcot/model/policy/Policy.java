@@ -401,6 +401,7 @@ public final class Policy implements AutoCloseable {
         // Each step's inputs and activations live in their own sub-manager, freed when the step
         // ends; only the KV cache (which belongs to the call's manager) carries over.
         try (NDManager step = manager.newSubManager()) {
+          cache.attach(step);
           NDArray ids = step.create(next, new Shape(rows, 1));
           NDArray stepLogits =
               network.forward(
@@ -409,6 +410,7 @@ public final class Policy implements AutoCloseable {
                   step.create(bias, new Shape(rows, 1, 1, keys)),
                   cache);
           last = lastColumnLogProbs(stepLogits);
+          cache.attach(manager);
         }
         forwardTokens.addAndGet(active);
         column++;
@@ -918,6 +920,8 @@ public final class Policy implements AutoCloseable {
             }
           }
           KvCache rowsCache = cache.selectRows(chunk.create(requestOfRow));
+          // The selected rows and everything computed from them belong to this chunk.
+          rowsCache.attach(chunk);
           NDArray logits =
               network.forward(
                   network.embedTokens(chunk.create(ids, new Shape(count, width))),

@@ -5,8 +5,6 @@ import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;
-import java.net.URI;
-import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -15,9 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Holds the newest policy a rollout worker has and adopts newer ones from {@code checkpoints}
- * announcements. A checkpoint that fails verification (or loading) is skipped with a logged error
- * and the current policy stays. The caller swaps only between batches (it asks {@link #current()}
- * at the start of each), so no work is dropped; the replaced policy is closed.
+ * announcements. An announcement is a hint: the version it names is looked up in the worker's own
+ * checkpoint store ({@link CheckpointStore#loadAnnounced}) and ignored (counted) when the store
+ * does not hold it. A checkpoint that fails verification (or loading) is skipped with a logged
+ * error and the current policy stays. The caller swaps only between batches (it asks {@link
+ * #current()} at the start of each), so no work is dropped; the replaced policy is closed.
  *
  * <p>Not thread-safe: the worker's loop thread owns it.
  */
@@ -25,18 +25,21 @@ public final class PolicyFollower implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(PolicyFollower.class);
 
-  /** Loads the policy an announcement points at, after verifying it. */
+  /** Loads the policy an announcement names, after verifying it. */
   @FunctionalInterface
   public interface PolicyLoader {
-    /** Verifies and loads; throws when the checkpoint does not match its announcement. */
-    Policy load(PolicyCheckpoint announcement) throws IOException;
+    /**
+     * Verifies and loads; empty when the version is not available to this loader, throws when the
+     * checkpoint does not verify or does not match its announcement.
+     */
+    Optional<Policy> load(PolicyCheckpoint announcement) throws IOException;
   }
 
   /** What happened to an announcement. */
   public enum Outcome {
     /** Loaded and now current. */
     ADOPTED,
-    /** Not newer than the current policy. */
+    /** Not newer than the current policy, or not held by the worker's store. */
     IGNORED,
     /** Failed verification or loading; the current policy stays. */
     REJECTED
@@ -46,12 +49,13 @@ public final class PolicyFollower implements AutoCloseable {
   private Policy current;
   private long adopted;
   private long rejected;
+  private long notInStore;
 
   /**
    * Creates a follower.
    *
    * @param initial the starting policy (owned from now on), or null to wait for an announcement
-   * @param loader loads announced checkpoints; {@link #verifyingLoader()} in production
+   * @param loader loads announced checkpoints; {@link #storeLoader} in production
    */
   public PolicyFollower(Policy initial, PolicyLoader loader) {
     this.current = initial;
@@ -59,24 +63,19 @@ public final class PolicyFollower implements AutoCloseable {
   }
 
   /**
-   * The production loader: {@link CheckpointStore#verify(Path, String)} against the announced
-   * manifest digest, then {@link Policy#load}.
+   * The production loader: the announced version from {@code store} only ({@link
+   * CheckpointStore#loadAnnounced}, verified against the store's manifest), then {@link
+   * Policy#load}.
    */
-  public static PolicyLoader verifyingLoader() {
+  public static PolicyLoader storeLoader(CheckpointStore store) {
     return announcement -> {
-      Checkpoint verified =
-          CheckpointStore.verify(
-              Path.of(URI.create(announcement.getUri())), announcement.getManifestSha256());
-      if (verified.version() != announcement.getVersion()) {
-        throw new IOException(
-            "announced version "
-                + announcement.getVersion()
-                + " but the checkpoint at "
-                + announcement.getUri()
-                + " is version "
-                + verified.version());
+      Optional<Checkpoint> verified =
+          store.loadAnnounced(
+              announcement.getVersion(), announcement.getUri(), announcement.getManifestSha256());
+      if (verified.isEmpty()) {
+        return Optional.empty();
       }
-      return Policy.load(verified);
+      return Optional.of(Policy.load(verified.get()));
     };
   }
 
@@ -95,6 +94,11 @@ public final class PolicyFollower implements AutoCloseable {
     return adopted;
   }
 
+  /** Announcements of newer versions that the worker's store does not hold (ignored). */
+  public long notInStoreCount() {
+    return notInStore;
+  }
+
   /** Announcements rejected so far (verification or load failed). */
   public long rejectedCount() {
     return rejected;
@@ -107,7 +111,16 @@ public final class PolicyFollower implements AutoCloseable {
     }
     Policy loaded;
     try {
-      loaded = loader.load(announcement);
+      Optional<Policy> found = loader.load(announcement);
+      if (found.isEmpty()) {
+        notInStore++;
+        LOG.warn(
+            "ignoring announcement of v{}: not in this worker's checkpoint store; keeping policy v{}",
+            announcement.getVersion(),
+            currentVersion());
+        return Outcome.IGNORED;
+      }
+      loaded = found.get();
     } catch (IOException | RuntimeException e) {
       rejected++;
       LOG.error(
@@ -138,7 +151,9 @@ public final class PolicyFollower implements AutoCloseable {
             .sorted(Comparator.comparingLong(PolicyCheckpoint::getVersion).reversed())
             .toList();
     for (PolicyCheckpoint announcement : newestFirst) {
-      if (offer(announcement) != Outcome.REJECTED) {
+      Outcome outcome = offer(announcement);
+      // A rejected or unknown newer version must not hide an older one the store does hold.
+      if (outcome == Outcome.ADOPTED || announcement.getVersion() <= currentVersion()) {
         return;
       }
     }

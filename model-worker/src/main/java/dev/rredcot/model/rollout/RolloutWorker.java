@@ -1,5 +1,6 @@
 package dev.rredcot.model.rollout;
 
+import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
@@ -366,7 +367,7 @@ public final class RolloutWorker implements AutoCloseable {
     private String bootstrapServers;
     private List<TaskFamily> families;
     private Policy initialPolicy;
-    private PolicyFollower.PolicyLoader loader = PolicyFollower.verifyingLoader();
+    private PolicyFollower.PolicyLoader loader;
     private int groupSize = 8;
     private int promptsPerBatch = 8;
     private double temperature = 1.0;
@@ -401,7 +402,16 @@ public final class RolloutWorker implements AutoCloseable {
       return this;
     }
 
-    /** How announced checkpoints are verified and loaded (default: verify, then load). */
+    /**
+     * The worker's own checkpoint store: announced versions are loaded from it only (required
+     * unless a policy loader is given).
+     */
+    public Builder setCheckpointStore(CheckpointStore store) {
+      this.loader = PolicyFollower.storeLoader(store);
+      return this;
+    }
+
+    /** How announced checkpoints are verified and loaded (instead of a checkpoint store). */
     public Builder optPolicyLoader(PolicyFollower.PolicyLoader loader) {
       this.loader = loader;
       return this;
@@ -461,7 +471,7 @@ public final class RolloutWorker implements AutoCloseable {
     public RolloutWorker build() {
       Objects.requireNonNull(bootstrapServers, "setBootstrapServers(...) is required");
       Objects.requireNonNull(families, "setTaskFamilies(...) is required");
-      Objects.requireNonNull(loader, "loader");
+      Objects.requireNonNull(loader, "setCheckpointStore(...) or optPolicyLoader(...) is required");
       if (families.isEmpty()) {
         throw new IllegalArgumentException("at least one task family is needed");
       }

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -362,5 +364,86 @@ class CheckpointStoreTest {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  @Test
+  void storeDirectoriesAndFilesAreOwnerOnly() throws IOException {
+    Assumptions.assumeTrue(
+        root.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX only");
+    Path storeRoot = root.resolve("new/store");
+    Checkpoint written = writeVersion(new CheckpointStore(storeRoot, 3), 1);
+    for (Path dir : List.of(root.resolve("new"), storeRoot, written.dir(), written.file("extra"))) {
+      assertEquals(
+          "rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)), "" + dir);
+    }
+    for (String name : List.of(CheckpointStore.MANIFEST, "model.params", "extra/notes.txt")) {
+      assertEquals(
+          "rw-------",
+          PosixFilePermissions.toString(Files.getPosixFilePermissions(written.file(name))),
+          name);
+    }
+  }
+
+  @Test
+  void symbolicLinkInACheckpointIsRefusedEvenWhenListed() throws IOException {
+    Path secret = Files.write(root.resolve("secret"), PARAMS);
+    CheckpointStore store = new CheckpointStore(root.resolve("store"), 3);
+    // A writer that links a file in: its digest would match, so only the link check stops it.
+    CheckpointVerificationException e =
+        assertThrows(
+            CheckpointVerificationException.class,
+            () ->
+                store.write(
+                    1,
+                    null,
+                    Map.of(),
+                    dir -> Files.createSymbolicLink(dir.resolve("model.params"), secret)));
+    assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+    assertEquals(List.of(), store.versions(), "a refused write leaves no version");
+    Checkpoint written = writeVersion(store, 2);
+    Path params = written.file("model.params");
+    Files.delete(params);
+    Files.createSymbolicLink(params, secret);
+    e = assertThrows(CheckpointVerificationException.class, () -> store.load(2));
+    assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+  }
+
+  @Test
+  void symbolicallyLinkedVersionDirectoryIsRefused() throws IOException {
+    Checkpoint elsewhere = writeVersion(new CheckpointStore(root.resolve("elsewhere"), 3), 4);
+    CheckpointStore store = new CheckpointStore(root.resolve("store"), 3);
+    writeVersion(store, 1);
+    Files.createSymbolicLink(
+        store.root().resolve(CheckpointStore.directoryName(4)), elsewhere.dir());
+    assertThrows(CheckpointVerificationException.class, () -> store.load(4));
+    assertThrows(
+        CheckpointVerificationException.class,
+        () -> store.loadAnnounced(4, elsewhere.uri().toString(), elsewhere.manifestSha256()));
+  }
+
+  @Test
+  void announcedVersionsResolveInTheStoreOnly() throws IOException {
+    CheckpointStore store = new CheckpointStore(root.resolve("store"), 3);
+    Checkpoint own = writeVersion(store, 1);
+    Checkpoint elsewhere = writeVersion(new CheckpointStore(root.resolve("elsewhere"), 3), 9);
+    assertEquals(
+        own.dir(),
+        store.loadAnnounced(1, elsewhere.uri().toString(), "").orElseThrow().dir(),
+        "the announced location is never read");
+    assertEquals(
+        Optional.empty(),
+        store.loadAnnounced(9, elsewhere.uri().toString(), elsewhere.manifestSha256()));
+    assertEquals(Optional.empty(), store.loadAnnounced(999_999_999_999L, null, null));
+    assertEquals(Optional.empty(), store.loadAnnounced(Long.MAX_VALUE, null, null));
+    assertEquals(Optional.empty(), store.loadAnnounced(-1, null, null));
+    assertThrows(
+        CheckpointVerificationException.class,
+        () -> store.loadAnnounced(1, own.uri().toString(), "0".repeat(64)));
+    assertEquals(
+        own.manifestSha256(),
+        store
+            .loadAnnounced(1, own.uri().toString(), own.manifestSha256())
+            .orElseThrow()
+            .manifestSha256());
   }
 }

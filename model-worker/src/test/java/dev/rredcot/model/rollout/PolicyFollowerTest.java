@@ -28,13 +28,15 @@ class PolicyFollowerTest {
 
   @BeforeEach
   void writeCheckpoints() throws IOException {
-    CheckpointStore store = new CheckpointStore(dir, 5);
+    CheckpointStore store = new CheckpointStore(dir.resolve("store"), 5);
     try (Policy policy = RolloutFixtures.tinyPolicy(1)) {
       v1 = policy.save(store, 1, null, Map.of());
       v2 = policy.save(store, 2, 1L, Map.of());
     }
     initial = RolloutFixtures.tinyPolicy(2);
-    follower = new PolicyFollower(initial, PolicyFollower.verifyingLoader());
+    follower =
+        new PolicyFollower(
+            initial, PolicyFollower.storeLoader(new CheckpointStore(dir.resolve("store"), 5)));
   }
 
   @AfterEach
@@ -43,8 +45,12 @@ class PolicyFollowerTest {
   }
 
   private static PolicyCheckpoint announce(Checkpoint checkpoint, String sha) {
+    return announce(checkpoint, checkpoint.version(), sha);
+  }
+
+  private static PolicyCheckpoint announce(Checkpoint checkpoint, long version, String sha) {
     return PolicyCheckpoint.newBuilder()
-        .setVersion(checkpoint.version())
+        .setVersion(version)
         .setParentVersion(checkpoint.parentVersion())
         .setUri(checkpoint.uri().toString())
         .setManifestSha256(sha)
@@ -95,10 +101,51 @@ class PolicyFollowerTest {
 
   @Test
   void withoutAnInitialPolicyItWaitsForTheFirstAnnouncement() {
-    try (PolicyFollower waiting = new PolicyFollower(null, PolicyFollower.verifyingLoader())) {
+    try (PolicyFollower waiting =
+        new PolicyFollower(
+            null, PolicyFollower.storeLoader(new CheckpointStore(dir.resolve("store"), 5)))) {
       assertEquals(-1, waiting.currentVersion());
       assertEquals(Outcome.ADOPTED, waiting.offer(announce(v2, v2.manifestSha256())));
       assertEquals(2, waiting.currentVersion());
     }
+  }
+
+  @Test
+  void neverLoadsFromALocationOutsideItsStore() throws IOException {
+    Checkpoint outside;
+    try (Policy policy = RolloutFixtures.tinyPolicy(3)) {
+      outside = policy.save(new CheckpointStore(dir.resolve("elsewhere"), 5), 7, null, Map.of());
+    }
+    assertEquals(Outcome.IGNORED, follower.offer(announce(outside, outside.manifestSha256())));
+    assertEquals(0, follower.currentVersion());
+    assertEquals(1, follower.notInStoreCount());
+    // Version 2 is in the store, but the announcement points at the outside checkpoint: the store's
+    // v2 is what counts, and its digest is not the announced one.
+    PolicyCheckpoint pointingOutside = announce(outside, 2, outside.manifestSha256());
+    assertEquals(Outcome.REJECTED, follower.offer(pointingOutside));
+    assertSame(initial, follower.current().orElseThrow());
+  }
+
+  @Test
+  void aFarFutureVersionIsIgnoredAndDoesNotFreezeTheWorker() {
+    assertEquals(
+        Outcome.IGNORED, follower.offer(announce(v2, 999_999_999_999L, v2.manifestSha256())));
+    assertEquals(Outcome.IGNORED, follower.offer(announce(v2, Long.MAX_VALUE, "")));
+    assertEquals(2, follower.notInStoreCount());
+    assertEquals(0, follower.currentVersion());
+    assertEquals(Outcome.ADOPTED, follower.offer(announce(v1, v1.manifestSha256())));
+    follower.offerAll(
+        List.of(announce(v2, 123_456L, v2.manifestSha256()), announce(v2, v2.manifestSha256())));
+    assertEquals(2, follower.currentVersion());
+  }
+
+  @Test
+  void refusesACheckpointHoldingASymbolicLink() throws IOException {
+    Path secret = Files.writeString(dir.resolve("secret.txt"), "not a model");
+    Files.createSymbolicLink(v1.dir().resolve("extra.bin"), secret);
+    assertEquals(Outcome.REJECTED, follower.offer(announce(v1, v1.manifestSha256())));
+    assertEquals(1, follower.rejectedCount());
+    assertSame(initial, follower.current().orElseThrow());
+    assertEquals(Outcome.ADOPTED, follower.offer(announce(v2, v2.manifestSha256())));
   }
 }

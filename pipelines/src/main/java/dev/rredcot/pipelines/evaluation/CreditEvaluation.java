@@ -41,8 +41,7 @@ import org.slf4j.LoggerFactory;
  * Value correlations use v_0..v_{K−1}: the terminal value is the verified reward for every method
  * after redistribution, and pairing it would credit every method for free.
  *
- * <p>Usage: {@code CreditEvaluation.main("--out", "/tmp/credit", "--rollouts", "60", "--mc-truth",
- * "64")}, or {@code
+ * <p>Usage: {@code ./rredcot eval credit --out /tmp/credit --rollouts 60 --mc-truth 64}, or {@code
  * CreditEvaluation.run(CreditEvaluationOptions.builder().setOutDir(dir).build())}.
  */
 public final class CreditEvaluation {
@@ -419,34 +418,5 @@ public final class CreditEvaluation {
     private static int[] tokens(Rollout rollout) {
       return rollout.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
     }
-  }
-
-  /**
-   * Command line: {@code --out DIR} (required), {@code --rollouts N}, {@code --mc-truth M}, {@code
-   * --checkpoint-store DIR}, {@code --ablation-rollouts N}, {@code --seed S}, {@code
-   * --initial-policy-store DIR}.
-   */
-  public static void main(String[] args) throws IOException {
-    CreditEvaluationOptions.Builder builder = CreditEvaluationOptions.builder();
-    Map<String, String> flags = CommandLineFlags.parse(args);
-    for (Map.Entry<String, String> flag : flags.entrySet()) {
-      String value = flag.getValue();
-      switch (flag.getKey()) {
-        case "out" -> builder.setOutDir(Path.of(value));
-        case "rollouts" -> builder.optRollouts(Integer.parseInt(value));
-        case "mc-truth" -> builder.optMcTruthSamples(Integer.parseInt(value));
-        case "checkpoint-store" -> builder.optCheckpointStore(Path.of(value));
-        case "ablation-rollouts" -> builder.optAblationRollouts(Integer.parseInt(value));
-        case "seed" -> builder.optSeed(Long.parseLong(value));
-        case "initial-policy-store" -> builder.optInitialPolicyStore(Path.of(value));
-        default ->
-            throw new IllegalArgumentException(
-                "unknown option --"
-                    + flag.getKey()
-                    + " (known: --out, --rollouts, --mc-truth, --checkpoint-store,"
-                    + " --ablation-rollouts, --seed, --initial-policy-store)");
-      }
-    }
-    run(builder.build());
   }
 }

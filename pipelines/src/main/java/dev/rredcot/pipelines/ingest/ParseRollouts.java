@@ -20,9 +20,12 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Decodes raw input records into {@link Rollout}s and checks them ({@link RolloutChecks}). Bytes
- * that do not decode and rollouts that fail a check go to the failure output as dead letters with
- * the original key and value bytes and their Kafka origin; nothing is dropped.
+ * Decodes raw input records into {@link Rollout}s and checks them ({@link RolloutChecks}). Records
+ * larger than the size limit (reason {@value #RECORD_TOO_LARGE}, not decoded at all), bytes that do
+ * not decode and rollouts that fail a check go to the failure output as dead letters with the
+ * original key and value bytes and their Kafka origin; nothing is dropped. (A dead letter too large
+ * for the dead-letter topic has its value truncated by {@link
+ * dev.rredcot.pipelines.kafka.WriteRecords}, which says so in its message.)
  */
 public final class ParseRollouts
     extends PTransform<
@@ -32,11 +35,32 @@ public final class ParseRollouts
   /** Stage name written into dead letters. */
   public static final String STAGE = "ParseRollout";
 
+  /** Dead-letter reason of a record over the size limit. */
+  public static final String RECORD_TOO_LARGE = "record-too-large";
+
+  /** Default size limit of a rollout record's value: 1 MiB. */
+  public static final long DEFAULT_MAX_RECORD_BYTES = 1L << 20;
+
+  private final long maxRecordBytes;
+
+  private ParseRollouts(long maxRecordBytes) {
+    if (maxRecordBytes <= 0) {
+      throw new IllegalArgumentException("maxRecordBytes must be > 0, got " + maxRecordBytes);
+    }
+    this.maxRecordBytes = maxRecordBytes;
+  }
+
   static final TupleTag<Rollout> PARSED = new TupleTag<Rollout>() {};
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
 
+  /** Parses with the default size limit ({@link #DEFAULT_MAX_RECORD_BYTES}). */
   public static ParseRollouts create() {
-    return new ParseRollouts();
+    return of(DEFAULT_MAX_RECORD_BYTES);
+  }
+
+  /** Parses records whose value has at most {@code maxRecordBytes} bytes. */
+  public static ParseRollouts of(long maxRecordBytes) {
+    return new ParseRollouts(maxRecordBytes);
   }
 
   @Override
@@ -45,7 +69,8 @@ public final class ParseRollouts
     PCollectionTuple parsed =
         input.apply(
             "ParseRollout",
-            ParDo.of(new ParseRolloutFn()).withOutputTags(PARSED, TupleTagList.of(FAILED)));
+            ParDo.of(new ParseRolloutFn(maxRecordBytes))
+                .withOutputTags(PARSED, TupleTagList.of(FAILED)));
     parsed.get(PARSED).setCoder(AvroCoder.of(Rollout.class));
     parsed.get(FAILED).setCoder(DeadLetters.coder());
     return WithFailures.Result.of(parsed, PARSED, FAILED);
@@ -57,10 +82,32 @@ public final class ParseRollouts
     private static final RecordCodec<Rollout> CODEC = RecordCodec.of(Rollout.class);
     private final Counter parsedRollouts =
         Metrics.counter(DeadLetters.METRICS_NAMESPACE, "rollouts-parsed");
+    private final long maxRecordBytes;
+
+    ParseRolloutFn(long maxRecordBytes) {
+      this.maxRecordBytes = maxRecordBytes;
+    }
 
     @ProcessElement
     public void processElement(@Element RawRecord record, MultiOutputReceiver out) {
       StageMetrics.in(STAGE, 1);
+      int size = record.value() == null ? 0 : record.value().length;
+      if (size > maxRecordBytes) {
+        // Not decoded: an oversized record costs memory and model time downstream.
+        out.get(FAILED)
+            .output(
+                DeadLetters.ofRaw(
+                    record,
+                    STAGE,
+                    RECORD_TOO_LARGE,
+                    IllegalArgumentException.class.getName(),
+                    "record of "
+                        + size
+                        + " bytes is larger than the limit of "
+                        + maxRecordBytes
+                        + " bytes (--maxRecordBytes)"));
+        return;
+      }
       Rollout rollout;
       try {
         rollout = CODEC.decode(record.value());

@@ -25,24 +25,35 @@ public final class ReadRawRecords extends PTransform<PBegin, PCollection<RawReco
   private final String topic;
   private final String consumerGroupId;
   private final long maxRecords;
+  private final Map<String, String> clientConfig;
 
   private ReadRawRecords(
-      String bootstrapServers, String topic, String consumerGroupId, long maxRecords) {
+      String bootstrapServers,
+      String topic,
+      String consumerGroupId,
+      long maxRecords,
+      Map<String, String> clientConfig) {
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
     this.consumerGroupId = consumerGroupId;
     this.maxRecords = maxRecords;
+    this.clientConfig = new java.util.TreeMap<>(clientConfig);
   }
 
   /** Reads {@code topic}; {@code maxRecords <= 0} means unbounded. */
   public static ReadRawRecords of(
       String bootstrapServers, String topic, String consumerGroupId, long maxRecords) {
-    return new ReadRawRecords(bootstrapServers, topic, consumerGroupId, maxRecords);
+    return new ReadRawRecords(bootstrapServers, topic, consumerGroupId, maxRecords, Map.of());
+  }
+
+  /** The same read with client properties (security settings) added to the consumer's. */
+  public ReadRawRecords withClientConfig(Map<String, String> value) {
+    return new ReadRawRecords(bootstrapServers, topic, consumerGroupId, maxRecords, value);
   }
 
   @Override
   public PCollection<RawRecord> expand(PBegin begin) {
-    Map<String, Object> consumerConfig = new HashMap<>();
+    Map<String, Object> consumerConfig = new HashMap<>(clientConfig);
     consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     KafkaIO.Read<byte[], byte[]> read =
         KafkaIO.readBytes().withBootstrapServers(bootstrapServers).withTopic(topic);

@@ -1,22 +1,31 @@
 package dev.rredcot.pipelines.kafka;
 
+import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.RecordCodec;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
-import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PDone;
-import org.apache.beam.sdk.values.TypeDescriptor;
-import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Writes Avro records to a topic as single-object-encoded bytes ({@link RecordCodec}), keyed by a
@@ -24,58 +33,251 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * transactions): on a restart some records may be written twice, and consumers deduplicate by the
  * record's stable id. FACTS.md measured the exactly-once sink at 70–80 s per 1000 records on Flink,
  * against about 7 s for the whole bounded job without it.
+ *
+ * <p>A record that would not fit in one Kafka message ({@link #withMaxMessageBytes}) does not fail
+ * the producer: it becomes a dead letter (stage {@value #STAGE}, reason {@value #RECORD_TOO_LARGE})
+ * on the dead-letter topic. A dead letter that would not fit keeps only the first bytes of its
+ * value that fit, and its message states the original size.
  */
 public final class WriteRecords<T extends SpecificRecord>
     extends PTransform<PCollection<T>, PDone> {
   private static final long serialVersionUID = 1L;
 
+  /** Stage name of the dead letters of records too large to write. */
+  public static final String STAGE = "WriteRecords";
+
+  /** Dead-letter reason of a record too large for one Kafka message. */
+  public static final String RECORD_TOO_LARGE = "record-too-large";
+
+  /** Kafka's default {@code max.request.size}: 1 MiB. */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
+
+  // Room for the record batch and record headers Kafka adds around key and value.
+  private static final int RECORD_OVERHEAD_BYTES = 256;
+  private static final int MAX_ERROR_MESSAGE_CHARS = 4096;
+
   private final String bootstrapServers;
   private final String topic;
   private final Class<T> type;
   private final SerializableFunction<T, String> keyOf;
+  private final int maxMessageBytes;
+  private final @Nullable String deadLetterTopic;
+  private final Map<String, String> clientConfig;
 
   private WriteRecords(
-      String bootstrapServers, String topic, Class<T> type, SerializableFunction<T, String> keyOf) {
+      String bootstrapServers,
+      String topic,
+      Class<T> type,
+      SerializableFunction<T, String> keyOf,
+      int maxMessageBytes,
+      @Nullable String deadLetterTopic,
+      Map<String, String> clientConfig) {
+    if (maxMessageBytes <= RECORD_OVERHEAD_BYTES) {
+      throw new IllegalArgumentException(
+          "maxMessageBytes must be > " + RECORD_OVERHEAD_BYTES + ", got " + maxMessageBytes);
+    }
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
     this.type = type;
     this.keyOf = keyOf;
+    this.maxMessageBytes = maxMessageBytes;
+    this.deadLetterTopic = deadLetterTopic;
+    this.clientConfig = new TreeMap<>(clientConfig);
   }
 
   /** Writes {@code type} records to {@code topic}, keyed by {@code keyOf}. */
   public static <T extends SpecificRecord> WriteRecords<T> of(
       String bootstrapServers, String topic, Class<T> type, SerializableFunction<T, String> keyOf) {
-    return new WriteRecords<>(bootstrapServers, topic, type, keyOf);
+    return new WriteRecords<>(
+        bootstrapServers, topic, type, keyOf, DEFAULT_MAX_MESSAGE_BYTES, null, Map.of());
   }
+
+  /** Largest message written (also the producer's {@code max.request.size}). */
+  public WriteRecords<T> withMaxMessageBytes(int value) {
+    return new WriteRecords<>(
+        bootstrapServers, topic, type, keyOf, value, deadLetterTopic, clientConfig);
+  }
+
+  /**
+   * Where records too large to write go as dead letters; required unless the records are dead
+   * letters themselves (without it an oversized record fails the job, as Kafka would).
+   */
+  public WriteRecords<T> withDeadLetterTopic(String value) {
+    return new WriteRecords<>(
+        bootstrapServers, topic, type, keyOf, maxMessageBytes, value, clientConfig);
+  }
+
+  /** Client properties (security settings) added to the producer's configuration. */
+  public WriteRecords<T> withClientConfig(Map<String, String> value) {
+    return new WriteRecords<>(
+        bootstrapServers, topic, type, keyOf, maxMessageBytes, deadLetterTopic, value);
+  }
+
+  /** Encoded records that fit in one message. */
+  static final TupleTag<KV<byte[], byte[]>> FITS = new TupleTag<KV<byte[], byte[]>>() {};
+
+  /** Dead letters of records that do not. */
+  static final TupleTag<DeadLetter> TOO_LARGE = new TupleTag<DeadLetter>() {};
 
   @Override
   public PDone expand(PCollection<T> records) {
-    RecordCodec<T> codec = RecordCodec.of(type);
-    SerializableFunction<T, String> key = keyOf;
-    return records
-        .apply(
+    PCollectionTuple encoded = encode(records);
+    if (deadLetterTopic != null) {
+      encoded
+          .get(TOO_LARGE)
+          .apply(
+              "WriteTooLargeAsDeadLetters",
+              WriteRecords.of(
+                      bootstrapServers, deadLetterTopic, DeadLetter.class, DeadLetter::getStage)
+                  .withMaxMessageBytes(maxMessageBytes)
+                  .withClientConfig(clientConfig));
+    }
+    return encoded.get(FITS).apply("WriteKafka", producer(topic));
+  }
+
+  /** Encodes the records: {@link #FITS} what fits in one message, {@link #TOO_LARGE} the rest. */
+  PCollectionTuple encode(PCollection<T> records) {
+    TupleTag<KV<byte[], byte[]>> fits = FITS;
+    TupleTag<DeadLetter> tooLarge = TOO_LARGE;
+    PCollectionTuple encoded =
+        records.apply(
             "EncodeAvro",
-            MapElements.into(
-                    TypeDescriptors.kvs(
-                        TypeDescriptor.of(byte[].class), TypeDescriptor.of(byte[].class)))
-                .via(
-                    (T record) ->
-                        KV.of(
-                            key.apply(record).getBytes(StandardCharsets.UTF_8),
-                            codec.encode(record))))
-        .setCoder(KvCoder.of(ByteArrayCoder.of(), ByteArrayCoder.of()))
-        .apply(
-            "WriteKafka",
-            KafkaIO.<byte[], byte[]>write()
-                .withBootstrapServers(bootstrapServers)
-                .withTopic(topic)
-                .withKeySerializer(ByteArraySerializer.class)
-                .withValueSerializer(ByteArraySerializer.class)
-                .withProducerConfigUpdates(
-                    Map.of(
-                        ProducerConfig.ACKS_CONFIG,
-                        "all",
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                        true)));
+            ParDo.of(
+                    new EncodeFn<>(
+                        type,
+                        keyOf,
+                        topic,
+                        maxMessageBytes,
+                        deadLetterTopic != null,
+                        fits,
+                        tooLarge))
+                .withOutputTags(fits, TupleTagList.of(tooLarge)));
+    encoded.get(tooLarge).setCoder(DeadLetters.coder());
+    encoded.get(fits).setCoder(KvCoder.of(ByteArrayCoder.of(), ByteArrayCoder.of()));
+    return encoded;
+  }
+
+  private KafkaIO.Write<byte[], byte[]> producer(String target) {
+    Map<String, Object> config = new HashMap<>(clientConfig);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxMessageBytes);
+    return KafkaIO.<byte[], byte[]>write()
+        .withBootstrapServers(bootstrapServers)
+        .withTopic(target)
+        .withKeySerializer(ByteArraySerializer.class)
+        .withValueSerializer(ByteArraySerializer.class)
+        .withProducerConfigUpdates(config);
+  }
+
+  /** Encodes a record, or routes it to the dead letters (or shrinks it) when it is too large. */
+  private static final class EncodeFn<T extends SpecificRecord>
+      extends DoFn<T, KV<byte[], byte[]>> {
+    private static final long serialVersionUID = 1L;
+
+    private final Class<T> type;
+    private final SerializableFunction<T, String> keyOf;
+    private final String topic;
+    private final int maxMessageBytes;
+    private final boolean hasDeadLetterTopic;
+    private final TupleTag<KV<byte[], byte[]>> fitsTag;
+    private final TupleTag<DeadLetter> tooLarge;
+    private transient @Nullable RecordCodec<T> codec;
+
+    EncodeFn(
+        Class<T> type,
+        SerializableFunction<T, String> keyOf,
+        String topic,
+        int maxMessageBytes,
+        boolean hasDeadLetterTopic,
+        TupleTag<KV<byte[], byte[]>> fits,
+        TupleTag<DeadLetter> tooLarge) {
+      this.fitsTag = fits;
+      this.type = type;
+      this.keyOf = keyOf;
+      this.topic = topic;
+      this.maxMessageBytes = maxMessageBytes;
+      this.hasDeadLetterTopic = hasDeadLetterTopic;
+      this.tooLarge = tooLarge;
+    }
+
+    @ProcessElement
+    public void processElement(@Element T record, MultiOutputReceiver out) {
+      if (codec == null) {
+        codec = RecordCodec.of(type);
+      }
+      byte[] key = keyOf.apply(record).getBytes(StandardCharsets.UTF_8);
+      byte[] value = codec.encode(record);
+      if (fits(key, value)) {
+        out.get(fitsTag).output(KV.of(key, value));
+        return;
+      }
+      if (record instanceof DeadLetter deadLetter) {
+        byte[] shrunk = RecordCodec.of(DeadLetter.class).encode(shrink(deadLetter, key, value));
+        out.get(fitsTag).output(KV.of(key, shrunk));
+        return;
+      }
+      String message =
+          type.getSimpleName()
+              + " of "
+              + value.length
+              + " bytes (key "
+              + key.length
+              + " bytes) for topic "
+              + topic
+              + " is larger than the largest message of "
+              + maxMessageBytes
+              + " bytes (--maxMessageBytes)";
+      if (!hasDeadLetterTopic) {
+        throw new IllegalStateException(message + " and no dead-letter topic is configured");
+      }
+      DeadLetters.counter(STAGE, RECORD_TOO_LARGE).inc();
+      out.get(tooLarge)
+          .output(
+              DeadLetter.newBuilder()
+                  .setKey(ByteBuffer.wrap(key))
+                  .setValue(ByteBuffer.wrap(value))
+                  .setStage(STAGE)
+                  .setReason(RECORD_TOO_LARGE)
+                  .setErrorClass(IllegalArgumentException.class.getName())
+                  .setErrorMessage(message)
+                  .setFailedAtMs(Instant.ofEpochMilli(System.currentTimeMillis()))
+                  .build());
+    }
+
+    private boolean fits(byte[] key, byte[] value) {
+      return (long) key.length + value.length + RECORD_OVERHEAD_BYTES <= maxMessageBytes;
+    }
+
+    /** The dead letter with as much of the start of its value as fits, saying so. */
+    private DeadLetter shrink(DeadLetter deadLetter, byte[] key, byte[] encoded) {
+      byte[] original = DeadLetters.valueBytes(deadLetter);
+      String message = deadLetter.getErrorMessage().toString();
+      if (message.length() > MAX_ERROR_MESSAGE_CHARS) {
+        message = message.substring(0, MAX_ERROR_MESSAGE_CHARS) + "...";
+      }
+      // Everything but the value, plus a margin for the note and the value's length prefix.
+      long rest = encoded.length - original.length + 512L;
+      int keep =
+          (int)
+              Math.max(
+                  0,
+                  Math.min(
+                      original.length,
+                      maxMessageBytes - RECORD_OVERHEAD_BYTES - key.length - rest));
+      byte[] kept = java.util.Arrays.copyOf(original, keep);
+      return DeadLetter.newBuilder(deadLetter)
+          .setValue(ByteBuffer.wrap(kept))
+          .setErrorMessage(
+              message
+                  + " [value truncated to its first "
+                  + keep
+                  + " of "
+                  + original.length
+                  + " bytes to fit a "
+                  + maxMessageBytes
+                  + "-byte message]")
+          .build();
+    }
   }
 }

@@ -62,6 +62,7 @@ public final class KafkaRange implements Serializable {
    */
   public static KafkaRange resolve(
       String bootstrapServers,
+      Map<String, String> clientConfig,
       String topic,
       String fromOffsets,
       String toOffsets,
@@ -72,6 +73,7 @@ public final class KafkaRange implements Serializable {
     Instant fromInstant = parseTime("--fromTime", fromTime);
     Instant toInstant = parseTime("--toTime", toTime);
     Properties props = new Properties();
+    props.putAll(clientConfig);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {

@@ -26,14 +26,19 @@ public final class ReadKafkaRange extends PTransform<PBegin, PCollection<RawReco
 
   private final String bootstrapServers;
   private final KafkaRange range;
+  private final Map<String, String> clientConfig;
 
-  private ReadKafkaRange(String bootstrapServers, KafkaRange range) {
+  private ReadKafkaRange(
+      String bootstrapServers, KafkaRange range, Map<String, String> clientConfig) {
     this.bootstrapServers = bootstrapServers;
     this.range = range;
+    this.clientConfig = new java.util.TreeMap<>(clientConfig);
   }
 
-  public static ReadKafkaRange of(String bootstrapServers, KafkaRange range) {
-    return new ReadKafkaRange(bootstrapServers, range);
+  /** Reads {@code range}; {@code clientConfig} (security properties) goes to the consumers. */
+  public static ReadKafkaRange of(
+      String bootstrapServers, KafkaRange range, Map<String, String> clientConfig) {
+    return new ReadKafkaRange(bootstrapServers, range, clientConfig);
   }
 
   @Override
@@ -61,6 +66,7 @@ public final class ReadKafkaRange extends PTransform<PBegin, PCollection<RawReco
             "ReadKafkaRange",
             KafkaIO.<byte[], byte[]>readSourceDescriptors()
                 .withBootstrapServers(bootstrapServers)
+                .withConsumerConfigUpdates(new java.util.HashMap<String, Object>(clientConfig))
                 .withKeyDeserializer(ByteArrayDeserializer.class)
                 .withValueDeserializer(ByteArrayDeserializer.class))
         .apply(

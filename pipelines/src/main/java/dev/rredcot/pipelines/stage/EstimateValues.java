@@ -139,6 +139,7 @@ public final class EstimateValues
         StageMetrics.counter("scored-with-generating-version");
     private final Counter newestVersion = StageMetrics.counter("scored-with-newest-version");
     private final Counter checkpointsRefused = StageMetrics.counter("checkpoints-refused");
+    private final Counter checkpointsIgnored = StageMetrics.counter("checkpoints-ignored");
     private transient PolicyHolder holder;
     private transient GroupCreditor creditor;
 
@@ -197,6 +198,11 @@ public final class EstimateValues
       long refused = holder.takeUnreportedRefusals();
       if (refused > 0) {
         checkpointsRefused.inc(refused);
+      }
+      // Announced versions the store does not hold.
+      long ignored = holder.takeUnreportedIgnored();
+      if (ignored > 0) {
+        checkpointsIgnored.inc(ignored);
       }
     }
 

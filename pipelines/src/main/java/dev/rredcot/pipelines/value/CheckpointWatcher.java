@@ -4,6 +4,7 @@ import dev.rredcot.schemas.PolicyCheckpoint;
 import dev.rredcot.schemas.RecordCodec;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -28,20 +29,36 @@ final class CheckpointWatcher implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
 
-  private CheckpointWatcher(String bootstrapServers, String topic, PolicyHolder holder) {
+  private CheckpointWatcher(
+      String bootstrapServers,
+      Map<String, String> clientConfig,
+      String topic,
+      PolicyHolder holder) {
     this.thread =
-        new Thread(() -> watch(bootstrapServers, topic, holder), "checkpoint-watcher-" + topic);
+        new Thread(
+            () -> watch(bootstrapServers, clientConfig, topic, holder),
+            "checkpoint-watcher-" + topic);
     thread.setDaemon(true);
   }
 
-  static CheckpointWatcher start(String bootstrapServers, String topic, PolicyHolder holder) {
-    CheckpointWatcher watcher = new CheckpointWatcher(bootstrapServers, topic, holder);
+  static CheckpointWatcher start(
+      String bootstrapServers,
+      Map<String, String> clientConfig,
+      String topic,
+      PolicyHolder holder) {
+    CheckpointWatcher watcher =
+        new CheckpointWatcher(bootstrapServers, clientConfig, topic, holder);
     watcher.thread.start();
     return watcher;
   }
 
-  private void watch(String bootstrapServers, String topic, PolicyHolder holder) {
+  private void watch(
+      String bootstrapServers,
+      Map<String, String> clientConfig,
+      String topic,
+      PolicyHolder holder) {
     Properties props = new Properties();
+    props.putAll(clientConfig);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     try (KafkaConsumer<byte[], byte[]> consumer =

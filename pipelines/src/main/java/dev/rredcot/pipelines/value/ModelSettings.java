@@ -2,7 +2,9 @@ package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.policy.BankAggregation;
 import java.io.Serializable;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Where the policy comes from and how the model-backed stages call it: checkpoint store, versions
@@ -16,6 +18,7 @@ public final class ModelSettings implements Serializable {
   private final int versionsHeld;
   private final String checkpointsBootstrapServers;
   private final String checkpointsTopic;
+  private final TreeMap<String, String> checkpointsClientConfig;
   private final String answerCue;
   private final boolean reuseKvCache;
   private final int mcSamples;
@@ -30,6 +33,7 @@ public final class ModelSettings implements Serializable {
     this.versionsHeld = builder.versionsHeld;
     this.checkpointsBootstrapServers = builder.checkpointsBootstrapServers;
     this.checkpointsTopic = builder.checkpointsTopic;
+    this.checkpointsClientConfig = new TreeMap<>(builder.checkpointsClientConfig);
     this.answerCue = builder.answerCue;
     this.reuseKvCache = builder.reuseKvCache;
     this.mcSamples = builder.mcSamples;
@@ -52,6 +56,11 @@ public final class ModelSettings implements Serializable {
   /** How many policy versions a worker keeps loaded (the newest ones). */
   public int versionsHeld() {
     return versionsHeld;
+  }
+
+  /** Kafka client properties (security) of the announcement watcher; secrets included. */
+  public Map<String, String> checkpointsClientConfig() {
+    return Map.copyOf(checkpointsClientConfig);
   }
 
   /** Kafka servers to watch for {@code PolicyCheckpoint} announcements; empty: do not watch. */
@@ -107,6 +116,7 @@ public final class ModelSettings implements Serializable {
     private int versionsHeld = 2;
     private String checkpointsBootstrapServers = "";
     private String checkpointsTopic = dev.rredcot.schemas.Topics.CHECKPOINTS;
+    private Map<String, String> checkpointsClientConfig = Map.of();
     private String answerCue = "";
     private boolean reuseKvCache = true;
     private int mcSamples = 8;
@@ -130,6 +140,12 @@ public final class ModelSettings implements Serializable {
     public Builder optCheckpointAnnouncements(String bootstrapServers, String topic) {
       this.checkpointsBootstrapServers = Objects.requireNonNull(bootstrapServers);
       this.checkpointsTopic = Objects.requireNonNull(topic);
+      return this;
+    }
+
+    /** Kafka client properties (security) of the announcement watcher. */
+    public Builder optCheckpointsClientConfig(Map<String, String> value) {
+      this.checkpointsClientConfig = Map.copyOf(value);
       return this;
     }
 

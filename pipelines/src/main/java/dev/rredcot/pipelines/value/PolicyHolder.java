@@ -5,11 +5,11 @@ import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,10 +24,13 @@ import org.slf4j.LoggerFactory;
  * {@link #release} closes everything.
  *
  * <p>{@link #lease} picks the version that generated a rollout while it is held, else the newest.
- * New versions come in through {@link #offer}: verified against the announced manifest digest,
+ * New versions come in through {@link #offer}: an announcement is a hint, resolved in this holder's
+ * own store only ({@link CheckpointStore#loadAnnounced}, verified against the store's manifest),
  * loaded, and the oldest version beyond {@code versionsHeld} evicted (closed once its last lease is
- * returned). A checkpoint that fails verification or loading is refused with a logged error and
- * counted in {@link #refusedCheckpoints()}; the versions held keep serving.
+ * returned). A version the store does not hold is ignored and counted in {@link
+ * #ignoredAnnouncements()}; a checkpoint that fails verification or loading (or whose announced
+ * digest differs from the store's) is refused with a logged error and counted in {@link
+ * #refusedCheckpoints()}; the versions held keep serving.
  */
 public final class PolicyHolder {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyHolder.class);
@@ -38,6 +41,8 @@ public final class PolicyHolder {
   private final TreeMap<Long, HeldPolicy> held = new TreeMap<>();
   private final TreeSet<Long> refusedVersions = new TreeSet<>();
   private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong ignored = new AtomicLong();
+  private final AtomicLong ignoredReported = new AtomicLong();
   private final AtomicLong loaded = new AtomicLong();
   private final AtomicLong refusedReported = new AtomicLong();
   private CheckpointWatcher watcher;
@@ -63,7 +68,10 @@ public final class PolicyHolder {
         if (!settings.checkpointsBootstrapServers().isEmpty()) {
           holder.watcher =
               CheckpointWatcher.start(
-                  settings.checkpointsBootstrapServers(), settings.checkpointsTopic(), holder);
+                  settings.checkpointsBootstrapServers(),
+                  settings.checkpointsClientConfig(),
+                  settings.checkpointsTopic(),
+                  holder);
         }
         HOLDERS.put(root, holder);
       }
@@ -118,8 +126,9 @@ public final class PolicyHolder {
   }
 
   /**
-   * Loads an announced checkpoint after verifying it against the announced manifest digest.
-   * Versions not newer than the newest held (or refused before) are ignored.
+   * Loads an announced version from this holder's store after verifying it against the store's
+   * manifest. Versions not newer than the newest held, refused before, or not in the store are
+   * ignored.
    *
    * @return true when the version was loaded
    */
@@ -130,18 +139,38 @@ public final class PolicyHolder {
         return false;
       }
     }
+    CheckpointStore store = new CheckpointStore(storeRoot, Integer.MAX_VALUE);
+    Checkpoint checkpoint;
     try {
-      Path dir = Path.of(URI.create(announcement.getUri()));
-      Checkpoint checkpoint = CheckpointStore.verify(dir, announcement.getManifestSha256());
-      if (checkpoint.version() != version) {
-        throw new IOException(
-            dir + " holds version " + checkpoint.version() + ", announced " + version);
+      Optional<Checkpoint> found =
+          store.loadAnnounced(version, announcement.getUri(), announcement.getManifestSha256());
+      if (found.isEmpty()) {
+        ignored.incrementAndGet();
+        LOG.warn(
+            "ignoring announced checkpoint version {}: not in {}; still serving {}",
+            version,
+            storeRoot,
+            heldVersions());
+        return false;
       }
+      checkpoint = found.get();
+    } catch (IOException | RuntimeException e) {
+      // Not remembered as refused: a forged announcement must not block the real one.
+      refused.incrementAndGet();
+      LOG.error(
+          "refusing announced checkpoint version {} ({}): {}; still serving {}",
+          version,
+          announcement.getUri(),
+          e.toString(),
+          heldVersions());
+      return false;
+    }
+    try {
       Policy policy = Policy.load(checkpoint);
       synchronized (this) {
         add(version, policy);
       }
-      LOG.info("scoring with policy version {} from now on ({})", version, dir);
+      LOG.info("scoring with policy version {} from now on ({})", version, checkpoint.dir());
       return true;
     } catch (IOException | RuntimeException e) {
       synchronized (this) {
@@ -199,6 +228,18 @@ public final class PolicyHolder {
   public long takeUnreportedRefusals() {
     long total = refused.get();
     long before = refusedReported.getAndSet(total);
+    return Math.max(0, total - before);
+  }
+
+  /** Announcements of versions this holder's store does not hold (ignored, never waited for). */
+  public long ignoredAnnouncements() {
+    return ignored.get();
+  }
+
+  /** Ignored announcements not yet taken by a caller (see {@link #takeUnreportedRefusals}). */
+  public long takeUnreportedIgnored() {
+    long total = ignored.get();
+    long before = ignoredReported.getAndSet(total);
     return Math.max(0, total - before);
   }
 

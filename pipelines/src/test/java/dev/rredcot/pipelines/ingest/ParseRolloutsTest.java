@@ -70,6 +70,38 @@ class ParseRolloutsTest {
   }
 
   @Test
+  void recordOverTheSizeLimitBecomesDeadLetterWithItsOriginalBytes(TestPipeline pipeline) {
+    RawRecord big = TestRollouts.raw(TestRollouts.rollout("g1", 0, 2, 1.0), 17);
+    RawRecord small =
+        RawRecord.of("g1".getBytes(), "not avro at all".getBytes(), "rollouts", 1, 18L);
+    WithFailures.Result<PCollection<Rollout>, DeadLetter> result =
+        pipeline
+            .apply(Create.of(big, small).withCoder(RawRecordCoder.of()))
+            .apply(ParseRollouts.of(big.value().length - 1));
+    PAssert.that(result.output()).empty();
+    PAssert.that(result.failures())
+        .satisfies(
+            letters -> {
+              List<String> reasons = new java.util.ArrayList<>();
+              for (DeadLetter letter : letters) {
+                reasons.add(letter.getReason().toString());
+                if (letter.getReason().toString().equals(ParseRollouts.RECORD_TOO_LARGE)) {
+                  assertThat(
+                      Arrays.equals(DeadLetters.valueBytes(letter), big.value()), equalTo(true));
+                  assertThat(
+                      letter.getErrorMessage(),
+                      containsString(big.value().length + " bytes is larger than the limit"));
+                }
+              }
+              java.util.Collections.sort(reasons);
+              // The small record is under the limit and fails decoding instead.
+              assertThat(reasons, equalTo(List.of("bad-header", ParseRollouts.RECORD_TOO_LARGE)));
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
   void emptyBytesBecomeDeadLetter(TestPipeline pipeline) {
     assertDeadLetter(pipeline, rawValue(new byte[0]), "empty-bytes");
   }
