@@ -2,9 +2,9 @@ package dev.rredcot.infra.bench;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -24,14 +24,22 @@ public final class BenchmarkPolicy {
    * The newest checkpoint of {@code store}; an empty store first gets the shipped initial policy.
    */
   public static Checkpoint prepare(Path store) throws IOException {
+    return prepare(store, EvaluationTask.ARITH);
+  }
+
+  /**
+   * The newest checkpoint of {@code store}; an empty store first gets the shipped policy of {@code
+   * task}.
+   */
+  public static Checkpoint prepare(Path store, EvaluationTask task) throws IOException {
     CheckpointStore checkpoints = new CheckpointStore(store, Integer.MAX_VALUE);
     Optional<Checkpoint> latest = checkpoints.latest();
     if (latest.isPresent()) {
       LOG.info("benchmark policy: version {} from {}", latest.get().version(), store);
       return latest.get();
     }
-    Checkpoint initial = InitialPolicy.materialise(checkpoints);
-    LOG.info("benchmark policy: the shipped initial policy, materialised in {}", initial.dir());
+    Checkpoint initial = task.materialiseShipped(checkpoints);
+    LOG.info("benchmark policy: the shipped {} policy, materialised in {}", task, initial.dir());
     return initial;
   }
 

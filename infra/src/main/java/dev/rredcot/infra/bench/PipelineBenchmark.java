@@ -6,12 +6,13 @@ import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.service.KafkaClients;
-import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.credit.TraceStep;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import dev.rredcot.schemas.RecordCodec;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -81,6 +83,7 @@ public final class PipelineBenchmark {
     private final List<String> pipelineArgs;
     private final int rounds;
     private final long seed;
+    private final EvaluationTask task;
 
     private Options(Builder builder) {
       this.outputDir = builder.outputDir;
@@ -93,6 +96,7 @@ public final class PipelineBenchmark {
       this.pipelineArgs = List.copyOf(builder.pipelineArgs);
       this.rounds = builder.rounds;
       this.seed = builder.seed;
+      this.task = builder.task;
     }
 
     public static Builder builder() {
@@ -147,6 +151,11 @@ public final class PipelineBenchmark {
       return seed;
     }
 
+    /** The task family of the problems and of the shipped policy an empty store gets. */
+    public EvaluationTask task() {
+      return task;
+    }
+
     /** Extra Beam options for the credit job (e.g. {@code --objectReuse=true}). */
     public List<String> pipelineArgs() {
       return pipelineArgs;
@@ -164,6 +173,7 @@ public final class PipelineBenchmark {
       private List<String> pipelineArgs = List.of();
       private int rounds = 6;
       private long seed = 1;
+      private EvaluationTask task = EvaluationTask.ARITH;
 
       private Builder() {}
 
@@ -231,6 +241,15 @@ public final class PipelineBenchmark {
         return this;
       }
 
+      /**
+       * {@link EvaluationTask#ARITH} (default: 4- and 6-step problems) or {@link
+       * EvaluationTask#COUNTDOWN} (2- and 3-move problems).
+       */
+      public Builder optTask(EvaluationTask value) {
+        this.task = Objects.requireNonNull(value, "task");
+        return this;
+      }
+
       /** Validates and builds. */
       public Options build() {
         if (outputDir == null) {
@@ -292,14 +311,15 @@ public final class PipelineBenchmark {
 
   /**
    * {@code DIR [rollouts=N] [rounds=N] [warmUpRollouts=N] [tokenGroups=N] [parallelism=N]
-   * [maxTokens=N] [checkpointDir=PATH] [--beamOption=value ...]}; Beam options are passed to the
-   * credit job.
+   * [maxTokens=N] [checkpointDir=PATH] [task=arith|countdown] [--beamOption=value ...]}; Beam
+   * options are passed to the credit job.
    */
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
       throw new IllegalArgumentException(
           "usage: PipelineBenchmark DIR [rollouts=N] [rounds=N] [warmUpRollouts=N] [tokenGroups=N]"
-              + " [parallelism=N] [maxTokens=N] [checkpointDir=PATH] [--beamOption=value ...]");
+              + " [parallelism=N] [maxTokens=N] [checkpointDir=PATH] [task=arith|countdown]"
+              + " [--beamOption=value ...]");
     }
     Options.Builder builder = Options.builder().setOutputDir(Path.of(args[0]));
     List<String> beamArgs = new ArrayList<>();
@@ -320,6 +340,7 @@ public final class PipelineBenchmark {
         case "parallelism" -> builder.optParallelism(Integer.parseInt(value));
         case "maxTokens" -> builder.optMaxTokens(Integer.parseInt(value));
         case "checkpointDir" -> builder.optCheckpointDir(value);
+        case "task" -> builder.optTask(EvaluationTask.fromName(value));
         default -> throw new IllegalArgumentException("unknown benchmark setting '" + arg + "'");
       }
     }
@@ -333,13 +354,18 @@ public final class PipelineBenchmark {
         options.checkpointDir().isEmpty()
             ? options.outputDir().resolve("policy")
             : Path.of(options.checkpointDir());
-    Checkpoint checkpoint = BenchmarkPolicy.prepare(store);
+    Checkpoint checkpoint = BenchmarkPolicy.prepare(store, options.task());
     Path kafkaDir = options.outputDir().resolve("kafka");
     CreditPipelineOptions pipelineOptions = pipelineOptions(options, store, "");
     CreditSettings settings = CreditSettings.fromOptions(pipelineOptions);
 
-    ArithmeticTask fourSteps = BenchmarkPolicy.task(4);
-    ArithmeticTask sixSteps = BenchmarkPolicy.task(6);
+    // A short and a long problem length the family's policy was (or was nearly) trained for.
+    boolean countdown = options.task() == EvaluationTask.COUNTDOWN;
+    TaskFamily fourSteps =
+        countdown ? EvaluationTask.COUNTDOWN.atLevel(2) : BenchmarkPolicy.task(4);
+    TaskFamily sixSteps = countdown ? EvaluationTask.COUNTDOWN.atLevel(3) : BenchmarkPolicy.task(6);
+    String shortLabel = countdown ? "2_moves" : "4_steps";
+    String longLabel = countdown ? "3_moves" : "6_steps";
     List<Rollout> warmUp;
     List<Rollout> timed;
     List<Rollout> sixStepRollouts;
@@ -372,11 +398,11 @@ public final class PipelineBenchmark {
     double barePerS = pipeline.bareRolloutsPerS();
 
     List<TokenCost> costs = new ArrayList<>();
-    costs.add(tokenCost("4_steps", checkpoint, settings, timed, options.tokenGroups()));
-    costs.add(tokenCost("6_steps", checkpoint, settings, sixStepRollouts, options.tokenGroups()));
+    costs.add(tokenCost(shortLabel, checkpoint, settings, timed, options.tokenGroups()));
+    costs.add(tokenCost(longLabel, checkpoint, settings, sixStepRollouts, options.tokenGroups()));
     costs.add(
         tokenCost(
-            "6_steps_reference_solutions",
+            longLabel + "_reference_solutions",
             checkpoint,
             settings,
             sixStepReferences,
@@ -397,6 +423,7 @@ public final class PipelineBenchmark {
             costs,
             options.outputDir().resolve("summary.json"));
     Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("task", options.task().familyName());
     summary.put("rollouts", result.rollouts());
     summary.put("rounds", options.rounds());
     summary.put("rollouts_per_round", timed.size());
@@ -428,8 +455,9 @@ public final class PipelineBenchmark {
       entry.put("rredcot_vs_mc8", cost.rredcotVsMc8());
       byLength.put(cost.traces(), entry);
     }
-    // 4_steps and 6_steps: the policy's own traces; 6_steps_reference_solutions: the correct
-    // 6-line solutions scored by the policy, since its own 6-step traces stop early.
+    // 4_steps and 6_steps (countdown: 2_moves and 3_moves): the policy's own traces;
+    // *_reference_solutions: the correct long solutions scored by the policy, since its own long
+    // traces stop early.
     summary.put("model_tokens_per_rollout_by_traces", byLength);
     summary.put("timed_rollouts_mean_reward", meanReward(timed));
     summary.put("timed_rollouts_mean_trace_tokens", meanTokens(timed));
@@ -474,7 +502,7 @@ public final class PipelineBenchmark {
 
   /** Whole groups only: a short group would wait for the job's group timeout. */
   private static List<Rollout> rollouts(
-      Policy policy, ArithmeticTask task, int count, long seed, Options options) {
+      Policy policy, TaskFamily task, int count, long seed, Options options) {
     List<Rollout> generated =
         PolicyRollouts.generate(
             policy, task, count / GROUP_SIZE, GROUP_SIZE, options.maxTokens(), seed);

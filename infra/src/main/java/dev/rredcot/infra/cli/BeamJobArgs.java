@@ -1,10 +1,11 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -104,16 +105,43 @@ final class BeamJobArgs {
    * stack), puts the shipped initial policy there as version 0, and says so.
    */
   static void ensurePolicy(CreditPipelineOptions options, PrintWriter out) throws IOException {
+    ensurePolicy(options, EvaluationTask.ARITH, out);
+  }
+
+  /**
+   * When the job's credit needs the policy and its checkpoint store holds none yet, puts the
+   * shipped policy of {@code task} there as version 0, and says so; warns when the newest policy
+   * cannot write {@code task}'s problems (their records would become {@code unmappable-tokens} dead
+   * letters).
+   */
+  static void ensurePolicy(CreditPipelineOptions options, EvaluationTask task, PrintWriter out)
+      throws IOException {
     if (!CreditSettings.fromOptions(options).valueEstimator().needsPolicy()) {
       return;
     }
     CheckpointStore store = new CheckpointStore(Path.of(options.getCheckpointDir()), 8);
     if (store.versions().isEmpty()) {
-      InitialPolicy.materialise(store);
+      task.materialiseShipped(store);
       out.printf(
-          "no policy in %s yet: using the shipped initial policy as version 0%n", store.root());
-      out.flush();
+          "no policy in %s yet: using the shipped %s policy as version 0%n",
+          store.root(), task == EvaluationTask.ARITH ? "initial" : task.familyName());
+    } else {
+      Optional<Checkpoint> newest = store.newestVerified();
+      Optional<String> unwritable =
+          newest.isPresent() ? TaskOption.unwritable(newest.get(), task) : Optional.empty();
+      if (unwritable.isPresent()) {
+        out.printf(
+            "warning: the policy v%d in %s cannot write %s problems (%s): their records will be"
+                + " unmappable-tokens dead letters; point --checkpointDir at a store with a %s"
+                + " policy%n",
+            newest.get().version(),
+            store.root(),
+            task.familyName(),
+            unwritable.get(),
+            task.familyName());
+      }
     }
+    out.flush();
   }
 
   /** Prints the job's Beam options. */

@@ -5,11 +5,16 @@ import dev.rredcot.infra.bench.PipelineBenchmark;
 import dev.rredcot.model.bench.BenchmarkOptions;
 import dev.rredcot.model.bench.BenchmarkResult;
 import dev.rredcot.model.bench.ModelBenchmark;
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -100,12 +105,21 @@ final class BenchCommand implements Runnable {
     @Option(names = "--warm-up", description = "Warm-up rollouts before timing (default 3072).")
     Integer warmUp;
 
+    @Mixin TaskOption taskOption;
+
     @Override
     public Integer call() throws Exception {
+      EvaluationTask task = taskOption.resolve(spec);
+      Path store = bench.cli.home().checkpointsDir();
+      Optional<Checkpoint> latest = new CheckpointStore(store, Integer.MAX_VALUE).latest();
+      if (latest.isPresent()) {
+        TaskOption.requireCovers(spec, latest.get(), task);
+      }
       PipelineBenchmark.Options.Builder options =
           PipelineBenchmark.Options.builder()
               .setOutputDir(out)
-              .optCheckpointDir(bench.cli.home().checkpointsDir().toString());
+              .optCheckpointDir(store.toString())
+              .optTask(task);
       if (rollouts != null) {
         options.optRollouts(rollouts);
       }

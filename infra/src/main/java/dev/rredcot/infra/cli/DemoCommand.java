@@ -56,6 +56,13 @@ final class DemoCommand implements Callable<Integer> {
       description = "Credit method: rredcot (default) or grpo.")
   String credit;
 
+  @Option(
+      names = "--task",
+      defaultValue = "arith",
+      description =
+          "Task family: arith (default) or countdown; starts from that family's shipped policy.")
+  String task;
+
   @Option(names = "--out", description = "Run directory (default: $RREDCOT_HOME/runs/demo-<time>).")
   Path out;
 
@@ -103,6 +110,7 @@ final class DemoCommand implements Callable<Integer> {
           DemoSettings.builder(runDir)
               .optBudget(Duration.ofMillis(Math.round(minutes * 60_000)), steps)
               .optCredit(credit)
+              .optTask(task)
               .optBootstrapServers(bootstrap)
               .optLearningRate(learningRate)
               .optEvaluation(evalPrompts, evalSamples, 5)
@@ -111,8 +119,12 @@ final class DemoCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     out.printf(
-        "demo: %s credit for %.1f min%s; run directory %s%n",
-        credit, minutes, steps > 0 ? " or " + steps + " steps" : "", runDir);
+        "demo: %s credit%s for %.1f min%s; run directory %s%n",
+        credit,
+        "arith".equals(task) ? "" : " on " + task,
+        minutes,
+        steps > 0 ? " or " + steps + " steps" : "",
+        runDir);
     out.println("demo: starting broker, trainer, credit pipeline (Flink), rollout worker, feeder");
     out.flush();
     long budgetS = Math.max(1, Math.round(minutes * 60));

@@ -1,8 +1,6 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.rollout.TaskFeeder;
-import dev.rredcot.model.task.ArithmeticTask;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,7 +16,7 @@ import picocli.CommandLine.Spec;
     name = "feeder",
     mixinStandardHelpOptions = true,
     description = {
-      "Write arithmetic prompts to the prompts topic, deterministic by seed, until SIGTERM or"
+      "Write prompts of --task (arith or countdown) to the prompts topic, deterministic by seed, until SIGTERM or"
           + " Ctrl-C (or, with --count, after --rounds rounds of a fixed set). Every prompt is"
           + " acknowledged by the broker before the next."
     })
@@ -26,6 +24,7 @@ final class FeederCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
+  @Mixin TaskOption taskOption;
 
   @Option(
       names = "--rate",
@@ -61,7 +60,8 @@ final class FeederCommand implements Callable<Integer> {
     TaskFeeder.Builder builder =
         TaskFeeder.builder()
             .setBootstrapServers(bootstrapOption.resolve(cli.home()))
-            .setTask(new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK))
+            // The problems the family's shipped policy was made for.
+            .setTask(taskOption.resolve(spec).trained())
             .optFirstSeed(firstSeed)
             .optPromptsPerSecond(rate);
     if (count > 0) {
@@ -70,8 +70,9 @@ final class FeederCommand implements Callable<Integer> {
     TaskFeeder feeder = builder.build();
     feeder.start();
     out.printf(
-        "feeder: %s prompts from seed %d at %s per second to %s; SIGTERM or Ctrl-C stops it%n",
+        "feeder: %s %s prompts from seed %d at %s per second to %s; SIGTERM or Ctrl-C stops it%n",
         count > 0 ? count + " x " + rounds : "endless",
+        taskOption.task,
         firstSeed,
         rate,
         bootstrapOption.resolve(cli.home()));

@@ -33,12 +33,16 @@ import picocli.CommandLine.Unmatched;
       "An unbounded run on Flink checkpoints every 30 s (exactly once, --checkpointingInterval),"
           + " keeps its state under $RREDCOT_HOME/flink-checkpoints (--stateBackendStoragePath),"
           + " retains the checkpoints when stopped and resumes from the newest one at its next"
-          + " start (unless --fresh or --savepointPath)."
+          + " start (unless --fresh or --savepointPath).",
+      "Credit needs a policy that can write the records' family: --checkpointDir (default"
+          + " $RREDCOT_HOME/checkpoints) gets the shipped policy of --task when it is empty;"
+          + " records the policy cannot tokenise become unmappable-tokens dead letters."
     })
 final class PipelineCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
+  @Mixin TaskOption taskOption;
 
   @Option(
       names = "--max-records",
@@ -71,7 +75,7 @@ final class PipelineCommand implements Callable<Integer> {
     }
     BeamJobArgs jobArgs = beamJobArgs();
     CreditPipelineOptions options = jobArgs.parse();
-    BeamJobArgs.ensurePolicy(options, out);
+    BeamJobArgs.ensurePolicy(options, taskOption.resolve(spec), out);
     out.printf(
         "credit job on %s: %s -> %s at %s%s%n",
         options.getRunner().getSimpleName(),

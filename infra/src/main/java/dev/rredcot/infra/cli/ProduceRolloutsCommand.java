@@ -3,6 +3,8 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.infra.synthetic.CorruptRecords;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
 import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
@@ -36,7 +38,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Write synthetic Rollout records to the rollouts topic: arithmetic problems answered by a"
-          + " noisy solver (some traces wrong), full GRPO groups keyed by group id.",
+          + " noisy solver (some traces wrong), or with --task countdown countdown problems"
+          + " answered by a search that takes a dooming move at --step-error-rate; full GRPO"
+          + " groups keyed by group id. Credit countdown rollouts with a countdown policy in the"
+          + " pipeline's --checkpointDir (see `pipeline --task`).",
       "Log-probs are synthetic (no model). With --corrupt, also write records that do not decode."
     })
 final class ProduceRolloutsCommand implements Callable<Integer> {
@@ -45,6 +50,7 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
+  @Mixin TaskOption taskOption;
 
   @Option(
       names = "--count",
@@ -76,7 +82,9 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
   @Option(
       names = "--step-error-rate",
       defaultValue = "0.15",
-      description = "Probability that the solver writes a step wrong (default: ${DEFAULT-VALUE}).")
+      description =
+          "Probability that the solver writes a step wrong (countdown: takes a dooming move)"
+              + " (default: ${DEFAULT-VALUE}).")
   double stepErrorRate;
 
   @Option(
@@ -111,6 +119,10 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
             .optGroupSize(groupSize)
             .optStepErrorRate(stepErrorRate)
             .optPolicyVersion(policyVersion)
+            .optTask(
+                taskOption.resolve(spec) == EvaluationTask.COUNTDOWN
+                    ? EvaluationTask.COUNTDOWN.trained()
+                    : ArithmeticTask.defaults())
             .build();
     String bootstrap = bootstrapOption.resolve(cli.home());
     RecordCodec<Rollout> codec = RecordCodec.of(Rollout.class);

@@ -2,7 +2,6 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.TrainOptions;
-import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.trainer.StalenessMode;
 import dev.rredcot.model.trainer.Trainer;
 import dev.rredcot.model.trainer.TrainerOptions;
@@ -28,7 +27,7 @@ import picocli.CommandLine.Spec;
           + " complete groups, write every new policy to the checkpoint store with its progress"
           + " and announce it on checkpoints. Restarting resumes from the newest verified"
           + " checkpoint without retraining or skipping a record; one trainer per store (the"
-          + " store is locked). An empty store starts from the shipped initial policy.",
+          + " store is locked). An empty store starts from the shipped policy of --task.",
       "Offsets covered by each checkpoint are committed to the consumer group (for"
           + " kafka-consumer-groups); trained rollouts are listed in --trained-log."
     })
@@ -36,6 +35,7 @@ final class TrainerCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
+  @Mixin TaskOption taskOption;
 
   @Option(
       names = "--store",
@@ -96,8 +96,10 @@ final class TrainerCommand implements Callable<Integer> {
     Path root = store != null ? store : cli.home().checkpointsDir();
     CheckpointStore checkpoints = new CheckpointStore(root, keep);
     if (checkpoints.versions().isEmpty()) {
-      InitialPolicy.materialise(checkpoints);
-      out.printf("trainer: empty store %s; starting from the shipped initial policy%n", root);
+      taskOption.resolve(spec).materialiseShipped(checkpoints);
+      out.printf(
+          "trainer: empty store %s; starting from the shipped %s policy%n",
+          root, "arith".equals(taskOption.task) ? "initial" : taskOption.task);
     }
     TrainOptions train =
         TrainOptions.builder()

@@ -3,12 +3,14 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
-import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.TaskFamilies;
+import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -29,13 +31,16 @@ import picocli.CommandLine.Spec;
       "Run a rollout worker until SIGTERM or Ctrl-C: consume prompts in a consumer group, sample"
           + " G traces per prompt with the newest announced policy, publish them to rollouts and"
           + " commit the prompts only after every rollout is acknowledged. Starts with the newest"
-          + " checkpoint of --store that verifies, else waits for the trainer's announcement."
+          + " checkpoint of --store that verifies (the shipped policy of --task when the store is"
+          + " empty); that policy must be able to write --task problems. Prompts of every"
+          + " registered family are verified."
           + " Start several with the same --group to share the prompts."
     })
 final class WorkerCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
+  @Mixin TaskOption taskOption;
 
   @Option(
       names = "--store",
@@ -90,14 +95,29 @@ final class WorkerCommand implements Callable<Integer> {
           "--group-size, --prompts-per-batch and --max-tokens must be positive,"
               + " --max-prompts-per-version >= 0");
     }
+    EvaluationTask family = taskOption.resolve(spec);
     Path root = store != null ? store : cli.home().checkpointsDir();
-    Optional<Checkpoint> latest = new CheckpointStore(root, Integer.MAX_VALUE).newestVerified();
+    CheckpointStore checkpoints = new CheckpointStore(root, Integer.MAX_VALUE);
+    if (checkpoints.versions().isEmpty()) {
+      family.materialiseShipped(checkpoints);
+      out.printf(
+          "worker: no policy in %s yet: using the shipped %s policy as version 0%n",
+          root, family.familyName());
+    }
+    Optional<Checkpoint> latest = checkpoints.newestVerified();
+    if (latest.isPresent()) {
+      TaskOption.requireCovers(spec, latest.get(), family);
+    }
+    List<TaskFamily> families = new ArrayList<>();
+    for (String name : TaskFamilies.names()) {
+      families.add(TaskFamilies.resolve(name));
+    }
     RolloutWorker.Builder builder =
         RolloutWorker.builder()
             .setBootstrapServers(bootstrapOption.resolve(cli.home()))
-            .setCheckpointStore(new CheckpointStore(root, Integer.MAX_VALUE))
-            // The task the shipped initial policy was warmed up on.
-            .setTaskFamilies(List.of(new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK)))
+            .setCheckpointStore(checkpoints)
+            // Verification needs only the family's name, so the worker takes every family.
+            .setTaskFamilies(families)
             .optGroupSize(groupSize)
             .optPromptsPerBatch(promptsPerBatch)
             .optTemperature(temperature)

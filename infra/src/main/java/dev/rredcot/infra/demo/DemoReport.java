@@ -1,5 +1,8 @@
 package dev.rredcot.infra.demo;
 
+import dev.rredcot.model.task.CountdownTask;
+import dev.rredcot.model.task.Problem;
+import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.schemas.CreditedRollout;
 import java.io.IOException;
@@ -10,6 +13,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -28,7 +33,8 @@ final class DemoReport {
       DemoSummary summary,
       List<DemoRun.Tick> ticks,
       StreamObserver.Snapshot stream,
-      Tokenizer tokenizer)
+      Tokenizer tokenizer,
+      TaskFamily task)
       throws IOException {
     StringBuilder html = new StringBuilder();
     html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
@@ -66,9 +72,15 @@ final class DemoReport {
         .append(" coloured by its redistributed reward r<sub>k</sub> = v<sub>k</sub> &minus;")
         .append(" v<sub>k&minus;1</sub> (green raised the value, red lowered it); v<sub>k</sub> is")
         .append(" the estimated chance of a correct answer after the segment, and the last one is")
-        .append(" the verified reward. &#8629; marks a line break.</p>\n");
+        .append(" the verified reward. &#8629; marks a line break.");
+    if (task instanceof CountdownTask) {
+      html.append(" On a wrong countdown trace, <b>doomed here</b> marks the segment holding the")
+          .append(
+              " first doomed line: after it the target could no longer be made (exact search).");
+    }
+    html.append("</p>\n");
     for (CreditedRollout rollout : stream.samples()) {
-      creditView(html, rollout, tokenizer);
+      creditView(html, rollout, tokenizer, task);
     }
     if (stream.samples().isEmpty()) {
       html.append("<p>No multi-segment credited rollout was seen (GRPO credits one segment).</p>");
@@ -161,7 +173,8 @@ final class DemoReport {
     return points;
   }
 
-  private static void creditView(StringBuilder html, CreditedRollout rollout, Tokenizer tokenizer) {
+  private static void creditView(
+      StringBuilder html, CreditedRollout rollout, Tokenizer tokenizer, TaskFamily task) {
     List<Integer> bounds = rollout.getSegmentBoundaries();
     List<Double> values = rollout.getBoundaryValues();
     List<Double> rewards = rollout.getSegmentRewards();
@@ -183,12 +196,22 @@ final class DemoReport {
             Locale.ROOT,
             "<tr><td class=\"trace\"><i>(prompt)</i></td><td></td><td>%.3f</td></tr>",
             values.get(0)));
+    OptionalInt doomedChar = doomedLineEnd(task, rollout);
+    int segmentStart = 0;
     for (int k = 0; k < rewards.size(); k++) {
       int[] segment = Arrays.copyOfRange(tokens, bounds.get(k), bounds.get(k + 1));
+      String text = tokenizer.decode(segment);
+      int segmentEnd = segmentStart + text.length();
+      boolean doomed =
+          doomedChar.isPresent()
+              && doomedChar.getAsInt() >= segmentStart
+              && doomedChar.getAsInt() < segmentEnd;
+      segmentStart = segmentEnd;
       html.append("<tr><td class=\"trace\" style=\"background:")
           .append(colour(rewards.get(k)))
           .append("\">")
-          .append(escape(tokenizer.decode(segment).replace("\n", "\u21b5")))
+          .append(escape(text.replace("\n", "\u21b5")))
+          .append(doomed ? " <b>&#9664; doomed here</b>" : "")
           .append(
               String.format(
                   Locale.ROOT,
@@ -197,6 +220,46 @@ final class DemoReport {
                   values.get(k + 1)));
     }
     html.append("</table>\n");
+  }
+
+  /**
+   * Character offset in a countdown trace of the last character of its first doomed line (see
+   * {@link CountdownTask#firstDoomedStep}), the point where the trace was lost; empty for other
+   * families, correct traces and prompts that are not countdown prompts.
+   */
+  static OptionalInt doomedLineEnd(TaskFamily task, CreditedRollout rollout) {
+    if (!(task instanceof CountdownTask countdown)) {
+      return OptionalInt.empty();
+    }
+    String prompt = rollout.getPromptText();
+    String text = rollout.getText();
+    Problem problem;
+    try {
+      CountdownTask.Instance instance = CountdownTask.Instance.parsePrompt(prompt);
+      // Only the prompt matters to the oracle; id and solution are not read.
+      problem =
+          new Problem(
+              rollout.getPromptId(),
+              CountdownTask.NAME,
+              prompt,
+              "",
+              instance.referenceAnswer(),
+              Map.of());
+    } catch (IllegalArgumentException notCountdown) {
+      return OptionalInt.empty();
+    }
+    OptionalInt doomed = countdown.firstDoomedStep(problem, text);
+    if (doomed.isEmpty() || text.isEmpty()) {
+      return OptionalInt.empty();
+    }
+    List<String> steps = countdown.splitSteps(text);
+    int start = 0;
+    for (int i = 0; i < Math.min(doomed.getAsInt(), steps.size()); i++) {
+      start += steps.get(i).length();
+    }
+    // A step line ends with its newline; the answer line (index steps.size()) ends at its own.
+    int end = text.indexOf('\n', start);
+    return OptionalInt.of(Math.min(end < 0 ? text.length() - 1 : end, text.length() - 1));
   }
 
   /** Diverging colour: red for negative rewards, green for positive, white at zero. */

@@ -13,17 +13,16 @@ import dev.rredcot.model.evaluation.HeldOutEvaluator;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.TrainOptions;
-import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
 import dev.rredcot.model.rollout.TaskFeeder;
-import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.trainer.Trainer;
 import dev.rredcot.model.trainer.TrainerOptions;
 import dev.rredcot.model.trainer.TrainerStats;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.schemas.Topics;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -46,9 +45,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One run of the whole online loop on the local stack: a Kafka broker (a child process), the task
  * feeder, a rollout worker, the credit pipeline on the embedded Flink runner and the trainer, from
- * the shipped initial policy, for a time or step budget. It writes the run directory ({@code
- * config.json}, {@code metrics.jsonl}, {@code summary.json}, {@code report.html}) and stops every
- * component it started, also when interrupted.
+ * the shipped policy of the run's task family, for a time or step budget. It writes the run
+ * directory ({@code config.json}, {@code metrics.jsonl}, {@code summary.json}, {@code report.html})
+ * and stops every component it started, also when interrupted.
  *
  * <pre>{@code
  * DemoSummary summary = new DemoRun(DemoSettings.builder(runDir).build()).run(System.out::println);
@@ -131,9 +130,10 @@ public final class DemoRun {
     }
 
     CheckpointStore store = new CheckpointStore(runDir.resolve("checkpoints"), CHECKPOINTS_KEPT);
-    Checkpoint initial = InitialPolicy.materialise(store);
-    // The task the shipped initial policy was warmed up and measured on.
-    TaskFamily task = new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK);
+    EvaluationTask family = settings.evaluationTask();
+    Checkpoint initial = family.materialiseShipped(store);
+    // The task the family's shipped policy was warmed up and measured on.
+    TaskFamily task = family.trained();
     HeldOutEvaluator evaluator =
         HeldOutEvaluator.builder()
             .setTask(task)
@@ -259,7 +259,7 @@ public final class DemoRun {
             settings, initialEvaluation, finalEvaluation, workerStats, trainerStats, stream, wallS);
     JSON.writeValue(runDir.resolve("summary.json").toFile(), summary);
     DemoReport.write(
-        runDir.resolve("report.html"), summary, ticks, stream, Tokenizer.load(last.dir()));
+        runDir.resolve("report.html"), summary, ticks, stream, Tokenizer.load(last.dir()), task);
     return summary;
   }
 
@@ -325,7 +325,12 @@ public final class DemoRun {
     config.put("eval_prompts", settings.evalPrompts());
     config.put("eval_samples", settings.evalSamples());
     config.put("eval_every_versions", settings.evalEveryVersions());
-    config.put("task", PretrainOptions.INITIAL_POLICY_TASK.toString());
+    config.put(
+        "task",
+        settings.evaluationTask() == EvaluationTask.COUNTDOWN
+            ? PretrainOptions.COUNTDOWN_POLICY_TASK.toString()
+            : PretrainOptions.INITIAL_POLICY_TASK.toString());
+    config.put("task_family", settings.task());
     return config;
   }
 

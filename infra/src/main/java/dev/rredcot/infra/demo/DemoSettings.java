@@ -1,12 +1,14 @@
 package dev.rredcot.infra.demo;
 
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 
 /**
- * Settings of one {@link DemoRun}: the budget, the credit method and the loop's sizes.
+ * Settings of one {@link DemoRun}: the budget, the credit method, the task family and the loop's
+ * sizes.
  *
  * @param budget wall-time budget of the training phase
  * @param maxSteps stop after this many trainer steps (0: only the time budget)
@@ -21,6 +23,7 @@ import java.util.Set;
  * @param evalPrompts held-out prompts
  * @param evalSamples samples per held-out prompt (accuracy = mean correctness)
  * @param evalEveryVersions evaluate every n-th policy version during the run
+ * @param task the task family, {@code arith} or {@code countdown} ({@link EvaluationTask})
  */
 public record DemoSettings(
     Duration budget,
@@ -35,7 +38,8 @@ public record DemoSettings(
     double promptsPerSecond,
     int evalPrompts,
     int evalSamples,
-    int evalEveryVersions) {
+    int evalEveryVersions,
+    String task) {
 
   /** Credit methods the demo offers. */
   public static final Set<String> CREDITS = Set.of("rredcot", "grpo");
@@ -64,9 +68,15 @@ public record DemoSettings(
     if (evalPrompts < 1 || evalSamples < 1 || evalEveryVersions < 1) {
       throw new IllegalArgumentException("evaluation sizes must be at least 1");
     }
+    EvaluationTask.fromName(task); // names the known tasks when it throws
   }
 
-  /** Starts a builder with the defaults: six minutes of RREDCoT on a fresh broker. */
+  /** The task family with its shipped policy and held-out problems. */
+  public EvaluationTask evaluationTask() {
+    return EvaluationTask.fromName(task);
+  }
+
+  /** Starts a builder with the defaults: six minutes of RREDCoT on arith on a fresh broker. */
   public static Builder builder(Path runDir) {
     return new Builder(runDir);
   }
@@ -86,6 +96,7 @@ public record DemoSettings(
     private int evalPrompts = 64;
     private int evalSamples = 4;
     private int evalEveryVersions = 5;
+    private String task = EvaluationTask.ARITH.familyName();
 
     private Builder(Path runDir) {
       this.runDir = runDir;
@@ -138,6 +149,12 @@ public record DemoSettings(
       return this;
     }
 
+    /** The task family: {@code arith} (default) or {@code countdown}. */
+    public Builder optTask(String task) {
+      this.task = task;
+      return this;
+    }
+
     /** Validates and builds. */
     public DemoSettings build() {
       return new DemoSettings(
@@ -153,7 +170,8 @@ public record DemoSettings(
           promptsPerSecond,
           evalPrompts,
           evalSamples,
-          evalEveryVersions);
+          evalEveryVersions,
+          task);
     }
   }
 }

@@ -1,8 +1,12 @@
 package dev.rredcot.infra.synthetic;
 
+import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.CountdownSolver;
+import dev.rredcot.model.task.CountdownTask;
 import dev.rredcot.model.task.NoisySolver;
 import dev.rredcot.model.task.Problem;
+import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.task.Verification;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.schemas.Rollout;
@@ -16,14 +20,17 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * Synthetic {@link Rollout} groups without a model: arithmetic problems ({@link ArithmeticTask})
- * answered by a {@link NoisySolver} whose steps are wrong at a given rate, so that some traces are
- * wrong and the verified rewards vary within a group; token ids from {@link
- * CharTokenizer#arithmetic()}.
+ * Synthetic {@link Rollout} groups without a model, so that some traces are wrong and the verified
+ * rewards vary within a group: arithmetic problems ({@link ArithmeticTask}) answered by a {@link
+ * NoisySolver} whose steps are wrong at the step error rate, token ids from {@link
+ * CharTokenizer#arithmetic()}; or countdown problems ({@link CountdownTask}) answered by a {@link
+ * CountdownSolver} that takes a dooming move at that rate, token ids from {@link
+ * CharTokenizer#countdown()}.
  *
  * <p>The behaviour log-probs are <b>synthetic</b>: {@code log(0.9)} per token on correct step lines
- * and {@code log(0.4)} on lines the solver corrupted (a model would be less sure there); no policy
- * computed them. Entropies are null (the scorer computes them when it needs them).
+ * and {@code log(0.4)} on the lines the solver corrupted (arithmetic) or doomed the trace with
+ * (countdown), where a model would be less sure; no policy computed them. Entropies are null (the
+ * scorer computes them when it needs them).
  *
  * <p>Deterministic given the seed: group {@code i} of seed {@code s} always has the same prompt,
  * traces and ids ({@code groupId = "syn-s<s>-g<i>"}, {@code rolloutId = groupId + "-<sample>"}), so
@@ -39,9 +46,10 @@ public final class SyntheticRollouts {
   private final long seed;
   private final int groupSize;
   private final long policyVersion;
-  private final ArithmeticTask task;
+  private final TaskFamily task;
   private final NoisySolver solver;
-  private final CharTokenizer tokenizer = CharTokenizer.arithmetic();
+  private final CountdownSolver countdownSolver;
+  private final CharTokenizer tokenizer;
   private final Instant createdAt;
 
   private SyntheticRollouts(Builder builder) {
@@ -49,7 +57,17 @@ public final class SyntheticRollouts {
     this.groupSize = builder.groupSize;
     this.policyVersion = builder.policyVersion;
     this.task = builder.task;
-    this.solver = new NoisySolver(builder.stepErrorRate);
+    if (task instanceof CountdownTask countdown) {
+      this.solver = null;
+      this.countdownSolver =
+          new CountdownSolver(
+              builder.stepErrorRate, PretrainOptions.COUNTDOWN_GIVE_UP_RATE, countdown.oracle());
+      this.tokenizer = CharTokenizer.countdown();
+    } else {
+      this.solver = new NoisySolver(builder.stepErrorRate);
+      this.countdownSolver = null;
+      this.tokenizer = CharTokenizer.arithmetic();
+    }
     this.createdAt = builder.createdAt;
   }
 
@@ -82,9 +100,21 @@ public final class SyntheticRollouts {
     String groupId = groupId(groupIndex);
     List<Rollout> samples = new ArrayList<>(groupSize);
     for (int sample = 0; sample < groupSize; sample++) {
-      NoisySolver.NoisyTrace trace = solver.solve(problem, new Random(groupRandom.nextLong()));
-      Verification verification = task.verify(problem, trace.trace());
-      int[] ids = tokenizer.encode(trace.trace());
+      Random random = new Random(groupRandom.nextLong());
+      String text;
+      Set<Integer> unsureLines;
+      if (countdownSolver != null) {
+        CountdownSolver.SearchTrace trace = countdownSolver.solve(problem, random);
+        text = trace.trace();
+        unsureLines =
+            trace.doomedStep().isPresent() ? Set.of(trace.doomedStep().getAsInt()) : Set.of();
+      } else {
+        NoisySolver.NoisyTrace trace = solver.solve(problem, random);
+        text = trace.trace();
+        unsureLines = new HashSet<>(trace.corruptedSteps());
+      }
+      Verification verification = task.verify(problem, text);
+      int[] ids = tokenizer.encode(text);
       List<Integer> tokenIds = new ArrayList<>(ids.length);
       for (int id : ids) {
         tokenIds.add(id);
@@ -100,8 +130,8 @@ public final class SyntheticRollouts {
               .setTaskFamily(problem.family())
               .setPromptText(problem.prompt())
               .setTokenIds(tokenIds)
-              .setText(trace.trace())
-              .setLogProbs(syntheticLogProbs(trace))
+              .setText(text)
+              .setLogProbs(syntheticLogProbs(text, unsureLines))
               .setEntropies(null)
               .setExtractedAnswer(verification.extractedAnswer().orElse(null))
               .setReferenceAnswer(problem.answer())
@@ -144,9 +174,7 @@ public final class SyntheticRollouts {
     }
   }
 
-  private static List<Float> syntheticLogProbs(NoisySolver.NoisyTrace trace) {
-    Set<Integer> corrupted = new HashSet<>(trace.corruptedSteps());
-    String text = trace.trace();
+  private static List<Float> syntheticLogProbs(String text, Set<Integer> corrupted) {
     List<Float> logProbs = new ArrayList<>(text.length());
     int line = 0;
     for (int i = 0; i < text.length(); i++) {
@@ -164,7 +192,7 @@ public final class SyntheticRollouts {
     private int groupSize = 8;
     private double stepErrorRate = 0.15;
     private long policyVersion = 0;
-    private ArithmeticTask task = ArithmeticTask.defaults();
+    private TaskFamily task = ArithmeticTask.defaults();
     private Instant createdAt = Instant.now();
 
     private Builder() {}
@@ -179,7 +207,10 @@ public final class SyntheticRollouts {
       return this;
     }
 
-    /** Probability that the solver writes a step wrong, in [0, 1]. */
+    /**
+     * Probability that the solver writes a step wrong (arithmetic) or takes a dooming move
+     * (countdown), in [0, 1].
+     */
     public Builder optStepErrorRate(double stepErrorRate) {
       this.stepErrorRate = stepErrorRate;
       return this;
@@ -190,8 +221,18 @@ public final class SyntheticRollouts {
       return this;
     }
 
-    public Builder optTask(ArithmeticTask task) {
-      this.task = Objects.requireNonNull(task, "task");
+    /**
+     * The problems: an {@link ArithmeticTask} (default: its defaults) or a {@link CountdownTask}.
+     *
+     * @throws IllegalArgumentException for another family (no solver writes its traces)
+     */
+    public Builder optTask(TaskFamily task) {
+      Objects.requireNonNull(task, "task");
+      if (!(task instanceof ArithmeticTask) && !(task instanceof CountdownTask)) {
+        throw new IllegalArgumentException(
+            "synthetic rollouts need an arith or countdown task, got " + task.name());
+      }
+      this.task = task;
       return this;
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -65,6 +66,34 @@ class PipelineBenchmarkTest {
     assertThat(
         byTraces.get("6_steps_reference_solutions").get("segments_per_rollout").asDouble(),
         greaterThan(0.0));
+  }
+
+  @Test
+  @Tag("slow")
+  void countdownRunsWithTheShippedCountdownPolicyOnTwoAndThreeMoveProblems(@TempDir Path dir)
+      throws Exception {
+    PipelineBenchmark.Result result =
+        PipelineBenchmark.run(
+            PipelineBenchmark.Options.builder()
+                .setOutputDir(dir)
+                .optTask(EvaluationTask.COUNTDOWN)
+                .optRollouts(8)
+                .optRounds(1)
+                .optWarmUpRollouts(4)
+                .optTokenGroups(1)
+                .optMaxTokens(32)
+                .build());
+
+    JsonNode summary = new ObjectMapper().readTree(result.summaryFile().toFile());
+    assertThat(summary.get("task").asText(), is("countdown"));
+    assertThat(summary.get("pipeline_rollouts_per_s").asDouble(), greaterThan(0.0));
+    JsonNode byTraces = summary.get("model_tokens_per_rollout_by_traces");
+    assertThat(byTraces.get("2_moves").get("rredcot").asDouble(), greaterThan(0.0));
+    assertThat(byTraces.get("3_moves").get("mc8").asDouble(), greaterThan(0.0));
+    // A 3-move solution has three step lines and the answer line.
+    assertThat(
+        byTraces.get("3_moves_reference_solutions").get("segments_per_rollout").asDouble(),
+        greaterThan(1.0));
   }
 
   @Test

@@ -3,6 +3,8 @@ package dev.rredcot.infra.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.schemas.Topics;
@@ -140,6 +142,112 @@ class PipelineCommandTest {
             RredcotHome.at(tempDir), "pipeline", "--bootstrap", "h:1", "--groupTimeotMs=5");
     assertEquals(2, run.exitCode(), run.toString());
     assertTrue(run.err().contains("groupTimeotMs"), run.err());
+  }
+
+  @Test
+  @Tag("slow")
+  void creditsCountdownRolloutsWithTheShippedCountdownPolicyOnTheDirectRunner() throws Exception {
+    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(tempDir.resolve("kafka"))) {
+      kafka.createTopics(Topics.ALL, 2);
+      RredcotHome home = RredcotHome.at(tempDir.resolve("home"));
+      String bootstrap = kafka.bootstrapServers();
+      CliRun produce =
+          CliRun.execute(
+              home,
+              "produce-rollouts",
+              "--task",
+              "countdown",
+              "--count",
+              "16",
+              "--step-error-rate",
+              "0.3",
+              "--seed",
+              "4",
+              "--bootstrap",
+              bootstrap);
+      assertEquals(0, produce.exitCode(), produce.toString());
+
+      // The home's checkpoint store is empty: --task countdown puts the countdown policy there.
+      CliRun pipeline =
+          CliRun.execute(
+              home,
+              "pipeline",
+              "--task",
+              "countdown",
+              "--bootstrap",
+              bootstrap,
+              "--max-records",
+              "16",
+              "--credit=rredcot",
+              "--runner=DirectRunner");
+      assertEquals(0, pipeline.exitCode(), pipeline.toString());
+      assertTrue(pipeline.out().contains("shipped countdown policy as version 0"), pipeline.out());
+      assertTrue(pipeline.out().matches("(?s).*rollouts-credited\\s+16\\n.*"), pipeline.out());
+
+      CliRun credited = CliRun.execute(home, "tail", "credited-rollouts", "--bootstrap", bootstrap);
+      assertEquals(16, credited.outLines().size(), credited.toString());
+      ObjectMapper json = new ObjectMapper();
+      int multiSegment = 0;
+      for (String line : credited.outLines()) {
+        JsonNode rollout = json.readTree(line).get("value");
+        assertEquals("rredcot-reweight", rollout.get("creditMethod").asText(), line);
+        JsonNode values = rollout.get("boundaryValues");
+        JsonNode rewards = rollout.get("segmentRewards");
+        multiSegment += rewards.size() > 1 ? 1 : 0;
+        // Return equivalence: the segment rewards sum to the verified reward minus v_0.
+        double sum = 0;
+        for (JsonNode reward : rewards) {
+          sum += reward.asDouble();
+        }
+        double reward = rollout.get("reward").asDouble();
+        assertEquals(reward, values.get(values.size() - 1).asDouble(), 1e-9, line);
+        assertEquals(reward - values.get(0).asDouble(), sum, 1e-6, line);
+      }
+      assertTrue(multiSegment > 0, "the countdown traces are split into lines and valued");
+      CliRun deadLetters = CliRun.execute(home, "tail", "dead-letters", "--bootstrap", bootstrap);
+      assertEquals(0, deadLetters.outLines().size(), deadLetters.toString());
+    }
+  }
+
+  @Test
+  @Tag("slow")
+  void countdownRolloutsScoredWithTheArithmeticPolicyAreUnmappableDeadLetters() throws Exception {
+    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(tempDir.resolve("kafka"))) {
+      kafka.createTopics(Topics.ALL, 2);
+      RredcotHome home = RredcotHome.at(tempDir.resolve("home"));
+      String bootstrap = kafka.bootstrapServers();
+      CliRun produce =
+          CliRun.execute(
+              home,
+              "produce-rollouts",
+              "--task",
+              "countdown",
+              "--count",
+              "8",
+              "--seed",
+              "4",
+              "--bootstrap",
+              bootstrap);
+      assertEquals(0, produce.exitCode(), produce.toString());
+      // Without --task the empty store gets the arithmetic policy, which has no '>' for prompts.
+      CliRun pipeline =
+          CliRun.execute(
+              home,
+              "pipeline",
+              "--bootstrap",
+              bootstrap,
+              "--max-records",
+              "8",
+              "--credit=rredcot",
+              "--runner=DirectRunner");
+      assertEquals(0, pipeline.exitCode(), pipeline.toString());
+      assertTrue(pipeline.out().contains("shipped initial policy as version 0"), pipeline.out());
+      CliRun deadLetters = CliRun.execute(home, "tail", "dead-letters", "--bootstrap", bootstrap);
+      assertEquals(8, deadLetters.outLines().size(), deadLetters.toString());
+      assertTrue(
+          deadLetters.outLines().stream().allMatch(line -> line.contains("unmappable-tokens")),
+          deadLetters.out());
+    }
   }
 
   @Test

@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.CountdownTask;
+import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.tokenizer.CharTokenizer;
+import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.schemas.CreditedRollout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
@@ -37,6 +42,47 @@ class DemoReportTest {
     assertTrue(html.contains(">A: 44\u21b5</td>"), html);
     assertTrue(html.contains("<td>+0.700</td><td>1.000</td>"), "last segment's reward and value");
     assertFalse(html.contains("<script"), "the report needs no scripts");
+  }
+
+  @Test
+  void marksTheFirstDoomedLineOfAWrongCountdownTrace() throws Exception {
+    // 3*4=12 keeps 24 reachable (12*2); 12+2=14 leaves only 14, so the second line is doomed.
+    String text = "3*4=12\n12+2=14\nA: ?\n";
+    CreditedRollout trace =
+        trace(
+            "Q: 2 3 4 -> 24\n",
+            text,
+            CharTokenizer.countdown(),
+            0.0,
+            List.of(0, 7, 15, 20),
+            List.of(0.4, 0.5, 0.1, 0.0),
+            List.of(0.1, -0.4, -0.1));
+    Path report = writeReport(trace, CharTokenizer.countdown(), CountdownTask.defaults());
+    String html = Files.readString(report);
+    assertTrue(html.contains(">12+2=14\u21b5 <b>&#9664; doomed here</b></td>"), html);
+    assertTrue(html.contains(">3*4=12\u21b5</td>"), "the line before stays unmarked");
+    assertEquals(1, count(html, "&#9664; doomed here"), html);
+    assertEquals(
+        OptionalInt.of(text.indexOf("14\n") + 2),
+        DemoReport.doomedLineEnd(CountdownTask.defaults(), trace),
+        "the doomed line ends at its newline");
+  }
+
+  @Test
+  void aCorrectCountdownTraceAndAnArithmeticTraceHaveNoDoomedMarker() throws Exception {
+    String text = "2*3=6\n6*4=24\nA: 24\n";
+    CreditedRollout correct =
+        trace(
+            "Q: 2 3 4 -> 24\n",
+            text,
+            CharTokenizer.countdown(),
+            1.0,
+            List.of(0, 6, 13, 19),
+            List.of(0.4, 0.6, 0.9, 1.0),
+            List.of(0.2, 0.3, 0.1));
+    assertEquals(OptionalInt.empty(), DemoReport.doomedLineEnd(CountdownTask.defaults(), correct));
+    String html = Files.readString(writeReport());
+    assertFalse(html.contains("doomed here"), "arith reports are unchanged");
   }
 
   @Test
@@ -80,6 +126,11 @@ class DemoReportTest {
   }
 
   private Path writeReport() throws Exception {
+    return writeReport(sampleTrace(), CharTokenizer.arithmetic(), ArithmeticTask.defaults());
+  }
+
+  private Path writeReport(CreditedRollout sample, Tokenizer tokenizer, TaskFamily task)
+      throws Exception {
     DemoSummary summary =
         new DemoSummary(
             "rredcot", 0.516, 0.625, 0.86, 0.9, 12, 64, 4, 2000, 1900, 768, 12, 12, 0, Map.of(), 0,
@@ -97,16 +148,33 @@ class DemoReportTest {
             new StreamObserver.CurvePoint(5, 320, 0.55, 0.58, 0.88, 1),
             new StreamObserver.CurvePoint(10, 640, 0.6, 0.61, 0.9, 2));
     StreamObserver.Snapshot stream =
-        new StreamObserver.Snapshot(1900, 0, Map.of(), 0.6, curve, List.of(sampleTrace()));
+        new StreamObserver.Snapshot(1900, 0, Map.of(), 0.6, curve, List.of(sample));
     Path report = tempDir.resolve("report.html");
-    DemoReport.write(report, summary, ticks, stream, CharTokenizer.arithmetic());
+    DemoReport.write(report, summary, ticks, stream, tokenizer, task);
     return report;
   }
 
   private static CreditedRollout sampleTrace() {
-    String text = "37+25=62\n62-18=44\nA: 44\n";
+    return trace(
+        "Q: 37+25-18\n",
+        "37+25=62\n62-18=44\nA: 44\n",
+        CharTokenizer.arithmetic(),
+        1.0,
+        List.of(0, 9, 18, 24),
+        List.of(0.1, 0.1, 0.3, 1.0),
+        List.of(0.0, 0.2, 0.7));
+  }
+
+  private static CreditedRollout trace(
+      String prompt,
+      String text,
+      Tokenizer tokenizer,
+      double reward,
+      List<Integer> bounds,
+      List<Double> values,
+      List<Double> rewards) {
     List<Integer> tokens = new ArrayList<>();
-    for (int id : CharTokenizer.arithmetic().encode(text)) {
+    for (int id : tokenizer.encode(text)) {
       tokens.add(id);
     }
     List<Float> zeros = new ArrayList<>();
@@ -120,17 +188,17 @@ class DemoReportTest {
         .setGroupCount(2)
         .setGroupComplete(true)
         .setPolicyVersion(3)
-        .setPromptText("Q: 37+25-18\n")
+        .setPromptText(prompt)
         .setTokenIds(tokens)
         .setText(text)
         .setLogProbs(zeros)
-        .setReward(1.0)
+        .setReward(reward)
         .setCreditMethod("rredcot-reweight")
         .setValueEstimator("answer")
         .setSegmentation("hybrid")
-        .setSegmentBoundaries(List.of(0, 9, 18, 24))
-        .setBoundaryValues(List.of(0.1, 0.1, 0.3, 1.0))
-        .setSegmentRewards(List.of(0.0, 0.2, 0.7))
+        .setSegmentBoundaries(bounds)
+        .setBoundaryValues(values)
+        .setSegmentRewards(rewards)
         .setTokenAdvantages(zeros)
         .setGroupMean(0.5)
         .setGroupStd(0.5)

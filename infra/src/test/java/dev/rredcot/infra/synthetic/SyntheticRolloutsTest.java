@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.CountdownTask;
+import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.schemas.Rollout;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -25,6 +29,53 @@ class SyntheticRolloutsTest {
         .optStepErrorRate(stepErrorRate)
         .optCreatedAt(CREATED)
         .build();
+  }
+
+  @Test
+  void countdownRolloutsAreVerifiedCountdownTracesWithCorrectAndDoomedOnes() {
+    CountdownTask task = new CountdownTask(PretrainOptions.COUNTDOWN_POLICY_TASK);
+    List<Rollout> generated =
+        SyntheticRollouts.builder()
+            .optSeed(3)
+            .optGroupSize(4)
+            .optStepErrorRate(0.3)
+            .optTask(task)
+            .optCreatedAt(CREATED)
+            .build()
+            .generate(40);
+    CharTokenizer tokenizer = CharTokenizer.countdown();
+    int correct = 0;
+    for (Rollout rollout : generated) {
+      assertEquals(CountdownTask.NAME, rollout.getTaskFamily());
+      int[] ids = rollout.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
+      assertEquals(rollout.getText(), tokenizer.decode(ids));
+      assertEquals(ids.length, rollout.getLogProbs().size());
+      assertEquals(
+          task.verifyAnswer(rollout.getReferenceAnswer(), rollout.getText()).reward(),
+          rollout.getReward(),
+          rollout.getText());
+      Problem problem =
+          new Problem(
+              "p",
+              CountdownTask.NAME,
+              rollout.getPromptText(),
+              "",
+              rollout.getReferenceAnswer(),
+              Map.of());
+      // A wrong trace was doomed on some line, and that line carries the unsure log-prob.
+      if (rollout.getReward() == 0.0) {
+        int doomed = task.firstDoomedStep(problem, rollout.getText()).getAsInt();
+        int start =
+            task.splitSteps(rollout.getText()).subList(0, doomed).stream()
+                .mapToInt(String::length)
+                .sum();
+        assertEquals(SyntheticRollouts.UNSURE_LOG_PROB, rollout.getLogProbs().get(start));
+      } else {
+        correct++;
+        assertTrue(task.firstDoomedStep(problem, rollout.getText()).isEmpty());
+      }
+    }
+    assertTrue(correct > 0 && correct < generated.size(), "rewards vary: " + correct + "/40");
   }
 
   @Test

@@ -42,7 +42,7 @@ public enum EvaluationTask {
     }
 
     @Override
-    Checkpoint materialiseShipped(CheckpointStore store) throws IOException {
+    public Checkpoint materialiseShipped(CheckpointStore store) throws IOException {
       return InitialPolicy.materialise(store);
     }
 
@@ -77,7 +77,7 @@ public enum EvaluationTask {
     }
 
     @Override
-    Checkpoint materialiseShipped(CheckpointStore store) throws IOException {
+    public Checkpoint materialiseShipped(CheckpointStore store) throws IOException {
       return CountdownInitialPolicy.materialise(store);
     }
 
@@ -125,7 +125,8 @@ public enum EvaluationTask {
   /** The problems the shipped policy of this family was made for (training and held-out). */
   public abstract TaskFamily trained();
 
-  abstract Checkpoint materialiseShipped(CheckpointStore store) throws IOException;
+  /** Writes the shipped policy of this family into {@code store} (idempotent) and returns it. */
+  public abstract Checkpoint materialiseShipped(CheckpointStore store) throws IOException;
 
   abstract String shippedSource();
 
