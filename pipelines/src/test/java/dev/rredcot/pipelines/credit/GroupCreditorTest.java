@@ -88,7 +88,7 @@ class GroupCreditorTest {
       rollouts.add(TinyPolicies.rollout("g", i, texts.length + 1, texts[i]).build());
     }
     rollouts.add(
-        TinyPolicies.rollout("g", texts.length, texts.length + 1, "1+1=2\n".repeat(20) + "A: 37\n")
+        TinyPolicies.rollout("g", texts.length, texts.length + 1, "1+1=2\n".repeat(20) + "A: 38\n")
             .build());
     return rollouts;
   }
