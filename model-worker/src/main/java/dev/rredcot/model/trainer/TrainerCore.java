@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,6 +99,9 @@ public final class TrainerCore implements AutoCloseable {
   private final LinkedHashMap<String, Map<Integer, CreditedRollout>> pendingGroups =
       new LinkedHashMap<>();
   private final LinkedHashSet<String> readyGroups = new LinkedHashSet<>();
+  // Members of pending groups this trainer dead-lettered: they will never be buffered, so they
+  // count towards the group's size, else the group would wait for them forever.
+  private final Map<String, Set<String>> rejectedMembers = new HashMap<>();
   private final LinkedHashMap<String, Long> trainedGroups = new LinkedHashMap<>();
   private final Map<String, Long> counters = new TreeMap<>();
   private Checkpoint latestCheckpoint;
@@ -124,6 +129,7 @@ public final class TrainerCore implements AutoCloseable {
     this.checkpointedOffsets = resumeOffsets;
     this.trainedGroups.putAll(progress.trainedGroups());
     this.counters.putAll(progress.counters());
+    progress.rejectedMembers().forEach((g, ids) -> rejectedMembers.put(g, new HashSet<>(ids)));
     for (String encoded : progress.pendingRecords()) {
       buffer(CODEC.decode(Base64.getDecoder().decode(encoded)));
     }
@@ -248,11 +254,24 @@ public final class TrainerCore implements AutoCloseable {
     increment("rollouts_consumed", 1);
     Rejection invalid = validate(record);
     if (invalid != null) {
-      return invalid(record, invalid);
+      return rejectMember(record, invalid);
     }
     Map<Integer, CreditedRollout> group = pendingGroups.get(record.getGroupId());
-    if (trainedGroups.containsKey(record.getGroupId())
-        || (group != null && group.containsKey(record.getSampleIndex()))) {
+    CreditedRollout buffered = group == null ? null : group.get(record.getSampleIndex());
+    if (buffered != null && !sameContent(buffered, record)) {
+      // Same sample of the same group with other tokens, log-probs or reward: one of them is not
+      // what its id says; neither wins silently.
+      return invalid(
+          record,
+          new Rejection(
+              "conflicting-duplicate",
+              "rollout "
+                  + record.getRolloutId()
+                  + " differs from the buffered "
+                  + buffered.getRolloutId()
+                  + " of the same group and sample index"));
+    }
+    if (trainedGroups.containsKey(record.getGroupId()) || buffered != null) {
       increment("duplicates_ignored", 1);
       return new OfferResult(
           Disposition.DUPLICATE,
@@ -279,13 +298,18 @@ public final class TrainerCore implements AutoCloseable {
       increment(STALE_COUNTER + "kept-importance-weighted", 1);
     }
     if (group != null) {
-      int expected = group.values().iterator().next().getGroupCount();
-      if (expected != record.getGroupCount()) {
-        return invalid(
+      int expected = expectedMembers(group.values().iterator().next());
+      if (expected != expectedMembers(record)) {
+        return rejectMember(
             record,
             new Rejection(
                 "malformed-credited-rollout",
-                "groupCount " + record.getGroupCount() + " differs from its group's " + expected));
+                "creditedCount/groupCount "
+                    + record.getCreditedCount()
+                    + "/"
+                    + record.getGroupCount()
+                    + " differs from its group's "
+                    + expected));
       }
     }
     buffer(record);
@@ -315,6 +339,54 @@ public final class TrainerCore implements AutoCloseable {
     increment("rollouts_consumed", 1);
     increment(DEAD_LETTER_COUNTER + reasonLabel, 1);
     return true;
+  }
+
+  /**
+   * Sends a member of a group to dead letters and counts it towards its group, which may complete
+   * the group (and trigger steps).
+   */
+  private OfferResult rejectMember(CreditedRollout record, Rejection rejection) throws IOException {
+    OfferResult rejected = invalid(record, rejection);
+    String groupId = record.getGroupId();
+    if (trainedGroups.containsKey(groupId)) {
+      return rejected;
+    }
+    rejectedMembers.computeIfAbsent(groupId, g -> new HashSet<>()).add(record.getRolloutId());
+    Map<Integer, CreditedRollout> group = pendingGroups.get(groupId);
+    if (group == null || !isComplete(groupId, group)) {
+      return rejected;
+    }
+    readyGroups.add(groupId);
+    List<TrainedStep> steps = new ArrayList<>();
+    while (readyGroups.size() >= options.batchGroups()) {
+      TrainedStep step = trainOneBatch();
+      if (step != null) {
+        steps.add(step);
+      }
+    }
+    return new OfferResult(
+        rejected.disposition(), rejected.reasonLabel(), rejected.reason(), steps);
+  }
+
+  /**
+   * How many members of its group reach the trainer: the credited count, or for records written
+   * before it existed the group's arrived count.
+   */
+  static int expectedMembers(CreditedRollout record) {
+    return record.getCreditedCount() > 0 ? record.getCreditedCount() : record.getGroupCount();
+  }
+
+  private boolean isComplete(String groupId, Map<Integer, CreditedRollout> group) {
+    int rejected = rejectedMembers.getOrDefault(groupId, Set.of()).size();
+    return group.size() + rejected >= expectedMembers(group.values().iterator().next());
+  }
+
+  private static boolean sameContent(CreditedRollout a, CreditedRollout b) {
+    return a.getRolloutId().equals(b.getRolloutId())
+        && a.getPolicyVersion() == b.getPolicyVersion()
+        && a.getTokenIds().equals(b.getTokenIds())
+        && a.getLogProbs().equals(b.getLogProbs())
+        && a.getReward() == b.getReward();
   }
 
   private OfferResult invalid(CreditedRollout record, Rejection rejection) {
@@ -465,6 +537,12 @@ public final class TrainerCore implements AutoCloseable {
     if (record.getGroupCount() <= 0) {
       return "groupCount must be positive, got " + record.getGroupCount();
     }
+    if (record.getCreditedCount() < 0 || record.getCreditedCount() > record.getGroupCount()) {
+      return "creditedCount must be in [0, groupCount "
+          + record.getGroupCount()
+          + "], got "
+          + record.getCreditedCount();
+    }
     if (record.getSampleIndex() < 0) {
       return "sampleIndex must be >= 0, got " + record.getSampleIndex();
     }
@@ -479,7 +557,7 @@ public final class TrainerCore implements AutoCloseable {
     Map<Integer, CreditedRollout> group =
         pendingGroups.computeIfAbsent(record.getGroupId(), g -> new TreeMap<>());
     group.put(record.getSampleIndex(), record);
-    if (group.size() >= record.getGroupCount()) {
+    if (isComplete(record.getGroupId(), group)) {
       readyGroups.add(record.getGroupId());
     }
   }
@@ -502,6 +580,7 @@ public final class TrainerCore implements AutoCloseable {
     double rewardSum = 0;
     for (String groupId : groupIds) {
       Map<Integer, CreditedRollout> group = pendingGroups.remove(groupId);
+      rejectedMembers.remove(groupId);
       boolean signal = false;
       for (CreditedRollout record : group.values()) {
         rolloutIds.add(record.getRolloutId());
@@ -584,6 +663,7 @@ public final class TrainerCore implements AutoCloseable {
         increment("stale_dropped", entry.getValue().size());
         increment(STALE_COUNTER + "dropped-while-pending", entry.getValue().size());
         readyGroups.remove(entry.getKey());
+        rejectedMembers.remove(entry.getKey());
         it.remove();
         LOG.info(
             "dropped stale group {} (version {}, policy at {})",
@@ -614,8 +694,10 @@ public final class TrainerCore implements AutoCloseable {
         encodeGroup(entry.getValue(), pending);
       }
     }
+    Map<String, List<String>> rejected = new HashMap<>();
+    rejectedMembers.forEach((groupId, ids) -> rejected.put(groupId, new ArrayList<>(ids)));
     return new TrainerProgress(
-        version, nextOffsets, pending, new HashMap<>(trainedGroups), counters);
+        version, nextOffsets, pending, new HashMap<>(trainedGroups), counters, rejected);
   }
 
   private static void encodeGroup(Map<Integer, CreditedRollout> group, List<String> out) {
