@@ -57,6 +57,13 @@ public final class TrainerCore implements AutoCloseable {
   /** Default name of the trained-rollouts log in the checkpoint store's root. */
   public static final String TRAINED_ROLLOUTS_FILE = "trained-rollouts.tsv";
 
+  /**
+   * Name of the stale-rollouts log beside the trained-rollouts log: one line per rollout dropped
+   * for staleness, {@code policy_version rollout_id group_id behaviour_version} with the trainer's
+   * version at the drop (a drop repeated after a restart may be listed twice).
+   */
+  public static final String STALE_ROLLOUTS_FILE = "stale-rollouts.tsv";
+
   /** What happened to an offered record. */
   public enum Disposition {
     /** Buffered in its group (possibly completing it and triggering steps). */
@@ -93,6 +100,7 @@ public final class TrainerCore implements AutoCloseable {
   private final TrainerOptions options;
   private final StoreLock lock;
   private final TrainedRolloutLog trainedLog;
+  private final TrainedRolloutLog staleLog;
   private final Map<Integer, Long> nextOffsets = new TreeMap<>();
   private final Map<Integer, Long> resumeOffsets;
   private Map<Integer, Long> checkpointedOffsets;
@@ -115,6 +123,7 @@ public final class TrainerCore implements AutoCloseable {
       TrainerOptions options,
       StoreLock lock,
       TrainedRolloutLog trainedLog,
+      TrainedRolloutLog staleLog,
       Checkpoint checkpoint,
       TrainerProgress progress) {
     this.policy = policy;
@@ -123,6 +132,7 @@ public final class TrainerCore implements AutoCloseable {
     this.options = options;
     this.lock = lock;
     this.trainedLog = trainedLog;
+    this.staleLog = staleLog;
     this.latestCheckpoint = checkpoint;
     this.nextOffsets.putAll(progress.nextOffsets());
     this.resumeOffsets = Map.copyOf(new TreeMap<>(progress.nextOffsets()));
@@ -162,6 +172,7 @@ public final class TrainerCore implements AutoCloseable {
     Objects.requireNonNull(options, "options");
     StoreLock lock = store.lock();
     TrainedRolloutLog log = null;
+    TrainedRolloutLog staleLog = null;
     try {
       store.deleteLeftovers(lock);
       ProgressStore progressStore = new ProgressStore(progressDir);
@@ -188,6 +199,10 @@ public final class TrainerCore implements AutoCloseable {
       }
       TrainerProgress progress = saved.orElse(TrainerProgress.empty(checkpoint.version()));
       log = TrainedRolloutLog.open(trainedLog, checkpoint.version());
+      staleLog =
+          TrainedRolloutLog.open(
+              trainedLog.toAbsolutePath().resolveSibling(STALE_ROLLOUTS_FILE),
+              checkpoint.version());
       Policy policy = Policy.load(checkpoint);
       LOG.info(
           "trainer resumes at version {} with offsets {}, {} pending records, {} trained groups"
@@ -197,10 +212,13 @@ public final class TrainerCore implements AutoCloseable {
           progress.pendingRecords().size(),
           progress.trainedGroups().size());
       return new TrainerCore(
-          policy, store, progressStore, options, lock, log, checkpoint, progress);
+          policy, store, progressStore, options, lock, log, staleLog, checkpoint, progress);
     } catch (IOException | RuntimeException | Error e) {
       if (log != null) {
         log.close();
+      }
+      if (staleLog != null) {
+        staleLog.close();
       }
       lock.close();
       throw e;
@@ -283,6 +301,7 @@ public final class TrainerCore implements AutoCloseable {
       if (options.stalenessMode() == StalenessMode.DROP) {
         increment("stale_dropped", 1);
         increment(STALE_COUNTER + "dropped-on-arrival", 1);
+        staleLog.append(policy.version(), List.of(record));
         return new OfferResult(
             Disposition.STALE,
             "stale",
@@ -443,7 +462,8 @@ public final class TrainerCore implements AutoCloseable {
   @Override
   public void close() {
     try (StoreLock heldLock = lock;
-        TrainedRolloutLog log = trainedLog) {
+        TrainedRolloutLog log = trainedLog;
+        TrainedRolloutLog stale = staleLog) {
       policy.close();
     } catch (IOException e) {
       LOG.warn("closing the trainer's files failed: {}", e.toString());
@@ -650,7 +670,7 @@ public final class TrainerCore implements AutoCloseable {
     return new TrainedStep(checkpoint, groupIds, rolloutIds, result, evaluation);
   }
 
-  private void dropStalePendingGroups() {
+  private void dropStalePendingGroups() throws IOException {
     if (options.stalenessMode() != StalenessMode.DROP) {
       return;
     }
@@ -662,6 +682,7 @@ public final class TrainerCore implements AutoCloseable {
       if (isStale(behaviourVersion)) {
         increment("stale_dropped", entry.getValue().size());
         increment(STALE_COUNTER + "dropped-while-pending", entry.getValue().size());
+        staleLog.append(policy.version(), new ArrayList<>(entry.getValue().values()));
         readyGroups.remove(entry.getKey());
         rejectedMembers.remove(entry.getKey());
         it.remove();

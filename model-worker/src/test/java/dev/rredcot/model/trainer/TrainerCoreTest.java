@@ -172,6 +172,9 @@ class TrainerCoreTest {
       assertEquals(1, core.stats().staleDropped());
       assertEquals(Map.of("dropped-on-arrival", 1L), core.stats().staleByReason());
     }
+    List<String> staleLines =
+        Files.readAllLines(dir.resolve("checkpoints").resolve(TrainerCore.STALE_ROLLOUTS_FILE));
+    assertEquals(List.of(TrainedRolloutLog.HEADER, "2\tc@v0#0/0\tc@v0#0\t0"), staleLines);
   }
 
   @Test
