@@ -241,6 +241,11 @@ public final class TrainerCore implements AutoCloseable {
     return checkpointedOffsets;
   }
 
+  /** The settings this core trains with. */
+  public TrainerOptions options() {
+    return options;
+  }
+
   /** The current policy (owned by this core; do not close it). */
   public Policy policy() {
     return policy;
@@ -582,15 +587,35 @@ public final class TrainerCore implements AutoCloseable {
     }
   }
 
+  /**
+   * Trains on the complete groups there are (at most B) even if fewer than B, as the trainer does
+   * when no record came for {@link TrainerOptions#partialBatchAfterMs}; empty when none is
+   * complete.
+   *
+   * @throws IOException when a checkpoint or progress file cannot be written
+   */
+  public List<TrainedStep> trainPartialBatch() throws IOException {
+    if (readyGroups.isEmpty()) {
+      return List.of();
+    }
+    TrainedStep step = trainOneBatch(1);
+    return step == null ? List.of() : List.of(step);
+  }
+
   /** Trains on the first B ready groups (after dropping stale ones); null when no step ran. */
   private TrainedStep trainOneBatch() throws IOException {
+    return trainOneBatch(options.batchGroups());
+  }
+
+  /** Trains on up to B ready groups if at least {@code minGroups} are ready (after staleness). */
+  private TrainedStep trainOneBatch(int minGroups) throws IOException {
     dropStalePendingGroups();
-    if (readyGroups.size() < options.batchGroups()) {
+    if (readyGroups.size() < minGroups) {
       return null;
     }
     List<String> groupIds = new ArrayList<>();
     Iterator<String> ready = readyGroups.iterator();
-    while (groupIds.size() < options.batchGroups()) {
+    while (groupIds.size() < options.batchGroups() && ready.hasNext()) {
       groupIds.add(ready.next());
       ready.remove();
     }

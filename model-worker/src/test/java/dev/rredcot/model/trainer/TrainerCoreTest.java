@@ -117,6 +117,19 @@ class TrainerCoreTest {
   }
 
   @Test
+  void aPartialBatchTrainsTheCompleteGroupsThereAre() throws IOException {
+    try (TrainerCore core = open(batchOf(4))) {
+      assertTrue(offerAll(core, group("a", 0, 2), 0).isEmpty(), "one group of four");
+      core.offer(rollout("b", 0, 0, 2), 0, 2);
+      List<TrainedStep> steps = core.trainPartialBatch();
+      assertEquals(1, steps.size());
+      assertEquals(List.of("a@v0#0"), steps.get(0).groupIds());
+      assertEquals(1, core.stats().pendingGroups(), "the incomplete group still waits");
+      assertTrue(core.trainPartialBatch().isEmpty(), "nothing complete is left");
+    }
+  }
+
+  @Test
   void refusesToOpenAnEmptyStore() {
     CheckpointStore empty = new CheckpointStore(dir.resolve("empty"), 3);
     assertThrows(
