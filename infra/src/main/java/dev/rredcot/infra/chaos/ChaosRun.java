@@ -59,8 +59,10 @@ public final class ChaosRun {
   private static final long RECOVERY_WAIT_MS = 240_000;
   private static final long ACCOUNT_EVERY_MS = 2_000;
   // The trainer trains the complete groups there are after this long without a record, so the
-  // last groups of the finite stream are trained too.
-  private static final int PARTIAL_BATCH_AFTER_S = 15;
+  // last groups of the finite stream are trained too. Longer than any outage the run causes: a
+  // partial step during one moves the policy on without the groups in flight, which then arrive
+  // more versions behind and may be stale.
+  private static final int PARTIAL_BATCH_AFTER_S = 60;
   private static final int CHECKPOINTS_KEPT = 8;
 
   /** What the run reports while it runs. */

@@ -340,6 +340,11 @@ public final class RolloutWorker implements AutoCloseable {
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.promptsPerBatch);
     // Generation of a batch can take tens of seconds on a busy CPU.
     props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
+    // A worker that dies holds its partitions until its session expires; a restarted one (or the
+    // others) get them after 10 s rather than the default 45 s. Heartbeats come from the client's
+    // own thread, so a long generation does not end the session.
+    props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+    props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
     return KafkaClients.bytesConsumer(props);
   }
 
