@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -232,13 +233,25 @@ public final class RolloutWorker implements AutoCloseable {
       return;
     }
     Map<TopicPartition, OffsetAndMetadata> served = nextOffsets(records);
-    retry.untilDone(
-        "committing " + served,
-        service::running,
-        () -> {
-          prompts.commitSync(served);
-          return null;
-        });
+    try {
+      retry.untilDone(
+          "committing " + served,
+          service::running,
+          () -> {
+            prompts.commitSync(served);
+            return null;
+          });
+    } catch (CommitFailedException e) {
+      // The group gave these prompts to a member (perhaps this one, rejoined) while the batch ran,
+      // e.g. when the session expired during a broker outage. Whoever holds them now samples them
+      // again from the committed offset under the same ids, and consumers drop the copies.
+      rolloutsPublished.addAndGet(batch.rollouts().size());
+      LOG.warn(
+          "committing {} failed after a rebalance; the prompts will be served again: {}",
+          served,
+          e.getMessage());
+      return;
+    }
     batches.incrementAndGet();
     promptsServed.addAndGet(decoded.size() - batch.rejected().size());
     if (batch.policyVersion() == servedVersion) {
