@@ -32,7 +32,9 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -328,8 +330,7 @@ public final class ChaosRun {
         handle.get().destroyForcibly();
         try {
           handle.get().onExit().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException
-            | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
           throw new IllegalStateException("broker pid " + pid + " survived SIGKILL", e);
         }
       }
