@@ -45,6 +45,13 @@ final class FeederCommand implements Callable<Integer> {
   long count;
 
   @Option(
+      names = "--from-start",
+      description =
+          "Send from the first prompt even when the topic holds prompts already (default: a"
+              + " restarted feeder goes on after the prompts on the topic).")
+  private boolean fromStart;
+
+  @Option(
       names = "--rounds",
       defaultValue = "1",
       description = "Times the fixed set is sent (default ${DEFAULT-VALUE}).")
@@ -63,7 +70,8 @@ final class FeederCommand implements Callable<Integer> {
             // The problems the family's shipped policy was made for.
             .setTask(taskOption.resolve(spec).trained())
             .optFirstSeed(firstSeed)
-            .optPromptsPerSecond(rate);
+            .optPromptsPerSecond(rate)
+            .optResume(!fromStart);
     if (count > 0) {
       builder.optFixedSet(count, rounds);
     }

@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
       PipelineCommand.class,
       ReplayCommand.class,
       DemoCommand.class,
+      ChaosCommand.class,
       TrainerCommand.class,
       WorkerCommand.class,
       FeederCommand.class,

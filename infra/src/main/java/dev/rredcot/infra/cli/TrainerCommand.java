@@ -68,6 +68,15 @@ final class TrainerCommand implements Callable<Integer> {
   int batchGroups;
 
   @Option(
+      names = "--partial-batch-after",
+      defaultValue = "0",
+      description =
+          "Seconds without a record after which the complete groups there are are trained even if"
+              + " fewer than B, so a finite stream's last groups are trained (default"
+              + " ${DEFAULT-VALUE}: always wait for B).")
+  double partialBatchAfterS;
+
+  @Option(
       names = "--staleness",
       defaultValue = "2",
       description = "Drop rollouts more than S versions behind (default ${DEFAULT-VALUE}).")
@@ -88,10 +97,15 @@ final class TrainerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    if (keep < 1 || batchGroups < 1 || staleness < 0 || !(learningRate > 0)) {
+    if (keep < 1
+        || batchGroups < 1
+        || staleness < 0
+        || !(learningRate > 0)
+        || !(partialBatchAfterS >= 0)) {
       throw new ParameterException(
           spec.commandLine(),
-          "--keep and --batch-groups must be positive, --staleness >= 0, --learning-rate > 0");
+          "--keep and --batch-groups must be positive, --staleness and --partial-batch-after >="
+              + " 0, --learning-rate > 0");
     }
     Path root = store != null ? store : cli.home().checkpointsDir();
     CheckpointStore checkpoints = new CheckpointStore(root, keep);
@@ -116,6 +130,7 @@ final class TrainerCommand implements Callable<Integer> {
                     .optBatchGroups(batchGroups)
                     .optStaleness(staleness, StalenessMode.DROP)
                     .optTrainOptions(train)
+                    .optPartialBatchAfterMs(Math.round(partialBatchAfterS * 1000))
                     .build());
     if (progress != null) {
       builder.optProgressDir(progress);

@@ -9,14 +9,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A component of the demo running in a JVM of its own, with this JVM's java, classpath and JVM
- * flags (Avro trusted packages, the JDK 17 opens Flink needs); its output goes to a log file. Stops
- * with SIGTERM, then SIGKILL after a bound, so no process outlives the demo.
+ * A component of the demo (or of a chaos run) running in a JVM of its own, with this JVM's java,
+ * classpath and JVM flags (Avro trusted packages, the JDK 17 opens Flink needs); its output goes to
+ * a log file. Stops with SIGTERM, then SIGKILL after a bound, so no process outlives its run.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Path logFile;
@@ -28,7 +29,20 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Starts {@code mainClass} with {@code args}; its output goes to {@code logFile}. */
-  static ChildJvm start(String name, String mainClass, List<String> args, Path logFile) {
+  public static ChildJvm start(String name, String mainClass, List<String> args, Path logFile) {
+    return start(name, mainClass, args, logFile, Map.of());
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args} and extra {@code environment} variables; its output
+   * is appended to {@code logFile} (so the logs of a restarted component stay in one file).
+   */
+  public static ChildJvm start(
+      String name,
+      String mainClass,
+      List<String> args,
+      Path logFile,
+      Map<String, String> environment) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -38,15 +52,36 @@ final class ChildJvm implements AutoCloseable {
     command.addAll(args);
     try {
       OwnerOnlyFiles.createDirectories(logFile.getParent());
-      Process process =
+      ProcessBuilder builder =
           new ProcessBuilder(command)
               .redirectErrorStream(true)
-              .redirectOutput(logFile.toFile())
-              .start();
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+      builder.environment().putAll(environment);
+      Process process = builder.start();
       return new ChildJvm(name, process, logFile);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the " + name + " process", e);
     }
+  }
+
+  /** The process id. */
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** The exit status; only once the process has exited. */
+  public int exitValue() {
+    return process.exitValue();
+  }
+
+  /** SIGKILL, as a crash would end it: no shutdown hook runs. Waits until the process is gone. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Throws with the log's tail if the process has exited. */
@@ -64,7 +99,8 @@ final class ChildJvm implements AutoCloseable {
     }
   }
 
-  List<String> logTail(int lines) {
+  /** The last {@code lines} lines of the log. */
+  public List<String> logTail(int lines) {
     try {
       List<String> all = Files.readAllLines(logFile);
       return all.subList(Math.max(0, all.size() - lines), all.size());

@@ -44,6 +44,12 @@ final class CliProcess implements AutoCloseable {
     process.destroy();
   }
 
+  /** Sends SIGKILL and waits for the process to be gone. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
   /** Waits for the exit; fails when it does not come within {@code timeout}. */
   int waitForExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

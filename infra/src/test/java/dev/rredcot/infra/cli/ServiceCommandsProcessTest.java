@@ -13,6 +13,7 @@ import dev.rredcot.model.rollout.TaskFeeder;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
+import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Topics;
 import java.nio.file.Files;
@@ -82,6 +83,28 @@ class ServiceCommandsProcessTest {
     Matcher sent = Pattern.compile("feeder: stopped; (\\d+) prompts sent").matcher(feeder.output());
     assertTrue(sent.find(), feeder.output());
     assertEquals(endOffset(Topics.PROMPTS), Long.parseLong(sent.group(1)));
+  }
+
+  @Test
+  void aFeederKilledMidwayAndStartedAgainGoesOnWhereItStopped() throws Exception {
+    String[] command = {
+      "feeder", "--bootstrap", kafka.bootstrapServers(), "--count", "40", "--rate", "20"
+    };
+    CliProcess first = start(command);
+    awaitOrFail(first, () -> endOffset(Topics.PROMPTS) >= 10);
+    first.kill();
+    long before = endOffset(Topics.PROMPTS);
+    assertTrue(before < 40, "killed before the end: " + before);
+
+    CliProcess second = start(command);
+    assertEquals(0, second.waitForExit(EXIT), second.output());
+    assertEquals(40, endOffset(Topics.PROMPTS), "every prompt of the set once");
+    Set<String> ids = new HashSet<>();
+    RecordCodec<Prompt> codec = RecordCodec.of(Prompt.class);
+    for (byte[] value : readAll(Topics.PROMPTS, 40)) {
+      ids.add(codec.decode(value).getId().toString());
+    }
+    assertEquals(40, ids.size(), "no prompt sent twice");
   }
 
   @Test
@@ -261,6 +284,25 @@ class ServiceCommandsProcessTest {
         producer.send(new ProducerRecord<>(topic, 0, null, value)).get();
       }
     }
+  }
+
+  private List<byte[]> readAll(String topic, int count) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-read-" + topic);
+    List<byte[]> values = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (values.size() < count && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          values.add(record.value());
+        }
+      }
+    }
+    return values;
   }
 
   private Set<String> deadLetterReasons() {

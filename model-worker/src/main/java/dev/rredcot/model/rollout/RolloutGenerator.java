@@ -21,8 +21,9 @@ import java.util.function.Supplier;
  * one batched generation call, verifies each with the prompt's task family and turns it into a
  * {@link Rollout} with stable ids ({@link RolloutIds}), behaviour log-probs and entropies.
  *
- * <p>The sampler seed of a batch is derived from its first group id, so re-sampling the same batch
- * (a retry) gives the same traces.
+ * <p>The sampler seed of a batch is derived from its first group id and the policy version, so
+ * re-sampling the same batch with the same policy (a retry) gives the same traces under the same
+ * ids.
  */
 public final class RolloutGenerator {
 
@@ -89,8 +90,7 @@ public final class RolloutGenerator {
     if (served.isEmpty()) {
       return new GeneratedBatch(version, rollouts, rejected);
     }
-    String firstGroupId =
-        RolloutIds.groupId(served.get(0).getId(), version, attempt(served.get(0)));
+    String firstGroupId = RolloutIds.groupId(served.get(0).getId(), attempt(served.get(0)));
     // Families may differ in answer cue; one generate call per cue keeps the stop rule right.
     Map<String, List<Sample>> samplesByFamily = new HashMap<>();
     for (Map.Entry<String, List<Prompt>> entry : byFamily.entrySet()) {
@@ -105,7 +105,7 @@ public final class RolloutGenerator {
           GenerationOptions.builder()
               .optTemperature(temperature)
               .optMaxTokens(maxTokens)
-              .optSeed((firstGroupId + "|" + entry.getKey()).hashCode())
+              .optSeed((firstGroupId + "|" + version + "|" + entry.getKey()).hashCode())
               .optAnswerCue(family.answerCue())
               .build();
       samplesByFamily.put(
@@ -120,7 +120,7 @@ public final class RolloutGenerator {
       nextSample.put(prompt.getTaskFamily(), at + groupSize);
       RolloutRecords.Group group =
           new RolloutRecords.Group(
-              RolloutIds.groupId(prompt.getId(), version, attempt(prompt)),
+              RolloutIds.groupId(prompt.getId(), attempt(prompt)),
               groupSize,
               version,
               prompt.getTaskFamily(),

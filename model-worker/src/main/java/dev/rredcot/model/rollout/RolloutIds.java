@@ -3,12 +3,11 @@ package dev.rredcot.model.rollout;
 import java.util.Objects;
 
 /**
- * Ids of GRPO groups and rollouts, built only from what a retry sees again (prompt id, policy
- * version, attempt, sample index), so a re-sampled group keeps its ids and consumers can
- * deduplicate on them.
+ * Ids of GRPO groups and rollouts, built only from what a retry sees again (prompt id, attempt,
+ * sample index): not from the policy version or the time, so a prompt's sampling attempt keeps its
+ * ids across worker restarts and checkpoint swaps and consumers can deduplicate on them.
  *
- * <p>{@code groupId = promptId + "@v" + policyVersion + "#" + attempt}, {@code rolloutId = groupId
- * + "/" + sampleIndex}.
+ * <p>{@code groupId = promptId + "#" + attempt}, {@code rolloutId = groupId + "/" + sampleIndex}.
  */
 public final class RolloutIds {
 
@@ -17,14 +16,13 @@ public final class RolloutIds {
 
   private RolloutIds() {}
 
-  /** The group id of {@code promptId} sampled by {@code policyVersion} in round {@code attempt}. */
-  public static String groupId(String promptId, long policyVersion, int attempt) {
+  /** The group id of {@code promptId} sampled in round {@code attempt}, by any policy version. */
+  public static String groupId(String promptId, int attempt) {
     Objects.requireNonNull(promptId, "promptId");
-    if (policyVersion < 0 || attempt < 0) {
-      throw new IllegalArgumentException(
-          "policyVersion and attempt must be >= 0, got " + policyVersion + " and " + attempt);
+    if (attempt < 0) {
+      throw new IllegalArgumentException("attempt must be >= 0, got " + attempt);
     }
-    return promptId + "@v" + policyVersion + "#" + attempt;
+    return promptId + "#" + attempt;
   }
 
   /** The id of sample {@code sampleIndex} of group {@code groupId}. */

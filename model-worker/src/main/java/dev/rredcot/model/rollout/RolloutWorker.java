@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -233,13 +234,25 @@ public final class RolloutWorker implements AutoCloseable {
       return;
     }
     Map<TopicPartition, OffsetAndMetadata> served = nextOffsets(records);
-    retry.untilDone(
-        "committing " + served,
-        service::running,
-        () -> {
-          prompts.commitSync(served);
-          return null;
-        });
+    try {
+      retry.untilDone(
+          "committing " + served,
+          service::running,
+          () -> {
+            prompts.commitSync(served);
+            return null;
+          });
+    } catch (CommitFailedException e) {
+      // The group gave these prompts to a member (perhaps this one, rejoined) while the batch ran,
+      // e.g. when the session expired during a broker outage. Whoever holds them now samples them
+      // again from the committed offset under the same ids, and consumers drop the copies.
+      rolloutsPublished.addAndGet(batch.rollouts().size());
+      LOG.warn(
+          "committing {} failed after a rebalance; the prompts will be served again: {}",
+          served,
+          e.getMessage());
+      return;
+    }
     batches.incrementAndGet();
     promptsServed.addAndGet(decoded.size() - batch.rejected().size());
     if (batch.policyVersion() == servedVersion) {
@@ -341,6 +354,11 @@ public final class RolloutWorker implements AutoCloseable {
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.promptsPerBatch);
     // Generation of a batch can take tens of seconds on a busy CPU.
     props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
+    // A worker that dies holds its partitions until its session expires; a restarted one (or the
+    // others) get them after 10 s rather than the default 45 s. Heartbeats come from the client's
+    // own thread, so a long generation does not end the session.
+    props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+    props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
     return KafkaClients.bytesConsumer(props);
   }
 

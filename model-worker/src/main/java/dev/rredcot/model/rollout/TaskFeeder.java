@@ -9,12 +9,17 @@ import dev.rredcot.schemas.AvroSerde;
 import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.Topics;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,30 +110,33 @@ public final class TaskFeeder implements AutoCloseable {
       long intervalNanos = (long) (1e9 / settings.promptsPerSecond);
       long next = System.nanoTime();
       int rounds = settings.promptCount < 0 ? 1 : settings.rounds;
-      for (int round = 0; round < rounds && service.running(); round++) {
-        for (long i = 0;
-            (settings.promptCount < 0 || i < settings.promptCount) && service.running();
-            i++) {
-          // Short sleeps rather than an interrupting stop: an interrupt could land while the
-          // broker acknowledges a prompt, which would then be on the topic but not counted.
-          long wait;
-          while ((wait = next - System.nanoTime()) > 0 && service.running()) {
-            long slice = Math.min(wait, MAX_SLEEP_NANOS);
-            Thread.sleep(slice / 1_000_000, (int) (slice % 1_000_000));
-          }
-          if (!service.running()) {
-            break;
-          }
-          next += intervalNanos;
-          Prompt prompt = prompt(settings.task, settings.firstSeed + i, round);
-          ProducerRecord<String, Prompt> record =
-              new ProducerRecord<>(settings.topic, prompt.getId(), prompt);
-          retry.untilDone(
-              "sending prompt " + prompt.getId(),
-              service::running,
-              () -> producer.send(record).get());
-          promptsSent.incrementAndGet();
+      long total = settings.promptCount < 0 ? Long.MAX_VALUE : settings.promptCount * rounds;
+      long position = settings.resume ? promptsOnTopic() : 0;
+      if (position > 0) {
+        LOG.info("task feeder resumes after the {} prompts on {}", position, settings.topic);
+      }
+      for (; position < total && service.running(); position++) {
+        // Short sleeps rather than an interrupting stop: an interrupt could land while the
+        // broker acknowledges a prompt, which would then be on the topic but not counted.
+        long wait;
+        while ((wait = next - System.nanoTime()) > 0 && service.running()) {
+          long slice = Math.min(wait, MAX_SLEEP_NANOS);
+          Thread.sleep(slice / 1_000_000, (int) (slice % 1_000_000));
         }
+        if (!service.running()) {
+          break;
+        }
+        next += intervalNanos;
+        long i = settings.promptCount < 0 ? position : position % settings.promptCount;
+        int round = settings.promptCount < 0 ? 0 : (int) (position / settings.promptCount);
+        Prompt prompt = prompt(settings.task, settings.firstSeed + i, round);
+        ProducerRecord<String, Prompt> record =
+            new ProducerRecord<>(settings.topic, prompt.getId(), prompt);
+        retry.untilDone(
+            "sending prompt " + prompt.getId(),
+            service::running,
+            () -> producer.send(record).get());
+        promptsSent.incrementAndGet();
       }
       LOG.info("task feeder done: {} prompts sent", promptsSent.get());
     } catch (InterruptedException e) {
@@ -136,6 +144,34 @@ public final class TaskFeeder implements AutoCloseable {
     } catch (Exception e) {
       failure = e;
       LOG.error("task feeder stopped after {} prompts", promptsSent.get(), e);
+    }
+  }
+
+  /**
+   * How many prompts the topic holds (its end offsets summed): with this feeder its only writer,
+   * the position of the next prompt in the feeder's deterministic sequence.
+   */
+  private long promptsOnTopic() throws Exception {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        KafkaClients.bytesConsumer(
+            KafkaClients.manualCommitConsumerProps(settings.bootstrapServers))) {
+      return retry.untilDone(
+          "reading the end offsets of " + settings.topic,
+          service::running,
+          () -> {
+            List<TopicPartition> partitions = new ArrayList<>();
+            List<PartitionInfo> infos = consumer.partitionsFor(settings.topic);
+            if (infos != null) {
+              for (PartitionInfo info : infos) {
+                partitions.add(new TopicPartition(info.topic(), info.partition()));
+              }
+            }
+            long sum = 0;
+            for (long end : consumer.endOffsets(partitions).values()) {
+              sum += end;
+            }
+            return sum;
+          });
     }
   }
 
@@ -154,6 +190,7 @@ public final class TaskFeeder implements AutoCloseable {
     private long promptCount = -1;
     private int rounds = 1;
     private double promptsPerSecond = 10;
+    private boolean resume;
 
     private Builder() {}
 
@@ -185,6 +222,15 @@ public final class TaskFeeder implements AutoCloseable {
     public Builder optFixedSet(long promptCount, int rounds) {
       this.promptCount = promptCount;
       this.rounds = rounds;
+      return this;
+    }
+
+    /**
+     * Whether to go on after the prompts the topic holds already, as a restarted feeder does
+     * (default false: start at the first prompt). Assumes this feeder's settings wrote them all.
+     */
+    public Builder optResume(boolean resume) {
+      this.resume = resume;
       return this;
     }
 

@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -118,9 +119,19 @@ public final class Trainer implements AutoCloseable {
         KafkaProducer<byte[], byte[]> producer = producer()) {
       seekToResume(consumer);
       announce(producer, TrainerCore.announcement(core.latestCheckpoint(), Map.of()));
+      long lastRecordMs = System.currentTimeMillis();
       while (service.running()) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+        for (ConsumerRecord<byte[], byte[]> record : records) {
           handle(record, producer);
+        }
+        long now = System.currentTimeMillis();
+        if (!records.isEmpty()) {
+          lastRecordMs = now;
+        } else if (core.options().partialBatchAfterMs() > 0
+            && now - lastRecordMs >= core.options().partialBatchAfterMs()) {
+          announceSteps(producer, core.trainPartialBatch());
+          lastRecordMs = now;
         }
         stats = core.stats();
         commitForVisibility(consumer);
@@ -188,7 +199,12 @@ public final class Trainer implements AutoCloseable {
       deadLetter(
           producer, record, result.reasonLabel(), new IllegalArgumentException(result.reason()));
     }
-    for (TrainedStep step : result.steps()) {
+    announceSteps(producer, result.steps());
+  }
+
+  private void announceSteps(KafkaProducer<byte[], byte[]> producer, List<TrainedStep> steps)
+      throws Exception {
+    for (TrainedStep step : steps) {
       Map<String, Double> extra =
           step.evaluation() == null
               ? Map.of()

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +56,13 @@ public final class TrainerCore implements AutoCloseable {
 
   /** Default name of the trained-rollouts log in the checkpoint store's root. */
   public static final String TRAINED_ROLLOUTS_FILE = "trained-rollouts.tsv";
+
+  /**
+   * Name of the stale-rollouts log beside the trained-rollouts log: one line per rollout dropped
+   * for staleness, {@code policy_version rollout_id group_id behaviour_version} with the trainer's
+   * version at the drop (a drop repeated after a restart may be listed twice).
+   */
+  public static final String STALE_ROLLOUTS_FILE = "stale-rollouts.tsv";
 
   /** What happened to an offered record. */
   public enum Disposition {
@@ -91,12 +100,16 @@ public final class TrainerCore implements AutoCloseable {
   private final TrainerOptions options;
   private final StoreLock lock;
   private final TrainedRolloutLog trainedLog;
+  private final TrainedRolloutLog staleLog;
   private final Map<Integer, Long> nextOffsets = new TreeMap<>();
   private final Map<Integer, Long> resumeOffsets;
   private Map<Integer, Long> checkpointedOffsets;
   private final LinkedHashMap<String, Map<Integer, CreditedRollout>> pendingGroups =
       new LinkedHashMap<>();
   private final LinkedHashSet<String> readyGroups = new LinkedHashSet<>();
+  // Members of pending groups this trainer dead-lettered: they will never be buffered, so they
+  // count towards the group's size, else the group would wait for them forever.
+  private final Map<String, Set<String>> rejectedMembers = new HashMap<>();
   private final LinkedHashMap<String, Long> trainedGroups = new LinkedHashMap<>();
   private final Map<String, Long> counters = new TreeMap<>();
   private Checkpoint latestCheckpoint;
@@ -110,6 +123,7 @@ public final class TrainerCore implements AutoCloseable {
       TrainerOptions options,
       StoreLock lock,
       TrainedRolloutLog trainedLog,
+      TrainedRolloutLog staleLog,
       Checkpoint checkpoint,
       TrainerProgress progress) {
     this.policy = policy;
@@ -118,12 +132,14 @@ public final class TrainerCore implements AutoCloseable {
     this.options = options;
     this.lock = lock;
     this.trainedLog = trainedLog;
+    this.staleLog = staleLog;
     this.latestCheckpoint = checkpoint;
     this.nextOffsets.putAll(progress.nextOffsets());
     this.resumeOffsets = Map.copyOf(new TreeMap<>(progress.nextOffsets()));
     this.checkpointedOffsets = resumeOffsets;
     this.trainedGroups.putAll(progress.trainedGroups());
     this.counters.putAll(progress.counters());
+    progress.rejectedMembers().forEach((g, ids) -> rejectedMembers.put(g, new HashSet<>(ids)));
     for (String encoded : progress.pendingRecords()) {
       buffer(CODEC.decode(Base64.getDecoder().decode(encoded)));
     }
@@ -156,6 +172,7 @@ public final class TrainerCore implements AutoCloseable {
     Objects.requireNonNull(options, "options");
     StoreLock lock = store.lock();
     TrainedRolloutLog log = null;
+    TrainedRolloutLog staleLog = null;
     try {
       store.deleteLeftovers(lock);
       ProgressStore progressStore = new ProgressStore(progressDir);
@@ -182,6 +199,10 @@ public final class TrainerCore implements AutoCloseable {
       }
       TrainerProgress progress = saved.orElse(TrainerProgress.empty(checkpoint.version()));
       log = TrainedRolloutLog.open(trainedLog, checkpoint.version());
+      staleLog =
+          TrainedRolloutLog.open(
+              trainedLog.toAbsolutePath().resolveSibling(STALE_ROLLOUTS_FILE),
+              checkpoint.version());
       Policy policy = Policy.load(checkpoint);
       LOG.info(
           "trainer resumes at version {} with offsets {}, {} pending records, {} trained groups"
@@ -191,10 +212,13 @@ public final class TrainerCore implements AutoCloseable {
           progress.pendingRecords().size(),
           progress.trainedGroups().size());
       return new TrainerCore(
-          policy, store, progressStore, options, lock, log, checkpoint, progress);
+          policy, store, progressStore, options, lock, log, staleLog, checkpoint, progress);
     } catch (IOException | RuntimeException | Error e) {
       if (log != null) {
         log.close();
+      }
+      if (staleLog != null) {
+        staleLog.close();
       }
       lock.close();
       throw e;
@@ -215,6 +239,11 @@ public final class TrainerCore implements AutoCloseable {
    */
   public Map<Integer, Long> checkpointedOffsets() {
     return checkpointedOffsets;
+  }
+
+  /** The settings this core trains with. */
+  public TrainerOptions options() {
+    return options;
   }
 
   /** The current policy (owned by this core; do not close it). */
@@ -248,11 +277,24 @@ public final class TrainerCore implements AutoCloseable {
     increment("rollouts_consumed", 1);
     Rejection invalid = validate(record);
     if (invalid != null) {
-      return invalid(record, invalid);
+      return rejectMember(record, invalid);
     }
     Map<Integer, CreditedRollout> group = pendingGroups.get(record.getGroupId());
-    if (trainedGroups.containsKey(record.getGroupId())
-        || (group != null && group.containsKey(record.getSampleIndex()))) {
+    CreditedRollout buffered = group == null ? null : group.get(record.getSampleIndex());
+    if (buffered != null && !sameContent(buffered, record)) {
+      // Same sample of the same group with other tokens, log-probs or reward: one of them is not
+      // what its id says; neither wins silently.
+      return invalid(
+          record,
+          new Rejection(
+              "conflicting-duplicate",
+              "rollout "
+                  + record.getRolloutId()
+                  + " differs from the buffered "
+                  + buffered.getRolloutId()
+                  + " of the same group and sample index"));
+    }
+    if (trainedGroups.containsKey(record.getGroupId()) || buffered != null) {
       increment("duplicates_ignored", 1);
       return new OfferResult(
           Disposition.DUPLICATE,
@@ -264,6 +306,7 @@ public final class TrainerCore implements AutoCloseable {
       if (options.stalenessMode() == StalenessMode.DROP) {
         increment("stale_dropped", 1);
         increment(STALE_COUNTER + "dropped-on-arrival", 1);
+        staleLog.append(policy.version(), List.of(record));
         return new OfferResult(
             Disposition.STALE,
             "stale",
@@ -279,13 +322,18 @@ public final class TrainerCore implements AutoCloseable {
       increment(STALE_COUNTER + "kept-importance-weighted", 1);
     }
     if (group != null) {
-      int expected = group.values().iterator().next().getGroupCount();
-      if (expected != record.getGroupCount()) {
-        return invalid(
+      int expected = expectedMembers(group.values().iterator().next());
+      if (expected != expectedMembers(record)) {
+        return rejectMember(
             record,
             new Rejection(
                 "malformed-credited-rollout",
-                "groupCount " + record.getGroupCount() + " differs from its group's " + expected));
+                "creditedCount/groupCount "
+                    + record.getCreditedCount()
+                    + "/"
+                    + record.getGroupCount()
+                    + " differs from its group's "
+                    + expected));
       }
     }
     buffer(record);
@@ -315,6 +363,54 @@ public final class TrainerCore implements AutoCloseable {
     increment("rollouts_consumed", 1);
     increment(DEAD_LETTER_COUNTER + reasonLabel, 1);
     return true;
+  }
+
+  /**
+   * Sends a member of a group to dead letters and counts it towards its group, which may complete
+   * the group (and trigger steps).
+   */
+  private OfferResult rejectMember(CreditedRollout record, Rejection rejection) throws IOException {
+    OfferResult rejected = invalid(record, rejection);
+    String groupId = record.getGroupId();
+    if (trainedGroups.containsKey(groupId)) {
+      return rejected;
+    }
+    rejectedMembers.computeIfAbsent(groupId, g -> new HashSet<>()).add(record.getRolloutId());
+    Map<Integer, CreditedRollout> group = pendingGroups.get(groupId);
+    if (group == null || !isComplete(groupId, group)) {
+      return rejected;
+    }
+    readyGroups.add(groupId);
+    List<TrainedStep> steps = new ArrayList<>();
+    while (readyGroups.size() >= options.batchGroups()) {
+      TrainedStep step = trainOneBatch();
+      if (step != null) {
+        steps.add(step);
+      }
+    }
+    return new OfferResult(
+        rejected.disposition(), rejected.reasonLabel(), rejected.reason(), steps);
+  }
+
+  /**
+   * How many members of its group reach the trainer: the credited count, or for records written
+   * before it existed the group's arrived count.
+   */
+  static int expectedMembers(CreditedRollout record) {
+    return record.getCreditedCount() > 0 ? record.getCreditedCount() : record.getGroupCount();
+  }
+
+  private boolean isComplete(String groupId, Map<Integer, CreditedRollout> group) {
+    int rejected = rejectedMembers.getOrDefault(groupId, Set.of()).size();
+    return group.size() + rejected >= expectedMembers(group.values().iterator().next());
+  }
+
+  private static boolean sameContent(CreditedRollout a, CreditedRollout b) {
+    return a.getRolloutId().equals(b.getRolloutId())
+        && a.getPolicyVersion() == b.getPolicyVersion()
+        && a.getTokenIds().equals(b.getTokenIds())
+        && a.getLogProbs().equals(b.getLogProbs())
+        && a.getReward() == b.getReward();
   }
 
   private OfferResult invalid(CreditedRollout record, Rejection rejection) {
@@ -371,7 +467,8 @@ public final class TrainerCore implements AutoCloseable {
   @Override
   public void close() {
     try (StoreLock heldLock = lock;
-        TrainedRolloutLog log = trainedLog) {
+        TrainedRolloutLog log = trainedLog;
+        TrainedRolloutLog stale = staleLog) {
       policy.close();
     } catch (IOException e) {
       LOG.warn("closing the trainer's files failed: {}", e.toString());
@@ -465,6 +562,12 @@ public final class TrainerCore implements AutoCloseable {
     if (record.getGroupCount() <= 0) {
       return "groupCount must be positive, got " + record.getGroupCount();
     }
+    if (record.getCreditedCount() < 0 || record.getCreditedCount() > record.getGroupCount()) {
+      return "creditedCount must be in [0, groupCount "
+          + record.getGroupCount()
+          + "], got "
+          + record.getCreditedCount();
+    }
     if (record.getSampleIndex() < 0) {
       return "sampleIndex must be >= 0, got " + record.getSampleIndex();
     }
@@ -479,20 +582,40 @@ public final class TrainerCore implements AutoCloseable {
     Map<Integer, CreditedRollout> group =
         pendingGroups.computeIfAbsent(record.getGroupId(), g -> new TreeMap<>());
     group.put(record.getSampleIndex(), record);
-    if (group.size() >= record.getGroupCount()) {
+    if (isComplete(record.getGroupId(), group)) {
       readyGroups.add(record.getGroupId());
     }
   }
 
+  /**
+   * Trains on the complete groups there are (at most B) even if fewer than B, as the trainer does
+   * when no record came for {@link TrainerOptions#partialBatchAfterMs}; empty when none is
+   * complete.
+   *
+   * @throws IOException when a checkpoint or progress file cannot be written
+   */
+  public List<TrainedStep> trainPartialBatch() throws IOException {
+    if (readyGroups.isEmpty()) {
+      return List.of();
+    }
+    TrainedStep step = trainOneBatch(1);
+    return step == null ? List.of() : List.of(step);
+  }
+
   /** Trains on the first B ready groups (after dropping stale ones); null when no step ran. */
   private TrainedStep trainOneBatch() throws IOException {
+    return trainOneBatch(options.batchGroups());
+  }
+
+  /** Trains on up to B ready groups if at least {@code minGroups} are ready (after staleness). */
+  private TrainedStep trainOneBatch(int minGroups) throws IOException {
     dropStalePendingGroups();
-    if (readyGroups.size() < options.batchGroups()) {
+    if (readyGroups.size() < minGroups) {
       return null;
     }
     List<String> groupIds = new ArrayList<>();
     Iterator<String> ready = readyGroups.iterator();
-    while (groupIds.size() < options.batchGroups()) {
+    while (groupIds.size() < options.batchGroups() && ready.hasNext()) {
       groupIds.add(ready.next());
       ready.remove();
     }
@@ -502,6 +625,7 @@ public final class TrainerCore implements AutoCloseable {
     double rewardSum = 0;
     for (String groupId : groupIds) {
       Map<Integer, CreditedRollout> group = pendingGroups.remove(groupId);
+      rejectedMembers.remove(groupId);
       boolean signal = false;
       for (CreditedRollout record : group.values()) {
         rolloutIds.add(record.getRolloutId());
@@ -571,7 +695,7 @@ public final class TrainerCore implements AutoCloseable {
     return new TrainedStep(checkpoint, groupIds, rolloutIds, result, evaluation);
   }
 
-  private void dropStalePendingGroups() {
+  private void dropStalePendingGroups() throws IOException {
     if (options.stalenessMode() != StalenessMode.DROP) {
       return;
     }
@@ -583,7 +707,9 @@ public final class TrainerCore implements AutoCloseable {
       if (isStale(behaviourVersion)) {
         increment("stale_dropped", entry.getValue().size());
         increment(STALE_COUNTER + "dropped-while-pending", entry.getValue().size());
+        staleLog.append(policy.version(), new ArrayList<>(entry.getValue().values()));
         readyGroups.remove(entry.getKey());
+        rejectedMembers.remove(entry.getKey());
         it.remove();
         LOG.info(
             "dropped stale group {} (version {}, policy at {})",
@@ -614,8 +740,10 @@ public final class TrainerCore implements AutoCloseable {
         encodeGroup(entry.getValue(), pending);
       }
     }
+    Map<String, List<String>> rejected = new HashMap<>();
+    rejectedMembers.forEach((groupId, ids) -> rejected.put(groupId, new ArrayList<>(ids)));
     return new TrainerProgress(
-        version, nextOffsets, pending, new HashMap<>(trainedGroups), counters);
+        version, nextOffsets, pending, new HashMap<>(trainedGroups), counters, rejected);
   }
 
   private static void encodeGroup(Map<Integer, CreditedRollout> group, List<String> out) {

@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param evaluateEveryVersions evaluate every n-th new version (when an evaluator is set)
  * @param maxAbsAdvantage records with a token advantage beyond +-this are poison (dead letters)
  * @param minLogProb records with a token log-prob below this (or above 0) are poison
+ * @param partialBatchAfterMs when no record arrived for this long, train the complete groups there
+ *     are even if fewer than B (0: always wait for B)
  */
 public record TrainerOptions(
     int batchGroups,
@@ -26,7 +28,8 @@ public record TrainerOptions(
     HeldOutEvaluator evaluator,
     int evaluateEveryVersions,
     double maxAbsAdvantage,
-    double minLogProb) {
+    double minLogProb,
+    long partialBatchAfterMs) {
 
   /** Validates. */
   public TrainerOptions {
@@ -52,6 +55,10 @@ public record TrainerOptions(
     }
     if (!(minLogProb < 0)) {
       throw new IllegalArgumentException("minLogProb must be negative, got " + minLogProb);
+    }
+    if (partialBatchAfterMs < 0) {
+      throw new IllegalArgumentException(
+          "partialBatchAfterMs must be >= 0, got " + partialBatchAfterMs);
     }
   }
 
@@ -84,6 +91,7 @@ public record TrainerOptions(
     // token weights average 1 over a trace, and a sampled token's log-prob is nowhere near -1000.
     private double maxAbsAdvantage = 1_000;
     private double minLogProb = -1_000;
+    private long partialBatchAfterMs;
 
     private Builder() {}
 
@@ -129,6 +137,15 @@ public record TrainerOptions(
       return this;
     }
 
+    /**
+     * After this long without a record, train the complete groups there are even if fewer than B,
+     * so the last groups of a finite stream are trained (default 0: always wait for B).
+     */
+    public Builder optPartialBatchAfterMs(long partialBatchAfterMs) {
+      this.partialBatchAfterMs = partialBatchAfterMs;
+      return this;
+    }
+
     /** Validates and builds. */
     public TrainerOptions build() {
       return new TrainerOptions(
@@ -140,7 +157,8 @@ public record TrainerOptions(
           evaluator,
           evaluateEveryVersions,
           maxAbsAdvantage,
-          minLogProb);
+          minLogProb,
+          partialBatchAfterMs);
     }
   }
 }

@@ -14,13 +14,16 @@ import java.util.Map;
  * @param pendingRecords buffered, untrained records (single-object Avro, base64)
  * @param trainedGroups group id to its behaviour policy version, for groups already trained
  * @param counters cumulative {@link TrainerStats} counters by name
+ * @param rejectedMembers group id to the ids of its rollouts the trainer sent to dead letters while
+ *     the group was pending (they count towards completing it); empty in older progress files
  */
 public record TrainerProgress(
     @JsonProperty("checkpointVersion") long checkpointVersion,
     @JsonProperty("nextOffsets") Map<Integer, Long> nextOffsets,
     @JsonProperty("pendingRecords") List<String> pendingRecords,
     @JsonProperty("trainedGroups") Map<String, Long> trainedGroups,
-    @JsonProperty("counters") Map<String, Long> counters) {
+    @JsonProperty("counters") Map<String, Long> counters,
+    @JsonProperty("rejectedMembers") Map<String, List<String>> rejectedMembers) {
 
   /** Copies the collections. */
   public TrainerProgress {
@@ -28,6 +31,17 @@ public record TrainerProgress(
     pendingRecords = List.copyOf(pendingRecords);
     trainedGroups = Map.copyOf(trainedGroups);
     counters = Map.copyOf(counters);
+    rejectedMembers = rejectedMembers == null ? Map.of() : Map.copyOf(rejectedMembers);
+  }
+
+  /** Progress without rejected members. */
+  public TrainerProgress(
+      long checkpointVersion,
+      Map<Integer, Long> nextOffsets,
+      List<String> pendingRecords,
+      Map<String, Long> trainedGroups,
+      Map<String, Long> counters) {
+    this(checkpointVersion, nextOffsets, pendingRecords, trainedGroups, counters, Map.of());
   }
 
   /** Progress of a checkpoint that no trainer wrote (e.g. the initial policy): nothing read. */

@@ -4,15 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.Rollout;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RolloutGeneratorTest {
 
@@ -40,10 +45,10 @@ class RolloutGeneratorTest {
     assertEquals(6, batch.rollouts().size());
     assertTrue(batch.rejected().isEmpty());
     Rollout first = batch.rollouts().get(0);
-    String groupId = prompts.get(0).getId() + "@v0#0";
+    String groupId = prompts.get(0).getId() + "#0";
     assertEquals(groupId, first.getGroupId());
     assertEquals(groupId + "/0", first.getRolloutId());
-    assertEquals(prompts.get(1).getId() + "@v0#2/2", batch.rollouts().get(5).getRolloutId());
+    assertEquals(prompts.get(1).getId() + "#2/2", batch.rollouts().get(5).getRolloutId());
     assertEquals(3, first.getGroupSize());
     assertEquals(Instant.ofEpochMilli(42), first.getCreatedAtMs());
   }
@@ -71,6 +76,22 @@ class RolloutGeneratorTest {
     for (int i = 0; i < first.size(); i++) {
       assertEquals(first.get(i).getRolloutId(), second.get(i).getRolloutId());
       assertEquals(first.get(i).getTokenIds(), second.get(i).getTokenIds());
+    }
+  }
+
+  @Test
+  void anotherPolicyVersionKeepsTheIdsOfTheSameAttempt(@TempDir Path dir) throws IOException {
+    // A worker that restarts on a newer checkpoint samples the same prompt attempt under the same
+    // ids, so consumers see one group, not two.
+    List<Prompt> prompts = List.of(TaskFeeder.prompt(TASK, 9, 1));
+    List<Rollout> before = generator().generate(policy, prompts).rollouts();
+    try (Policy newer = RolloutFixtures.tinyPolicy(12)) {
+      newer.save(new CheckpointStore(dir, 2), 7, null, Map.of());
+      List<Rollout> after = generator().generate(newer, prompts).rollouts();
+      for (int i = 0; i < before.size(); i++) {
+        assertEquals(before.get(i).getRolloutId(), after.get(i).getRolloutId());
+        assertEquals(7L, after.get(i).getPolicyVersion());
+      }
     }
   }
 

@@ -9,23 +9,21 @@ import org.junit.jupiter.api.Test;
 class RolloutIdsTest {
 
   @Test
-  void idsAreBuiltOnlyFromPromptVersionAttemptAndIndex() {
-    String groupId = RolloutIds.groupId("arith-ab12-7", 3, 1);
-    assertEquals("arith-ab12-7@v3#1", groupId);
-    assertEquals("arith-ab12-7@v3#1/5", RolloutIds.rolloutId(groupId, 5));
-    assertEquals(groupId, RolloutIds.groupId("arith-ab12-7", 3, 1), "stable across calls");
+  void idsAreBuiltOnlyFromPromptAttemptAndIndex() {
+    String groupId = RolloutIds.groupId("arith-ab12-7", 1);
+    assertEquals("arith-ab12-7#1", groupId);
+    assertEquals("arith-ab12-7#1/5", RolloutIds.rolloutId(groupId, 5));
+    assertEquals(groupId, RolloutIds.groupId("arith-ab12-7", 1), "stable across calls");
   }
 
   @Test
-  void versionAndAttemptSeparateGroups() {
-    assertNotEquals(RolloutIds.groupId("p", 1, 0), RolloutIds.groupId("p", 2, 0));
-    assertNotEquals(RolloutIds.groupId("p", 1, 0), RolloutIds.groupId("p", 1, 1));
+  void attemptsSeparateGroups() {
+    assertNotEquals(RolloutIds.groupId("p", 0), RolloutIds.groupId("p", 1));
   }
 
   @Test
   void rejectsNegativeParts() {
-    assertThrows(IllegalArgumentException.class, () -> RolloutIds.groupId("p", -1, 0));
-    assertThrows(IllegalArgumentException.class, () -> RolloutIds.groupId("p", 0, -1));
+    assertThrows(IllegalArgumentException.class, () -> RolloutIds.groupId("p", -1));
     assertThrows(IllegalArgumentException.class, () -> RolloutIds.rolloutId("g", -1));
   }
 }

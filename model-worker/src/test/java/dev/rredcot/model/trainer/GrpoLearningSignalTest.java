@@ -89,7 +89,7 @@ class GrpoLearningSignalTest {
         rewards[i] = TASK.verify(problem, group.get(i)).reward();
       }
       double[] advantages = GroupAdvantages.grpo(rewards, GroupAdvantages.DEFAULT_EPSILON);
-      String groupId = problem.id() + "@v" + policy.version() + "#" + round;
+      String groupId = problem.id() + "#" + round;
       for (int i = 0; i < group.size(); i++) {
         int[] tokens = policy.tokenizer().encode(group.get(i));
         float[] behaviour =

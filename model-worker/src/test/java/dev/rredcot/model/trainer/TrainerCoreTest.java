@@ -56,6 +56,80 @@ class TrainerCoreTest {
   }
 
   @Test
+  void aGroupWhoseCreditedCountIsBelowItsArrivedCountTrainsWithItsSurvivors() throws IOException {
+    // Four samples arrived at the credit job, one became a dead letter there: three credited.
+    try (TrainerCore core = open(batchOf(1))) {
+      List<CreditedRollout> survivors = new ArrayList<>();
+      for (int index : new int[] {0, 1, 3}) {
+        CreditedRollout record = rollout("p", 0, index, 4);
+        record.setCreditedCount(3);
+        survivors.add(record);
+      }
+      List<TrainedStep> steps = offerAll(core, survivors, 0);
+      assertEquals(1, steps.size(), "the group completes at its credited count");
+      assertEquals(List.of("p@v0#0/0", "p@v0#0/1", "p@v0#0/3"), steps.get(0).rolloutIds());
+      assertEquals(0, core.stats().pendingGroups());
+    }
+  }
+
+  @Test
+  void aMemberTheTrainerDeadLettersCountsTowardsItsGroup() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      assertTrue(
+          offerAll(core, List.of(rollout("p", 0, 0, 3), rollout("p", 0, 1, 3)), 0).isEmpty());
+      OfferResult poisoned = core.offer(withAdvantage(rollout("p", 0, 2, 3), Float.NaN), 0, 2);
+      assertEquals(Disposition.INVALID, poisoned.disposition());
+      assertEquals(1, poisoned.steps().size(), "the rest of the group is trained");
+      assertEquals(List.of("p@v0#0/0", "p@v0#0/1"), poisoned.steps().get(0).rolloutIds());
+    }
+  }
+
+  @Test
+  void aDeadLetteredMemberStillCountsAfterARestart() throws IOException {
+    try (TrainerCore first = open(batchOf(2))) {
+      offerAll(first, group("a", 0, 2), 0);
+      first.offer(withAdvantage(rollout("b", 0, 0, 2), Float.NaN), 0, 2);
+      // A step of another batch writes a checkpoint with the progress so far.
+      first.offer(rollout("c", 0, 0, 1), 0, 3);
+      assertEquals(1, first.policy().version());
+    }
+    try (TrainerCore second = open(batchOf(1))) {
+      OfferResult last = second.offer(rollout("b", 0, 1, 2), 0, 4);
+      assertEquals(1, last.steps().size(), "b completes with its one trainable member");
+      assertEquals(List.of("b@v0#0/1"), last.steps().get(0).rolloutIds());
+    }
+  }
+
+  @Test
+  void aRepeatedRolloutIdWithOtherContentIsAConflictingDuplicate() throws IOException {
+    try (TrainerCore core = open(batchOf(1))) {
+      core.offer(rollout("p", 0, 0, 3), 0, 0);
+      CreditedRollout other = rollout("p", 0, 0, 3);
+      other.setReward(0.25);
+      OfferResult result = core.offer(other, 0, 1);
+      assertEquals(Disposition.INVALID, result.disposition());
+      assertEquals("conflicting-duplicate", result.reasonLabel());
+      assertEquals(
+          1L, core.stats().deadLettersByReason().getOrDefault("conflicting-duplicate", 0L));
+      OfferResult same = core.offer(rollout("p", 0, 0, 3), 0, 2);
+      assertEquals(Disposition.DUPLICATE, same.disposition(), "an identical copy is a duplicate");
+    }
+  }
+
+  @Test
+  void aPartialBatchTrainsTheCompleteGroupsThereAre() throws IOException {
+    try (TrainerCore core = open(batchOf(4))) {
+      assertTrue(offerAll(core, group("a", 0, 2), 0).isEmpty(), "one group of four");
+      core.offer(rollout("b", 0, 0, 2), 0, 2);
+      List<TrainedStep> steps = core.trainPartialBatch();
+      assertEquals(1, steps.size());
+      assertEquals(List.of("a@v0#0"), steps.get(0).groupIds());
+      assertEquals(1, core.stats().pendingGroups(), "the incomplete group still waits");
+      assertTrue(core.trainPartialBatch().isEmpty(), "nothing complete is left");
+    }
+  }
+
+  @Test
   void refusesToOpenAnEmptyStore() {
     CheckpointStore empty = new CheckpointStore(dir.resolve("empty"), 3);
     assertThrows(
@@ -111,6 +185,9 @@ class TrainerCoreTest {
       assertEquals(1, core.stats().staleDropped());
       assertEquals(Map.of("dropped-on-arrival", 1L), core.stats().staleByReason());
     }
+    List<String> staleLines =
+        Files.readAllLines(dir.resolve("checkpoints").resolve(TrainerCore.STALE_ROLLOUTS_FILE));
+    assertEquals(List.of(TrainedRolloutLog.HEADER, "2\tc@v0#0/0\tc@v0#0\t0"), staleLines);
   }
 
   @Test

@@ -32,7 +32,9 @@ import org.apache.beam.sdk.values.TupleTagList;
  * Computes per-token advantages for every trace of a group with {@link GroupCreditor#advantages}
  * ({@link TokenAdvantages}), using the group statistics {@link
  * dev.rredcot.pipelines.group.GroupRollouts} attached, and emits one {@link CreditedRollout} per
- * trace. Non-finite advantages become dead letters ({@code non-finite-advantage}).
+ * trace, with the number of the group's traces that were credited ({@code creditedCount}: the group
+ * as it arrived less every trace an earlier stage or this one dead-lettered). Non-finite advantages
+ * become dead letters ({@code non-finite-advantage}).
  */
 public final class ComputeAdvantages
     extends PTransform<
@@ -88,23 +90,43 @@ public final class ComputeAdvantages
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
       StageMetrics.in(STAGE, group.traces().size());
+      // Every trace's fate first: the credited records carry how many members of their group were
+      // credited, so the trainer completes the group at that count and never waits for a trace
+      // that became a dead letter here or in an earlier stage.
+      List<CreditedTrace> credited = new ArrayList<>();
+      List<Double> advantageMs = new ArrayList<>();
+      int creditedCount = 0;
       for (TraceCredit trace : group.traces()) {
         long startNanos = System.nanoTime();
-        CreditedTrace credited = creditor.advantages(group.statistics(), trace);
-        if (!credited.succeeded()) {
-          out.get(FAILED).output(CreditDeadLetters.of(trace.rollout(), credited.failure()));
+        CreditedTrace result = creditor.advantages(group.statistics(), trace);
+        advantageMs.add((System.nanoTime() - startNanos) / 1e6);
+        credited.add(result);
+        if (result.succeeded()) {
+          creditedCount++;
+        }
+      }
+      for (int i = 0; i < credited.size(); i++) {
+        CreditedTrace result = credited.get(i);
+        TraceCredit trace = group.traces().get(i);
+        if (!result.succeeded()) {
+          out.get(FAILED).output(CreditDeadLetters.of(trace.rollout(), result.failure()));
           continue;
         }
         Map<String, Double> timings = new LinkedHashMap<>(trace.timingsMs());
-        timings.put("advantage", (System.nanoTime() - startNanos) / 1e6);
+        timings.put("advantage", advantageMs.get(i));
         creditedRollouts.inc();
         StageMetrics.out(STAGE, 1);
-        out.get(CREDITED).output(toCredited(group, trace, credited.advantages(), timings));
+        out.get(CREDITED)
+            .output(toCredited(group, trace, result.advantages(), creditedCount, timings));
       }
     }
 
     private CreditedRollout toCredited(
-        TraceGroup group, TraceCredit trace, float[] advantages, Map<String, Double> timings) {
+        TraceGroup group,
+        TraceCredit trace,
+        float[] advantages,
+        int creditedCount,
+        Map<String, Double> timings) {
       Rollout rollout = trace.rollout();
       return CreditedRollout.newBuilder()
           .setRolloutId(rollout.getRolloutId())
@@ -113,6 +135,7 @@ public final class ComputeAdvantages
           .setSampleIndex(rollout.getSampleIndex())
           .setGroupSize(group.groupSize())
           .setGroupCount(group.statistics().count())
+          .setCreditedCount(creditedCount)
           .setGroupComplete(group.complete())
           .setPolicyVersion(rollout.getPolicyVersion())
           .setScoringPolicyVersion(trace.scoringPolicyVersion())

@@ -1,12 +1,19 @@
 package dev.rredcot.pipelines.value;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.rredcot.pipelines.CreditRollouts;
+import dev.rredcot.pipelines.CreditSettings;
+import dev.rredcot.pipelines.TestRollouts;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.ingest.RawRecord;
+import dev.rredcot.pipelines.ingest.RawRecordCoder;
 import dev.rredcot.pipelines.stage.EstimateValues;
+import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
@@ -81,6 +88,50 @@ class ValueFailuresTest {
             letter -> {
               assertThat(letter.getStage(), equalTo(EstimateValues.STAGE));
               assertThat(letter.getReason(), equalTo("empty-continuation-bank"));
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
+  void aGroupWithATraceThatFailsValuesIsCreditedWithItsSurvivorsCounted(TestPipeline pipeline) {
+    // Three samples arrive; sample 2 has a token the tokenizer cannot map, so EstimateValues
+    // dead-letters it. The other two are credited and say so: creditedCount 2 of groupCount 3.
+    Rollout bad = TinyPolicies.rollout("g", 2, 3, TinyPolicies.WRONG).build();
+    List<Integer> tokens = new ArrayList<>(bad.getTokenIds());
+    tokens.set(3, 999);
+    bad.setTokenIds(tokens);
+    List<RawRecord> records =
+        List.of(
+            TestRollouts.raw(TinyPolicies.rollout("g", 0, 3, TinyPolicies.CORRECT).build(), 0),
+            TestRollouts.raw(TinyPolicies.rollout("g", 1, 3, TinyPolicies.WRONG).build(), 1),
+            TestRollouts.raw(bad, 2));
+    CreditSettings settings =
+        CreditSettings.builder()
+            .optValueEstimator(ValueEstimator.ANSWER)
+            .optModel(TinyPolicies.settings(store))
+            .build();
+    WithFailures.Result<PCollection<CreditedRollout>, DeadLetter> result =
+        pipeline
+            .apply(Create.of(records).withCoder(RawRecordCoder.of()))
+            .apply(CreditRollouts.of(settings));
+    PAssert.that(result.output())
+        .satisfies(
+            credited -> {
+              List<String> ids = new ArrayList<>();
+              for (CreditedRollout record : credited) {
+                ids.add(record.getRolloutId());
+                assertThat(record.getGroupCount(), equalTo(3));
+                assertThat(record.getCreditedCount(), equalTo(2));
+              }
+              assertThat(ids, containsInAnyOrder("g-r0", "g-r1"));
+              return null;
+            });
+    PAssert.thatSingleton(result.failures())
+        .satisfies(
+            letter -> {
+              assertThat(letter.getStage(), equalTo(EstimateValues.STAGE));
+              assertThat(letter.getReason(), equalTo("unmappable-tokens"));
               return null;
             });
     pipeline.run().waitUntilFinish();

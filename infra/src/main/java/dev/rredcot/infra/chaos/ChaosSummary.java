@@ -1,0 +1,42 @@
+package dev.rredcot.infra.chaos;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Map;
+
+/**
+ * What a {@link ChaosRun} did and found, as written to {@code summary.json}: the kills by kind, the
+ * audit by rollout id, and the recovery time of each kind.
+ *
+ * @param rolloutsTarget rollouts asked for (whole groups)
+ * @param seed the seed of the kill schedule
+ * @param kills SIGKILLs by kind (pipeline, trainer, worker, broker)
+ * @param unplannedRestarts processes found dead without a planned kill and started again, by kind
+ * @param produced distinct rollout ids on {@code rollouts}
+ * @param credited distinct rollout ids on {@code credited-rollouts}
+ * @param trained distinct rollout ids in the trainer's trained-rollouts log
+ * @param lost produced ids neither trained, stale nor dead-lettered
+ * @param trainedTwice rollout ids listed more than once in the trained-rollouts log
+ * @param stale produced ids dropped for staleness and not trained
+ * @param deadLetters produced ids with a dead letter and neither trained nor stale
+ * @param deadLettersByReason those dead letters by {@code stage/reason}
+ * @param recoveryS the longest time, by kind, from a kill to the next progress of that process's
+ *     work (null when no progress followed)
+ * @param complete every produced rollout accounted for before the timeout
+ * @param wallS the run's wall time in seconds
+ */
+public record ChaosSummary(
+    @JsonProperty("rollouts_target") int rolloutsTarget,
+    @JsonProperty("seed") long seed,
+    @JsonProperty("kills") Map<String, Integer> kills,
+    @JsonProperty("unplanned_restarts") Map<String, Integer> unplannedRestarts,
+    @JsonProperty("produced") int produced,
+    @JsonProperty("credited") int credited,
+    @JsonProperty("trained") int trained,
+    @JsonProperty("lost") int lost,
+    @JsonProperty("trained_twice") int trainedTwice,
+    @JsonProperty("stale") int stale,
+    @JsonProperty("dead_letters") int deadLetters,
+    @JsonProperty("dead_letters_by_reason") Map<String, Integer> deadLettersByReason,
+    @JsonProperty("recovery_s") Map<String, Double> recoveryS,
+    @JsonProperty("complete") boolean complete,
+    @JsonProperty("wall_s") double wallS) {}
