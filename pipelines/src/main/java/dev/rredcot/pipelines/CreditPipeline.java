@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * The credit job: reads {@code Rollout} bytes from Kafka, credits them with {@link CreditRollouts}
  * and writes {@code CreditedRollout}s (key: group id) and {@code DeadLetter}s (key: stage) back to
  * Kafka. Delivery is at least once: rollout ids are stable and the trainer deduplicates on them,
- * which FACTS.md found far cheaper on Flink than Kafka transactions.
+ * which measured far cheaper on Flink than Kafka transactions (see WriteRecords).
  *
  * <p>With {@code --maxRecords=N} the run is bounded: it stops after N input records, flushes the
  * groups still incomplete as partial, logs the job's counters and returns. Without it the job runs

@@ -13,7 +13,10 @@ import java.util.List;
  * rows during generation; positions restart at 0 at each row's first real token.
  */
 final class PaddedBatch {
-  /** Additive score for forbidden attention (FACTS.md: -1e4, not -1e9). */
+  /**
+   * Additive score for forbidden attention (-1e4, not -1e9: DJL adds the mask to the scores as is,
+   * and -1e9 overflows after scaling).
+   */
   static final float MASKED = -1e4f;
 
   final List<int[]> sequences;
