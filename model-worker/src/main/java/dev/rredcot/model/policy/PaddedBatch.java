@@ -14,8 +14,8 @@ import java.util.List;
  */
 final class PaddedBatch {
   /**
-   * Additive score for forbidden attention (-1e4, not -1e9: DJL adds the mask to the scores as is,
-   * and -1e9 overflows after scaling).
+   * Additive score for forbidden attention: DJL adds the mask to the scores as is; -1e4 is the
+   * value found to work here (not -1e9).
    */
   static final float MASKED = -1e4f;
 
