@@ -85,29 +85,6 @@ final class FeederCommand implements Callable<Integer> {
         rate,
         bootstrapOption.resolve(cli.home()));
     out.flush();
-    return ServiceProcess.run(
-        "feeder",
-        new ServiceProcess.Service() {
-          @Override
-          public void awaitTermination() throws InterruptedException {
-            feeder.awaitTermination();
-          }
-
-          @Override
-          public Throwable failure() {
-            return feeder.failure();
-          }
-
-          @Override
-          public void close() throws InterruptedException {
-            feeder.close();
-          }
-
-          @Override
-          public String summary() {
-            return feeder.promptsSent() + " prompts sent";
-          }
-        },
-        out);
+    return ServiceProcess.run("feeder", feeder, () -> feeder.promptsSent() + " prompts sent", out);
   }
 }

@@ -1,6 +1,8 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.model.service.RunningService;
 import java.io.PrintWriter;
+import java.util.function.Supplier;
 
 /**
  * Runs one long-running service (trainer, rollout worker, task feeder) as this process: until it
@@ -10,29 +12,16 @@ import java.io.PrintWriter;
  */
 final class ServiceProcess {
 
-  /** What {@link ServiceProcess} needs of a service. */
-  interface Service {
-    /** Waits until the service's thread has ended. */
-    void awaitTermination() throws InterruptedException;
-
-    /** What stopped the service, or null. */
-    Throwable failure();
-
-    /** Stops the service and waits for it. */
-    void close() throws Exception;
-
-    /** One line about what the service did, printed when it ends. */
-    String summary();
-  }
-
   private ServiceProcess() {}
 
   /**
-   * Waits for the started {@code service}; returns 0 after a clean end.
+   * Waits for the started {@code service}; returns 0 after a clean end. {@code summary} gives one
+   * line about what the service did, printed when it ends.
    *
    * @throws IllegalStateException when the service failed (its failure is the cause)
    */
-  static int run(String name, Service service, PrintWriter out) throws InterruptedException {
+  static int run(String name, RunningService service, Supplier<String> summary, PrintWriter out)
+      throws InterruptedException {
     Thread hook =
         new Thread(
             () -> {
@@ -44,9 +33,7 @@ final class ServiceProcess {
               Throwable failure = service.failure();
               out.printf(
                   "%s: stopped%s; %s%n",
-                  name,
-                  failure == null ? "" : " after a failure (" + failure + ")",
-                  service.summary());
+                  name, failure == null ? "" : " after a failure (" + failure + ")", summary.get());
               out.flush();
               // A JVM ended by a signal exits with 128 + the signal's number even when every hook
               // ran cleanly; halting from the last hook is the way to report the service's status.
@@ -67,7 +54,7 @@ final class ServiceProcess {
       out.printf("%s: closing failed: %s%n", name, e);
     }
     Throwable failure = service.failure();
-    out.printf("%s: %s%n", name, service.summary());
+    out.printf("%s: %s%n", name, summary.get());
     out.flush();
     if (failure != null) {
       throw new IllegalStateException("the " + name + " stopped: " + failure, failure);

@@ -146,29 +146,7 @@ final class TrainerCommand implements Callable<Integer> {
         trainer.stats().policyVersion(), root, bootstrapOption.resolve(cli.home()), group);
     out.flush();
     return ServiceProcess.run(
-        "trainer",
-        new ServiceProcess.Service() {
-          @Override
-          public void awaitTermination() throws InterruptedException {
-            trainer.awaitTermination();
-          }
-
-          @Override
-          public Throwable failure() {
-            return trainer.failure();
-          }
-
-          @Override
-          public void close() throws InterruptedException {
-            trainer.close();
-          }
-
-          @Override
-          public String summary() {
-            return TrainerCommand.summary(trainer.stats());
-          }
-        },
-        out);
+        "trainer", trainer, () -> TrainerCommand.summary(trainer.stats()), out);
   }
 
   private static String summary(TrainerStats stats) {

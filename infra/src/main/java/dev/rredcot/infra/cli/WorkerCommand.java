@@ -139,33 +139,16 @@ final class WorkerCommand implements Callable<Integer> {
     out.flush();
     return ServiceProcess.run(
         "worker",
-        new ServiceProcess.Service() {
-          @Override
-          public void awaitTermination() throws InterruptedException {
-            worker.awaitTermination();
-          }
-
-          @Override
-          public Throwable failure() {
-            return worker.failure();
-          }
-
-          @Override
-          public void close() throws InterruptedException {
-            worker.close();
-          }
-
-          @Override
-          public String summary() {
-            RolloutWorkerStats stats = worker.stats();
-            return String.format(
-                Locale.ROOT,
-                "policy v%d, %d prompts served, %d rollouts published, %d prompts rejected",
-                stats.policyVersion(),
-                stats.promptsServed(),
-                stats.rolloutsPublished(),
-                stats.promptsRejected());
-          }
+        worker,
+        () -> {
+          RolloutWorkerStats stats = worker.stats();
+          return String.format(
+              Locale.ROOT,
+              "policy v%d, %d prompts served, %d rollouts published, %d prompts rejected",
+              stats.policyVersion(),
+              stats.promptsServed(),
+              stats.rolloutsPublished(),
+              stats.promptsRejected());
         },
         out);
   }

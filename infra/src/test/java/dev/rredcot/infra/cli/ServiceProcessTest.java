@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.service.RunningService;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
@@ -12,8 +13,8 @@ import org.junit.jupiter.api.Test;
 class ServiceProcessTest {
 
   /** A service whose thread has already ended with {@code failure} (null: cleanly). */
-  private static ServiceProcess.Service ended(Throwable failure) {
-    return new ServiceProcess.Service() {
+  private static RunningService ended(Throwable failure) {
+    return new RunningService() {
       @Override
       public void awaitTermination() {}
 
@@ -24,18 +25,15 @@ class ServiceProcessTest {
 
       @Override
       public void close() {}
-
-      @Override
-      public String summary() {
-        return "3 things done";
-      }
     };
   }
 
   @Test
   void aServiceThatEndsCleanlyExitsZeroWithItsSummary() throws InterruptedException {
     StringWriter out = new StringWriter();
-    assertEquals(0, ServiceProcess.run("test", ended(null), new PrintWriter(out, true)));
+    assertEquals(
+        0,
+        ServiceProcess.run("test", ended(null), () -> "3 things done", new PrintWriter(out, true)));
     assertTrue(out.toString().contains("test: 3 things done"), out.toString());
   }
 
@@ -45,7 +43,12 @@ class ServiceProcessTest {
     IllegalStateException failed =
         assertThrows(
             IllegalStateException.class,
-            () -> ServiceProcess.run("test", ended(error), new PrintWriter(new StringWriter())));
+            () ->
+                ServiceProcess.run(
+                    "test",
+                    ended(error),
+                    () -> "3 things done",
+                    new PrintWriter(new StringWriter())));
     assertSame(error, failed.getCause());
     assertTrue(failed.getMessage().contains("the test stopped"), failed.getMessage());
   }

@@ -5,6 +5,7 @@ import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
 import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.schemas.AvroSerde;
@@ -58,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class RolloutWorker implements AutoCloseable {
+public final class RolloutWorker implements RunningService {
 
   private static final Logger LOG = LoggerFactory.getLogger(RolloutWorker.class);
   private static final RecordCodec<Prompt> PROMPTS = RecordCodec.of(Prompt.class);

@@ -2,6 +2,7 @@ package dev.rredcot.model.rollout;
 
 import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class TaskFeeder implements AutoCloseable {
+public final class TaskFeeder implements RunningService {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskFeeder.class);
   private static final long MAX_SLEEP_NANOS = 100_000_000;

@@ -4,6 +4,7 @@ import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
 import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
@@ -54,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class Trainer implements AutoCloseable {
+public final class Trainer implements RunningService {
 
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   private static final RecordCodec<CreditedRollout> CREDITED =
