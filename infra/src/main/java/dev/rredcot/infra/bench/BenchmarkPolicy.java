@@ -2,8 +2,6 @@ package dev.rredcot.infra.bench;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.pretrain.PretrainOptions;
-import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -41,16 +39,5 @@ public final class BenchmarkPolicy {
     Checkpoint initial = task.materialiseShipped(checkpoints);
     LOG.info("benchmark policy: the shipped {} policy, materialised in {}", task, initial.dir());
     return initial;
-  }
-
-  /** Problems of {@code steps} operations like those the initial policy was trained for. */
-  public static ArithmeticTask task(int steps) {
-    ArithmeticTask.Config trained = PretrainOptions.INITIAL_POLICY_TASK;
-    return new ArithmeticTask(
-        ArithmeticTask.Config.builder()
-            .optSteps(steps)
-            .optOperandRange(trained.minOperand(), trained.maxOperand())
-            .optOperators(trained.operators())
-            .build());
   }
 }

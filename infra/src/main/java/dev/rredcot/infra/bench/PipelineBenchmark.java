@@ -361,9 +361,8 @@ public final class PipelineBenchmark {
 
     // A short and a long problem length the family's policy was (or was nearly) trained for.
     boolean countdown = options.task() == EvaluationTask.COUNTDOWN;
-    TaskFamily fourSteps =
-        countdown ? EvaluationTask.COUNTDOWN.atLevel(2) : BenchmarkPolicy.task(4);
-    TaskFamily sixSteps = countdown ? EvaluationTask.COUNTDOWN.atLevel(3) : BenchmarkPolicy.task(6);
+    TaskFamily fourSteps = options.task().atLevel(countdown ? 2 : 4);
+    TaskFamily sixSteps = options.task().atLevel(countdown ? 3 : 6);
     String shortLabel = countdown ? "2_moves" : "4_steps";
     String longLabel = countdown ? "3_moves" : "6_steps";
     List<Rollout> warmUp;
