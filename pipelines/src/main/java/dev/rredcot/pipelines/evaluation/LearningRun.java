@@ -26,11 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One training run of the learning evaluation: in-process (no Kafka), through the stages' own code:
  * sampling ({@link Policy#generate}), the pipeline's {@link GroupCreditor} (hybrid segmentation and
- * the answer estimator for the RREDCoT rules) and {@link Policy#trainStep}. Its structure follows
- * model-worker's {@code InProcessGrpoLoop}, whose step is GRPO-only, so the advantage rule is
- * pluggable here. Groups whose rewards are all equal carry no signal for any rule (the creditor
- * gives them advantage 0) and are left out, as in {@code InProcessGrpoLoop}. A trace the creditor
- * refuses is left out and counted by reason, as the pipeline dead-letters it.
+ * the answer estimator for the RREDCoT rules) and {@link Policy#trainStep}; the advantage rule is
+ * pluggable, so plain GRPO is the {@code grpo} arm of the same loop. Groups whose rewards are all
+ * equal carry no signal for any rule (the creditor gives them advantage 0) and are left out. A
+ * trace the creditor refuses is left out and counted by reason, as the pipeline dead-letters it.
  */
 final class LearningRun {
   private static final Logger LOG = LoggerFactory.getLogger(LearningRun.class);
