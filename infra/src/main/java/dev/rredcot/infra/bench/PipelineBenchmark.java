@@ -2,12 +2,12 @@ package dev.rredcot.infra.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.rredcot.infra.bench;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.pipelines.CreditPipelineOptions;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

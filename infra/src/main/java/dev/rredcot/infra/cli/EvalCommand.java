@@ -1,13 +1,13 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.pipelines.evaluation.CreditEvaluation;
-import dev.rredcot.pipelines.evaluation.CreditEvaluationOptions;
-import dev.rredcot.pipelines.evaluation.CreditEvaluationResult;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
-import dev.rredcot.pipelines.evaluation.LearningArm;
-import dev.rredcot.pipelines.evaluation.LearningEvaluation;
-import dev.rredcot.pipelines.evaluation.LearningEvaluationOptions;
-import dev.rredcot.pipelines.evaluation.LearningEvaluationResult;
+import dev.rredcot.infra.evaluation.CreditEvaluation;
+import dev.rredcot.infra.evaluation.CreditEvaluationOptions;
+import dev.rredcot.infra.evaluation.CreditEvaluationResult;
+import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.infra.evaluation.LearningArm;
+import dev.rredcot.infra.evaluation.LearningEvaluation;
+import dev.rredcot.infra.evaluation.LearningEvaluationOptions;
+import dev.rredcot.infra.evaluation.LearningEvaluationResult;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
@@ -7,7 +8,6 @@ import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
 import dev.rredcot.model.task.TaskFamilies;
 import dev.rredcot.model.task.TaskFamily;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
