@@ -2,6 +2,7 @@ package dev.rredcot.pipelines.ingest;
 
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.metrics.StageMetrics;
+import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;

@@ -7,6 +7,8 @@ import static org.hamcrest.Matchers.startsWith;
 
 import dev.rredcot.pipelines.TestRollouts;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.pipelines.record.RawRecord;
+import dev.rredcot.pipelines.record.RawRecordCoder;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.rredcot.pipelines.ingest;
+package dev.rredcot.pipelines.record;
 
 import java.io.Serializable;
 import java.util.Arrays;
