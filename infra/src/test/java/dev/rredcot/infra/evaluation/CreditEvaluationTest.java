@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rredcot.model.testing.TinyPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -25,7 +26,7 @@ class CreditEvaluationTest {
         CreditEvaluation.run(
             CreditEvaluationOptions.builder()
                 .setOutDir(temp.resolve("out"))
-                .optCheckpointStore(TinyStartingPolicy.store(temp.resolve("store")))
+                .optCheckpointStore(TinyPolicy.store(temp.resolve("store")))
                 .optRollouts(4)
                 .optLevels(List.of(3, 4))
                 .optMcTruthSamples(4)

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rredcot.model.testing.TinyPolicy;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ class LearningEvaluationTest {
         LearningEvaluation.run(
             LearningEvaluationOptions.builder()
                 .setOutDir(temp.resolve("out"))
-                .optCheckpointStore(TinyStartingPolicy.store(temp.resolve("store")))
+                .optCheckpointStore(TinyPolicy.store(temp.resolve("store")))
                 .optSeeds(2)
                 .optPromptsPerStep(2)
                 .optGroupSize(2)
@@ -70,7 +71,7 @@ class LearningEvaluationTest {
         LearningEvaluation.run(
             LearningEvaluationOptions.builder()
                 .setOutDir(temp.resolve(name))
-                .optCheckpointStore(TinyStartingPolicy.store(temp.resolve(name + "-store")))
+                .optCheckpointStore(TinyPolicy.store(temp.resolve(name + "-store")))
                 .optArms(LearningArm.parse(arms, ValueEstimator.BANK))
                 .optSeeds(2)
                 .optPromptsPerStep(2)
