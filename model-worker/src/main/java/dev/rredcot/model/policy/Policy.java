@@ -157,8 +157,8 @@ public final class Policy implements AutoCloseable {
   static Device chooseDevice() {
     Engine engine = Engine.getEngine("PyTorch");
     if (System.getProperty(INTRA_OP_THREADS_PROPERTY) == null) {
-      // Measured here: with several JVMs sharing 2 cores, PyTorch's spinning intra-op threads
-      // made steps 10-20x slower than a single thread; DJL's property still overrides this.
+      // PyTorch's spinning intra-op threads slow every JVM down when several share few cores
+      // (docs/BENCHMARKS.md, "Settings chosen by measurement"); DJL's property still overrides.
       JniUtils.setNumThreads(1);
     }
     Device device = engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
