@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -191,12 +193,7 @@ public final class Policy implements PolicyBackend {
   }
 
   private static final Set<BackendCapability> CAPABILITIES =
-      Set.of(
-          BackendCapability.ENTROPIES,
-          BackendCapability.GENERATION,
-          BackendCapability.KV_REUSE,
-          BackendCapability.GRADIENTS,
-          BackendCapability.TRAINING);
+      Collections.unmodifiableSet(EnumSet.allOf(BackendCapability.class));
 
   @Override
   public String description() {

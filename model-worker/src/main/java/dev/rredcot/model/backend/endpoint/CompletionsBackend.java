@@ -15,6 +15,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -157,8 +158,8 @@ public final class CompletionsBackend implements PolicyBackend {
   @Override
   public Set<BackendCapability> capabilities() {
     return exactEntropies || settings.entropyTopK() > 0
-        ? Set.of(BackendCapability.ENTROPIES)
-        : Set.of();
+        ? EnumSet.of(BackendCapability.ENTROPIES)
+        : EnumSet.noneOf(BackendCapability.class);
   }
 
   @Override
