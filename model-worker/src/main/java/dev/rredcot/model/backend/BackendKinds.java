@@ -121,7 +121,7 @@ public final class BackendKinds {
           "--model "
               + model
               + " needs the policy's tokenizer: a directory with tokenizer.json or a checkpoint"
-              + " (--modelTokenizer)");
+              + " (--model-tokenizer DIR; Beam option --modelTokenizer)");
     }
     return CompletionsBackend.connect(URI.create(model), Tokenizer.load(tokenizerDir), endpoint);
   }
