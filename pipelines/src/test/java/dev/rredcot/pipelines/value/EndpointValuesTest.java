@@ -16,15 +16,26 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.pipelines.group.TraceGroup;
+import dev.rredcot.pipelines.group.TraceGroupCoder;
+import dev.rredcot.pipelines.stage.EstimateValues;
+import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.WithFailures;
+import org.apache.beam.sdk.values.PCollection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a down server's traces as {@code model-server-unavailable}, refuses estimators the endpoint
  * cannot serve before any record, and resolves task families from its configured registry.
  */
+@ExtendWith(TestPipelineExtension.class)
 class EndpointValuesTest {
   @TempDir static Path store;
 
@@ -92,6 +104,47 @@ class EndpointValuesTest {
         holder.release();
       }
     }
+  }
+
+  @Test
+  void theValueStageOnTheServerGivesTheInProcessValues(TestPipeline pipeline) {
+    TraceGroup group = group();
+    // Plain arrays: the assertion below is serialized into the pipeline.
+    ArrayList<double[]> expected = new ArrayList<>();
+    for (ValueScorer.Outcome outcome :
+        new ValueScorer(ValueEstimator.BANK, TinyPolicies.settings(store))
+            .score(policy, group, group.traces(), ValueScorer.BatchObserver.NONE)) {
+      expected.add(outcome.values());
+    }
+    WithFailures.Result<PCollection<TraceGroup>, DeadLetter> result =
+        pipeline
+            .apply(Create.of(group).withCoder(TraceGroupCoder.of()))
+            .apply(EstimateValues.of(ValueEstimator.BANK, endpointSettings()));
+    PAssert.that(result.failures()).empty();
+    PAssert.thatSingleton(result.output())
+        .satisfies(
+            valued -> {
+              assertEquals(expected.size(), valued.traces().size());
+              for (int i = 0; i < expected.size(); i++) {
+                assertArrayEquals(expected.get(i), valued.traces().get(i).boundaryValues(), 1e-5);
+              }
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
+  void theValueStageRefusesMonteCarloOnAServerBeforeAnyRecord(TestPipeline pipeline) {
+    pipeline
+        .apply(Create.of(group()).withCoder(TraceGroupCoder.of()))
+        .apply(EstimateValues.of(ValueEstimator.MC, endpointSettings()));
+    RuntimeException e =
+        assertThrows(RuntimeException.class, () -> pipeline.run().waitUntilFinish());
+    String messages = "";
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      messages += t.getMessage() + "\n";
+    }
+    assertThat(messages, containsString("--valueEstimator=mc needs capability generation"));
   }
 
   @Test
