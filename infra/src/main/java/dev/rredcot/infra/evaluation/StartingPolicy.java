@@ -7,6 +7,7 @@ import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.task.ArithmeticTask;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -41,12 +42,20 @@ public final class StartingPolicy {
   }
 
   /**
-   * The starting checkpoint: the latest in {@code checkpointStore} when given, else the shipped
-   * initial policy materialised into {@code initialPolicyStore}.
+   * The starting checkpoint: {@code checkpointStore} itself when it is a checkpoint directory, else
+   * the latest in that store when given, else the shipped initial policy materialised into {@code
+   * initialPolicyStore}.
    */
   public static Checkpoint resolve(
       Optional<Path> checkpointStore, Path initialPolicyStore, EvaluationTask task)
       throws IOException {
+    if (checkpointStore.isPresent()
+        && Files.isRegularFile(checkpointStore.get().resolve(CheckpointStore.MANIFEST))) {
+      // A checkpoint directory itself rather than a store of them.
+      Checkpoint checkpoint = CheckpointStore.verify(checkpointStore.get());
+      LOG.info("starting policy: {}", checkpoint.dir());
+      return checkpoint;
+    }
     if (checkpointStore.isPresent()) {
       Optional<Checkpoint> latest = new CheckpointStore(checkpointStore.get(), 1_000).latest();
       if (latest.isEmpty()) {
