@@ -1,0 +1,116 @@
+package dev.rredcot.model.backend;
+
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.policy.ModelConfig;
+import dev.rredcot.model.policy.Policy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.StringJoiner;
+
+/**
+ * The kinds of model directory {@code --model DIR} accepts, tried in order; the first that
+ * recognises the directory opens it. A new kind (e.g. a TorchScript export) is one more entry in
+ * {@link #KINDS}.
+ */
+public final class BackendKinds {
+
+  /** The project's own transformer: a checkpoint directory, or a store of them (newest). */
+  public static final BackendKind BUILTIN =
+      new BackendKind() {
+        @Override
+        public String name() {
+          return "builtin";
+        }
+
+        @Override
+        public String expectedFiles() {
+          return Policy.PARAMS_FILE
+              + " + "
+              + ModelConfig.FILE_NAME
+              + " + "
+              + CheckpointStore.MANIFEST
+              + " (a checkpoint), or v<version>/ checkpoints (a store)";
+        }
+
+        @Override
+        public boolean recognises(Path dir) {
+          return isCheckpoint(dir) || isStore(dir);
+        }
+
+        @Override
+        public PolicyBackend open(Path dir) throws IOException {
+          if (isCheckpoint(dir)) {
+            return Policy.load(CheckpointStore.verify(dir));
+          }
+          Optional<Checkpoint> newest =
+              new CheckpointStore(dir, Integer.MAX_VALUE).newestVerified();
+          if (newest.isEmpty()) {
+            throw new IOException("no verified checkpoint in store " + dir);
+          }
+          return Policy.load(newest.get());
+        }
+
+        private boolean isCheckpoint(Path dir) {
+          return Files.isRegularFile(dir.resolve(Policy.PARAMS_FILE))
+              && Files.isRegularFile(dir.resolve(CheckpointStore.MANIFEST));
+        }
+
+        private boolean isStore(Path dir) {
+          try {
+            return !new CheckpointStore(dir, Integer.MAX_VALUE).versions().isEmpty();
+          } catch (IOException e) {
+            return false;
+          }
+        }
+      };
+
+  private static final List<BackendKind> KINDS = new ArrayList<>(List.of(BUILTIN));
+
+  private BackendKinds() {}
+
+  /** The registered kinds, in the order they are tried. */
+  public static synchronized List<BackendKind> kinds() {
+    return List.copyOf(KINDS);
+  }
+
+  /** Adds a kind, tried before those registered earlier (so a specific kind wins). */
+  public static synchronized void register(BackendKind kind) {
+    KINDS.add(0, kind);
+  }
+
+  /** The kind that recognises {@code dir}, if any. */
+  public static synchronized Optional<BackendKind> recognise(Path dir) {
+    for (BackendKind kind : KINDS) {
+      if (kind.recognises(dir)) {
+        return Optional.of(kind);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Opens the model in {@code dir} with the first kind that recognises it.
+   *
+   * @throws IOException when no kind recognises it (the message lists what each expects) or it
+   *     cannot be opened
+   */
+  public static PolicyBackend open(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new IOException("model directory " + dir + " does not exist");
+    }
+    Optional<BackendKind> kind = recognise(dir);
+    if (kind.isEmpty()) {
+      StringJoiner expected = new StringJoiner("; ");
+      for (BackendKind k : kinds()) {
+        expected.add(k.name() + ": " + k.expectedFiles());
+      }
+      throw new IOException("no model in " + dir + ": expected " + expected);
+    }
+    return kind.get().open(dir);
+  }
+}
