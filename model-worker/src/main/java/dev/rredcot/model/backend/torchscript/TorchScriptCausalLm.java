@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -34,6 +35,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +100,7 @@ public final class TorchScriptCausalLm implements PolicyBackend {
   private final TokenSampler sampler;
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicLong forwardTokens = new AtomicLong();
+  private volatile IntConsumer decodeStepObserver;
 
   private TorchScriptCausalLm(
       Path dir, ModelCard card, HuggingFaceTokenizerAdapter tokenizer, Model model) {
@@ -207,6 +210,16 @@ public final class TorchScriptCausalLm implements PolicyBackend {
   @Override
   public long forwardTokens() {
     return forwardTokens.get();
+  }
+
+  /** Tests watch {@link #liveArrays()} after every cached decode step through this. */
+  void observeDecodeSteps(IntConsumer observer) {
+    decodeStepObserver = observer;
+  }
+
+  /** Arrays held by the model's manager and its sub-managers, for leak checks in tests. */
+  int liveArrays() {
+    return ((BaseNDManager) model.getNDManager()).getManagedArrays().size();
   }
 
   /** {@code [bos] + tokens(prompt) + trace}. */
@@ -564,6 +577,10 @@ public final class TorchScriptCausalLm implements PolicyBackend {
         }
         forwardTokens.addAndGet(active);
         column++;
+        IntConsumer observer = decodeStepObserver;
+        if (observer != null) {
+          observer.accept(liveArrays());
+        }
       }
     }
   }

@@ -248,6 +248,51 @@ class TorchScriptCausalLmTest {
   }
 
   @Test
+  void callsLeaveNoArraysBehind() {
+    Golden g = golden.get(2);
+    int[] trace = traceTokens(g);
+    List<ValueRequest> values =
+        List.of(new ValueRequest(g.prompt(), trace, g.boundaries(), answerCue, g.answer()));
+    List<GenerationRequest> prompts =
+        List.of(GenerationRequest.of(g.prompt()), GenerationRequest.of(golden.get(0).prompt()));
+    // Warm up once: the first forward may create arrays the module keeps.
+    lm.score(List.of(new ScoreRequest(g.prompt(), trace)));
+    int before = lm.liveArrays();
+    lm.score(List.of(new ScoreRequest(g.prompt(), trace)));
+    lm.answerValues(values, true);
+    lm.answerValues(values, false);
+    for (boolean cache : new boolean[] {true, false}) {
+      lm.generate(
+          prompts,
+          GenerationOptions.builder().optMaxTokens(40).optUseKvCache(cache).optSeed(3).build());
+    }
+    assertEquals(before, lm.liveArrays());
+  }
+
+  @Test
+  void cachedDecodingHoldsTheSameArraysAtEveryStep() {
+    List<Integer> live = new ArrayList<>();
+    lm.observeDecodeSteps(live::add);
+    try {
+      // A cue that never occurs, and a prompt whose greedy golden has no eos in 24 tokens.
+      lm.generate(
+          List.of(GenerationRequest.of(golden.get(2).prompt())),
+          GenerationOptions.builder()
+              .optTemperature(0)
+              .optMaxTokens(40)
+              .optAnswerCue("never")
+              .build());
+    } finally {
+      lm.observeDecodeSteps(null);
+    }
+    assertTrue(live.size() > 10, live.size() + " steps");
+    // Only the cache (whose length grows, not its count of arrays) outlives a step.
+    for (int count : live) {
+      assertEquals(live.get(0), count, "live arrays per step " + live);
+    }
+  }
+
+  @Test
   void declaresNoGradientsOrTraining() {
     assertTrue(lm.supports(BackendCapability.ENTROPIES));
     assertTrue(lm.supports(BackendCapability.GENERATION));
