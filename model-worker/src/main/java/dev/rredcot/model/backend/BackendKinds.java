@@ -1,10 +1,14 @@
 package dev.rredcot.model.backend;
 
+import dev.rredcot.model.backend.endpoint.CompletionsBackend;
+import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,6 +95,35 @@ public final class BackendKinds {
       }
     }
     return Optional.empty();
+  }
+
+  /** Whether {@code model} names a server ({@code http://} or {@code https://}) not a directory. */
+  public static boolean isUrl(String model) {
+    return model.startsWith("http://") || model.startsWith("https://");
+  }
+
+  /**
+   * Opens {@code --model}: an {@code http(s)://} URL is an OpenAI-compatible completions server
+   * scored in the ids of the tokenizer in {@code tokenizerDir} (a directory with {@code
+   * tokenizer.json}, or a checkpoint); anything else is a directory for {@link #open(Path)}.
+   *
+   * @throws IOException when the model cannot be opened, or a URL has no tokenizer directory
+   * @throws dev.rredcot.model.backend.endpoint.ModelServerUnavailableException when the server does
+   *     not answer
+   */
+  public static PolicyBackend open(String model, Path tokenizerDir, EndpointSettings endpoint)
+      throws IOException {
+    if (!isUrl(model)) {
+      return open(Path.of(model));
+    }
+    if (tokenizerDir == null) {
+      throw new IOException(
+          "--model "
+              + model
+              + " needs the policy's tokenizer: a directory with tokenizer.json or a checkpoint"
+              + " (--modelTokenizer)");
+    }
+    return CompletionsBackend.connect(URI.create(model), Tokenizer.load(tokenizerDir), endpoint);
   }
 
   /**

@@ -152,6 +152,13 @@ public final class EstimateValues
     public void setup() {
       holder = PolicyHolder.acquire(model);
       creditor = GroupCreditor.builder().optValueEstimator(estimator).optModel(model).build();
+      try (PolicyHolder.Lease lease = holder.lease(Long.MIN_VALUE)) {
+        creditor.checkBackend(lease.policy());
+      } catch (RuntimeException e) {
+        holder.release();
+        holder = null;
+        throw e;
+      }
     }
 
     @ProcessElement
