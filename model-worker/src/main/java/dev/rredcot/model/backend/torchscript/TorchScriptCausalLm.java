@@ -15,6 +15,7 @@ import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.BackendKind;
 import dev.rredcot.model.backend.BackendValues;
 import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.policy.BankRequest;
 import dev.rredcot.model.policy.GenerationOptions;
 import dev.rredcot.model.policy.GenerationRequest;
 import dev.rredcot.model.policy.Sample;
@@ -43,8 +44,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A causal language model exported with TorchScript (a Hugging Face model or any decoder with the
  * same forward), run through DJL's PyTorch engine as a {@link PolicyBackend}: batched scoring with
- * entropies, answer values that reuse each trace's keys and values across its boundaries, and
- * greedy or sampled generation with a KV cache.
+ * entropies, answer and continuation-bank values that reuse each trace's keys and values across its
+ * boundaries, and greedy or sampled generation with a KV cache.
  *
  * <p>A model directory holds {@code model-card.json} ({@link ModelCard}), the TorchScript file and
  * the {@code tokenizer.json} it names. The exported forward takes {@code (input_ids (B,T) int64,
@@ -349,8 +350,52 @@ public final class TorchScriptCausalLm implements PolicyBackend {
     return out;
   }
 
-  /** A boundary's row: request {@code request}'s first {@code prefixLength} context tokens. */
-  private record BoundaryRow(int request, int prefixLength, int[] input, int scoredFrom) {}
+  /**
+   * Continuation-bank values. With {@code reuseKvCache} each trace's context is run once and every
+   * aligned remainder of every boundary is scored in a row that attends to the cached prefix, as
+   * for {@link #answerValues}; without it every prefix + remainder is scored in full ({@link
+   * BackendValues#bankValues}). Remainders that do not fit maxContext after their prefix are left
+   * out in both.
+   */
+  @Override
+  public List<double[]> bankValues(List<BankRequest> batch, boolean reuseKvCache) {
+    if (!reuseKvCache) {
+      return BackendValues.bankValues(this, batch);
+    }
+    List<double[]> out = new ArrayList<>();
+    for (int start = 0; start < batch.size(); start += MAX_ROWS) {
+      List<BankRequest> chunk = batch.subList(start, Math.min(batch.size(), start + MAX_ROWS));
+      out.addAll(locked(() -> bankValuesReusingPrefixes(chunk)));
+    }
+    return out;
+  }
+
+  /**
+   * Tokens scored after the first {@code prefixLength} tokens of context {@code request}: {@code
+   * input} is the prefix's last token (fed again so that its output predicts the next token)
+   * followed by the continuation; the log-probabilities of input tokens {@code scoredFrom + 1} to
+   * the end are summed.
+   */
+  private record BoundaryRow(int request, int prefixLength, int[] input, int scoredFrom) {
+    static BoundaryRow of(int request, int[] context, int prefixLength, int[]... continuation) {
+      int length = 1;
+      for (int[] part : continuation) {
+        length += part.length;
+      }
+      int[] input = new int[length];
+      input[0] = context[prefixLength - 1];
+      int at = 1;
+      for (int[] part : continuation) {
+        System.arraycopy(part, 0, input, at, part.length);
+        at += part.length;
+      }
+      return new BoundaryRow(request, prefixLength, input, 0);
+    }
+
+    BoundaryRow scoringFrom(int skipped) {
+      return new BoundaryRow(request, prefixLength, input, skipped);
+    }
+  }
 
   private List<double[]> answerValuesReusingPrefixes(List<ValueRequest> batch) {
     List<int[]> contexts = new ArrayList<>();
@@ -368,16 +413,75 @@ public final class TorchScriptCausalLm implements PolicyBackend {
           throw new IllegalArgumentException(
               "prefix + cue + answer exceeds maxContext " + card.maxContext());
         }
-        // The prefix's last token is fed again so that its output predicts the first cue token.
-        int[] input = new int[1 + cue.length + answer.length];
-        input[0] = full[prefixLength - 1];
-        System.arraycopy(cue, 0, input, 1, cue.length);
-        System.arraycopy(answer, 0, input, 1 + cue.length, answer.length);
-        // Input token i is predicted at row position i-1: the answer's are at cue.length onwards.
-        rows.add(new BoundaryRow(q, prefixLength, input, cue.length));
+        // The cue conditions the answer but is not scored.
+        rows.add(BoundaryRow.of(q, full, prefixLength, cue, answer).scoringFrom(cue.length));
       }
     }
-    double[] rowValues = new double[rows.size()];
+    double[] sums = sumsAfterPrefixes(contexts, rows);
+    List<double[]> out = new ArrayList<>();
+    int row = 0;
+    for (ValueRequest r : batch) {
+      double[] v = new double[r.boundaries().length];
+      for (int i = 0; i < v.length; i++, row++) {
+        v[i] = Math.exp(sums[row]);
+      }
+      out.add(v);
+    }
+    return out;
+  }
+
+  private List<double[]> bankValuesReusingPrefixes(List<BankRequest> batch) {
+    List<int[]> contexts = new ArrayList<>();
+    List<BoundaryRow> rows = new ArrayList<>();
+    // lengths.get(q)[i]: token counts of boundary i's remainders, in row order.
+    List<int[][]> lengths = new ArrayList<>();
+    for (int q = 0; q < batch.size(); q++) {
+      BankRequest r = batch.get(q);
+      int[] trace = r.traceTokens();
+      int[] full = context(r.prompt(), trace);
+      contexts.add(full);
+      int promptLength = full.length - trace.length;
+      int[][] perBoundary = new int[r.boundaries().length][];
+      for (int i = 0; i < perBoundary.length; i++) {
+        int b = r.boundaries()[i];
+        List<Integer> kept = new ArrayList<>();
+        for (String u : r.remaindersAfter(tokenizer.decode(Arrays.copyOf(trace, b)))) {
+          int[] suffix = tokenizer.encode(u);
+          if (promptLength + b + suffix.length > card.maxContext()) {
+            continue;
+          }
+          rows.add(BoundaryRow.of(q, full, promptLength + b, suffix));
+          kept.add(suffix.length);
+        }
+        perBoundary[i] = kept.stream().mapToInt(Integer::intValue).toArray();
+      }
+      lengths.add(perBoundary);
+    }
+    double[] sums = sumsAfterPrefixes(contexts, rows);
+    List<double[]> out = new ArrayList<>();
+    int row = 0;
+    for (int q = 0; q < batch.size(); q++) {
+      int[][] perBoundary = lengths.get(q);
+      double[] v = new double[perBoundary.length];
+      for (int i = 0; i < v.length; i++) {
+        double[] remainderSums = Arrays.copyOfRange(sums, row, row + perBoundary[i].length);
+        row += perBoundary[i].length;
+        v[i] = batch.get(q).aggregation().combine(remainderSums, perBoundary[i]);
+      }
+      out.add(v);
+    }
+    return out;
+  }
+
+  /**
+   * One padded pass over {@code contexts} for their keys and values, then each row in chunks
+   * against its context's cached prefix: the summed log-probability of each row's scored tokens.
+   */
+  private double[] sumsAfterPrefixes(List<int[]> contexts, List<BoundaryRow> rows) {
+    double[] sums = new double[rows.size()];
+    if (rows.isEmpty()) {
+      return sums;
+    }
     try (NDManager manager = model.getNDManager().newSubManager()) {
       LeftPadded padded = new LeftPadded(contexts, tokenizer.padId(), card.maxContext());
       NDList prefill =
@@ -397,24 +501,14 @@ public final class TorchScriptCausalLm implements PolicyBackend {
       for (int start = 0; start < rows.size(); start += MAX_ROWS) {
         int end = Math.min(rows.size(), start + MAX_ROWS);
         try (NDManager chunk = manager.newSubManager()) {
-          scoreBoundaryRows(
-              chunk, padded, keys, values, rows.subList(start, end), rowValues, start);
+          scoreBoundaryRows(chunk, padded, keys, values, rows.subList(start, end), sums, start);
         }
       }
     }
-    List<double[]> out = new ArrayList<>();
-    int row = 0;
-    for (ValueRequest r : batch) {
-      double[] v = new double[r.boundaries().length];
-      for (int i = 0; i < v.length; i++, row++) {
-        v[i] = Math.exp(rowValues[row]);
-      }
-      out.add(v);
-    }
-    return out;
+    return sums;
   }
 
-  /** Writes each row's summed answer log-probability into {@code sums[first + r]}. */
+  /** Writes each row's summed log-probability into {@code sums[first + r]}. */
   private void scoreBoundaryRows(
       NDManager chunk,
       LeftPadded contexts,

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.BackendValues;
 import dev.rredcot.model.backend.UnsupportedCapabilityException;
+import dev.rredcot.model.policy.BankAggregation;
+import dev.rredcot.model.policy.BankRequest;
 import dev.rredcot.model.policy.GenerationOptions;
 import dev.rredcot.model.policy.GenerationRequest;
 import dev.rredcot.model.policy.Sample;
@@ -183,6 +185,36 @@ class TorchScriptCausalLmTest {
     lm.answerValues(requests, false);
     long rerun = lm.forwardTokens() - before - reused;
     assertTrue(reused < rerun, reused + " reused vs " + rerun + " rerun tokens");
+  }
+
+  @Test
+  void bankValuesWithKvReuseEqualTheGenericOnesForEveryAggregation() {
+    Golden g = golden.get(0);
+    int[] trace = traceTokens(g);
+    // Line boundaries plus one inside a line, where every remainder of every bank text is scored.
+    int[] boundaries = {0, 3, 7, 14, trace.length};
+    List<List<String>> bank =
+        List.of(List.of("3-5=-2\n", "-2+3=1\n"), List.of("5+3=8\n", "3-8=-5\n", "-5+6=1\n"));
+    for (BankAggregation aggregation : BankAggregation.values()) {
+      List<BankRequest> requests =
+          List.of(
+              new BankRequest(g.prompt(), trace, boundaries, bank, answerCue, "1\n", aggregation));
+      long before = lm.forwardTokens();
+      double[] reused = lm.bankValues(requests, true).get(0);
+      long reusedTokens = lm.forwardTokens() - before;
+      double[] generic = BackendValues.bankValues(lm, requests).get(0);
+      long genericTokens = lm.forwardTokens() - before - reusedTokens;
+      assertArrayEquals(generic, lm.bankValues(requests, false).get(0));
+      for (int i = 0; i < boundaries.length; i++) {
+        assertTrue(generic[i] > 0, aggregation + " boundary " + boundaries[i]);
+        assertEquals(
+            Math.log(generic[i]),
+            Math.log(reused[i]),
+            1e-4,
+            aggregation + " boundary " + boundaries[i]);
+      }
+      assertTrue(reusedTokens < genericTokens, reusedTokens + " vs " + genericTokens);
+    }
   }
 
   @Test
