@@ -159,11 +159,54 @@ public final class TorchScriptCausalLm implements PolicyBackend {
         model.close();
         throw new IOException(dir + ": cannot load " + card.modelFile() + ": " + e.getMessage(), e);
       }
+      TorchScriptCausalLm lm = new TorchScriptCausalLm(dir, card, tokenizer, model);
+      try {
+        lm.checkSignature();
+      } catch (RuntimeException e) {
+        model.close();
+        throw new IOException(dir + ": " + e.getMessage(), e);
+      }
       LOG.info("loaded TorchScript causal LM {} on {}", modelFile, device);
-      return new TorchScriptCausalLm(dir, card, tokenizer, model);
+      return lm;
     } catch (IOException | RuntimeException e) {
       tokenizer.close();
       throw e;
+    }
+  }
+
+  /**
+   * Runs the forward on {@code [bos]} and checks the shapes against the card, so an export with
+   * another signature fails at open with the shapes it returned rather than inside a credit job.
+   */
+  private void checkSignature() {
+    try (NDManager manager = model.getNDManager().newSubManager()) {
+      NDList out =
+          forward(
+              manager,
+              new long[] {tokenizer.bosId()},
+              new long[] {0},
+              1,
+              1,
+              new long[] {1},
+              null,
+              null);
+      Shape present = new Shape(1, card.layers(), card.heads(), 1, card.headDim());
+      Shape logits = new Shape(1, 1, card.vocabSize());
+      if (!out.get(0).getShape().equals(logits)
+          || !out.get(1).getShape().equals(present)
+          || !out.get(2).getShape().equals(present)) {
+        throw new IllegalStateException(
+            "the forward returned shapes "
+                + out.getShapes()[0]
+                + ", "
+                + out.getShapes()[1]
+                + ", "
+                + out.getShapes()[2]
+                + " for one token; the card expects logits "
+                + logits
+                + " and present keys/values "
+                + present);
+      }
     }
   }
 

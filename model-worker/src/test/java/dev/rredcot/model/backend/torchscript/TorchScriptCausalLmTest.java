@@ -349,6 +349,22 @@ class TorchScriptCausalLmTest {
   }
 
   @Test
+  void refusesAnExportWhoseShapesDoNotFitItsCard(@TempDir Path copy) throws IOException {
+    for (String file : List.of("model.pt", "tokenizer.json")) {
+      Files.copy(fixture.resolve(file), copy.resolve(file));
+    }
+    ObjectNode card = (ObjectNode) JSON.readTree(fixture.resolve(ModelCard.FILE_NAME).toFile());
+    card.put("layers", 3);
+    JSON.writeValue(copy.resolve(ModelCard.FILE_NAME).toFile(), card);
+    IOException layers = assertThrows(IOException.class, () -> TorchScriptCausalLm.open(copy));
+    assertTrue(layers.getMessage().contains("(1, 2, 2, 1, 8)"), layers.getMessage());
+    card.put("layers", 2);
+    card.put("headDim", 4);
+    JSON.writeValue(copy.resolve(ModelCard.FILE_NAME).toFile(), card);
+    assertThrows(IOException.class, () -> TorchScriptCausalLm.open(copy));
+  }
+
+  @Test
   void refusesACardWithAChatTemplate(@TempDir Path copy) throws IOException {
     for (String file : List.of("model.pt", "tokenizer.json")) {
       Files.copy(fixture.resolve(file), copy.resolve(file));
