@@ -2,6 +2,7 @@ package dev.rredcot.model.backend;
 
 import dev.rredcot.model.backend.endpoint.CompletionsBackend;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
+import dev.rredcot.model.backend.torchscript.TorchScriptCausalLm;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.ModelConfig;
@@ -18,8 +19,8 @@ import java.util.StringJoiner;
 
 /**
  * The kinds of model directory {@code --model DIR} accepts, tried in order; the first that
- * recognises the directory opens it. A new kind (e.g. a TorchScript export) is one more entry in
- * {@link #KINDS}.
+ * recognises the directory opens it: a TorchScript export (by its {@code model-card.json}), then
+ * the built-in checkpoint. A new kind is one more entry in {@link #KINDS}.
  */
 public final class BackendKinds {
 
@@ -73,7 +74,8 @@ public final class BackendKinds {
         }
       };
 
-  private static final List<BackendKind> KINDS = new ArrayList<>(List.of(BUILTIN));
+  private static final List<BackendKind> KINDS =
+      new ArrayList<>(List.of(TorchScriptCausalLm.KIND, BUILTIN));
 
   private BackendKinds() {}
 
