@@ -11,8 +11,12 @@ import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
 import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +49,9 @@ final class StatusCommand implements Callable<Integer> {
   /** Records read from the end of each partition to tell the versions in use. */
   private static final int RECENT_PER_PARTITION = 64;
 
+  /** How long a TCP connection to a bootstrap address may take before it counts as refused. */
+  private static final int PROBE_TIMEOUT_MS = 2_000;
+
   private static final RecordCodec<PolicyCheckpoint> ANNOUNCEMENTS =
       RecordCodec.of(PolicyCheckpoint.class);
   private static final RecordCodec<Rollout> ROLLOUTS = RecordCodec.of(Rollout.class);
@@ -55,7 +62,7 @@ final class StatusCommand implements Callable<Integer> {
 
   @Option(
       names = "--timeout-ms",
-      defaultValue = "5000",
+      defaultValue = "10000",
       description = "Bound on each broker request (default: ${DEFAULT-VALUE}).")
   long timeoutMs;
 
@@ -92,6 +99,7 @@ final class StatusCommand implements Callable<Integer> {
     KafkaClientConfig clientConfig = bootstrapOption.clientConfig(cli.home());
     KafkaClients.useClientConfig(clientConfig);
     Duration timeout = Duration.ofMillis(timeoutMs);
+    requireListening(bootstrap, owner);
     try (TopicAdmin admin = TopicAdmin.connect(bootstrap, clientConfig, timeout)) {
       List<String> topics = admin.listTopics();
       if (topics.isEmpty()) {
@@ -114,6 +122,33 @@ final class StatusCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * Fails at once when no bootstrap address accepts a TCP connection: the admin client would retry
+   * a refused connection until its timeout, which a loaded broker needs but a missing one does not.
+   */
+  private static void requireListening(String bootstrap, String owner) {
+    List<String> refused = new ArrayList<>();
+    for (String address : bootstrap.split(",")) {
+      String trimmed = address.strip();
+      int colon = trimmed.lastIndexOf(':');
+      if (colon < 0) {
+        return;
+      }
+      String host = trimmed.substring(0, colon).replace("[", "").replace("]", "");
+      try (Socket socket = new Socket()) {
+        socket.connect(
+            new InetSocketAddress(host, Integer.parseInt(trimmed.substring(colon + 1))),
+            PROBE_TIMEOUT_MS);
+        return;
+      } catch (IOException | IllegalArgumentException e) {
+        refused.add(trimmed + " (" + e.getMessage() + ")");
+      }
+    }
+    throw new KafkaAdminException(
+        owner + " does not answer: nothing accepts connections at " + String.join(", ", refused),
+        null);
   }
 
   private static void printGroupLags(List<TopicAdmin.GroupLag> lags, PrintWriter out) {
