@@ -22,6 +22,8 @@ public final class MetricNames {
     HISTOGRAM,
     /** A Beam counter of the credit job (exported by the Flink runner's metric reporters). */
     BEAM_COUNTER,
+    /** A Beam gauge of the credit job (the latest value set). */
+    BEAM_GAUGE,
     /** A Beam distribution of the credit job (count, sum, min, max). */
     BEAM_DISTRIBUTION
   }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Gauge;
 import org.apache.beam.sdk.metrics.Metrics;
 
 /**
@@ -83,6 +84,9 @@ public final class StageMetrics {
    */
   public static final String STALENESS_VERSIONS = "staleness-versions";
 
+  /** Gauge of the newest policy version the value stage holds (the credit job's version in use). */
+  public static final String POLICY_VERSION = "policy-version";
+
   /** Upper bounds of the staleness bucket counters, versions. */
   public static final long[] STALENESS_BUCKETS = {0, 1, 2, 3, 4, 8, 16};
 
@@ -128,6 +132,11 @@ public final class StageMetrics {
     return Metrics.counter(DeadLetters.METRICS_NAMESPACE, name);
   }
 
+  /** The job's gauge {@code name}. */
+  public static Gauge gauge(String name) {
+    return Metrics.gauge(DeadLetters.METRICS_NAMESPACE, name);
+  }
+
   /** The job's distribution {@code name}. */
   public static Distribution distribution(String name) {
     return Metrics.distribution(DeadLetters.METRICS_NAMESPACE, name);
@@ -162,6 +171,13 @@ public final class StageMetrics {
             "newest held policy version minus the rollout's policy version"));
     names.addAll(
         bucketCounters(STALENESS_VERSIONS, "EstimateValues (policy values)", "staleness buckets"));
+    names.add(
+        new MetricNames.Name(
+            POLICY_VERSION,
+            Kind.BEAM_GAUGE,
+            List.of(),
+            "credit job: EstimateValues (policy values)",
+            "newest policy version the value stage holds"));
     names.add(beamDistribution(SEGMENTS_PER_ROLLOUT, "SegmentCoT", "segments K per rollout"));
     names.add(beamDistribution(SCORER_BATCH_TRACES, "EstimateValues", "traces per policy call"));
     names.add(beamDistribution(SCORER_LATENCY_MS, "EstimateValues", "ms per policy call"));

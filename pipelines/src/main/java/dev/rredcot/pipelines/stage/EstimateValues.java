@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Gauge;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -143,6 +144,7 @@ public final class EstimateValues
         StageMetrics.counter(StageMetrics.CHECKPOINTS_REFUSED);
     private final Counter checkpointsIgnored =
         StageMetrics.counter(StageMetrics.CHECKPOINTS_IGNORED);
+    private final Gauge policyVersion = StageMetrics.gauge(StageMetrics.POLICY_VERSION);
     private transient PolicyHolder holder;
     private transient GroupCreditor creditor;
 
@@ -164,6 +166,9 @@ public final class EstimateValues
       Map<Long, List<TraceCredit>> byVersion = new LinkedHashMap<>();
       List<Long> held = holder.heldVersions();
       long newest = held.isEmpty() ? Long.MIN_VALUE : held.get(held.size() - 1);
+      if (!held.isEmpty()) {
+        policyVersion.set(newest);
+      }
       for (TraceCredit trace : group.traces()) {
         if (!held.isEmpty()) {
           StageMetrics.staleness(newest - trace.rollout().getPolicyVersion());

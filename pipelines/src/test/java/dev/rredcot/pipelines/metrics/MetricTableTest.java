@@ -64,6 +64,7 @@ class MetricTableTest {
       case GAUGE -> "gauge";
       case HISTOGRAM -> "histogram";
       case BEAM_COUNTER -> "Beam counter";
+      case BEAM_GAUGE -> "Beam gauge";
       case BEAM_DISTRIBUTION -> "Beam distribution";
     };
   }

@@ -18,6 +18,7 @@ import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.ingest.RawRecord;
 import dev.rredcot.pipelines.ingest.RawRecordCoder;
+import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.schemas.CreditedRollout;
@@ -28,6 +29,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.GaugeResult;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -162,5 +166,13 @@ class EstimateValuesTest {
     assertThat(metrics.counter("staleness-versions/le-0"), equalTo(4L));
     assertThat(metrics.counter("staleness-versions/count"), equalTo(4L));
     assertThat(metrics.distributions().get("staleness-versions").max(), equalTo(0L));
+    long policyVersion = -1;
+    for (MetricResult<GaugeResult> gauge :
+        run.metrics().queryMetrics(MetricsFilter.builder().build()).getGauges()) {
+      if (gauge.getName().getName().equals(StageMetrics.POLICY_VERSION)) {
+        policyVersion = gauge.getAttempted().getValue();
+      }
+    }
+    assertThat(policyVersion, equalTo(1L));
   }
 }
