@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.evaluation.HeldOutEvaluator;
 import dev.rredcot.model.metrics.MetricNames;
 import dev.rredcot.model.metrics.MetricsServer;
 import dev.rredcot.model.metrics.ScrapedSamples;
@@ -171,6 +172,14 @@ class ServiceMetricsEndpointsTest {
                 TrainerOptions.builder()
                     .optBatchGroups(1)
                     .optStaleness(10, StalenessMode.DROP)
+                    // A small held-out check at v3 only, so that the accuracy gauge appears.
+                    .optEvaluator(
+                        HeldOutEvaluator.builder()
+                            .setTask(new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK))
+                            .optPrompts(4)
+                            .optSamplesPerPrompt(1)
+                            .build(),
+                        3)
                     .build())
             .build();
     try (trainer;
@@ -182,6 +191,8 @@ class ServiceMetricsEndpointsTest {
       awaitOrFail(
           null, () -> scrape(base).value(MetricNames.POLICY_VERSION.scraped()).orElse(0.0) >= 3);
       ScrapedSamples samples = scrape(base);
+      double accuracy = samples.value(MetricNames.HELDOUT_ACCURACY.scraped()).orElseThrow();
+      assertTrue(accuracy >= 0 && accuracy <= 1, "held-out accuracy " + accuracy);
       assertEquals(7.0, samples.value(MetricNames.TRAINER_ROLLOUTS_CONSUMED.scraped()).get());
       assertEquals(6.0, samples.value(MetricNames.TRAINER_ROLLOUTS_TRAINED.scraped()).get());
       assertEquals(
