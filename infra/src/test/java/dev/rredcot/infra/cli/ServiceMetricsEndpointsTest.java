@@ -216,6 +216,28 @@ class ServiceMetricsEndpointsTest {
   }
 
   @Test
+  void aFeederWithoutItsBrokerIsLiveButNotReady() throws Exception {
+    TaskFeeder feeder =
+        TaskFeeder.builder()
+            .setBootstrapServers(kafka.bootstrapServers())
+            .setTask(new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK))
+            .optPromptsPerSecond(20)
+            .build();
+    try (feeder;
+        MetricsServer server =
+            MetricsServer.start("127.0.0.1", 0, feeder.metrics().registry(), feeder)) {
+      String base = "http://127.0.0.1:" + server.port();
+      feeder.start();
+      awaitOrFail(null, () -> status(base + MetricsServer.READY_PATH) == 200);
+      kafka.close();
+      // The feeder retries its sends for as long as the broker is away: alive, not ready.
+      awaitOrFail(null, () -> status(base + MetricsServer.READY_PATH) == 503);
+      assertEquals(200, status(base + MetricsServer.LIVE_PATH));
+      assertEquals(null, feeder.failure());
+    }
+  }
+
+  @Test
   void statusShowsConsumerLagAndPolicyVersions() throws Exception {
     try (TaskFeeder feeder =
         TaskFeeder.builder()

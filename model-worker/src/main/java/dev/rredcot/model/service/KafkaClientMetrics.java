@@ -17,7 +17,11 @@ public final class KafkaClientMetrics {
 
   private KafkaClientMetrics() {}
 
-  /** Whether the client has at least one open broker connection; false for a null map. */
+  /**
+   * Whether the client has at least one broker connection ({@code connection-count}, which also
+   * counts a connection being opened, so a reconnect attempt can show as connected for as long as
+   * it takes to be refused); false for a null map.
+   */
   public static boolean connected(Map<MetricName, ? extends Metric> metrics) {
     if (metrics == null) {
       return false;
