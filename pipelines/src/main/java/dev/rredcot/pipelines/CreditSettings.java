@@ -1,7 +1,7 @@
 package dev.rredcot.pipelines;
 
+import dev.rredcot.model.backend.BankAggregation;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
-import dev.rredcot.model.policy.BankAggregation;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;

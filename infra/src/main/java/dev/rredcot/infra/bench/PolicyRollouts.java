@@ -1,11 +1,11 @@
 package dev.rredcot.infra.bench;
 
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.Sample;
+import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.backend.TraceScore;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.Sample;
-import dev.rredcot.model.policy.ScoreRequest;
-import dev.rredcot.model.policy.TraceScore;
 import dev.rredcot.model.rollout.RolloutRecords;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;

@@ -9,7 +9,7 @@ import dev.rredcot.infra.evaluation.LearningEvaluation;
 import dev.rredcot.infra.evaluation.LearningEvaluationOptions;
 import dev.rredcot.infra.evaluation.LearningEvaluationResult;
 import dev.rredcot.model.backend.BackendKind;
-import dev.rredcot.model.backend.BackendKinds;
+import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.io.PrintWriter;
 import java.nio.file.Path;

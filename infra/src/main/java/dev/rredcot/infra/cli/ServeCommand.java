@@ -1,11 +1,11 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
-import dev.rredcot.model.backend.BackendKinds;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.endpoint.CompletionsServer;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.loading.BackendKinds;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

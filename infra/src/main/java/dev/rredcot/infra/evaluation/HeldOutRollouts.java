@@ -1,10 +1,10 @@
 package dev.rredcot.infra.evaluation;
 
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.rollout.RolloutRecords;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;

@@ -1,9 +1,9 @@
 package dev.rredcot.infra.evaluation;
 
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.Sample;
 import java.util.ArrayList;
 import java.util.List;
 

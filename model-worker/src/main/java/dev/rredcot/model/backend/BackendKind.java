@@ -1,5 +1,6 @@
 package dev.rredcot.model.backend;
 
+import dev.rredcot.model.loading.BackendKinds;
 import java.io.IOException;
 import java.nio.file.Path;
 

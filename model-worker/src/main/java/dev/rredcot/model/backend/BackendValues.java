@@ -1,8 +1,5 @@
 package dev.rredcot.model.backend;
 
-import dev.rredcot.model.policy.BankRequest;
-import dev.rredcot.model.policy.ScoreRequest;
-import dev.rredcot.model.policy.ValueRequest;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;

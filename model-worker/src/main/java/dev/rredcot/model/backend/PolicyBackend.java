@@ -1,12 +1,5 @@
 package dev.rredcot.model.backend;
 
-import dev.rredcot.model.policy.BankRequest;
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
-import dev.rredcot.model.policy.Sample;
-import dev.rredcot.model.policy.ScoreRequest;
-import dev.rredcot.model.policy.TraceScore;
-import dev.rredcot.model.policy.ValueRequest;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Set;

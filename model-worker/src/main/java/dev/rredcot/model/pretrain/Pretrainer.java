@@ -1,11 +1,11 @@
 package dev.rredcot.model.pretrain;
 
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.checkpoint.Checkpoint;
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
 import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.policy.SupervisedExample;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;

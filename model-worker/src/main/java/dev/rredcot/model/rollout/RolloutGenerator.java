@@ -1,9 +1,9 @@
 package dev.rredcot.model.rollout;
 
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.task.Verification;
 import dev.rredcot.schemas.Prompt;

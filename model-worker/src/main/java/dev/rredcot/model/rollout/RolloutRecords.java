@@ -1,6 +1,6 @@
 package dev.rredcot.model.rollout;
 
-import dev.rredcot.model.policy.Sample;
+import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.task.Verification;
 import dev.rredcot.schemas.Rollout;
 import java.time.Instant;

@@ -4,14 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rredcot.model.policy.BankAggregation;
-import dev.rredcot.model.policy.BankRequest;
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
 import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.ScoreRequest;
-import dev.rredcot.model.policy.ValueRequest;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.util.List;

@@ -2,6 +2,8 @@ package dev.rredcot.model.policy;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.backend.BankAggregation;
+import dev.rredcot.model.backend.BankRequest;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.pretrain.PretrainOptions;

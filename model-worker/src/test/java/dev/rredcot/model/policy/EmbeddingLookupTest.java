@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.tokenizer.CharTokenizer;

@@ -4,6 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.backend.BankAggregation;
+import dev.rredcot.model.backend.BankRequest;
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.Sample;
+import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.backend.TraceScore;
+import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.util.ArrayList;

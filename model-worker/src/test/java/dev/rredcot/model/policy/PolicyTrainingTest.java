@@ -5,6 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.backend.BankAggregation;
+import dev.rredcot.model.backend.BankRequest;
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.backend.TraceScore;
+import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.CheckpointVerificationException;

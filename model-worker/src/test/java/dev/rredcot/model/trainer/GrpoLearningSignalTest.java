@@ -2,9 +2,9 @@ package dev.rredcot.model.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.ScoreRequest;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.NoisySolver;
 import dev.rredcot.model.task.Problem;

@@ -1,7 +1,7 @@
 package dev.rredcot.pipelines.value;
 
+import dev.rredcot.model.backend.BankAggregation;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
-import dev.rredcot.model.policy.BankAggregation;
 import dev.rredcot.model.task.TaskFamilyRegistry;
 import java.io.Serializable;
 import java.util.Map;
@@ -123,7 +123,7 @@ public final class ModelSettings implements Serializable {
 
   /**
    * A fixed model instead of the checkpoint store: a model directory ({@link
-   * dev.rredcot.model.backend.BackendKinds}) or a completions server URL; empty: the store's
+   * dev.rredcot.model.loading.BackendKinds}) or a completions server URL; empty: the store's
    * versions, following announcements.
    */
   public String model() {

@@ -1,9 +1,9 @@
 package dev.rredcot.pipelines.value;
 
-import dev.rredcot.model.backend.BackendKinds;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;

@@ -1,15 +1,15 @@
 package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.backend.BackendCapability;
+import dev.rredcot.model.backend.BankRequest;
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.backend.Sample;
+import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.backend.TraceScore;
+import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.backend.endpoint.ModelServerUnavailableException;
-import dev.rredcot.model.policy.BankRequest;
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
-import dev.rredcot.model.policy.Sample;
-import dev.rredcot.model.policy.ScoreRequest;
-import dev.rredcot.model.policy.TraceScore;
-import dev.rredcot.model.policy.ValueRequest;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.task.TaskFamilyRegistry;
 import dev.rredcot.model.task.UnknownTaskFamilyException;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rredcot.model.backend.BackendKinds;
 import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.backend.torchscript.TorchScriptCausalLm;
-import dev.rredcot.model.policy.ValueRequest;
+import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.trainer.GroupAdvantages;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.advantage.AdvantageRule;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.ScoreRequest;
-import dev.rredcot.model.policy.ValueRequest;
 import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;

@@ -1,6 +1,6 @@
 package dev.rredcot.model.backend.torchscript;
 
-import dev.rredcot.model.policy.GenerationOptions;
+import dev.rredcot.model.backend.GenerationOptions;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

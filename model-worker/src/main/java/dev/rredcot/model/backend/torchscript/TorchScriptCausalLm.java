@@ -14,14 +14,14 @@ import ai.djl.training.ParameterStore;
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.BackendKind;
 import dev.rredcot.model.backend.BackendValues;
+import dev.rredcot.model.backend.BankRequest;
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.PolicyBackend;
-import dev.rredcot.model.policy.BankRequest;
-import dev.rredcot.model.policy.GenerationOptions;
-import dev.rredcot.model.policy.GenerationRequest;
-import dev.rredcot.model.policy.Sample;
-import dev.rredcot.model.policy.ScoreRequest;
-import dev.rredcot.model.policy.TraceScore;
-import dev.rredcot.model.policy.ValueRequest;
+import dev.rredcot.model.backend.Sample;
+import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.backend.TraceScore;
+import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.tokenizer.HuggingFaceTokenizerAdapter;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TorchScriptCausalLm implements PolicyBackend {
 
-  /** The model-directory kind for {@link dev.rredcot.model.backend.BackendKinds#register}. */
+  /** The model-directory kind for {@link dev.rredcot.model.loading.BackendKinds#register}. */
   public static final BackendKind KIND =
       new BackendKind() {
         @Override

@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.backend.BackendCapability;
-import dev.rredcot.model.policy.BankAggregation;
-import dev.rredcot.model.policy.BankRequest;
+import dev.rredcot.model.backend.BankAggregation;
+import dev.rredcot.model.backend.BankRequest;
+import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.backend.TraceScore;
+import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.ScoreRequest;
-import dev.rredcot.model.policy.TraceScore;
-import dev.rredcot.model.policy.ValueRequest;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;

@@ -1,9 +1,11 @@
-package dev.rredcot.model.backend;
+package dev.rredcot.model.loading;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.backend.BackendCapability;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;

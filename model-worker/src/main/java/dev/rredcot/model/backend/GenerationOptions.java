@@ -1,4 +1,4 @@
-package dev.rredcot.model.policy;
+package dev.rredcot.model.backend;
 
 import java.util.Objects;
 

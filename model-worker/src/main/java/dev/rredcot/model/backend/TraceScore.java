@@ -1,4 +1,4 @@
-package dev.rredcot.model.policy;
+package dev.rredcot.model.backend;
 
 /**
  * Per trace token log-probabilities and predictive entropies (nats).

@@ -1,5 +1,7 @@
-package dev.rredcot.model.backend;
+package dev.rredcot.model.loading;
 
+import dev.rredcot.model.backend.BackendKind;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.endpoint.CompletionsBackend;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.backend.torchscript.TorchScriptCausalLm;

@@ -1,4 +1,4 @@
-package dev.rredcot.model.policy;
+package dev.rredcot.model.backend;
 
 /**
  * The generated part of one sequence (forced prefix excluded).

@@ -1,4 +1,4 @@
-package dev.rredcot.model.policy;
+package dev.rredcot.model.backend;
 
 /**
  * How continuation-bank values combine the log-probabilities of a boundary's distinct aligned
