@@ -31,11 +31,15 @@ import org.slf4j.LoggerFactory;
  * #ignoredAnnouncements()}; a checkpoint that fails verification or loading (or whose announced
  * digest differs from the store's) is refused with a logged error and counted in {@link
  * #refusedCheckpoints()}; the versions held keep serving.
+ *
+ * <p>A holder with a pinned version ({@link ModelSettings#pinned()}, for replays) holds exactly
+ * that version, refuses to start without it and never takes announcements.
  */
 public final class PolicyHolder {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyHolder.class);
-  private static final Map<Path, PolicyHolder> HOLDERS = new HashMap<>();
+  private static final Map<HolderKey, PolicyHolder> HOLDERS = new HashMap<>();
 
+  private final HolderKey key;
   private final Path storeRoot;
   private final int versionsHeld;
   private final TreeMap<Long, HeldPolicy> held = new TreeMap<>();
@@ -48,24 +52,34 @@ public final class PolicyHolder {
   private CheckpointWatcher watcher;
   private int references;
 
-  private PolicyHolder(Path storeRoot, int versionsHeld) {
-    this.storeRoot = storeRoot;
+  /** One holder per store and pin: a pinned replay must not share a following job's holder. */
+  private record HolderKey(Path storeRoot, long pinnedVersion) {}
+
+  private PolicyHolder(HolderKey key, int versionsHeld) {
+    this.key = key;
+    this.storeRoot = key.storeRoot();
     this.versionsHeld = versionsHeld;
   }
 
   /**
    * The holder of {@code settings.checkpointDir()}, loading it on first use.
    *
-   * @throws IllegalStateException when the store has no loadable checkpoint
+   * @throws IllegalStateException when the store has no loadable checkpoint, or not the pinned
+   *     version
    */
   public static PolicyHolder acquire(ModelSettings settings) {
     Path root = Path.of(settings.checkpointDir()).toAbsolutePath().normalize();
+    HolderKey key = new HolderKey(root, settings.pinnedVersion());
     synchronized (HOLDERS) {
-      PolicyHolder holder = HOLDERS.get(root);
+      PolicyHolder holder = HOLDERS.get(key);
       if (holder == null) {
-        holder = new PolicyHolder(root, settings.versionsHeld());
-        holder.loadFromStore();
-        if (!settings.checkpointsBootstrapServers().isEmpty()) {
+        holder = new PolicyHolder(key, settings.versionsHeld());
+        if (settings.pinned()) {
+          holder.loadPinned(settings.pinnedVersion());
+        } else {
+          holder.loadFromStore();
+        }
+        if (!settings.pinned() && !settings.checkpointsBootstrapServers().isEmpty()) {
           holder.watcher =
               CheckpointWatcher.start(
                   settings.checkpointsBootstrapServers(),
@@ -73,7 +87,7 @@ public final class PolicyHolder {
                   settings.checkpointsTopic(),
                   holder);
         }
-        HOLDERS.put(root, holder);
+        HOLDERS.put(key, holder);
       }
       holder.references++;
       return holder;
@@ -87,7 +101,7 @@ public final class PolicyHolder {
       if (references > 0) {
         return;
       }
-      HOLDERS.remove(storeRoot);
+      HOLDERS.remove(key);
     }
     if (watcher != null) {
       watcher.close();
@@ -122,6 +136,32 @@ public final class PolicyHolder {
           "no loadable policy checkpoint in "
               + storeRoot
               + ": write one (e.g. the initial policy) or point --checkpointDir at a store");
+    }
+  }
+
+  private void loadPinned(long version) {
+    CheckpointStore store = new CheckpointStore(storeRoot, Integer.MAX_VALUE);
+    List<Long> versions;
+    try {
+      versions = store.versions();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list checkpoints in " + storeRoot, e);
+    }
+    if (!versions.contains(version)) {
+      throw new IllegalStateException(
+          "--policyVersion="
+              + version
+              + ": the checkpoint store "
+              + storeRoot
+              + " does not hold that version (it holds "
+              + (versions.isEmpty() ? "none" : versions)
+              + ")");
+    }
+    try {
+      add(version, Policy.load(store.load(version)));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException(
+          "--policyVersion=" + version + ": cannot load it from " + storeRoot + ": " + e, e);
     }
   }
 
