@@ -1,5 +1,6 @@
 package dev.rredcot.infra.compare;
 
+import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.replay.KafkaRange;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.RecordCodec;
@@ -22,8 +23,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * One side of a comparison: {@code file:PREFIX} (the Avro files {@code replay --out file:PREFIX}
- * writes, {@code PREFIX-*.avro}), or a topic, whole or a range {@code TOPIC@FROM..TO} with replay's
- * positions (partition:offset lists or ISO-8601 times; either end may be left out).
+ * writes, {@code PREFIX-*.avro} without the dead letters' {@code PREFIX-dead-letters-*.avro}), or a
+ * topic, whole or a range {@code TOPIC@FROM..TO} with replay's positions (partition:offset lists or
+ * ISO-8601 times; either end may be left out).
  */
 public record CreditedSource(String spec) {
   private static final Duration POLL = Duration.ofMillis(200);
@@ -52,8 +54,15 @@ public record CreditedSource(String spec) {
     String glob = prefixPath.getFileName() + "-*.avro";
     List<Path> files = new ArrayList<>();
     if (dir != null && Files.isDirectory(dir)) {
+      // The replay's dead letters sit next to them, under PREFIX-dead-letters.
+      String deadLetters = prefixPath.getFileName() + CreditPipeline.DEAD_LETTER_FILE_SUFFIX + "-";
       try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, glob)) {
-        stream.forEach(files::add);
+        stream.forEach(
+            file -> {
+              if (!file.getFileName().toString().startsWith(deadLetters)) {
+                files.add(file);
+              }
+            });
       }
     }
     if (files.isEmpty()) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rredcot.infra.compare.CreditComparison;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.schemas.CreditedRollout;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,6 +102,8 @@ class CompareCommandTest {
         List.of(rollout("a", 1, 2, 3), rollout("x", 1, 1, 2)));
     write(tempDir.resolve("right-00000-of-00002.avro"), List.of(rollout("a", 1, 2, 4)));
     write(tempDir.resolve("right-00001-of-00002.avro"), List.of(rollout("y", 1, -1, 1)));
+    // Replay's dead letters next to them are not credited rollouts and are not read.
+    Files.writeString(tempDir.resolve("right-dead-letters-00000-of-00001.avro"), "not avro");
     CliRun run =
         CliRun.execute(
             RredcotHome.at(tempDir.resolve("home")),

@@ -143,6 +143,40 @@ class ReplayCommandTest {
       assertTrue(
           out.outLines().stream().allMatch(line -> line.contains("\"creditMethod\":\"grpo\"")),
           out.out());
+
+      // The same range into Avro files, then compared with the topic: the same 12 rollouts.
+      CliRun toFiles =
+          CliRun.execute(
+              home,
+              "replay",
+              "--bootstrap",
+              bootstrap,
+              "--from",
+              "0:0",
+              "--to",
+              "0:12",
+              "--credit=grpo",
+              "--out",
+              "file:" + tempDir.resolve("files/recredited"),
+              "--runner=DirectRunner");
+      assertEquals(0, toFiles.exitCode(), toFiles.toString());
+      CliRun compare =
+          CliRun.execute(
+              home,
+              "compare",
+              "recredited@0:0..",
+              "file:" + tempDir.resolve("files/recredited"),
+              "--bootstrap",
+              bootstrap,
+              "--json");
+      assertEquals(0, compare.exitCode(), compare.toString());
+      com.fasterxml.jackson.databind.JsonNode json =
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(compare.out());
+      assertEquals(12, json.get("matched").asLong(), compare.out());
+      assertEquals(0, json.get("onlyA").asLong(), compare.out());
+      assertEquals(0, json.get("onlyB").asLong(), compare.out());
+      // The same GRPO credit of the same rollouts: identical.
+      assertEquals(0.0, json.get("tokenMeanAbsDifference").asDouble(), 1e-12, compare.out());
     }
   }
 }
