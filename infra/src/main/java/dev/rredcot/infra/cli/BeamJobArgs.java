@@ -24,8 +24,8 @@ import picocli.CommandLine.ParameterException;
 
 /**
  * The Beam arguments of a credit-job command: the user's pass-through {@code --name=value} options,
- * then the configuration file's {@code beam} options the user did not give, plus the CLI's
- * defaults (Flink runner on the embedded mini-cluster, the local broker) for whatever neither gave.
+ * then the configuration file's {@code beam} options the user did not give, plus the CLI's defaults
+ * (Flink runner on the embedded mini-cluster, the local broker) for whatever neither gave.
  */
 final class BeamJobArgs {
   private final CommandLine commandLine;
