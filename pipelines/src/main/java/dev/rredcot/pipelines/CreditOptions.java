@@ -8,21 +8,26 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /** How credit is computed: segmentation, value estimator and advantage rule (METHOD.md). */
 public interface CreditOptions extends PipelineOptions {
-  @Description("Advantage rule: grpo, rredcot-reweight or rredcot-dense.")
-  @Default.String("grpo")
+  @Description(
+      "Advantage rule: grpo, rredcot-reweight or rredcot-dense; empty: the --credit preset's, else"
+          + " grpo.")
+  @Default.String("")
   String getCreditMethod();
 
   void setCreditMethod(String value);
 
   @Description(
-      "State-value estimator: none (group-mean baseline, single segment only), answer, bank or mc.")
-  @Default.String("none")
+      "State-value estimator: none (group-mean baseline, single segment only), answer, bank, mc,"
+          + " loo or gradient; empty: the --credit preset's, else none.")
+  @Default.String("")
   String getValueEstimator();
 
   void setValueEstimator(String value);
 
-  @Description("Segmentation: single, keyword, fixed, entropy or hybrid.")
-  @Default.String("single")
+  @Description(
+      "Segmentation: single, keyword, fixed, entropy or hybrid; empty: the --credit preset's, else"
+          + " single.")
+  @Default.String("")
   String getSegmentation();
 
   void setSegmentation(String value);

@@ -99,34 +99,31 @@ public final class CreditSettings implements Serializable {
   }
 
   /**
-   * Applies {@code --credit}: grpo = grpo + none + single, rredcot = rredcot-reweight + bank (the
-   * aligned continuation bank, the estimator the credit evaluation favours) + hybrid, mc =
-   * rredcot-reweight + mc + hybrid.
+   * Applies {@code --credit} to whichever of {@code --creditMethod}, {@code --valueEstimator} and
+   * {@code --segmentation} is empty (not given): grpo = grpo + none + single, rredcot =
+   * rredcot-reweight + bank (the aligned continuation bank, the estimator the credit evaluation
+   * favours) + hybrid, mc = rredcot-reweight + mc + hybrid. An explicit option wins over the
+   * preset; without a preset the empty ones become grpo + none + single.
    */
   static void applyPreset(CreditPipelineOptions options) {
-    switch (options.getCredit()) {
-      case "":
-        return;
-      case "grpo":
-        setCredit(options, "grpo", "none", "single");
-        return;
-      case "rredcot":
-        setCredit(options, "rredcot-reweight", "bank", "hybrid");
-        return;
-      case "mc":
-        setCredit(options, "rredcot-reweight", "mc", "hybrid");
-        return;
-      default:
-        throw new IllegalArgumentException(
-            "unknown --credit '" + options.getCredit() + "': use grpo, rredcot or mc");
+    String[] preset =
+        switch (options.getCredit()) {
+          case "", "grpo" -> new String[] {"grpo", "none", "single"};
+          case "rredcot" -> new String[] {"rredcot-reweight", "bank", "hybrid"};
+          case "mc" -> new String[] {"rredcot-reweight", "mc", "hybrid"};
+          default ->
+              throw new IllegalArgumentException(
+                  "unknown --credit '" + options.getCredit() + "': use grpo, rredcot or mc");
+        };
+    if (options.getCreditMethod().isEmpty()) {
+      options.setCreditMethod(preset[0]);
     }
-  }
-
-  private static void setCredit(
-      CreditPipelineOptions options, String method, String estimator, String segmentation) {
-    options.setCreditMethod(method);
-    options.setValueEstimator(estimator);
-    options.setSegmentation(segmentation);
+    if (options.getValueEstimator().isEmpty()) {
+      options.setValueEstimator(preset[1]);
+    }
+    if (options.getSegmentation().isEmpty()) {
+      options.setSegmentation(preset[2]);
+    }
   }
 
   /** Model settings from options; the checkpoint store defaults to $RREDCOT_HOME/checkpoints. */
@@ -149,6 +146,7 @@ public final class CreditSettings implements Serializable {
     return ModelSettings.builder()
         .setCheckpointDir(dir)
         .optVersionsHeld(options.getVersionsHeld())
+        .optPinnedVersion(options.getPolicyVersion())
         .optCheckpointAnnouncements(
             options.getWatchCheckpoints() ? options.getBootstrapServers() : "",
             options.getCheckpointsTopic())

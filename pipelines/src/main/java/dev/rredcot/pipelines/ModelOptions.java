@@ -8,8 +8,9 @@ import org.apache.beam.sdk.options.PipelineOptions;
 public interface ModelOptions extends PipelineOptions {
   @Description(
       "Preset: grpo (grpo + none + single), rredcot (rredcot-reweight + bank + hybrid) or mc"
-          + " (rredcot-reweight + mc + hybrid). Overrides --creditMethod, --valueEstimator and"
-          + " --segmentation; empty: use those three.")
+          + " (rredcot-reweight + mc + hybrid). Fills whichever of --creditMethod, --valueEstimator"
+          + " and --segmentation is not given explicitly (an explicit one wins); empty: those three"
+          + " alone (default grpo + none + single).")
   @Default.String("")
   String getCredit();
 
@@ -21,6 +22,15 @@ public interface ModelOptions extends PipelineOptions {
   String getCheckpointDir();
 
   void setCheckpointDir(String value);
+
+  @Description(
+      "Score every rollout with exactly this policy version of --checkpointDir (the job fails at"
+          + " start when the store does not hold it, and ignores checkpoint announcements); -1:"
+          + " the rollout's generating version while held, else the newest.")
+  @Default.Long(-1)
+  long getPolicyVersion();
+
+  void setPolicyVersion(long value);
 
   @Description(
       "Policy versions each worker keeps loaded; a rollout is scored with its generating"

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.config.ConfigDefaults;
 import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
@@ -7,6 +8,7 @@ import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
+import dev.rredcot.pipelines.value.ModelSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,14 +25,19 @@ import picocli.CommandLine.ParameterException;
 
 /**
  * The Beam arguments of a credit-job command: the user's pass-through {@code --name=value} options,
- * plus the CLI's defaults (Flink runner on the embedded mini-cluster, the local broker) for
- * whatever the user did not give.
+ * then the configuration file's {@code beam} options the user did not give, plus the CLI's defaults
+ * (Flink runner on the embedded mini-cluster, the local broker) for whatever neither gave.
  */
 final class BeamJobArgs {
   private final CommandLine commandLine;
   private final List<String> userArgs;
+  private final List<String> fileArgs = new ArrayList<>();
   private final List<String> args;
 
+  /**
+   * {@code userArgs} from the command line come first, then the config file's Beam options the user
+   * did not give; the CLI's defaults only fill what neither gave.
+   */
   BeamJobArgs(CommandLine commandLine, List<String> userArgs) {
     for (String arg : userArgs) {
       if (!arg.startsWith("--")) {
@@ -41,6 +48,17 @@ final class BeamJobArgs {
     this.commandLine = commandLine;
     this.userArgs = List.copyOf(userArgs);
     this.args = new ArrayList<>(userArgs);
+    Map<String, String> fromFile =
+        ConfigDefaults.of(commandLine)
+            .map(defaults -> defaults.beamOptions(commandLine.getCommandSpec()))
+            .orElse(Map.of());
+    fromFile.forEach(
+        (name, value) -> {
+          if (!givenOnCommandLine(name)) {
+            fileArgs.add("--" + name + "=" + value);
+          }
+        });
+    args.addAll(fileArgs);
     if (!given("runner")) {
       args.add("--runner=FlinkRunner");
       if (!given("flinkMaster")) {
@@ -49,19 +67,56 @@ final class BeamJobArgs {
     }
   }
 
-  /** Whether the user passed {@code --beamOption}. */
-  boolean given(String beamOption) {
-    String prefix = "--" + beamOption;
-    return userArgs.stream().anyMatch(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="));
+  /**
+   * The Beam options the CLI sets from options of its own, by the config key to use instead: a
+   * config file may not set them in a {@code beam} section.
+   */
+  static Map<String, String> cliOwnedBeamOptions() {
+    return Map.of(
+        "bootstrapServers", "bootstrap",
+        "kafkaConfig", "kafka-config",
+        "maxRecords", "max-records",
+        "credit", "credit",
+        "policyVersion", "policy-version");
   }
 
-  /** The value the user gave {@code --beamOption}, if any. */
+  /** Whether the user (command line or config file) gave {@code --beamOption}. */
+  boolean given(String beamOption) {
+    return givenOnCommandLine(beamOption) || matches(fileArgs, beamOption);
+  }
+
+  private boolean givenOnCommandLine(String beamOption) {
+    return matches(userArgs, beamOption);
+  }
+
+  private static boolean matches(List<String> list, String beamOption) {
+    String prefix = "--" + beamOption;
+    return list.stream().anyMatch(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="));
+  }
+
+  /** The value the user (command line, else config file) gave {@code --beamOption}, if any. */
   Optional<String> value(String beamOption) {
     String prefix = "--" + beamOption + "=";
-    return userArgs.stream()
+    // A name is in one of the two lists only: the file's are those the command line lacks.
+    return java.util.stream.Stream.concat(userArgs.stream(), fileArgs.stream())
         .filter(arg -> arg.startsWith(prefix))
         .map(arg -> arg.substring(prefix.length()))
         .reduce((first, last) -> last);
+  }
+
+  /**
+   * Sets {@code --beamOption=value} from an option of the command itself, unless the user gave the
+   * Beam option on the command line: the command's own option decides over the config file's {@code
+   * beam} section.
+   */
+  BeamJobArgs withOverride(String beamOption, Object value) {
+    if (!givenOnCommandLine(beamOption)) {
+      String prefix = "--" + beamOption;
+      fileArgs.removeIf(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="));
+      args.removeIf(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="));
+      args.add(prefix + "=" + value);
+    }
+    return this;
   }
 
   /** Whether the job runs on Flink (the CLI's default runner). */
@@ -130,6 +185,21 @@ final class BeamJobArgs {
       out.printf(
           "no policy in %s yet: using the shipped %s policy as version 0%n",
           store.root(), task == EvaluationTask.ARITH ? "initial" : task.familyName());
+    }
+    long pinned = options.getPolicyVersion();
+    if (pinned != ModelSettings.NOT_PINNED) {
+      List<Long> versions = store.versions();
+      if (!versions.contains(pinned)) {
+        throw new IllegalStateException(
+            "--policy-version "
+                + pinned
+                + ": the checkpoint store "
+                + store.root()
+                + " does not hold it (it holds "
+                + versions
+                + ")");
+      }
+      out.printf("scoring every rollout with policy version %d of %s%n", pinned, store.root());
     } else {
       Optional<Checkpoint> newest = store.newestVerified();
       Optional<String> unwritable =

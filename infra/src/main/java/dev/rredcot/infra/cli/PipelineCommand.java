@@ -34,6 +34,8 @@ import picocli.CommandLine.Unmatched;
           + " keeps its state under $RREDCOT_HOME/flink-checkpoints (--stateBackendStoragePath),"
           + " retains the checkpoints when stopped and resumes from the newest one at its next"
           + " start (unless --fresh or --savepointPath).",
+      "Credit: --credit preset (default rredcot); explicit --creditMethod, --valueEstimator or"
+          + " --segmentation win over it.",
       "Credit needs a policy that can write the records' family: --checkpointDir (default"
           + " $RREDCOT_HOME/checkpoints) gets the shipped policy of --task when it is empty;"
           + " records the policy cannot tokenise become unmappable-tokens dead letters."
@@ -51,6 +53,23 @@ final class PipelineCommand implements Callable<Integer> {
       paramLabel = "N",
       description = "Stop after N input records and print the job's counters; 0 runs until Ctrl-C.")
   long maxRecords;
+
+  @Option(
+      names = "--credit",
+      defaultValue = "rredcot",
+      description =
+          "Credit preset: grpo, rredcot (default) or mc; an explicit --creditMethod,"
+              + " --valueEstimator or --segmentation wins over it.")
+  String credit;
+
+  @Option(
+      names = "--policy-version",
+      paramLabel = "V",
+      description =
+          "Score every rollout with exactly policy version V of --checkpointDir (fails when the"
+              + " store does not hold it); default: each rollout's generating version while held,"
+              + " else the newest.")
+  Long policyVersion;
 
   @Option(
       names = "--fresh",
@@ -78,11 +97,14 @@ final class PipelineCommand implements Callable<Integer> {
     CreditPipelineOptions options = jobArgs.parse();
     BeamJobArgs.ensurePolicy(options, taskOption.resolve(spec), out);
     out.printf(
-        "credit job on %s: %s -> %s at %s%s%n",
+        "credit job on %s: %s -> %s at %s, credit %s / %s / %s%s%n",
         options.getRunner().getSimpleName(),
         options.getInputTopic(),
         options.getOutputTopic(),
         options.getBootstrapServers(),
+        options.getCreditMethod(),
+        options.getValueEstimator(),
+        options.getSegmentation(),
         maxRecords > 0 ? ", stopping after " + maxRecords + " records" : ", until Ctrl-C");
     restored.ifPresent(
         checkpoint -> out.printf("resuming from retained Flink checkpoint %s%n", checkpoint));
@@ -102,11 +124,15 @@ final class PipelineCommand implements Callable<Integer> {
   private BeamJobArgs beamJobArgs() {
     BeamJobArgs args =
         new BeamJobArgs(spec.commandLine(), beamArgs)
-            .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
-            .withDefault("maxRecords", maxRecords)
+            .withOverride("bootstrapServers", bootstrapOption.resolve(cli.home()))
+            .withOverride("maxRecords", maxRecords)
+            .withOverride("credit", credit)
             .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
     modelOption.apply(args);
+    if (policyVersion != null) {
+      args.withOverride("policyVersion", policyVersion);
+    }
     FlinkLoopback.applyDefaults(args, cli.home().flinkConfDir());
     restored = Optional.empty();
     if (unbounded(args) && args.runsOnFlink()) {

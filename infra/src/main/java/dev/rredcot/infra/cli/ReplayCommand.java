@@ -5,6 +5,7 @@ import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditRunResult;
+import dev.rredcot.pipelines.replay.KafkaRange;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -63,8 +64,19 @@ final class ReplayCommand implements Callable<Integer> {
   @Option(
       names = "--credit",
       defaultValue = "rredcot",
-      description = "Credit preset: grpo, rredcot (default) or mc.")
+      description =
+          "Credit preset: grpo, rredcot (default) or mc; an explicit --creditMethod,"
+              + " --valueEstimator or --segmentation wins over it.")
   String credit;
+
+  @Option(
+      names = "--policy-version",
+      paramLabel = "V",
+      description =
+          "Score every rollout with exactly policy version V of --checkpointDir (fails when the"
+              + " store does not hold it); default: each rollout's generating version while held,"
+              + " else the newest.")
+  Long policyVersion;
 
   @Option(
       names = "--out",
@@ -79,6 +91,33 @@ final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    BeamJobArgs job = beamJobArgs();
+    CreditPipelineOptions options = job.parse();
+    PrintWriter console = spec.commandLine().getOut();
+    BeamJobArgs.ensurePolicy(options, console);
+    if (options.getOutputFiles().isEmpty()) {
+      createOutputTopic(options, console);
+    }
+    console.printf(
+        "replay on %s with credit %s / %s / %s -> %s%n",
+        options.getRunner().getSimpleName(),
+        options.getCreditMethod(),
+        options.getValueEstimator(),
+        options.getSegmentation(),
+        out);
+    console.flush();
+    CreditRunResult result = CreditPipeline.runBounded(options);
+    console.printf("replay %s%n", result.state());
+    BeamJobArgs.printCounters(console, result.counters());
+    return result.state() == PipelineResult.State.DONE ? 0 : RredcotCli.EXIT_FAILURE;
+  }
+
+  /** The Beam arguments of the replay job (for tests: what {@link #call} runs). */
+  List<String> jobArgs() {
+    return beamJobArgs().args();
+  }
+
+  private BeamJobArgs beamJobArgs() {
     if (inputFiles == null && from == null && to == null) {
       throw new ParameterException(
           spec.commandLine(), "say what to replay: --from/--to (a topic range) or --input-files");
@@ -89,39 +128,31 @@ final class ReplayCommand implements Callable<Integer> {
     }
     BeamJobArgs job =
         new BeamJobArgs(spec.commandLine(), beamArgs)
-            .withDefault("bootstrapServers", bootstrapOption.resolve(cli.home()))
-            .withDefault("credit", credit)
+            .withOverride("bootstrapServers", bootstrapOption.resolve(cli.home()))
+            .withOverride("credit", credit)
             .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
     modelOption.apply(job);
     FlinkLoopback.applyDefaults(job, cli.home().flinkConfDir());
+    if (policyVersion != null) {
+      job.withOverride("policyVersion", policyVersion);
+    }
+    // The replay's own options decide over a config file's Beam options.
     if (from != null) {
-      job.withDefault(isTime(from) ? "fromTime" : "fromOffsets", from);
+      job.withOverride(KafkaRange.isTime(from) ? "fromTime" : "fromOffsets", from);
     }
     if (to != null) {
-      job.withDefault(isTime(to) ? "toTime" : "toOffsets", to);
+      job.withOverride(KafkaRange.isTime(to) ? "toTime" : "toOffsets", to);
     }
     if (inputFiles != null) {
-      job.withDefault("inputFiles", inputFiles).withDefault("watchCheckpoints", false);
+      job.withOverride("inputFiles", inputFiles).withDefault("watchCheckpoints", false);
     }
     if (out.startsWith("file:")) {
-      job.withDefault("outputFiles", out.substring("file:".length()));
+      job.withOverride("outputFiles", out.substring("file:".length()));
     } else {
-      job.withDefault("outputTopic", out);
+      job.withOverride("outputTopic", out);
     }
-    CreditPipelineOptions options = job.parse();
-    PrintWriter console = spec.commandLine().getOut();
-    BeamJobArgs.ensurePolicy(options, console);
-    if (options.getOutputFiles().isEmpty()) {
-      createOutputTopic(options, console);
-    }
-    console.printf(
-        "replay on %s with %s credit -> %s%n", options.getRunner().getSimpleName(), credit, out);
-    console.flush();
-    CreditRunResult result = CreditPipeline.runBounded(options);
-    console.printf("replay %s%n", result.state());
-    BeamJobArgs.printCounters(console, result.counters());
-    return result.state() == PipelineResult.State.DONE ? 0 : RredcotCli.EXIT_FAILURE;
+    return job;
   }
 
   /** A new output topic gets the input topic's partitions (replays usually name a new one). */
@@ -141,10 +172,5 @@ final class ReplayCommand implements Callable<Integer> {
 
   private static boolean inputFiles(CreditPipelineOptions options) {
     return !options.getInputFiles().isEmpty();
-  }
-
-  /** Offsets look like {@code 0:120,1:98}; anything with a date separator is a time. */
-  private static boolean isTime(String position) {
-    return position.contains("T") || position.matches("\\d{4}-.*");
   }
 }

@@ -1,8 +1,10 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.config.ConfigDefaults;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.BrokerStartException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,6 +42,8 @@ import picocli.CommandLine.ScopeType;
       BenchCommand.class,
       EvalCommand.class,
       ServeCommand.class,
+      ConfigCommand.class,
+      CompareCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RredcotCli implements Runnable {
@@ -49,6 +53,7 @@ public final class RredcotCli implements Runnable {
   private static final String AVRO_TRUSTED_PACKAGES = "org.apache.avro.SERIALIZABLE_PACKAGES";
 
   private final RredcotHome home;
+  private final ConfigDefaults configDefaults;
 
   @Option(
       names = "--verbose",
@@ -61,6 +66,21 @@ public final class RredcotCli implements Runnable {
   /** A CLI whose state lives in {@code home}. */
   public RredcotCli(RredcotHome home) {
     this.home = home;
+    this.configDefaults =
+        new ConfigDefaults(home, System::getenv, BeamJobArgs::cliOwnedBeamOptions);
+  }
+
+  // A setter, so the file is known before picocli asks for the defaults of the unset options
+  // (it does so after parsing each command's arguments).
+  @Option(
+      names = ConfigDefaults.CONFIG_OPTION,
+      paramLabel = "FILE",
+      scope = ScopeType.INHERIT,
+      description =
+          "Configuration file (default: $RREDCOT_CONFIG, else $RREDCOT_HOME/rredcot.yaml when"
+              + " present); flags override it. `rredcot config` shows the effective values.")
+  void setConfigFile(Path file) {
+    configDefaults.useFile(file);
   }
 
   public RredcotHome home() {
@@ -77,6 +97,9 @@ public final class RredcotCli implements Runnable {
   public static CommandLine commandLine(RredcotHome home) {
     RredcotCli cli = new RredcotCli(home);
     CommandLine commandLine = new CommandLine(cli);
+    commandLine.setDefaultValueProvider(cli.configDefaults);
+    // `rredcot config pipeline --bootstrap h:1`: everything after the command name is its line.
+    commandLine.getSubcommands().get("config").setStopAtPositional(true);
     commandLine.setExecutionExceptionHandler(
         (exception, failedCommand, parseResult) -> {
           PrintWriter err = failedCommand.getErr();

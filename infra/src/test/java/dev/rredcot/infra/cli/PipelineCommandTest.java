@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
+import dev.rredcot.pipelines.CreditPipelineOptions;
+import dev.rredcot.pipelines.CreditSettings;
+import dev.rredcot.pipelines.advantage.AdvantageRule;
+import dev.rredcot.pipelines.value.ValueEstimator;
 import dev.rredcot.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +41,7 @@ class PipelineCommandTest {
             "--flinkMaster=[local]",
             "--bootstrapServers=10.0.0.1:9092",
             "--maxRecords=50",
+            "--credit=rredcot",
             "--checkpointDir=" + tempDir.resolve("checkpoints"),
             "--flinkConfDir=" + tempDir.resolve("flink-conf")),
         args);
@@ -60,6 +65,7 @@ class PipelineCommandTest {
             "--creditMethod=grpo",
             "--bootstrapServers=h:1",
             "--maxRecords=0",
+            "--credit=rredcot",
             "--checkpointDir=" + tempDir.resolve("checkpoints")),
         args);
   }
@@ -73,6 +79,7 @@ class PipelineCommandTest {
             "--flinkMaster=[local]",
             "--bootstrapServers=h:1",
             "--maxRecords=0",
+            "--credit=rredcot",
             "--checkpointDir=" + tempDir.resolve("checkpoints"),
             "--flinkConfDir=" + tempDir.resolve("flink-conf"),
             "--checkpointingInterval=30000",
@@ -133,6 +140,42 @@ class PipelineCommandTest {
     Path metadata = Files.writeString(dir.resolve("_metadata"), "flink");
     Files.setLastModifiedTime(metadata, FileTime.fromMillis(modifiedMs));
     return dir;
+  }
+
+  @Test
+  void thePresetDefaultsToRredcotAndTheCommandsOwnOptionsPassThrough() {
+    List<String> args =
+        parse(
+                "pipeline",
+                "--bootstrap",
+                "h:1",
+                "--runner=DirectRunner",
+                "--credit",
+                "mc",
+                "--policy-version",
+                "3",
+                "--valueEstimator=answer")
+            .jobArgs();
+    assertTrue(args.contains("--credit=mc"), "" + args);
+    assertTrue(args.contains("--policyVersion=3"), "" + args);
+    assertTrue(args.contains("--valueEstimator=answer"), "" + args);
+    List<String> plain = parse("pipeline", "--bootstrap", "h:1").jobArgs();
+    assertTrue(plain.contains("--credit=rredcot"), "" + plain);
+    assertTrue(plain.stream().noneMatch(arg -> arg.startsWith("--policyVersion")), "" + plain);
+  }
+
+  @Test
+  void anExplicitValueEstimatorWinsOverTheDefaultPreset() throws Exception {
+    // The job's options as the command parses them: the preset fills only what is not given.
+    CreditPipelineOptions options =
+        org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs(
+                parse("pipeline", "--bootstrap", "h:1", "--valueEstimator=answer")
+                    .jobArgs()
+                    .toArray(String[]::new))
+            .as(CreditPipelineOptions.class);
+    CreditSettings settings = CreditSettings.fromOptions(options);
+    assertEquals(ValueEstimator.ANSWER, settings.valueEstimator());
+    assertEquals(AdvantageRule.RREDCOT_REWEIGHT, settings.advantages().rule());
   }
 
   @Test

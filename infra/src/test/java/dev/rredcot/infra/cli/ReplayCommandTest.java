@@ -5,11 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
+import dev.rredcot.pipelines.CreditPipelineOptions;
+import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.schemas.Topics;
 import java.nio.file.Path;
+import java.util.List;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class ReplayCommandTest {
   @TempDir Path tempDir;
@@ -36,6 +41,69 @@ class ReplayCommandTest {
             "t");
     assertEquals(2, run.exitCode(), run.toString());
     assertTrue(run.err().contains("one or the other"), run.err());
+  }
+
+  @Test
+  void eachExplicitCreditOptionReachesTheJobBesideThePreset() {
+    for (String explicit :
+        List.of(
+            "--creditMethod=rredcot-dense", "--valueEstimator=answer", "--segmentation=keyword")) {
+      CommandLine.ParseResult parsed =
+          RredcotCli.commandLine(RredcotHome.at(tempDir))
+              .parseArgs(
+                  "replay",
+                  "--bootstrap",
+                  "h:1",
+                  "--from",
+                  "0:0",
+                  "--credit=mc",
+                  "--out",
+                  "t",
+                  explicit);
+      List<String> args =
+          ((ReplayCommand) parsed.subcommand().commandSpec().userObject()).jobArgs();
+      assertTrue(args.contains("--credit=mc"), "" + args);
+      // As the job resolves them: the explicit one wins, the preset fills the other two.
+      CreditPipelineOptions options =
+          PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
+              .as(CreditPipelineOptions.class);
+      CreditSettings.fromOptions(options);
+      List<String> resolved =
+          List.of(
+              "--creditMethod=" + options.getCreditMethod(),
+              "--valueEstimator=" + options.getValueEstimator(),
+              "--segmentation=" + options.getSegmentation());
+      assertTrue(resolved.contains(explicit), explicit + " lost: " + resolved);
+      List<String> mc =
+          List.of(
+              "--creditMethod=rredcot-reweight", "--valueEstimator=mc", "--segmentation=hybrid");
+      for (String presetValue : mc) {
+        String name = presetValue.substring(0, presetValue.indexOf('='));
+        if (!explicit.startsWith(name)) {
+          assertTrue(resolved.contains(presetValue), presetValue + " missing: " + resolved);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aPinnedPolicyVersionTheStoreDoesNotHoldFailsBeforeAnythingRuns() {
+    CliRun run =
+        CliRun.execute(
+            RredcotHome.at(tempDir),
+            "replay",
+            "--bootstrap",
+            "h:1",
+            "--input-files",
+            tempDir.resolve("none-*.avro").toString(),
+            "--out",
+            "file:" + tempDir.resolve("out"),
+            "--policy-version",
+            "7");
+    assertEquals(1, run.exitCode(), run.toString());
+    // The empty store got the shipped policy as version 0, which is not version 7.
+    assertTrue(run.err().contains("--policy-version 7"), run.err());
+    assertTrue(run.err().contains("[0]"), run.err());
   }
 
   @Test
@@ -75,6 +143,40 @@ class ReplayCommandTest {
       assertTrue(
           out.outLines().stream().allMatch(line -> line.contains("\"creditMethod\":\"grpo\"")),
           out.out());
+
+      // The same range into Avro files, then compared with the topic: the same 12 rollouts.
+      CliRun toFiles =
+          CliRun.execute(
+              home,
+              "replay",
+              "--bootstrap",
+              bootstrap,
+              "--from",
+              "0:0",
+              "--to",
+              "0:12",
+              "--credit=grpo",
+              "--out",
+              "file:" + tempDir.resolve("files/recredited"),
+              "--runner=DirectRunner");
+      assertEquals(0, toFiles.exitCode(), toFiles.toString());
+      CliRun compare =
+          CliRun.execute(
+              home,
+              "compare",
+              "recredited@0:0..",
+              "file:" + tempDir.resolve("files/recredited"),
+              "--bootstrap",
+              bootstrap,
+              "--json");
+      assertEquals(0, compare.exitCode(), compare.toString());
+      com.fasterxml.jackson.databind.JsonNode json =
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(compare.out());
+      assertEquals(12, json.get("matched").asLong(), compare.out());
+      assertEquals(0, json.get("onlyA").asLong(), compare.out());
+      assertEquals(0, json.get("onlyB").asLong(), compare.out());
+      // The same GRPO credit of the same rollouts: identical.
+      assertEquals(0.0, json.get("tokenMeanAbsDifference").asDouble(), 1e-12, compare.out());
     }
   }
 }

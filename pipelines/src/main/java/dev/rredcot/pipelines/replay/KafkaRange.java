@@ -44,6 +44,14 @@ public final class KafkaRange implements Serializable {
     return Collections.unmodifiableMap(offsets);
   }
 
+  /**
+   * Whether a position given on a command line is a time (ISO-8601) rather than offsets: offsets
+   * look like {@code 0:120,1:98}, anything with a date separator is a time.
+   */
+  public static boolean isTime(String position) {
+    return position.contains("T") || position.matches("\\d{4}-.*");
+  }
+
   /** Records in the range. */
   public long size() {
     long size = 0;

@@ -17,8 +17,12 @@ import java.util.TreeMap;
 public final class ModelSettings implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** {@link #pinnedVersion} when no version is pinned. */
+  public static final long NOT_PINNED = -1;
+
   private final String checkpointDir;
   private final int versionsHeld;
+  private final long pinnedVersion;
   private final String checkpointsBootstrapServers;
   private final String checkpointsTopic;
   private final TreeMap<String, String> checkpointsClientConfig;
@@ -38,6 +42,7 @@ public final class ModelSettings implements Serializable {
   private ModelSettings(Builder builder) {
     this.checkpointDir = builder.checkpointDir;
     this.versionsHeld = builder.versionsHeld;
+    this.pinnedVersion = builder.pinnedVersion;
     this.checkpointsBootstrapServers = builder.checkpointsBootstrapServers;
     this.checkpointsTopic = builder.checkpointsTopic;
     this.checkpointsClientConfig = new TreeMap<>(builder.checkpointsClientConfig);
@@ -67,6 +72,19 @@ public final class ModelSettings implements Serializable {
   /** How many policy versions a worker keeps loaded (the newest ones). */
   public int versionsHeld() {
     return versionsHeld;
+  }
+
+  /**
+   * The one policy version every rollout is scored with ({@code --policyVersion}), or {@link
+   * #NOT_PINNED}: then the rollout's generating version while held, else the newest.
+   */
+  public long pinnedVersion() {
+    return pinnedVersion;
+  }
+
+  /** Whether {@link #pinnedVersion} names a version. */
+  public boolean pinned() {
+    return pinnedVersion != NOT_PINNED;
   }
 
   /** Kafka client properties (security) of the announcement watcher; secrets included. */
@@ -152,6 +170,7 @@ public final class ModelSettings implements Serializable {
   public static final class Builder {
     private String checkpointDir;
     private int versionsHeld = 2;
+    private long pinnedVersion = NOT_PINNED;
     private String checkpointsBootstrapServers = "";
     private String checkpointsTopic = dev.rredcot.schemas.Topics.CHECKPOINTS;
     private Map<String, String> checkpointsClientConfig = Map.of();
@@ -175,6 +194,12 @@ public final class ModelSettings implements Serializable {
 
     public Builder optVersionsHeld(int value) {
       this.versionsHeld = value;
+      return this;
+    }
+
+    /** Score with exactly this version ({@link #NOT_PINNED}: the default choice). */
+    public Builder optPinnedVersion(long value) {
+      this.pinnedVersion = value;
       return this;
     }
 
@@ -261,6 +286,10 @@ public final class ModelSettings implements Serializable {
             "--checkpointDir or --model is required for a model estimator");
       }
       requirePositive("--versionsHeld", versionsHeld);
+      if (pinnedVersion < NOT_PINNED) {
+        throw new IllegalArgumentException(
+            "--policyVersion must be a version (>= 0) or -1 (not pinned), got " + pinnedVersion);
+      }
       requirePositive("--mcSamples", mcSamples);
       requirePositive("--mcMaxTokens", mcMaxTokens);
       requirePositive("--maxBatchTraces", maxBatchTraces);

@@ -38,9 +38,14 @@ import org.slf4j.LoggerFactory;
  * #ignoredAnnouncements()}; a checkpoint that fails verification or loading (or whose announced
  * digest differs from the store's) is refused with a logged error and counted in {@link
  * #refusedCheckpoints()}; the versions held keep serving.
+ *
+ * <p>A holder with a pinned version ({@link ModelSettings#pinned()}, for replays) holds exactly
+ * that version, refuses to start without it and never takes announcements.
  */
 public final class PolicyHolder {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyHolder.class);
+
+  /** One holder per store and pin (a pinned replay must not share a following job's holder). */
   private static final Map<String, PolicyHolder> HOLDERS = new HashMap<>();
 
   private final String key;
@@ -65,20 +70,25 @@ public final class PolicyHolder {
   /**
    * The holder of {@code settings.checkpointDir()}, loading it on first use.
    *
-   * @throws IllegalStateException when the store has no loadable checkpoint
+   * @throws IllegalStateException when the store has no loadable checkpoint, or not the pinned
+   *     version
    */
   public static PolicyHolder acquire(ModelSettings settings) {
     if (!settings.model().isEmpty()) {
       return acquireModel(settings);
     }
     Path root = Path.of(settings.checkpointDir()).toAbsolutePath().normalize();
-    String key = "store:" + root;
+    String key = "store:" + root + (settings.pinned() ? "@v" + settings.pinnedVersion() : "");
     synchronized (HOLDERS) {
       PolicyHolder holder = HOLDERS.get(key);
       if (holder == null) {
         holder = new PolicyHolder(key, root, settings.versionsHeld());
-        holder.loadFromStore();
-        if (!settings.checkpointsBootstrapServers().isEmpty()) {
+        if (settings.pinned()) {
+          holder.loadPinned(settings.pinnedVersion());
+        } else {
+          holder.loadFromStore();
+        }
+        if (!settings.pinned() && !settings.checkpointsBootstrapServers().isEmpty()) {
           holder.watcher =
               CheckpointWatcher.start(
                   settings.checkpointsBootstrapServers(),
@@ -181,6 +191,32 @@ public final class PolicyHolder {
           "no loadable policy checkpoint in "
               + storeRoot
               + ": write one (e.g. the initial policy) or point --checkpointDir at a store");
+    }
+  }
+
+  private void loadPinned(long version) {
+    CheckpointStore store = new CheckpointStore(storeRoot, Integer.MAX_VALUE);
+    List<Long> versions;
+    try {
+      versions = store.versions();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list checkpoints in " + storeRoot, e);
+    }
+    if (!versions.contains(version)) {
+      throw new IllegalStateException(
+          "--policyVersion="
+              + version
+              + ": the checkpoint store "
+              + storeRoot
+              + " does not hold that version (it holds "
+              + (versions.isEmpty() ? "none" : versions)
+              + ")");
+    }
+    try {
+      add(version, Policy.load(store.load(version)));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException(
+          "--policyVersion=" + version + ": cannot load it from " + storeRoot + ": " + e, e);
     }
   }
 

@@ -1,0 +1,584 @@
+package dev.rredcot.infra.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.rredcot.infra.config.BeamOptionNames;
+import dev.rredcot.infra.config.ConfigDefaults;
+import dev.rredcot.infra.config.ConfigFile;
+import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.model.service.KafkaClientConfig;
+import dev.rredcot.schemas.Topics;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * The deployment files under {@code infra/deploy} cannot drift from the code: every manifest
+ * parses; every {@code rredcot} command line in them names real commands, options and Beam options;
+ * the configuration file they mount is valid for the CLI; topic names are the schemas' {@link
+ * Topics}; ports, volumes, secrets and paths refer to what is declared; the Flink job's entry
+ * class, JVM flags and Flink version are the project's.
+ */
+class DeploymentDriftTest {
+  /** The infra module is the tests' working directory. */
+  private static final Path DEPLOY = Path.of("deploy");
+
+  private static final Path REPOSITORY = Path.of("..");
+
+  /**
+   * Flags the manifests use that other work adds to the CLI at the same time; each is checked like
+   * any other as soon as the command has it. Remove an entry once it is merged.
+   */
+  private static final Map<String, String> PENDING_FLAGS =
+      Map.of("--metrics-port", "the services' metrics and probe port (issue 12, metrics work)");
+
+  /** Environment variables the launcher script reads (checked against its text). */
+  private static final Pattern LAUNCHER_VARIABLE = Pattern.compile("\\$\\{?(RREDCOT_[A-Z_]+)");
+
+  private static Map<Path, List<Map<String, Object>>> manifests;
+  private static Map<String, Object> kustomization;
+
+  @BeforeAll
+  static void loadManifests() throws IOException {
+    manifests = new HashMap<>();
+    try (Stream<Path> files = Files.walk(DEPLOY)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+        if (file.getFileName().toString().equals("rredcot.example.yaml")) {
+          continue; // the CLI's configuration, not a manifest: checked by ConfigFile below
+        }
+        List<Map<String, Object>> documents = new ArrayList<>();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+          for (Object document : yaml().loadAll(reader)) {
+            if (document != null) {
+              assertTrue(document instanceof Map, file + ": a document is not a map");
+              documents.add(map(document));
+            }
+          }
+        }
+        manifests.put(file, documents);
+      }
+    }
+    kustomization = manifests.get(DEPLOY.resolve("kustomization.yaml")).get(0);
+  }
+
+  @Test
+  void everyManifestIsAKubernetesResourceListedInTheKustomization() throws IOException {
+    Set<Path> listed = new TreeSet<>();
+    for (Object resource : list(kustomization.get("resources"))) {
+      Path file = DEPLOY.resolve(resource.toString());
+      assertTrue(Files.isRegularFile(file), "kustomization lists a missing file " + file);
+      listed.add(file);
+    }
+    for (Map.Entry<Path, List<Map<String, Object>>> manifest : manifests.entrySet()) {
+      if (manifest.getKey().getFileName().toString().equals("kustomization.yaml")) {
+        continue;
+      }
+      assertTrue(
+          listed.contains(manifest.getKey()), manifest.getKey() + " is not in the kustomization");
+      for (Map<String, Object> resource : manifest.getValue()) {
+        assertNotNull(resource.get("apiVersion"), manifest.getKey() + ": no apiVersion");
+        assertNotNull(resource.get("kind"), manifest.getKey() + ": no kind");
+        assertNotNull(map(resource.get("metadata")).get("name"), manifest.getKey() + ": no name");
+      }
+    }
+  }
+
+  @Test
+  void theMountedConfigurationIsValidForTheCli() {
+    Path config = configMapFile("rredcot.yaml");
+    CommandSpec root = cliSpec();
+    ConfigFile file = ConfigFile.load(config);
+    file.validate(root, BeamOptionNames.all(), BeamJobArgs.cliOwnedBeamOptions());
+    // Every Kafka client property file it names is one the ConfigMap carries, where it is mounted.
+    String kafkaConfig = file.value(List.of("pipeline"), "kafka-config").orElseThrow();
+    assertEquals(CONFIG_MOUNT + "/client.properties", kafkaConfig);
+    assertTrue(Files.isRegularFile(configMapFile("client.properties")));
+  }
+
+  @Test
+  void everyRredcotCommandLineNamesRealCommandsAndOptions() {
+    List<List<String>> lines = new ArrayList<>();
+    for (Map<String, Object> container : rredcotContainers()) {
+      lines.add(strings(container.get("args")));
+    }
+    Map<String, Object> job = map(spec(only("FlinkDeployment")).get("job"));
+    lines.add(strings(job.get("args")));
+    assertEquals(4, lines.size(), "trainer, worker, feeder and the credit job");
+    Set<String> commands = new TreeSet<>();
+    for (List<String> line : lines) {
+      commands.add(checkCommandLine(line));
+    }
+    assertEquals(Set.of("feeder", "pipeline", "trainer", "worker"), commands);
+  }
+
+  @Test
+  void environmentVariablesAreOnesTheProjectReads() throws IOException {
+    String launcher = Files.readString(REPOSITORY.resolve("rredcot"));
+    Set<String> known = new HashSet<>();
+    Matcher matcher = LAUNCHER_VARIABLE.matcher(launcher);
+    while (matcher.find()) {
+      known.add(matcher.group(1));
+    }
+    known.add(RredcotHome.ENVIRONMENT_VARIABLE);
+    known.add(ConfigDefaults.ENVIRONMENT_VARIABLE);
+    known.add(KafkaClientConfig.ENVIRONMENT_VARIABLE);
+    List<Map<String, Object>> containers = new ArrayList<>(rredcotContainers());
+    containers.add(flinkMainContainer());
+    for (Map<String, Object> container : containers) {
+      for (Object entry : list(container.get("env"))) {
+        String name = map(entry).get("name").toString();
+        if (name.startsWith("RREDCOT_")) {
+          assertTrue(known.contains(name), name + " is read by nothing");
+        }
+        if (name.equals(ConfigDefaults.ENVIRONMENT_VARIABLE)) {
+          assertEquals(CONFIG_MOUNT + "/rredcot.yaml", map(entry).get("value"));
+          assertTrue(mountPaths(container).containsKey(CONFIG_MOUNT), "config not mounted");
+        }
+      }
+    }
+    // The variables the image sets are read too.
+    for (String line : Files.readAllLines(DEPLOY.resolve("Containerfile"))) {
+      Matcher env = Pattern.compile("(RREDCOT_[A-Z_]+)=").matcher(line);
+      while (env.find()) {
+        assertTrue(known.contains(env.group(1)), "Containerfile sets " + env.group(1));
+      }
+    }
+  }
+
+  @Test
+  void volumesSecretsAndClientPathsReferToWhatIsDeclared() throws IOException {
+    Set<String> claims = names("PersistentVolumeClaim");
+    String kafkaCluster = name(only("Kafka"));
+    Set<String> secrets = new HashSet<>(names("KafkaUser"));
+    secrets.add(kafkaCluster + "-cluster-ca-cert"); // Strimzi's cluster CA Secret
+    String configMap =
+        map(list(kustomization.get("configMapGenerator")).get(0)).get("name").toString();
+    Properties client = new Properties();
+    try (Reader reader = Files.newBufferedReader(configMapFile("client.properties"))) {
+      client.load(reader);
+    }
+    List<String> clientPaths = new ArrayList<>();
+    for (Object value : client.values()) {
+      Matcher path = Pattern.compile("(/etc/[^:}\\s]+)").matcher(value.toString());
+      while (path.find()) {
+        clientPaths.add(path.group(1));
+      }
+    }
+    assertFalse(clientPaths.isEmpty());
+    List<Map<String, Object>> pods = new ArrayList<>();
+    for (Map<String, Object> deployment : resources("Deployment")) {
+      pods.add(map(map(spec(deployment).get("template")).get("spec")));
+    }
+    pods.add(map(map(spec(only("FlinkDeployment")).get("podTemplate")).get("spec")));
+    for (Map<String, Object> pod : pods) {
+      Map<String, Map<String, Object>> volumes = new HashMap<>();
+      for (Object volume : list(pod.get("volumes"))) {
+        volumes.put(map(volume).get("name").toString(), map(volume));
+      }
+      for (Map<String, Object> volume : volumes.values()) {
+        if (volume.containsKey("persistentVolumeClaim")) {
+          assertTrue(claims.contains(map(volume.get("persistentVolumeClaim")).get("claimName")));
+        } else if (volume.containsKey("secret")) {
+          assertTrue(secrets.contains(map(volume.get("secret")).get("secretName")), "" + volume);
+        } else if (volume.containsKey("configMap")) {
+          assertEquals(configMap, map(volume.get("configMap")).get("name"));
+        }
+      }
+      for (Object container : list(pod.get("containers"))) {
+        Map<String, String> mounts = mountPaths(map(container));
+        mounts.values().forEach(volume -> assertTrue(volumes.containsKey(volume), volume));
+        // Every path of the Kafka client properties lies in a volume this container mounts.
+        for (String path : clientPaths) {
+          assertTrue(
+              mounts.keySet().stream()
+                  .anyMatch(mount -> path.equals(mount) || path.startsWith(mount + "/")),
+              path + " is not mounted in " + map(container).get("name"));
+        }
+      }
+    }
+  }
+
+  @Test
+  void topicsAreTheSchemasTopicsAndTheConfigurationUsesThem() {
+    Set<String> declared = new TreeSet<>();
+    for (Map<String, Object> topic : resources("KafkaTopic")) {
+      declared.add(spec(topic).get("topicName").toString());
+    }
+    assertEquals(new TreeSet<>(Topics.ALL), declared);
+    Map<String, String> beam =
+        ConfigFile.load(configMapFile("rredcot.yaml")).beamOptions(List.of("pipeline"));
+    for (String option :
+        List.of("inputTopic", "outputTopic", "deadLetterTopic", "checkpointsTopic")) {
+      if (beam.containsKey(option)) {
+        assertTrue(declared.contains(beam.get(option)), option + " " + beam.get(option));
+      }
+    }
+  }
+
+  @Test
+  void portsAgreeAcrossListenersProbesMonitorsAndArguments() {
+    // Kafka: the configuration's bootstrap is the cluster's bootstrap service on a listener port,
+    // and that listener's security is the client properties'.
+    ConfigFile config = ConfigFile.load(configMapFile("rredcot.yaml"));
+    String bootstrap = config.value(List.of("pipeline"), "bootstrap").orElseThrow();
+    String host = bootstrap.substring(0, bootstrap.lastIndexOf(':'));
+    int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+    Map<String, Object> kafka = only("Kafka");
+    assertTrue(
+        host.equals(name(kafka) + "-kafka-bootstrap")
+            || host.startsWith(
+                name(kafka) + "-kafka-bootstrap." + kustomization.get("namespace") + "."),
+        host);
+    Map<String, Object> listener =
+        list(map(spec(kafka).get("kafka")).get("listeners")).stream()
+            .map(DeploymentDriftTest::map)
+            .filter(l -> ((Number) l.get("port")).intValue() == port)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no listener on port " + port));
+    assertEquals(Boolean.TRUE, listener.get("tls"));
+    assertEquals("scram-sha-512", map(listener.get("authentication")).get("type"));
+
+    // Services: probes name a declared port, the one given to --metrics-port.
+    for (Map<String, Object> container : rredcotContainers()) {
+      Map<String, Integer> ports = namedPorts(container);
+      for (String probe : List.of("livenessProbe", "readinessProbe")) {
+        Map<String, Object> http = map(map(container.get(probe)).get("httpGet"));
+        assertTrue(
+            ports.containsKey(http.get("port").toString()), container.get("name") + " " + probe);
+      }
+      assertEquals("/healthz", map(map(container.get("livenessProbe")).get("httpGet")).get("path"));
+      assertEquals("/ready", map(map(container.get("readinessProbe")).get("httpGet")).get("path"));
+      List<String> args = strings(container.get("args"));
+      int flag = args.indexOf("--metrics-port");
+      assertTrue(flag >= 0, container.get("name") + " has no --metrics-port");
+      assertEquals(Integer.valueOf(args.get(flag + 1)), ports.get("metrics"));
+    }
+    // Monitors: each selects pods, and those pods declare the port it scrapes.
+    Map<Map<String, Object>, List<Map<String, Object>>> pods = new HashMap<>();
+    for (Map<String, Object> deployment : resources("Deployment")) {
+      Map<String, Object> template = map(spec(deployment).get("template"));
+      pods.put(
+          map(map(template.get("metadata")).get("labels")),
+          list(map(template.get("spec")).get("containers")).stream()
+              .map(DeploymentDriftTest::map)
+              .toList());
+    }
+    Map<String, Object> podTemplate = map(spec(only("FlinkDeployment")).get("podTemplate"));
+    pods.put(map(map(podTemplate.get("metadata")).get("labels")), List.of(flinkMainContainer()));
+    for (Map<String, Object> monitor : resources("PodMonitor")) {
+      Map<String, Object> selector = map(map(spec(monitor).get("selector")).get("matchLabels"));
+      List<Map<String, Object>> selected =
+          pods.entrySet().stream()
+              .filter(pod -> pod.getKey().entrySet().containsAll(selector.entrySet()))
+              .flatMap(pod -> pod.getValue().stream())
+              .toList();
+      assertFalse(selected.isEmpty(), name(monitor) + " selects no pod");
+      for (Object endpoint : list(spec(monitor).get("podMetricsEndpoints"))) {
+        String scraped = map(endpoint).get("port").toString();
+        for (Map<String, Object> container : selected) {
+          assertTrue(
+              namedPorts(container).containsKey(scraped),
+              name(monitor) + ": " + container.get("name") + " has no port " + scraped);
+        }
+      }
+    }
+    // Flink: the Prometheus reporter's port is the pod template's metrics port.
+    Map<String, Object> flink = spec(only("FlinkDeployment"));
+    Object reporterPort = map(flink.get("flinkConfiguration")).get("metrics.reporter.prom.port");
+    assertEquals(
+        Integer.valueOf(reporterPort.toString()), namedPorts(flinkMainContainer()).get("metrics"));
+
+    // Metric names the manifests refer to (alert rules, dashboards): none yet.
+    Set<String> referenced = referencedMetricNames();
+    assertTrue(knownMetricNames().containsAll(referenced), "unknown metrics " + referenced);
+  }
+
+  @Test
+  void theCreditJobRunsTheProjectsEntryPointWithItsJvmFlagsAndFlinkVersion() throws IOException {
+    Map<String, Object> flink = spec(only("FlinkDeployment"));
+    Map<String, Object> job = map(flink.get("job"));
+    assertEquals(RredcotCli.class.getName(), job.get("entryClass"));
+    String jar = job.get("jarURI").toString();
+    String containerfile = Files.readString(DEPLOY.resolve("Containerfile"));
+    assertTrue(jar.startsWith("local:///opt/flink/usrlib/"), jar);
+    assertTrue(containerfile.contains(jar.substring(jar.lastIndexOf('/') + 1)), jar + " not built");
+    assertTrue(containerfile.contains("/opt/flink/usrlib"), "usrlib not linked");
+
+    // Flink version: the Beam runner's, the operator's and the image's.
+    String pom = Files.readString(REPOSITORY.resolve("pom.xml"));
+    Matcher runner = Pattern.compile("beam-runners-flink-(\\d+)\\.(\\d+)").matcher(pom);
+    assertTrue(runner.find());
+    assertEquals("v" + runner.group(1) + "_" + runner.group(2), flink.get("flinkVersion"));
+    assertTrue(
+        containerfile.contains("flink:" + runner.group(1) + "." + runner.group(2) + "-java17"));
+
+    // The launcher's JVM flags, which Flink's JVMs need as much as ./rredcot's.
+    String launcher = Files.readString(REPOSITORY.resolve("rredcot"));
+    String block =
+        launcher.substring(
+            launcher.indexOf("JVM_FLAGS=("),
+            launcher.indexOf(")\n", launcher.indexOf("JVM_FLAGS=(")));
+    Set<String> flags =
+        Pattern.compile("\\s+")
+            .splitAsStream(block.substring("JVM_FLAGS=(".length()).trim())
+            .filter(flag -> !flag.startsWith("-Drredcot.launcher"))
+            .collect(Collectors.toSet());
+    Set<String> given =
+        Set.of(
+            map(flink.get("flinkConfiguration")).get("env.java.opts.all").toString().split("\\s+"));
+    assertTrue(given.containsAll(flags), "missing JVM flags " + difference(flags, given));
+
+    // Checkpoints: the job's Beam state backend path is the cluster's checkpoint directory.
+    String checkpoints =
+        map(flink.get("flinkConfiguration")).get("state.checkpoints.dir").toString();
+    Map<String, String> beam =
+        ConfigFile.load(configMapFile("rredcot.yaml")).beamOptions(List.of("pipeline"));
+    assertEquals(checkpoints, beam.get("stateBackendStoragePath"));
+    Set<String> mounts = mountPaths(flinkMainContainer()).keySet();
+    assertTrue(
+        mounts.stream().anyMatch(mount -> checkpoints.startsWith("file://" + mount + "/")),
+        checkpoints);
+  }
+
+  @Test
+  void theContainerfileCopiesOnlyWhatExists() throws IOException {
+    for (String line : Files.readAllLines(DEPLOY.resolve("Containerfile"))) {
+      if (line.startsWith("COPY ") && !line.contains("--from=")) {
+        String[] parts = line.substring("COPY ".length()).trim().split("\\s+");
+        for (int i = 0; i < parts.length - 1; i++) {
+          assertTrue(Files.exists(REPOSITORY.resolve(parts[i])), "COPY of missing " + parts[i]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void theCheckerRejectsAnUnknownFlagAndAnUnknownCommand() {
+    // The checks above must be able to fail.
+    assertThrowsAssertion(() -> checkCommandLine(List.of("worker", "--no-such-flag", "1")));
+    assertThrowsAssertion(() -> checkCommandLine(List.of("no-such-command")));
+    assertThrowsAssertion(() -> checkCommandLine(List.of("pipeline", "--noSuchBeamOption=1")));
+  }
+
+  // ---- hooks -------------------------------------------------------------------------------
+
+  /**
+   * The metric names the code exports. Hook for the metric-names class another change adds: return
+   * its names here when it is merged.
+   */
+  private static Set<String> knownMetricNames() {
+    return Set.of();
+  }
+
+  /** Metric names in PromQL expressions of the manifests (PrometheusRule resources). */
+  private static Set<String> referencedMetricNames() {
+    Set<String> names = new TreeSet<>();
+    for (Map<String, Object> rule : resources("PrometheusRule")) {
+      Matcher metric = Pattern.compile("\\b(rredcot_[a-z0-9_]+)").matcher(rule.toString());
+      while (metric.find()) {
+        names.add(metric.group(1));
+      }
+    }
+    return names;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private static final String CONFIG_MOUNT = "/etc/rredcot/config";
+
+  /**
+   * Checks one command line: the command path exists, its options parse, pending flags aside, and
+   * unmatched arguments are Beam options of the credit job. Returns the command's name.
+   */
+  private static String checkCommandLine(List<String> line) {
+    CommandLine cli = RredcotCli.commandLine(RredcotHome.at(Path.of("/nonexistent-rredcot-home")));
+    CommandSpec command = cli.getCommandSpec();
+    int at = 0;
+    while (at < line.size() && command.subcommands().containsKey(line.get(at))) {
+      command = command.subcommands().get(line.get(at)).getCommandSpec();
+      at++;
+    }
+    if (at == 0) {
+      fail("not a command: " + line);
+    }
+    List<String> args = new ArrayList<>(line.subList(0, at));
+    for (int i = at; i < line.size(); i++) {
+      String arg = line.get(i);
+      String flag = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+      if (PENDING_FLAGS.containsKey(flag) && command.findOption(flag) == null) {
+        if (!arg.contains("=")) {
+          i++; // its value
+        }
+        continue;
+      }
+      args.add(arg);
+    }
+    CommandLine.ParseResult parsed;
+    try {
+      parsed = cli.parseArgs(args.toArray(String[]::new));
+    } catch (CommandLine.ParameterException e) {
+      throw new AssertionError(line + ": " + e.getMessage(), e);
+    }
+    CommandLine.ParseResult leaf = parsed;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    Set<String> beam = BeamOptionNames.all();
+    for (String unmatched : leaf.unmatched()) {
+      String name = unmatched.replaceFirst("^--", "").replaceFirst("=.*", "");
+      assertTrue(beam.contains(name), line + ": --" + name + " is not a Beam option of the job");
+    }
+    return String.join(" ", ConfigDefaults.commandPath(leaf.commandSpec()));
+  }
+
+  private static void assertThrowsAssertion(Runnable check) {
+    try {
+      check.run();
+    } catch (AssertionError expected) {
+      return;
+    }
+    fail("the check accepted a wrong command line");
+  }
+
+  private static CommandSpec cliSpec() {
+    return RredcotCli.commandLine(RredcotHome.at(Path.of("/nonexistent-rredcot-home")))
+        .getCommandSpec();
+  }
+
+  private static Path configMapFile(String key) {
+    for (Object generator : list(kustomization.get("configMapGenerator"))) {
+      for (Object file : list(map(generator).get("files"))) {
+        String entry = file.toString();
+        String name = entry.contains("=") ? entry.substring(0, entry.indexOf('=')) : entry;
+        String source = entry.contains("=") ? entry.substring(entry.indexOf('=') + 1) : entry;
+        if (name.equals(key)) {
+          return DEPLOY.resolve(source);
+        }
+      }
+    }
+    throw new AssertionError("the ConfigMap has no " + key);
+  }
+
+  private static List<Map<String, Object>> resources(String kind) {
+    return manifests.values().stream()
+        .flatMap(List::stream)
+        .filter(resource -> kind.equals(resource.get("kind")))
+        .toList();
+  }
+
+  private static Map<String, Object> only(String kind) {
+    List<Map<String, Object>> found = resources(kind);
+    assertEquals(1, found.size(), kind);
+    return found.get(0);
+  }
+
+  private static Set<String> names(String kind) {
+    return resources(kind).stream().map(DeploymentDriftTest::name).collect(Collectors.toSet());
+  }
+
+  private static String name(Map<String, Object> resource) {
+    return map(resource.get("metadata")).get("name").toString();
+  }
+
+  private static Map<String, Object> spec(Map<String, Object> resource) {
+    return map(resource.get("spec"));
+  }
+
+  /** The containers of the Deployments, which all run the project image's launcher. */
+  private static List<Map<String, Object>> rredcotContainers() {
+    List<Map<String, Object>> containers = new ArrayList<>();
+    for (Map<String, Object> deployment : resources("Deployment")) {
+      Map<String, Object> pod = map(map(spec(deployment).get("template")).get("spec"));
+      for (Object container : list(pod.get("containers"))) {
+        assertEquals("rredcot", map(container).get("image"), name(deployment));
+        containers.add(map(container));
+      }
+    }
+    return containers;
+  }
+
+  private static Map<String, Object> flinkMainContainer() {
+    Map<String, Object> pod =
+        map(map(spec(only("FlinkDeployment")).get("podTemplate")).get("spec"));
+    return list(pod.get("containers")).stream()
+        .map(DeploymentDriftTest::map)
+        .filter(container -> "flink-main-container".equals(container.get("name")))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** Mount path → volume name. */
+  private static Map<String, String> mountPaths(Map<String, Object> container) {
+    Map<String, String> mounts = new HashMap<>();
+    for (Object mount : list(container.get("volumeMounts"))) {
+      mounts.put(map(mount).get("mountPath").toString(), map(mount).get("name").toString());
+    }
+    return mounts;
+  }
+
+  private static Map<String, Integer> namedPorts(Map<String, Object> container) {
+    Map<String, Integer> ports = new HashMap<>();
+    for (Object port : list(container.get("ports"))) {
+      ports.put(
+          map(port).get("name").toString(), ((Number) map(port).get("containerPort")).intValue());
+    }
+    return ports;
+  }
+
+  private static Set<String> difference(Set<String> all, Set<String> some) {
+    Set<String> missing = new TreeSet<>(all);
+    missing.removeAll(some);
+    return missing;
+  }
+
+  private static Yaml yaml() {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    return new Yaml(new SafeConstructor(options));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object value) {
+    assertTrue(value instanceof Map, "not a map: " + value);
+    return (Map<String, Object>) value;
+  }
+
+  private static List<Object> list(Object value) {
+    if (value == null) {
+      return List.of();
+    }
+    assertTrue(value instanceof List, "not a list: " + value);
+    @SuppressWarnings("unchecked")
+    List<Object> list = (List<Object>) value;
+    return list;
+  }
+
+  private static List<String> strings(Object value) {
+    return list(value).stream().map(String::valueOf).toList();
+  }
+}
