@@ -17,7 +17,7 @@ import java.util.Optional;
  * finiteness, and the reward against the task family's verifier when the family is known (an
  * unknown family is left to the value stage's {@code unknown-task-family}). Token ids are not
  * decoded: the tokenizer belongs to the scoring policy. Invariants across the records of a group
- * are not checked here.
+ * are {@link dev.rredcot.pipelines.group.GroupContract}'s.
  */
 public final class RolloutContract implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -69,6 +69,11 @@ public final class RolloutContract implements Serializable {
       this.reason = reason;
       this.field = field;
       this.message = message;
+    }
+
+    /** A violation of any record contract (also the cross-record one of grouping). */
+    public static Violation of(String reason, String field, String message) {
+      return new Violation(reason, field, message);
     }
 
     /** Stable kebab-case reason, e.g. {@code non-finite-logprob}. */
