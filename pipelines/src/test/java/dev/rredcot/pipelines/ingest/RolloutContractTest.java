@@ -114,8 +114,9 @@ class RolloutContractTest {
               r.setTaskFamily("countdown");
               r.setReferenceAnswer("forty-two");
             }));
-    // Accepted: an unknown family cannot be re-verified here; the value stage dead-letters it.
-    cases.add(new Case(null, null, r -> r.setTaskFamily("no-such-family")));
+    // A reward no family can verify is never credited, with or without a value stage.
+    cases.add(
+        new Case("unknown-task-family", "taskFamily", r -> r.setTaskFamily("no-such-family")));
     cases.add(new Case(null, null, r -> r.setEntropies(null)));
     cases.add(new Case(null, null, r -> r.getLogProbs().set(0, 0f)));
     return cases;
@@ -134,6 +135,17 @@ class RolloutContractTest {
     }
     for (String reason : RolloutContract.REASONS) {
       assertThat(reason, in(covered));
+    }
+  }
+
+  @Test
+  void everyReasonIsDocumentedInTheSchema() {
+    StringBuilder docs = new StringBuilder();
+    Rollout.getClassSchema().getFields().forEach(f -> docs.append(f.doc()).append('\n'));
+    List<String> reasons = new ArrayList<>(RolloutContract.REASONS);
+    reasons.addAll(dev.rredcot.pipelines.group.GroupContract.REASONS);
+    for (String reason : reasons) {
+      assertThat(reason, docs.toString().contains(reason), equalTo(true));
     }
   }
 
