@@ -117,7 +117,8 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
       paramLabel = "BYTES",
       description =
           "With --corpus: also write a record larger than BYTES, for a job run with"
-              + " --maxRecordBytes=BYTES; 0: none (default: ${DEFAULT-VALUE}).")
+              + " --maxRecordBytes=BYTES (at least 524288: smaller limits would catch other"
+              + " cases); 0: none (default: ${DEFAULT-VALUE}).")
   long corpusMaxRecordBytes;
 
   @Option(
@@ -144,9 +145,14 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
       if (!corpus.equals("contract")) {
         throw new ParameterException(spec.commandLine(), "--corpus: the only corpus is contract");
       }
-      return writeCorpus(
-          ContractCorpus.generate(usedSeed, count / groupSize, groupSize, corpusMaxRecordBytes),
-          usedSeed);
+      ContractCorpus contract;
+      try {
+        contract =
+            ContractCorpus.generate(usedSeed, count / groupSize, groupSize, corpusMaxRecordBytes);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+      return writeCorpus(contract, usedSeed);
     }
     SyntheticRollouts rollouts =
         SyntheticRollouts.builder()

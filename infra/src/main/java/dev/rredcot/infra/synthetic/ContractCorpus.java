@@ -59,6 +59,12 @@ public final class ContractCorpus {
   private static final RecordCodec<Rollout> CODEC = RecordCodec.of(Rollout.class);
   private static final String PREFIX = "contract-";
 
+  /**
+   * Smallest {@code maxRecordBytes} that leaves every other case decodable: the text-too-long case
+   * is a record of about 256 KiB.
+   */
+  public static final long MIN_RECORD_LIMIT = 512 * 1024;
+
   private final List<Entry> entries;
 
   private ContractCorpus(List<Entry> entries) {
@@ -119,6 +125,21 @@ public final class ContractCorpus {
       }
       for (int c = 0; c < perGood && next < cases.size(); c++) {
         entries.addAll(cases.get(next++));
+      }
+    }
+    if (maxRecordBytes > 0) {
+      for (Entry entry : entries) {
+        if (entry.rolloutId() != null && entry.value().length > maxRecordBytes) {
+          throw new IllegalArgumentException(
+              "maxRecordBytes "
+                  + maxRecordBytes
+                  + " is smaller than case "
+                  + entry.caseName()
+                  + " ("
+                  + entry.value().length
+                  + " bytes): the job would not decode it; use at least "
+                  + MIN_RECORD_LIMIT);
+        }
       }
     }
     return new ContractCorpus(entries);

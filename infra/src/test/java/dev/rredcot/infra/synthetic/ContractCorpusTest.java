@@ -2,6 +2,7 @@ package dev.rredcot.infra.synthetic;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.pipelines.group.GroupContract;
@@ -19,7 +20,7 @@ class ContractCorpusTest {
 
   @Test
   void coversEveryReasonOfEveryContract() {
-    ContractCorpus corpus = ContractCorpus.generate(7, 6, 4, 65_536);
+    ContractCorpus corpus = ContractCorpus.generate(7, 6, 4, ContractCorpus.MIN_RECORD_LIMIT);
     Set<String> expected = new HashSet<>(RolloutContract.REASONS);
     expected.addAll(GroupContract.REASONS);
     for (RecordDecodingException.Reason reason : RecordDecodingException.Reason.values()) {
@@ -27,6 +28,11 @@ class ContractCorpusTest {
     }
     expected.add(ParseRollouts.RECORD_TOO_LARGE);
     assertEquals(expected, corpus.reasons());
+  }
+
+  @Test
+  void refusesALimitThatTheOtherCasesExceed() {
+    assertThrows(IllegalArgumentException.class, () -> ContractCorpus.generate(7, 6, 4, 65_536));
   }
 
   @Test
