@@ -145,7 +145,7 @@ public final class GroupRollouts
     @StateId("credited")
     private final StateSpec<BagState<String>> creditedSpec = StateSpecs.bag(StringUtf8Coder.of());
 
-    /** After the group was dead-lettered: reason, field and message every later member gets. */
+    /** After the group was dead-lettered: the reason and message every later member gets. */
     @StateId("deadLettered")
     private final StateSpec<ValueState<List<String>>> deadLetteredSpec =
         StateSpecs.value(ListCoder.of(StringUtf8Coder.of()));
@@ -179,7 +179,7 @@ public final class GroupRollouts
       Rollout rollout = element.getValue();
       List<String> verdict = deadLettered.read();
       if (verdict != null) {
-        out.get(FAILED).output(deadLetter(rollout, verdict.get(0), verdict.get(2)));
+        out.get(FAILED).output(deadLetter(rollout, verdict.get(0), verdict.get(1)));
         return;
       }
       List<String> creditedMembers = readAll(credited);
@@ -229,7 +229,7 @@ public final class GroupRollouts
         out.get(FAILED).output(deadLetter(rollout, found.reason(), found.message()));
         rollouts.clear();
         groupTimeout.clear();
-        deadLettered.write(List.of(found.reason(), found.field(), found.message()));
+        deadLettered.write(List.of(found.reason(), found.message()));
         forgetLater(forgetEmitted);
         return;
       }
