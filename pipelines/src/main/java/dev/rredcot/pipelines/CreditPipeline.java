@@ -2,9 +2,9 @@ package dev.rredcot.pipelines;
 
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
-import dev.rredcot.pipelines.ingest.RawRecord;
 import dev.rredcot.pipelines.kafka.ReadRawRecords;
 import dev.rredcot.pipelines.kafka.WriteRecords;
+import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.pipelines.replay.KafkaRange;
 import dev.rredcot.pipelines.replay.ReadKafkaRange;
 import dev.rredcot.pipelines.replay.ReadRolloutFiles;

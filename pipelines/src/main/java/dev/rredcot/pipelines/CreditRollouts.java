@@ -4,7 +4,7 @@ import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.GroupRollouts;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.ingest.ParseRollouts;
-import dev.rredcot.pipelines.ingest.RawRecord;
+import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.pipelines.stage.ComputeAdvantages;
 import dev.rredcot.pipelines.stage.EstimateValues;
 import dev.rredcot.pipelines.stage.RedistributeRewards;

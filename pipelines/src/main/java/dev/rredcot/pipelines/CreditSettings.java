@@ -1,5 +1,6 @@
 package dev.rredcot.pipelines;
 
+import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.policy.BankAggregation;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
@@ -13,6 +14,7 @@ import dev.rredcot.pipelines.value.ModelSettings;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -161,6 +163,19 @@ public final class CreditSettings implements Serializable {
         .optBankAggregation(aggregation)
         .optMaxBatchTraces(options.getMaxBatchTraces())
         .optMaxBatchTokens(options.getMaxBatchTokens())
+        .optModel(options.getModel())
+        .optModelTokenizer(options.getModelTokenizer())
+        .optTaskFamilies(options.getTaskFamilies())
+        .optEndpoint(
+            EndpointSettings.builder()
+                .optBatchSize(options.getEndpointBatchSize())
+                .optTimeout(Duration.ofSeconds(options.getEndpointTimeoutSeconds()))
+                .optRetries(options.getEndpointRetries())
+                .optTokenIdPrompts(options.getEndpointTokenIds())
+                .optMaxTokens(options.getEndpointMaxTokens())
+                .optEntropyTopK(options.getEndpointEntropyTopK())
+                .optMaxContext(options.getEndpointMaxContext())
+                .build())
         .build();
   }
 

@@ -86,4 +86,76 @@ public interface ModelOptions extends PipelineOptions {
   int getMaxBatchTokens();
 
   void setMaxBatchTokens(int value);
+
+  @Description(
+      "A fixed model instead of the --checkpointDir store: a model directory (a built-in"
+          + " checkpoint or store; the kinds of BackendKinds) or the URL of an OpenAI-compatible"
+          + " completions server (vLLM, SGLang, rredcot serve), e.g. http://127.0.0.1:8000."
+          + " Empty: the store's versions.")
+  @Default.String("")
+  String getModel();
+
+  void setModel(String value);
+
+  @Description(
+      "Tokenizer of a --model URL: a directory with tokenizer.json or a checkpoint; empty: the"
+          + " newest checkpoint in --checkpointDir.")
+  @Default.String("")
+  String getModelTokenizer();
+
+  void setModelTokenizer(String value);
+
+  @Description(
+      "Task families records may name: built-ins (arith, countdown) and JSONL files"
+          + " [NAME=]FILE.jsonl[:exact|numeric|math], comma-separated; empty: the built-ins.")
+  @Default.String("")
+  String getTaskFamilies();
+
+  void setTaskFamilies(String value);
+
+  @Description("Sequences per completions request to a --model URL.")
+  @Default.Integer(16)
+  int getEndpointBatchSize();
+
+  void setEndpointBatchSize(int value);
+
+  @Description("Timeout in seconds of one request to a --model URL.")
+  @Default.Integer(60)
+  int getEndpointTimeoutSeconds();
+
+  void setEndpointTimeoutSeconds(int value);
+
+  @Description(
+      "Retries of a failed request to a --model URL (backoff 0.5 s, doubling); then the traces"
+          + " are model-server-unavailable dead letters.")
+  @Default.Integer(3)
+  int getEndpointRetries();
+
+  void setEndpointRetries(int value);
+
+  @Description("Send prompts to a --model URL as token ids (else as text, checked for alignment).")
+  @Default.Boolean(true)
+  boolean getEndpointTokenIds();
+
+  void setEndpointTokenIds(boolean value);
+
+  @Description("max_tokens of scoring requests: 0, or 1 for servers that refuse 0.")
+  @Default.Integer(0)
+  int getEndpointMaxTokens();
+
+  void setEndpointMaxTokens(int value);
+
+  @Description(
+      "Top-k log-probs per position for entropies from a --model URL (0: none unless the server"
+          + " gives exact ones, as rredcot serve does).")
+  @Default.Integer(0)
+  int getEndpointEntropyTopK();
+
+  void setEndpointEntropyTopK(int value);
+
+  @Description("Context length of a --model URL; 0: the server's max_model_len.")
+  @Default.Integer(0)
+  int getEndpointMaxContext();
+
+  void setEndpointMaxContext(int value);
 }

@@ -7,9 +7,9 @@ import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.rredcot.pipelines.ingest.RawRecord;
-import dev.rredcot.pipelines.ingest.RawRecordCoder;
 import dev.rredcot.pipelines.ingest.RolloutContract;
+import dev.rredcot.pipelines.record.RawRecord;
+import dev.rredcot.pipelines.record.RawRecordCoder;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import java.util.ArrayList;

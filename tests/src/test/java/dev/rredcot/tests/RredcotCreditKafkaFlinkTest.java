@@ -7,11 +7,11 @@ import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.GenerationOptions;
 import dev.rredcot.model.policy.GenerationRequest;
-import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.Problem;
+import dev.rredcot.model.testing.TinyPolicy;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
@@ -126,8 +126,7 @@ class RredcotCreditKafkaFlinkTest {
     CharTokenizer tokenizer = CharTokenizer.arithmetic();
     ArithmeticTask task = ArithmeticTask.defaults();
     List<Rollout> rollouts = new ArrayList<>();
-    try (Policy policy =
-        Policy.create(new ModelConfig(tokenizer.vocabSize(), 32, 2, 1, 64, 128), tokenizer, 3)) {
+    try (Policy policy = TinyPolicy.create(3)) {
       policy.save(new CheckpointStore(store, 10), 1, null, Map.of());
       GenerationOptions generation =
           GenerationOptions.builder().optMaxTokens(40).optSeed(9).build();

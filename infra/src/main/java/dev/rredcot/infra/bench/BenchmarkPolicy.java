@@ -1,8 +1,8 @@
 package dev.rredcot.infra.bench;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -2,41 +2,21 @@ package dev.rredcot.infra.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.task.TaskFamily;
-import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
-import dev.rredcot.pipelines.credit.GroupCreditor;
-import dev.rredcot.pipelines.credit.TraceStep;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
-import dev.rredcot.pipelines.group.TraceCredit;
-import dev.rredcot.pipelines.value.ValueEstimator;
-import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;
-import dev.rredcot.schemas.Topics;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Properties;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
-import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,244 +38,17 @@ import org.slf4j.LoggerFactory;
  * <p>Writes {@code DIR/summary.json}; {@code pipeline_rollouts_per_s} is the steady-state figure.
  *
  * <pre>{@code
- * PipelineBenchmark.run(PipelineBenchmark.Options.builder()
+ * PipelineBenchmark.run(PipelineBenchmarkOptions.builder()
  *     .setOutputDir(Path.of("target/bench")).optRollouts(1024).build());
  * }</pre>
  */
 public final class PipelineBenchmark {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineBenchmark.class);
-  private static final int GROUP_SIZE = 4;
+  static final int GROUP_SIZE = 4;
   private static final long TIMED_SEED = 2_000_000L;
   private static final long SIX_STEP_SEED = 3_000_000L;
-  private static final long JOB_START_TIMEOUT_MS = 300_000;
 
   private PipelineBenchmark() {}
-
-  /** Benchmark settings; build with {@link #builder()}. */
-  public static final class Options {
-    private final Path outputDir;
-    private final int rollouts;
-    private final int warmUpRollouts;
-    private final int tokenGroups;
-    private final int parallelism;
-    private final int maxTokens;
-    private final String checkpointDir;
-    private final List<String> pipelineArgs;
-    private final int rounds;
-    private final long seed;
-    private final EvaluationTask task;
-
-    private Options(Builder builder) {
-      this.outputDir = builder.outputDir;
-      this.rollouts = builder.rollouts;
-      this.warmUpRollouts = builder.warmUpRollouts;
-      this.tokenGroups = builder.tokenGroups;
-      this.parallelism = builder.parallelism;
-      this.maxTokens = builder.maxTokens;
-      this.checkpointDir = builder.checkpointDir;
-      this.pipelineArgs = List.copyOf(builder.pipelineArgs);
-      this.rounds = builder.rounds;
-      this.seed = builder.seed;
-      this.task = builder.task;
-    }
-
-    public static Builder builder() {
-      return new Builder();
-    }
-
-    /** The defaults writing into {@code outputDir}. */
-    public static Options defaults(Path outputDir) {
-      return builder().setOutputDir(outputDir).build();
-    }
-
-    public Path outputDir() {
-      return outputDir;
-    }
-
-    /** Rounds of {@link #rollouts()} each, pipeline then bare loop. */
-    public int rounds() {
-      return rounds;
-    }
-
-    /** Rollouts timed per round through the pipeline and the bare loop. */
-    public int rollouts() {
-      return rollouts;
-    }
-
-    /** Rollouts sent before timing starts (JIT, model load, Kafka fetch sessions). */
-    public int warmUpRollouts() {
-      return warmUpRollouts;
-    }
-
-    /** Groups of 4 per problem length (4 and 6 steps) for the model-token comparison. */
-    public int tokenGroups() {
-      return tokenGroups;
-    }
-
-    /** Flink parallelism of the job. */
-    public int parallelism() {
-      return parallelism;
-    }
-
-    /** Longest generated trace in tokens. */
-    public int maxTokens() {
-      return maxTokens;
-    }
-
-    /** Checkpoint store of the policy (newest version); empty means the shipped initial policy. */
-    public String checkpointDir() {
-      return checkpointDir;
-    }
-
-    public long seed() {
-      return seed;
-    }
-
-    /** The task family of the problems and of the shipped policy an empty store gets. */
-    public EvaluationTask task() {
-      return task;
-    }
-
-    /** Extra Beam options for the credit job (e.g. {@code --objectReuse=true}). */
-    public List<String> pipelineArgs() {
-      return pipelineArgs;
-    }
-
-    /** Builder; {@code outputDir} is required. */
-    public static final class Builder {
-      private Path outputDir;
-      private int rollouts = 512;
-      private int warmUpRollouts = 3072;
-      private int tokenGroups = 4;
-      private int parallelism = 1;
-      private int maxTokens = 96;
-      private String checkpointDir = "";
-      private List<String> pipelineArgs = List.of();
-      private int rounds = 6;
-      private long seed = 1;
-      private EvaluationTask task = EvaluationTask.ARITH;
-
-      private Builder() {}
-
-      public Builder setOutputDir(Path value) {
-        this.outputDir = value;
-        return this;
-      }
-
-      /** Interleaved pipeline/bare rounds (default 6). */
-      public Builder optRounds(int value) {
-        this.rounds = value;
-        return this;
-      }
-
-      /** Timed rollouts per round (default 512), rounded down to whole groups of 4. */
-      public Builder optRollouts(int value) {
-        this.rollouts = value;
-        return this;
-      }
-
-      /**
-       * Warm-up rollouts, copies of the timed ones as new groups (default 3072: the pipeline's code
-       * path is long and was still speeding up after 1024).
-       */
-      public Builder optWarmUpRollouts(int value) {
-        this.warmUpRollouts = value;
-        return this;
-      }
-
-      /** Groups per problem length for the token comparison (default 4). */
-      public Builder optTokenGroups(int value) {
-        this.tokenGroups = value;
-        return this;
-      }
-
-      /** Flink parallelism (default 1). */
-      public Builder optParallelism(int value) {
-        this.parallelism = value;
-        return this;
-      }
-
-      /** Longest generated trace in tokens (default 96). */
-      public Builder optMaxTokens(int value) {
-        this.maxTokens = value;
-        return this;
-      }
-
-      /**
-       * Checkpoint store of the policy, newest version used (default: the shipped initial policy in
-       * {@code DIR/policy}).
-       */
-      public Builder optCheckpointDir(String value) {
-        this.checkpointDir = value;
-        return this;
-      }
-
-      /** Extra Beam options for the credit job; they override the benchmark's own. */
-      public Builder optPipelineArgs(List<String> value) {
-        this.pipelineArgs = value;
-        return this;
-      }
-
-      public Builder optSeed(long value) {
-        this.seed = value;
-        return this;
-      }
-
-      /**
-       * {@link EvaluationTask#ARITH} (default: 4- and 6-step problems) or {@link
-       * EvaluationTask#COUNTDOWN} (2- and 3-move problems).
-       */
-      public Builder optTask(EvaluationTask value) {
-        this.task = Objects.requireNonNull(value, "task");
-        return this;
-      }
-
-      /** Validates and builds. */
-      public Options build() {
-        if (outputDir == null) {
-          throw new IllegalStateException("setOutputDir(...) is required");
-        }
-        if (rollouts < GROUP_SIZE || warmUpRollouts < GROUP_SIZE || tokenGroups < 1) {
-          throw new IllegalArgumentException(
-              "rollouts and warmUpRollouts must be >= "
-                  + GROUP_SIZE
-                  + " and tokenGroups >= 1, got "
-                  + rollouts
-                  + ", "
-                  + warmUpRollouts
-                  + ", "
-                  + tokenGroups);
-        }
-        if (parallelism < 1 || maxTokens < 8 || rounds < 1) {
-          throw new IllegalArgumentException(
-              "parallelism and rounds must be >= 1 and maxTokens >= 8, got "
-                  + parallelism
-                  + ", "
-                  + rounds
-                  + " and "
-                  + maxTokens);
-        }
-        return new Options(this);
-      }
-    }
-  }
-
-  /**
-   * Model tokens per rollout of rredcot and MC-8 values on one set of traces ({@code traces}: e.g.
-   * {@code 4_steps} for the policy's traces on 4-step problems).
-   */
-  public record TokenCost(
-      String traces,
-      int rollouts,
-      double meanTraceTokens,
-      double segmentsPerRollout,
-      double rredcotTokensPerRollout,
-      double mc8TokensPerRollout) {
-    /** rredcot's tokens as a share of MC-8's. */
-    public double rredcotVsMc8() {
-      return rredcotTokensPerRollout / mc8TokensPerRollout;
-    }
-  }
 
   /** Figures written to summary.json. */
   public record Result(
@@ -309,46 +62,8 @@ public final class PipelineBenchmark {
       List<TokenCost> tokenCosts,
       Path summaryFile) {}
 
-  /**
-   * {@code DIR [rollouts=N] [rounds=N] [warmUpRollouts=N] [tokenGroups=N] [parallelism=N]
-   * [maxTokens=N] [checkpointDir=PATH] [task=arith|countdown] [--beamOption=value ...]}; Beam
-   * options are passed to the credit job.
-   */
-  public static void main(String[] args) throws Exception {
-    if (args.length == 0) {
-      throw new IllegalArgumentException(
-          "usage: PipelineBenchmark DIR [rollouts=N] [rounds=N] [warmUpRollouts=N] [tokenGroups=N]"
-              + " [parallelism=N] [maxTokens=N] [checkpointDir=PATH] [task=arith|countdown]"
-              + " [--beamOption=value ...]");
-    }
-    Options.Builder builder = Options.builder().setOutputDir(Path.of(args[0]));
-    List<String> beamArgs = new ArrayList<>();
-    for (int i = 1; i < args.length; i++) {
-      String arg = args[i];
-      if (arg.startsWith("--")) {
-        beamArgs.add(arg);
-        continue;
-      }
-      int eq = arg.indexOf('=');
-      String key = eq < 0 ? arg : arg.substring(0, eq);
-      String value = eq < 0 ? "" : arg.substring(eq + 1);
-      switch (key) {
-        case "rollouts" -> builder.optRollouts(Integer.parseInt(value));
-        case "warmUpRollouts" -> builder.optWarmUpRollouts(Integer.parseInt(value));
-        case "tokenGroups" -> builder.optTokenGroups(Integer.parseInt(value));
-        case "rounds" -> builder.optRounds(Integer.parseInt(value));
-        case "parallelism" -> builder.optParallelism(Integer.parseInt(value));
-        case "maxTokens" -> builder.optMaxTokens(Integer.parseInt(value));
-        case "checkpointDir" -> builder.optCheckpointDir(value);
-        case "task" -> builder.optTask(EvaluationTask.fromName(value));
-        default -> throw new IllegalArgumentException("unknown benchmark setting '" + arg + "'");
-      }
-    }
-    run(builder.optPipelineArgs(beamArgs).build());
-  }
-
   /** Runs every measurement and writes {@code summary.json}. */
-  public static Result run(Options options) throws IOException {
+  public static Result run(PipelineBenchmarkOptions options) throws IOException {
     Files.createDirectories(options.outputDir());
     Path store =
         options.checkpointDir().isEmpty()
@@ -356,7 +71,7 @@ public final class PipelineBenchmark {
             : Path.of(options.checkpointDir());
     Checkpoint checkpoint = BenchmarkPolicy.prepare(store, options.task());
     Path kafkaDir = options.outputDir().resolve("kafka");
-    CreditPipelineOptions pipelineOptions = pipelineOptions(options, store, "");
+    CreditPipelineOptions pipelineOptions = options.creditJobOptions(store, "");
     CreditSettings settings = CreditSettings.fromOptions(pipelineOptions);
 
     // A short and a long problem length the family's policy was (or was nearly) trained for.
@@ -372,7 +87,7 @@ public final class PipelineBenchmark {
     try (Policy policy = Policy.load(checkpoint)) {
       long startNanos = System.nanoTime();
       timed = rollouts(policy, fourSteps, options.rollouts(), TIMED_SEED, options);
-      warmUp = warmUpBatch(timed, options.warmUpRollouts());
+      warmUp = PipelineThroughput.warmUpBatch(timed, options.warmUpRollouts());
       sixStepRollouts =
           rollouts(policy, sixSteps, options.tokenGroups() * GROUP_SIZE, SIX_STEP_SEED, options);
       sixStepReferences =
@@ -388,19 +103,21 @@ public final class PipelineBenchmark {
           warmUp.size());
     }
 
-    Throughput pipeline;
+    PipelineThroughput pipeline;
     try (Policy barePolicy = Policy.load(checkpoint)) {
       BareCreditLoop bare = new BareCreditLoop(settings, settings.valueEstimator());
       bare.credit(barePolicy, warmUp);
-      pipeline = measureInterleaved(options, kafkaDir, store, warmUp, timed, bare, barePolicy);
+      pipeline =
+          PipelineThroughput.measure(options, kafkaDir, store, warmUp, timed, bare, barePolicy);
     }
     double barePerS = pipeline.bareRolloutsPerS();
 
     List<TokenCost> costs = new ArrayList<>();
-    costs.add(tokenCost(shortLabel, checkpoint, settings, timed, options.tokenGroups()));
-    costs.add(tokenCost(longLabel, checkpoint, settings, sixStepRollouts, options.tokenGroups()));
+    costs.add(TokenCost.measure(shortLabel, checkpoint, settings, timed, options.tokenGroups()));
     costs.add(
-        tokenCost(
+        TokenCost.measure(longLabel, checkpoint, settings, sixStepRollouts, options.tokenGroups()));
+    costs.add(
+        TokenCost.measure(
             longLabel + "_reference_solutions",
             checkpoint,
             settings,
@@ -479,29 +196,9 @@ public final class PipelineBenchmark {
     return result;
   }
 
-  private static CreditPipelineOptions pipelineOptions(
-      Options options, Path store, String bootstrapServers) {
-    List<String> args = new ArrayList<>();
-    args.add("--runner=FlinkRunner");
-    args.add("--flinkMaster=[local]");
-    args.add("--parallelism=" + options.parallelism());
-    args.add("--attachedMode=false");
-    args.add("--consumerGroupId=");
-    args.add("--credit=rredcot");
-    args.add("--checkpointDir=" + store);
-    args.add("--watchCheckpoints=false");
-    args.add("--groupTimeoutMs=60000");
-    if (!bootstrapServers.isEmpty()) {
-      args.add("--bootstrapServers=" + bootstrapServers);
-    }
-    args.addAll(options.pipelineArgs());
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
-        .as(CreditPipelineOptions.class);
-  }
-
   /** Whole groups only: a short group would wait for the job's group timeout. */
   private static List<Rollout> rollouts(
-      Policy policy, TaskFamily task, int count, long seed, Options options) {
+      Policy policy, TaskFamily task, int count, long seed, PipelineBenchmarkOptions options) {
     List<Rollout> generated =
         PolicyRollouts.generate(
             policy, task, count / GROUP_SIZE, GROUP_SIZE, options.maxTokens(), seed);
@@ -522,222 +219,15 @@ public final class PipelineBenchmark {
     return whole;
   }
 
-  /** Wall-clock figures of the interleaved pipeline and bare-loop rounds. */
-  private record Throughput(
-      double steadyRolloutsPerS,
-      double bareRolloutsPerS,
-      List<Double> pipelineByRound,
-      List<Double> bareByRound,
-      double coldRolloutsPerS,
-      double startupS,
-      double pipelineS,
-      double pipelineScoringS,
-      double bareS,
-      double bareScoringS) {}
-
-  /**
-   * Starts the job, sends the warm-up batch and waits for it, then runs {@code options.rounds()}
-   * rounds of the timed rollouts (relabelled per round so that every round is new groups): through
-   * the pipeline, then through the bare loop while the job idles. Interleaving keeps the load of a
-   * shared machine from landing on one side only.
-   */
-  private static Throughput measureInterleaved(
-      Options options,
-      Path kafkaDir,
-      Path store,
-      List<Rollout> warmUp,
-      List<Rollout> timed,
-      BareCreditLoop bare,
-      Policy barePolicy)
-      throws IOException {
-    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(kafkaDir)) {
-      broker.createTopics(
-          List.of(Topics.ROLLOUTS, Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS), 2);
-      CreditPipelineOptions pipelineOptions =
-          pipelineOptions(options, store, broker.bootstrapServers());
-      List<ProducerRecord<byte[], byte[]>> warmUpRecords = records(warmUp);
-      long submitNanos = System.nanoTime();
-      PipelineResult job = CreditPipeline.run(pipelineOptions);
-      try (KafkaProducer<byte[], byte[]> producer = producer(broker.bootstrapServers());
-          CreditedRolloutsReader reader =
-              new CreditedRolloutsReader(broker.bootstrapServers(), Topics.CREDITED_ROLLOUTS)) {
-        send(producer, warmUpRecords);
-        CreditedRolloutsReader.Arrival warm = reader.awaitAll(ids(warmUp), JOB_START_TIMEOUT_MS);
-        double startupS = (warm.firstNanos() - submitNanos) / 1e9;
-        LOG.info(
-            "pipeline warm: first credited record {} s after submission, warm-up batch done {} s",
-            startupS,
-            (warm.lastNanos() - submitNanos) / 1e9);
-        List<Double> pipelineByRound = new ArrayList<>();
-        List<Double> bareByRound = new ArrayList<>();
-        double pipelineS = 0;
-        double bareS = 0;
-        double coldRolloutsPerS = 0;
-        double pipelineScoringMs = 0;
-        double bareScoringMsBefore = bare.scoringMs();
-        for (int round = 0; round < options.rounds(); round++) {
-          List<Rollout> batch = relabel(timed, "r" + round);
-          List<ProducerRecord<byte[], byte[]>> batchRecords = records(batch);
-          long startNanos = System.nanoTime();
-          send(producer, batchRecords);
-          CreditedRolloutsReader.Arrival arrival =
-              reader.awaitAll(ids(batch), 60_000 + 1_000L * batch.size());
-          double roundS = (arrival.lastNanos() - startNanos) / 1e9;
-          if (round == 0) {
-            coldRolloutsPerS =
-                (warmUp.size() + batch.size()) / ((arrival.lastNanos() - submitNanos) / 1e9);
-          }
-          long bareStartNanos = System.nanoTime();
-          bare.credit(barePolicy, batch);
-          double bareRoundS = seconds(bareStartNanos);
-          pipelineS += roundS;
-          // TraceCredit records the EstimateValues time of each trace under "value".
-          pipelineScoringMs += arrival.stageMs().getOrDefault("value", 0.0);
-          bareS += bareRoundS;
-          pipelineByRound.add(batch.size() / roundS);
-          bareByRound.add(batch.size() / bareRoundS);
-          LOG.info(
-              "round {}: pipeline {} rollouts/s, bare loop {} rollouts/s",
-              round,
-              batch.size() / roundS,
-              batch.size() / bareRoundS);
-        }
-        int total = timed.size() * options.rounds();
-        return new Throughput(
-            total / pipelineS,
-            total / bareS,
-            pipelineByRound,
-            bareByRound,
-            coldRolloutsPerS,
-            startupS,
-            pipelineS,
-            pipelineScoringMs / 1e3,
-            bareS,
-            (bare.scoringMs() - bareScoringMsBefore) / 1e3);
-      } catch (TimeoutException e) {
-        throw new IllegalStateException("credit job too slow or stuck: " + e.getMessage(), e);
-      } finally {
-        cancel(job);
-      }
-    }
-  }
-
-  /** About {@code count} rollouts (whole groups): copies of the timed ones as new groups. */
-  private static List<Rollout> warmUpBatch(List<Rollout> timed, int count) {
-    List<Rollout> warmUp = new ArrayList<>();
-    for (int copy = 0; warmUp.size() < count; copy++) {
-      List<Rollout> copies = relabel(timed, "w" + copy);
-      int whole =
-          Math.min(
-              copies.size(), (count - warmUp.size() + GROUP_SIZE - 1) / GROUP_SIZE * GROUP_SIZE);
-      warmUp.addAll(copies.subList(0, whole));
-    }
-    return warmUp;
-  }
-
-  /** The same rollouts as new groups: ids get a round suffix, everything else is kept. */
-  private static List<Rollout> relabel(List<Rollout> rollouts, String label) {
-    List<Rollout> relabelled = new ArrayList<>();
-    for (Rollout rollout : rollouts) {
-      String groupId = rollout.getGroupId() + "~" + label;
-      relabelled.add(
-          Rollout.newBuilder(rollout)
-              .setGroupId(groupId)
-              .setRolloutId(groupId + "/" + rollout.getSampleIndex())
-              .build());
-    }
-    return relabelled;
-  }
-
-  private static void cancel(PipelineResult job) {
-    try {
-      job.cancel();
-      LOG.info("credit job cancelled: {}", job.waitUntilFinish(Duration.standardSeconds(30)));
-    } catch (IllegalStateException e) {
-      // The detached local mini-cluster shuts down with its only job, so asking it for the job's
-      // state after the cancellation fails: the job is gone.
-      LOG.info("credit job cancelled; its local cluster is shut down ({})", e.getMessage());
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("cancelling the credit job failed: {}", e.toString());
-    }
-  }
-
-  private static TokenCost tokenCost(
-      String traces,
-      Checkpoint checkpoint,
-      CreditSettings settings,
-      List<Rollout> rollouts,
-      int groups)
-      throws IOException {
-    List<Rollout> sample = rollouts.subList(0, Math.min(rollouts.size(), groups * GROUP_SIZE));
-    try (Policy policy = Policy.load(checkpoint)) {
-      long before = policy.forwardTokens();
-      new BareCreditLoop(settings, settings.valueEstimator()).credit(policy, sample);
-      double rredcot = (policy.forwardTokens() - before) / (double) sample.size();
-      before = policy.forwardTokens();
-      new BareCreditLoop(settings, ValueEstimator.MC).credit(policy, sample);
-      double mc = (policy.forwardTokens() - before) / (double) sample.size();
-      GroupCreditor segmentation =
-          GroupCreditor.builder().optSegmentation(settings.segmentation()).build();
-      double segments = 0;
-      for (Rollout rollout : sample) {
-        TraceStep segmented = segmentation.segment(TraceCredit.of(rollout), null);
-        if (!segmented.succeeded()) {
-          throw new IllegalStateException(
-              rollout.getRolloutId() + " cannot be segmented: " + segmented.failure());
-        }
-        segments += segmented.trace().boundaries().length - 1;
-      }
-      TokenCost cost =
-          new TokenCost(
-              traces, sample.size(), meanTokens(sample), segments / sample.size(), rredcot, mc);
-      LOG.info("model tokens per rollout: {}", cost);
-      return cost;
-    }
-  }
-
-  private static List<ProducerRecord<byte[], byte[]>> records(List<Rollout> rollouts) {
-    RecordCodec<Rollout> codec = RecordCodec.of(Rollout.class);
-    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-    for (Rollout rollout : rollouts) {
-      records.add(
-          new ProducerRecord<>(
-              Topics.ROLLOUTS,
-              rollout.getGroupId().getBytes(StandardCharsets.UTF_8),
-              codec.encode(rollout)));
-    }
-    return records;
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    return new KafkaProducer<>(
-        KafkaClients.secured(props), new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  private static void send(
-      KafkaProducer<byte[], byte[]> producer, List<ProducerRecord<byte[], byte[]>> records) {
-    for (ProducerRecord<byte[], byte[]> record : records) {
-      producer.send(record);
-    }
-    producer.flush();
-  }
-
-  private static List<String> ids(List<Rollout> rollouts) {
-    return rollouts.stream().map(Rollout::getRolloutId).collect(Collectors.toList());
-  }
-
   private static double meanReward(List<Rollout> rollouts) {
     return rollouts.stream().mapToDouble(Rollout::getReward).average().orElse(Double.NaN);
   }
 
-  private static double meanTokens(List<Rollout> rollouts) {
+  static double meanTokens(List<Rollout> rollouts) {
     return rollouts.stream().mapToInt(r -> r.getTokenIds().size()).average().orElse(Double.NaN);
   }
 
-  private static double seconds(long startNanos) {
+  static double seconds(long startNanos) {
     return (System.nanoTime() - startNanos) / 1e9;
   }
 }

@@ -1,11 +1,12 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.backend.BackendKinds;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -117,6 +118,10 @@ final class BeamJobArgs {
   static void ensurePolicy(CreditPipelineOptions options, EvaluationTask task, PrintWriter out)
       throws IOException {
     if (!CreditSettings.fromOptions(options).valueEstimator().needsPolicy()) {
+      return;
+    }
+    if (!options.getModel().isEmpty() && !BackendKinds.isUrl(options.getModel())) {
+      // A model directory brings its own tokenizer; the store is not used.
       return;
     }
     CheckpointStore store = new CheckpointStore(Path.of(options.getCheckpointDir()), 8);

@@ -2,14 +2,17 @@ package dev.rredcot.infra.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rredcot.infra.bench.PipelineBenchmark;
+import dev.rredcot.infra.bench.PipelineBenchmarkOptions;
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.bench.BenchmarkOptions;
 import dev.rredcot.model.bench.BenchmarkResult;
 import dev.rredcot.model.bench.ModelBenchmark;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -19,6 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
 
 /** {@code rredcot bench}: the benchmarks whose figures docs/BENCHMARKS.md records. */
 @Command(
@@ -105,6 +109,20 @@ final class BenchCommand implements Runnable {
     @Option(names = "--warm-up", description = "Warm-up rollouts before timing (default 3072).")
     Integer warmUp;
 
+    @Option(
+        names = "--token-groups",
+        description = "Groups of 4 per problem length for the model-token comparison (default 4).")
+    Integer tokenGroups;
+
+    @Option(names = "--parallelism", description = "Flink parallelism of the job (default 1).")
+    Integer parallelism;
+
+    @Option(names = "--max-tokens", description = "Longest generated trace in tokens.")
+    Integer maxTokens;
+
+    /** Beam options ({@code --name=value}) passed to the credit job as they are. */
+    @Unmatched List<String> beamArgs = new ArrayList<>();
+
     @Mixin TaskOption taskOption;
 
     @Override
@@ -115,8 +133,8 @@ final class BenchCommand implements Runnable {
       if (latest.isPresent()) {
         TaskOption.requireCovers(spec, latest.get(), task);
       }
-      PipelineBenchmark.Options.Builder options =
-          PipelineBenchmark.Options.builder()
+      PipelineBenchmarkOptions.Builder options =
+          PipelineBenchmarkOptions.builder()
               .setOutputDir(out)
               .optCheckpointDir(store.toString())
               .optTask(task);
@@ -129,6 +147,16 @@ final class BenchCommand implements Runnable {
       if (warmUp != null) {
         options.optWarmUpRollouts(warmUp);
       }
+      if (tokenGroups != null) {
+        options.optTokenGroups(tokenGroups);
+      }
+      if (parallelism != null) {
+        options.optParallelism(parallelism);
+      }
+      if (maxTokens != null) {
+        options.optMaxTokens(maxTokens);
+      }
+      options.optPipelineArgs(beamArgs);
       PipelineBenchmark.Result result = PipelineBenchmark.run(options.build());
       PrintWriter console = spec.commandLine().getOut();
       printTable(console, result);

@@ -1,21 +1,25 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.pipelines.evaluation.CreditEvaluation;
-import dev.rredcot.pipelines.evaluation.CreditEvaluationOptions;
-import dev.rredcot.pipelines.evaluation.CreditEvaluationResult;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
-import dev.rredcot.pipelines.evaluation.LearningArm;
-import dev.rredcot.pipelines.evaluation.LearningEvaluation;
-import dev.rredcot.pipelines.evaluation.LearningEvaluationOptions;
-import dev.rredcot.pipelines.evaluation.LearningEvaluationResult;
+import dev.rredcot.infra.evaluation.CreditEvaluation;
+import dev.rredcot.infra.evaluation.CreditEvaluationOptions;
+import dev.rredcot.infra.evaluation.CreditEvaluationResult;
+import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.infra.evaluation.LearningArm;
+import dev.rredcot.infra.evaluation.LearningEvaluation;
+import dev.rredcot.infra.evaluation.LearningEvaluationOptions;
+import dev.rredcot.infra.evaluation.LearningEvaluationResult;
+import dev.rredcot.model.backend.BackendKind;
+import dev.rredcot.model.backend.BackendKinds;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code rredcot eval}: the evidence behind choosing a credit method, one command each. */
@@ -71,6 +75,15 @@ final class EvalCommand implements Runnable {
     @Option(names = "--checkpoint-store", description = "Policy to evaluate (default: shipped).")
     Path checkpointStore;
 
+    @Option(
+        names = "--model",
+        paramLabel = "DIR|URL",
+        description =
+            "Policy to evaluate as a model directory: a built-in checkpoint or store. The"
+                + " evaluation samples held-out rollouts and Monte Carlo truth and runs the"
+                + " gradient baseline, so a completions URL (scoring only) is refused.")
+    String model;
+
     @Option(names = "--seed", description = "Random seed.")
     Long seed;
 
@@ -93,6 +106,35 @@ final class EvalCommand implements Runnable {
         names = "--ablation-rollouts",
         description = "Rollouts of the segmentation ablations (0 skips them; default 24).")
     Integer ablationRollouts;
+
+    /**
+     * The built-in checkpoint or store {@code --model} names: the evaluation generates and takes
+     * gradients, which only the built-in policy does today; anything else is a usage error.
+     */
+    private Path evaluableModel(String model) {
+      if (checkpointStore != null) {
+        throw new ParameterException(
+            spec.commandLine(), "--model replaces --checkpoint-store: give one or the other");
+      }
+      if (BackendKinds.isUrl(model)) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "eval credit samples held-out rollouts and Monte Carlo truth with the policy:"
+                + " a completions server (--model "
+                + model
+                + ") serves scoring only; give a model directory");
+      }
+      Path dir = Path.of(model);
+      Optional<BackendKind> kind = BackendKinds.recognise(dir);
+      if (kind.isEmpty() || kind.get() != BackendKinds.BUILTIN) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "eval credit runs the built-in policy (checkpoint or store); "
+                + dir
+                + (kind.isEmpty() ? " holds no model" : " is a " + kind.get().name() + " model"));
+      }
+      return dir;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -117,6 +159,9 @@ final class EvalCommand implements Runnable {
       }
       if (checkpointStore != null) {
         options.optCheckpointStore(checkpointStore);
+      }
+      if (model != null) {
+        options.optCheckpointStore(evaluableModel(model));
       }
       if (seed != null) {
         options.optSeed(seed);

@@ -25,6 +25,7 @@ final class FeederCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
   @Mixin TaskOption taskOption;
+  @Mixin MetricsOption metricsOption;
 
   @Option(
       names = "--rate",
@@ -60,6 +61,7 @@ final class FeederCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    metricsOption.validate(spec);
     if (!(rate > 0) || count < 0 || rounds < 1) {
       throw new ParameterException(
           spec.commandLine(), "--rate and --rounds must be positive, --count >= 0");
@@ -85,6 +87,7 @@ final class FeederCommand implements Callable<Integer> {
         rate,
         bootstrapOption.resolve(cli.home()));
     out.flush();
-    return ServiceProcess.run("feeder", feeder, () -> feeder.promptsSent() + " prompts sent", out);
+    return ServiceProcess.run(
+        "feeder", feeder, metricsOption, () -> feeder.promptsSent() + " prompts sent", out);
   }
 }

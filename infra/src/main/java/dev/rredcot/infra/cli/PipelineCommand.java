@@ -43,6 +43,7 @@ final class PipelineCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
   @Mixin TaskOption taskOption;
+  @Mixin ModelOption modelOption;
 
   @Option(
       names = "--max-records",
@@ -105,6 +106,7 @@ final class PipelineCommand implements Callable<Integer> {
             .withDefault("maxRecords", maxRecords)
             .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
+    modelOption.apply(args);
     FlinkLoopback.applyDefaults(args, cli.home().flinkConfDir());
     restored = Optional.empty();
     if (unbounded(args) && args.runsOnFlink()) {

@@ -1,11 +1,11 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.synthetic.ContractCorpus;
 import dev.rredcot.infra.synthetic.CorruptRecords;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.task.ArithmeticTask;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;

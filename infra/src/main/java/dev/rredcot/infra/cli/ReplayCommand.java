@@ -40,6 +40,7 @@ final class ReplayCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
+  @Mixin ModelOption modelOption;
 
   @Option(
       names = "--from",
@@ -92,6 +93,7 @@ final class ReplayCommand implements Callable<Integer> {
             .withDefault("credit", credit)
             .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
+    modelOption.apply(job);
     FlinkLoopback.applyDefaults(job, cli.home().flinkConfDir());
     if (from != null) {
       job.withDefault(isTime(from) ? "fromTime" : "fromOffsets", from);

@@ -39,6 +39,7 @@ import picocli.CommandLine.ScopeType;
       PretrainCommand.class,
       BenchCommand.class,
       EvalCommand.class,
+      ServeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RredcotCli implements Runnable {

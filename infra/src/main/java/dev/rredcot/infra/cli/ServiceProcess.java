@@ -1,14 +1,16 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.model.metrics.MetricsServer;
 import dev.rredcot.model.service.RunningService;
 import java.io.PrintWriter;
 import java.util.function.Supplier;
 
 /**
- * Runs one long-running service (trainer, rollout worker, task feeder) as this process: until it
- * stops by itself or the process gets SIGTERM or Ctrl-C. A shutdown hook then stops the service's
- * thread (which finishes its current step and closes its Kafka clients) and ends the process with
- * status 0, or 1 if the service had failed.
+ * Runs one long-running service (trainer, rollout worker, task feeder) as this process, with its
+ * metrics and health port ({@link MetricsOption}): until it stops by itself or the process gets
+ * SIGTERM or Ctrl-C. A shutdown hook then stops the service's thread (which finishes its current
+ * step and closes its Kafka clients) and ends the process with status 0, or 1 if the service had
+ * failed.
  */
 final class ServiceProcess {
 
@@ -20,7 +22,31 @@ final class ServiceProcess {
    *
    * @throws IllegalStateException when the service failed (its failure is the cause)
    */
-  static int run(String name, RunningService service, Supplier<String> summary, PrintWriter out)
+  static int run(
+      String name,
+      RunningService service,
+      MetricsOption metrics,
+      Supplier<String> summary,
+      PrintWriter out)
+      throws InterruptedException {
+    MetricsServer server;
+    try {
+      server = metrics.start(name, service, out);
+    } catch (RuntimeException e) {
+      service.close();
+      throw e;
+    }
+    try {
+      return await(name, service, summary, out);
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+    }
+  }
+
+  private static int await(
+      String name, RunningService service, Supplier<String> summary, PrintWriter out)
       throws InterruptedException {
     Thread hook =
         new Thread(

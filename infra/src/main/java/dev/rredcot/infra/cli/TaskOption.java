@@ -1,10 +1,10 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.tokenizer.UnmappableTextException;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.IOException;
 import java.util.Optional;
 import picocli.CommandLine.Model.CommandSpec;

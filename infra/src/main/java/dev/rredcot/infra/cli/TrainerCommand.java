@@ -36,6 +36,7 @@ final class TrainerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
   @Mixin TaskOption taskOption;
+  @Mixin MetricsOption metricsOption;
 
   @Option(
       names = "--store",
@@ -97,6 +98,7 @@ final class TrainerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    metricsOption.validate(spec);
     if (keep < 1
         || batchGroups < 1
         || staleness < 0
@@ -146,7 +148,7 @@ final class TrainerCommand implements Callable<Integer> {
         trainer.stats().policyVersion(), root, bootstrapOption.resolve(cli.home()), group);
     out.flush();
     return ServiceProcess.run(
-        "trainer", trainer, () -> TrainerCommand.summary(trainer.stats()), out);
+        "trainer", trainer, metricsOption, () -> TrainerCommand.summary(trainer.stats()), out);
   }
 
   private static String summary(TrainerStats stats) {

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
@@ -7,7 +8,6 @@ import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
 import dev.rredcot.model.task.TaskFamilies;
 import dev.rredcot.model.task.TaskFamily;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,6 +41,7 @@ final class WorkerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin BootstrapOption bootstrapOption;
   @Mixin TaskOption taskOption;
+  @Mixin MetricsOption metricsOption;
 
   @Option(
       names = "--store",
@@ -89,6 +90,7 @@ final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    metricsOption.validate(spec);
     if (groupSize < 1 || promptsPerBatch < 1 || maxTokens < 1 || maxPromptsPerVersion < 0) {
       throw new ParameterException(
           spec.commandLine(),
@@ -140,6 +142,7 @@ final class WorkerCommand implements Callable<Integer> {
     return ServiceProcess.run(
         "worker",
         worker,
+        metricsOption,
         () -> {
           RolloutWorkerStats stats = worker.stats();
           return String.format(

@@ -1,5 +1,7 @@
 package dev.rredcot.infra.demo;
 
+import dev.rredcot.infra.report.HtmlPage;
+import dev.rredcot.infra.report.SvgChart;
 import dev.rredcot.model.task.CountdownTask;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
@@ -22,9 +24,11 @@ import java.util.function.ToDoubleFunction;
  * network) with the learning curve, throughput per stage and a credit view of sample traces.
  */
 final class DemoReport {
-  private static final int WIDTH = 640;
-  private static final int HEIGHT = 260;
-  private static final int PAD = 44;
+  /** The credit view's styles on top of the common page style. */
+  private static final String CSS =
+      "td,th{border:none;padding:2px 10px}th{text-align:left;background:none}"
+          + ".trace{font-family:monospace;white-space:pre;text-align:left}"
+          + "table.credit{margin-bottom:1.5em}table.credit td{border-bottom:1px solid #eee}";
 
   private DemoReport() {}
 
@@ -36,20 +40,8 @@ final class DemoReport {
       Tokenizer tokenizer,
       TaskFamily task)
       throws IOException {
+    HtmlPage page = new HtmlPage("RREDCoT Stream demo (credit: " + summary.credit() + ")", CSS);
     StringBuilder html = new StringBuilder();
-    html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-        .append("<title>RREDCoT Stream demo: ")
-        .append(escape(summary.credit()))
-        .append("</title><style>")
-        .append("body{font-family:sans-serif;margin:2em;max-width:60em;color:#222}")
-        .append("table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}")
-        .append("th{text-align:left}.trace{font-family:monospace;white-space:pre;text-align:left}")
-        .append("table.credit{margin-bottom:1.5em}table.credit td{border-bottom:1px solid #eee}")
-        .append("svg{background:#fafafa}")
-        .append("</style></head><body>\n");
-    html.append("<h1>RREDCoT Stream demo (credit: ")
-        .append(escape(summary.credit()))
-        .append(")</h1>\n");
     html.append(
         String.format(
             Locale.ROOT,
@@ -85,8 +77,8 @@ final class DemoReport {
     if (stream.samples().isEmpty()) {
       html.append("<p>No multi-segment credited rollout was seen (GRPO credits one segment).</p>");
     }
-    html.append("</body></html>\n");
-    Files.writeString(file, html, StandardCharsets.UTF_8);
+    page.raw(html.toString());
+    Files.writeString(file, page.build(), StandardCharsets.UTF_8);
   }
 
   private static void counters(StringBuilder html, DemoSummary summary) {
@@ -121,10 +113,10 @@ final class DemoReport {
     }
     accuracy.add(new double[] {summary.rolloutsTrained(), summary.finalAccuracy()});
     double maxX = Math.max(1, summary.rolloutsTrained());
-    Svg svg = new Svg("rollouts trained", "accuracy / reward", maxX, 1.0);
-    svg.polyline(reward, "#f4a261", "training batch mean reward");
-    svg.polyline(accuracy, "#2a9d8f", "held-out accuracy (sampled)");
-    html.append(svg.render());
+    SvgChart chart = chart(maxX, 1.0).optLabels("rollouts trained", "accuracy / reward").build();
+    chart.line(reward, "#f4a261", "training batch mean reward");
+    chart.line(accuracy, "#2a9d8f", "held-out accuracy (sampled)");
+    html.append(chart.render());
   }
 
   private static void throughput(StringBuilder html, List<DemoRun.Tick> ticks) {
@@ -142,11 +134,12 @@ final class DemoReport {
         maxY = Math.max(maxY, point[1]);
       }
     }
-    Svg svg = new Svg("seconds", "rollouts/s (10 s windows)", maxX, maxY * 1.1);
-    svg.polyline(generated, "#264653", "generated (rollout worker)");
-    svg.polyline(credited, "#2a9d8f", "credited (Beam on Flink)");
-    svg.polyline(trained, "#e76f51", "trained (trainer)");
-    html.append(svg.render());
+    SvgChart chart =
+        chart(maxX, maxY * 1.1).optLabels("seconds", "rollouts/s (10 s windows)").build();
+    chart.line(generated, "#264653", "generated (rollout worker)");
+    chart.line(credited, "#2a9d8f", "credited (Beam on Flink)");
+    chart.line(trained, "#e76f51", "trained (trainer)");
+    html.append(chart.render());
     DemoRun.Tick last = ticks.get(ticks.size() - 1);
     html.append(
         String.format(
@@ -183,12 +176,12 @@ final class DemoReport {
         String.format(
             Locale.ROOT,
             "<p><b>%s</b> &mdash; reward %.0f, policy v%d, %s / %s / %s</p>\n",
-            escape(rollout.getPromptText().strip()),
+            HtmlPage.escape(rollout.getPromptText().strip()),
             rollout.getReward(),
             rollout.getPolicyVersion(),
-            escape(rollout.getCreditMethod()),
-            escape(rollout.getValueEstimator()),
-            escape(rollout.getSegmentation())));
+            HtmlPage.escape(rollout.getCreditMethod()),
+            HtmlPage.escape(rollout.getValueEstimator()),
+            HtmlPage.escape(rollout.getSegmentation())));
     html.append("<table class=\"credit\"><tr><th>segment</th><th>r<sub>k</sub></th>")
         .append("<th>v<sub>k</sub> after</th></tr>");
     html.append(
@@ -210,7 +203,7 @@ final class DemoReport {
       html.append("<tr><td class=\"trace\" style=\"background:")
           .append(colour(rewards.get(k)))
           .append("\">")
-          .append(escape(text.replace("\n", "\u21b5")))
+          .append(HtmlPage.escape(text.replace("\n", "\u21b5")))
           .append(doomed ? " <b>&#9664; doomed here</b>" : "")
           .append(
               String.format(
@@ -271,126 +264,7 @@ final class DemoReport {
         : String.format(Locale.ROOT, "rgb(255,%d,%d)", fade, fade);
   }
 
-  static String escape(String text) {
-    return text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\"", "&quot;");
-  }
-
-  /** A minimal line chart. */
-  private static final class Svg {
-    private final String xLabel;
-    private final String yLabel;
-    private final double maxX;
-    private final double maxY;
-    private final StringBuilder body = new StringBuilder();
-    private int legendRow;
-
-    Svg(String xLabel, String yLabel, double maxX, double maxY) {
-      this.xLabel = xLabel;
-      this.yLabel = yLabel;
-      this.maxX = maxX;
-      this.maxY = maxY;
-    }
-
-    void polyline(List<double[]> points, String colour, String label) {
-      if (points.isEmpty()) {
-        return;
-      }
-      body.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"")
-          .append(colour)
-          .append("\" points=\"");
-      for (double[] point : points) {
-        body.append(String.format(Locale.ROOT, "%.1f,%.1f ", x(point[0]), y(point[1])));
-      }
-      body.append("\"/>");
-      for (double[] point : points) {
-        body.append(
-            String.format(
-                Locale.ROOT,
-                "<circle r=\"2.5\" fill=\"%s\" cx=\"%.1f\" cy=\"%.1f\"/>",
-                colour,
-                x(point[0]),
-                y(point[1])));
-      }
-      body.append(
-          String.format(
-              Locale.ROOT,
-              "<text x=\"%d\" y=\"%d\" fill=\"%s\" font-size=\"12\">%s</text>",
-              PAD + 10,
-              PAD / 2 + 14 * legendRow++,
-              colour,
-              escape(label)));
-    }
-
-    String render() {
-      StringBuilder svg = new StringBuilder();
-      svg.append(
-          String.format(
-              Locale.ROOT,
-              "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">",
-              WIDTH,
-              HEIGHT + PAD));
-      svg.append(
-          String.format(
-              Locale.ROOT,
-              "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>"
-                  + "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>",
-              PAD,
-              HEIGHT,
-              WIDTH - 10,
-              HEIGHT,
-              PAD,
-              PAD / 2,
-              PAD,
-              HEIGHT));
-      for (int i = 0; i <= 4; i++) {
-        double value = maxY * i / 4;
-        svg.append(
-            String.format(
-                Locale.ROOT,
-                "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>",
-                PAD - 4,
-                y(value) + 3,
-                format(value)));
-        double xValue = maxX * i / 4;
-        svg.append(
-            String.format(
-                Locale.ROOT,
-                "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>",
-                x(xValue),
-                HEIGHT + 14,
-                format(xValue)));
-      }
-      svg.append(
-          String.format(
-              Locale.ROOT,
-              "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%s</text>"
-                  + "<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\""
-                  + " text-anchor=\"middle\">%s</text>",
-              (WIDTH + PAD) / 2,
-              HEIGHT + 32,
-              escape(xLabel),
-              HEIGHT / 2,
-              HEIGHT / 2,
-              escape(yLabel)));
-      svg.append(body).append("</svg>\n");
-      return svg.toString();
-    }
-
-    private double x(double value) {
-      return PAD + (WIDTH - PAD - 10) * value / maxX;
-    }
-
-    private double y(double value) {
-      return HEIGHT - (HEIGHT - PAD / 2.0) * value / maxY;
-    }
-
-    private static String format(double value) {
-      return value >= 100 || value == Math.rint(value)
-          ? String.format(Locale.ROOT, "%.0f", value)
-          : String.format(Locale.ROOT, "%.2f", value);
-    }
+  private static SvgChart.Builder chart(double maxX, double maxY) {
+    return SvgChart.builder().setXRange(0, maxX).setYRange(0, maxY).optSize(760, 300, 220);
   }
 }

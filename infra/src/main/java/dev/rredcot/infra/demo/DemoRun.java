@@ -2,6 +2,7 @@ package dev.rredcot.infra.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
@@ -23,7 +24,6 @@ import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.trainer.Trainer;
 import dev.rredcot.model.trainer.TrainerOptions;
 import dev.rredcot.model.trainer.TrainerStats;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.schemas.Topics;
 import java.io.BufferedWriter;
 import java.io.IOException;

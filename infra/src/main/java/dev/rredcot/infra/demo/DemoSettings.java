@@ -1,6 +1,6 @@
 package dev.rredcot.infra.demo;
 
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;

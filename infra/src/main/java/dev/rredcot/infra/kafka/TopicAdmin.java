@@ -10,16 +10,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -168,6 +171,64 @@ public final class TopicAdmin implements AutoCloseable {
       summaries.add(new TopicSummary(name, partitionCount, List.copyOf(endOffsets)));
     }
     return summaries;
+  }
+
+  /**
+   * The lag of every consumer group on every topic it committed offsets for: its committed offsets
+   * and the end offsets of those partitions, summed over the partitions (partitions it never
+   * committed are not counted), sorted by group and topic.
+   */
+  public List<GroupLag> consumerGroupLags() {
+    List<String> groups = new ArrayList<>();
+    for (ConsumerGroupListing listing :
+        await(admin.listConsumerGroups().all(), "list consumer groups")) {
+      groups.add(listing.groupId());
+    }
+    groups.sort(null);
+    Map<String, Map<TopicPartition, OffsetAndMetadata>> committedByGroup = new HashMap<>();
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (String group : groups) {
+      // A partition the group knows but never committed has a null offset.
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          new HashMap<>(
+              await(
+                  admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata(),
+                  "list the offsets of group " + group));
+      committed.values().removeIf(Objects::isNull);
+      committedByGroup.put(group, committed);
+      committed.keySet().forEach(partition -> latest.put(partition, OffsetSpec.latest()));
+    }
+    Map<TopicPartition, ListOffsetsResultInfo> ends =
+        latest.isEmpty() ? Map.of() : await(admin.listOffsets(latest).all(), "list end offsets");
+    List<GroupLag> lags = new ArrayList<>();
+    for (String group : groups) {
+      Map<String, long[]> byTopic = new TreeMap<>();
+      committedByGroup
+          .get(group)
+          .forEach(
+              (partition, offset) -> {
+                long[] sums = byTopic.computeIfAbsent(partition.topic(), t -> new long[2]);
+                sums[0] += offset.offset();
+                sums[1] += ends.get(partition).offset();
+              });
+      byTopic.forEach((topic, sums) -> lags.add(new GroupLag(group, topic, sums[0], sums[1])));
+    }
+    return lags;
+  }
+
+  /**
+   * A consumer group's position on one topic.
+   *
+   * @param group the group id
+   * @param topic the topic
+   * @param committed committed offsets summed over the partitions it committed
+   * @param end end offsets of those partitions, summed
+   */
+  public record GroupLag(String group, String topic, long committed, long end) {
+    /** Records written and not yet committed by the group. */
+    public long lag() {
+      return end - committed;
+    }
   }
 
   private <T> T await(KafkaFuture<T> future, String what) {

@@ -1,7 +1,7 @@
 package dev.rredcot.infra.synthetic;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.task.ArithmeticTask;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
 import dev.rredcot.pipelines.group.GroupContract;
 import dev.rredcot.pipelines.group.GroupRollouts;
 import dev.rredcot.pipelines.ingest.ParseRollouts;

@@ -4,10 +4,9 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.ArithmeticTask;
-import dev.rredcot.model.tokenizer.CharTokenizer;
+import dev.rredcot.model.testing.TinyPolicy;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.value.ValueEstimator;
@@ -28,8 +27,7 @@ class BareCreditLoopTest {
   }
 
   private static Policy tinyPolicy() {
-    CharTokenizer tokenizer = CharTokenizer.arithmetic();
-    return Policy.create(new ModelConfig(tokenizer.vocabSize(), 32, 2, 1, 64, 128), tokenizer, 5);
+    return TinyPolicy.create(5);
   }
 
   @Test

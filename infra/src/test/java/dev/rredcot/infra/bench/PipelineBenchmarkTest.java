@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rredcot.pipelines.evaluation.EvaluationTask;
+import dev.rredcot.infra.evaluation.EvaluationTask;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -24,7 +24,7 @@ class PipelineBenchmarkTest {
     // embedded broker.
     PipelineBenchmark.Result result =
         PipelineBenchmark.run(
-            PipelineBenchmark.Options.builder()
+            PipelineBenchmarkOptions.builder()
                 .setOutputDir(dir)
                 .optRollouts(8)
                 .optRounds(2)
@@ -74,7 +74,7 @@ class PipelineBenchmarkTest {
       throws Exception {
     PipelineBenchmark.Result result =
         PipelineBenchmark.run(
-            PipelineBenchmark.Options.builder()
+            PipelineBenchmarkOptions.builder()
                 .setOutputDir(dir)
                 .optTask(EvaluationTask.COUNTDOWN)
                 .optRollouts(8)
@@ -98,13 +98,13 @@ class PipelineBenchmarkTest {
 
   @Test
   void optionsWithoutOutputDirAreRefused() {
-    assertThrows(IllegalStateException.class, () -> PipelineBenchmark.Options.builder().build());
+    assertThrows(IllegalStateException.class, () -> PipelineBenchmarkOptions.builder().build());
   }
 
   @Test
   void optionsWithFewerRolloutsThanOneGroupAreRefused(@TempDir Path dir) {
     assertThrows(
         IllegalArgumentException.class,
-        () -> PipelineBenchmark.Options.builder().setOutputDir(dir).optRollouts(3).build());
+        () -> PipelineBenchmarkOptions.builder().setOutputDir(dir).optRollouts(3).build());
   }
 }

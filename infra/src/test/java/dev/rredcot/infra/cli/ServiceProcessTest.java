@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.metrics.ServiceMetrics;
 import dev.rredcot.model.service.RunningService;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -24,8 +25,29 @@ class ServiceProcessTest {
       }
 
       @Override
+      public ServiceMetrics metrics() {
+        return new ServiceMetrics();
+      }
+
+      @Override
+      public boolean live() {
+        return false;
+      }
+
+      @Override
+      public boolean ready() {
+        return false;
+      }
+
+      @Override
       public void close() {}
     };
+  }
+
+  private static MetricsOption noMetricsPort() {
+    MetricsOption option = new MetricsOption();
+    option.port = -1;
+    return option;
   }
 
   @Test
@@ -33,7 +55,12 @@ class ServiceProcessTest {
     StringWriter out = new StringWriter();
     assertEquals(
         0,
-        ServiceProcess.run("test", ended(null), () -> "3 things done", new PrintWriter(out, true)));
+        ServiceProcess.run(
+            "test",
+            ended(null),
+            noMetricsPort(),
+            () -> "3 things done",
+            new PrintWriter(out, true)));
     assertTrue(out.toString().contains("test: 3 things done"), out.toString());
   }
 
@@ -47,6 +74,7 @@ class ServiceProcessTest {
                 ServiceProcess.run(
                     "test",
                     ended(error),
+                    noMetricsPort(),
                     () -> "3 things done",
                     new PrintWriter(new StringWriter())));
     assertSame(error, failed.getCause());

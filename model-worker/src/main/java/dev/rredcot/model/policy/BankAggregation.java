@@ -18,6 +18,38 @@ public enum BankAggregation {
    */
   PER_TOKEN;
 
+  /**
+   * The value of one boundary from its remainders: {@code sums[k]} is remainder k's summed
+   * log-probability and {@code lengths[k]} its token count; no remainders give 0.
+   */
+  public double combine(double[] sums, int[] lengths) {
+    double[] terms = new double[sums.length];
+    for (int k = 0; k < sums.length; k++) {
+      terms[k] = this == PER_TOKEN ? sums[k] / lengths[k] : sums[k];
+    }
+    double log = logSumExp(terms);
+    if (this != SUM && sums.length > 0) {
+      log -= Math.log(sums.length);
+    }
+    return Math.exp(log);
+  }
+
+  /** {@code log(sum(exp(terms)))}, stable; negative infinity for no terms. */
+  public static double logSumExp(double[] terms) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double t : terms) {
+      max = Math.max(max, t);
+    }
+    if (max == Double.NEGATIVE_INFINITY) {
+      return max;
+    }
+    double sum = 0;
+    for (double t : terms) {
+      sum += Math.exp(t - max);
+    }
+    return max + Math.log(sum);
+  }
+
   /** Option value, e.g. {@code per-token}. */
   public String optionValue() {
     return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');

@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.rredcot.model.backend.BackendCapability;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.tokenizer.Tokenizer;
@@ -15,11 +17,14 @@ import java.io.IOException;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -52,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * network, so the figure does not depend on how requests were batched; with a KV cache a cached
  * position is not counted again.
  */
-public final class Policy implements AutoCloseable {
+public final class Policy implements PolicyBackend {
 
   /** File name of the parameters inside a checkpoint directory. */
   public static final String PARAMS_FILE = "model.params";
@@ -157,8 +162,8 @@ public final class Policy implements AutoCloseable {
   static Device chooseDevice() {
     Engine engine = Engine.getEngine("PyTorch");
     if (System.getProperty(INTRA_OP_THREADS_PROPERTY) == null) {
-      // Measured here: with several JVMs sharing 2 cores, PyTorch's spinning intra-op threads
-      // made steps 10-20x slower than a single thread; DJL's property still overrides this.
+      // PyTorch's spinning intra-op threads slow every JVM down when several share few cores
+      // (docs/BENCHMARKS.md, "Settings chosen by measurement"); DJL's property still overrides.
       JniUtils.setNumThreads(1);
     }
     Device device = engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
@@ -172,6 +177,7 @@ public final class Policy implements AutoCloseable {
   }
 
   /** Policy version (the checkpoint version it was loaded from or saved as). */
+  @Override
   public long version() {
     return version;
   }
@@ -181,8 +187,37 @@ public final class Policy implements AutoCloseable {
   }
 
   /** The tokenizer the policy was trained with. */
+  @Override
   public Tokenizer tokenizer() {
     return tokenizer;
+  }
+
+  private static final Set<BackendCapability> CAPABILITIES =
+      Collections.unmodifiableSet(EnumSet.allOf(BackendCapability.class));
+
+  @Override
+  public String description() {
+    return "builtin v" + version;
+  }
+
+  @Override
+  public Set<BackendCapability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public int maxContext() {
+    return config.maxContext();
+  }
+
+  /** The trace log-probabilities of {@link #score} (the entropies are computed and dropped). */
+  @Override
+  public List<float[]> logProbs(List<ScoreRequest> batch) {
+    List<float[]> out = new ArrayList<>();
+    for (TraceScore score : score(batch)) {
+      out.add(score.logProbs());
+    }
+    return out;
   }
 
   /** Model sizes. */
@@ -204,6 +239,7 @@ public final class Policy implements AutoCloseable {
   }
 
   /** Cumulative real token positions run through the network by this instance. */
+  @Override
   public long forwardTokens() {
     return forwardTokens.get();
   }
@@ -229,6 +265,7 @@ public final class Policy implements AutoCloseable {
    * values, and {@link #forwardTokens()} counts the prefill once; rows are still sampled in request
    * order, so a seed gives the same draws as without the cache.
    */
+  @Override
   public List<Sample> generate(List<GenerationRequest> requests, GenerationOptions options) {
     Objects.requireNonNull(options, "options");
     if (requests.isEmpty()) {
@@ -536,6 +573,7 @@ public final class Policy implements AutoCloseable {
   // ---------------------------------------------------------------- scoring
 
   /** Log-probabilities and entropies of every trace token, in one padded forward pass. */
+  @Override
   public List<TraceScore> score(List<ScoreRequest> batch) {
     if (batch.isEmpty()) {
       return List.of();
@@ -598,6 +636,7 @@ public final class Policy implements AutoCloseable {
    * tokens attending to their request's cached prefix up to b); without it every prefix + suffix is
    * re-run in full. Both agree to float rounding.
    */
+  @Override
   public List<double[]> answerValues(List<ValueRequest> batch, boolean reuseKvCache) {
     if (batch.isEmpty()) {
       return List.of();
@@ -656,6 +695,7 @@ public final class Policy implements AutoCloseable {
    * not fit maxContext after its prefix cannot be scored and is left out (the value stays a lower
    * bound); a boundary left with none has value 0.
    */
+  @Override
   public List<double[]> bankValues(List<BankRequest> batch, boolean reuseKvCache) {
     if (batch.isEmpty()) {
       return List.of();
@@ -719,7 +759,8 @@ public final class Policy implements AutoCloseable {
             double[] values = new double[r.boundaries().length];
             for (int i = 0; i < values.length; i++) {
               BankTerm[] boundaryTerms = terms.get(q)[i];
-              double[] logProbs = new double[boundaryTerms.length];
+              double[] sums = new double[boundaryTerms.length];
+              int[] lengths = new int[boundaryTerms.length];
               for (int k = 0; k < boundaryTerms.length; k++) {
                 BankTerm term = boundaryTerms[k];
                 float[] lp =
@@ -729,17 +770,12 @@ public final class Policy implements AutoCloseable {
                             scores.contexts()[term.sequence()],
                             term.from(),
                             sequences.get(term.sequence()).length);
-                double sum = 0;
                 for (float v : lp) {
-                  sum += v;
+                  sums[k] += v;
                 }
-                logProbs[k] = r.aggregation() == BankAggregation.PER_TOKEN ? sum / lp.length : sum;
+                lengths[k] = lp.length;
               }
-              double log = logSumExp(logProbs);
-              if (r.aggregation() != BankAggregation.SUM && boundaryTerms.length > 0) {
-                log -= Math.log(boundaryTerms.length);
-              }
-              values[i] = Math.exp(log);
+              values[i] = r.aggregation().combine(sums, lengths);
             }
             out.add(values);
           }
@@ -830,21 +866,6 @@ public final class Policy implements AutoCloseable {
     int[] get(int i) {
       return list.get(i);
     }
-  }
-
-  static double logSumExp(double[] terms) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (double t : terms) {
-      max = Math.max(max, t);
-    }
-    if (max == Double.NEGATIVE_INFINITY) {
-      return max;
-    }
-    double sum = 0;
-    for (double t : terms) {
-      sum += Math.exp(t - max);
-    }
-    return max + Math.log(sum);
   }
 
   /** Suffix tokens to score after the first {@code prefixLength} tokens of request's context. */
@@ -995,6 +1016,7 @@ public final class Policy implements AutoCloseable {
    * (summed over the embedding dimension). Boundaries in the requests are ignored; callers sum per
    * segment.
    */
+  @Override
   public List<double[]> gradientTimesInput(List<ValueRequest> batch) {
     if (batch.isEmpty()) {
       return List.of();

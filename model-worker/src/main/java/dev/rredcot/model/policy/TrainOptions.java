@@ -7,8 +7,8 @@ package dev.rredcot.model.policy;
  * @param clipEpsilon PPO ratio clip epsilon
  * @param klCoefficient weight of the k3 KL penalty to {@code reference}; 0 disables it
  * @param reference frozen reference policy for the KL term, or null
- * @param maxGradNorm global gradient-norm clip (measured here: the loss went NaN at lr 1e-3 without
- *     it)
+ * @param maxGradNorm global gradient-norm clip (without it the loss diverged at high learning
+ *     rates; docs/BENCHMARKS.md, "Settings chosen by measurement")
  */
 public record TrainOptions(
     double learningRate,

@@ -4,9 +4,10 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import java.io.BufferedInputStream;
@@ -133,9 +134,21 @@ final class TransformerNetwork implements AutoCloseable {
     return parameterManager;
   }
 
-  /** Token embeddings (B,T,d) of int64 ids (B,T), as one-hot times the embedding table. */
+  /**
+   * Token embeddings (B,T,d) of int64 ids (B,T): rows of the embedding table looked up by index
+   * (what a one-hot matrix times the table gives, without the (B,T,V) one-hot tensor).
+   */
   NDArray embedTokens(NDArray tokenIds) {
-    return tokenIds.oneHot(config.vocabSize(), DataType.FLOAT32).matMul(param("tok_emb"));
+    return lookUp(tokenIds, "tok_emb");
+  }
+
+  /** Position embeddings (B,T,d) of int64 positions (B,T), looked up like {@link #embedTokens}. */
+  NDArray embedPositions(NDArray positionIds) {
+    return lookUp(positionIds, "pos_emb");
+  }
+
+  private NDArray lookUp(NDArray ids, String table) {
+    return Embedding.embedding(ids, param(table), SparseFormat.DENSE).singletonOrThrow();
   }
 
   /**
@@ -150,9 +163,7 @@ final class TransformerNetwork implements AutoCloseable {
    */
   NDArray forward(
       NDArray tokenEmbeddings, NDArray positionIds, NDArray attentionBias, KvCache cache) {
-    NDArray x =
-        tokenEmbeddings.add(
-            positionIds.oneHot(config.maxContext(), DataType.FLOAT32).matMul(param("pos_emb")));
+    NDArray x = tokenEmbeddings.add(embedPositions(positionIds));
     for (int layer = 0; layer < config.layers(); layer++) {
       String p = "layer" + layer + ".";
       NDArray h = layerNorm(x, p + "ln1");

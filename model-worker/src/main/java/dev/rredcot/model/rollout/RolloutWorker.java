@@ -1,9 +1,12 @@
 package dev.rredcot.model.rollout;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.metrics.MetricNames;
+import dev.rredcot.model.metrics.ServiceMetrics;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
+import dev.rredcot.model.service.KafkaClientMetrics;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
@@ -16,6 +19,7 @@ import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
 import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
+import io.prometheus.metrics.core.metrics.Counter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,6 +38,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -75,6 +81,15 @@ public final class RolloutWorker implements RunningService {
   private final AtomicLong rolloutsPublished = new AtomicLong();
   private final AtomicLong promptsRejected = new AtomicLong();
   private final AtomicLong publishFailures = new AtomicLong();
+  private final ServiceMetrics metrics = new ServiceMetrics();
+  private final Counter rolloutsCounter = metrics.counter(MetricNames.WORKER_ROLLOUTS_PUBLISHED);
+  private final Counter promptsCounter = metrics.counter(MetricNames.WORKER_PROMPTS_SERVED);
+  private final Counter deadLetterCounter = metrics.counter(MetricNames.DEAD_LETTERS);
+  // The prompt consumer's own metrics (a live view), for readiness and lag.
+  private volatile Map<MetricName, ? extends Metric> promptConsumerMetrics;
+  // When the checkpoint of the policy in use was written, epoch ms; NaN while unknown.
+  private volatile double policyCreatedAtMs = Double.NaN;
+  private volatile double lastRewardMean = Double.NaN;
   // Worker-thread state of the bounded-lag throttle.
   private long servedVersion = Long.MIN_VALUE;
   private long promptsServedAtVersion;
@@ -97,6 +112,17 @@ public final class RolloutWorker implements RunningService {
             Instant::now);
     this.follower = new PolicyFollower(settings.initialPolicy, settings.loader);
     this.policyVersion = follower.currentVersion();
+    metrics.gaugeFrom(MetricNames.POLICY_VERSION, () -> policyVersion);
+    metrics.gaugeFrom(MetricNames.REWARD_MEAN, () -> lastRewardMean);
+    metrics.gaugeFrom(
+        MetricNames.CHECKPOINT_AGE,
+        () -> (System.currentTimeMillis() - policyCreatedAtMs) / 1000.0);
+    metrics.gaugeFromEach(
+        MetricNames.CONSUMER_LAG,
+        () -> {
+          double lag = KafkaClientMetrics.recordsLag(promptConsumerMetrics);
+          return Double.isNaN(lag) ? Map.of() : Map.of(settings.consumerGroup, lag);
+        });
   }
 
   /**
@@ -132,6 +158,23 @@ public final class RolloutWorker implements RunningService {
     return failure != null ? failure : service.failure();
   }
 
+  @Override
+  public ServiceMetrics metrics() {
+    return metrics;
+  }
+
+  /** Whether the worker's thread runs. */
+  @Override
+  public boolean live() {
+    return service.started() && !service.finished();
+  }
+
+  /** Whether the thread runs, holds a policy and its prompt consumer a broker connection. */
+  @Override
+  public boolean ready() {
+    return live() && policyVersion >= 0 && KafkaClientMetrics.connected(promptConsumerMetrics);
+  }
+
   /** Waits until the worker's thread has ended (stopped, or failed). */
   public void awaitTermination() throws InterruptedException {
     service.awaitFinished();
@@ -141,6 +184,7 @@ public final class RolloutWorker implements RunningService {
     try (KafkaConsumer<byte[], byte[]> prompts = promptConsumer();
         KafkaConsumer<byte[], byte[]> checkpoints = checkpointConsumer();
         KafkaProducer<String, byte[]> producer = producer()) {
+      promptConsumerMetrics = prompts.metrics();
       prompts.subscribe(List.of(settings.promptsTopic));
       retry.untilDone(
           "reading the partitions of " + settings.checkpointsTopic,
@@ -261,6 +305,15 @@ public final class RolloutWorker implements RunningService {
     }
     promptsRejected.addAndGet(records.size() - decoded.size() + batch.rejected().size());
     rolloutsPublished.addAndGet(batch.rollouts().size());
+    promptsCounter.inc(decoded.size() - batch.rejected().size());
+    rolloutsCounter.inc(batch.rollouts().size());
+    if (!batch.rollouts().isEmpty()) {
+      double rewardSum = 0;
+      for (Rollout rollout : batch.rollouts()) {
+        rewardSum += rollout.getReward();
+      }
+      lastRewardMean = rewardSum / batch.rollouts().size();
+    }
   }
 
   private Future<RecordMetadata> deadLetter(
@@ -275,6 +328,7 @@ public final class RolloutWorker implements RunningService {
         record.offset(),
         error.getMessage());
     DeadLetter letter = ConsumedDeadLetters.of(record, "RolloutWorker", reason, error);
+    deadLetterCounter.labelValues(reason).inc();
     return producer.send(
         new ProducerRecord<>(
             settings.deadLettersTopic, null, RecordCodec.of(DeadLetter.class).encode(letter)));
@@ -307,6 +361,16 @@ public final class RolloutWorker implements RunningService {
     }
     if (!announcements.isEmpty()) {
       follower.offerAll(announcements);
+      if (follower.currentVersion() != policyVersion) {
+        policyCreatedAtMs = Double.NaN;
+      }
+      // The age is known once an announcement of the version in use was read (the initial
+      // policy's too: the trainer announces the checkpoint it resumed from).
+      for (PolicyCheckpoint announcement : announcements) {
+        if (announcement.getVersion() == follower.currentVersion()) {
+          policyCreatedAtMs = announcement.getCreatedAtMs().toEpochMilli();
+        }
+      }
       policyVersion = follower.currentVersion();
       checkpointsAdopted = follower.adoptedCount();
       checkpointsRejected = follower.rejectedCount();

@@ -1,6 +1,9 @@
 package dev.rredcot.model.rollout;
 
+import dev.rredcot.model.metrics.MetricNames;
+import dev.rredcot.model.metrics.ServiceMetrics;
 import dev.rredcot.model.service.BrokerRetry;
+import dev.rredcot.model.service.KafkaClientMetrics;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
@@ -9,6 +12,7 @@ import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.schemas.AvroSerde;
 import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.Topics;
+import io.prometheus.metrics.core.metrics.Counter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,6 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -46,6 +52,10 @@ public final class TaskFeeder implements RunningService {
 
   private final Builder settings;
   private final AtomicLong promptsSent = new AtomicLong();
+  private final ServiceMetrics metrics = new ServiceMetrics();
+  private final Counter promptsSentCounter = metrics.counter(MetricNames.FEEDER_PROMPTS_SENT);
+  // The producer's own metrics (a live view), for readiness.
+  private volatile Map<MetricName, ? extends Metric> producerMetrics;
   private volatile Throwable failure;
   private final BrokerRetry retry = BrokerRetry.standard();
   private final ServiceThread service =
@@ -87,6 +97,23 @@ public final class TaskFeeder implements RunningService {
     return promptsSent.get();
   }
 
+  @Override
+  public ServiceMetrics metrics() {
+    return metrics;
+  }
+
+  /** Whether the sending thread runs. */
+  @Override
+  public boolean live() {
+    return service.started() && !service.finished();
+  }
+
+  /** Whether the sending thread runs and its producer holds a broker connection. */
+  @Override
+  public boolean ready() {
+    return live() && KafkaClientMetrics.connected(producerMetrics);
+  }
+
   /** Whether the feeder finished its fixed set (or stopped on an error). */
   public boolean isDone() {
     return service.finished();
@@ -108,6 +135,7 @@ public final class TaskFeeder implements RunningService {
             settings.bootstrapServers,
             new StringSerializer(),
             AvroSerde.of(Prompt.class).serializer())) {
+      producerMetrics = producer.metrics();
       long intervalNanos = (long) (1e9 / settings.promptsPerSecond);
       long next = System.nanoTime();
       int rounds = settings.promptCount < 0 ? 1 : settings.rounds;
@@ -138,6 +166,7 @@ public final class TaskFeeder implements RunningService {
             service::running,
             () -> producer.send(record).get());
         promptsSent.incrementAndGet();
+        promptsSentCounter.inc();
       }
       LOG.info("task feeder done: {} prompts sent", promptsSent.get());
     } catch (InterruptedException e) {

@@ -18,14 +18,16 @@ import java.util.OptionalInt;
 import java.util.SplittableRandom;
 
 /**
- * Task family read from a JSONL file of {@code {"question": ..., "solution": ..., "answer": ...}}
- * objects, one per line (blank lines are skipped).
+ * Task family read from a JSONL file of {@code {"question": ..., "answer": ..., "solution": ...}}
+ * objects, one per line (blank lines are skipped); {@code solution}, a reference solution, is
+ * optional.
  *
  * <p>The prompt is the question with a trailing newline added if missing. The reference solution
  * gets a trailing newline and, when it does not contain the answer cue, a final line {@code
- * <cue><answer>\n}. A trace's answer is the text after the last occurrence of the cue up to the
- * next newline (or the end of the trace), trimmed; it must equal the trimmed reference answer
- * exactly.
+ * <cue><answer>\n}; without a solution it is that answer line alone. A trace's answer is the text
+ * after the last occurrence of the cue up to the next newline (or the end of the trace), trimmed;
+ * it is compared with the trimmed reference answer by the family's {@link AnswerMatch} (exact by
+ * default).
  */
 public final class JsonlTaskFamily implements TaskFamily {
 
@@ -38,11 +40,14 @@ public final class JsonlTaskFamily implements TaskFamily {
   private final String answerCue;
   private final String contentHash;
   private final List<Entry> entries;
+  private final AnswerMatch match;
 
   private record Entry(int lineNumber, String question, String solution, String answer) {}
 
-  private JsonlTaskFamily(String name, String answerCue, String contentHash, List<Entry> entries) {
+  private JsonlTaskFamily(
+      String name, String answerCue, String contentHash, List<Entry> entries, AnswerMatch match) {
     this.name = name;
+    this.match = match;
     this.answerCue = answerCue;
     this.contentHash = contentHash;
     this.entries = List.copyOf(entries);
@@ -67,6 +72,17 @@ public final class JsonlTaskFamily implements TaskFamily {
    * @throws IllegalArgumentException if the name or cue is empty
    */
   public static JsonlTaskFamily load(Path file, String name, String answerCue) throws IOException {
+    return load(file, name, answerCue, AnswerMatch.EXACT);
+  }
+
+  /**
+   * Loads {@code file}, comparing answers by {@code match}.
+   *
+   * @throws IOException if the file cannot be read, or naming the line number of the first
+   *     malformed line
+   */
+  public static JsonlTaskFamily load(Path file, String name, String answerCue, AnswerMatch match)
+      throws IOException {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("family name must not be blank");
     }
@@ -92,7 +108,8 @@ public final class JsonlTaskFamily implements TaskFamily {
         throw new IOException(file + ":" + lineNumber + ": expected a JSON object");
       }
       String question = requiredText(node, "question", file, lineNumber);
-      String solution = requiredText(node, "solution", file, lineNumber);
+      String solution =
+          node.has("solution") ? requiredText(node, "solution", file, lineNumber) : "";
       String answer = requiredText(node, "answer", file, lineNumber).trim();
       if (answer.isEmpty()) {
         throw new IOException(file + ":" + lineNumber + ": field 'answer' is blank");
@@ -102,8 +119,16 @@ public final class JsonlTaskFamily implements TaskFamily {
     if (entries.isEmpty()) {
       throw new IOException(file + ": no problems (the file has no non-blank lines)");
     }
-    String contentHash = shortHash(bytes, answerCue);
-    return new JsonlTaskFamily(name, answerCue, contentHash, entries);
+    // Exact-match families keep the ids they had before answer matching was configurable.
+    String contentHash =
+        shortHash(
+            bytes, match == AnswerMatch.EXACT ? answerCue : answerCue + "|" + match.optionValue());
+    return new JsonlTaskFamily(name, answerCue, contentHash, entries, match);
+  }
+
+  /** How answers are compared. */
+  public AnswerMatch answerMatch() {
+    return match;
   }
 
   /** Number of problems in the file. */
@@ -120,7 +145,10 @@ public final class JsonlTaskFamily implements TaskFamily {
   public Problem generate(long seed) {
     Entry entry = entries.get(new SplittableRandom(seed).nextInt(entries.size()));
     String prompt = entry.question.endsWith("\n") ? entry.question : entry.question + "\n";
-    String solution = entry.solution.endsWith("\n") ? entry.solution : entry.solution + "\n";
+    String solution =
+        entry.solution.isEmpty() || entry.solution.endsWith("\n")
+            ? entry.solution
+            : entry.solution + "\n";
     if (!solution.contains(answerCue)) {
       solution = solution + answerCue + entry.answer + "\n";
     }
@@ -147,7 +175,7 @@ public final class JsonlTaskFamily implements TaskFamily {
       return Verification.malformed("empty answer");
     }
     String expected = referenceAnswer.trim();
-    return answer.equals(expected)
+    return match.matches(expected, answer)
         ? Verification.correct(answer)
         : Verification.wrong(answer, "wrong answer: expected " + expected);
   }

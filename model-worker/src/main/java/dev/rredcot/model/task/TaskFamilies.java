@@ -1,13 +1,13 @@
 package dev.rredcot.model.task;
 
-import java.util.Collections;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * The task families a stage can resolve from the name carried in a record ({@code taskFamily} of a
  * prompt or rollout): {@code arith} and {@code countdown}, each with its default configuration.
+ *
+ * <p>These are the built-in families of {@link TaskFamilyRegistry#builtIn()}; the value stage takes
+ * its families from a configurable {@link TaskFamilyRegistry}.
  *
  * <p>Verification, answer cues and step splitting depend only on the name: the arithmetic family
  * grades against the reference answer, the countdown family reads the instance from its reference
@@ -15,18 +15,11 @@ import java.util.TreeMap;
  */
 public final class TaskFamilies {
 
-  /** One shared instance per name: both families are immutable and thread-safe. */
-  private static final Map<String, TaskFamily> FAMILIES =
-      new TreeMap<>(
-          Map.of(
-              ArithmeticTask.NAME, ArithmeticTask.defaults(),
-              CountdownTask.NAME, CountdownTask.defaults()));
-
   private TaskFamilies() {}
 
   /** Names that {@link #resolve} knows, sorted. */
   public static Set<String> names() {
-    return Collections.unmodifiableSet(FAMILIES.keySet());
+    return TaskFamilyRegistry.builtIn().names();
   }
 
   /**
@@ -35,10 +28,6 @@ public final class TaskFamilies {
    * @throws UnknownTaskFamilyException when no family has that name
    */
   public static TaskFamily resolve(String name) throws UnknownTaskFamilyException {
-    TaskFamily family = name == null ? null : FAMILIES.get(name);
-    if (family == null) {
-      throw new UnknownTaskFamilyException(name, names());
-    }
-    return family;
+    return TaskFamilyRegistry.builtIn().resolve(name);
   }
 }

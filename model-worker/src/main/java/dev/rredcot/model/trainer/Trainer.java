@@ -1,8 +1,11 @@
 package dev.rredcot.model.trainer;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.metrics.MetricNames;
+import dev.rredcot.model.metrics.ServiceMetrics;
 import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
+import dev.rredcot.model.service.KafkaClientMetrics;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
@@ -12,6 +15,8 @@ import dev.rredcot.schemas.PolicyCheckpoint;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
 import dev.rredcot.schemas.Topics;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +33,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -76,9 +83,36 @@ public final class Trainer implements RunningService {
   private long nextCommitAttemptMs;
   private final ServiceThread service =
       new ServiceThread("trainer", Duration.ofSeconds(120), false);
+  private final ServiceMetrics metrics = new ServiceMetrics();
+  private final Counter consumedCounter = metrics.counter(MetricNames.TRAINER_ROLLOUTS_CONSUMED);
+  private final Counter trainedCounter = metrics.counter(MetricNames.TRAINER_ROLLOUTS_TRAINED);
+  private final Counter deadLetterCounter = metrics.counter(MetricNames.DEAD_LETTERS);
+  private final Histogram staleness =
+      metrics.histogram(MetricNames.ROLLOUT_STALENESS, ServiceMetrics.VERSION_BUCKETS);
+  private final Histogram stepSeconds =
+      metrics.histogram(MetricNames.TRAINER_STEP_SECONDS, ServiceMetrics.STEP_SECONDS_BUCKETS);
+  // Read by the metrics server's threads; written by the loop thread.
+  private volatile Map<MetricName, ? extends Metric> consumerMetrics;
+  private volatile boolean resumed;
+  private volatile double checkpointCreatedAtMs = Double.NaN;
+  private volatile double lastRewardMean = Double.NaN;
+  private volatile double lastHeldOutAccuracy = Double.NaN;
 
   private Trainer(Builder settings) {
     this.settings = settings;
+    metrics.gaugeFrom(
+        MetricNames.POLICY_VERSION, () -> stats == null ? Double.NaN : stats.policyVersion());
+    metrics.gaugeFrom(MetricNames.REWARD_MEAN, () -> lastRewardMean);
+    metrics.gaugeFrom(MetricNames.HELDOUT_ACCURACY, () -> lastHeldOutAccuracy);
+    metrics.gaugeFrom(
+        MetricNames.CHECKPOINT_AGE,
+        () -> (System.currentTimeMillis() - checkpointCreatedAtMs) / 1000.0);
+    metrics.gaugeFromEach(
+        MetricNames.CONSUMER_LAG,
+        () -> {
+          double lag = KafkaClientMetrics.recordsLag(consumerMetrics);
+          return Double.isNaN(lag) ? Map.of() : Map.of(settings.consumerGroup, lag);
+        });
   }
 
   /** Starts a builder. */
@@ -97,7 +131,29 @@ public final class Trainer implements RunningService {
         TrainerCore.open(
             settings.store, settings.progressDir, settings.trainedRolloutLog, settings.options);
     stats = core.stats();
+    checkpointCreatedAtMs = core.latestCheckpoint().createdAt().toEpochMilli();
+    lastHeldOutAccuracy = stats.lastHeldOutAccuracy();
     service.start(this::run);
+  }
+
+  @Override
+  public ServiceMetrics metrics() {
+    return metrics;
+  }
+
+  /** Whether the trainer's thread runs. */
+  @Override
+  public boolean live() {
+    return service.started() && !service.finished();
+  }
+
+  /**
+   * Whether the thread runs with its policy loaded, has found its partitions and announced its
+   * checkpoint, and its consumer holds a broker connection.
+   */
+  @Override
+  public boolean ready() {
+    return live() && resumed && KafkaClientMetrics.connected(consumerMetrics);
   }
 
   /** Counters and last-step figures (a snapshot taken after each poll). */
@@ -118,11 +174,14 @@ public final class Trainer implements RunningService {
   private void run() {
     try (KafkaConsumer<byte[], byte[]> consumer = consumer();
         KafkaProducer<byte[], byte[]> producer = producer()) {
+      consumerMetrics = consumer.metrics();
       seekToResume(consumer);
       announce(producer, TrainerCore.announcement(core.latestCheckpoint(), Map.of()));
+      resumed = true;
       long lastRecordMs = System.currentTimeMillis();
       while (service.running()) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+        TrainerStats before = stats;
         for (ConsumerRecord<byte[], byte[]> record : records) {
           handle(record, producer);
         }
@@ -131,10 +190,14 @@ public final class Trainer implements RunningService {
           lastRecordMs = now;
         } else if (core.options().partialBatchAfterMs() > 0
             && now - lastRecordMs >= core.options().partialBatchAfterMs()) {
-          announceSteps(producer, core.trainPartialBatch());
+          long startNanos = System.nanoTime();
+          List<TrainedStep> steps = core.trainPartialBatch();
+          observeSteps(steps, startNanos);
+          announceSteps(producer, steps);
           lastRecordMs = now;
         }
         stats = core.stats();
+        countSince(before, stats);
         commitForVisibility(consumer);
       }
     } catch (InterruptedException e) {
@@ -195,12 +258,58 @@ public final class Trainer implements RunningService {
       }
       return;
     }
+    long lag = core.policy().version() - decoded.getPolicyVersion();
+    long startNanos = System.nanoTime();
     TrainerCore.OfferResult result = core.offer(decoded, record.partition(), record.offset());
+    observeSteps(result.steps(), startNanos);
+    if (result.disposition() != TrainerCore.Disposition.DUPLICATE) {
+      staleness.observe(lag);
+    }
     if (result.disposition() == TrainerCore.Disposition.INVALID) {
       deadLetter(
           producer, record, result.reasonLabel(), new IllegalArgumentException(result.reason()));
     }
     announceSteps(producer, result.steps());
+  }
+
+  /**
+   * Records the steps a core call started at {@code startNanos} took (the call's time shared among
+   * them: a record completes at most a few batches) and the figures of the newest.
+   */
+  private void observeSteps(List<TrainedStep> steps, long startNanos) {
+    if (steps.isEmpty()) {
+      return;
+    }
+    double perStep = (System.nanoTime() - startNanos) / 1e9 / steps.size();
+    for (TrainedStep step : steps) {
+      stepSeconds.observe(perStep);
+      Double reward = step.checkpoint().metrics().get("mean_reward");
+      if (reward != null) {
+        lastRewardMean = reward;
+      }
+      if (step.evaluation() != null) {
+        lastHeldOutAccuracy = step.evaluation().sampledAccuracy();
+      }
+    }
+    checkpointCreatedAtMs = core.latestCheckpoint().createdAt().toEpochMilli();
+  }
+
+  /**
+   * Adds what the core counted between two snapshots to the Prometheus counters (the core's own
+   * counters go on across restarts; a process's counters start at 0, as Prometheus expects).
+   */
+  private void countSince(TrainerStats before, TrainerStats after) {
+    consumedCounter.inc(after.rolloutsConsumed() - before.rolloutsConsumed());
+    trainedCounter.inc(after.rolloutsTrained() - before.rolloutsTrained());
+    after
+        .deadLettersByReason()
+        .forEach(
+            (reason, count) -> {
+              long delta = count - before.deadLettersByReason().getOrDefault(reason, 0L);
+              if (delta > 0) {
+                deadLetterCounter.labelValues(reason).inc(delta);
+              }
+            });
   }
 
   private void announceSteps(KafkaProducer<byte[], byte[]> producer, List<TrainedStep> steps)

@@ -63,8 +63,8 @@ public record TrainerOptions(
   }
 
   /**
-   * Adam lr 5e-5, clip 0.2, no KL, grad-norm clip 1. Measured on the 0.4M-parameter arithmetic
-   * policy: lr 5e-5 raised held-out accuracy steadily; 1e-4 slowly and 3e-4 quickly destroyed it.
+   * Adam lr 5e-5, clip 0.2, no KL, grad-norm clip 1: the learning rate that raised held-out
+   * accuracy steadily on the small policies (docs/BENCHMARKS.md, "Settings chosen by measurement").
    */
   public static TrainOptions defaultTrainOptions() {
     return TrainOptions.builder().optLearningRate(5e-5).optClipEpsilon(0.2).build();

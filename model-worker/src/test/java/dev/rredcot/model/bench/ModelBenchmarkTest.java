@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The model benchmark writes every figure the lead's report needs. */
@@ -56,15 +55,5 @@ class ModelBenchmarkTest {
       assertTrue(summary.get(key).asDouble() > 0 || key.equals("initial_policy_accuracy"), key);
     }
     assertTrue(result.valueTokensPerBoundaryReuse() < result.valueTokensPerBoundaryRerun());
-  }
-
-  /** The full benchmark: {@code -Drredcot.bench.out=DIR}. */
-  @Test
-  @EnabledIfSystemProperty(named = "rredcot.bench.out", matches = ".+")
-  void fullBenchmark() throws Exception {
-    ModelBenchmark.run(
-        BenchmarkOptions.builder()
-            .setOutputDir(Path.of(System.getProperty("rredcot.bench.out")))
-            .build());
   }
 }

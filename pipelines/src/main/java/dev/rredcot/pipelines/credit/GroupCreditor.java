@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines.credit;
 
-import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.group.TraceCredit;
@@ -67,6 +67,16 @@ public final class GroupCreditor {
     return estimator;
   }
 
+  /**
+   * Fails unless {@code backend} has what this creditor's value estimator needs ({@link
+   * ValueScorer#checkBackend}); stages call it when they start.
+   */
+  public void checkBackend(PolicyBackend backend) {
+    if (scorer != null) {
+      ValueScorer.checkBackend(estimator, backend);
+    }
+  }
+
   public TokenAdvantages.Settings advantageSettings() {
     return advantages;
   }
@@ -121,7 +131,7 @@ public final class GroupCreditor {
    * @throws NullPointerException when the estimator needs a policy and {@code policy} is null
    */
   public List<TraceStep> values(
-      @Nullable Policy policy,
+      @Nullable PolicyBackend policy,
       TraceGroup group,
       List<TraceCredit> traces,
       ValueScorer.BatchObserver observer) {
@@ -245,8 +255,10 @@ public final class GroupCreditor {
     return CreditedTrace.credited(trace, tokenAdvantages);
   }
 
-  /** {@link #credit(Policy, TraceGroup, ValueScorer.BatchObserver)} with no batch observer. */
-  public List<CreditedTrace> credit(@Nullable Policy policy, TraceGroup group) {
+  /**
+   * {@link #credit(PolicyBackend, TraceGroup, ValueScorer.BatchObserver)} with no batch observer.
+   */
+  public List<CreditedTrace> credit(@Nullable PolicyBackend policy, TraceGroup group) {
     return credit(policy, group, ValueScorer.BatchObserver.NONE);
   }
 
@@ -258,7 +270,7 @@ public final class GroupCreditor {
    * entropies a rollout lacks, the entropies; it may be null for {@link ValueEstimator#NONE}.
    */
   public List<CreditedTrace> credit(
-      @Nullable Policy policy, TraceGroup group, ValueScorer.BatchObserver observer) {
+      @Nullable PolicyBackend policy, TraceGroup group, ValueScorer.BatchObserver observer) {
     Map<String, CreditedTrace> credited = new LinkedHashMap<>();
     for (TraceCredit trace : group.traces()) {
       credited.put(trace.rollout().getRolloutId(), null);

@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines.deadletter;
 
-import dev.rredcot.pipelines.ingest.RawRecord;
+import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;

@@ -2,6 +2,7 @@ package dev.rredcot.pipelines.group;
 
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.ingest.RolloutContract.Violation;
+import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
@@ -129,12 +129,12 @@ public final class GroupRollouts
     private final long groupTimeoutMs;
     private final long emittedMarkerTtlMs;
 
-    private final Counter completeGroups = counter("groups-complete");
-    private final Counter timedOutGroups = counter("groups-partial-timeout");
-    private final Counter endOfInputGroups = counter("groups-partial-end-of-input");
-    private final Counter deadGroups = counter("groups-dead-lettered");
-    private final Counter duplicateRollouts = counter("duplicate-rollouts");
-    private final Counter forgottenMarkers = counter("emitted-markers-expired");
+    private final Counter completeGroups = counter(StageMetrics.GROUPS_COMPLETE);
+    private final Counter timedOutGroups = counter(StageMetrics.GROUPS_PARTIAL_TIMEOUT);
+    private final Counter endOfInputGroups = counter(StageMetrics.GROUPS_PARTIAL_END_OF_INPUT);
+    private final Counter deadGroups = counter(StageMetrics.GROUPS_DEAD_LETTERED);
+    private final Counter duplicateRollouts = counter(StageMetrics.DUPLICATE_ROLLOUTS);
+    private final Counter forgottenMarkers = counter(StageMetrics.EMITTED_MARKERS_EXPIRED);
 
     /** The members of the group being collected. */
     @StateId("rollouts")
@@ -354,7 +354,7 @@ public final class GroupRollouts
     }
 
     private static Counter counter(String name) {
-      return Metrics.counter(DeadLetters.METRICS_NAMESPACE, name);
+      return StageMetrics.counter(name);
     }
   }
 }

@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CustomCoder;
@@ -19,6 +20,7 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /** Binary coder for {@link TraceGroup}: the rollouts in Avro, the credit fields as Beam coders. */
 public final class TraceGroupCoder extends CustomCoder<TraceGroup> {
@@ -59,7 +61,8 @@ public final class TraceGroupCoder extends CustomCoder<TraceGroup> {
       OPTIONAL_DOUBLES.encode(toList(trace.boundaryValues()), out);
       OPTIONAL_DOUBLES.encode(toList(trace.segmentRewards()), out);
       OPTIONAL_LONG.encode(trace.scoringPolicyVersion(), out);
-      TIMINGS.encode(trace.timingsMs(), out);
+      // Sorted, so that equal groups encode to equal bytes (their structural value).
+      TIMINGS.encode(new TreeMap<>(trace.timingsMs()), out);
     }
   }
 
@@ -115,5 +118,16 @@ public final class TraceGroupCoder extends CustomCoder<TraceGroup> {
 
   private static double[] toDoubleArray(List<Double> values) {
     return values == null ? null : values.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  // Stateless: every instance codes alike, and runners compare coders by equality.
+  @Override
+  public boolean equals(@Nullable Object other) {
+    return other instanceof TraceGroupCoder;
+  }
+
+  @Override
+  public int hashCode() {
+    return TraceGroupCoder.class.hashCode();
   }
 }

@@ -2,6 +2,7 @@ package dev.rredcot.pipelines.ingest;
 
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.metrics.StageMetrics;
+import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
@@ -9,7 +10,6 @@ import dev.rredcot.schemas.Rollout;
 import java.util.Optional;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -90,8 +90,7 @@ public final class ParseRollouts
   static final class ParseRolloutFn extends DoFn<RawRecord, Rollout> {
     private static final long serialVersionUID = 1L;
     private static final RecordCodec<Rollout> CODEC = RecordCodec.of(Rollout.class);
-    private final Counter parsedRollouts =
-        Metrics.counter(DeadLetters.METRICS_NAMESPACE, "rollouts-parsed");
+    private final Counter parsedRollouts = StageMetrics.counter(StageMetrics.ROLLOUTS_PARSED);
     private final long maxRecordBytes;
     private final RolloutContract contract;
 

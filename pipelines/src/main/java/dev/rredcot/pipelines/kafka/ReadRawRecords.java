@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines.kafka;
 
-import dev.rredcot.pipelines.ingest.RawRecord;
+import dev.rredcot.pipelines.record.RawRecord;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.beam.sdk.io.kafka.KafkaIO;

@@ -1,7 +1,7 @@
 package dev.rredcot.pipelines.replay;
 
-import dev.rredcot.pipelines.ingest.RawRecord;
-import dev.rredcot.pipelines.ingest.RawRecordCoder;
+import dev.rredcot.pipelines.record.RawRecord;
+import dev.rredcot.pipelines.record.RawRecordCoder;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -74,8 +73,7 @@ public final class ComputeAdvantages
   static final class AssignTokenAdvantagesFn extends DoFn<TraceGroup, CreditedRollout> {
     private static final long serialVersionUID = 1L;
     private final TokenAdvantages.Settings settings;
-    private final Counter creditedRollouts =
-        Metrics.counter(DeadLetters.METRICS_NAMESPACE, "rollouts-credited");
+    private final Counter creditedRollouts = StageMetrics.counter(StageMetrics.ROLLOUTS_CREDITED);
     private transient GroupCreditor creditor;
 
     AssignTokenAdvantagesFn(TokenAdvantages.Settings settings) {
@@ -115,6 +113,8 @@ public final class ComputeAdvantages
         Map<String, Double> timings = new LinkedHashMap<>(trace.timingsMs());
         timings.put("advantage", advantageMs.get(i));
         creditedRollouts.inc();
+        StageMetrics.creditLatency(
+            System.currentTimeMillis() - trace.rollout().getCreatedAtMs().toEpochMilli());
         StageMetrics.out(STAGE, 1);
         out.get(CREDITED)
             .output(toCredited(group, trace, result.advantages(), creditedCount, timings));

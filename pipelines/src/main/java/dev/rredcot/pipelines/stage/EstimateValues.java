@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Gauge;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -136,10 +137,14 @@ public final class EstimateValues
         StageMetrics.distribution(StageMetrics.SCORER_LATENCY_MS);
     private final Counter forwardTokens = StageMetrics.counter(StageMetrics.MODEL_FORWARD_TOKENS);
     private final Counter generatingVersion =
-        StageMetrics.counter("scored-with-generating-version");
-    private final Counter newestVersion = StageMetrics.counter("scored-with-newest-version");
-    private final Counter checkpointsRefused = StageMetrics.counter("checkpoints-refused");
-    private final Counter checkpointsIgnored = StageMetrics.counter("checkpoints-ignored");
+        StageMetrics.counter(StageMetrics.SCORED_WITH_GENERATING_VERSION);
+    private final Counter newestVersion =
+        StageMetrics.counter(StageMetrics.SCORED_WITH_NEWEST_VERSION);
+    private final Counter checkpointsRefused =
+        StageMetrics.counter(StageMetrics.CHECKPOINTS_REFUSED);
+    private final Counter checkpointsIgnored =
+        StageMetrics.counter(StageMetrics.CHECKPOINTS_IGNORED);
+    private final Gauge policyVersion = StageMetrics.gauge(StageMetrics.POLICY_VERSION);
     private transient PolicyHolder holder;
     private transient GroupCreditor creditor;
 
@@ -152,6 +157,13 @@ public final class EstimateValues
     public void setup() {
       holder = PolicyHolder.acquire(model);
       creditor = GroupCreditor.builder().optValueEstimator(estimator).optModel(model).build();
+      try (PolicyHolder.Lease lease = holder.lease(Long.MIN_VALUE)) {
+        creditor.checkBackend(lease.policy());
+      } catch (RuntimeException e) {
+        holder.release();
+        holder = null;
+        throw e;
+      }
     }
 
     @ProcessElement
@@ -159,7 +171,15 @@ public final class EstimateValues
       StageMetrics.in(STAGE, group.traces().size());
       reportRefusedCheckpoints();
       Map<Long, List<TraceCredit>> byVersion = new LinkedHashMap<>();
+      List<Long> held = holder.heldVersions();
+      long newest = held.isEmpty() ? Long.MIN_VALUE : held.get(held.size() - 1);
+      if (!held.isEmpty()) {
+        policyVersion.set(newest);
+      }
       for (TraceCredit trace : group.traces()) {
+        if (!held.isEmpty()) {
+          StageMetrics.staleness(newest - trace.rollout().getPolicyVersion());
+        }
         byVersion
             .computeIfAbsent(trace.rollout().getPolicyVersion(), v -> new ArrayList<>())
             .add(trace);

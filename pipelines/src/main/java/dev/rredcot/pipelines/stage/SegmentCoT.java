@@ -1,5 +1,6 @@
 package dev.rredcot.pipelines.stage;
 
+import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.pipelines.credit.CreditStep;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.credit.TraceStep;
@@ -26,6 +27,8 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Cuts every trace of each group into segments with {@link GroupCreditor#segment} ({@link
@@ -82,6 +85,7 @@ public final class SegmentCoT
   /** Segments the traces of one group. */
   static final class SegmentTracesFn extends DoFn<TraceGroup, TraceGroup> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentTracesFn.class);
     private final SegmentationSettings settings;
     private final @Nullable ModelSettings model;
     private final Distribution segmentsPerRollout =
@@ -99,6 +103,16 @@ public final class SegmentCoT
       creditor = GroupCreditor.builder().optSegmentation(settings).build();
       if (model != null && settings.strategy().needsEntropies()) {
         holder = PolicyHolder.acquire(model);
+        try (PolicyHolder.Lease lease = holder.lease(Long.MIN_VALUE)) {
+          if (!lease.policy().supports(BackendCapability.ENTROPIES)) {
+            // Rollouts that carry entropies still segment; the others are missing-entropies.
+            LOG.warn(
+                "{} gives no entropies: traces without recorded entropies cannot be segmented",
+                lease.policy().description());
+            holder.release();
+            holder = null;
+          }
+        }
       }
     }
 

@@ -1,6 +1,8 @@
 package dev.rredcot.pipelines.value;
 
+import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.policy.BankAggregation;
+import dev.rredcot.model.task.TaskFamilyRegistry;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.Objects;
@@ -8,8 +10,9 @@ import java.util.TreeMap;
 
 /**
  * Where the policy comes from and how the model-backed stages call it: checkpoint store, versions
- * held, checkpoint announcements, answer cue, KV reuse, Monte Carlo and bank settings and batch
- * limits. Built and validated by {@link Builder#build()}.
+ * held, checkpoint announcements, or a fixed model ({@code --model}: a directory or a completions
+ * server, with the endpoint settings), the task families records may name, answer cue, KV reuse,
+ * Monte Carlo and bank settings and batch limits. Built and validated by {@link Builder#build()}.
  */
 public final class ModelSettings implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -27,6 +30,10 @@ public final class ModelSettings implements Serializable {
   private final BankAggregation bankAggregation;
   private final int maxBatchTraces;
   private final int maxBatchTokens;
+  private final String model;
+  private final String modelTokenizer;
+  private final EndpointSettings endpoint;
+  private final String taskFamilies;
 
   private ModelSettings(Builder builder) {
     this.checkpointDir = builder.checkpointDir;
@@ -42,6 +49,10 @@ public final class ModelSettings implements Serializable {
     this.bankAggregation = builder.bankAggregation;
     this.maxBatchTraces = builder.maxBatchTraces;
     this.maxBatchTokens = builder.maxBatchTokens;
+    this.model = builder.model;
+    this.modelTokenizer = builder.modelTokenizer;
+    this.endpoint = builder.endpoint;
+    this.taskFamilies = builder.taskFamilies;
   }
 
   public static Builder builder() {
@@ -110,6 +121,33 @@ public final class ModelSettings implements Serializable {
     return maxBatchTokens;
   }
 
+  /**
+   * A fixed model instead of the checkpoint store: a model directory ({@link
+   * dev.rredcot.model.backend.BackendKinds}) or a completions server URL; empty: the store's
+   * versions, following announcements.
+   */
+  public String model() {
+    return model;
+  }
+
+  /**
+   * Directory with the tokenizer of a {@link #model()} URL; empty: the tokenizer of the newest
+   * checkpoint in {@link #checkpointDir()}.
+   */
+  public String modelTokenizer() {
+    return modelTokenizer;
+  }
+
+  /** How a {@link #model()} URL is called. */
+  public EndpointSettings endpoint() {
+    return endpoint;
+  }
+
+  /** The task families records may name ({@link TaskFamilyRegistry#parse}); empty: built-ins. */
+  public String taskFamilies() {
+    return taskFamilies;
+  }
+
   /** Builder; defaults: 2 versions held, KV reuse on, M = 8, bank remainders summed. */
   public static final class Builder {
     private String checkpointDir;
@@ -125,6 +163,10 @@ public final class ModelSettings implements Serializable {
     private BankAggregation bankAggregation = BankAggregation.SUM;
     private int maxBatchTraces = 64;
     private int maxBatchTokens = 16_384;
+    private String model = "";
+    private String modelTokenizer = "";
+    private EndpointSettings endpoint = EndpointSettings.defaults();
+    private String taskFamilies = "";
 
     public Builder setCheckpointDir(String value) {
       this.checkpointDir = value;
@@ -189,10 +231,34 @@ public final class ModelSettings implements Serializable {
       return this;
     }
 
+    /** A fixed model: a model directory or a completions server URL (empty: the store). */
+    public Builder optModel(String value) {
+      this.model = Objects.requireNonNull(value);
+      return this;
+    }
+
+    /** Tokenizer directory of a model URL (empty: the store's newest checkpoint). */
+    public Builder optModelTokenizer(String value) {
+      this.modelTokenizer = Objects.requireNonNull(value);
+      return this;
+    }
+
+    public Builder optEndpoint(EndpointSettings value) {
+      this.endpoint = Objects.requireNonNull(value);
+      return this;
+    }
+
+    /** Task families records may name, as {@link TaskFamilyRegistry#parse} reads them. */
+    public Builder optTaskFamilies(String value) {
+      this.taskFamilies = Objects.requireNonNull(value);
+      return this;
+    }
+
     /** Validates; messages name the option to change. */
     public ModelSettings build() {
-      if (checkpointDir == null || checkpointDir.isBlank()) {
-        throw new IllegalArgumentException("--checkpointDir is required for a model estimator");
+      if (model.isEmpty() && (checkpointDir == null || checkpointDir.isBlank())) {
+        throw new IllegalArgumentException(
+            "--checkpointDir or --model is required for a model estimator");
       }
       requirePositive("--versionsHeld", versionsHeld);
       requirePositive("--mcSamples", mcSamples);
@@ -202,6 +268,7 @@ public final class ModelSettings implements Serializable {
       if (!(mcTemperature > 0)) {
         throw new IllegalArgumentException("--mcTemperature must be > 0, got " + mcTemperature);
       }
+      TaskFamilyRegistry.parse(taskFamilies);
       return new ModelSettings(this);
     }
 

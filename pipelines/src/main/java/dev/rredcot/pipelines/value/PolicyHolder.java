@@ -1,5 +1,7 @@
 package dev.rredcot.pipelines.value;
 
+import dev.rredcot.model.backend.BackendKinds;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
@@ -23,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * the store (and starts a {@link CheckpointWatcher} when announcements are configured); the last
  * {@link #release} closes everything.
  *
+ * <p>With a fixed model ({@link ModelSettings#model()}: a model directory or a completions server)
+ * the holder, keyed by that model, holds its one backend and follows no announcements; a URL is
+ * scored in the ids of {@link ModelSettings#modelTokenizer()}, by default the tokenizer of the
+ * store's newest checkpoint.
+ *
  * <p>{@link #lease} picks the version that generated a rollout while it is held, else the newest.
  * New versions come in through {@link #offer}: an announcement is a hint, resolved in this holder's
  * own store only ({@link CheckpointStore#loadAnnounced}, verified against the store's manifest),
@@ -34,8 +41,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyHolder {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyHolder.class);
-  private static final Map<Path, PolicyHolder> HOLDERS = new HashMap<>();
+  private static final Map<String, PolicyHolder> HOLDERS = new HashMap<>();
 
+  private final String key;
   private final Path storeRoot;
   private final int versionsHeld;
   private final TreeMap<Long, HeldPolicy> held = new TreeMap<>();
@@ -48,7 +56,8 @@ public final class PolicyHolder {
   private CheckpointWatcher watcher;
   private int references;
 
-  private PolicyHolder(Path storeRoot, int versionsHeld) {
+  private PolicyHolder(String key, Path storeRoot, int versionsHeld) {
+    this.key = key;
     this.storeRoot = storeRoot;
     this.versionsHeld = versionsHeld;
   }
@@ -59,11 +68,15 @@ public final class PolicyHolder {
    * @throws IllegalStateException when the store has no loadable checkpoint
    */
   public static PolicyHolder acquire(ModelSettings settings) {
+    if (!settings.model().isEmpty()) {
+      return acquireModel(settings);
+    }
     Path root = Path.of(settings.checkpointDir()).toAbsolutePath().normalize();
+    String key = "store:" + root;
     synchronized (HOLDERS) {
-      PolicyHolder holder = HOLDERS.get(root);
+      PolicyHolder holder = HOLDERS.get(key);
       if (holder == null) {
-        holder = new PolicyHolder(root, settings.versionsHeld());
+        holder = new PolicyHolder(key, root, settings.versionsHeld());
         holder.loadFromStore();
         if (!settings.checkpointsBootstrapServers().isEmpty()) {
           holder.watcher =
@@ -73,11 +86,57 @@ public final class PolicyHolder {
                   settings.checkpointsTopic(),
                   holder);
         }
-        HOLDERS.put(root, holder);
+        HOLDERS.put(key, holder);
       }
       holder.references++;
       return holder;
     }
+  }
+
+  /**
+   * The holder of the fixed model {@code settings.model()}, opening it on first use.
+   *
+   * @throws IllegalStateException when the model cannot be opened (the server is down, the
+   *     directory holds no model, no tokenizer for a URL)
+   */
+  private static PolicyHolder acquireModel(ModelSettings settings) {
+    String key = "model:" + settings.model();
+    synchronized (HOLDERS) {
+      PolicyHolder holder = HOLDERS.get(key);
+      if (holder == null) {
+        PolicyBackend backend;
+        try {
+          backend =
+              BackendKinds.open(settings.model(), tokenizerDir(settings), settings.endpoint());
+        } catch (IOException | RuntimeException e) {
+          throw new IllegalStateException(
+              "cannot open --model " + settings.model() + ": " + e.getMessage(), e);
+        }
+        holder = new PolicyHolder(key, null, 1);
+        holder.add(backend.version(), backend);
+        LOG.info(
+            "scoring with {} (fixed model, no checkpoint announcements)", backend.description());
+        HOLDERS.put(key, holder);
+      }
+      holder.references++;
+      return holder;
+    }
+  }
+
+  /** The tokenizer directory of a model URL: the option, else the store's newest checkpoint. */
+  private static Path tokenizerDir(ModelSettings settings) throws IOException {
+    if (!BackendKinds.isUrl(settings.model())) {
+      return null;
+    }
+    if (!settings.modelTokenizer().isEmpty()) {
+      return Path.of(settings.modelTokenizer());
+    }
+    if (settings.checkpointDir() == null || settings.checkpointDir().isBlank()) {
+      return null;
+    }
+    Optional<Checkpoint> newest =
+        new CheckpointStore(Path.of(settings.checkpointDir()), Integer.MAX_VALUE).newestVerified();
+    return newest.map(Checkpoint::dir).orElse(null);
   }
 
   /** Returns one reference; the last one stops the watcher and closes every policy. */
@@ -87,7 +146,7 @@ public final class PolicyHolder {
       if (references > 0) {
         return;
       }
-      HOLDERS.remove(storeRoot);
+      HOLDERS.remove(key);
     }
     if (watcher != null) {
       watcher.close();
@@ -134,6 +193,11 @@ public final class PolicyHolder {
    */
   public boolean offer(PolicyCheckpoint announcement) {
     long version = announcement.getVersion();
+    if (storeRoot == null) {
+      // A fixed model is not a store: announcements do not apply to it.
+      ignored.incrementAndGet();
+      return false;
+    }
     synchronized (this) {
       if ((!held.isEmpty() && version <= held.lastKey()) || refusedVersions.contains(version)) {
         return false;
@@ -187,7 +251,7 @@ public final class PolicyHolder {
     }
   }
 
-  private void add(long version, Policy policy) {
+  private void add(long version, PolicyBackend policy) {
     held.put(version, new HeldPolicy(policy));
     loaded.incrementAndGet();
     while (held.size() > versionsHeld) {
@@ -205,7 +269,7 @@ public final class PolicyHolder {
             ? Map.entry(generatingVersion, held.get(generatingVersion))
             : held.lastEntry();
     if (entry == null) {
-      throw new IllegalStateException("policy holder for " + storeRoot + " was released");
+      throw new IllegalStateException("policy holder for " + key + " was released");
     }
     entry.getValue().users++;
     return new Lease(entry.getKey(), entry.getKey() == generatingVersion, entry.getValue());
@@ -261,7 +325,7 @@ public final class PolicyHolder {
       this.heldPolicy = heldPolicy;
     }
 
-    public Policy policy() {
+    public PolicyBackend policy() {
       return heldPolicy.policy;
     }
 
@@ -290,11 +354,11 @@ public final class PolicyHolder {
 
   /** One loaded version and how many leases are out on it. */
   private static final class HeldPolicy {
-    private final Policy policy;
+    private final PolicyBackend policy;
     private int users;
     private boolean evicted;
 
-    HeldPolicy(Policy policy) {
+    HeldPolicy(PolicyBackend policy) {
       this.policy = policy;
     }
 

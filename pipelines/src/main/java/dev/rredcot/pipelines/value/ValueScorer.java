@@ -1,15 +1,17 @@
 package dev.rredcot.pipelines.value;
 
+import dev.rredcot.model.backend.BackendCapability;
+import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.backend.endpoint.ModelServerUnavailableException;
 import dev.rredcot.model.policy.BankRequest;
 import dev.rredcot.model.policy.GenerationOptions;
 import dev.rredcot.model.policy.GenerationRequest;
-import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.Sample;
 import dev.rredcot.model.policy.ScoreRequest;
 import dev.rredcot.model.policy.TraceScore;
 import dev.rredcot.model.policy.ValueRequest;
-import dev.rredcot.model.task.TaskFamilies;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.model.task.TaskFamilyRegistry;
 import dev.rredcot.model.task.UnknownTaskFamilyException;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.tokenizer.UnmappableTextException;
@@ -24,9 +26,10 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Computes boundary values v_0..v_K for the traces of one group with a policy, for one {@link
- * ValueEstimator}. Plain Java (no Beam), so the pipeline's DoFn and the benchmark's bare loop run
- * exactly the same scoring.
+ * Computes boundary values v_0..v_K for the traces of one group with a policy backend, for one
+ * {@link ValueEstimator}; the rollouts' task families come from the registry of {@link
+ * ModelSettings#taskFamilies()}. Plain Java (no Beam), so the pipeline's DoFn and the benchmark's
+ * bare loop run exactly the same scoring.
  *
  * <p>The last boundary is the finished trace: {@code answer}, {@code bank} and {@code mc} give it
  * the rollout's verified reward ζ without a model call (RedistributeRewards sets v_K = ζ anyway)
@@ -35,7 +38,7 @@ import java.util.function.Function;
  * <ul>
  *   <li>{@code answer}: {@code p(answerSuffix(y*) | prompt + trace[0:b] + cue)} at every boundary
  *       b, KV cache reused when configured; traces of a group are batched (by count and tokens).
- *   <li>{@code bank}: continuation-bank values ({@link Policy#bankValues}); the bank is the
+ *   <li>{@code bank}: continuation-bank values ({@link PolicyBackend#bankValues}); the bank is the
  *       rollout's reference solution plus the texts of the group's correct traces (reward 1), each
  *       split into the task's step lines ({@link TaskFamily#splitSteps}) and kept when what follows
  *       the steps is exactly the answer line {@code cue + answerSuffix(y*)}; each boundary scores
@@ -43,10 +46,11 @@ import java.util.function.Function;
  *       ModelSettings#bankAggregation()} says. Traces of a group are batched like {@code answer},
  *       so the group's traces and bank texts share one context pass and a bank text's rest after a
  *       trace prefix equal to its own is read from it rather than scored again ({@link
- *       Policy#bankValues} says when a bank text's pass pays off). An empty bank is a failure
- *       ({@code empty-continuation-bank}).
+ *       PolicyBackend#bankValues} says when a bank text's pass pays off). An empty bank is a
+ *       failure ({@code empty-continuation-bank}).
  *   <li>{@code mc}: M continuations sampled from every boundary but the last and verified with the
- *       task; v = fraction correct. Identical prefixes share one prefill ({@link Policy#generate}).
+ *       task; v = fraction correct. Identical prefixes share one prefill ({@link
+ *       PolicyBackend#generate}).
  *   <li>{@code loo} and {@code gradient}: per-segment attributions a_k (loo: {@code p_full − p(y* |
  *       trace without segment k)}; gradient: gradient × input of {@code log p(y* | full trace)}
  *       summed over segment k's tokens) mapped to boundary values by v_0 = p(y* | prompt alone) and
@@ -59,8 +63,9 @@ import java.util.function.Function;
  * <p>Every trace gets either values (one per boundary, all finite) or a {@link
  * ValueEstimationException} with a dead-letter reason: {@code group-size-mismatch}, {@code
  * missing-reference-answer}, {@code unknown-task-family}, {@code unmappable-tokens}, {@code
- * trace-too-long}, {@code empty-continuation-bank}, {@code non-finite-value} or {@code
- * scoring-failed}.
+ * trace-too-long}, {@code empty-continuation-bank}, {@code non-finite-value}, {@code
+ * model-server-unavailable} or {@code scoring-failed}. An estimator whose backend lacks a
+ * capability it needs is refused by {@link #checkBackend} before any record.
  */
 public final class ValueScorer {
   /** Sees every policy call: traces in it, their tokens, wall time and forward tokens used. */
@@ -102,6 +107,7 @@ public final class ValueScorer {
 
   private final ValueEstimator estimator;
   private final ModelSettings settings;
+  private final TaskFamilyRegistry families;
 
   public ValueScorer(ValueEstimator estimator, ModelSettings settings) {
     if (!estimator.needsPolicy()) {
@@ -110,16 +116,48 @@ public final class ValueScorer {
     }
     this.estimator = estimator;
     this.settings = settings;
+    this.families = TaskFamilyRegistry.parse(settings.taskFamilies());
   }
 
   public ValueEstimator estimator() {
     return estimator;
   }
 
-  /** The task family that verifies rollouts of {@code name}, from the registry. */
-  public static TaskFamily taskFamily(String name) throws ValueEstimationException {
+  /** The capabilities a backend needs for {@code estimator}'s values. */
+  public static List<BackendCapability> requiredCapabilities(ValueEstimator estimator) {
+    switch (estimator) {
+      case MC:
+        return List.of(BackendCapability.GENERATION);
+      case GRADIENT:
+        return List.of(BackendCapability.GRADIENTS);
+      default:
+        return List.of();
+    }
+  }
+
+  /**
+   * Fails unless {@code backend} can give {@code estimator}'s values; stages call it when they
+   * start.
+   *
+   * @throws dev.rredcot.model.backend.UnsupportedCapabilityException naming the option and the
+   *     missing capability
+   */
+  public static void checkBackend(ValueEstimator estimator, PolicyBackend backend) {
+    for (BackendCapability capability : requiredCapabilities(estimator)) {
+      backend.require(capability, "--valueEstimator=" + estimator.optionValue());
+    }
+  }
+
+  /** The task family that verifies rollouts of {@code name}, from the configured registry. */
+  public TaskFamily taskFamily(String name) throws ValueEstimationException {
+    return taskFamily(families, name);
+  }
+
+  /** The task family called {@code name} in {@code registry}, or {@code unknown-task-family}. */
+  public static TaskFamily taskFamily(TaskFamilyRegistry registry, String name)
+      throws ValueEstimationException {
     try {
-      return TaskFamilies.resolve(name);
+      return registry.resolve(name);
     } catch (UnknownTaskFamilyException e) {
       throw new ValueEstimationException("unknown-task-family", e.getMessage());
     }
@@ -174,7 +212,7 @@ public final class ValueScorer {
 
   /** Values for {@code traces} (all from {@code group}), scored with {@code policy}. */
   public List<Outcome> score(
-      Policy policy, TraceGroup group, List<TraceCredit> traces, BatchObserver observer) {
+      PolicyBackend policy, TraceGroup group, List<TraceCredit> traces, BatchObserver observer) {
     List<Outcome> outcomes = new ArrayList<>();
     List<Prepared> prepared = new ArrayList<>();
     for (TraceCredit trace : traces) {
@@ -207,26 +245,29 @@ public final class ValueScorer {
   }
 
   /**
-   * Per-token predictive entropies of a rollout's trace from {@link Policy#score}, for segmentation
-   * when the generator did not record them.
+   * Per-token predictive entropies of a rollout's trace from {@link PolicyBackend#score}, for
+   * segmentation when the generator did not record them.
    */
-  public static float[] entropies(Policy policy, Rollout rollout) throws ValueEstimationException {
+  public static float[] entropies(PolicyBackend policy, Rollout rollout)
+      throws ValueEstimationException {
     int[] tokens = checkedTokens(policy.tokenizer(), rollout);
     String prompt = rollout.getPromptText();
     try {
-      int context = 1 + policy.tokenizer().encode(prompt).length + tokens.length;
-      if (context > policy.config().maxContext()) {
+      int context = policy.contextLength(prompt, tokens.length);
+      if (context > policy.maxContext()) {
         throw new ValueEstimationException(
             "trace-too-long",
-            "prompt + trace need "
-                + context
-                + " positions, the model has "
-                + policy.config().maxContext());
+            "prompt + trace need " + context + " positions, the model has " + policy.maxContext());
       }
     } catch (UnmappableTextException e) {
       throw new ValueEstimationException("unmappable-tokens", "prompt: " + e.getMessage());
     }
-    TraceScore score = policy.score(List.of(new ScoreRequest(prompt, tokens))).get(0);
+    TraceScore score;
+    try {
+      score = policy.score(List.of(new ScoreRequest(prompt, tokens))).get(0);
+    } catch (ModelServerUnavailableException e) {
+      throw new ValueEstimationException(ModelServerUnavailableException.REASON, e.getMessage());
+    }
     for (float entropy : score.entropies()) {
       if (!Float.isFinite(entropy)) {
         throw new ValueEstimationException(
@@ -236,7 +277,7 @@ public final class ValueScorer {
     return score.entropies();
   }
 
-  private Prepared prepare(Policy policy, TraceGroup group, TraceCredit trace)
+  private Prepared prepare(PolicyBackend policy, TraceGroup group, TraceCredit trace)
       throws ValueEstimationException {
     Rollout rollout = trace.rollout();
     if (rollout.getGroupSize() != group.groupSize() || group.traces().size() > group.groupSize()) {
@@ -268,22 +309,20 @@ public final class ValueScorer {
     int context;
     try {
       context =
-          1
-              + tokenizer.encode(rollout.getPromptText()).length
-              + tokens.length
-              + tokenizer.encode(cue).length
-              + tokenizer.encode(answer).length;
+          policy.contextLength(
+              rollout.getPromptText(),
+              tokens.length + tokenizer.encode(cue).length + tokenizer.encode(answer).length);
     } catch (UnmappableTextException e) {
       throw new ValueEstimationException(
           "unmappable-tokens", "prompt, cue or answer: " + e.getMessage());
     }
-    if (context > policy.config().maxContext()) {
+    if (context > policy.maxContext()) {
       throw new ValueEstimationException(
           "trace-too-long",
           "prompt + trace + cue + answer need "
               + context
               + " positions, the model has "
-              + policy.config().maxContext());
+              + policy.maxContext());
     }
     return new Prepared(
         trace, rollout.getPromptText(), tokens, boundaries, cue, answer, task, context);
@@ -336,7 +375,8 @@ public final class ValueScorer {
     return chunks;
   }
 
-  private List<Outcome> scoreChunk(Policy policy, List<Prepared> chunk, BatchObserver observer) {
+  private List<Outcome> scoreChunk(
+      PolicyBackend policy, List<Prepared> chunk, BatchObserver observer) {
     return call(
         policy,
         chunk,
@@ -360,7 +400,7 @@ public final class ValueScorer {
    * for a batch of several traces, each trace is retried alone so one bad trace fails alone.
    */
   private List<Outcome> call(
-      Policy policy,
+      PolicyBackend policy,
       List<Prepared> batch,
       BatchObserver observer,
       Function<List<Prepared>, List<double[]>> scoring) {
@@ -370,20 +410,24 @@ public final class ValueScorer {
     try {
       values = scoring.apply(batch);
     } catch (RuntimeException e) {
-      if (batch.size() > 1) {
+      // A server that is down fails every trace alike: retrying them one by one would only wait.
+      if (batch.size() > 1 && !(e instanceof ModelServerUnavailableException)) {
         List<Outcome> outcomes = new ArrayList<>();
         for (Prepared trace : batch) {
           outcomes.addAll(call(policy, List.of(trace), observer, scoring));
         }
         return outcomes;
       }
-      return List.of(
-          new Outcome(
-              batch.get(0).trace,
-              null,
-              new ValueEstimationException(
-                  e instanceof EmptyBankException ? "empty-continuation-bank" : "scoring-failed",
-                  e.getClass().getName() + ": " + e.getMessage())));
+      List<Outcome> failed = new ArrayList<>();
+      for (Prepared trace : batch) {
+        failed.add(
+            new Outcome(
+                trace.trace,
+                null,
+                new ValueEstimationException(
+                    reason(e), e.getClass().getName() + ": " + e.getMessage())));
+      }
+      return failed;
     }
     long tokens = 0;
     for (Prepared trace : batch) {
@@ -401,6 +445,16 @@ public final class ValueScorer {
       outcomes.add(check(trace, v));
     }
     return outcomes;
+  }
+
+  private static String reason(RuntimeException e) {
+    if (e instanceof EmptyBankException) {
+      return "empty-continuation-bank";
+    }
+    if (e instanceof ModelServerUnavailableException) {
+      return ModelServerUnavailableException.REASON;
+    }
+    return "scoring-failed";
   }
 
   /** Values of the right count and all finite, else the failure ({@code non-finite-value}...). */
@@ -429,7 +483,7 @@ public final class ValueScorer {
     return new Outcome(trace.trace, values, null);
   }
 
-  private double[] scoreOne(Policy policy, Prepared trace) {
+  private double[] scoreOne(PolicyBackend policy, Prepared trace) {
     switch (estimator) {
       case MC:
         return monteCarloValues(policy, trace);
@@ -462,10 +516,10 @@ public final class ValueScorer {
   }
 
   /**
-   * Bank values of a batch of traces in one {@link Policy#bankValues} call, so the group's traces
-   * and bank texts share one context pass and each distinct sequence is scored once.
+   * Bank values of a batch of traces in one {@link PolicyBackend#bankValues} call, so the group's
+   * traces and bank texts share one context pass and each distinct sequence is scored once.
    */
-  private List<double[]> bankValues(Policy policy, List<Prepared> batch, List<String> bank) {
+  private List<double[]> bankValues(PolicyBackend policy, List<Prepared> batch, List<String> bank) {
     List<BankRequest> requests = new ArrayList<>();
     for (Prepared trace : batch) {
       requests.add(
@@ -487,7 +541,8 @@ public final class ValueScorer {
   }
 
   /** The step lines of each bank text that ends its steps with the trace's answer line. */
-  private static List<List<String>> bankSteps(Policy policy, Prepared trace, List<String> bank) {
+  private static List<List<String>> bankSteps(
+      PolicyBackend policy, Prepared trace, List<String> bank) {
     String answerLine = trace.cue + trace.answer;
     List<List<String>> bankSteps = new ArrayList<>();
     for (String u : bank) {
@@ -512,7 +567,7 @@ public final class ValueScorer {
     return bankSteps;
   }
 
-  private double[] monteCarloValues(Policy policy, Prepared trace) {
+  private double[] monteCarloValues(PolicyBackend policy, Prepared trace) {
     int samples = settings.mcSamples();
     int last = trace.boundaries.length - 1;
     List<GenerationRequest> requests = new ArrayList<>();
@@ -548,7 +603,7 @@ public final class ValueScorer {
     return trace.withFinalReward(values);
   }
 
-  private double[] leaveOneOutValues(Policy policy, Prepared trace) {
+  private double[] leaveOneOutValues(PolicyBackend policy, Prepared trace) {
     int segments = trace.boundaries.length - 1;
     List<ValueRequest> requests = new ArrayList<>();
     requests.add(trace.request(trace.tokens, new int[] {0, trace.tokens.length}));
@@ -570,7 +625,7 @@ public final class ValueScorer {
     return valuesFromAttributions(promptOnly, full, attributions);
   }
 
-  private double[] gradientValues(Policy policy, Prepared trace) {
+  private double[] gradientValues(PolicyBackend policy, Prepared trace) {
     ValueRequest request = trace.request(trace.tokens, new int[] {0, trace.tokens.length});
     double[] ends = policy.answerValues(List.of(request), settings.reuseKvCache()).get(0);
     double[] perToken = policy.gradientTimesInput(List.of(request)).get(0);

@@ -6,6 +6,8 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.rredcot.pipelines.TestRollouts;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.pipelines.record.RawRecord;
+import dev.rredcot.pipelines.record.RawRecordCoder;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.Arrays;

@@ -9,6 +9,8 @@ import dev.rredcot.pipelines.RolloutMutations;
 import dev.rredcot.pipelines.RolloutMutations.Mutation;
 import dev.rredcot.pipelines.TestRollouts;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.pipelines.record.RawRecord;
+import dev.rredcot.pipelines.record.RawRecordCoder;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;

@@ -1,9 +1,7 @@
 package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
-import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.policy.ModelConfig;
-import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.testing.TinyPolicy;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.group.TraceCredit;
@@ -15,12 +13,11 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /** Tiny random policies in a temp checkpoint store and rollouts they can score, for tests. */
 public final class TinyPolicies {
   public static final int MAX_CONTEXT = 96;
-  public static final CharTokenizer TOKENIZER = CharTokenizer.arithmetic();
+  public static final CharTokenizer TOKENIZER = TinyPolicy.TOKENIZER;
   public static final String PROMPT = "Q: 12+30-5\n";
   public static final String CORRECT = "12+30=42\n42-5=37\nA: 37\n";
   public static final String WRONG = "12+30=42\n42-5=38\nA: 38\n";
@@ -29,11 +26,7 @@ public final class TinyPolicies {
 
   /** Saves a fresh random policy as {@code version} into the store at {@code root}. */
   public static Checkpoint save(Path root, long version, long seed) throws IOException {
-    try (Policy policy =
-        Policy.create(
-            new ModelConfig(TOKENIZER.vocabSize(), 32, 2, 1, 64, MAX_CONTEXT), TOKENIZER, seed)) {
-      return policy.save(new CheckpointStore(root, 100), version, null, Map.of());
-    }
+    return TinyPolicy.save(root, version, MAX_CONTEXT, seed);
   }
 
   /** The announcement of a checkpoint, as the trainer publishes it. */

@@ -1,0 +1,123 @@
+package dev.rredcot.infra.cli;
+
+import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.backend.BackendKinds;
+import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.backend.endpoint.CompletionsServer;
+import dev.rredcot.model.backend.endpoint.EndpointSettings;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rredcot serve}: serves a policy backend over the scoring part of the OpenAI completions
+ * protocol on 127.0.0.1 ({@link CompletionsServer}) until SIGTERM or Ctrl-C.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Serve a policy on 127.0.0.1 as an OpenAI-compatible completions server (GET /v1/models,"
+          + " POST /v1/completions with echo: true and max_tokens: 0, i.e. prompt log-probs),"
+          + " until SIGTERM or Ctrl-C.",
+      "Credit jobs use it with --model http://127.0.0.1:PORT; no generation is served."
+    })
+final class ServeCommand implements Callable<Integer> {
+  @ParentCommand RredcotCli cli;
+  @Spec CommandSpec spec;
+  @Mixin TaskOption taskOption;
+
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR|URL|builtin",
+      description =
+          "The model: a model directory (built-in checkpoint or store), a completions server URL"
+              + " (served through, with --model-tokenizer), or builtin: the shipped policy of"
+              + " --task.")
+  String model;
+
+  @Option(
+      names = "--model-tokenizer",
+      paramLabel = "DIR",
+      description = "Tokenizer of a --model URL (a directory with tokenizer.json or a checkpoint).")
+  Path tokenizer;
+
+  @Option(
+      names = "--port",
+      defaultValue = "8000",
+      paramLabel = "P",
+      description = "Port on 127.0.0.1 (0: a free one, printed).")
+  int port;
+
+  @Option(
+      names = "--name",
+      paramLabel = "NAME",
+      description = "Model name in /v1/models and responses; default: from --model.")
+  String name;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    if (port < 0 || port > 65535) {
+      throw new ParameterException(spec.commandLine(), "--port must be in [0, 65535]");
+    }
+    String location = model;
+    if ("builtin".equals(model)) {
+      EvaluationTask task = taskOption.resolve(spec);
+      Path store = cli.home().root().resolve("serve").resolve(task.familyName());
+      CheckpointStore shipped = new CheckpointStore(store, 8);
+      if (shipped.versions().isEmpty()) {
+        task.materialiseShipped(shipped);
+      }
+      location = store.toString();
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    CountDownLatch closed = new CountDownLatch(1);
+    try (PolicyBackend backend =
+            BackendKinds.open(location, tokenizer, EndpointSettings.defaults());
+        CompletionsServer server =
+            CompletionsServer.start(backend, name != null ? name : modelName(), port)) {
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    stopped.countDown();
+                    // Let the main thread close the server and the model before the JVM halts.
+                    try {
+                      closed.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  },
+                  "serve-shutdown"));
+      out.printf(
+          "serving %s (%s, max context %d) on %s until SIGTERM or Ctrl-C%n",
+          backend.description(), backend.capabilities(), backend.maxContext(), server.url());
+      out.flush();
+      stopped.await();
+    } finally {
+      closed.countDown();
+    }
+    return 0;
+  }
+
+  private String modelName() {
+    if ("builtin".equals(model) || BackendKinds.isUrl(model)) {
+      return "rredcot-" + ("builtin".equals(model) ? taskOption.task : "proxy");
+    }
+    Path file = Path.of(model).toAbsolutePath().normalize().getFileName();
+    return file == null ? "rredcot" : file.toString();
+  }
+}

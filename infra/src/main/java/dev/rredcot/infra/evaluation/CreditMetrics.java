@@ -1,0 +1,131 @@
+package dev.rredcot.infra.evaluation;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Fidelity and cost figures of one credit method over the evaluated traces: Spearman and Pearson
+ * correlation of boundary values and of segment rewards with the ground truth (pooled over traces,
+ * bootstrap intervals over traces), first-error localisation on wrong traces and cost per trace. A
+ * figure that is undefined is NaN here and {@code null} with a reason in {@code summary.json}.
+ *
+ * @param valueSpearman Spearman of v_0..v_{K-1} with the truth
+ * @param valueSpearmanCi its bootstrap interval
+ * @param valuePearson Pearson of the values
+ * @param valuePearsonCi its interval
+ * @param rewardSpearman Spearman of the segment rewards with the truth's
+ * @param rewardSpearmanCi its interval
+ * @param rewardPearson Pearson of the segment rewards
+ * @param rewardPearsonCi its interval
+ * @param firstErrorTop1 share of wrong traces whose most negative segment holds the first wrong
+ *     step
+ * @param wrongTraces wrong traces the localisation was measured on
+ * @param modelTokensPerRollout mean model forward tokens per scored trace
+ * @param wallMsPerRollout mean wall time per scored trace
+ * @param meanSegments mean segment count K
+ * @param scoredRollouts traces with credit
+ * @param failures failed traces by dead-letter reason
+ */
+public record CreditMetrics(
+    double valueSpearman,
+    BootstrapInterval valueSpearmanCi,
+    double valuePearson,
+    BootstrapInterval valuePearsonCi,
+    double rewardSpearman,
+    BootstrapInterval rewardSpearmanCi,
+    double rewardPearson,
+    BootstrapInterval rewardPearsonCi,
+    double firstErrorTop1,
+    int wrongTraces,
+    double modelTokensPerRollout,
+    double wallMsPerRollout,
+    double meanSegments,
+    int scoredRollouts,
+    Map<String, Integer> failures) {
+
+  /** Computes the figures of {@code outcomes}; intervals from {@code resamples} resamples. */
+  public static CreditMetrics of(List<TraceCreditOutcome> outcomes, int resamples, long seed) {
+    List<TraceCreditOutcome> scored = new ArrayList<>();
+    Map<String, Integer> failures = new TreeMap<>();
+    for (TraceCreditOutcome outcome : outcomes) {
+      if (outcome.scored()) {
+        scored.add(outcome);
+      } else {
+        failures.merge(outcome.failureReason(), 1, Integer::sum);
+      }
+    }
+    Map<String, Double> point = new LinkedHashMap<>();
+    Map<String, BootstrapInterval> intervals = new LinkedHashMap<>();
+    for (RankCorrelation.Kind kind : RankCorrelation.Kind.values()) {
+      for (boolean rewards : new boolean[] {false, true}) {
+        Function<TraceCreditOutcome, PairedSample> pairs =
+            rewards ? TraceCreditOutcome::rewardPairs : TraceCreditOutcome::valuePairs;
+        String key = kind + (rewards ? "-reward" : "-value");
+        point.put(key, RankCorrelation.pooled(kind, scored.stream().map(pairs).toList()));
+        intervals.put(
+            key,
+            BootstrapInterval.of(
+                scored,
+                sample -> RankCorrelation.pooled(kind, sample.stream().map(pairs).toList()),
+                resamples,
+                0.95,
+                seed));
+      }
+    }
+    int wrong = 0;
+    int hits = 0;
+    long tokens = 0;
+    double wallMs = 0;
+    long segments = 0;
+    for (TraceCreditOutcome outcome : scored) {
+      tokens += outcome.forwardTokens();
+      wallMs += outcome.wallMs();
+      segments += outcome.boundaries().length - 1;
+      if (outcome.trace().correct()) {
+        continue;
+      }
+      OptionalInt firstWrong = firstWrongLine(outcome.trace());
+      if (firstWrong.isEmpty()) {
+        continue;
+      }
+      wrong++;
+      if (FirstErrorLocalisation.hit(
+          outcome.rewards(),
+          outcome.charBoundaries(),
+          outcome.trace().rollout().getText(),
+          firstWrong.getAsInt())) {
+        hits++;
+      }
+    }
+    int n = scored.size();
+    return new CreditMetrics(
+        point.get("SPEARMAN-value"),
+        intervals.get("SPEARMAN-value"),
+        point.get("PEARSON-value"),
+        intervals.get("PEARSON-value"),
+        point.get("SPEARMAN-reward"),
+        intervals.get("SPEARMAN-reward"),
+        point.get("PEARSON-reward"),
+        intervals.get("PEARSON-reward"),
+        wrong == 0 ? Double.NaN : hits / (double) wrong,
+        wrong,
+        n == 0 ? Double.NaN : tokens / (double) n,
+        n == 0 ? Double.NaN : wallMs / n,
+        n == 0 ? Double.NaN : segments / (double) n,
+        n,
+        failures);
+  }
+
+  /**
+   * The line where a wrong trace was lost (a step, or the answer line): the task's localisation
+   * truth (first wrong line for arithmetic, first doomed line for countdown).
+   */
+  static OptionalInt firstWrongLine(EvaluationTrace trace) {
+    return trace.lostAt();
+  }
+}

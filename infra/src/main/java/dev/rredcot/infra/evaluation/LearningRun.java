@@ -1,0 +1,214 @@
+package dev.rredcot.infra.evaluation;
+
+import dev.rredcot.model.evaluation.EvaluationResult;
+import dev.rredcot.model.evaluation.HeldOutEvaluator;
+import dev.rredcot.model.policy.GenerationOptions;
+import dev.rredcot.model.policy.GenerationRequest;
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.policy.Sample;
+import dev.rredcot.model.policy.TrainExample;
+import dev.rredcot.model.policy.TrainOptions;
+import dev.rredcot.model.task.Problem;
+import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.pipelines.advantage.TokenAdvantages;
+import dev.rredcot.pipelines.credit.CreditedTrace;
+import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.group.TraceGroup;
+import dev.rredcot.pipelines.value.ModelSettings;
+import dev.rredcot.schemas.Rollout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One training run of the learning evaluation: in-process (no Kafka), through the stages' own code:
+ * sampling ({@link Policy#generate}), the pipeline's {@link GroupCreditor} (hybrid segmentation and
+ * the answer estimator for the RREDCoT rules) and {@link Policy#trainStep}; the advantage rule is
+ * pluggable, so plain GRPO is the {@code grpo} arm of the same loop. Groups whose rewards are all
+ * equal carry no signal for any rule (the creditor gives them advantage 0) and are left out. A
+ * trace the creditor refuses is left out and counted by reason, as the pipeline dead-letters it.
+ */
+final class LearningRun {
+  private static final Logger LOG = LoggerFactory.getLogger(LearningRun.class);
+
+  /** Seeds of training prompts start here (disjoint from held-out seeds, which start at 2^50). */
+  static final long FIRST_TRAINING_SEED = 1L << 30;
+
+  private final LearningEvaluationOptions options;
+  private final TaskFamily task;
+  private final HeldOutEvaluator evaluator;
+  private final String checkpointDir;
+
+  LearningRun(
+      LearningEvaluationOptions options,
+      TaskFamily task,
+      HeldOutEvaluator evaluator,
+      String checkpointDir) {
+    this.options = options;
+    this.task = task;
+    this.evaluator = evaluator;
+    this.checkpointDir = checkpointDir;
+  }
+
+  /** One point of a learning curve. */
+  record CurvePoint(long rollouts, double sampledAccuracy, double greedyAccuracy) {}
+
+  /** A run's curve and counters. */
+  record Curve(
+      LearningArm arm,
+      int seed,
+      List<CurvePoint> points,
+      Map<String, Integer> refusedTraces,
+      long scoringForwardTokens,
+      double wallSeconds,
+      double trainingSecondsPerStep) {}
+
+  /**
+   * Trains {@code policy} in place with {@code arm} and seed {@code seed}, starting from the
+   * curve's first point {@code initial} (the starting policy's held-out figures, the same for every
+   * run, so measured once). The step time counts sampling, credit and the optimiser step, not the
+   * held-out evaluation.
+   */
+  Curve run(Policy policy, LearningArm arm, int seed, CurvePoint initial, ProgressLog progress) {
+    long start = System.nanoTime();
+    List<CurvePoint> points = new ArrayList<>();
+    Map<String, Integer> refused = new TreeMap<>();
+    points.add(initial);
+    GroupCreditor creditor = creditor(arm);
+    TrainOptions trainOptions =
+        TrainOptions.builder().optLearningRate(options.learningRate()).build();
+    long scoringTokens = 0;
+    int rolloutsPerStep = options.promptsPerStep() * options.groupSize();
+    long trainingNanos = 0;
+    for (int step = 1; step <= options.steps(); step++) {
+      long stepStart = System.nanoTime();
+      List<Problem> problems = new ArrayList<>();
+      List<GenerationRequest> requests = new ArrayList<>();
+      for (int p = 0; p < options.promptsPerStep(); p++) {
+        Problem problem =
+            task.generate(
+                FIRST_TRAINING_SEED
+                    + seed * 10_000_000L
+                    + (long) (step - 1) * options.promptsPerStep()
+                    + p);
+        problems.add(problem);
+        for (int g = 0; g < options.groupSize(); g++) {
+          requests.add(GenerationRequest.of(problem.prompt()));
+        }
+      }
+      List<Sample> samples =
+          policy.generate(
+              requests,
+              GenerationOptions.builder()
+                  .optTemperature(1.0)
+                  .optMaxTokens(options.maxTokens())
+                  .optSeed(seed * 1_000_003L + step)
+                  .optAnswerCue(task.answerCue())
+                  .build());
+      List<TrainExample> batch = new ArrayList<>();
+      for (int p = 0; p < problems.size(); p++) {
+        List<Sample> groupSamples =
+            samples.subList(p * options.groupSize(), (p + 1) * options.groupSize());
+        List<Rollout> rollouts =
+            HeldOutRollouts.rollouts(policy, task, problems.get(p), groupSamples, seed);
+        long before = policy.forwardTokens();
+        batch.addAll(examples(policy, rollouts, creditor, refused));
+        scoringTokens += policy.forwardTokens() - before;
+      }
+      if (!batch.isEmpty()) {
+        policy.trainStep(batch, trainOptions);
+      }
+      trainingNanos += System.nanoTime() - stepStart;
+      progress.advance(1);
+      if (step % options.evaluateEverySteps() == 0 || step == options.steps()) {
+        CurvePoint point = point((long) step * rolloutsPerStep, evaluator.evaluate(policy));
+        points.add(point);
+        LOG.info(
+            "{} seed {}: {} rollouts, held-out sampled accuracy {}",
+            arm.name(),
+            seed,
+            point.rollouts(),
+            String.format("%.3f", point.sampledAccuracy()));
+      }
+    }
+    return new Curve(
+        arm,
+        seed,
+        points,
+        refused,
+        scoringTokens,
+        (System.nanoTime() - start) / 1e9,
+        trainingNanos / 1e9 / options.steps());
+  }
+
+  /**
+   * GRPO as the pipeline's {@code --credit=grpo} (one segment, group-mean baseline); the RREDCoT
+   * rules with hybrid segmentation and the arm's value estimator.
+   */
+  private GroupCreditor creditor(LearningArm arm) {
+    GroupCreditor.Builder builder =
+        GroupCreditor.builder()
+            .optAdvantages(
+                new TokenAdvantages.Settings(
+                    arm.rule(), options.advantageEpsilon(), options.reweightStrength()));
+    if (!arm.estimator().needsPolicy()) {
+      return builder.build();
+    }
+    return builder
+        .optSegmentation(CreditEvaluation.hybrid(options.targetSegments()))
+        .optValueEstimator(arm.estimator())
+        .optModel(
+            ModelSettings.builder()
+                .setCheckpointDir(checkpointDir)
+                .optMcSamples(Math.max(1, arm.mcSamples()))
+                .optMcMaxTokens(options.maxTokens())
+                .build())
+        .build();
+  }
+
+  /** The held-out figures of {@code policy} before any training. */
+  CurvePoint initialPoint(Policy policy) {
+    return point(0, evaluator.evaluate(policy));
+  }
+
+  private static CurvePoint point(long rollouts, EvaluationResult result) {
+    return new CurvePoint(rollouts, result.sampledAccuracy(), result.greedyAccuracy());
+  }
+
+  /**
+   * Training examples of one group from the creditor; empty when the group has no signal (every
+   * reward equal: the creditor gives every token advantage 0, so scoring it would be wasted).
+   */
+  private static List<TrainExample> examples(
+      Policy policy, List<Rollout> rollouts, GroupCreditor creditor, Map<String, Integer> refused) {
+    if (rollouts.isEmpty()) {
+      return List.of();
+    }
+    Rollout first = rollouts.get(0);
+    TraceGroup group = TraceGroup.of(first.getGroupId(), first.getGroupSize(), true, rollouts);
+    if (group.statistics().allEqual()) {
+      return List.of();
+    }
+    List<TrainExample> examples = new ArrayList<>();
+    for (CreditedTrace credited : creditor.credit(policy, group)) {
+      if (!credited.succeeded()) {
+        refused.merge(credited.failure().reason(), 1, Integer::sum);
+        continue;
+      }
+      examples.add(example(credited.trace().rollout(), credited.advantages()));
+    }
+    return examples;
+  }
+
+  private static TrainExample example(Rollout rollout, float[] advantages) {
+    int[] tokens = rollout.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
+    float[] logProbs = new float[tokens.length];
+    for (int t = 0; t < tokens.length; t++) {
+      logProbs[t] = rollout.getLogProbs().get(t);
+    }
+    return new TrainExample(rollout.getPromptText(), tokens, advantages, logProbs);
+  }
+}

@@ -1,0 +1,40 @@
+package dev.rredcot.infra.evaluation;
+
+import java.util.List;
+
+/**
+ * Paired numbers of one evaluation unit (one rollout): an estimator's values (or segment rewards)
+ * and the ground truth's at the same positions.
+ *
+ * @param estimate the estimator's numbers
+ * @param truth the ground truth's numbers, same length
+ */
+public record PairedSample(double[] estimate, double[] truth) {
+
+  /** Validates and copies. */
+  public PairedSample {
+    if (estimate.length != truth.length) {
+      throw new IllegalArgumentException(
+          estimate.length + " estimates but " + truth.length + " ground-truth numbers");
+    }
+    estimate = estimate.clone();
+    truth = truth.clone();
+  }
+
+  /** All units' pairs, in order. */
+  public static PairedSample concat(List<PairedSample> units) {
+    int size = 0;
+    for (PairedSample unit : units) {
+      size += unit.estimate.length;
+    }
+    double[] estimate = new double[size];
+    double[] truth = new double[size];
+    int at = 0;
+    for (PairedSample unit : units) {
+      System.arraycopy(unit.estimate, 0, estimate, at, unit.estimate.length);
+      System.arraycopy(unit.truth, 0, truth, at, unit.truth.length);
+      at += unit.estimate.length;
+    }
+    return new PairedSample(estimate, truth);
+  }
+}

@@ -1,0 +1,88 @@
+package dev.rredcot.infra.evaluation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rredcot.model.testing.TinyPolicy;
+import dev.rredcot.pipelines.value.ValueEstimator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LearningEvaluationTest {
+  @TempDir Path temp;
+
+  @Test
+  void tinyRunWritesACurvePerMethodAndSeed() throws Exception {
+    LearningEvaluationResult result =
+        LearningEvaluation.run(
+            LearningEvaluationOptions.builder()
+                .setOutDir(temp.resolve("out"))
+                .optCheckpointStore(TinyPolicy.store(temp.resolve("store")))
+                .optSeeds(2)
+                .optPromptsPerStep(2)
+                .optGroupSize(2)
+                .optRolloutBudget(8)
+                .optEvaluateEverySteps(1)
+                .optEvalPrompts(2)
+                .optEvalSamplesPerPrompt(1)
+                .optMaxTokens(30)
+                .build());
+    JsonNode summary = SummaryJson.MAPPER.readTree(result.summaryFile().toFile());
+    assertEquals(result.initialAccuracy() + 0.10, summary.get("target_accuracy").asDouble(), 1e-12);
+    assertEquals(2, summary.get("seeds").asInt());
+    for (String method : new String[] {"grpo", "rredcot-reweight", "rredcot-dense", "oracle-mc8"}) {
+      JsonNode node = summary.get("methods").get(method);
+      assertTrue(node.has("final_accuracy_mean") && node.has("final_accuracy_std"), method);
+      assertTrue(node.has("rollouts_to_target_mean"), method);
+      assertTrue(node.get("auc_mean").asDouble() >= 0, method);
+      assertTrue(node.get("wall_s_per_step").asDouble() > 0, method);
+      assertEquals(2, node.get("runs").size());
+      // Evaluated before the first step and after each of the 2 steps.
+      assertEquals(3, node.get("runs").get(0).get("curve").size());
+      assertEquals(8, node.get("runs").get(0).get("curve").get(2).get("rollouts").asInt());
+    }
+    for (String arm : new String[] {"rredcot-reweight", "rredcot-dense", "oracle-mc8"}) {
+      JsonNode comparison = summary.get("comparisons").get(arm + "_vs_grpo");
+      assertEquals(2, comparison.get("seeds").asInt(), arm);
+      assertTrue(comparison.has("rollouts_to_target_ratio") && comparison.has("ratio_ci"), arm);
+      assertTrue(comparison.has("auc_diff") && comparison.has("auc_diff_ci"), arm);
+    }
+    assertTrue(Files.readString(result.reportFile()).contains("<polyline"));
+  }
+
+  @Test
+  void runsTrainedSideBySideGiveTheSameCurvesAsOneAtATime() throws Exception {
+    JsonNode oneAtATime = tinyRun("one", 1, List.of("grpo", "rredcot-dense"));
+    JsonNode sideBySide = tinyRun("two", 2, List.of("grpo", "rredcot-dense"));
+    for (String arm : new String[] {"grpo", "rredcot-dense"}) {
+      assertEquals(
+          oneAtATime.get("methods").get(arm).get("runs"),
+          sideBySide.get("methods").get(arm).get("runs"),
+          arm);
+    }
+  }
+
+  private JsonNode tinyRun(String name, int workers, List<String> arms) throws Exception {
+    LearningEvaluationResult result =
+        LearningEvaluation.run(
+            LearningEvaluationOptions.builder()
+                .setOutDir(temp.resolve(name))
+                .optCheckpointStore(TinyPolicy.store(temp.resolve(name + "-store")))
+                .optArms(LearningArm.parse(arms, ValueEstimator.BANK))
+                .optSeeds(2)
+                .optPromptsPerStep(2)
+                .optGroupSize(2)
+                .optRolloutBudget(8)
+                .optEvaluateEverySteps(1)
+                .optEvalPrompts(2)
+                .optEvalSamplesPerPrompt(1)
+                .optMaxTokens(30)
+                .optWorkers(workers)
+                .build());
+    return SummaryJson.MAPPER.readTree(result.summaryFile().toFile());
+  }
+}
