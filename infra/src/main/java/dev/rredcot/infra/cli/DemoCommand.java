@@ -72,6 +72,14 @@ final class DemoCommand implements Callable<Integer> {
   String bootstrap;
 
   @Option(
+      names = "--secure",
+      description =
+          "Start the run's broker with SASL_SSL (SCRAM-SHA-512 over TLS, as `up --secure`); every"
+              + " client of the run, the credit job's JVM included, uses the client config it"
+              + " writes under the run directory.")
+  boolean secure;
+
+  @Option(
       names = "--eval-prompts",
       defaultValue = "64",
       description = "Held-out prompts (each sampled --eval-samples times).")
@@ -112,6 +120,7 @@ final class DemoCommand implements Callable<Integer> {
               .optCredit(credit)
               .optTask(task)
               .optBootstrapServers(bootstrap)
+              .optSecure(secure)
               .optLearningRate(learningRate)
               .optEvaluation(evalPrompts, evalSamples, 5)
               .build();

@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.infra.synthetic.ContractCorpus;
 import dev.rredcot.infra.synthetic.CorruptRecords;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
 import dev.rredcot.model.service.KafkaClients;
@@ -9,10 +10,15 @@ import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,6 +28,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
@@ -42,7 +49,12 @@ import picocli.CommandLine.Spec;
           + " answered by a search that takes a dooming move at --step-error-rate; full GRPO"
           + " groups keyed by group id. Credit countdown rollouts with a countdown policy in the"
           + " pipeline's --checkpointDir (see `pipeline --task`).",
-      "Log-probs are synthetic (no model). With --corrupt, also write records that do not decode."
+      "Log-probs are synthetic (no model). With --corrupt, also write records that do not decode.",
+      "With --corpus contract, write --count good rollouts with, between their groups, one"
+          + " contract-breaking record or group per invariant the credit job enforces (bytes that"
+          + " do not decode, one broken field per record invariant, one broken group per"
+          + " cross-record invariant) and a redelivered good record; it prints what the job must"
+          + " credit and dead-letter (docs/OPERATIONS.md, \"The contract corpus\")."
     })
 final class ProduceRolloutsCommand implements Callable<Integer> {
   private static final int PROGRESS_BAR_MIN_RECORDS = 1000;
@@ -94,6 +106,22 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
   long policyVersion;
 
   @Option(
+      names = "--corpus",
+      paramLabel = "NAME",
+      description = "contract: the contract corpus (above); --count counts its good rollouts.")
+  String corpus;
+
+  @Option(
+      names = "--corpus-max-record-bytes",
+      defaultValue = "0",
+      paramLabel = "BYTES",
+      description =
+          "With --corpus: also write a record larger than BYTES, for a job run with"
+              + " --maxRecordBytes=BYTES (at least 524288: smaller limits would catch other"
+              + " cases); 0: none (default: ${DEFAULT-VALUE}).")
+  long corpusMaxRecordBytes;
+
+  @Option(
       names = "--topic",
       defaultValue = Topics.ROLLOUTS,
       description = "Topic to write to (default: ${DEFAULT-VALUE}).")
@@ -113,6 +141,19 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--count: " + e.getMessage());
     }
     long usedSeed = seed != null ? seed : System.nanoTime() & 0xFFFFFFFL;
+    if (corpus != null) {
+      if (!corpus.equals("contract")) {
+        throw new ParameterException(spec.commandLine(), "--corpus: the only corpus is contract");
+      }
+      ContractCorpus contract;
+      try {
+        contract =
+            ContractCorpus.generate(usedSeed, count / groupSize, groupSize, corpusMaxRecordBytes);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+      return writeCorpus(contract, usedSeed);
+    }
     SyntheticRollouts rollouts =
         SyntheticRollouts.builder()
             .optSeed(usedSeed)
@@ -172,6 +213,45 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
     if (corrupt > 0) {
       out.printf("wrote %d corrupt records (keys corrupt-0..corrupt-%d)%n", corrupt, corrupt - 1);
     }
+    out.flush();
+    return 0;
+  }
+
+  private int writeCorpus(ContractCorpus corpus, long usedSeed) throws Exception {
+    String bootstrap = bootstrapOption.resolve(cli.home());
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      for (ContractCorpus.Entry entry : corpus.entries()) {
+        acks.add(
+            producer.send(
+                new ProducerRecord<>(
+                    topic, new String(entry.key(), StandardCharsets.UTF_8), entry.value())));
+      }
+      for (Future<RecordMetadata> ack : acks) {
+        ack.get(30, TimeUnit.SECONDS);
+      }
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(
+          "cannot write to " + topic + " at " + bootstrap + ": " + e.getCause().getMessage(),
+          e.getCause());
+    }
+    Map<String, Integer> byReason = new TreeMap<>();
+    corpus.entries().stream()
+        .filter(e -> e.outcome() == ContractCorpus.Outcome.DEAD_LETTER)
+        .forEach(e -> byReason.merge(e.stage() + "/" + e.reason(), 1, Integer::sum));
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(
+        "wrote the contract corpus (seed %d) to %s at %s: %d records; the job must credit %d"
+            + " rollouts once each (one is also sent twice) and write %d dead letters, for %d"
+            + " reasons:%n",
+        usedSeed,
+        topic,
+        bootstrap,
+        corpus.entries().size(),
+        corpus.creditedIds().size(),
+        corpus.deadLetterCount(),
+        byReason.size());
+    byReason.forEach((reason, n) -> out.printf("  %-45s %d%n", reason, n));
     out.flush();
     return 0;
   }

@@ -18,6 +18,7 @@ import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
 import dev.rredcot.model.rollout.TaskFeeder;
+import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.trainer.Trainer;
@@ -85,6 +86,8 @@ public final class DemoRun {
 
   private final DemoSettings settings;
   private final List<AutoCloseable> started = new ArrayList<>();
+  // The client config the secured broker of the run wrote; null for a plaintext broker.
+  private Path clientConfigFile;
 
   public DemoRun(DemoSettings settings) {
     this.settings = settings;
@@ -294,19 +297,22 @@ public final class DemoRun {
   }
 
   private List<String> pipelineArgs(String bootstrap, Path checkpointDir) {
-    return List.of(
-        "pipeline",
-        "--bootstrap",
-        bootstrap,
-        "--runner=FlinkRunner",
-        "--flinkMaster=[local]",
-        "--parallelism=1",
-        "--credit=" + settings.credit(),
-        "--checkpointDir=" + checkpointDir,
-        // The run's own Flink checkpoints: a demo starts fresh, never from an earlier run's.
-        "--stateBackendStoragePath="
-            + settings.runDir().resolve("flink-checkpoints").toAbsolutePath().toUri(),
-        "--fresh");
+    List<String> args = new ArrayList<>(List.of("pipeline", "--bootstrap", bootstrap));
+    if (clientConfigFile != null) {
+      args.addAll(List.of("--kafka-config", clientConfigFile.toString()));
+    }
+    args.addAll(
+        List.of(
+            "--runner=FlinkRunner",
+            "--flinkMaster=[local]",
+            "--parallelism=1",
+            "--credit=" + settings.credit(),
+            "--checkpointDir=" + checkpointDir,
+            // The run's own Flink checkpoints: a demo starts fresh, never from an earlier run's.
+            "--stateBackendStoragePath="
+                + settings.runDir().resolve("flink-checkpoints").toAbsolutePath().toUri(),
+            "--fresh"));
+    return args;
   }
 
   /** The resolved configuration, as written to {@code config.json}. */
@@ -317,6 +323,7 @@ public final class DemoRun {
     config.put("max_steps", settings.maxSteps());
     config.put("run_dir", settings.runDir().toString());
     config.put("bootstrap_servers", settings.bootstrapServers());
+    config.put("secure", settings.secure());
     config.put("group_size", settings.groupSize());
     config.put("prompts_per_batch", settings.promptsPerBatch());
     config.put("batch_groups", settings.batchGroups());
@@ -335,12 +342,23 @@ public final class DemoRun {
   }
 
   private String startBroker(Path stackDir) {
-    LocalKafkaBroker broker = new LocalKafkaBroker(RredcotHome.at(stackDir));
+    RredcotHome stack = RredcotHome.at(stackDir);
+    LocalKafkaBroker broker = new LocalKafkaBroker(stack);
     int port = freePort();
     LocalKafkaBroker.UpResult up =
         broker.up(
-            LocalBrokerSettings.builder().optPort(port).optControllerPort(freePort()).build());
+            LocalBrokerSettings.builder()
+                .optPort(port)
+                .optControllerPort(freePort())
+                .optSecure(settings.secure())
+                .build());
     started.add(() -> broker.down(Duration.ofSeconds(20)));
+    if (settings.secure()) {
+      // Every client this process makes from now on (trainer, worker, feeder, observer) and the
+      // credit job's JVM use the config the broker wrote; none falls back to plaintext.
+      KafkaClients.useClientConfig(broker.runningClientConfig().orElseThrow());
+      clientConfigFile = stack.clientPropertiesFile();
+    }
     LOG.info("broker for this run at {}", up.broker().bootstrapServers());
     return up.broker().bootstrapServers();
   }

@@ -24,6 +24,7 @@ import java.util.Set;
  * @param evalSamples samples per held-out prompt (accuracy = mean correctness)
  * @param evalEveryVersions evaluate every n-th policy version during the run
  * @param task the task family, {@code arith} or {@code countdown} ({@link EvaluationTask})
+ * @param secure start the run's broker with SASL_SSL and give every client its client config
  */
 public record DemoSettings(
     Duration budget,
@@ -39,7 +40,8 @@ public record DemoSettings(
     int evalPrompts,
     int evalSamples,
     int evalEveryVersions,
-    String task) {
+    String task,
+    boolean secure) {
 
   /** Credit methods the demo offers. */
   public static final Set<String> CREDITS = Set.of("rredcot", "grpo");
@@ -53,6 +55,11 @@ public record DemoSettings(
     }
     if (maxSteps < 0) {
       throw new IllegalArgumentException("--steps must not be negative, got " + maxSteps);
+    }
+    if (secure && bootstrapServers != null) {
+      throw new IllegalArgumentException(
+          "--secure secures the broker the run starts; for an existing broker give its client"
+              + " config (--kafka-config or $RREDCOT_KAFKA_CONFIG) instead of --secure");
     }
     if (!CREDITS.contains(credit)) {
       throw new IllegalArgumentException(
@@ -97,6 +104,7 @@ public record DemoSettings(
     private int evalSamples = 4;
     private int evalEveryVersions = 5;
     private String task = EvaluationTask.ARITH.familyName();
+    private boolean secure;
 
     private Builder(Path runDir) {
       this.runDir = runDir;
@@ -155,6 +163,12 @@ public record DemoSettings(
       return this;
     }
 
+    /** Start the run's broker with SASL_SSL (default: plaintext on loopback). */
+    public Builder optSecure(boolean secure) {
+      this.secure = secure;
+      return this;
+    }
+
     /** Validates and builds. */
     public DemoSettings build() {
       return new DemoSettings(
@@ -171,7 +185,8 @@ public record DemoSettings(
           evalPrompts,
           evalSamples,
           evalEveryVersions,
-          task);
+          task,
+          secure);
     }
   }
 }

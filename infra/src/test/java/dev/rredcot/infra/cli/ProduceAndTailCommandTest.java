@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
+import dev.rredcot.infra.synthetic.ContractCorpus;
 import dev.rredcot.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -120,6 +121,55 @@ class ProduceAndTailCommandTest {
     }
     // Random bytes and plain text lack the Avro header; the truncated record has it.
     assertEquals(Set.of("bad-header", "corrupt-bytes"), reasons);
+  }
+
+  @Test
+  void writesTheContractCorpusInOrderAndSaysWhatTheJobOwesIt() {
+    CliRun produce =
+        run(
+            "produce-rollouts",
+            "--corpus",
+            "contract",
+            "--count",
+            "8",
+            "--group-size",
+            "4",
+            "--seed",
+            "14");
+    assertEquals(0, produce.exitCode(), produce.toString());
+    ContractCorpus corpus = ContractCorpus.generate(14, 2, 4, 0);
+    assertTrue(
+        produce
+            .out()
+            .contains(
+                corpus.entries().size()
+                    + " records; the job must credit "
+                    + corpus.creditedIds().size()
+                    + " rollouts once each (one is also sent twice) and write "
+                    + corpus.deadLetterCount()
+                    + " dead letters"),
+        produce.out());
+    // Every record of the corpus under its key (the values differ in createdAtMs from a second
+    // build of the corpus).
+    List<String> sentKeys = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> record : readRaw(Topics.ROLLOUTS)) {
+      if (record.key().startsWith("contract-") || record.key().startsWith("syn-s14-")) {
+        sentKeys.add(record.key());
+      }
+    }
+    List<String> expectedKeys = new ArrayList<>();
+    corpus
+        .entries()
+        .forEach(
+            e -> expectedKeys.add(new String(e.key(), java.nio.charset.StandardCharsets.UTF_8)));
+    assertEquals(expectedKeys.stream().sorted().toList(), sentKeys.stream().sorted().toList());
+  }
+
+  @Test
+  void rejectsAnUnknownCorpusAsAUsageError() {
+    CliRun produce = run("produce-rollouts", "--corpus", "nope", "--count", "8");
+    assertEquals(2, produce.exitCode(), produce.toString());
+    assertTrue(produce.err().contains("the only corpus is contract"), produce.err());
   }
 
   @Test

@@ -1,15 +1,16 @@
 package dev.rredcot.pipelines.group;
 
 import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.pipelines.ingest.RolloutContract.Violation;
 import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.coders.BooleanCoder;
+import java.util.Optional;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.state.BagState;
@@ -37,8 +38,8 @@ import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * Collects the rollouts of each GRPO group (keyed by group id) in a stateful DoFn and emits the
- * group as a {@link TraceGroup}:
+ * Collects the rollouts of each GRPO group (keyed by group id) in a stateful DoFn, checks the
+ * invariants across them ({@link GroupContract}) and emits the group as a {@link TraceGroup}:
  *
  * <ul>
  *   <li>as soon as all {@code groupSize} distinct samples have arrived (complete);
@@ -48,13 +49,26 @@ import org.joda.time.Instant;
  *       groups-partial-end-of-input}).
  * </ul>
  *
- * <p>A rollout id seen twice in a group is a producer retry: ignored and counted ({@code
- * duplicate-rollouts}). A second rollout with another id for a sample index already taken becomes a
- * dead letter ({@code duplicate-sample-index}), as does a rollout whose groupSize disagrees with
- * the group's first ({@code group-size-mismatch}) and a rollout for a group already emitted ({@code
- * late-rollout}). After emission only a small "emitted" marker stays, and a processing-time timer
- * forgets it after {@code emittedMarkerTtlMs}; a later rollout with that group id then starts a new
- * group. So state never grows with the number of groups seen.
+ * <p>Every rollout ends credited or dead-lettered, never both, with one exception below:
+ *
+ * <ul>
+ *   <li>A rollout id that arrives again with the same content ({@link GroupContract#fingerprint})
+ *       is one rollout delivered twice: the copy is ignored and counted ({@code
+ *       duplicate-rollouts}), before or after its group was credited; the rollout is credited once.
+ *   <li>A group whose records break a cross-record invariant while it is being collected (members
+ *       disagree on a shared field, one id with two contents, one sample index with two ids) is
+ *       dead-lettered member by member, every member with the same reason, and so is every later
+ *       rollout of that group id: which record is the true one cannot be known.
+ *   <li>After a group was credited only its members' ids and fingerprints stay: a new rollout for
+ *       it is a {@code late-rollout} dead letter, and a known id with other content a {@code
+ *       rollout-id-conflict} dead letter (the exception: that id is then both credited, with its
+ *       first content, and dead-lettered; audits count it as credited).
+ * </ul>
+ *
+ * <p>A processing-time timer forgets a credited or dead-lettered group after {@code
+ * emittedMarkerTtlMs}; a later rollout with that group id then starts a new group. So state never
+ * grows with the number of groups seen. Dead letters carry the rollout re-encoded with the current
+ * schema, byte for byte the original when the producer wrote that schema.
  */
 public final class GroupRollouts
     extends PTransform<
@@ -118,18 +132,23 @@ public final class GroupRollouts
     private final Counter completeGroups = counter(StageMetrics.GROUPS_COMPLETE);
     private final Counter timedOutGroups = counter(StageMetrics.GROUPS_PARTIAL_TIMEOUT);
     private final Counter endOfInputGroups = counter(StageMetrics.GROUPS_PARTIAL_END_OF_INPUT);
+    private final Counter deadGroups = counter(StageMetrics.GROUPS_DEAD_LETTERED);
     private final Counter duplicateRollouts = counter(StageMetrics.DUPLICATE_ROLLOUTS);
     private final Counter forgottenMarkers = counter(StageMetrics.EMITTED_MARKERS_EXPIRED);
 
+    /** The members of the group being collected. */
     @StateId("rollouts")
     private final StateSpec<BagState<Rollout>> rolloutsSpec =
         StateSpecs.bag(AvroCoder.of(Rollout.class));
 
-    @StateId("groupSize")
-    private final StateSpec<ValueState<Integer>> groupSizeSpec = StateSpecs.value(VarIntCoder.of());
+    /** After the group was credited: {@code rolloutId TAB fingerprint} of each member. */
+    @StateId("credited")
+    private final StateSpec<BagState<String>> creditedSpec = StateSpecs.bag(StringUtf8Coder.of());
 
-    @StateId("emitted")
-    private final StateSpec<ValueState<Boolean>> emittedSpec = StateSpecs.value(BooleanCoder.of());
+    /** After the group was dead-lettered: the reason and message every later member gets. */
+    @StateId("deadLettered")
+    private final StateSpec<ValueState<List<String>>> deadLetteredSpec =
+        StateSpecs.value(ListCoder.of(StringUtf8Coder.of()));
 
     @TimerId("groupTimeout")
     private final TimerSpec groupTimeoutSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
@@ -151,32 +170,25 @@ public final class GroupRollouts
         @Timestamp Instant timestamp,
         BoundedWindow window,
         @StateId("rollouts") BagState<Rollout> rollouts,
-        @StateId("groupSize") ValueState<Integer> groupSize,
-        @StateId("emitted") ValueState<Boolean> emitted,
+        @StateId("credited") BagState<String> credited,
+        @StateId("deadLettered") ValueState<List<String>> deadLettered,
         @TimerId("groupTimeout") Timer groupTimeout,
         @TimerId("forgetEmitted") Timer forgetEmitted,
         @TimerId("endOfInput") Timer endOfInput,
         MultiOutputReceiver out) {
       Rollout rollout = element.getValue();
-      if (Boolean.TRUE.equals(emitted.read())) {
-        out.get(FAILED)
-            .output(
-                DeadLetters.ofRollout(
-                    rollout,
-                    STAGE,
-                    "late-rollout",
-                    IllegalStateException.class.getName(),
-                    "group "
-                        + rollout.getGroupId()
-                        + " was already credited; rollout "
-                        + rollout.getRolloutId()
-                        + " arrived too late"));
+      List<String> verdict = deadLettered.read();
+      if (verdict != null) {
+        out.get(FAILED).output(deadLetter(rollout, verdict.get(0), verdict.get(1)));
         return;
       }
-      Integer expectedSize = groupSize.read();
-      if (expectedSize == null) {
-        expectedSize = rollout.getGroupSize();
-        groupSize.write(expectedSize);
+      List<String> creditedMembers = readAll(credited);
+      if (!creditedMembers.isEmpty()) {
+        afterCredit(rollout, creditedMembers, out);
+        return;
+      }
+      List<Rollout> arrived = readAll(rollouts);
+      if (arrived.isEmpty()) {
         // A timed-out group is output at its first rollout's timestamp. The hold this puts on the
         // output watermark does not delay a bounded run: endOfInput fires on the input watermark
         // and clears the timeout.
@@ -185,125 +197,159 @@ public final class GroupRollouts
             .withOutputTimestamp(timestamp)
             .setRelative();
         endOfInput.set(window.maxTimestamp());
-      } else if (expectedSize != rollout.getGroupSize()) {
-        out.get(FAILED)
-            .output(
-                DeadLetters.ofRollout(
-                    rollout,
-                    STAGE,
-                    "group-size-mismatch",
-                    IllegalArgumentException.class.getName(),
-                    "rollout "
-                        + rollout.getRolloutId()
-                        + " says groupSize "
-                        + rollout.getGroupSize()
-                        + " but group "
-                        + rollout.getGroupId()
-                        + " has "
-                        + expectedSize));
+      }
+      Optional<Violation> violation = Optional.empty();
+      String fingerprint = GroupContract.fingerprint(rollout);
+      for (Rollout previous : arrived) {
+        if (previous.getRolloutId().equals(rollout.getRolloutId())) {
+          String previousFingerprint = GroupContract.fingerprint(previous);
+          if (previousFingerprint.equals(fingerprint)) {
+            duplicateRollouts.inc();
+            return;
+          }
+          violation = Optional.of(GroupContract.idConflict(rollout, previousFingerprint, false));
+          break;
+        }
+      }
+      if (violation.isEmpty() && !arrived.isEmpty()) {
+        // Members that are in the bag agree with each other, so one of them stands for all.
+        violation = GroupContract.disagreement(rollout, arrived.get(0));
+      }
+      for (int i = 0; violation.isEmpty() && i < arrived.size(); i++) {
+        if (arrived.get(i).getSampleIndex() == rollout.getSampleIndex()) {
+          violation = Optional.of(GroupContract.sampleIndexTaken(rollout, arrived.get(i)));
+        }
+      }
+      if (violation.isPresent()) {
+        deadGroups.inc();
+        Violation found = violation.get();
+        for (Rollout member : arrived) {
+          out.get(FAILED).output(deadLetter(member, found.reason(), found.message()));
+        }
+        out.get(FAILED).output(deadLetter(rollout, found.reason(), found.message()));
+        rollouts.clear();
+        groupTimeout.clear();
+        deadLettered.write(List.of(found.reason(), found.message()));
+        forgetLater(forgetEmitted);
         return;
       }
-      List<Rollout> arrived = new ArrayList<>();
-      for (Rollout previous : rollouts.read()) {
-        if (previous.getRolloutId().equals(rollout.getRolloutId())) {
-          duplicateRollouts.inc();
-          return;
-        }
-        if (previous.getSampleIndex() == rollout.getSampleIndex()) {
-          out.get(FAILED)
-              .output(
-                  DeadLetters.ofRollout(
-                      rollout,
-                      STAGE,
-                      "duplicate-sample-index",
-                      IllegalArgumentException.class.getName(),
-                      "sample "
-                          + rollout.getSampleIndex()
-                          + " of group "
-                          + rollout.getGroupId()
-                          + " already came from rollout "
-                          + previous.getRolloutId()));
-          return;
-        }
-        arrived.add(previous);
-      }
       arrived.add(rollout);
-      if (arrived.size() >= expectedSize) {
+      int groupSize = rollout.getGroupSize();
+      if (arrived.size() >= groupSize) {
         completeGroups.inc();
-        out.get(GROUPS).output(TraceGroup.of(element.getKey(), expectedSize, true, arrived));
-        markEmitted(rollouts, groupSize, emitted, groupTimeout, forgetEmitted);
+        out.get(GROUPS).output(TraceGroup.of(element.getKey(), groupSize, true, arrived));
+        markCredited(arrived, rollouts, credited, groupTimeout, forgetEmitted);
       } else {
         rollouts.add(rollout);
       }
+    }
+
+    /** A rollout for a group that was credited: a redelivery, a conflict or late. */
+    private void afterCredit(
+        Rollout rollout, List<String> creditedMembers, MultiOutputReceiver out) {
+      String prefix = rollout.getRolloutId() + "\t";
+      for (String member : creditedMembers) {
+        if (member.startsWith(prefix)) {
+          String creditedFingerprint = member.substring(prefix.length());
+          if (creditedFingerprint.equals(GroupContract.fingerprint(rollout))) {
+            duplicateRollouts.inc();
+            return;
+          }
+          Violation conflict = GroupContract.idConflict(rollout, creditedFingerprint, true);
+          out.get(FAILED).output(deadLetter(rollout, conflict.reason(), conflict.message()));
+          return;
+        }
+      }
+      out.get(FAILED)
+          .output(
+              deadLetter(
+                  rollout,
+                  GroupContract.LATE_ROLLOUT,
+                  "groupId "
+                      + rollout.getGroupId()
+                      + " was already credited; rollout "
+                      + rollout.getRolloutId()
+                      + " arrived too late"));
     }
 
     @OnTimer("groupTimeout")
     public void onGroupTimeout(
         @Key String groupId,
         @StateId("rollouts") BagState<Rollout> rollouts,
-        @StateId("groupSize") ValueState<Integer> groupSize,
-        @StateId("emitted") ValueState<Boolean> emitted,
+        @StateId("credited") BagState<String> credited,
         @TimerId("groupTimeout") Timer groupTimeout,
         @TimerId("forgetEmitted") Timer forgetEmitted,
         MultiOutputReceiver out) {
       List<Rollout> arrived = readAll(rollouts);
-      Integer expectedSize = groupSize.read();
-      if (arrived.isEmpty() || expectedSize == null) {
+      if (arrived.isEmpty()) {
         return;
       }
       timedOutGroups.inc();
-      out.get(GROUPS).output(TraceGroup.of(groupId, expectedSize, false, arrived));
-      markEmitted(rollouts, groupSize, emitted, groupTimeout, forgetEmitted);
+      out.get(GROUPS).output(TraceGroup.of(groupId, arrived.get(0).getGroupSize(), false, arrived));
+      markCredited(arrived, rollouts, credited, groupTimeout, forgetEmitted);
     }
 
     @OnTimer("forgetEmitted")
-    public void onForgetEmitted(@StateId("emitted") ValueState<Boolean> emitted) {
+    public void onForgetEmitted(
+        @StateId("credited") BagState<String> credited,
+        @StateId("deadLettered") ValueState<List<String>> deadLettered) {
       forgottenMarkers.inc();
-      emitted.clear();
+      credited.clear();
+      deadLettered.clear();
     }
 
     @OnTimer("endOfInput")
     public void onEndOfInput(
         @Key String groupId,
         @StateId("rollouts") BagState<Rollout> rollouts,
-        @StateId("groupSize") ValueState<Integer> groupSize,
-        @StateId("emitted") ValueState<Boolean> emitted,
+        @StateId("credited") BagState<String> credited,
+        @StateId("deadLettered") ValueState<List<String>> deadLettered,
         @TimerId("groupTimeout") Timer groupTimeout,
         @TimerId("forgetEmitted") Timer forgetEmitted,
         MultiOutputReceiver out) {
       List<Rollout> arrived = readAll(rollouts);
-      Integer expectedSize = groupSize.read();
-      if (!arrived.isEmpty() && expectedSize != null) {
+      if (!arrived.isEmpty()) {
         endOfInputGroups.inc();
-        out.get(GROUPS).output(TraceGroup.of(groupId, expectedSize, false, arrived));
+        out.get(GROUPS)
+            .output(TraceGroup.of(groupId, arrived.get(0).getGroupSize(), false, arrived));
       }
       // The input is over: nothing can be late any more, so drop every piece of state.
       rollouts.clear();
-      groupSize.clear();
-      emitted.clear();
+      credited.clear();
+      deadLettered.clear();
       groupTimeout.clear();
       forgetEmitted.clear();
     }
 
-    private void markEmitted(
+    private void markCredited(
+        List<Rollout> members,
         BagState<Rollout> rollouts,
-        ValueState<Integer> groupSize,
-        ValueState<Boolean> emitted,
+        BagState<String> credited,
         Timer groupTimeout,
         Timer forgetEmitted) {
       rollouts.clear();
-      groupSize.clear();
       groupTimeout.clear();
-      emitted.write(true);
+      for (Rollout member : members) {
+        credited.add(member.getRolloutId() + "\t" + GroupContract.fingerprint(member));
+      }
+      forgetLater(forgetEmitted);
+    }
+
+    private void forgetLater(Timer forgetEmitted) {
       forgetEmitted
           .offset(Duration.millis(emittedMarkerTtlMs))
           .withNoOutputTimestamp()
           .setRelative();
     }
 
-    private static List<Rollout> readAll(BagState<Rollout> rollouts) {
-      List<Rollout> all = new ArrayList<>();
-      rollouts.read().forEach(all::add);
+    private static DeadLetter deadLetter(Rollout rollout, String reason, String message) {
+      return DeadLetters.ofRollout(
+          rollout, STAGE, reason, IllegalArgumentException.class.getName(), message);
+    }
+
+    private static <T> List<T> readAll(BagState<T> bag) {
+      List<T> all = new ArrayList<>();
+      bag.read().forEach(all::add);
       return all;
     }
 

@@ -14,10 +14,9 @@ import java.util.Optional;
  * used in dead letters and metrics, and its message names the offending field.
  *
  * <p>Only what is checkable without a model is checked here: ids, group shape, lengths, ranges and
- * finiteness, and the reward against the task family's verifier when the family is known (an
- * unknown family is left to the value stage's {@code unknown-task-family}). Token ids are not
+ * finiteness, the task family, and the reward against that family's verifier. Token ids are not
  * decoded: the tokenizer belongs to the scoring policy. Invariants across the records of a group
- * are not checked here.
+ * are {@link dev.rredcot.pipelines.group.GroupContract}'s.
  */
 public final class RolloutContract implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -56,6 +55,7 @@ public final class RolloutContract implements Serializable {
           "non-finite-entropy",
           "negative-entropy",
           "invalid-reward",
+          "unknown-task-family",
           "malformed-reference-answer",
           "reward-mismatch");
 
@@ -69,6 +69,11 @@ public final class RolloutContract implements Serializable {
       this.reason = reason;
       this.field = field;
       this.message = message;
+    }
+
+    /** A violation of any record contract (also the cross-record one of grouping). */
+    public static Violation of(String reason, String field, String message) {
+      return new Violation(reason, field, message);
     }
 
     /** Stable kebab-case reason, e.g. {@code non-finite-logprob}. */
@@ -266,8 +271,12 @@ public final class RolloutContract implements Serializable {
     try {
       family = TaskFamilies.resolve(rollout.getTaskFamily());
     } catch (UnknownTaskFamilyException e) {
-      // Left to the value stage, which dead-letters it as unknown-task-family.
-      return Optional.empty();
+      // Checked here, not only by the value stage: a GRPO-only job has no value stage, and a
+      // reward no one can verify must not be credited.
+      return violation(
+          "unknown-task-family",
+          "taskFamily",
+          "taskFamily " + rollout.getTaskFamily() + " is not a known task family");
     }
     double verified;
     try {

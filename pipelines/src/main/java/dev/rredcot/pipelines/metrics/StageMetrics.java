@@ -46,6 +46,9 @@ public final class StageMetrics {
   /** Counter of groups emitted partial because a bounded input ended. */
   public static final String GROUPS_PARTIAL_END_OF_INPUT = "groups-partial-end-of-input";
 
+  /** Counter of groups dead-lettered member by member for breaking the group contract. */
+  public static final String GROUPS_DEAD_LETTERED = "groups-dead-lettered";
+
   /** Counter of rollouts dropped as duplicates by the grouping stage. */
   public static final String DUPLICATE_ROLLOUTS = "duplicate-rollouts";
 
@@ -207,6 +210,9 @@ public final class StageMetrics {
             GROUPS_PARTIAL_END_OF_INPUT,
             "GroupRollouts",
             "groups emitted partial when a bounded input ended"));
+    names.add(
+        beamCounter(
+            GROUPS_DEAD_LETTERED, "GroupRollouts", "groups dead-lettered for the group contract"));
     names.add(beamCounter(DUPLICATE_ROLLOUTS, "GroupRollouts", "rollouts dropped as duplicates"));
     names.add(
         beamCounter(EMITTED_MARKERS_EXPIRED, "GroupRollouts", "emitted-group markers forgotten"));

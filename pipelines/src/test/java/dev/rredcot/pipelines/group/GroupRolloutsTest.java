@@ -3,11 +3,16 @@ package dev.rredcot.pipelines.group;
 import static dev.rredcot.pipelines.TestRollouts.rollout;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 
 import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.testing.PAssert;
@@ -154,29 +159,155 @@ class GroupRolloutsTest {
     pipeline.run().waitUntilFinish();
   }
 
+  /** One cross-record case: the second member of a group of three, changed to break it. */
+  private record Case(String reason, String field, UnaryOperator<Rollout> second) {}
+
+  private static List<Case> cases() {
+    return List.of(
+        new Case(
+            "rollout-id-conflict",
+            "rolloutId",
+            r -> rollout("g", 0, 3, 0.0)), // the id of sample 0 with another trace and reward
+        new Case(
+            "duplicate-sample-index",
+            "sampleIndex",
+            r -> Rollout.newBuilder(rollout("g", 0, 3, 1.0)).setRolloutId("g-other").build()),
+        new Case("group-size-mismatch", "groupSize", r -> with(r, b -> b.setGroupSize(4))),
+        new Case("prompt-id-mismatch", "promptId", r -> with(r, b -> b.setPromptId("g-other"))),
+        new Case(
+            "prompt-text-mismatch", "promptText", r -> with(r, b -> b.setPromptText("Q: 1+1=?\n"))),
+        new Case(
+            "task-family-mismatch", "taskFamily", r -> with(r, b -> b.setTaskFamily("countdown"))),
+        new Case(
+            "reference-answer-mismatch",
+            "referenceAnswer",
+            r -> with(r, b -> b.setReferenceAnswer("41"))),
+        new Case(
+            "policy-version-mismatch", "policyVersion", r -> with(r, b -> b.setPolicyVersion(4L))));
+  }
+
+  private static Rollout with(
+      Rollout rollout, java.util.function.Consumer<Rollout.Builder> change) {
+    Rollout.Builder builder = Rollout.newBuilder(rollout);
+    change.accept(builder);
+    return builder.build();
+  }
+
+  /** The members of case {@code c}'s group, renamed into a group of its own, in arrival order. */
+  private static List<Rollout> members(Case c) {
+    String groupId = "g-" + c.reason();
+    List<Rollout> members =
+        List.of(
+            rollout("g", 0, 3, 1.0),
+            c.second().apply(rollout("g", 1, 3, 0.0)),
+            rollout("g", 2, 3, 1.0));
+    return members.stream()
+        .map(
+            r ->
+                Rollout.newBuilder(r)
+                    .setGroupId(groupId)
+                    .setRolloutId(r.getRolloutId().toString().replaceFirst("^g", groupId))
+                    .setPromptId(r.getPromptId().toString().replaceFirst("^g", groupId))
+                    .build())
+        .collect(Collectors.toList());
+  }
+
   @Test
-  void conflictingSampleIndexBecomesDeadLetter(TestPipeline pipeline) {
-    Rollout first = rollout("g1", 0, 2, 1.0);
-    Rollout conflicting = Rollout.newBuilder(first).setRolloutId("g1-other").build();
+  void everyCrossRecordReasonButLateRolloutHasACase() {
+    List<String> covered = cases().stream().map(Case::reason).collect(Collectors.toList());
+    List<String> expected = new java.util.ArrayList<>(GroupContract.REASONS);
+    expected.remove(GroupContract.LATE_ROLLOUT);
+    assertThat(covered, equalTo(expected));
+  }
+
+  @Test
+  void aGroupBreakingACrossRecordInvariantIsDeadLetteredMemberByMember(TestPipeline pipeline) {
+    // Every case in one run, each in a group of its own, next to a good group that is credited.
+    TestStream.Builder<Rollout> input = stream();
+    Map<String, String> reasonOfGroup = new HashMap<>();
+    Map<String, String> fieldOfGroup = new HashMap<>();
+    for (Case c : cases()) {
+      for (Rollout member : members(c)) {
+        input = input.addElements(member);
+        reasonOfGroup.put(member.getGroupId().toString(), c.reason());
+        fieldOfGroup.put(member.getGroupId().toString(), c.field());
+      }
+    }
+    Rollout good0 = rollout("good", 0, 2, 1.0);
+    Rollout good1 = rollout("good", 1, 2, 0.0);
     WithFailures.Result<PCollection<TraceGroup>, DeadLetter> result =
-        group(
-            pipeline,
-            stream().addElements(first).addElements(conflicting).advanceWatermarkToInfinity());
-    PAssert.that(result.output()).containsInAnyOrder(expected("g1", 2, false, first));
-    assertSingleDeadLetter(result.failures(), "duplicate-sample-index", "g1-other");
+        group(pipeline, input.addElements(good0, good1).advanceWatermarkToInfinity());
+    PAssert.that(result.output()).containsInAnyOrder(expected("good", 2, true, good0, good1));
+    PAssert.that(result.failures())
+        .satisfies(
+            letters -> {
+              Map<String, Integer> lettersOfGroup = new HashMap<>();
+              for (DeadLetter letter : letters) {
+                Rollout original =
+                    dev.rredcot.pipelines.TestRollouts.CODEC.decode(
+                        dev.rredcot.pipelines.deadletter.DeadLetters.valueBytes(letter));
+                String groupId = original.getGroupId().toString();
+                lettersOfGroup.merge(groupId, 1, Integer::sum);
+                assertThat(letter.getStage().toString(), equalTo(GroupRollouts.STAGE));
+                assertThat(
+                    groupId, letter.getReason().toString(), equalTo(reasonOfGroup.get(groupId)));
+                assertThat(
+                    letter.getErrorMessage().toString(),
+                    startsWith(fieldOfGroup.get(groupId) + " "));
+              }
+              // All three records of each broken group, the two before the break included.
+              Map<String, Integer> expectedCounts = new HashMap<>();
+              reasonOfGroup.keySet().forEach(g -> expectedCounts.put(g, 3));
+              assertThat(lettersOfGroup, equalTo(expectedCounts));
+              return null;
+            });
     pipeline.run().waitUntilFinish();
   }
 
   @Test
-  void groupSizeMismatchBecomesDeadLetter(TestPipeline pipeline) {
+  void aRolloutOfADeadLetteredGroupIsDeadLetteredToo(TestPipeline pipeline) {
+    // The break comes before the group is complete; the member after it does not revive it, even
+    // after the group's timeout.
     Rollout first = rollout("g1", 0, 2, 1.0);
-    Rollout mismatched = rollout("g1", 1, 3, 0.0);
+    Rollout otherVersion = with(rollout("g1", 1, 2, 0.0), b -> b.setPolicyVersion(9L));
+    Rollout again = rollout("g1", 1, 2, 0.0);
     WithFailures.Result<PCollection<TraceGroup>, DeadLetter> result =
         group(
             pipeline,
-            stream().addElements(first).addElements(mismatched).advanceWatermarkToInfinity());
-    PAssert.that(result.output()).containsInAnyOrder(expected("g1", 2, false, first));
-    assertSingleDeadLetter(result.failures(), "group-size-mismatch", mismatched.getRolloutId());
+            stream()
+                .addElements(first, otherVersion)
+                .advanceProcessingTime(Duration.millis(TIMEOUT_MS + 1))
+                .addElements(again)
+                .advanceWatermarkToInfinity());
+    PAssert.that(result.output()).empty();
+    PAssert.that(result.failures())
+        .satisfies(
+            letters -> {
+              List<String> reasons = new java.util.ArrayList<>();
+              letters.forEach(l -> reasons.add(l.getReason().toString()));
+              assertThat(reasons, equalTo(Collections.nCopies(3, "policy-version-mismatch")));
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
+  void aRedeliveryAfterCreditIsIgnoredAndAConflictingCopyIsADeadLetter(TestPipeline pipeline) {
+    Rollout first = rollout("g1", 0, 2, 1.0);
+    Rollout second = rollout("g1", 1, 2, 0.0);
+    // A copy made later (createdAtMs differs) of the same content is the same rollout.
+    Rollout redelivered =
+        with(first, b -> b.setCreatedAtMs(java.time.Instant.ofEpochMilli(1_800_000_000_000L)));
+    Rollout conflicting = with(second, b -> b.setPolicyVersion(4L));
+    WithFailures.Result<PCollection<TraceGroup>, DeadLetter> result =
+        group(
+            pipeline,
+            stream()
+                .addElements(first, second)
+                .addElements(redelivered, conflicting)
+                .advanceWatermarkToInfinity());
+    PAssert.that(result.output()).containsInAnyOrder(expected("g1", 2, true, first, second));
+    assertSingleDeadLetter(result.failures(), "rollout-id-conflict", second.getRolloutId());
     pipeline.run().waitUntilFinish();
   }
 

@@ -5,6 +5,8 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.in;
 import static org.hamcrest.Matchers.startsWith;
 
+import dev.rredcot.pipelines.RolloutMutations;
+import dev.rredcot.pipelines.RolloutMutations.Mutation;
 import dev.rredcot.pipelines.TestRollouts;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.record.RawRecord;
@@ -114,8 +116,9 @@ class RolloutContractTest {
               r.setTaskFamily("countdown");
               r.setReferenceAnswer("forty-two");
             }));
-    // Accepted: an unknown family cannot be re-verified here; the value stage dead-letters it.
-    cases.add(new Case(null, null, r -> r.setTaskFamily("no-such-family")));
+    // A reward no family can verify is never credited, with or without a value stage.
+    cases.add(
+        new Case("unknown-task-family", "taskFamily", r -> r.setTaskFamily("no-such-family")));
     cases.add(new Case(null, null, r -> r.setEntropies(null)));
     cases.add(new Case(null, null, r -> r.getLogProbs().set(0, 0f)));
     return cases;
@@ -134,6 +137,17 @@ class RolloutContractTest {
     }
     for (String reason : RolloutContract.REASONS) {
       assertThat(reason, in(covered));
+    }
+  }
+
+  @Test
+  void everyReasonIsDocumentedInTheSchema() {
+    StringBuilder docs = new StringBuilder();
+    Rollout.getClassSchema().getFields().forEach(f -> docs.append(f.doc()).append('\n'));
+    List<String> reasons = new ArrayList<>(RolloutContract.REASONS);
+    reasons.addAll(dev.rredcot.pipelines.group.GroupContract.REASONS);
+    for (String reason : reasons) {
+      assertThat(reason, docs.toString().contains(reason), equalTo(true));
     }
   }
 
@@ -175,64 +189,10 @@ class RolloutContractTest {
     assertOutcome(pipeline, records, reasons, fields, acceptedValues);
   }
 
-  /** Mutations of one field; {@code alwaysInvalid} ones break the contract whatever the rest. */
-  private record Mutation(boolean alwaysInvalid, Consumer<Rollout> apply) {}
-
-  private static List<Mutation> mutations(Random random) {
-    float[] floats = {Float.NaN, Float.POSITIVE_INFINITY, -1e30f, 1e30f, -0f, 3f};
-    String[] strings = {"", " ", "x", "A: 42\n", "12+30=42\nA: 42\n", "ü\u0000\uD800", "42"};
-    return List.of(
-        new Mutation(true, r -> setAt(random, r.getLogProbs(), Float.NaN)),
-        new Mutation(false, r -> setAt(random, r.getLogProbs(), pick(random, floats))),
-        new Mutation(false, r -> setAt(random, r.getEntropies(), pick(random, floats))),
-        new Mutation(false, r -> r.setEntropies(null)),
-        new Mutation(false, r -> truncate(random, r.getTokenIds())),
-        new Mutation(false, r -> truncate(random, r.getLogProbs())),
-        new Mutation(false, r -> truncate(random, r.getEntropies())),
-        new Mutation(
-            false, r -> setAt(random, r.getTokenIds(), random.nextInt() >> random.nextInt(32))),
-        new Mutation(true, r -> r.setGroupSize(-1 - random.nextInt(1000))),
-        new Mutation(false, r -> r.setGroupSize(random.nextInt(3000))),
-        new Mutation(false, r -> r.setSampleIndex(random.nextInt(20) - 5)),
-        new Mutation(true, r -> r.setPolicyVersion(-1 - random.nextInt(1000))),
-        new Mutation(false, r -> r.setPolicyVersion(random.nextLong())),
-        new Mutation(true, r -> r.setRolloutId("")),
-        new Mutation(false, r -> r.setGroupId(pick(random, strings))),
-        new Mutation(false, r -> r.setPromptText(pick(random, strings))),
-        new Mutation(false, r -> r.setText(pick(random, strings))),
-        new Mutation(false, r -> r.setReferenceAnswer(pick(random, strings))),
-        new Mutation(
-            false, r -> r.setTaskFamily(pick(random, new String[] {"arith", "countdown", "?"}))),
-        new Mutation(true, r -> r.setReward(Double.NaN)),
-        new Mutation(false, r -> r.setReward(1.0 - r.getReward())),
-        new Mutation(
-            false, r -> r.setReward(pick(random, new Double[] {-1.0, 2.0, 1e308, 0.0, 1.0}))));
-  }
-
-  private static <T> T pick(Random random, T[] values) {
-    return values[random.nextInt(values.length)];
-  }
-
-  private static float pick(Random random, float[] values) {
-    return values[random.nextInt(values.length)];
-  }
-
-  private static <T> void setAt(Random random, List<T> list, T value) {
-    if (list != null && !list.isEmpty()) {
-      list.set(random.nextInt(list.size()), value);
-    }
-  }
-
-  private static <T> void truncate(Random random, List<T> list) {
-    if (list != null && !list.isEmpty()) {
-      list.subList(random.nextInt(list.size()), list.size()).clear();
-    }
-  }
-
   @Test
   void randomMutationsAreAcceptedUnchangedOrDeadLetteredNeverThrown(TestPipeline pipeline) {
     Random random = new Random(20261201L);
-    List<Mutation> mutations = mutations(random);
+    List<Mutation> mutations = RolloutMutations.fieldMutations(random);
     RolloutContract contract = RolloutContract.defaults();
     List<RawRecord> records = new ArrayList<>();
     HashMap<Long, String> reasons = new HashMap<>();
