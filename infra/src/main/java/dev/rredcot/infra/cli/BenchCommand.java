@@ -65,6 +65,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-model");
       BenchmarkResult result =
           ModelBenchmark.run(
               BenchmarkOptions.builder()
@@ -109,6 +110,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-pipeline");
       EvaluationTask task = taskOption.resolve(spec);
       Path store = bench.cli.home().checkpointsDir();
       Optional<Checkpoint> latest = new CheckpointStore(store, Integer.MAX_VALUE).latest();

@@ -96,6 +96,7 @@ final class EvalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      RredcotCli.logToFiles(spec, out.resolve("logs"), "eval-credit");
       CreditEvaluationOptions.Builder options = CreditEvaluationOptions.builder().setOutDir(out);
       if (task != null) {
         options.optTask(EvaluationTask.fromName(task));
@@ -199,6 +200,7 @@ final class EvalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      RredcotCli.logToFiles(spec, out.resolve("logs"), "eval-learning");
       LearningEvaluationOptions.Builder options =
           LearningEvaluationOptions.builder().setOutDir(out);
       if (task != null) {

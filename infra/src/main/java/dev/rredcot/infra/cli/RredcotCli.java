@@ -2,7 +2,11 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.BrokerStartException;
+import dev.rredcot.infra.logs.CliLogs;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,13 +50,16 @@ public final class RredcotCli implements Runnable {
   public static final int EXIT_FAILURE = 1;
 
   private static final String AVRO_TRUSTED_PACKAGES = "org.apache.avro.SERIALIZABLE_PACKAGES";
+  private static final Logger LOG = LoggerFactory.getLogger(RredcotCli.class);
 
   private final RredcotHome home;
 
   @Option(
       names = "--verbose",
       scope = ScopeType.INHERIT,
-      description = "Print stack traces of failures and more log lines.")
+      description =
+          "Show every log line on the console (default: warnings and errors; long-running"
+              + " commands keep every line in their log files) and stack traces of failures.")
   boolean verbose;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -66,6 +73,27 @@ public final class RredcotCli implements Runnable {
     return home;
   }
 
+  /**
+   * Writes this command's log events to {@code $RREDCOT_LOG_DIR}, else {@code $RREDCOT_HOME/logs},
+   * as {@code name.log} and {@code name.jsonl}, and says where on stderr.
+   */
+  public Path logToFiles(String name) {
+    return logToFiles(spec, CliLogs.directory(home.logsDir()), name);
+  }
+
+  /**
+   * Writes the log events of {@code command} (any subcommand's spec) to {@code dir/name.log} and
+   * {@code dir/name.jsonl}, and says where on its stderr.
+   */
+  static Path logToFiles(CommandLine.Model.CommandSpec command, Path dir, String name) {
+    Path file = CliLogs.toFiles(dir, name).orElse(dir.resolve(name + ".log"));
+    boolean verbose = command.root().userObject() instanceof RredcotCli cli && cli.verbose;
+    PrintWriter err = command.commandLine().getErr();
+    err.printf("rredcot %s: log in %s%s%n", name, file, verbose ? "" : " (--verbose: here too)");
+    err.flush();
+    return file;
+  }
+
   @Override
   public void run() {
     // No subcommand: show what there is instead of doing nothing.
@@ -76,6 +104,11 @@ public final class RredcotCli implements Runnable {
   public static CommandLine commandLine(RredcotHome home) {
     RredcotCli cli = new RredcotCli(home);
     CommandLine commandLine = new CommandLine(cli);
+    commandLine.setExecutionStrategy(
+        parseResult -> {
+          CliLogs.console(cli.verbose);
+          return new CommandLine.RunLast().execute(parseResult);
+        });
     commandLine.setExecutionExceptionHandler(
         (exception, failedCommand, parseResult) -> {
           PrintWriter err = failedCommand.getErr();
@@ -84,10 +117,9 @@ public final class RredcotCli implements Runnable {
             err.println("last warnings and errors in " + start.logFile() + ":");
             start.logTail().forEach(line -> err.println("  " + line));
           }
-          if (cli.verbose) {
-            exception.printStackTrace(err);
-          }
           err.flush();
+          // The stack trace goes to the command's log file, and with --verbose to the console.
+          LOG.info("rredcot {} failed", failedCommand.getCommandName(), exception);
           return EXIT_FAILURE;
         });
     return commandLine;

@@ -290,11 +290,7 @@ public final class LocalKafkaBroker {
                 "-Xmx" + settings.maxHeap(),
                 "-Djava.awt.headless=true",
                 // The broker log is a file: keep Kafka's INFO lines there, with timestamps.
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
-                "-Dorg.slf4j.simpleLogger.log.org.apache=info",
-                "-Dorg.slf4j.simpleLogger.log.dev.rredcot=info",
-                "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+                "-Dlogback.configurationFile=logback-stdout-file.xml",
                 "-Drredcot.home=" + home.root(),
                 "-cp",
                 System.getProperty("java.class.path"),
