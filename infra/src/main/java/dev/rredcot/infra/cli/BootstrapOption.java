@@ -1,11 +1,14 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.kafka.KafkaAdminException;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
+import dev.rredcot.infra.kafka.TopicAdmin;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.model.service.KafkaClients;
 import java.nio.file.Path;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /**
@@ -14,6 +17,9 @@ import picocli.CommandLine.Option;
  * its client config.
  */
 public final class BootstrapOption {
+  /** How long a command waits for a broker to answer before it stops and says what to do. */
+  static final Duration REACHABLE_TIMEOUT = Duration.ofSeconds(5);
+
   @Option(
       names = "--bootstrap",
       paramLabel = "HOST:PORT",
@@ -45,6 +51,35 @@ public final class BootstrapOption {
         .running()
         .map(LocalKafkaBroker.RunningBroker::bootstrapServers)
         .orElse("127.0.0.1:" + LocalBrokerSettings.DEFAULT_PORT);
+  }
+
+  /** {@link #resolve}, then {@link #requireReachable}: for commands that cannot work without it. */
+  public String resolveReachable(RredcotHome home) {
+    String servers = resolve(home);
+    requireReachable(servers);
+    return servers;
+  }
+
+  /**
+   * Fails within {@link #REACHABLE_TIMEOUT} with one line saying what to do when no broker answers
+   * a describe-cluster request at {@code bootstrapServers} (with the process's client config), so
+   * that a command does not start its work and then hang on clients that retry for minutes.
+   *
+   * @throws KafkaAdminException when no broker answers
+   */
+  public static void requireReachable(String bootstrapServers) {
+    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, REACHABLE_TIMEOUT)) {
+      admin.clusterId();
+    } catch (KafkaAdminException e) {
+      throw new KafkaAdminException(
+          "no Kafka broker answers at "
+              + bootstrapServers
+              + " within "
+              + REACHABLE_TIMEOUT.toSeconds()
+              + " s: start one with `rredcot up` (`rredcot status` shows it), or give the"
+              + " address of yours with --bootstrap (and --kafka-config if it is secured)",
+          e);
+    }
   }
 
   /**

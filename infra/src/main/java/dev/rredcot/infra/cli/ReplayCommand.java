@@ -108,6 +108,7 @@ final class ReplayCommand implements Callable<Integer> {
       job.withDefault("outputTopic", out);
     }
     CreditPipelineOptions options = job.parse();
+    BeamJobArgs.requireBrokerIfUsed(options);
     PrintWriter console = spec.commandLine().getOut();
     BeamJobArgs.ensurePolicy(options, console);
     if (options.getOutputFiles().isEmpty()) {

@@ -97,6 +97,7 @@ final class TrainerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    cli.logToFiles("trainer");
     if (keep < 1
         || batchGroups < 1
         || staleness < 0
@@ -122,7 +123,7 @@ final class TrainerCommand implements Callable<Integer> {
             .build();
     Trainer.Builder builder =
         Trainer.builder()
-            .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            .setBootstrapServers(bootstrapOption.resolveReachable(cli.home()))
             .setCheckpointStore(checkpoints)
             .optConsumerGroup(group)
             .optOptions(
