@@ -35,6 +35,8 @@ import picocli.CommandLine.Spec;
           + " Ctrl-C."
     })
 final class DemoCommand implements Callable<Integer> {
+  private static final long SUMMARY_EVERY_S = 60;
+
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
 
@@ -104,6 +106,10 @@ final class DemoCommand implements Callable<Integer> {
                     "demo-"
                         + LocalDateTime.now()
                             .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+    RredcotCli.logToFiles(spec, runDir.resolve("logs"), "demo");
+    if (bootstrap != null) {
+      BootstrapOption.requireReachable(bootstrap);
+    }
     DemoSettings settings;
     try {
       settings =
@@ -129,7 +135,7 @@ final class DemoCommand implements Callable<Integer> {
     out.flush();
     long budgetS = Math.max(1, Math.round(minutes * 60));
     DemoSummary summary;
-    try (BudgetProgress progress = new BudgetProgress(out, budgetS)) {
+    try (BudgetProgress progress = new BudgetProgress(out, budgetS, SUMMARY_EVERY_S)) {
       summary = new DemoRun(settings).run(progress);
     }
     out.printf(
@@ -152,25 +158,42 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Set-up stages as lines, then a progress bar over the time budget with the loop's figures. */
+  /**
+   * Set-up stages as lines, then a progress bar over the time budget (rate, ETA) with the loop's
+   * figures, and a summary line above it every {@code summaryEveryS} seconds.
+   */
   private static final class BudgetProgress implements DemoRun.Listener, AutoCloseable {
     private final PrintWriter out;
     private final long budgetS;
+    private final long summaryEveryS;
     private ProgressBar bar;
+    private long nextSummaryS;
 
-    BudgetProgress(PrintWriter out, long budgetS) {
+    BudgetProgress(PrintWriter out, long budgetS, long summaryEveryS) {
       this.out = out;
       this.budgetS = budgetS;
+      this.summaryEveryS = summaryEveryS;
+      this.nextSummaryS = summaryEveryS;
     }
 
     @Override
-    public void onStatus(String line) {
+    public synchronized void onStatus(String line) {
+      // The loop is over (or interrupted): the bar's last state stays, the lines go below it.
+      close();
       out.println("demo: " + line);
       out.flush();
     }
 
     @Override
-    public void onTick(DemoRun.Tick tick) {
+    public synchronized void onTick(DemoRun.Tick tick) {
+      if (tick.elapsedS() >= nextSummaryS) {
+        nextSummaryS += summaryEveryS;
+        // On a terminal, over the bar's line (erased; the bar is redrawn below within a second).
+        out.print(bar != null && System.console() != null ? "\r\033[2K" : "");
+        out.println(
+            String.format(Locale.ROOT, "demo: %4.0f s  ", tick.elapsedS()) + progressLine(tick));
+        out.flush();
+      }
       if (bar == null) {
         bar =
             new ProgressBarBuilder()
@@ -186,9 +209,10 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
       if (bar != null) {
         bar.close();
+        bar = null;
       }
     }
   }

@@ -50,19 +50,33 @@ final class DemoReport {
     html.append("<h1>RREDCoT Stream demo (credit: ")
         .append(escape(summary.credit()))
         .append(")</h1>\n");
-    html.append(
-        String.format(
-            Locale.ROOT,
-            "<p>Held-out accuracy %.1f%% &rarr; %.1f%% (%+.1f points; greedy %.1f%% &rarr; %.1f%%)"
-                + " after %d training steps on %d rollouts, in %.0f s.</p>\n",
-            100 * summary.initialAccuracy(),
-            100 * summary.finalAccuracy(),
-            summary.accuracyGainPoints(),
-            100 * summary.initialGreedyAccuracy(),
-            100 * summary.finalGreedyAccuracy(),
-            summary.trainingSteps(),
-            summary.rolloutsTrained(),
-            summary.wallS()));
+    if (summary.interrupted()) {
+      html.append(
+          String.format(
+              Locale.ROOT,
+              "<p><b>Interrupted</b> after %d training steps on %d rollouts, in %.0f s: no final"
+                  + " evaluation (held-out accuracy of the initial policy %.1f%%, greedy"
+                  + " %.1f%%).</p>\n",
+              summary.trainingSteps(),
+              summary.rolloutsTrained(),
+              summary.wallS(),
+              100 * summary.initialAccuracy(),
+              100 * summary.initialGreedyAccuracy()));
+    } else {
+      html.append(
+          String.format(
+              Locale.ROOT,
+              "<p>Held-out accuracy %.1f%% &rarr; %.1f%% (%+.1f points; greedy %.1f%% &rarr;"
+                  + " %.1f%%) after %d training steps on %d rollouts, in %.0f s.</p>\n",
+              100 * summary.initialAccuracy(),
+              100 * summary.finalAccuracy(),
+              summary.accuracyGainPoints(),
+              100 * summary.initialGreedyAccuracy(),
+              100 * summary.finalGreedyAccuracy(),
+              summary.trainingSteps(),
+              summary.rolloutsTrained(),
+              summary.wallS()));
+    }
     counters(html, summary);
     html.append("<h2>Learning curve</h2>\n");
     learningCurve(html, summary, stream.curve());
@@ -119,7 +133,9 @@ final class DemoReport {
         reward.add(new double[] {point.rolloutsTrained(), point.meanReward()});
       }
     }
-    accuracy.add(new double[] {summary.rolloutsTrained(), summary.finalAccuracy()});
+    if (!Double.isNaN(summary.finalAccuracy())) {
+      accuracy.add(new double[] {summary.rolloutsTrained(), summary.finalAccuracy()});
+    }
     double maxX = Math.max(1, summary.rolloutsTrained());
     Svg svg = new Svg("rollouts trained", "accuracy / reward", maxX, 1.0);
     svg.polyline(reward, "#f4a261", "training batch mean reward");

@@ -1,5 +1,6 @@
 package dev.rredcot.model.service;
 
+import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -16,6 +17,26 @@ import org.apache.kafka.common.serialization.Serializer;
 public final class KafkaClients {
   // Kafka's own default is 1 s; a long outage then floods the log with connection attempts.
   private static final int RECONNECT_BACKOFF_MAX_MS = 10_000;
+
+  /**
+   * Bounds on a producer's waits: {@code send} blocks at most this long for metadata or buffer
+   * space, and a request at most this long for its answer. Kafka's defaults (60 s and 30 s, with 2
+   * minutes of delivery retries) let a service that stops while the broker is gone hang for
+   * minutes; the services retry longer outages themselves ({@link BrokerRetry}).
+   */
+  private static final int MAX_BLOCK_MS = 10_000;
+
+  private static final int REQUEST_TIMEOUT_MS = 10_000;
+  private static final int DELIVERY_TIMEOUT_MS = 30_000;
+
+  /** Bound of a consumer's blocking calls (commit, end offsets, positions); Kafka's is 60 s. */
+  private static final int DEFAULT_API_TIMEOUT_MS = 15_000;
+
+  /**
+   * How long closing a client waits for what it has in flight: a producer closed without a bound
+   * waits for every unacknowledged send, however long the broker is gone.
+   */
+  public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
 
   private static volatile KafkaClientConfig clientConfig;
 
@@ -50,6 +71,9 @@ public final class KafkaClients {
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     // While the broker is away, reconnect every few seconds rather than every second.
     props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, MAX_BLOCK_MS);
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, REQUEST_TIMEOUT_MS);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, DELIVERY_TIMEOUT_MS);
     return new KafkaProducer<>(secured(props), keySerializer, valueSerializer);
   }
 
@@ -59,6 +83,7 @@ public final class KafkaClients {
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
+    props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, DEFAULT_API_TIMEOUT_MS);
     return secured(props);
   }
 
