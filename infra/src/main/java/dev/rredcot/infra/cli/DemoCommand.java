@@ -10,6 +10,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -201,6 +202,9 @@ final class DemoCommand implements Callable<Integer> {
                 .setInitialMax(budgetS)
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUnit(" s", 1)
+                // Redrawn in place with a carriage return only (no cursor movement), so that
+                // the summary lines printed between redraws stay where they are.
+                .setConsumer(new ConsoleProgressBarConsumer(System.err))
                 .setUpdateIntervalMillis(1_000)
                 .build();
       }

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.demo;
 
+import dev.rredcot.infra.process.OwnSession;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -53,7 +54,7 @@ public final class ChildJvm implements AutoCloseable {
     try {
       OwnerOnlyFiles.createDirectories(logFile.getParent());
       ProcessBuilder builder =
-          new ProcessBuilder(command)
+          new ProcessBuilder(OwnSession.command(command))
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
       builder.environment().putAll(environment);

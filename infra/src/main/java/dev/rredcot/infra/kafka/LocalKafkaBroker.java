@@ -1,6 +1,7 @@
 package dev.rredcot.infra.kafka;
 
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.process.OwnSession;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.schemas.Topics;
@@ -297,7 +298,7 @@ public final class LocalKafkaBroker {
                 MAIN_CLASS,
                 home.kafkaPropertiesFile().toString()));
     ProcessBuilder builder =
-        new ProcessBuilder(command)
+        new ProcessBuilder(OwnSession.command(command))
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(home.kafkaLogFile().toFile()))
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
