@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * Repeats a Kafka call that failed for a passing reason (broker unreachable, leader moving, a
  * timeout) with exponential backoff, for as long as the service runs, so that a service rides out a
  * broker outage instead of stopping. The clients retry inside their own timeouts (a producer for
- * {@code delivery.timeout.ms}, 30 s in {@link KafkaClients}); this covers outages longer than that.
+ * {@code delivery.timeout.ms}, 2 minutes by default); this covers outages longer than that.
  */
 public final class BrokerRetry {
 

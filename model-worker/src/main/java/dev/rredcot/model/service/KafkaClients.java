@@ -19,17 +19,10 @@ public final class KafkaClients {
   private static final int RECONNECT_BACKOFF_MAX_MS = 10_000;
 
   /**
-   * Bounds on a producer's waits: {@code send} blocks at most this long for metadata or buffer
-   * space, and a request at most this long for its answer. Kafka's defaults (60 s and 30 s, with 2
-   * minutes of delivery retries) let a service that stops while the broker is gone hang for
-   * minutes; the services retry longer outages themselves ({@link BrokerRetry}).
+   * Bound of a consumer's blocking calls (commit, end offsets, positions); Kafka's is 60 s. The
+   * services retry what times out while they run ({@link BrokerRetry}), and a stop does not wait a
+   * minute for a commit to a broker that is gone.
    */
-  private static final int MAX_BLOCK_MS = 10_000;
-
-  private static final int REQUEST_TIMEOUT_MS = 10_000;
-  private static final int DELIVERY_TIMEOUT_MS = 30_000;
-
-  /** Bound of a consumer's blocking calls (commit, end offsets, positions); Kafka's is 60 s. */
   private static final int DEFAULT_API_TIMEOUT_MS = 15_000;
 
   /**
@@ -71,9 +64,10 @@ public final class KafkaClients {
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     // While the broker is away, reconnect every few seconds rather than every second.
     props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
-    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, MAX_BLOCK_MS);
-    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, REQUEST_TIMEOUT_MS);
-    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, DELIVERY_TIMEOUT_MS);
+    // delivery.timeout.ms stays at Kafka's 2 minutes: a shorter one turns a broker restart into
+    // batches sampled again, perhaps under a newer policy version (other rollout ids). A stop does
+    // not wait for it: acknowledgements are awaited while the service runs
+    // (ServiceThread#awaitWhileRunning) and clients close within CLOSE_TIMEOUT.
     return new KafkaProducer<>(secured(props), keySerializer, valueSerializer);
   }
 
