@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
           + " pipeline on the embedded Flink runner and the trainer, from the shipped initial"
           + " policy. Shows live progress; writes config.json, metrics.jsonl, summary.json and"
           + " report.html to the run directory; stops every process it started at the end and on"
-          + " Ctrl-C."
+          + " Ctrl-C (which still writes summary.json and report.html, marked interrupted)."
+          + " Log lines go to logs/ in the run directory (--verbose: also to the console)."
     })
 final class DemoCommand implements Callable<Integer> {
   private static final long SUMMARY_EVERY_S = 60;

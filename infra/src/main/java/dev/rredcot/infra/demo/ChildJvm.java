@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A component of the demo (or of a chaos run) running in a JVM of its own, with this JVM's java,
- * classpath and JVM flags (Avro trusted packages, the JDK 17 opens Flink needs); its output goes to
- * a log file. Stops with SIGTERM, then SIGKILL after a bound, so no process outlives its run.
+ * classpath and JVM flags (Avro trusted packages, the JDK 17 opens Flink needs), in a session of
+ * its own ({@link OwnSession}: a terminal's Ctrl-C reaches only the parent, which stops it); its
+ * output goes to a log file. Stops with SIGTERM, then SIGKILL after a bound, so no process outlives
+ * its run.
  */
 public final class ChildJvm implements AutoCloseable {
   private final String name;

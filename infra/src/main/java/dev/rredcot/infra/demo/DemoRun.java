@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * feeder, a rollout worker, the credit pipeline on the embedded Flink runner and the trainer, from
  * the shipped policy of the run's task family, for a time or step budget. It writes the run
  * directory ({@code config.json}, {@code metrics.jsonl}, {@code summary.json}, {@code report.html})
- * and stops every component it started, also when interrupted.
+ * and stops every component it started, also when interrupted (Ctrl-C, SIGTERM): then it still
+ * writes the summary and report of what ran, marked as interrupted.
  *
  * <pre>{@code
  * DemoSummary summary = new DemoRun(DemoSettings.builder(runDir).build()).run(System.out::println);

@@ -42,13 +42,23 @@ class BrokerUnreachableTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"pipeline", "replay", "produce-rollouts", "trainer", "worker", "feeder", "demo"})
+      strings = {
+        "pipeline",
+        "replay",
+        "produce-rollouts",
+        "tail",
+        "trainer",
+        "worker",
+        "feeder",
+        "demo"
+      })
   void failsFastWithOneLine(String command) throws Exception {
     List<String> args =
         switch (command) {
           case "replay" ->
               List.of("replay", "--from", "0:0", "--to", "0:8", "--out", "again", "--bootstrap");
           case "produce-rollouts" -> List.of("produce-rollouts", "--count", "8", "--bootstrap");
+          case "tail" -> List.of("tail", "rollouts", "--bootstrap");
           case "demo" -> List.of("demo", "--out", dir.resolve("run").toString(), "--bootstrap");
           default -> List.of(command, "--bootstrap");
         };
@@ -74,7 +84,7 @@ class BrokerUnreachableTest {
     Path logFile =
         switch (command) {
           case "demo" -> dir.resolve("run").resolve("logs").resolve("demo.log");
-          case "replay", "produce-rollouts" -> null; // short commands: no log file
+          case "replay", "produce-rollouts", "tail" -> null; // short commands: no log file
           default -> dir.resolve("home").resolve("logs").resolve(command + ".log");
         };
     if (logFile != null) {
