@@ -157,6 +157,20 @@ final class BeamJobArgs {
   }
 
   /**
+   * Fails fast with what to do when the job talks to Kafka (it reads or writes a topic, or follows
+   * checkpoint announcements) and no broker answers ({@link BootstrapOption#requireReachable}).
+   */
+  static void requireBrokerIfUsed(CreditPipelineOptions options) {
+    boolean filesOnly =
+        !options.getInputFiles().isEmpty()
+            && !options.getOutputFiles().isEmpty()
+            && !options.getWatchCheckpoints();
+    if (!filesOnly) {
+      BootstrapOption.requireReachable(options.getBootstrapServers());
+    }
+  }
+
+  /**
    * When the job's credit needs the policy and its checkpoint store holds none yet (a fresh local
    * stack), puts the shipped initial policy there as version 0, and says so.
    */

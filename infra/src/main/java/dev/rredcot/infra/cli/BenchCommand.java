@@ -69,6 +69,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-model");
       BenchmarkResult result =
           ModelBenchmark.run(
               BenchmarkOptions.builder()
@@ -127,6 +128,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-pipeline");
       EvaluationTask task = taskOption.resolve(spec);
       Path store = bench.cli.home().checkpointsDir();
       Optional<Checkpoint> latest = new CheckpointStore(store, Integer.MAX_VALUE).latest();

@@ -1,11 +1,18 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.kafka.KafkaAdminException;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
+import dev.rredcot.infra.kafka.TopicAdmin;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.model.service.KafkaClients;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine.Option;
 
 /**
@@ -14,6 +21,15 @@ import picocli.CommandLine.Option;
  * its client config.
  */
 public final class BootstrapOption {
+  /** How long a command tries to open a connection to each bootstrap address. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+
+  /**
+   * How long a command waits for a broker that accepts connections to answer: generous, since a
+   * fresh JVM on a machine busy with the rest of the loop can take seconds for its first request.
+   */
+  static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(20);
+
   @Option(
       names = "--bootstrap",
       paramLabel = "HOST:PORT",
@@ -45,6 +61,60 @@ public final class BootstrapOption {
         .running()
         .map(LocalKafkaBroker.RunningBroker::bootstrapServers)
         .orElse("127.0.0.1:" + LocalBrokerSettings.DEFAULT_PORT);
+  }
+
+  /** {@link #resolve}, then {@link #requireReachable}: for commands that cannot work without it. */
+  public String resolveReachable(RredcotHome home) {
+    String servers = resolve(home);
+    requireReachable(servers);
+    return servers;
+  }
+
+  /**
+   * Fails with one line saying what to do when no broker is there, so that a command does not start
+   * its work and then hang on clients that retry for minutes: at once when nothing listens at any
+   * of {@code bootstrapServers} (within {@link #CONNECT_TIMEOUT} per address), else after {@link
+   * #ANSWER_TIMEOUT} when what listens does not answer a describe-cluster request (with the
+   * process's client config).
+   *
+   * @throws KafkaAdminException when no broker answers
+   */
+  public static void requireReachable(String bootstrapServers) {
+    String whatToDo =
+        ": start one with `rredcot up` (`rredcot status` shows it), or give the address of yours"
+            + " with --bootstrap (and --kafka-config if it is secured)";
+    IOException refused = null;
+    boolean listening = false;
+    for (String address : bootstrapServers.split(",")) {
+      String host = Utils.getHost(address.strip());
+      Integer port = Utils.getPort(address.strip());
+      if (host == null || port == null) {
+        throw new KafkaAdminException("not a HOST:PORT address: '" + address + "'", null);
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(host, port), (int) CONNECT_TIMEOUT.toMillis());
+        listening = true;
+        break;
+      } catch (IOException e) {
+        refused = e;
+      }
+    }
+    if (!listening) {
+      throw new KafkaAdminException(
+          "no Kafka broker listens at " + bootstrapServers + whatToDo, refused);
+    }
+    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, ANSWER_TIMEOUT)) {
+      admin.clusterId();
+    } catch (KafkaAdminException e) {
+      throw new KafkaAdminException(
+          "no Kafka broker answers at "
+              + bootstrapServers
+              + " within "
+              + ANSWER_TIMEOUT.toSeconds()
+              + " s (something accepts connections there)"
+              + whatToDo,
+          e);
+    }
   }
 
   /**

@@ -78,6 +78,7 @@ final class ChaosCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter console = spec.commandLine().getOut();
+    RredcotCli.logToFiles(spec, out.resolve("logs"), "chaos");
     ChaosSettings settings;
     try {
       ChaosSettings.Builder builder =

@@ -10,6 +10,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -32,9 +33,12 @@ import picocli.CommandLine.Spec;
           + " pipeline on the embedded Flink runner and the trainer, from the shipped initial"
           + " policy. Shows live progress; writes config.json, metrics.jsonl, summary.json and"
           + " report.html to the run directory; stops every process it started at the end and on"
-          + " Ctrl-C."
+          + " Ctrl-C (which still writes summary.json and report.html, marked interrupted)."
+          + " Log lines go to logs/ in the run directory (--verbose: also to the console)."
     })
 final class DemoCommand implements Callable<Integer> {
+  private static final long SUMMARY_EVERY_S = 60;
+
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
 
@@ -112,6 +116,10 @@ final class DemoCommand implements Callable<Integer> {
                     "demo-"
                         + LocalDateTime.now()
                             .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+    RredcotCli.logToFiles(spec, runDir.resolve("logs"), "demo");
+    if (bootstrap != null) {
+      BootstrapOption.requireReachable(bootstrap);
+    }
     DemoSettings settings;
     try {
       settings =
@@ -138,7 +146,7 @@ final class DemoCommand implements Callable<Integer> {
     out.flush();
     long budgetS = Math.max(1, Math.round(minutes * 60));
     DemoSummary summary;
-    try (BudgetProgress progress = new BudgetProgress(out, budgetS)) {
+    try (BudgetProgress progress = new BudgetProgress(out, budgetS, SUMMARY_EVERY_S)) {
       summary = new DemoRun(settings).run(progress);
     }
     out.printf(
@@ -161,25 +169,42 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Set-up stages as lines, then a progress bar over the time budget with the loop's figures. */
+  /**
+   * Set-up stages as lines, then a progress bar over the time budget (rate, ETA) with the loop's
+   * figures, and a summary line above it every {@code summaryEveryS} seconds.
+   */
   private static final class BudgetProgress implements DemoRun.Listener, AutoCloseable {
     private final PrintWriter out;
     private final long budgetS;
+    private final long summaryEveryS;
     private ProgressBar bar;
+    private long nextSummaryS;
 
-    BudgetProgress(PrintWriter out, long budgetS) {
+    BudgetProgress(PrintWriter out, long budgetS, long summaryEveryS) {
       this.out = out;
       this.budgetS = budgetS;
+      this.summaryEveryS = summaryEveryS;
+      this.nextSummaryS = summaryEveryS;
     }
 
     @Override
-    public void onStatus(String line) {
+    public synchronized void onStatus(String line) {
+      // The loop is over (or interrupted): the bar's last state stays, the lines go below it.
+      close();
       out.println("demo: " + line);
       out.flush();
     }
 
     @Override
-    public void onTick(DemoRun.Tick tick) {
+    public synchronized void onTick(DemoRun.Tick tick) {
+      if (tick.elapsedS() >= nextSummaryS) {
+        nextSummaryS += summaryEveryS;
+        // On a terminal, over the bar's line (erased; the bar is redrawn below within a second).
+        out.print(bar != null && System.console() != null ? "\r\033[2K" : "");
+        out.println(
+            String.format(Locale.ROOT, "demo: %4.0f s  ", tick.elapsedS()) + progressLine(tick));
+        out.flush();
+      }
       if (bar == null) {
         bar =
             new ProgressBarBuilder()
@@ -187,6 +212,9 @@ final class DemoCommand implements Callable<Integer> {
                 .setInitialMax(budgetS)
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUnit(" s", 1)
+                // Redrawn in place with a carriage return only (no cursor movement), so that
+                // the summary lines printed between redraws stay where they are.
+                .setConsumer(new ConsoleProgressBarConsumer(System.err))
                 .setUpdateIntervalMillis(1_000)
                 .build();
       }
@@ -195,9 +223,10 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
       if (bar != null) {
         bar.close();
+        bar = null;
       }
     }
   }

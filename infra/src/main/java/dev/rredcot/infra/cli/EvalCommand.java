@@ -138,6 +138,7 @@ final class EvalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      RredcotCli.logToFiles(spec, out.resolve("logs"), "eval-credit");
       CreditEvaluationOptions.Builder options = CreditEvaluationOptions.builder().setOutDir(out);
       if (task != null) {
         options.optTask(EvaluationTask.fromName(task));
@@ -244,6 +245,7 @@ final class EvalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      RredcotCli.logToFiles(spec, out.resolve("logs"), "eval-learning");
       LearningEvaluationOptions.Builder options =
           LearningEvaluationOptions.builder().setOutDir(out);
       if (task != null) {

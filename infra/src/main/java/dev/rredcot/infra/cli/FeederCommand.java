@@ -62,13 +62,14 @@ final class FeederCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     metricsOption.validate(spec);
+    cli.logToFiles("feeder");
     if (!(rate > 0) || count < 0 || rounds < 1) {
       throw new ParameterException(
           spec.commandLine(), "--rate and --rounds must be positive, --count >= 0");
     }
     TaskFeeder.Builder builder =
         TaskFeeder.builder()
-            .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            .setBootstrapServers(bootstrapOption.resolveReachable(cli.home()))
             // The problems the family's shipped policy was made for.
             .setTask(taskOption.resolve(spec).trained())
             .optFirstSeed(firstSeed)

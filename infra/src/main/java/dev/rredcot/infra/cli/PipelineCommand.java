@@ -95,6 +95,8 @@ final class PipelineCommand implements Callable<Integer> {
     }
     BeamJobArgs jobArgs = beamJobArgs();
     CreditPipelineOptions options = jobArgs.parse();
+    cli.logToFiles("pipeline");
+    BeamJobArgs.requireBrokerIfUsed(options);
     BeamJobArgs.ensurePolicy(options, taskOption.resolve(spec), out);
     out.printf(
         "credit job on %s: %s -> %s at %s, credit %s / %s / %s%s%n",

@@ -165,7 +165,7 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
                     ? EvaluationTask.COUNTDOWN.trained()
                     : ArithmeticTask.defaults())
             .build();
-    String bootstrap = bootstrapOption.resolve(cli.home());
+    String bootstrap = bootstrapOption.resolveReachable(cli.home());
     RecordCodec<Rollout> codec = RecordCodec.of(Rollout.class);
     AtomicReference<Exception> sendFailure = new AtomicReference<>();
     int groups = count / groupSize;

@@ -93,6 +93,7 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     BeamJobArgs job = beamJobArgs();
     CreditPipelineOptions options = job.parse();
+    BeamJobArgs.requireBrokerIfUsed(options);
     PrintWriter console = spec.commandLine().getOut();
     BeamJobArgs.ensurePolicy(options, console);
     if (options.getOutputFiles().isEmpty()) {

@@ -3,8 +3,11 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.infra.config.ConfigDefaults;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.BrokerStartException;
+import dev.rredcot.infra.logs.CliLogs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,6 +54,7 @@ public final class RredcotCli implements Runnable {
   public static final int EXIT_FAILURE = 1;
 
   private static final String AVRO_TRUSTED_PACKAGES = "org.apache.avro.SERIALIZABLE_PACKAGES";
+  private static final Logger LOG = LoggerFactory.getLogger(RredcotCli.class);
 
   private final RredcotHome home;
   private final ConfigDefaults configDefaults;
@@ -58,7 +62,9 @@ public final class RredcotCli implements Runnable {
   @Option(
       names = "--verbose",
       scope = ScopeType.INHERIT,
-      description = "Print stack traces of failures and more log lines.")
+      description =
+          "Show every log line on the console (default: warnings and errors; long-running"
+              + " commands keep every line in their log files) and stack traces of failures.")
   boolean verbose;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -87,6 +93,27 @@ public final class RredcotCli implements Runnable {
     return home;
   }
 
+  /**
+   * Writes this command's log events to {@code $RREDCOT_LOG_DIR}, else {@code $RREDCOT_HOME/logs},
+   * as {@code name.log} and {@code name.jsonl}, and says where on stderr.
+   */
+  public Path logToFiles(String name) {
+    return logToFiles(spec, CliLogs.directory(home.logsDir()), name);
+  }
+
+  /**
+   * Writes the log events of {@code command} (any subcommand's spec) to {@code dir/name.log} and
+   * {@code dir/name.jsonl}, and says where on its stderr.
+   */
+  static Path logToFiles(CommandLine.Model.CommandSpec command, Path dir, String name) {
+    Path file = CliLogs.toFiles(dir, name).orElse(dir.resolve(name + ".log"));
+    boolean verbose = command.root().userObject() instanceof RredcotCli cli && cli.verbose;
+    PrintWriter err = command.commandLine().getErr();
+    err.printf("rredcot %s: log in %s%s%n", name, file, verbose ? "" : " (--verbose: here too)");
+    err.flush();
+    return file;
+  }
+
   @Override
   public void run() {
     // No subcommand: show what there is instead of doing nothing.
@@ -100,6 +127,11 @@ public final class RredcotCli implements Runnable {
     commandLine.setDefaultValueProvider(cli.configDefaults);
     // `rredcot config pipeline --bootstrap h:1`: everything after the command name is its line.
     commandLine.getSubcommands().get("config").setStopAtPositional(true);
+    commandLine.setExecutionStrategy(
+        parseResult -> {
+          CliLogs.console(cli.verbose);
+          return new CommandLine.RunLast().execute(parseResult);
+        });
     commandLine.setExecutionExceptionHandler(
         (exception, failedCommand, parseResult) -> {
           PrintWriter err = failedCommand.getErr();
@@ -108,10 +140,9 @@ public final class RredcotCli implements Runnable {
             err.println("last warnings and errors in " + start.logFile() + ":");
             start.logTail().forEach(line -> err.println("  " + line));
           }
-          if (cli.verbose) {
-            exception.printStackTrace(err);
-          }
           err.flush();
+          // The stack trace goes to the command's log file, and with --verbose to the console.
+          LOG.info("rredcot {} failed", failedCommand.getCommandName(), exception);
           return EXIT_FAILURE;
         });
     return commandLine;

@@ -62,7 +62,7 @@ final class StatusCommand implements Callable<Integer> {
 
   @Option(
       names = "--timeout-ms",
-      defaultValue = "10000",
+      defaultValue = "5000",
       description = "Bound on each broker request (default: ${DEFAULT-VALUE}).")
   long timeoutMs;
 

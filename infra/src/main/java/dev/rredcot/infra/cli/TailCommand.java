@@ -81,7 +81,7 @@ final class TailCommand implements Callable<Integer> {
     }
     boolean follow = startPosition != null && startPosition.follow;
     long timeout = timeoutMs != null ? timeoutMs : follow ? Long.MAX_VALUE : 30_000L;
-    String bootstrap = bootstrapOption.resolve(cli.home());
+    String bootstrap = bootstrapOption.resolveReachable(cli.home());
     PrintWriter out = spec.commandLine().getOut();
     RecordJson json = RecordJson.forTopic(topic);
 

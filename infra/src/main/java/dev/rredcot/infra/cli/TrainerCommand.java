@@ -99,6 +99,7 @@ final class TrainerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     metricsOption.validate(spec);
+    cli.logToFiles("trainer");
     if (keep < 1
         || batchGroups < 1
         || staleness < 0
@@ -124,7 +125,7 @@ final class TrainerCommand implements Callable<Integer> {
             .build();
     Trainer.Builder builder =
         Trainer.builder()
-            .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            .setBootstrapServers(bootstrapOption.resolveReachable(cli.home()))
             .setCheckpointStore(checkpoints)
             .optConsumerGroup(group)
             .optOptions(

@@ -91,6 +91,7 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     metricsOption.validate(spec);
+    cli.logToFiles("worker");
     if (groupSize < 1 || promptsPerBatch < 1 || maxTokens < 1 || maxPromptsPerVersion < 0) {
       throw new ParameterException(
           spec.commandLine(),
@@ -116,7 +117,7 @@ final class WorkerCommand implements Callable<Integer> {
     }
     RolloutWorker.Builder builder =
         RolloutWorker.builder()
-            .setBootstrapServers(bootstrapOption.resolve(cli.home()))
+            .setBootstrapServers(bootstrapOption.resolveReachable(cli.home()))
             .setCheckpointStore(checkpoints)
             // Verification needs only the family's name, so the worker takes every family.
             .setTaskFamilies(families)

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.demo;
 
+import dev.rredcot.infra.process.OwnSession;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A component of the demo (or of a chaos run) running in a JVM of its own, with this JVM's java,
- * classpath and JVM flags (Avro trusted packages, the JDK 17 opens Flink needs); its output goes to
- * a log file. Stops with SIGTERM, then SIGKILL after a bound, so no process outlives its run.
+ * classpath and JVM flags (Avro trusted packages, the JDK 17 opens Flink needs), in a session of
+ * its own ({@link OwnSession}: a terminal's Ctrl-C reaches only the parent, which stops it); its
+ * output goes to a log file. Stops with SIGTERM, then SIGKILL after a bound, so no process outlives
+ * its run.
  */
 public final class ChildJvm implements AutoCloseable {
   private final String name;
@@ -53,7 +56,7 @@ public final class ChildJvm implements AutoCloseable {
     try {
       OwnerOnlyFiles.createDirectories(logFile.getParent());
       ProcessBuilder builder =
-          new ProcessBuilder(command)
+          new ProcessBuilder(OwnSession.command(command))
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
       builder.environment().putAll(environment);

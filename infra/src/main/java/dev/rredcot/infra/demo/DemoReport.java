@@ -42,19 +42,33 @@ final class DemoReport {
       throws IOException {
     HtmlPage page = new HtmlPage("RREDCoT Stream demo (credit: " + summary.credit() + ")", CSS);
     StringBuilder html = new StringBuilder();
-    html.append(
-        String.format(
-            Locale.ROOT,
-            "<p>Held-out accuracy %.1f%% &rarr; %.1f%% (%+.1f points; greedy %.1f%% &rarr; %.1f%%)"
-                + " after %d training steps on %d rollouts, in %.0f s.</p>\n",
-            100 * summary.initialAccuracy(),
-            100 * summary.finalAccuracy(),
-            summary.accuracyGainPoints(),
-            100 * summary.initialGreedyAccuracy(),
-            100 * summary.finalGreedyAccuracy(),
-            summary.trainingSteps(),
-            summary.rolloutsTrained(),
-            summary.wallS()));
+    if (summary.interrupted()) {
+      html.append(
+          String.format(
+              Locale.ROOT,
+              "<p><b>Interrupted</b> after %d training steps on %d rollouts, in %.0f s: no final"
+                  + " evaluation (held-out accuracy of the initial policy %.1f%%, greedy"
+                  + " %.1f%%).</p>\n",
+              summary.trainingSteps(),
+              summary.rolloutsTrained(),
+              summary.wallS(),
+              100 * summary.initialAccuracy(),
+              100 * summary.initialGreedyAccuracy()));
+    } else {
+      html.append(
+          String.format(
+              Locale.ROOT,
+              "<p>Held-out accuracy %.1f%% &rarr; %.1f%% (%+.1f points; greedy %.1f%% &rarr;"
+                  + " %.1f%%) after %d training steps on %d rollouts, in %.0f s.</p>\n",
+              100 * summary.initialAccuracy(),
+              100 * summary.finalAccuracy(),
+              summary.accuracyGainPoints(),
+              100 * summary.initialGreedyAccuracy(),
+              100 * summary.finalGreedyAccuracy(),
+              summary.trainingSteps(),
+              summary.rolloutsTrained(),
+              summary.wallS()));
+    }
     counters(html, summary);
     html.append("<h2>Learning curve</h2>\n");
     learningCurve(html, summary, stream.curve());
@@ -111,7 +125,9 @@ final class DemoReport {
         reward.add(new double[] {point.rolloutsTrained(), point.meanReward()});
       }
     }
-    accuracy.add(new double[] {summary.rolloutsTrained(), summary.finalAccuracy()});
+    if (!Double.isNaN(summary.finalAccuracy())) {
+      accuracy.add(new double[] {summary.rolloutsTrained(), summary.finalAccuracy()});
+    }
     double maxX = Math.max(1, summary.rolloutsTrained());
     SvgChart chart = chart(maxX, 1.0).optLabels("rollouts trained", "accuracy / reward").build();
     chart.line(reward, "#f4a261", "training batch mean reward");

@@ -7,6 +7,7 @@ import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
 import dev.rredcot.infra.kafka.TopicAdmin;
+import dev.rredcot.infra.logs.CliLogs;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.evaluation.EvaluationResult;
@@ -19,6 +20,7 @@ import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
 import dev.rredcot.model.rollout.TaskFeeder;
 import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.trainer.Trainer;
@@ -35,11 +37,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * feeder, a rollout worker, the credit pipeline on the embedded Flink runner and the trainer, from
  * the shipped policy of the run's task family, for a time or step budget. It writes the run
  * directory ({@code config.json}, {@code metrics.jsonl}, {@code summary.json}, {@code report.html})
- * and stops every component it started, also when interrupted.
+ * and stops every component it started, also when interrupted (Ctrl-C, SIGTERM): then it still
+ * writes the summary and report of what ran, marked as interrupted.
  *
  * <pre>{@code
  * DemoSummary summary = new DemoRun(DemoSettings.builder(runDir).build()).run(System.out::println);
@@ -84,10 +90,28 @@ public final class DemoRun {
     void onTick(Tick tick);
   }
 
+  /** The parts of a running loop: what a summary and report of an interrupted run are made of. */
+  private record Loop(
+      CheckpointStore store,
+      Checkpoint initial,
+      TaskFamily task,
+      EvaluationResult initialEvaluation,
+      StreamObserver observer,
+      Trainer trainer,
+      RolloutWorker worker) {}
+
   private final DemoSettings settings;
+  // Broker, stream observer and credit pipeline: stopped newest first, after the services.
   private final List<AutoCloseable> started = new ArrayList<>();
   // The client config the secured broker of the run wrote; null for a plaintext broker.
   private Path clientConfigFile;
+  // Trainer, rollout worker and task feeder: the Kafka clients, stopped first and together.
+  private final List<RunningService> services = new ArrayList<>();
+  private final List<Tick> ticks = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicBoolean signalled = new AtomicBoolean();
+  private final AtomicBoolean outcomeWritten = new AtomicBoolean();
+  private volatile Loop loop;
+  private long startMs;
 
   public DemoRun(DemoSettings settings) {
     this.settings = settings;
@@ -104,22 +128,67 @@ public final class DemoRun {
     Path runDir = settings.runDir();
     OwnerOnlyFiles.createDirectories(runDir);
     JSON.writeValue(runDir.resolve("config.json").toFile(), config());
-    long startMs = System.currentTimeMillis();
-    Thread cleanup = new Thread(this::stopAll, "rredcot-demo-cleanup");
-    Runtime.getRuntime().addShutdownHook(cleanup);
+    startMs = System.currentTimeMillis();
+    Thread onSignal = new Thread(() -> stopOnSignal(listener), "rredcot-demo-interrupted");
+    Runtime.getRuntime().addShutdownHook(onSignal);
     try {
-      return runLoop(runDir, startMs, listener);
+      return runLoop(runDir, listener);
+    } catch (Exception | Error e) {
+      // Components stopped by the hook make the loop fail; the hook reports, the JVM exits.
+      awaitHaltIfSignalled();
+      throw e;
     } finally {
+      awaitHaltIfSignalled();
       stopAll();
       try {
-        Runtime.getRuntime().removeShutdownHook(cleanup);
+        Runtime.getRuntime().removeShutdownHook(onSignal);
       } catch (IllegalStateException shuttingDown) {
-        // Ctrl-C: the hook is running (or ran) stopAll already.
+        // A signal came just now: its hook stops and reports.
+        new CountDownLatch(1).await();
       }
     }
   }
 
-  private DemoSummary runLoop(Path runDir, long startMs, Listener listener)
+  /**
+   * The shutdown hook (Ctrl-C, SIGTERM): stops every component, clients before the broker, and
+   * writes {@code summary.json} and {@code report.html} for what ran, marked as interrupted (no
+   * final evaluation: it would hold up the exit).
+   */
+  private void stopOnSignal(Listener listener) {
+    signalled.set(true);
+    listener.onStatus("interrupted: stopping the loop's processes");
+    stopAll();
+    Loop current = loop;
+    if (current == null) {
+      listener.onStatus("interrupted during set-up: no summary");
+      return;
+    }
+    try {
+      DemoSummary summary = writeOutcome(current, null);
+      if (summary != null) {
+        listener.onStatus(
+            String.format(
+                Locale.ROOT,
+                "interrupted after %d steps (%.0f s); summary %s, report %s",
+                summary.trainingSteps(),
+                summary.wallS(),
+                settings.runDir().resolve("summary.json"),
+                settings.runDir().resolve("report.html")));
+      }
+    } catch (Exception | Error e) {
+      LOG.error("writing the interrupted run's summary and report failed", e);
+      listener.onStatus("writing the summary and report failed: " + e);
+    }
+  }
+
+  /** The main thread waits here once a signal came, while the shutdown hook reports. */
+  private void awaitHaltIfSignalled() throws InterruptedException {
+    if (signalled.get()) {
+      new CountDownLatch(1).await();
+    }
+  }
+
+  private DemoSummary runLoop(Path runDir, Listener listener)
       throws IOException, InterruptedException {
     String bootstrap = settings.bootstrapServers();
     if (bootstrap == null) {
@@ -145,7 +214,8 @@ public final class DemoRun {
             .build();
     EvaluationResult initialEvaluation;
     try (Policy policy = Policy.load(initial)) {
-      LOG.info("evaluating the initial policy on {} held-out prompts", settings.evalPrompts());
+      listener.onStatus(
+          "evaluating the initial policy on " + settings.evalPrompts() + " held-out prompts");
       initialEvaluation = evaluator.evaluate(policy);
     }
     listener.onStatus(
@@ -177,7 +247,7 @@ public final class DemoRun {
                     .optEvaluator(evaluator, settings.evalEveryVersions())
                     .build())
             .build();
-    started.add(trainer::close);
+    services.add(trainer);
     trainer.start();
 
     // The credit job runs in a JVM of its own: an unbounded job on the embedded Flink cluster
@@ -188,7 +258,9 @@ public final class DemoRun {
             "credit pipeline",
             "dev.rredcot.infra.cli.RredcotCli",
             pipelineArgs(bootstrap, store.root()),
-            runDir.resolve("logs").resolve("pipeline.log"));
+            // Its own log lines go to logs/pipeline.log; this file gets what it prints.
+            runDir.resolve("logs").resolve("pipeline.out"),
+            Map.of(CliLogs.LOG_DIR_VARIABLE, runDir.resolve("logs").toString()));
     started.add(pipeline);
 
     RolloutWorker worker =
@@ -203,7 +275,7 @@ public final class DemoRun {
             // nothing is sampled that the staleness bound would throw away.
             .optMaxPromptsPerVersion(2 * settings.batchGroups())
             .build();
-    started.add(worker::close);
+    services.add(worker);
     worker.start();
 
     TaskFeeder feeder =
@@ -212,18 +284,19 @@ public final class DemoRun {
             .setTask(task)
             .optPromptsPerSecond(settings.promptsPerSecond())
             .build();
-    started.add(feeder::close);
+    services.add(feeder);
     feeder.start();
+    loop = new Loop(store, initial, task, initialEvaluation, observer, trainer, worker);
 
     // The budget is the loop's: set-up (broker, first evaluation, Flink) is not counted in it.
     long loopStartMs = System.currentTimeMillis();
-    List<Tick> ticks = new ArrayList<>();
     Deque<long[]> rateWindow = new ArrayDeque<>();
     long budgetMs = settings.budget().toMillis();
     try (BufferedWriter metrics =
         Files.newBufferedWriter(runDir.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
       while (true) {
         Thread.sleep(TICK_MS);
+        awaitHaltIfSignalled();
         failIfStopped(trainer.failure(), "trainer");
         failIfStopped(worker.failure(), "rollout worker");
         failIfStopped(feeder.failure(), "task feeder");
@@ -247,22 +320,57 @@ public final class DemoRun {
     // Counters after the stop: a training step in flight when the budget ran out finishes (and
     // publishes its checkpoint) while the trainer stops, and belongs in the summary.
     stopAll();
-    TrainerStats trainerStats = trainer.stats();
-    RolloutWorkerStats workerStats = worker.stats();
-    StreamObserver.Snapshot stream = observer.snapshot();
     Checkpoint last = store.latest().orElse(initial);
+    listener.onStatus("evaluating policy v" + last.version() + " on the same held-out prompts");
     EvaluationResult finalEvaluation;
     try (Policy policy = Policy.load(last)) {
-      LOG.info("evaluating policy v{} on the same held-out prompts", last.version());
       finalEvaluation = evaluator.evaluate(policy);
     }
+    DemoSummary summary = writeOutcome(loop, finalEvaluation);
+    if (summary == null) {
+      // A signal came during the final evaluation: the hook wrote the interrupted run's files.
+      awaitHaltIfSignalled();
+    }
+    return summary;
+  }
+
+  /**
+   * Writes {@code summary.json} and {@code report.html} once, from the stopped loop's counters;
+   * {@code finalEvaluation} null marks an interrupted run. Returns null when they were written
+   * already.
+   */
+  private DemoSummary writeOutcome(Loop stopped, EvaluationResult finalEvaluation)
+      throws IOException {
+    if (!outcomeWritten.compareAndSet(false, true)) {
+      return null;
+    }
+    Path runDir = settings.runDir();
+    // Counters after the stop: a training step in flight when the budget ran out finishes (and
+    // publishes its checkpoint) while the trainer stops, and belongs in the summary.
+    StreamObserver.Snapshot stream = stopped.observer().snapshot();
+    Checkpoint last = stopped.store().latest().orElse(stopped.initial());
     double wallS = (System.currentTimeMillis() - startMs) / 1000.0;
     DemoSummary summary =
         DemoSummary.of(
-            settings, initialEvaluation, finalEvaluation, workerStats, trainerStats, stream, wallS);
+            settings,
+            stopped.initialEvaluation(),
+            finalEvaluation,
+            stopped.worker().stats(),
+            stopped.trainer().stats(),
+            stream,
+            wallS);
     JSON.writeValue(runDir.resolve("summary.json").toFile(), summary);
+    List<Tick> ticksSoFar;
+    synchronized (ticks) {
+      ticksSoFar = List.copyOf(ticks);
+    }
     DemoReport.write(
-        runDir.resolve("report.html"), summary, ticks, stream, Tokenizer.load(last.dir()), task);
+        runDir.resolve("report.html"),
+        summary,
+        ticksSoFar,
+        stream,
+        Tokenizer.load(last.dir()),
+        stopped.task());
     return summary;
   }
 
@@ -377,8 +485,34 @@ public final class DemoRun {
     }
   }
 
-  /** Stops what was started, newest first; safe to call twice and from the shutdown hook. */
+  /**
+   * Stops what was started: the services (Kafka clients) together first, then the credit pipeline,
+   * the observer and the broker, newest first; safe to call twice and from the hook.
+   */
   private synchronized void stopAll() {
+    List<Thread> stopping = new ArrayList<>();
+    for (RunningService service : services) {
+      Thread stopper =
+          new Thread(
+              () -> {
+                try {
+                  service.close();
+                } catch (Exception e) {
+                  LOG.warn("stopping a demo service failed: {}", e.toString());
+                }
+              },
+              "rredcot-demo-stop");
+      stopper.start();
+      stopping.add(stopper);
+    }
+    services.clear();
+    for (Thread stopper : stopping) {
+      try {
+        stopper.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     while (!started.isEmpty()) {
       AutoCloseable component = started.remove(started.size() - 1);
       try {

@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * What a demo run did, as written to {@code summary.json}: accuracy before and after on the same
- * held-out prompts, and the loop's counters.
+ * held-out prompts, and the loop's counters. An interrupted run (Ctrl-C) has no final evaluation:
+ * its final accuracies are NaN and its final policy version is the trainer's.
  */
 public record DemoSummary(
     @JsonProperty("credit") String credit,
@@ -29,8 +30,10 @@ public record DemoSummary(
     @JsonProperty("duplicates_ignored") long duplicatesIgnored,
     @JsonProperty("stale_dropped") long staleDropped,
     @JsonProperty("checkpoints_adopted_by_worker") long checkpointsAdoptedByWorker,
-    @JsonProperty("wall_s") double wallS) {
+    @JsonProperty("wall_s") double wallS,
+    @JsonProperty("interrupted") boolean interrupted) {
 
+  /** {@code last} null: the run was interrupted before its final evaluation. */
   static DemoSummary of(
       DemoSettings settings,
       EvaluationResult initial,
@@ -44,10 +47,10 @@ public record DemoSummary(
     return new DemoSummary(
         settings.credit(),
         initial.sampledAccuracy(),
-        last.sampledAccuracy(),
+        last == null ? Double.NaN : last.sampledAccuracy(),
         initial.greedyAccuracy(),
-        last.greedyAccuracy(),
-        last.policyVersion(),
+        last == null ? Double.NaN : last.greedyAccuracy(),
+        last == null ? trainer.policyVersion() : last.policyVersion(),
         initial.prompts(),
         initial.samplesPerPrompt(),
         worker.rolloutsPublished(),
@@ -60,7 +63,8 @@ public record DemoSummary(
         trainer.duplicatesIgnored(),
         trainer.staleDropped(),
         worker.checkpointsAdopted(),
-        wallS);
+        wallS,
+        last == null);
   }
 
   /** Held-out accuracy gained, in points. */

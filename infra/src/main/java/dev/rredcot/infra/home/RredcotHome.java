@@ -83,6 +83,11 @@ public final class RredcotHome {
     return root.resolve("flink-conf");
   }
 
+  /** Log files of the long-running commands (trainer, worker, feeder, pipeline). */
+  public Path logsDir() {
+    return root.resolve("logs");
+  }
+
   /** Per-run outputs (metrics, reports). */
   public Path runsDir() {
     return root.resolve("runs");

@@ -1,6 +1,7 @@
 package dev.rredcot.infra.kafka;
 
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.process.OwnSession;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.schemas.Topics;
@@ -290,18 +291,14 @@ public final class LocalKafkaBroker {
                 "-Xmx" + settings.maxHeap(),
                 "-Djava.awt.headless=true",
                 // The broker log is a file: keep Kafka's INFO lines there, with timestamps.
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
-                "-Dorg.slf4j.simpleLogger.log.org.apache=info",
-                "-Dorg.slf4j.simpleLogger.log.dev.rredcot=info",
-                "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+                "-Dlogback.configurationFile=logback-stdout-file.xml",
                 "-Drredcot.home=" + home.root(),
                 "-cp",
                 System.getProperty("java.class.path"),
                 MAIN_CLASS,
                 home.kafkaPropertiesFile().toString()));
     ProcessBuilder builder =
-        new ProcessBuilder(command)
+        new ProcessBuilder(OwnSession.command(command))
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(home.kafkaLogFile().toFile()))
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));

@@ -39,6 +39,18 @@ final class CliProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  long pid() {
+    return process.pid();
+  }
+
+  /** Sends SIGINT, as Ctrl-C in a terminal does (to this process only, not its children). */
+  void interrupt() throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill -INT " + process.pid() + " failed");
+    }
+  }
+
   /** Sends SIGTERM. */
   void terminate() {
     process.destroy();

@@ -134,7 +134,7 @@ class DemoReportTest {
     DemoSummary summary =
         new DemoSummary(
             "rredcot", 0.516, 0.625, 0.86, 0.9, 12, 64, 4, 2000, 1900, 768, 12, 12, 0, Map.of(), 0,
-            3, 12, 300.0);
+            3, 12, 300.0, false);
     List<DemoRun.Tick> ticks = new ArrayList<>();
     IntStream.range(0, 40)
         .forEach(

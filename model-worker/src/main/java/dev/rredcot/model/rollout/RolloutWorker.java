@@ -10,6 +10,7 @@ import dev.rredcot.model.service.KafkaClientMetrics;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
+import dev.rredcot.model.service.StopRequestedException;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.schemas.AvroSerde;
 import dev.rredcot.schemas.DeadLetter;
@@ -183,7 +184,14 @@ public final class RolloutWorker implements RunningService {
   private void run() {
     try (KafkaConsumer<byte[], byte[]> prompts = promptConsumer();
         KafkaConsumer<byte[], byte[]> checkpoints = checkpointConsumer();
-        KafkaProducer<String, byte[]> producer = producer()) {
+        KafkaProducer<String, byte[]> producer = producer();
+        // Closed first: bounded, so that a stop does not wait out a broker that is gone.
+        AutoCloseable bounded =
+            () -> {
+              producer.close(KafkaClients.CLOSE_TIMEOUT);
+              checkpoints.close(KafkaClients.CLOSE_TIMEOUT);
+              prompts.close(KafkaClients.CLOSE_TIMEOUT);
+            }) {
       promptConsumerMetrics = prompts.metrics();
       prompts.subscribe(List.of(settings.promptsTopic));
       retry.untilDone(
@@ -264,8 +272,12 @@ public final class RolloutWorker implements RunningService {
     }
     try {
       for (Future<RecordMetadata> ack : acks) {
-        ack.get();
+        service.awaitWhileRunning(ack, "a batch of rollouts");
       }
+    } catch (StopRequestedException e) {
+      // Not committed: whoever takes these prompts next samples them again under the same ids.
+      LOG.info("{}; its {} prompts are left uncommitted", e.getMessage(), records.size());
+      return;
     } catch (Exception e) {
       // Not committed: rewind so the same prompts are sampled again (same ids if the policy is
       // unchanged; consumers deduplicate on them).

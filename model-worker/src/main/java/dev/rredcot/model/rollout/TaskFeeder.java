@@ -7,6 +7,7 @@ import dev.rredcot.model.service.KafkaClientMetrics;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
+import dev.rredcot.model.service.StopRequestedException;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.schemas.AvroSerde;
@@ -131,10 +132,12 @@ public final class TaskFeeder implements RunningService {
 
   private void run() {
     try (KafkaProducer<String, Prompt> producer =
-        KafkaClients.reliableProducer(
-            settings.bootstrapServers,
-            new StringSerializer(),
-            AvroSerde.of(Prompt.class).serializer())) {
+            KafkaClients.reliableProducer(
+                settings.bootstrapServers,
+                new StringSerializer(),
+                AvroSerde.of(Prompt.class).serializer());
+        // Closed first: bounded, so that a stop does not wait out a broker that is gone.
+        AutoCloseable bounded = () -> producer.close(KafkaClients.CLOSE_TIMEOUT)) {
       producerMetrics = producer.metrics();
       long intervalNanos = (long) (1e9 / settings.promptsPerSecond);
       long next = System.nanoTime();
@@ -164,13 +167,16 @@ public final class TaskFeeder implements RunningService {
         retry.untilDone(
             "sending prompt " + prompt.getId(),
             service::running,
-            () -> producer.send(record).get());
+            () -> service.awaitWhileRunning(producer.send(record), "prompt " + prompt.getId()));
         promptsSent.incrementAndGet();
         promptsSentCounter.inc();
       }
       LOG.info("task feeder done: {} prompts sent", promptsSent.get());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (StopRequestedException e) {
+      // Perhaps on the topic but not counted: a restarted feeder goes on after the topic's end.
+      LOG.warn("{}", e.getMessage());
     } catch (Exception e) {
       failure = e;
       LOG.error("task feeder stopped after {} prompts", promptsSent.get(), e);

@@ -1,5 +1,6 @@
 package dev.rredcot.model.service;
 
+import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -16,6 +17,19 @@ import org.apache.kafka.common.serialization.Serializer;
 public final class KafkaClients {
   // Kafka's own default is 1 s; a long outage then floods the log with connection attempts.
   private static final int RECONNECT_BACKOFF_MAX_MS = 10_000;
+
+  /**
+   * Bound of a consumer's blocking calls (commit, end offsets, positions); Kafka's is 60 s. The
+   * services retry what times out while they run ({@link BrokerRetry}), and a stop does not wait a
+   * minute for a commit to a broker that is gone.
+   */
+  private static final int DEFAULT_API_TIMEOUT_MS = 15_000;
+
+  /**
+   * How long closing a client waits for what it has in flight: a producer closed without a bound
+   * waits for every unacknowledged send, however long the broker is gone.
+   */
+  public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
 
   private static volatile KafkaClientConfig clientConfig;
 
@@ -50,6 +64,10 @@ public final class KafkaClients {
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     // While the broker is away, reconnect every few seconds rather than every second.
     props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
+    // delivery.timeout.ms stays at Kafka's 2 minutes: a shorter one turns a broker restart into
+    // batches sampled again, perhaps under a newer policy version (other rollout ids). A stop does
+    // not wait for it: acknowledgements are awaited while the service runs
+    // (ServiceThread#awaitWhileRunning) and clients close within CLOSE_TIMEOUT.
     return new KafkaProducer<>(secured(props), keySerializer, valueSerializer);
   }
 
@@ -59,6 +77,7 @@ public final class KafkaClients {
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
+    props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, DEFAULT_API_TIMEOUT_MS);
     return secured(props);
   }
 

@@ -1,6 +1,10 @@
 package dev.rredcot.model.service;
 
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,6 +17,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServiceThread {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceThread.class);
+
+  /**
+   * How long an acknowledgement is still awaited once a stop was asked for: enough for a live
+   * broker to acknowledge the last step's records, short enough that a broker that is gone does not
+   * hold up the stop (the producer itself would wait {@code delivery.timeout.ms}).
+   */
+  public static final Duration STOP_GRACE = Duration.ofSeconds(3);
+
+  private static final long SLICE_MS = 200;
 
   private final String name;
   private final Duration stopTimeout;
@@ -64,6 +77,31 @@ public final class ServiceThread {
   /** Asks the loop to end after its current iteration (from any thread, the loop's included). */
   public void requestStop() {
     running = false;
+  }
+
+  /**
+   * Waits for {@code ack} (a producer's send, a commit) while the loop runs, and at most {@link
+   * #STOP_GRACE} more once a stop was asked for.
+   *
+   * @throws StopRequestedException when the stop came and the grace ran out first
+   * @throws ExecutionException when the call failed
+   */
+  public <T> T awaitWhileRunning(Future<T> ack, String what)
+      throws StopRequestedException, ExecutionException, InterruptedException {
+    long graceEnd = Long.MAX_VALUE;
+    while (true) {
+      try {
+        return ack.get(SLICE_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException notYet) {
+        if (!running && graceEnd == Long.MAX_VALUE) {
+          graceEnd = System.nanoTime() + STOP_GRACE.toNanos();
+        }
+        if (System.nanoTime() > graceEnd) {
+          throw new StopRequestedException(
+              name + " stopped before the broker acknowledged " + what);
+        }
+      }
+    }
   }
 
   /** What the loop threw (an {@link Error} included), or null. */

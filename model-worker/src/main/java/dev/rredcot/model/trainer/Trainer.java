@@ -9,6 +9,7 @@ import dev.rredcot.model.service.KafkaClientMetrics;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
+import dev.rredcot.model.service.StopRequestedException;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.PolicyCheckpoint;
@@ -173,7 +174,13 @@ public final class Trainer implements RunningService {
 
   private void run() {
     try (KafkaConsumer<byte[], byte[]> consumer = consumer();
-        KafkaProducer<byte[], byte[]> producer = producer()) {
+        KafkaProducer<byte[], byte[]> producer = producer();
+        // Closed first: bounded, so that a stop does not wait out a broker that is gone.
+        AutoCloseable bounded =
+            () -> {
+              producer.close(KafkaClients.CLOSE_TIMEOUT);
+              consumer.close(KafkaClients.CLOSE_TIMEOUT);
+            }) {
       consumerMetrics = consumer.metrics();
       seekToResume(consumer);
       announce(producer, TrainerCore.announcement(core.latestCheckpoint(), Map.of()));
@@ -202,6 +209,9 @@ public final class Trainer implements RunningService {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (StopRequestedException e) {
+      // The checkpoint is in the store; a restarted trainer announces its newest one first.
+      LOG.warn("{}", e.getMessage());
     } catch (Exception e) {
       failure = e;
       LOG.error("trainer stopped", e);
@@ -332,7 +342,9 @@ public final class Trainer implements RunningService {
     retry.untilDone(
         "announcing checkpoint v" + announcement.getVersion(),
         service::running,
-        () -> producer.send(record).get());
+        () ->
+            service.awaitWhileRunning(
+                producer.send(record), "checkpoint v" + announcement.getVersion()));
     LOG.info("announced checkpoint v{}", announcement.getVersion());
   }
 
@@ -346,7 +358,9 @@ public final class Trainer implements RunningService {
     ProducerRecord<byte[], byte[]> out =
         new ProducerRecord<>(settings.deadLettersTopic, null, DEAD_LETTERS.encode(letter));
     retry.untilDone(
-        "sending a dead letter (" + reason + ")", service::running, () -> producer.send(out).get());
+        "sending a dead letter (" + reason + ")",
+        service::running,
+        () -> service.awaitWhileRunning(producer.send(out), "a dead letter"));
   }
 
   private void seekToResume(KafkaConsumer<byte[], byte[]> consumer) throws Exception {
