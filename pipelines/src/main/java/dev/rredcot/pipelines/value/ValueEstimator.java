@@ -2,7 +2,10 @@ package dev.rredcot.pipelines.value;
 
 import java.util.Locale;
 
-/** Where the state values v_0..v_K come from; the lower-case name is the option value. */
+/**
+ * Where the state values v_0..v_K come from; the lower-case name is the option value. Each option
+ * that needs the policy has one estimator class, chosen in {@code BoundaryValueEstimator.of}.
+ */
 public enum ValueEstimator {
   /**
    * No value model: only single-segment traces, with v_0 = the group's mean reward (GRPO's
