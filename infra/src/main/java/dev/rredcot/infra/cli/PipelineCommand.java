@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.PipelineResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,6 +35,9 @@ import picocli.CommandLine.Unmatched;
           + " keeps its state under $RREDCOT_HOME/flink-checkpoints (--stateBackendStoragePath),"
           + " retains the checkpoints when stopped and resumes from the newest one at its next"
           + " start (unless --fresh or --savepointPath).",
+      "--flinkMaster=HOST:PORT submits the job to a Flink cluster (rredcot flink up) with the job"
+          + " jar pipelines/target/rredcot-credit-job.jar: a bounded run (--max-records) is"
+          + " followed to its end, an unbounded one is submitted detached and runs there.",
       "Credit needs a policy that can write the records' family: --checkpointDir (default"
           + " $RREDCOT_HOME/checkpoints) gets the shipped policy of --task when it is empty;"
           + " records the policy cannot tokenise become unmappable-tokens dead letters."
@@ -87,6 +91,13 @@ final class PipelineCommand implements Callable<Integer> {
         checkpoint -> out.printf("resuming from retained Flink checkpoint %s%n", checkpoint));
     out.flush();
     PipelineResult result = CreditPipeline.run(options);
+    if (!options.as(FlinkPipelineOptions.class).getAttachedMode()) {
+      // Submitted detached to a cluster: the job runs there until cancelled or stopped.
+      out.printf(
+          "credit job submitted to the Flink cluster at %s (detached): %s%n",
+          options.as(FlinkPipelineOptions.class).getFlinkMaster(), result);
+      return 0;
+    }
     PipelineResult.State state = result.waitUntilFinish();
     out.printf("credit job %s%n", state);
     BeamJobArgs.printCounters(out, CreditPipeline.counters(result));
@@ -106,6 +117,7 @@ final class PipelineCommand implements Callable<Integer> {
             .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
     FlinkLoopback.applyDefaults(args, cli.home().flinkConfDir());
+    FlinkSubmission.applyDefaults(args, "rredcot-credit", !unbounded(args));
     restored = Optional.empty();
     if (unbounded(args) && args.runsOnFlink()) {
       restored = FlinkCheckpointing.applyDefaults(args, cli.home().flinkCheckpointsDir(), fresh);

@@ -93,6 +93,7 @@ final class ReplayCommand implements Callable<Integer> {
             .withKafkaConfig(KafkaClients.clientConfig())
             .withDefault("checkpointDir", cli.home().checkpointsDir());
     FlinkLoopback.applyDefaults(job, cli.home().flinkConfDir());
+    FlinkSubmission.applyDefaults(job, "rredcot-replay", true);
     if (from != null) {
       job.withDefault(isTime(from) ? "fromTime" : "fromOffsets", from);
     }
