@@ -94,8 +94,9 @@ final class PipelineCommand implements Callable<Integer> {
     if (!options.as(FlinkPipelineOptions.class).getAttachedMode()) {
       // Submitted detached to a cluster: the job runs there until cancelled or stopped.
       out.printf(
-          "credit job submitted to the Flink cluster at %s (detached): %s%n",
-          options.as(FlinkPipelineOptions.class).getFlinkMaster(), result);
+          "credit job %s submitted to the Flink cluster at %s (detached): it runs there until"
+              + " cancelled or stopped with a savepoint; `rredcot flink status` lists it%n",
+          options.getJobName(), options.as(FlinkPipelineOptions.class).getFlinkMaster());
       return 0;
     }
     PipelineResult.State state = result.waitUntilFinish();

@@ -58,6 +58,10 @@ public final class FlinkClusterConfig {
     config.put("rest.port", Integer.toString(settings.restPort()));
     config.put("taskmanager.numberOfTaskSlots", Integer.toString(settings.slots()));
     config.put("parallelism.default", "1");
+    // DJL and JNA from the cluster's class loader: their native libraries load once per JVM, so a
+    // second job (its own class loader) could not load PyTorch's again ("Failed to load PyTorch
+    // native library") if each job loaded DJL from its jar.
+    config.put("classloader.parent-first-patterns.additional", "ai.djl.;com.sun.jna.");
     config.put("taskmanager.cpu.cores", Integer.toString(settings.slots()));
     config.put("taskmanager.memory.framework.heap.size", mb(FRAMEWORK_HEAP_MB));
     config.put("taskmanager.memory.task.heap.size", mb(settings.taskHeapMb()));
