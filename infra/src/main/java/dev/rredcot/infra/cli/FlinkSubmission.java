@@ -41,20 +41,26 @@ final class FlinkSubmission {
     }
     // The name the cluster's REST API and web UI list the job under.
     args.withDefault("jobName", jobName);
-    if (!args.given("filesToStage")) {
-      Path jar = jobJar();
-      if (!Files.isRegularFile(jar)) {
-        throw new IllegalStateException(
-            "the job jar "
-                + jar
-                + " is missing: build it with `mvn -B -DskipTests package -pl pipelines -am`");
-      }
-      args.withDefault("filesToStage", jar);
-    }
+    args.withDefault("filesToStage", jobJar());
     if (!bounded) {
       args.withDefault("attachedMode", false);
     }
     return args;
+  }
+
+  /**
+   * Before a job goes to a cluster with the default job jar: fails with how to build it when it is
+   * missing.
+   *
+   * @throws IllegalStateException when the job jar has not been built
+   */
+  static void requireJobJar(BeamJobArgs args) {
+    if (toCluster(args) && !args.given("filesToStage") && !Files.isRegularFile(jobJar())) {
+      throw new IllegalStateException(
+          "the job jar "
+              + jobJar()
+              + " is missing: build it with `mvn -B -DskipTests package -pl pipelines -am`");
+    }
   }
 
   /** The job jar: {@code -Drredcot.jobJar}, else {@link #JOB_JAR} next to the launcher or here. */

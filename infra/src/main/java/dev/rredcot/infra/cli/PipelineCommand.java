@@ -78,6 +78,7 @@ final class PipelineCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--max-records must not be negative");
     }
     BeamJobArgs jobArgs = beamJobArgs();
+    FlinkSubmission.requireJobJar(jobArgs);
     CreditPipelineOptions options = jobArgs.parse();
     BeamJobArgs.ensurePolicy(options, taskOption.resolve(spec), out);
     out.printf(

@@ -108,6 +108,7 @@ final class ReplayCommand implements Callable<Integer> {
     } else {
       job.withDefault("outputTopic", out);
     }
+    FlinkSubmission.requireJobJar(job);
     CreditPipelineOptions options = job.parse();
     PrintWriter console = spec.commandLine().getOut();
     BeamJobArgs.ensurePolicy(options, console);
