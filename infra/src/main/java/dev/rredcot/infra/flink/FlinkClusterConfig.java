@@ -25,7 +25,10 @@ public final class FlinkClusterConfig {
   private static final int MANAGED_MB = 128;
   private static final int FRAMEWORK_OFF_HEAP_MB = 128;
   private static final int TASK_OFF_HEAP_MB = 0;
-  private static final int NETWORK_MB = 64;
+  // Per slot: a batch job at parallelism 4 on two 2-slot TaskManagers needs more than 2048 buffers
+  // of 32 KB per TaskManager for its shuffles (64m in all failed with "Insufficient number of
+  // network buffers").
+  private static final int NETWORK_MB_PER_SLOT = 64;
   private static final int METASPACE_MB = 256;
   private static final int JVM_OVERHEAD_MB = 192;
   // Of this JVM's flags, those the cluster's JVMs need too: Avro's trusted packages (Beam's Kafka
@@ -68,8 +71,8 @@ public final class FlinkClusterConfig {
     config.put("taskmanager.memory.managed.size", mb(MANAGED_MB));
     config.put("taskmanager.memory.framework.off-heap.size", mb(FRAMEWORK_OFF_HEAP_MB));
     config.put("taskmanager.memory.task.off-heap.size", mb(TASK_OFF_HEAP_MB));
-    config.put("taskmanager.memory.network.min", mb(NETWORK_MB));
-    config.put("taskmanager.memory.network.max", mb(NETWORK_MB));
+    config.put("taskmanager.memory.network.min", mb(networkMb(settings)));
+    config.put("taskmanager.memory.network.max", mb(networkMb(settings)));
     config.put("taskmanager.memory.jvm-metaspace.size", mb(METASPACE_MB));
     config.put("taskmanager.memory.jvm-overhead.min", mb(JVM_OVERHEAD_MB));
     config.put("taskmanager.memory.jvm-overhead.max", mb(JVM_OVERHEAD_MB));
@@ -108,7 +111,9 @@ public final class FlinkClusterConfig {
     options.add("-Xmx" + heap + "m");
     options.add("-Xms" + heap + "m");
     options.add(
-        "-XX:MaxDirectMemorySize=" + (FRAMEWORK_OFF_HEAP_MB + TASK_OFF_HEAP_MB + NETWORK_MB) + "m");
+        "-XX:MaxDirectMemorySize="
+            + (FRAMEWORK_OFF_HEAP_MB + TASK_OFF_HEAP_MB + networkMb(settings))
+            + "m");
     options.add("-XX:MaxMetaspaceSize=" + METASPACE_MB + "m");
     options.addAll(inheritedJvmFlags());
     return options;
@@ -127,6 +132,10 @@ public final class FlinkClusterConfig {
     return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
         .filter(flag -> INHERITED_FLAG_PREFIXES.stream().anyMatch(flag::startsWith))
         .toList();
+  }
+
+  private static int networkMb(FlinkClusterSettings settings) {
+    return NETWORK_MB_PER_SLOT * settings.slots();
   }
 
   private static String mb(int megabytes) {
