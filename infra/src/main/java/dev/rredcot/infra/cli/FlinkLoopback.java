@@ -1,12 +1,12 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.flink.FlinkClusterConfig;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -17,23 +17,9 @@ import java.util.Map;
  */
 final class FlinkLoopback {
   /** Flink settings that bind the mini-cluster's listeners to 127.0.0.1. */
-  static final Map<String, String> SETTINGS = settings();
-
-  private static final String LOOPBACK = "127.0.0.1";
+  static final Map<String, String> SETTINGS = FlinkClusterConfig.LOOPBACK;
 
   private FlinkLoopback() {}
-
-  private static Map<String, String> settings() {
-    Map<String, String> settings = new LinkedHashMap<>();
-    settings.put("rest.bind-address", LOOPBACK);
-    settings.put("rest.address", LOOPBACK);
-    settings.put("jobmanager.rpc.address", LOOPBACK);
-    // Also the blob server's bind address.
-    settings.put("jobmanager.bind-host", LOOPBACK);
-    settings.put("taskmanager.bind-host", LOOPBACK);
-    settings.put("taskmanager.host", LOOPBACK);
-    return Map.copyOf(settings);
-  }
 
   /**
    * Adds {@code --flinkConfDir=confDir} (after writing the loopback settings there) when the job

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.PipelineResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,6 +37,9 @@ import picocli.CommandLine.Unmatched;
           + " start (unless --fresh or --savepointPath).",
       "Credit: --credit preset (default rredcot); explicit --creditMethod, --valueEstimator or"
           + " --segmentation win over it.",
+      "--flinkMaster=HOST:PORT submits the job to a Flink cluster (rredcot flink up) with the job"
+          + " jar pipelines/target/rredcot-credit-job.jar: a bounded run (--max-records) is"
+          + " followed to its end, an unbounded one is submitted detached and runs there.",
       "Credit needs a policy that can write the records' family: --checkpointDir (default"
           + " $RREDCOT_HOME/checkpoints) gets the shipped policy of --task when it is empty;"
           + " records the policy cannot tokenise become unmappable-tokens dead letters."
@@ -94,6 +98,7 @@ final class PipelineCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--max-records must not be negative");
     }
     BeamJobArgs jobArgs = beamJobArgs();
+    FlinkSubmission.requireJobJar(jobArgs);
     CreditPipelineOptions options = jobArgs.parse();
     cli.logToFiles("pipeline");
     BeamJobArgs.requireBrokerIfUsed(options);
@@ -112,6 +117,14 @@ final class PipelineCommand implements Callable<Integer> {
         checkpoint -> out.printf("resuming from retained Flink checkpoint %s%n", checkpoint));
     out.flush();
     PipelineResult result = CreditPipeline.run(options);
+    if (!options.as(FlinkPipelineOptions.class).getAttachedMode()) {
+      // Submitted detached to a cluster: the job runs there until cancelled or stopped.
+      out.printf(
+          "credit job %s submitted to the Flink cluster at %s (detached): it runs there until"
+              + " cancelled or stopped with a savepoint; `rredcot flink status` lists it%n",
+          options.getJobName(), options.as(FlinkPipelineOptions.class).getFlinkMaster());
+      return 0;
+    }
     PipelineResult.State state = result.waitUntilFinish();
     out.printf("credit job %s%n", state);
     BeamJobArgs.printCounters(out, CreditPipeline.counters(result));
@@ -136,6 +149,7 @@ final class PipelineCommand implements Callable<Integer> {
       args.withOverride("policyVersion", policyVersion);
     }
     FlinkLoopback.applyDefaults(args, cli.home().flinkConfDir());
+    FlinkSubmission.applyDefaults(args, "rredcot-credit", !unbounded(args));
     restored = Optional.empty();
     if (unbounded(args) && args.runsOnFlink()) {
       restored = FlinkCheckpointing.applyDefaults(args, cli.home().flinkCheckpointsDir(), fresh);

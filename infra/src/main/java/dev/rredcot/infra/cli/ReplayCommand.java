@@ -92,6 +92,7 @@ final class ReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     BeamJobArgs job = beamJobArgs();
+    FlinkSubmission.requireJobJar(job);
     CreditPipelineOptions options = job.parse();
     BeamJobArgs.requireBrokerIfUsed(options);
     PrintWriter console = spec.commandLine().getOut();
@@ -138,6 +139,7 @@ final class ReplayCommand implements Callable<Integer> {
     if (policyVersion != null) {
       job.withOverride("policyVersion", policyVersion);
     }
+    FlinkSubmission.applyDefaults(job, "rredcot-replay", true);
     // The replay's own options decide over a config file's Beam options.
     if (from != null) {
       job.withOverride(KafkaRange.isTime(from) ? "fromTime" : "fromOffsets", from);

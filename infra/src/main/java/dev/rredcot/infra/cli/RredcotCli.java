@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
       UpCommand.class,
       StatusCommand.class,
       DownCommand.class,
+      FlinkCommand.class,
       ProduceRolloutsCommand.class,
       TailCommand.class,
       PipelineCommand.class,

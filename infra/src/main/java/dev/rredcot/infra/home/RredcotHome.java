@@ -88,6 +88,14 @@ public final class RredcotHome {
     return root.resolve("logs");
   }
 
+  /**
+   * The standalone Flink cluster of {@code rredcot flink up}: configuration, logs, pid files,
+   * checkpoints and savepoints.
+   */
+  public Path flinkClusterDir() {
+    return root.resolve("flink");
+  }
+
   /** Per-run outputs (metrics, reports). */
   public Path runsDir() {
     return root.resolve("runs");
