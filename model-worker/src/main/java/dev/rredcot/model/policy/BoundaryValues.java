@@ -32,7 +32,6 @@ final class BoundaryValues {
 
   /** See {@link Policy#answerValues}; the caller holds the policy's lock with autograd off. */
   List<double[]> answerValues(List<ValueRequest> batch, boolean reuseKvCache) {
-
     List<int[]> fulls = new ArrayList<>();
     List<SuffixRow> rows = new ArrayList<>();
     int[] cueLengths = new int[batch.size()];

@@ -33,7 +33,6 @@ final class InputAttribution {
    * gradient lock, with autograd off outside the collector.
    */
   List<double[]> gradientTimesInput(List<ValueRequest> batch) {
-
     List<int[]> seqs = new ArrayList<>();
     int[] answerStart = new int[batch.size()];
     for (int b = 0; b < batch.size(); b++) {
