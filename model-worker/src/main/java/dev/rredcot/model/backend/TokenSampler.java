@@ -13,6 +13,8 @@ public final class TokenSampler {
   private final boolean[] allowed;
 
   /**
+   * A sampler for rows of {@code vocab} log-probabilities.
+   *
    * @param vocab length of the log-probability rows
    * @param forbidden ids that are never sampled (pad, bos)
    * @param tokenizerVocab ids at or above this have no text and are never sampled either

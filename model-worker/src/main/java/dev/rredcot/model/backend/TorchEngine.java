@@ -66,8 +66,8 @@ public final class TorchEngine {
   }
 
   /**
-   * Runs {@code body}, which may open a GradientCollector, under the JVM-wide gradient lock (see
-   * {@link #GRADIENT_LOCK}).
+   * Runs {@code body}, which may open a GradientCollector, under the JVM-wide gradient lock, so two
+   * models (e.g. trainer and attribution) never record gradients at once.
    */
   public static <T> T exclusiveGradients(Supplier<T> body) {
     GRADIENT_LOCK.lock();
