@@ -3,13 +3,11 @@ package dev.rredcot.model.backend.torchscript;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.BackendKind;
@@ -20,6 +18,8 @@ import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.backend.TokenSampler;
+import dev.rredcot.model.backend.TorchEngine;
 import dev.rredcot.model.backend.TraceScore;
 import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.tokenizer.HuggingFaceTokenizerAdapter;
@@ -149,7 +149,7 @@ public final class TorchScriptCausalLm implements PolicyBackend {
                 + " ids, more than the model's vocabSize "
                 + card.vocabSize());
       }
-      Device device = chooseDevice();
+      Device device = TorchEngine.chooseDevice();
       String name = card.modelFile().substring(0, card.modelFile().length() - ".pt".length());
       Model model = Model.newInstance(name, device, "PyTorch");
       try {
@@ -208,16 +208,6 @@ public final class TorchScriptCausalLm implements PolicyBackend {
                 + present);
       }
     }
-  }
-
-  private static Device chooseDevice() {
-    Engine engine = Engine.getEngine("PyTorch");
-    if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
-      // As for the built-in policy: PyTorch's spinning intra-op threads slow every JVM sharing a
-      // small CPU; DJL's property still overrides this.
-      JniUtils.setNumThreads(1);
-    }
-    return engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
   }
 
   /** The model card read at {@link #open}. */

@@ -1,24 +1,25 @@
-package dev.rredcot.model.backend.torchscript;
+package dev.rredcot.model.backend;
 
-import dev.rredcot.model.backend.GenerationOptions;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
  * Draws the next token from a row of log-probabilities with temperature and nucleus (top-p)
- * filtering, the rule of the built-in policy's sampler: one uniform draw per call (consumed for
- * greedy decoding too, so greedy and sampled runs advance the generator alike), forbidden ids never
- * chosen, ties broken by the lowest id.
+ * filtering, the one sampling rule of every backend that generates: one uniform draw per call
+ * (consumed for greedy decoding too, so greedy and sampled runs advance the generator alike),
+ * forbidden ids never chosen, ties broken by the lowest id.
  */
-final class TokenSampler {
+public final class TokenSampler {
   private final boolean[] allowed;
 
   /**
+   * A sampler for rows of {@code vocab} log-probabilities.
+   *
    * @param vocab length of the log-probability rows
    * @param forbidden ids that are never sampled (pad, bos)
    * @param tokenizerVocab ids at or above this have no text and are never sampled either
    */
-  TokenSampler(int vocab, int[] forbidden, int tokenizerVocab) {
+  public TokenSampler(int vocab, int[] forbidden, int tokenizerVocab) {
     allowed = new boolean[vocab];
     Arrays.fill(allowed, 0, Math.min(vocab, tokenizerVocab), true);
     for (int id : forbidden) {
@@ -26,7 +27,8 @@ final class TokenSampler {
     }
   }
 
-  int sample(float[] logProbs, GenerationOptions options, SplittableRandom random) {
+  /** The sampled id for one row of log-probabilities, drawing once from {@code random}. */
+  public int sample(float[] logProbs, GenerationOptions options, SplittableRandom random) {
     int vocab = logProbs.length;
     double u = random.nextDouble();
     if (options.temperature() == 0) {

@@ -1,0 +1,82 @@
+package dev.rredcot.model.policy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.rredcot.model.tokenizer.Tokenizer;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The network, tokenizer and sequence layout every policy computation shares, with the padded
+ * forward passes they all run and the count of real token positions fed through the network.
+ */
+final class PolicyForward {
+  final ModelConfig config;
+  final Tokenizer tokenizer;
+  final TransformerNetwork network;
+  private final AtomicLong forwardTokens = new AtomicLong();
+
+  PolicyForward(ModelConfig config, Tokenizer tokenizer, TransformerNetwork network) {
+    this.config = config;
+    this.tokenizer = tokenizer;
+    this.network = network;
+  }
+
+  /** A manager for one call's arrays, on the parameters' device; the caller closes it. */
+  NDManager newManager() {
+    return network.parameterManager().newSubManager();
+  }
+
+  /** Counts {@code tokens} real (non-padding, not cached) positions run through the network. */
+  void countTokens(long tokens) {
+    forwardTokens.addAndGet(tokens);
+  }
+
+  /** Cumulative real token positions run through the network. */
+  long forwardTokens() {
+    return forwardTokens.get();
+  }
+
+  /** {@code [bos] + tokens(prompt) + trace}. */
+  int[] context(String prompt, int[] trace) {
+    int[] promptTokens = tokenizer.encode(prompt);
+    int[] seq = new int[1 + promptTokens.length + trace.length];
+    seq[0] = tokenizer.bosId();
+    System.arraycopy(promptTokens, 0, seq, 1, promptTokens.length);
+    System.arraycopy(trace, 0, seq, 1 + promptTokens.length, trace.length);
+    return seq;
+  }
+
+  /** Log-softmax over the vocabulary for every column of a padded batch. */
+  NDArray fullLogProbs(NDManager manager, PaddedBatch padded, KvCache cache) {
+    NDArray logits =
+        network.forward(
+            network.embedTokens(padded.tokenIds(manager, tokenizer.padId())),
+            padded.positionIds(manager),
+            padded.attentionBias(manager),
+            cache);
+    countTokens(padded.realTokens);
+    return logits.logSoftmax(-1);
+  }
+
+  /** (B,W) log p(next token) for every column of a padded batch (gradient-tracked in training). */
+  NDArray tokenLogProbs(NDManager manager, PaddedBatch padded) {
+    return fullLogProbs(manager, padded, null)
+        .gather(padded.nextTokenTargets(manager, tokenizer.padId()).expandDims(-1), -1)
+        .squeeze(-1);
+  }
+
+  /** The parts one after another. */
+  static int[] concat(int[]... parts) {
+    int length = 0;
+    for (int[] p : parts) {
+      length += p.length;
+    }
+    int[] out = new int[length];
+    int at = 0;
+    for (int[] p : parts) {
+      System.arraycopy(p, 0, out, at, p.length);
+      at += p.length;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,84 @@
+package dev.rredcot.model.policy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.rredcot.model.backend.TorchEngine;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Adam with global gradient-norm clipping over the network's parameters, holding the moment
+ * estimates and step count between training steps.
+ */
+final class PolicyOptimizer {
+  private static final double ADAM_BETA1 = 0.9;
+  private static final double ADAM_BETA2 = 0.999;
+  private static final double ADAM_EPS = 1e-8;
+
+  private final TransformerNetwork network;
+  private final Map<String, NDArray[]> adamMoments = new HashMap<>();
+  private long adamSteps;
+
+  PolicyOptimizer(TransformerNetwork network) {
+    this.network = network;
+  }
+
+  /**
+   * Clips the global gradient norm, applies Adam, zeroes the gradients; returns the raw norm. The
+   * caller has run backward under the policy's lock and the JVM-wide gradient lock.
+   */
+  double update(double learningRate, double maxGradNorm) {
+    return TorchEngine.withoutGradients(() -> clipAndStep(learningRate, maxGradNorm));
+  }
+
+  private double clipAndStep(double learningRate, double maxGradNorm) {
+    try (NDManager scratch = network.parameterManager().newSubManager()) {
+      Map<String, NDArray> gradients = new HashMap<>();
+      double squaredNorm = 0;
+      for (Map.Entry<String, NDArray> e : network.parameters().entrySet()) {
+        NDArray g = e.getValue().getGradient();
+        g.attach(scratch);
+        gradients.put(e.getKey(), g);
+        squaredNorm += g.square().sum().getFloat();
+      }
+      double norm = Math.sqrt(squaredNorm);
+      if (!Double.isFinite(norm)) {
+        throw new IllegalStateException("gradient norm is " + norm + "; step skipped");
+      }
+      double scale = norm > maxGradNorm ? maxGradNorm / (norm + 1e-6) : 1.0;
+      adamSteps++;
+      double correction1 = 1 - Math.pow(ADAM_BETA1, adamSteps);
+      double correction2 = 1 - Math.pow(ADAM_BETA2, adamSteps);
+      for (Map.Entry<String, NDArray> e : network.parameters().entrySet()) {
+        NDArray weight = e.getValue();
+        NDArray g = gradients.get(e.getKey()).mul(scale);
+        NDArray[] moments =
+            adamMoments.computeIfAbsent(
+                e.getKey(), k -> new NDArray[] {weight.zerosLike(), weight.zerosLike()});
+        moments[0].muli(ADAM_BETA1).addi(g.mul(1 - ADAM_BETA1));
+        moments[1].muli(ADAM_BETA2).addi(g.square().mul(1 - ADAM_BETA2));
+        NDArray mHat = scratchCopy(moments[0], scratch).divi(correction1);
+        NDArray vHat = scratchCopy(moments[1], scratch).divi(correction2);
+        weight.subi(mHat.divi(vHat.sqrt().addi(ADAM_EPS)).muli(learningRate));
+      }
+      return norm;
+    } finally {
+      TorchEngine.zeroGradients(network.parameters().values());
+    }
+  }
+
+  private static NDArray scratchCopy(NDArray array, NDManager scratch) {
+    NDArray copy = array.duplicate();
+    copy.attach(scratch);
+    return copy;
+  }
+
+  /** Frees the moment estimates (the network itself belongs to the policy). */
+  void close() {
+    for (NDArray[] m : adamMoments.values()) {
+      m[0].close();
+      m[1].close();
+    }
+    adamMoments.clear();
+  }
+}
