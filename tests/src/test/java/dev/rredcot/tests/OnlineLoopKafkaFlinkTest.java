@@ -13,8 +13,8 @@ import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.TaskFeeder;
 import dev.rredcot.model.task.ArithmeticTask;
-import dev.rredcot.model.trainer.Trainer;
 import dev.rredcot.model.trainer.TrainerOptions;
+import dev.rredcot.model.trainer.TrainerService;
 import dev.rredcot.model.trainer.TrainerStats;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
@@ -60,8 +60,8 @@ class OnlineLoopKafkaFlinkTest {
       CheckpointStore store = new CheckpointStore(tempDir.resolve("checkpoints"), 50);
       Checkpoint initial = InitialPolicy.materialise(store);
 
-      try (Trainer trainer =
-              Trainer.builder()
+      try (TrainerService trainer =
+              TrainerService.builder()
                   .setBootstrapServers(bootstrap)
                   .setCheckpointStore(store)
                   .optOptions(TrainerOptions.builder().optBatchGroups(BATCH_GROUPS).build())
@@ -167,7 +167,7 @@ class OnlineLoopKafkaFlinkTest {
     }
   }
 
-  private static TrainerStats awaitConsumed(Trainer trainer, long records) throws Exception {
+  private static TrainerStats awaitConsumed(TrainerService trainer, long records) throws Exception {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (trainer.stats().rolloutsConsumed() + trainer.stats().duplicatesIgnored() < records
         && System.nanoTime() < deadline) {

@@ -1,10 +1,10 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.policy.TrainOptions;
+import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.trainer.StalenessMode;
-import dev.rredcot.model.trainer.Trainer;
 import dev.rredcot.model.trainer.TrainerOptions;
+import dev.rredcot.model.trainer.TrainerService;
 import dev.rredcot.model.trainer.TrainerStats;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -118,13 +118,13 @@ final class TrainerCommand implements Callable<Integer> {
           "trainer: empty store %s; starting from the shipped %s policy%n",
           root, "arith".equals(taskOption.task) ? "initial" : taskOption.task);
     }
-    TrainOptions train =
-        TrainOptions.builder()
+    PolicyUpdateOptions train =
+        PolicyUpdateOptions.builder()
             .optLearningRate(learningRate)
             .optClipEpsilon(TrainerOptions.defaultTrainOptions().clipEpsilon())
             .build();
-    Trainer.Builder builder =
-        Trainer.builder()
+    TrainerService.Builder builder =
+        TrainerService.builder()
             .setBootstrapServers(bootstrapOption.resolveReachable(cli.home()))
             .setCheckpointStore(checkpoints)
             .optConsumerGroup(group)
@@ -141,7 +141,7 @@ final class TrainerCommand implements Callable<Integer> {
     if (trainedLog != null) {
       builder.optTrainedRolloutLog(trainedLog);
     }
-    Trainer trainer = builder.build();
+    TrainerService trainer = builder.build();
     trainer.start();
     out.printf(
         "trainer: policy v%d from %s; reading credited-rollouts at %s (group %s); SIGTERM or"

@@ -14,7 +14,7 @@ import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.policy.TrainOptions;
+import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
@@ -23,8 +23,8 @@ import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.tokenizer.Tokenizer;
-import dev.rredcot.model.trainer.Trainer;
 import dev.rredcot.model.trainer.TrainerOptions;
+import dev.rredcot.model.trainer.TrainerService;
 import dev.rredcot.model.trainer.TrainerStats;
 import dev.rredcot.schemas.Topics;
 import java.io.BufferedWriter;
@@ -97,7 +97,7 @@ public final class DemoRun {
       TaskFamily task,
       EvaluationResult initialEvaluation,
       StreamObserver observer,
-      Trainer trainer,
+      TrainerService trainer,
       RolloutWorker worker) {}
 
   private final DemoSettings settings;
@@ -235,15 +235,17 @@ public final class DemoRun {
     started.add(observer);
     observer.start();
 
-    Trainer trainer =
-        Trainer.builder()
+    TrainerService trainer =
+        TrainerService.builder()
             .setBootstrapServers(bootstrap)
             .setCheckpointStore(store)
             .optOptions(
                 TrainerOptions.builder()
                     .optBatchGroups(settings.batchGroups())
                     .optTrainOptions(
-                        TrainOptions.builder().optLearningRate(settings.learningRate()).build())
+                        PolicyUpdateOptions.builder()
+                            .optLearningRate(settings.learningRate())
+                            .build())
                     .optEvaluator(evaluator, settings.evalEveryVersions())
                     .build())
             .build();

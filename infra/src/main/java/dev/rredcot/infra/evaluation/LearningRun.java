@@ -6,8 +6,8 @@ import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
 import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainExample;
-import dev.rredcot.model.policy.TrainOptions;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
@@ -78,8 +78,8 @@ final class LearningRun {
     Map<String, Integer> refused = new TreeMap<>();
     points.add(initial);
     GroupCreditor creditor = creditor(arm);
-    TrainOptions trainOptions =
-        TrainOptions.builder().optLearningRate(options.learningRate()).build();
+    PolicyUpdateOptions trainOptions =
+        PolicyUpdateOptions.builder().optLearningRate(options.learningRate()).build();
     long scoringTokens = 0;
     int rolloutsPerStep = options.promptsPerStep() * options.groupSize();
     long trainingNanos = 0;

@@ -14,8 +14,8 @@ import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.rollout.TaskFeeder;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.trainer.StalenessMode;
-import dev.rredcot.model.trainer.Trainer;
 import dev.rredcot.model.trainer.TrainerOptions;
+import dev.rredcot.model.trainer.TrainerService;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Topics;
@@ -66,8 +66,8 @@ class BrokerOutageTest {
                 .setTask(new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK))
                 .optPromptsPerSecond(20)
                 .build();
-        Trainer trainer =
-            Trainer.builder()
+        TrainerService trainer =
+            TrainerService.builder()
                 .setBootstrapServers(bootstrap)
                 .setCheckpointStore(store)
                 .optOptions(

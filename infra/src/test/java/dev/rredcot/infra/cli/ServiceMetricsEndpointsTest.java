@@ -18,8 +18,8 @@ import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.TaskFeeder;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.trainer.StalenessMode;
-import dev.rredcot.model.trainer.Trainer;
 import dev.rredcot.model.trainer.TrainerOptions;
+import dev.rredcot.model.trainer.TrainerService;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Topics;
@@ -164,8 +164,8 @@ class ServiceMetricsEndpointsTest {
       }
     }
     produce(Topics.CREDITED_ROLLOUTS, values);
-    Trainer trainer =
-        Trainer.builder()
+    TrainerService trainer =
+        TrainerService.builder()
             .setBootstrapServers(kafka.bootstrapServers())
             .setCheckpointStore(checkpoints)
             .optOptions(

@@ -10,8 +10,8 @@ import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainExample;
-import dev.rredcot.model.policy.TrainOptions;
 import dev.rredcot.model.pretrain.InitialPolicy;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.pretrain.Pretrainer;
@@ -129,7 +129,7 @@ public final class ModelBenchmark {
       Arrays.fill(advantages, 0.5f);
       trainBatch.add(new TrainExample(p.prompt(), trace, advantages, new float[64]));
     }
-    TrainOptions trainOptions = TrainOptions.builder().optLearningRate(1e-9).build();
+    PolicyUpdateOptions trainOptions = PolicyUpdateOptions.builder().optLearningRate(1e-9).build();
     double trainMs = timePerRepeat(() -> policy.trainStep(trainBatch, trainOptions), 3) * 1000;
 
     double accuracy =

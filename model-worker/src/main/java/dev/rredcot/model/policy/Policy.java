@@ -324,7 +324,7 @@ public final class Policy implements PolicyBackend {
    * + beta k3}, with {@code r = exp(logp - behaviourLogProb)} and the k3 estimator {@code exp(ref -
    * logp) - (ref - logp) - 1}; Adam with global gradient-norm clipping.
    */
-  public TrainStepResult trainStep(List<TrainExample> batch, TrainOptions options) {
+  public TrainStepResult trainStep(List<TrainExample> batch, PolicyUpdateOptions options) {
     if (batch.isEmpty()) {
       throw new IllegalArgumentException("empty training batch");
     }

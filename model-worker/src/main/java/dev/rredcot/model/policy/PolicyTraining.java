@@ -32,7 +32,7 @@ final class PolicyTraining {
    * The reference policy's log-probabilities of every trace when the KL penalty is on (else null
    * rows); scored before the step takes this policy's lock, since the reference is another policy.
    */
-  static float[][] referenceLogProbs(List<TrainExample> batch, TrainOptions options) {
+  static float[][] referenceLogProbs(List<TrainExample> batch, PolicyUpdateOptions options) {
     float[][] reference = new float[batch.size()][];
     if (options.klCoefficient() > 0) {
       List<ScoreRequest> requests = new ArrayList<>();
@@ -53,7 +53,8 @@ final class PolicyTraining {
    *
    * @param reference {@link #referenceLogProbs} of the batch
    */
-  TrainStepResult ppoStep(List<TrainExample> batch, TrainOptions options, float[][] reference) {
+  TrainStepResult ppoStep(
+      List<TrainExample> batch, PolicyUpdateOptions options, float[][] reference) {
     List<int[]> seqs = new ArrayList<>();
     for (TrainExample e : batch) {
       if (e.traceTokens().length == 0) {

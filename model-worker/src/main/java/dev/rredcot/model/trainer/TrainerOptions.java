@@ -1,7 +1,7 @@
 package dev.rredcot.model.trainer;
 
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
-import dev.rredcot.model.policy.TrainOptions;
+import dev.rredcot.model.policy.PolicyUpdateOptions;
 import java.util.Objects;
 
 /**
@@ -23,7 +23,7 @@ public record TrainerOptions(
     int batchGroups,
     int stalenessBound,
     StalenessMode stalenessMode,
-    TrainOptions trainOptions,
+    PolicyUpdateOptions trainOptions,
     int dedupMemoryGroups,
     HeldOutEvaluator evaluator,
     int evaluateEveryVersions,
@@ -66,8 +66,8 @@ public record TrainerOptions(
    * Adam lr 5e-5, clip 0.2, no KL, grad-norm clip 1: the learning rate that raised held-out
    * accuracy steadily on the small policies (docs/BENCHMARKS.md, "Settings chosen by measurement").
    */
-  public static TrainOptions defaultTrainOptions() {
-    return TrainOptions.builder().optLearningRate(5e-5).optClipEpsilon(0.2).build();
+  public static PolicyUpdateOptions defaultTrainOptions() {
+    return PolicyUpdateOptions.builder().optLearningRate(5e-5).optClipEpsilon(0.2).build();
   }
 
   /**
@@ -83,7 +83,7 @@ public record TrainerOptions(
     private int batchGroups = 8;
     private int stalenessBound = 2;
     private StalenessMode stalenessMode = StalenessMode.DROP;
-    private TrainOptions trainOptions = defaultTrainOptions();
+    private PolicyUpdateOptions trainOptions = defaultTrainOptions();
     private int dedupMemoryGroups = 100_000;
     private HeldOutEvaluator evaluator;
     private int evaluateEveryVersions = 1;
@@ -109,7 +109,7 @@ public record TrainerOptions(
     }
 
     /** Policy-gradient settings (default {@link #defaultTrainOptions()}). */
-    public Builder optTrainOptions(TrainOptions trainOptions) {
+    public Builder optTrainOptions(PolicyUpdateOptions trainOptions) {
       this.trainOptions = trainOptions;
       return this;
     }

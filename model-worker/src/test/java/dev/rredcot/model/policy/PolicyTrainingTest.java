@@ -81,7 +81,7 @@ class PolicyTrainingTest {
     try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
       List<TrainExample> batch = fixedBatch(policy, 1f);
       double before = meanLogProb(policy, batch);
-      TrainOptions options = TrainOptions.builder().optLearningRate(3e-3).build();
+      PolicyUpdateOptions options = PolicyUpdateOptions.builder().optLearningRate(3e-3).build();
       TrainStepResult first = policy.trainStep(batch, options);
       TrainStepResult last = first;
       for (int i = 0; i < 10; i++) {
@@ -100,13 +100,13 @@ class PolicyTrainingTest {
     try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
       List<TrainExample> batch = fixedBatch(policy, 1f);
       // The first step creates the Adam moments; afterwards nothing may accumulate.
-      policy.trainStep(batch, TrainOptions.builder().build());
+      policy.trainStep(batch, PolicyUpdateOptions.builder().build());
       int baseline = policy.network().parameterManager().getManagedArrays().size();
       assertTrue(baseline >= 3 * policy.network().parameters().size(), "weights + 2 moments");
       int[] trace = TOKENIZER.encode("3+4=7\nA: 7\n");
       ValueRequest value = new ValueRequest("Q: 3+4\n", trace, new int[] {0, 6}, "A: ", "7\n");
       for (int i = 0; i < 3; i++) {
-        policy.trainStep(batch, TrainOptions.builder().build());
+        policy.trainStep(batch, PolicyUpdateOptions.builder().build());
         policy.supervisedStep(List.of(new SupervisedExample("Q: 3+4\n", trace)), 1e-3, 1.0);
         // Two identical requests: the shared prefill's copied cache rows must be freed too.
         policy.generate(
@@ -139,8 +139,8 @@ class PolicyTrainingTest {
     try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3);
         Policy reference = Policy.create(tinyConfig(), TOKENIZER, 3)) {
       List<TrainExample> batch = fixedBatch(policy, 1f);
-      TrainOptions options =
-          TrainOptions.builder().optLearningRate(3e-3).optKlPenalty(0.1, reference).build();
+      PolicyUpdateOptions options =
+          PolicyUpdateOptions.builder().optLearningRate(3e-3).optKlPenalty(0.1, reference).build();
       TrainStepResult first = policy.trainStep(batch, options);
       assertEquals(0.0, first.kl(), 1e-6);
       TrainStepResult later = first;
@@ -162,7 +162,7 @@ class PolicyTrainingTest {
         }
         batch.add(new TrainExample(e.prompt(), e.traceTokens(), e.advantages(), shifted));
       }
-      TrainStepResult result = policy.trainStep(batch, TrainOptions.builder().build());
+      TrainStepResult result = policy.trainStep(batch, PolicyUpdateOptions.builder().build());
       assertEquals(1.0, result.clipFraction(), 1e-9);
     }
   }

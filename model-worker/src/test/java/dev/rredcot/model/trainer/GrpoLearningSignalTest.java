@@ -57,7 +57,9 @@ class GrpoLearningSignalTest {
                 .optBatchGroups(4)
                 .optStaleness(100, StalenessMode.DROP)
                 .optTrainOptions(
-                    dev.rredcot.model.policy.TrainOptions.builder().optLearningRate(3e-3).build())
+                    dev.rredcot.model.policy.PolicyUpdateOptions.builder()
+                        .optLearningRate(3e-3)
+                        .build())
                 .build())) {
       double[] before = meanLogProbs(core.policy(), problems, traces);
       long offset = 0;

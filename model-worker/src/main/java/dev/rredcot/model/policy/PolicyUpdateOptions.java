@@ -10,7 +10,7 @@ package dev.rredcot.model.policy;
  * @param maxGradNorm global gradient-norm clip (without it the loss diverged at high learning
  *     rates; docs/BENCHMARKS.md, "Settings chosen by measurement")
  */
-public record TrainOptions(
+public record PolicyUpdateOptions(
     double learningRate,
     double clipEpsilon,
     double klCoefficient,
@@ -18,7 +18,7 @@ public record TrainOptions(
     double maxGradNorm) {
 
   /** Validates. */
-  public TrainOptions {
+  public PolicyUpdateOptions {
     if (!(learningRate > 0)) {
       throw new IllegalArgumentException("learningRate must be positive, got " + learningRate);
     }
@@ -41,7 +41,7 @@ public record TrainOptions(
     return new Builder();
   }
 
-  /** Builder for {@link TrainOptions}. */
+  /** Builder for {@link PolicyUpdateOptions}. */
   public static final class Builder {
     private double learningRate = 1e-4;
     private double clipEpsilon = 0.2;
@@ -77,8 +77,9 @@ public record TrainOptions(
     }
 
     /** Validates and builds. */
-    public TrainOptions build() {
-      return new TrainOptions(learningRate, clipEpsilon, klCoefficient, reference, maxGradNorm);
+    public PolicyUpdateOptions build() {
+      return new PolicyUpdateOptions(
+          learningRate, clipEpsilon, klCoefficient, reference, maxGradNorm);
     }
   }
 }

@@ -63,9 +63,9 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class Trainer implements RunningService {
+public final class TrainerService implements RunningService {
 
-  private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+  private static final Logger LOG = LoggerFactory.getLogger(TrainerService.class);
   private static final RecordCodec<CreditedRollout> CREDITED =
       RecordCodec.of(CreditedRollout.class);
   private static final RecordCodec<PolicyCheckpoint> ANNOUNCEMENTS =
@@ -99,7 +99,7 @@ public final class Trainer implements RunningService {
   private volatile double lastRewardMean = Double.NaN;
   private volatile double lastHeldOutAccuracy = Double.NaN;
 
-  private Trainer(Builder settings) {
+  private TrainerService(Builder settings) {
     this.settings = settings;
     metrics.gaugeFrom(
         MetricNames.POLICY_VERSION, () -> stats == null ? Double.NaN : stats.policyVersion());
@@ -409,7 +409,7 @@ public final class Trainer implements RunningService {
     service.stop();
   }
 
-  /** Builder for {@link Trainer}; bootstrap servers and checkpoint store are required. */
+  /** Builder for {@link TrainerService}; bootstrap servers and checkpoint store are required. */
   public static final class Builder {
     private String bootstrapServers;
     private CheckpointStore store;
@@ -456,7 +456,7 @@ public final class Trainer implements RunningService {
       return this;
     }
 
-    /** Trainer settings. */
+    /** TrainerService settings. */
     public Builder optOptions(TrainerOptions options) {
       this.options = options;
       return this;
@@ -471,7 +471,7 @@ public final class Trainer implements RunningService {
     }
 
     /** Validates and builds. */
-    public Trainer build() {
+    public TrainerService build() {
       Objects.requireNonNull(bootstrapServers, "setBootstrapServers(...) is required");
       Objects.requireNonNull(store, "setCheckpointStore(...) is required");
       Objects.requireNonNull(options, "options");
@@ -483,7 +483,7 @@ public final class Trainer implements RunningService {
         trainedRolloutLog = store.root().resolve(TrainerCore.TRAINED_ROLLOUTS_FILE);
       }
       Objects.requireNonNull(consumerGroup, "consumerGroup");
-      return new Trainer(this);
+      return new TrainerService(this);
     }
   }
 }
