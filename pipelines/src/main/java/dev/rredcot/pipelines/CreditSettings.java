@@ -2,6 +2,7 @@ package dev.rredcot.pipelines;
 
 import dev.rredcot.model.backend.BankAggregation;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
+import dev.rredcot.model.files.HomeDirectory;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
@@ -13,7 +14,6 @@ import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.pipelines.value.ModelSettings;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.io.Serializable;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.stream.Collectors;
@@ -130,12 +130,7 @@ public final class CreditSettings implements Serializable {
   static ModelSettings modelSettings(CreditPipelineOptions options) {
     String dir = options.getCheckpointDir();
     if (dir.isEmpty()) {
-      String home = System.getenv("RREDCOT_HOME");
-      Path root =
-          home == null || home.isEmpty()
-              ? Path.of(System.getProperty("user.home"), ".rredcot")
-              : Path.of(home);
-      dir = root.resolve("checkpoints").toString();
+      dir = HomeDirectory.checkpoints(HomeDirectory.resolve()).toString();
     }
     BankAggregation aggregation;
     try {

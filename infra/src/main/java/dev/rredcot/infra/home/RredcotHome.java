@@ -1,5 +1,6 @@
 package dev.rredcot.infra.home;
 
+import dev.rredcot.model.files.HomeDirectory;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -9,7 +10,7 @@ import java.util.Objects;
  */
 public final class RredcotHome {
   /** Environment variable that moves the state directory. */
-  public static final String ENVIRONMENT_VARIABLE = "RREDCOT_HOME";
+  public static final String ENVIRONMENT_VARIABLE = HomeDirectory.ENVIRONMENT_VARIABLE;
 
   private final Path root;
 
@@ -24,11 +25,7 @@ public final class RredcotHome {
 
   /** The home named by {@code $RREDCOT_HOME}, else {@code ~/.rredcot}. */
   public static RredcotHome fromEnvironment() {
-    String configured = System.getenv(ENVIRONMENT_VARIABLE);
-    if (configured != null && !configured.isBlank()) {
-      return new RredcotHome(Path.of(configured));
-    }
-    return new RredcotHome(Path.of(System.getProperty("user.home"), ".rredcot"));
+    return new RredcotHome(HomeDirectory.resolve());
   }
 
   public Path root() {
@@ -70,7 +67,7 @@ public final class RredcotHome {
 
   /** Policy checkpoints written by the trainer. */
   public Path checkpointsDir() {
-    return root.resolve("checkpoints");
+    return HomeDirectory.checkpoints(root);
   }
 
   /** Retained Flink checkpoints of the unbounded credit job ({@code rredcot pipeline}). */

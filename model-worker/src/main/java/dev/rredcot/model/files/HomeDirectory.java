@@ -1,0 +1,30 @@
+package dev.rredcot.model.files;
+
+import java.nio.file.Path;
+
+/**
+ * Where the project keeps its local state: {@code $RREDCOT_HOME}, else {@code ~/.rredcot}. The one
+ * place that reads the variable; the CLI's home layout and the credit job's default checkpoint
+ * store both start here.
+ */
+public final class HomeDirectory {
+  /** Environment variable that moves the state directory. */
+  public static final String ENVIRONMENT_VARIABLE = "RREDCOT_HOME";
+
+  private HomeDirectory() {}
+
+  /** The home named by {@code $RREDCOT_HOME}, else {@code ~/.rredcot}, absolute. */
+  public static Path resolve() {
+    String configured = System.getenv(ENVIRONMENT_VARIABLE);
+    Path root =
+        configured != null && !configured.isBlank()
+            ? Path.of(configured)
+            : Path.of(System.getProperty("user.home"), ".rredcot");
+    return root.toAbsolutePath().normalize();
+  }
+
+  /** The checkpoint store under the home. */
+  public static Path checkpoints(Path home) {
+    return home.resolve("checkpoints");
+  }
+}
