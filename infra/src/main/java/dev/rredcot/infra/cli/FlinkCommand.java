@@ -47,8 +47,9 @@ final class FlinkCommand implements Runnable {
       description = {
         "Start the JobManager (REST and web UI on 127.0.0.1:--rest-port) and --taskmanagers"
             + " TaskManagers with --slots task slots each, and wait until all registered.",
-        "Every process reports its metrics (the job's Beam counters and distributions"
-            + " included) to Prometheus on the first free port of --prometheus-ports."
+        "With --prometheus-ports FROM-TO every process reports its metrics (the job's Beam"
+            + " counters and distributions included) to Prometheus on the first free port of the"
+            + " range. Off by default: Flink's reporter listens on every network interface."
       })
   static final class Up implements Callable<Integer> {
     @ParentCommand FlinkCommand flink;
@@ -76,7 +77,9 @@ final class FlinkCommand implements Runnable {
         names = "--prometheus-ports",
         defaultValue = FlinkClusterSettings.DEFAULT_PROMETHEUS_PORTS,
         paramLabel = "FROM-TO",
-        description = "Prometheus reporter ports, one per process (default: ${DEFAULT-VALUE}).")
+        description =
+            "Prometheus reporter ports, one per process, e.g. 9250-9260 (default: off; the"
+                + " reporter binds every interface, not only loopback).")
     String prometheusPorts;
 
     @Option(
@@ -112,9 +115,11 @@ final class FlinkCommand implements Runnable {
           running.restAddress());
       printProcesses(out, running, cluster);
       out.printf(
-          "Prometheus reporter: first free port of %s per process; submit with: rredcot pipeline"
-              + " --flinkMaster=%s%n",
-          running.prometheusPorts(), running.restAddress());
+          "Prometheus reporter: %s; submit with: rredcot pipeline --flinkMaster=%s%n",
+          running.prometheusPorts().isEmpty()
+              ? "off (--prometheus-ports FROM-TO)"
+              : "first free port of " + running.prometheusPorts() + " per process, every interface",
+          running.restAddress());
       out.flush();
       return 0;
     }

@@ -84,8 +84,10 @@ public final class FlinkClusterConfig {
     config.put("web.upload.dir", layout.tmpDir().resolve("uploads").toString());
     // Flink's own scripts (bin/*.sh) would start the JVMs with these; rredcot passes them itself.
     config.put("env.java.opts.all", String.join(" ", inheritedJvmFlags()));
-    config.put("metrics.reporter.prom.factory.class", PROMETHEUS_FACTORY);
-    config.put("metrics.reporter.prom.port", settings.prometheusPorts());
+    if (!settings.prometheusPorts().isEmpty()) {
+      config.put("metrics.reporter.prom.factory.class", PROMETHEUS_FACTORY);
+      config.put("metrics.reporter.prom.port", settings.prometheusPorts());
+    }
     return config;
   }
 

@@ -11,8 +11,11 @@ public final class FlinkClusterSettings {
   /** Flink's usual REST and web UI port. */
   public static final int DEFAULT_REST_PORT = 8081;
 
-  /** Flink's usual Prometheus reporter ports: one per process, the first free one in the range. */
-  public static final String DEFAULT_PROMETHEUS_PORTS = "9250-9260";
+  /**
+   * No Prometheus reporter by default: Flink's binds every network interface (it has no bind
+   * address setting), and the project's listeners stay on loopback unless the user says otherwise.
+   */
+  public static final String DEFAULT_PROMETHEUS_PORTS = "";
 
   private final int restPort;
   private final int taskManagers;
@@ -114,8 +117,9 @@ public final class FlinkClusterSettings {
       return this;
     }
 
+    /** A port or a {@code from-to} range (one port per process); empty turns the reporter off. */
     public Builder optPrometheusPorts(String prometheusPorts) {
-      if (!prometheusPorts.matches("\\d+(-\\d+)?")) {
+      if (!prometheusPorts.isEmpty() && !prometheusPorts.matches("\\d+(-\\d+)?")) {
         throw new IllegalArgumentException(
             "Prometheus ports are a port or a range FROM-TO, got " + prometheusPorts);
       }
