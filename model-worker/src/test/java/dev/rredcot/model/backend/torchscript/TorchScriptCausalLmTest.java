@@ -108,7 +108,7 @@ class TorchScriptCausalLmTest {
       }
       assertEquals(g.prompt() + g.trace(), lm.tokenizer().decode(g.ids()));
     }
-    assertEquals(64, lm.maxContext());
+    assertEquals(128, lm.maxContext());
     assertEquals("A: ", lm.card().answerCue());
   }
 
