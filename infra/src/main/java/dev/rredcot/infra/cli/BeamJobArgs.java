@@ -2,6 +2,7 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.config.ConfigDefaults;
 import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.infra.kafka.TopicAdmin;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.loading.BackendKinds;
@@ -15,6 +16,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -167,6 +169,25 @@ final class BeamJobArgs {
             && !options.getWatchCheckpoints();
     if (!filesOnly) {
       BootstrapOption.requireReachable(options.getBootstrapServers());
+    }
+  }
+
+  /**
+   * Creates the job's output topic when it does not exist, with the input topic's partitions (one
+   * when the input is files), and says so: a missing topic would fail the job's first write only
+   * after the producer's metadata wait.
+   */
+  static void createOutputTopic(CreditPipelineOptions options, PrintWriter console) {
+    try (TopicAdmin admin =
+        TopicAdmin.connect(options.getBootstrapServers(), Duration.ofSeconds(30))) {
+      int partitions =
+          !options.getInputFiles().isEmpty()
+              ? 1
+              : admin.describe(List.of(options.getInputTopic())).get(0).partitions();
+      if (!admin.createTopics(List.of(options.getOutputTopic()), partitions, Map.of()).isEmpty()) {
+        console.printf(
+            "created topic %s with %d partitions%n", options.getOutputTopic(), partitions);
+      }
     }
   }
 

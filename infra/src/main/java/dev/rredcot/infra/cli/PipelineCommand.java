@@ -103,6 +103,9 @@ final class PipelineCommand implements Callable<Integer> {
     cli.logToFiles("pipeline");
     BeamJobArgs.requireBrokerIfUsed(options);
     BeamJobArgs.ensurePolicy(options, taskOption.resolve(spec), out);
+    if (options.getOutputFiles().isEmpty()) {
+      BeamJobArgs.createOutputTopic(options, out);
+    }
     out.printf(
         "credit job on %s: %s -> %s at %s, credit %s / %s / %s%s%n",
         options.getRunner().getSimpleName(),

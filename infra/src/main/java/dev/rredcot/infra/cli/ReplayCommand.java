@@ -1,6 +1,5 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.infra.kafka.TopicAdmin;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
@@ -8,10 +7,8 @@ import dev.rredcot.pipelines.CreditRunResult;
 import dev.rredcot.pipelines.replay.KafkaRange;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.beam.sdk.PipelineResult;
 import picocli.CommandLine.Command;
@@ -98,7 +95,7 @@ final class ReplayCommand implements Callable<Integer> {
     PrintWriter console = spec.commandLine().getOut();
     BeamJobArgs.ensurePolicy(options, console);
     if (options.getOutputFiles().isEmpty()) {
-      createOutputTopic(options, console);
+      BeamJobArgs.createOutputTopic(options, console);
     }
     console.printf(
         "replay on %s with credit %s / %s / %s -> %s%n",
@@ -156,24 +153,5 @@ final class ReplayCommand implements Callable<Integer> {
       job.withOverride("outputTopic", out);
     }
     return job;
-  }
-
-  /** A new output topic gets the input topic's partitions (replays usually name a new one). */
-  private static void createOutputTopic(CreditPipelineOptions options, PrintWriter console) {
-    try (TopicAdmin admin =
-        TopicAdmin.connect(options.getBootstrapServers(), Duration.ofSeconds(30))) {
-      int partitions =
-          inputFiles(options)
-              ? 1
-              : admin.describe(List.of(options.getInputTopic())).get(0).partitions();
-      if (!admin.createTopics(List.of(options.getOutputTopic()), partitions, Map.of()).isEmpty()) {
-        console.printf(
-            "created topic %s with %d partitions%n", options.getOutputTopic(), partitions);
-      }
-    }
-  }
-
-  private static boolean inputFiles(CreditPipelineOptions options) {
-    return !options.getInputFiles().isEmpty();
   }
 }
