@@ -58,22 +58,7 @@ final class PipelineCommand implements Callable<Integer> {
       description = "Stop after N input records and print the job's counters; 0 runs until Ctrl-C.")
   long maxRecords;
 
-  @Option(
-      names = "--credit",
-      defaultValue = "rredcot",
-      description =
-          "Credit preset: grpo, rredcot (default) or mc; an explicit --creditMethod,"
-              + " --valueEstimator or --segmentation wins over it.")
-  String credit;
-
-  @Option(
-      names = "--policy-version",
-      paramLabel = "V",
-      description =
-          "Score every rollout with exactly policy version V of --checkpointDir (fails when the"
-              + " store does not hold it); default: each rollout's generating version while held,"
-              + " else the newest.")
-  Long policyVersion;
+  @Mixin CreditOption creditOption;
 
   @Option(
       names = "--fresh",
@@ -143,14 +128,12 @@ final class PipelineCommand implements Callable<Integer> {
     BeamJobArgs args =
         new BeamJobArgs(spec.commandLine(), beamArgs)
             .withOverride("bootstrapServers", bootstrapOption.resolve(cli.home()))
-            .withOverride("maxRecords", maxRecords)
-            .withOverride("credit", credit)
-            .withKafkaConfig(KafkaClients.clientConfig())
-            .withDefault("checkpointDir", cli.home().checkpointsDir());
+            .withOverride("maxRecords", maxRecords);
+    creditOption
+        .apply(args)
+        .withKafkaConfig(KafkaClients.clientConfig())
+        .withDefault("checkpointDir", cli.home().checkpointsDir());
     modelOption.apply(args);
-    if (policyVersion != null) {
-      args.withOverride("policyVersion", policyVersion);
-    }
     FlinkLoopback.applyDefaults(args, cli.home().flinkConfDir());
     FlinkSubmission.applyDefaults(args, "rredcot-credit", !unbounded(args));
     restored = Optional.empty();

@@ -58,22 +58,7 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Read Avro files (Rollout records or raw topic values) instead of Kafka.")
   String inputFiles;
 
-  @Option(
-      names = "--credit",
-      defaultValue = "rredcot",
-      description =
-          "Credit preset: grpo, rredcot (default) or mc; an explicit --creditMethod,"
-              + " --valueEstimator or --segmentation wins over it.")
-  String credit;
-
-  @Option(
-      names = "--policy-version",
-      paramLabel = "V",
-      description =
-          "Score every rollout with exactly policy version V of --checkpointDir (fails when the"
-              + " store does not hold it); default: each rollout's generating version while held,"
-              + " else the newest.")
-  Long policyVersion;
+  @Mixin CreditOption creditOption;
 
   @Option(
       names = "--out",
@@ -127,15 +112,13 @@ final class ReplayCommand implements Callable<Integer> {
     }
     BeamJobArgs job =
         new BeamJobArgs(spec.commandLine(), beamArgs)
-            .withOverride("bootstrapServers", bootstrapOption.resolve(cli.home()))
-            .withOverride("credit", credit)
-            .withKafkaConfig(KafkaClients.clientConfig())
-            .withDefault("checkpointDir", cli.home().checkpointsDir());
+            .withOverride("bootstrapServers", bootstrapOption.resolve(cli.home()));
+    creditOption
+        .apply(job)
+        .withKafkaConfig(KafkaClients.clientConfig())
+        .withDefault("checkpointDir", cli.home().checkpointsDir());
     modelOption.apply(job);
     FlinkLoopback.applyDefaults(job, cli.home().flinkConfDir());
-    if (policyVersion != null) {
-      job.withOverride("policyVersion", policyVersion);
-    }
     FlinkSubmission.applyDefaults(job, "rredcot-replay", true);
     // The replay's own options decide over a config file's Beam options.
     if (from != null) {
