@@ -86,6 +86,7 @@ public final class CreditSettings implements Serializable {
         .optContract(
             RolloutContract.builder()
                 .optGroupSizeRange(options.getMinGroupSize(), options.getMaxGroupSize())
+                .optTaskFamilies(options.getTaskFamilies())
                 .build())
         .optSegmentation(segmentation)
         .optValueEstimator(estimator)

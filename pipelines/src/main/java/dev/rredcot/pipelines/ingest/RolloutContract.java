@@ -1,12 +1,14 @@
 package dev.rredcot.pipelines.ingest;
 
-import dev.rredcot.model.task.TaskFamilies;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.model.task.TaskFamilyRegistry;
 import dev.rredcot.model.task.UnknownTaskFamilyException;
 import dev.rredcot.schemas.Rollout;
 import java.io.Serializable;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The invariants of one {@link Rollout} record (documented on each field of {@code Rollout.avsc}),
@@ -102,6 +104,9 @@ public final class RolloutContract implements Serializable {
   private final long maxPolicyVersion;
   private final int maxPromptChars;
   private final int maxTextChars;
+  // The family list as given (serializable); the registry it names is loaded once per instance.
+  private final String taskFamilies;
+  private transient @Nullable TaskFamilyRegistry registry;
 
   private RolloutContract(Builder builder) {
     this.minGroupSize = builder.minGroupSize;
@@ -109,6 +114,9 @@ public final class RolloutContract implements Serializable {
     this.maxPolicyVersion = builder.maxPolicyVersion;
     this.maxPromptChars = builder.maxPromptChars;
     this.maxTextChars = builder.maxTextChars;
+    this.taskFamilies = builder.taskFamilies;
+    TaskFamilyRegistry.parse(
+        taskFamilies); // a bad list fails when the job is built, not per record
   }
 
   /** The contract with the default bounds. */
@@ -262,14 +270,21 @@ public final class RolloutContract implements Serializable {
     return Optional.empty();
   }
 
-  private static Optional<Violation> checkReward(Rollout rollout) {
+  private TaskFamilyRegistry registry() {
+    if (registry == null) {
+      registry = TaskFamilyRegistry.parse(taskFamilies);
+    }
+    return registry;
+  }
+
+  private Optional<Violation> checkReward(Rollout rollout) {
     double reward = rollout.getReward();
     if (!(reward >= 0.0 && reward <= 1.0)) {
       return violation("invalid-reward", "reward", "reward " + reward + " not in [0, 1]");
     }
     TaskFamily family;
     try {
-      family = TaskFamilies.resolve(rollout.getTaskFamily());
+      family = registry().resolve(rollout.getTaskFamily());
     } catch (UnknownTaskFamilyException e) {
       // Checked here, not only by the value stage: a GRPO-only job has no value stage, and a
       // reward no one can verify must not be credited.
@@ -320,8 +335,19 @@ public final class RolloutContract implements Serializable {
     private long maxPolicyVersion = DEFAULT_MAX_POLICY_VERSION;
     private int maxPromptChars = DEFAULT_MAX_PROMPT_CHARS;
     private int maxTextChars = DEFAULT_MAX_TEXT_CHARS;
+    private String taskFamilies = "";
 
     private Builder() {}
+
+    /**
+     * The task families whose rewards can be re-verified, as the value stage's {@code
+     * --taskFamilies} list (default: the built-in ones); a record of any other family is a dead
+     * letter.
+     */
+    public Builder optTaskFamilies(String value) {
+      this.taskFamilies = Objects.requireNonNull(value, "taskFamilies");
+      return this;
+    }
 
     /**
      * Group sizes accepted, inclusive (default {@link #DEFAULT_MIN_GROUP_SIZE} to {@link
