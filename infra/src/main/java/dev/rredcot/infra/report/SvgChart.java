@@ -140,20 +140,16 @@ public final class SvgChart {
                 + " font-family=\"sans-serif\" role=\"img\">",
             width,
             height));
-    for (int i = 0; i <= ticks; i++) {
-      double yValue = minY + (maxY - minY) * i / ticks;
+    for (double yValue : niceTicks(minY, maxY, ticks)) {
       svg.append(segment(LEFT, y(yValue), right(), y(yValue), "#e4e4e4", ""));
       svg.append(text(LEFT - 6, y(yValue) + 4, yTickLabel.apply(yValue), "end", 10));
-      if (xTicks == null) {
-        double xValue = minX + (maxX - minX) * i / ticks;
-        svg.append(text(x(xValue), bottom() + 16, xTickLabel.apply(xValue), "middle", 10));
-      }
     }
-    if (xTicks != null) {
-      for (double xValue : xTicks) {
+    boolean explicit = xTicks != null;
+    for (double xValue : explicit ? xTicks : niceTicks(minX, maxX, ticks)) {
+      if (explicit) {
         svg.append(segment(x(xValue), TOP, x(xValue), bottom(), "#e4e4e4", ""));
-        svg.append(text(x(xValue), bottom() + 16, xTickLabel.apply(xValue), "middle", 10));
       }
+      svg.append(text(x(xValue), bottom() + 16, xTickLabel.apply(xValue), "middle", 10));
     }
     svg.append(segment(LEFT, TOP, LEFT, bottom(), "#555", ""));
     svg.append(segment(LEFT, bottom(), right(), bottom(), "#555", ""));
@@ -177,6 +173,25 @@ public final class SvgChart {
     }
     svg.append("</svg>\n");
     return svg.toString();
+  }
+
+  /**
+   * Round tick positions inside {@code [min, max]}: multiples of 1, 2 or 5 times a power of ten,
+   * about {@code target} intervals apart.
+   */
+  static double[] niceTicks(double min, double max, int target) {
+    double raw = (max - min) / target;
+    double magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+    double fraction = raw / magnitude;
+    double step = magnitude * (fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10);
+    double first = Math.ceil(min / step - 1e-9) * step;
+    int count = (int) Math.floor((max - first) / step + 1e-9) + 1;
+    double[] ticks = new double[Math.max(count, 0)];
+    for (int i = 0; i < ticks.length; i++) {
+      // Rounded to the step's precision, so labels read 0.2, not 0.20000000000000004.
+      ticks[i] = Math.round((first + i * step) / step) * step;
+    }
+    return ticks;
   }
 
   /** A number as a tick label: no decimals for whole or large values, else two. */

@@ -63,4 +63,14 @@ class SvgChartTest {
     assertTrue(html.contains("<title>a&lt;b</title>") && html.contains("p{}"), html);
     assertTrue(html.contains("<th>h&quot;</th>") && html.contains("<td>&lt;td&gt;</td>"), html);
   }
+
+  @Test
+  void evenTicksAreRoundNumbers() {
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        new double[] {0, 1000, 2000, 3000, 4000, 5000}, SvgChart.niceTicks(0, 5056, 5), 1e-9);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        new double[] {0, 20, 40, 60, 80, 100, 120}, SvgChart.niceTicks(0, 126, 5), 1e-9);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        new double[] {0.5, 0.6, 0.7}, SvgChart.niceTicks(0.46, 0.7, 3), 1e-9);
+  }
 }
