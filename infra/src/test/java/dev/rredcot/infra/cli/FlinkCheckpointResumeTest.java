@@ -111,13 +111,13 @@ class FlinkCheckpointResumeTest {
   }
 
   private void awaitOrFail(BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (!done.getAsBoolean()) {
       if (!pipeline.isAlive()) {
         throw new AssertionError("the pipeline exited early:\n" + pipeline.output());
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("not done within 60 s:\n" + pipeline.output());
+        throw new AssertionError("not done within 120 s:\n" + pipeline.output());
       }
       Thread.sleep(250);
     }
