@@ -3,6 +3,7 @@ package dev.rredcot.model.policy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.rredcot.model.backend.DecodeState;
 import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.Sample;
@@ -47,86 +48,11 @@ final class PolicyGeneration {
   }
 
   /** One sequence being generated: its context, the tokens so far and why it stopped. */
-  private final class GenerationState {
-    final int[] context;
-    final List<Integer> tokens = new ArrayList<>();
-    final List<Float> logProbs = new ArrayList<>();
-    final List<Float> entropies = new ArrayList<>();
-    final StringBuilder currentLine = new StringBuilder();
-    Sample.StopReason stopReason;
-
-    GenerationState(GenerationRequest request) {
-      context = forward.context(request.prompt(), request.forcedPrefixTokens());
-      if (context.length >= config.maxContext()) {
-        throw new IllegalArgumentException(
-            "prompt + forced prefix is "
-                + context.length
-                + " tokens, no room under maxContext "
-                + config.maxContext());
-      }
-      String forced = tokenizer.decode(request.forcedPrefixTokens());
-      currentLine.append(forced.substring(forced.lastIndexOf('\n') + 1));
-    }
-
-    int length() {
-      return context.length + tokens.size();
-    }
-
-    boolean done() {
-      return stopReason != null;
-    }
-
-    int[] sequence() {
-      int[] seq = Arrays.copyOf(context, length());
-      for (int i = 0; i < tokens.size(); i++) {
-        seq[context.length + i] = tokens.get(i);
-      }
-      return seq;
-    }
-
-    void accept(int token, float[] rowLogProbs, GenerationOptions options) {
-      tokens.add(token);
-      logProbs.add(rowLogProbs[token]);
-      entropies.add(entropy(rowLogProbs));
-      if (token == tokenizer.eosId()) {
-        stopReason = Sample.StopReason.EOS;
-        return;
-      }
-      for (char ch : tokenizer.decode(new int[] {token}).toCharArray()) {
-        if (ch == '\n') {
-          if (currentLine.toString().startsWith(options.answerCue())) {
-            stopReason = Sample.StopReason.ANSWER_LINE;
-            return;
-          }
-          currentLine.setLength(0);
-        } else {
-          currentLine.append(ch);
-        }
-      }
-      if (tokens.size() >= options.maxTokens()) {
-        stopReason = Sample.StopReason.MAX_TOKENS;
-      } else if (length() >= config.maxContext()) {
-        stopReason = Sample.StopReason.MAX_CONTEXT;
-      }
-    }
-
-    Sample toSample() {
-      int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
-      float[] lp = new float[ids.length];
-      float[] ent = new float[ids.length];
-      for (int i = 0; i < ids.length; i++) {
-        lp[i] = logProbs.get(i);
-        ent[i] = entropies.get(i);
-      }
-      return new Sample(ids, tokenizer.decode(ids), lp, ent, stopReason);
-    }
-  }
-
   private List<Sample> generateWithCache(
       List<GenerationRequest> requests, GenerationOptions options) {
-    List<GenerationState> states = new ArrayList<>();
+    List<DecodeState> states = new ArrayList<>();
     for (GenerationRequest r : requests) {
-      states.add(new GenerationState(r));
+      states.add(newState(r));
     }
     SplittableRandom random = new SplittableRandom(options.seed());
     int rows = states.size();
@@ -138,7 +64,7 @@ final class PolicyGeneration {
       List<int[]> distinct = new ArrayList<>();
       long[] source = new long[rows];
       for (int b = 0; b < rows; b++) {
-        int[] context = states.get(b).context;
+        int[] context = states.get(b).context();
         source[b] =
             distinctIndex.computeIfAbsent(
                 Arrays.toString(context),
@@ -177,7 +103,7 @@ final class PolicyGeneration {
         long[] positions = new long[rows];
         long active = 0;
         for (int b = 0; b < rows; b++) {
-          GenerationState s = states.get(b);
+          DecodeState s = states.get(b);
           if (s.done()) {
             next[b] = tokenizer.padId();
             continue;
@@ -222,19 +148,19 @@ final class PolicyGeneration {
         column++;
       }
     }
-    return states.stream().map(GenerationState::toSample).toList();
+    return states.stream().map(DecodeState::toSample).toList();
   }
 
   private List<Sample> generateWithoutCache(
       List<GenerationRequest> requests, GenerationOptions options) {
-    List<GenerationState> states = new ArrayList<>();
+    List<DecodeState> states = new ArrayList<>();
     for (GenerationRequest r : requests) {
-      states.add(new GenerationState(r));
+      states.add(newState(r));
     }
     SplittableRandom random = new SplittableRandom(options.seed());
     int vocab = config.vocabSize();
     while (true) {
-      List<GenerationState> active = states.stream().filter(s -> !s.done()).toList();
+      List<DecodeState> active = states.stream().filter(s -> !s.done()).toList();
       if (active.isEmpty()) {
         break;
       }
@@ -242,7 +168,7 @@ final class PolicyGeneration {
       try (NDManager manager = forward.newManager()) {
         PaddedBatch batch =
             new PaddedBatch(
-                active.stream().map(GenerationState::sequence).toList(), config.maxContext());
+                active.stream().map(DecodeState::sequence).toList(), config.maxContext());
         NDArray logits =
             network.forward(
                 network.embedTokens(batch.tokenIds(manager, tokenizer.padId())),
@@ -258,7 +184,7 @@ final class PolicyGeneration {
         active.get(a).accept(sampler.sample(row, options, random), row, options);
       }
     }
-    return states.stream().map(GenerationState::toSample).toList();
+    return states.stream().map(DecodeState::toSample).toList();
   }
 
   private static float[] lastColumnLogProbs(NDArray logits) {
@@ -266,11 +192,11 @@ final class PolicyGeneration {
     return logits.get(":, {}, :", width - 1).logSoftmax(-1).toFloatArray();
   }
 
-  private static float entropy(float[] logProbs) {
-    double h = 0;
-    for (float lp : logProbs) {
-      h -= Math.exp(lp) * lp;
-    }
-    return (float) h;
+  private DecodeState newState(GenerationRequest request) {
+    return new DecodeState(
+        forward.context(request.prompt(), request.forcedPrefixTokens()),
+        request.forcedPrefixTokens(),
+        tokenizer,
+        config.maxContext());
   }
 }

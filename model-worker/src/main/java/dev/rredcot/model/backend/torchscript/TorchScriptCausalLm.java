@@ -13,6 +13,7 @@ import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.BackendKind;
 import dev.rredcot.model.backend.BackendValues;
 import dev.rredcot.model.backend.BankRequest;
+import dev.rredcot.model.backend.DecodeState;
 import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.PolicyBackend;
@@ -617,9 +618,9 @@ public final class TorchScriptCausalLm implements PolicyBackend {
     }
     return locked(
         () -> {
-          List<GenerationState> states = new ArrayList<>();
+          List<DecodeState> states = new ArrayList<>();
           for (GenerationRequest r : requests) {
-            states.add(new GenerationState(r));
+            states.add(newState(r));
           }
           SplittableRandom random = new SplittableRandom(options.seed());
           if (options.useKvCache()) {
@@ -627,18 +628,18 @@ public final class TorchScriptCausalLm implements PolicyBackend {
           } else {
             generateWithoutCache(states, options, random);
           }
-          return states.stream().map(GenerationState::toSample).toList();
+          return states.stream().map(DecodeState::toSample).toList();
         });
   }
 
   private void generateWithCache(
-      List<GenerationState> states, GenerationOptions options, SplittableRandom random) {
+      List<DecodeState> states, GenerationOptions options, SplittableRandom random) {
     int rows = states.size();
     int vocab = card.vocabSize();
     try (NDManager manager = model.getNDManager().newSubManager()) {
       LeftPadded prefill =
           new LeftPadded(
-              states.stream().map(s -> s.context).toList(), tokenizer.padId(), card.maxContext());
+              states.stream().map(s -> s.context()).toList(), tokenizer.padId(), card.maxContext());
       // visible[b][c]: column c of row b holds a real token later queries may attend to.
       boolean[][] visible = new boolean[rows][prefill.width + options.maxTokens()];
       for (int b = 0; b < rows; b++) {
@@ -666,7 +667,7 @@ public final class TorchScriptCausalLm implements PolicyBackend {
         long[] positions = new long[rows];
         long active = 0;
         for (int b = 0; b < rows; b++) {
-          GenerationState s = states.get(b);
+          DecodeState s = states.get(b);
           next[b] = tokenizer.padId();
           if (s.done()) {
             continue;
@@ -713,10 +714,10 @@ public final class TorchScriptCausalLm implements PolicyBackend {
   }
 
   private void generateWithoutCache(
-      List<GenerationState> states, GenerationOptions options, SplittableRandom random) {
+      List<DecodeState> states, GenerationOptions options, SplittableRandom random) {
     int vocab = card.vocabSize();
     while (true) {
-      List<GenerationState> active = states.stream().filter(s -> !s.done()).toList();
+      List<DecodeState> active = states.stream().filter(s -> !s.done()).toList();
       if (active.isEmpty()) {
         return;
       }
@@ -724,7 +725,7 @@ public final class TorchScriptCausalLm implements PolicyBackend {
       try (NDManager manager = model.getNDManager().newSubManager()) {
         LeftPadded padded =
             new LeftPadded(
-                active.stream().map(GenerationState::sequence).toList(),
+                active.stream().map(DecodeState::sequence).toList(),
                 tokenizer.padId(),
                 card.maxContext());
         NDList out =
@@ -753,84 +754,6 @@ public final class TorchScriptCausalLm implements PolicyBackend {
   }
 
   /** One sequence being generated: its context, the tokens so far and why it stopped. */
-  private final class GenerationState {
-    final int[] context;
-    final List<Integer> tokens = new ArrayList<>();
-    final List<Float> logProbs = new ArrayList<>();
-    final List<Float> entropies = new ArrayList<>();
-    final StringBuilder currentLine = new StringBuilder();
-    Sample.StopReason stopReason;
-
-    GenerationState(GenerationRequest request) {
-      context = context(request.prompt(), request.forcedPrefixTokens());
-      if (context.length >= card.maxContext()) {
-        throw new IllegalArgumentException(
-            "prompt + forced prefix is "
-                + context.length
-                + " tokens, no room under maxContext "
-                + card.maxContext());
-      }
-      String forced = tokenizer.decode(request.forcedPrefixTokens());
-      currentLine.append(forced.substring(forced.lastIndexOf('\n') + 1));
-    }
-
-    int length() {
-      return context.length + tokens.size();
-    }
-
-    boolean done() {
-      return stopReason != null;
-    }
-
-    int[] sequence() {
-      int[] seq = Arrays.copyOf(context, length());
-      for (int i = 0; i < tokens.size(); i++) {
-        seq[context.length + i] = tokens.get(i);
-      }
-      return seq;
-    }
-
-    void accept(int token, float[] rowLogProbs, GenerationOptions options) {
-      tokens.add(token);
-      logProbs.add(rowLogProbs[token]);
-      double h = 0;
-      for (float lp : rowLogProbs) {
-        h -= Math.exp(lp) * lp;
-      }
-      entropies.add((float) h);
-      if (token == tokenizer.eosId()) {
-        stopReason = Sample.StopReason.EOS;
-        return;
-      }
-      for (char ch : tokenizer.decode(new int[] {token}).toCharArray()) {
-        if (ch == '\n') {
-          if (currentLine.toString().startsWith(options.answerCue())) {
-            stopReason = Sample.StopReason.ANSWER_LINE;
-            return;
-          }
-          currentLine.setLength(0);
-        } else {
-          currentLine.append(ch);
-        }
-      }
-      if (tokens.size() >= options.maxTokens()) {
-        stopReason = Sample.StopReason.MAX_TOKENS;
-      } else if (length() >= card.maxContext()) {
-        stopReason = Sample.StopReason.MAX_CONTEXT;
-      }
-    }
-
-    Sample toSample() {
-      int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
-      float[] lp = new float[ids.length];
-      float[] ent = new float[ids.length];
-      for (int i = 0; i < ids.length; i++) {
-        lp[i] = logProbs.get(i);
-        ent[i] = entropies.get(i);
-      }
-      return new Sample(ids, tokenizer.decode(ids), lp, ent, stopReason);
-    }
-  }
 
   // ---------------------------------------------------------------- the forward pass
 
@@ -925,5 +848,13 @@ public final class TorchScriptCausalLm implements PolicyBackend {
     } finally {
       lock.unlock();
     }
+  }
+
+  private DecodeState newState(GenerationRequest request) {
+    return new DecodeState(
+        context(request.prompt(), request.forcedPrefixTokens()),
+        request.forcedPrefixTokens(),
+        tokenizer,
+        card.maxContext());
   }
 }
