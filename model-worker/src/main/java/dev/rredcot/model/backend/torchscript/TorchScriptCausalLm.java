@@ -37,6 +37,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -376,12 +377,7 @@ public final class TorchScriptCausalLm implements PolicyBackend {
     if (!reuseKvCache) {
       return BackendValues.answerValues(this, batch);
     }
-    List<double[]> out = new ArrayList<>();
-    for (int start = 0; start < batch.size(); start += MAX_ROWS) {
-      List<ValueRequest> chunk = batch.subList(start, Math.min(batch.size(), start + MAX_ROWS));
-      out.addAll(locked(() -> answerValuesReusingPrefixes(chunk)));
-    }
-    return out;
+    return inChunks(batch, this::answerValuesReusingPrefixes);
   }
 
   /**
@@ -396,10 +392,17 @@ public final class TorchScriptCausalLm implements PolicyBackend {
     if (!reuseKvCache) {
       return BackendValues.bankValues(this, batch);
     }
+    return inChunks(batch, this::bankValuesReusingPrefixes);
+  }
+
+  /**
+   * Values of {@code batch} in chunks of at most {@link #MAX_ROWS} requests, each under the lock.
+   */
+  private <T> List<double[]> inChunks(List<T> batch, Function<List<T>, List<double[]>> values) {
     List<double[]> out = new ArrayList<>();
     for (int start = 0; start < batch.size(); start += MAX_ROWS) {
-      List<BankRequest> chunk = batch.subList(start, Math.min(batch.size(), start + MAX_ROWS));
-      out.addAll(locked(() -> bankValuesReusingPrefixes(chunk)));
+      List<T> chunk = batch.subList(start, Math.min(batch.size(), start + MAX_ROWS));
+      out.addAll(locked(() -> values.apply(chunk)));
     }
     return out;
   }
