@@ -30,10 +30,13 @@ import java.util.TreeMap;
  * @param segmentSignAgreement share of segment pairs with the same sign (zero is its own sign)
  * @param segmentMeanAbsDifference mean |credit A − credit B| over segment pairs
  * @param segmentMaxAbsDifference largest |credit A − credit B|
+ * @param valueMaxAbsDifference largest |value A − value B| over the boundary values of the records
+ *     with the same boundaries (how closely two scorers of the same policy agree)
  * @param tokens token advantage pairs compared
  * @param tokenSpearman Spearman correlation of token advantages, pooled
  * @param tokenSignAgreement share of token pairs with the same sign
  * @param tokenMeanAbsDifference mean |advantage A − advantage B|
+ * @param tokenMaxAbsDifference largest |advantage A − advantage B|
  * @param methodsA count of records of A by creditMethod/valueEstimator/segmentation
  * @param methodsB the same for B
  */
@@ -53,10 +56,12 @@ public record CreditComparison(
     double segmentSignAgreement,
     double segmentMeanAbsDifference,
     double segmentMaxAbsDifference,
+    double valueMaxAbsDifference,
     long tokens,
     double tokenSpearman,
     double tokenSignAgreement,
     double tokenMeanAbsDifference,
+    double tokenMaxAbsDifference,
     Map<String, Long> methodsA,
     Map<String, Long> methodsB) {
 
@@ -67,6 +72,7 @@ public record CreditComparison(
     long matched = byIdA.keySet().stream().filter(byIdB::containsKey).count();
     Pairs segmentPairs = new Pairs();
     Pairs tokenPairs = new Pairs();
+    Pairs valuePairs = new Pairs();
     long sameBoundaries = 0;
     double spearmanSum = 0;
     long recordsWithSpearman = 0;
@@ -82,6 +88,9 @@ public record CreditComparison(
         double[] x = doubles(left.getSegmentRewards());
         double[] y = doubles(right.getSegmentRewards());
         segmentPairs.add(x, y);
+        if (left.getBoundaryValues().size() == right.getBoundaryValues().size()) {
+          valuePairs.add(doubles(left.getBoundaryValues()), doubles(right.getBoundaryValues()));
+        }
         double rho = RankCorrelation.spearman(x, y);
         if (!Double.isNaN(rho)) {
           spearmanSum += rho;
@@ -108,10 +117,12 @@ public record CreditComparison(
         segmentPairs.signAgreement(),
         segmentPairs.meanAbsDifference(),
         segmentPairs.maxAbsDifference(),
+        valuePairs.maxAbsDifference(),
         tokenPairs.size(),
         tokenPairs.spearman(),
         tokenPairs.signAgreement(),
         tokenPairs.meanAbsDifference(),
+        tokenPairs.maxAbsDifference(),
         methods(byIdA),
         methods(byIdB));
   }
@@ -133,12 +144,14 @@ public record CreditComparison(
             segmentSpearman, meanRecordSpearman, recordsWithSpearman),
         String.format("  same sign      %.4f", segmentSignAgreement),
         String.format(
-            "  |A - B|        mean %.6f, max %.6f",
+            "  |A - B|        mean %.6f, max %.3g",
             segmentMeanAbsDifference, segmentMaxAbsDifference),
+        String.format("values           |A - B| max %.3g", valueMaxAbsDifference),
         String.format("tokens           %d advantage pairs", tokens),
         String.format("  spearman       pooled %.4f", tokenSpearman),
         String.format("  same sign      %.4f", tokenSignAgreement),
-        String.format("  |A - B|        mean %.6f", tokenMeanAbsDifference));
+        String.format(
+            "  |A - B|        mean %.6f, max %.3g", tokenMeanAbsDifference, tokenMaxAbsDifference));
   }
 
   private static Map<String, CreditedRollout> byId(List<CreditedRollout> records) {

@@ -81,6 +81,21 @@ class CompareCommandTest {
   }
 
   @Test
+  void reportsTheLargestBoundaryValueAndAdvantageDifferences() {
+    CreditedRollout a =
+        CreditedRollout.newBuilder(rollout("a", 0.1, 0.2, 0.3))
+            .setBoundaryValues(List.of(0.4, 0.5, 0.7, 1.0))
+            .build();
+    CreditedRollout b =
+        CreditedRollout.newBuilder(rollout("a", 0.1, 0.2, 0.35))
+            .setBoundaryValues(List.of(0.4, 0.5, 0.65, 1.0))
+            .build();
+    CreditComparison comparison = CreditComparison.of(List.of(a), List.of(b));
+    assertEquals(0.05, comparison.valueMaxAbsDifference(), 1e-9);
+    assertEquals(0.05, comparison.tokenMaxAbsDifference(), 1e-6);
+  }
+
+  @Test
   void differentBoundariesAreNotComparedSegmentBySegment() {
     CreditedRollout three = rollout("a", 0.1, 0.2, 0.3);
     CreditedRollout one =
