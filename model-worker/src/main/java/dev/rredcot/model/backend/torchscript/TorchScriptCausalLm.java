@@ -317,17 +317,7 @@ public final class TorchScriptCausalLm implements PolicyBackend {
   private List<TraceScore> scoreTails(List<int[]> sequences, int[] tails, boolean withEntropies) {
     try (NDManager manager = model.getNDManager().newSubManager()) {
       LeftPadded padded = new LeftPadded(sequences, tokenizer.padId(), card.maxContext());
-      NDList out =
-          forward(
-              manager,
-              padded.ids,
-              padded.positions,
-              padded.rows,
-              padded.width,
-              padded.mask,
-              null,
-              null);
-      forwardTokens.addAndGet(padded.realTokens);
+      NDList out = prefill(manager, padded);
       NDArray logProbs = out.get(0).logSoftmax(-1);
       long[] targets = new long[padded.rows * padded.width];
       for (int b = 0; b < padded.rows; b++) {
@@ -521,17 +511,7 @@ public final class TorchScriptCausalLm implements PolicyBackend {
     }
     try (NDManager manager = model.getNDManager().newSubManager()) {
       LeftPadded padded = new LeftPadded(contexts, tokenizer.padId(), card.maxContext());
-      NDList prefill =
-          forward(
-              manager,
-              padded.ids,
-              padded.positions,
-              padded.rows,
-              padded.width,
-              padded.mask,
-              null,
-              null);
-      forwardTokens.addAndGet(padded.realTokens);
+      NDList prefill = prefill(manager, padded);
       prefill.get(0).close();
       NDArray keys = prefill.get(1);
       NDArray values = prefill.get(2);
@@ -731,17 +711,7 @@ public final class TorchScriptCausalLm implements PolicyBackend {
                 active.stream().map(DecodeState::sequence).toList(),
                 tokenizer.padId(),
                 card.maxContext());
-        NDList out =
-            forward(
-                manager,
-                padded.ids,
-                padded.positions,
-                padded.rows,
-                padded.width,
-                padded.mask,
-                null,
-                null);
-        forwardTokens.addAndGet(padded.realTokens);
+        NDList out = prefill(manager, padded);
         last = lastColumnLogProbs(out.get(0));
       }
       for (int a = 0; a < active.size(); a++) {
@@ -764,6 +734,22 @@ public final class TorchScriptCausalLm implements PolicyBackend {
    * Runs the exported forward on arrays created in {@code manager} (its outputs belong there too).
    * A null past is the empty past of length 0.
    */
+  /** One pass over left-padded sequences from an empty past, counted in the forward tokens. */
+  private NDList prefill(NDManager manager, LeftPadded padded) {
+    NDList out =
+        forward(
+            manager,
+            padded.ids,
+            padded.positions,
+            padded.rows,
+            padded.width,
+            padded.mask,
+            null,
+            null);
+    forwardTokens.addAndGet(padded.realTokens);
+    return out;
+  }
+
   private NDList forward(
       NDManager manager,
       long[] ids,
