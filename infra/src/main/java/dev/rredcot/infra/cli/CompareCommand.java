@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
       "Compare two credited outputs of the same rollouts, matched by rollout id: records on each"
           + " side and only on one, and, for segment credit (where both cut the trace at the same"
           + " boundaries) and token advantages, the Spearman rank correlation, the share of equal"
-          + " signs and the mean absolute difference.",
+          + " signs and the mean and largest absolute difference; and the largest difference of"
+          + " the boundary values.",
       "A side is a topic (credited-rollouts), a range of one (TOPIC@FROM..TO, positions as in"
           + " replay: partition:offset lists or ISO-8601 times, either end may be empty), or the"
           + " Avro files of `replay --out file:PREFIX` (file:PREFIX).",
