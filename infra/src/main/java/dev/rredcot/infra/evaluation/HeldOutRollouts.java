@@ -84,7 +84,7 @@ public final class HeldOutRollouts {
       List<Problem> problems = new ArrayList<>();
       List<GenerationRequest> requests = new ArrayList<>();
       for (int p = 0; p < PROMPTS_PER_BATCH && prompt < maxPrompts; p++, prompt++) {
-        Problem problem = task.generate(firstSeed + prompt);
+        Problem problem = task.generateHeldOut(firstSeed + prompt);
         problems.add(problem);
         for (int g = 0; g < groupSize; g++) {
           requests.add(GenerationRequest.of(problem.prompt()));

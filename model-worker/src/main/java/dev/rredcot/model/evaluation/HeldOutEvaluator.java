@@ -51,7 +51,7 @@ public final class HeldOutEvaluator {
     this.batchSize = builder.batchSize;
     List<Problem> generated = new ArrayList<>(builder.prompts);
     for (int i = 0; i < builder.prompts; i++) {
-      generated.add(task.generate(builder.firstSeed + i));
+      generated.add(task.generateHeldOut(builder.firstSeed + i));
     }
     this.problems = List.copyOf(generated);
   }

@@ -33,6 +33,8 @@ import dev.rredcot.model.tokenizer.Tokenizer;
  * @param logIntervalMs period of the progress lines
  * @param store where the checkpoint is written, or null to skip writing
  * @param version checkpoint version written to {@code store}
+ * @param snapshotEvery every this many steps, measure accuracy and write a snapshot to {@code
+ *     store} as version {@code version + step} (0: none), to see the curve and pick a checkpoint
  */
 public record PretrainOptions(
     TaskFamily task,
@@ -50,7 +52,8 @@ public record PretrainOptions(
     long seed,
     long logIntervalMs,
     CheckpointStore store,
-    long version) {
+    long version,
+    int snapshotEvery) {
 
   /**
    * The problems the initial policy is made for and measured on: 4 operations on operands 1..9 with
@@ -67,17 +70,11 @@ public record PretrainOptions(
       ArithmeticTask.Config.builder().optStepRange(1, 4).optOperandRange(1, 9).build();
 
   /**
-   * The countdown problems the countdown initial policy is made for, trained and measured on: 4
-   * numbers from 1..4, targets 5..12 two moves away. Many first moves are valid but doom the trace;
-   * the harder {@link CountdownTask.Config} defaults were out of reach of a 15-minute warm-up on 2
-   * CPU cores (docs/RESULTS.md, "Countdown initial policy").
+   * The countdown problems the countdown initial policy is made for, trained and measured on: the
+   * {@code forks} level ({@link CountdownTask.Config#forks()}), 4 numbers from 1..6, targets 10..40
+   * three moves away, where a valid first move often dooms the trace.
    */
-  public static final CountdownTask.Config COUNTDOWN_POLICY_TASK =
-      CountdownTask.Config.builder()
-          .optNumberRange(1, 4)
-          .optSolutionSteps(2)
-          .optTargetRange(5, 12)
-          .build();
+  public static final CountdownTask.Config COUNTDOWN_POLICY_TASK = CountdownTask.Config.forks();
 
   /** Share of moves the countdown warm-up traces take into a dead end when one exists. */
   public static final double COUNTDOWN_DOOM_RATE = 0.1;
@@ -124,6 +121,7 @@ public record PretrainOptions(
     private long logIntervalMs = 10_000;
     private CheckpointStore store;
     private long version;
+    private int snapshotEvery;
 
     private Builder() {}
 
@@ -237,6 +235,15 @@ public record PretrainOptions(
       return this;
     }
 
+    /**
+     * Every {@code steps} steps, measures accuracy and writes a snapshot (version {@code version +
+     * step}) to the output store; 0 (default) writes only the final checkpoint.
+     */
+    public Builder optSnapshotEvery(int steps) {
+      this.snapshotEvery = steps;
+      return this;
+    }
+
     /** Validates and builds. */
     public PretrainOptions build() {
       if (task == null || evalTask == null || traceWriter == null || tokenizer == null) {
@@ -251,6 +258,9 @@ public record PretrainOptions(
       }
       if (!(learningRate > 0) || !(maxGradNorm > 0)) {
         throw new IllegalArgumentException("learningRate and maxGradNorm must be positive");
+      }
+      if (snapshotEvery < 0 || (snapshotEvery > 0 && store == null)) {
+        throw new IllegalArgumentException("snapshotEvery must be >= 0 and needs an output store");
       }
       if (warmupSteps < 0 || evalProblems < 0 || logIntervalMs <= 0) {
         throw new IllegalArgumentException(
@@ -272,7 +282,8 @@ public record PretrainOptions(
           seed,
           logIntervalMs,
           store,
-          version);
+          version,
+          snapshotEvery);
     }
   }
 }

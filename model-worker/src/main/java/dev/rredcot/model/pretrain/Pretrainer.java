@@ -94,6 +94,9 @@ public final class Pretrainer {
               Math.round((options.steps() - step) / stepsPerS));
           lastLog = now;
         }
+        if (options.snapshotEvery() > 0 && step % options.snapshotEvery() == 0) {
+          snapshot(policy, options, writer, step, recentLoss);
+        }
       }
       double accuracy =
           options.evalProblems() == 0
@@ -123,9 +126,29 @@ public final class Pretrainer {
     }
   }
 
+  /** Measures accuracy now and writes the policy as version {@code version + step}. */
+  private static void snapshot(
+      Policy policy, PretrainOptions options, TraceWriter writer, int step, double loss)
+      throws IOException {
+    double accuracy =
+        accuracy(
+            policy,
+            options.evalTask(),
+            options.evalProblems(),
+            options.seed() + EVAL_SEED_OFFSET,
+            options.seed());
+    Map<String, Double> metrics = new TreeMap<>(writer.settings());
+    metrics.put("pretrain_loss", loss);
+    metrics.put("pretrain_accuracy", accuracy);
+    metrics.put("pretrain_steps", (double) step);
+    policy.save(options.store(), options.version() + step, null, metrics);
+    LOG.info(
+        "snapshot at step {}: loss {}, accuracy {}", step, String.format("%.4f", loss), accuracy);
+  }
+
   /**
-   * Share of {@code problems} fresh problems (seeds from {@code firstSeed}) whose trace sampled at
-   * temperature 1 is verified correct.
+   * Share of {@code problems} fresh held-out problems (seeds from {@code firstSeed}) whose trace
+   * sampled at temperature 1 is verified correct.
    */
   public static double accuracy(
       Policy policy, TaskFamily task, int problems, long firstSeed, long samplingSeed) {
@@ -135,7 +158,7 @@ public final class Pretrainer {
       List<Problem> batch = new ArrayList<>(n);
       List<GenerationRequest> requests = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        Problem problem = task.generate(firstSeed + start + i);
+        Problem problem = task.generateHeldOut(firstSeed + start + i);
         batch.add(problem);
         requests.add(GenerationRequest.of(problem.prompt()));
       }

@@ -52,6 +52,9 @@ public final class CountdownTask implements TaskFamily {
       Pattern.compile("([1-9][0-9]*):([1-9][0-9]*(?: [1-9][0-9]*)*)");
   private static final int MAX_ATTEMPTS = 100_000;
 
+  /** One instance in this many is held out ({@link #isHeldOut}). */
+  public static final int HELD_OUT_ONE_IN = 5;
+
   private final Config config;
   private final String configHash;
   private final CountdownOracle oracle = new CountdownOracle();
@@ -83,16 +86,46 @@ public final class CountdownTask implements TaskFamily {
   }
 
   /**
-   * Returns the problem for {@code seed}: numbers drawn uniformly, then a random walk of {@link
-   * Config#solutionSteps()} moves whose last result is the target, kept only when the target lies
-   * in the target range, is not one of the numbers and cannot be made in fewer moves; the walk is
-   * the reference solution.
+   * Returns the training problem for {@code seed}: numbers drawn uniformly, then a random walk of
+   * {@link Config#solutionSteps()} moves whose last result is the target, kept only when the target
+   * lies in the target range, is not one of the numbers, cannot be made in fewer moves and the
+   * instance is not held out ({@link #isHeldOut}); the walk is the reference solution.
    *
    * @throws IllegalStateException if no such instance is found for the seed (a configuration whose
    *     target range cannot be met)
    */
   @Override
   public Problem generate(long seed) {
+    return generate(seed, false);
+  }
+
+  /**
+   * Returns the held-out problem for {@code seed}: drawn as {@link #generate} draws, but only among
+   * the held-out instances, which {@link #generate} never returns.
+   */
+  @Override
+  public Problem generateHeldOut(long seed) {
+    return generate(seed, true);
+  }
+
+  /**
+   * Whether {@code instance} belongs to the held-out split: a stable hash of the instance as a
+   * multiset of numbers with its target (prompt order does not matter), one instance in {@link
+   * #HELD_OUT_ONE_IN}.
+   */
+  public static boolean isHeldOut(Instance instance) {
+    long hash = 1125899906842597L;
+    for (char c : instance.canonical().toCharArray()) {
+      hash = 31 * hash + c;
+    }
+    // splitmix64's finaliser spreads the polynomial hash over every bit before the modulus.
+    hash = (hash ^ (hash >>> 30)) * 0xbf58476d1ce4e5b9L;
+    hash = (hash ^ (hash >>> 27)) * 0x94d049bb133111ebL;
+    hash = hash ^ (hash >>> 31);
+    return Math.floorMod(hash, HELD_OUT_ONE_IN) == 0;
+  }
+
+  private Problem generate(long seed, boolean heldOut) {
     SplittableRandom random = new SplittableRandom(seed);
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       int count = random.nextInt(config.minNumbers, config.maxNumbers + 1);
@@ -116,6 +149,7 @@ public final class CountdownTask implements TaskFamily {
       if (target < config.minTarget
           || target > config.maxTarget
           || numbers.contains(target)
+          || isHeldOut(new Instance(numbers, target)) != heldOut
           || oracle.shortestSolution(numbers, target).orElse(-1) != config.solutionSteps) {
         continue;
       }
@@ -126,8 +160,9 @@ public final class CountdownTask implements TaskFamily {
       metadata.put("numbers", Integer.toString(count));
       metadata.put("steps", Integer.toString(config.solutionSteps));
       metadata.put("config", config.canonical());
+      metadata.put("split", heldOut ? "held-out" : "train");
       return new Problem(
-          NAME + "-" + configHash + "-" + seed,
+          NAME + "-" + configHash + "-" + (heldOut ? "h" : "") + seed,
           NAME,
           instance.prompt(),
           solution.toString(),
@@ -318,6 +353,16 @@ public final class CountdownTask implements TaskFamily {
       return PROMPT_PREFIX + joined() + TARGET_MARK + target + "\n";
     }
 
+    /**
+     * The instance whatever the order of its numbers, e.g. {@code "3 5 25 50 -> 75"}: two prompts
+     * with the same numbers in another order are the same instance.
+     */
+    public String canonical() {
+      StringBuilder text = new StringBuilder();
+      numbers.stream().sorted().forEach(n -> text.append(n).append(' '));
+      return text.append("-> ").append(target).toString();
+    }
+
     /** The reference answer, e.g. {@code "75:3 5 25 50"}. */
     public String referenceAnswer() {
       return target + ":" + joined();
@@ -393,11 +438,46 @@ public final class CountdownTask implements TaskFamily {
     }
 
     /**
-     * A builder with the defaults: 4 numbers from 1..9, targets 10..99 that need all 3 moves (no
-     * shorter solution), so most first moves are valid but many of them doom the trace.
+     * A builder with the defaults ({@link #forks()}): 4 numbers from 1..6, targets 10..40 that need
+     * all 3 moves (no shorter solution), so most first moves are valid but many of them doom the
+     * trace two moves before the end.
      */
     public static Builder builder() {
       return new Builder();
+    }
+
+    /**
+     * The default level, {@code forks}: 4 numbers from 1..6, targets 10..40 three moves away. About
+     * 1,100 instances, most valid first moves doom the trace (docs/RESULTS.md), so a wrong choice
+     * is made two moves before anyone sees it.
+     */
+    public static Config forks() {
+      return builder().build();
+    }
+
+    /**
+     * The earlier default level, {@code two-moves}: 4 numbers from 1..4, targets 5..12 two moves
+     * away. A few hundred instances, most failures decided at the last move.
+     */
+    public static Config twoMoves() {
+      return builder().optNumberRange(1, 4).optSolutionSteps(2).optTargetRange(5, 12).build();
+    }
+
+    /**
+     * The level called {@code name}: {@code forks} or {@code two-moves}.
+     *
+     * @throws IllegalArgumentException naming the known levels
+     */
+    public static Config level(String name) {
+      switch (name) {
+        case "forks":
+          return forks();
+        case "two-moves":
+          return twoMoves();
+        default:
+          throw new IllegalArgumentException(
+              "unknown countdown level '" + name + "': use forks or two-moves");
+      }
     }
 
     /** Fewest numbers per problem. */
@@ -463,10 +543,10 @@ public final class CountdownTask implements TaskFamily {
       private int minNumbers = 4;
       private int maxNumbers = 4;
       private int minNumber = 1;
-      private int maxNumber = 9;
+      private int maxNumber = 6;
       private int solutionSteps = 3;
       private long minTarget = 10;
-      private long maxTarget = 99;
+      private long maxTarget = 40;
 
       private Builder() {}
 

@@ -17,8 +17,21 @@ public interface TaskFamily {
   /** Short stable name, e.g. {@code "arith"}; part of every {@link Problem#id()}. */
   String name();
 
-  /** Returns the problem for {@code seed}; the same seed always gives the same problem. */
+  /**
+   * Returns the training problem for {@code seed}; the same seed always gives the same problem.
+   * Warm-up, feeders and learning runs draw from here.
+   */
   Problem generate(long seed);
+
+  /**
+   * Returns the held-out problem for {@code seed}, for measuring accuracy. A family with few
+   * distinct instances splits them (countdown: by instance, so no held-out instance is ever a
+   * training problem and recall cannot pass for learning); by default held-out problems are drawn
+   * like training ones and kept apart by seed range only.
+   */
+  default Problem generateHeldOut(long seed) {
+    return generate(seed);
+  }
 
   /** Grades {@code trace} against the problem's reference answer. */
   default Verification verify(Problem problem, String trace) {
