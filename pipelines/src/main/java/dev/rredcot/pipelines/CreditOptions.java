@@ -9,7 +9,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** How credit is computed: segmentation, value estimator and advantage rule (METHOD.md). */
 public interface CreditOptions extends PipelineOptions {
   @Description(
-      "Advantage rule: grpo, rredcot-reweight or rredcot-dense; empty: the --credit preset's, else"
+      "Advantage rule: grpo, rredcot-reweight, rredcot-dense or rredcot-rudder; empty: the --credit preset's, else"
           + " grpo.")
   @Default.String("")
   String getCreditMethod();
@@ -87,4 +87,19 @@ public interface CreditOptions extends PipelineOptions {
   double getReweightStrength();
 
   void setReweightStrength(double value);
+
+  @Description(
+      "c of rredcot-rudder, A = c·r_k + λ·A_i (and of rredcot-dense in groups whose rewards are all"
+          + " equal); default 2 = 1/0.5, the largest std of a 0/1 reward.")
+  @Default.Double(TokenAdvantages.Settings.DEFAULT_VALUE_SCALE)
+  double getValueScale();
+
+  void setValueScale(double value);
+
+  @Description(
+      "λ of rredcot-rudder: the share of GRPO's advantage added to c·r_k; 0 is pure RUDDER.")
+  @Default.Double(0)
+  double getGrpoMix();
+
+  void setGrpoMix(double value);
 }

@@ -95,7 +95,9 @@ public final class CreditSettings implements Serializable {
             new TokenAdvantages.Settings(
                 AdvantageRule.fromOption(options.getCreditMethod()),
                 options.getAdvantageEpsilon(),
-                options.getReweightStrength()))
+                options.getReweightStrength(),
+                options.getValueScale(),
+                options.getGrpoMix()))
         .build();
   }
 

@@ -10,7 +10,6 @@ import dev.rredcot.infra.evaluation.LearningEvaluationOptions;
 import dev.rredcot.infra.evaluation.LearningEvaluationResult;
 import dev.rredcot.model.backend.BackendKind;
 import dev.rredcot.model.loading.BackendKinds;
-import dev.rredcot.pipelines.value.ValueEstimator;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -183,13 +182,13 @@ final class EvalCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "Learning: the same initial policy, training prompts and rollout budget for every arm"
-            + " (grpo, rredcot-reweight and rredcot-dense on a value estimator, the oracle-mc8"
-            + " upper reference), seed by seed, in process through the stage code; held-out"
-            + " sampled and greedy accuracy against rollouts consumed, rollouts to a target"
-            + " accuracy and area under the curve as paired differences with GRPO (bootstrap"
-            + " intervals over seeds), wall time per training step. The defaults (4 arms x 8"
-            + " seeds x 6144 rollouts, 1024 held-out prompts) take hours on 2 cores; scale down"
-            + " with --seeds, --rollouts-budget, --eval-prompts and --arms."
+            + " (grpo, or <rule>:<values> such as rudder:bank and the ceiling rudder:reach*mc16),"
+            + " seed by seed, in process through the stage code; held-out sampled and greedy"
+            + " accuracy against rollouts consumed, rollouts to a target accuracy and area under"
+            + " the curve as paired differences with GRPO (bootstrap intervals over seeds), each"
+            + " arm's share of the ceiling's gain, wall time per training step. The defaults (5"
+            + " arms x 8 seeds x 6144 rollouts, 1024 held-out prompts) take hours on 2 cores;"
+            + " scale down with --seeds, --rollouts-budget, --eval-prompts and --arms."
       })
   static final class Learning implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -214,14 +213,26 @@ final class EvalCommand implements Runnable {
         names = "--arms",
         split = ",",
         description =
-            "Arms (default grpo,rredcot-reweight,rredcot-dense,oracle-mc8); oracle-mc<M> is the"
-                + " dense rule on Monte Carlo values with M samples per boundary.")
+            "Arms: grpo or <rule>:<values>, rule reweight, dense or rudder; values answer, bank,"
+                + " bank-aligned, bank-spliced, bank-spliced-loo, bank+reach, mc<M>, reach,"
+                + " reach*mc<M> (default grpo, rudder:reach*mc16 on countdown or rudder:mc16 on"
+                + " arith, rudder:bank, reweight:bank, dense:bank).")
     List<String> arms;
 
     @Option(
-        names = "--estimator",
-        description = "Value estimator of the rredcot arms: bank (default), answer, loo, gradient.")
-    String estimator;
+        names = "--ceiling",
+        description =
+            "The arm whose gain over grpo the others' ceiling_share divides by (default: the"
+                + " first arm on Monte Carlo values).")
+    String ceiling;
+
+    @Option(
+        names = "--value-scale",
+        description = "c of the rudder rule, A = c*r_k + mix*A_grpo (default 2).")
+    Double valueScale;
+
+    @Option(names = "--grpo-mix", description = "mix of the rudder rule (default 0).")
+    Double grpoMix;
 
     @Option(names = "--eval-prompts", description = "Held-out prompts (default 1024).")
     Integer evalPrompts;
@@ -257,14 +268,17 @@ final class EvalCommand implements Runnable {
       if (rolloutsBudget != null) {
         options.optRolloutBudget(rolloutsBudget);
       }
-      ValueEstimator values =
-          estimator == null ? ValueEstimator.BANK : ValueEstimator.fromOption(estimator);
       if (arms != null) {
-        options.optArms(LearningArm.parse(arms, values));
-      } else if (estimator != null) {
-        options.optArms(
-            LearningArm.parse(
-                List.of("grpo", "rredcot-reweight", "rredcot-dense", "oracle-mc8"), values));
+        options.optArms(LearningArm.parse(arms));
+      }
+      if (ceiling != null) {
+        options.optCeilingArm(ceiling);
+      }
+      if (valueScale != null) {
+        options.optValueScale(valueScale);
+      }
+      if (grpoMix != null) {
+        options.optGrpoMix(grpoMix);
       }
       if (evalPrompts != null) {
         options.optEvalPrompts(evalPrompts);

@@ -52,13 +52,29 @@ public final class CreditEvaluation {
 
   private CreditEvaluation() {}
 
-  /** The methods compared, in report order. */
-  public static List<CreditMethod> methods(List<Integer> smallMcSamples) {
+  /**
+   * The methods compared, in report order: {@code rredcot-bank} is the bank as the pipeline ships
+   * it, beside its variants ({@code bank-aligned}, {@code bank-spliced}, {@code bank-spliced-loo},
+   * see {@link ValueSource}); on a task with an exact oracle also {@code bank+reach} (coverage
+   * diagnostic), {@code reach} and {@code reach*mc<M>} for the largest small M.
+   */
+  public static List<CreditMethod> methods(List<Integer> smallMcSamples, EvaluationTask task) {
     List<CreditMethod> methods = new ArrayList<>();
     methods.add(CreditMethod.of("rredcot-answer", ValueEstimator.ANSWER));
-    methods.add(CreditMethod.of("rredcot-bank", ValueEstimator.BANK));
+    methods.add(CreditMethod.of("rredcot-bank", "bank"));
+    for (String variant : List.of("bank-aligned", "bank-spliced", "bank-spliced-loo")) {
+      methods.add(CreditMethod.of(variant, variant));
+    }
+    if (task.hasExactOracle()) {
+      methods.add(CreditMethod.of("bank+reach", "bank+reach"));
+    }
     for (int m : smallMcSamples) {
       methods.add(CreditMethod.monteCarlo(m));
+    }
+    if (task.hasExactOracle()) {
+      methods.add(CreditMethod.of("reach", "reach"));
+      int largest = smallMcSamples.stream().mapToInt(Integer::intValue).max().orElse(8);
+      methods.add(CreditMethod.of("reach*mc" + largest, "reach*mc" + largest));
     }
     methods.add(CreditMethod.of("loo", ValueEstimator.LOO));
     methods.add(CreditMethod.of("gradient", ValueEstimator.GRADIENT));
@@ -119,7 +135,7 @@ public final class CreditEvaluation {
       }
       CreditMetrics groundTruth =
           CreditMetrics.of(truthOutcomes, options.bootstrapResamples(), options.seed());
-      for (CreditMethod method : methods(options.smallMcSamples())) {
+      for (CreditMethod method : methods(options.smallMcSamples(), options.task())) {
         List<TraceCreditOutcome> outcomes = evaluator.score(method, main, traces);
         methods.put(
             method.name(),
@@ -288,9 +304,11 @@ public final class CreditEvaluation {
                   .optSegmentation(segmentation)
                   .optValueEstimator(method.estimator())
                   .optModel(
-                      ModelSettings.builder()
-                          .setCheckpointDir(checkpoint.dir().getParent().toString())
-                          .optMcSamples(Math.max(1, method.mcSamples()))
+                      method
+                          .values()
+                          .applyTo(
+                              ModelSettings.builder()
+                                  .setCheckpointDir(checkpoint.dir().getParent().toString()))
                           .optMcMaxTokens(options.maxTokens())
                           .optMcTemperature(1.0)
                           .build())

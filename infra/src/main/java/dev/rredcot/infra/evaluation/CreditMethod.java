@@ -3,33 +3,42 @@ package dev.rredcot.infra.evaluation;
 import dev.rredcot.pipelines.value.ValueEstimator;
 
 /**
- * One credit method compared by {@link CreditEvaluation}: a pipeline value estimator (with its
- * Monte Carlo sample count for {@code mc}) or the flat GRPO baseline, whose every boundary value
- * before the end is the group's mean reward.
+ * One credit method compared by {@link CreditEvaluation}: a pipeline value source ({@link
+ * ValueSource}) under a summary name, or the flat GRPO baseline, whose every boundary value before
+ * the end is the group's mean reward.
  *
  * @param name the name in {@code summary.json}, e.g. {@code rredcot-answer}, {@code mc4}
- * @param estimator the pipeline estimator; null for the flat GRPO baseline
- * @param mcSamples M for {@code mc}; 0 otherwise
+ * @param values where the values come from; {@link ValueSource#none()} for the flat GRPO baseline
  */
-public record CreditMethod(String name, ValueEstimator estimator, int mcSamples) {
+public record CreditMethod(String name, ValueSource values) {
 
   /** The flat GRPO baseline. */
   public static CreditMethod grpo() {
-    return new CreditMethod("grpo", null, 0);
+    return new CreditMethod("grpo", ValueSource.none());
   }
 
-  /** A policy estimator under {@code name}. */
+  /** A policy estimator with no options under {@code name}. */
   public static CreditMethod of(String name, ValueEstimator estimator) {
-    return new CreditMethod(name, estimator, 0);
+    return new CreditMethod(name, new ValueSource(name, estimator, 0, false, false, 0));
+  }
+
+  /** The value source called {@code source} ({@link ValueSource#parse}) under {@code name}. */
+  public static CreditMethod of(String name, String source) {
+    return new CreditMethod(name, ValueSource.parse(source));
   }
 
   /** The Monte Carlo estimator with M = {@code samples}, named {@code mc<M>}. */
   public static CreditMethod monteCarlo(int samples) {
-    return new CreditMethod("mc" + samples, ValueEstimator.MC, samples);
+    return new CreditMethod("mc" + samples, ValueSource.monteCarlo(samples, false));
+  }
+
+  /** The pipeline estimator. */
+  public ValueEstimator estimator() {
+    return values.estimator();
   }
 
   /** Whether this is the flat GRPO baseline. */
   public boolean flat() {
-    return estimator == null;
+    return !values.needsModel();
   }
 }

@@ -58,7 +58,7 @@ public enum EvaluationTask {
       return task.firstWrongStep(problem, trace);
     }
   },
-  COUNTDOWN(CountdownTask.NAME, List.of(2), "first doomed line") {
+  COUNTDOWN(CountdownTask.NAME, List.of(3), "first doomed line") {
     @Override
     public TaskFamily atLevel(int level) {
       CountdownTask.Config trained = PretrainOptions.COUNTDOWN_POLICY_TASK;
@@ -117,6 +117,11 @@ public enum EvaluationTask {
   /** What the localisation truth is, for reports. */
   public String localisationName() {
     return localisationName;
+  }
+
+  /** Whether the family has an exact oracle of what can still be solved ({@code reach} values). */
+  public boolean hasExactOracle() {
+    return this == COUNTDOWN;
   }
 
   /** The problems of difficulty {@code level}. */

@@ -24,16 +24,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Learning against GRPO (docs/METHOD.md "How it is judged"): from the same starting checkpoint and
- * with the same rollout budget, trains one policy per arm ({@link LearningArm}: {@code grpo},
- * {@code rredcot-reweight} and {@code rredcot-dense} on a value estimator, the {@code oracle-mc8}
- * upper reference) and seed, in-process through the stages' own code (see {@link LearningRun}), and
- * measures held-out sampled and greedy accuracy against rollouts consumed. The target accuracy is
- * the starting accuracy plus {@code targetGainPoints} (default 10 points). Every arm is compared
- * with GRPO seed by seed ({@link PairedComparison}). Writes {@code summary.json} ({@code
+ * with the same rollout budget, trains one policy per arm ({@link LearningArm}: {@code grpo} and
+ * {@code <rule>:<values>}, e.g. {@code rudder:bank} or the ceiling {@code rudder:reach*mc16}) and
+ * seed, in-process through the stages' own code (see {@link LearningRun}), and measures held-out
+ * sampled and greedy accuracy against rollouts consumed. The target accuracy is the starting
+ * accuracy plus {@code targetGainPoints} (default 10 points). Every arm is compared with GRPO seed
+ * by seed ({@link PairedComparison}). Writes {@code summary.json} ({@code
  * methods.<name>.{final_accuracy_mean, final_accuracy_std, rollouts_to_target_mean, auc_mean,
  * wall_s_per_step, ...}}, {@code comparisons.<name>_vs_grpo.{rollouts_to_target_ratio, ratio_ci,
- * auc_diff, auc_diff_ci}}, {@code target_accuracy}, {@code seeds}, {@code settings}) and {@code
- * report.html} (accuracy curves, min–max band over seeds).
+ * auc_diff, auc_diff_ci, ceiling_share, ceiling_share_ci}}, {@code ceiling_arm}, {@code
+ * target_accuracy}, {@code seeds}, {@code settings}) and {@code report.html} (accuracy curves,
+ * min–max band over seeds).
  *
  * <p>Training and held-out prompts are those the shipped initial policy is measured on ({@link
  * PretrainOptions#INITIAL_POLICY_TASK}, or the countdown policy's with {@code task = countdown});
@@ -88,6 +89,7 @@ public final class LearningEvaluation {
     }
     Map<String, PairedComparison> comparisons = new LinkedHashMap<>();
     List<LearningRun.Curve> baseline = curves.get(LearningArm.BASELINE);
+    List<LearningRun.Curve> ceiling = options.ceilingArm().map(curves::get).orElse(null);
     if (baseline != null) {
       for (Map.Entry<String, List<LearningRun.Curve>> arm : curves.entrySet()) {
         if (!arm.getKey().equals(LearningArm.BASELINE)) {
@@ -96,6 +98,7 @@ public final class LearningEvaluation {
               PairedComparison.of(
                   arm.getValue(),
                   baseline,
+                  ceiling,
                   target,
                   budget,
                   options.bootstrapResamples(),
@@ -228,7 +231,16 @@ public final class LearningEvaluation {
       SummaryJson.interval(node, "ratio_ci", c.ratioInterval());
       node.put("auc_diff", c.aucDiff());
       SummaryJson.interval(node, "auc_diff_ci", c.aucDiffInterval());
+      if (c.ceilingShare() != null) {
+        SummaryJson.number(
+            node,
+            "ceiling_share",
+            c.ceilingShare(),
+            "the ceiling gained nothing over grpo (share undefined)");
+        SummaryJson.interval(node, "ceiling_share_ci", c.ceilingShareInterval());
+      }
     }
+    options.ceilingArm().ifPresent(name -> summary.put("ceiling_arm", name));
     ObjectNode settings = summary.putObject("settings");
     settings.put("checkpoint", checkpoint.dir().toString());
     settings.put(
@@ -246,6 +258,8 @@ public final class LearningEvaluation {
     settings.put("eval_samples_per_prompt", options.evalSamplesPerPrompt());
     settings.put("learning_rate", options.learningRate());
     settings.put("reweight_strength", options.reweightStrength());
+    settings.put("value_scale", options.valueScale());
+    settings.put("grpo_mix", options.grpoMix());
     settings.put("advantage_epsilon", options.advantageEpsilon());
     settings.put("segmentation", "hybrid");
     settings.put("target_segments", options.targetSegments());

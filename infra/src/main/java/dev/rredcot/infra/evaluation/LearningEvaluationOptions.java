@@ -1,9 +1,7 @@
 package dev.rredcot.infra.evaluation;
 
 import dev.rredcot.model.trainer.GroupAdvantages;
-import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
-import dev.rredcot.pipelines.value.ValueEstimator;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -17,8 +15,10 @@ import java.util.Optional;
  * @param checkpointStore store whose latest checkpoint every run starts from; empty: the shipped
  *     initial policy (see {@link StartingPolicy})
  * @param initialPolicyStore where the shipped initial policy is materialised
- * @param arms the arms compared (advantage rule and value estimator each); the first named {@code
- *     grpo} is the baseline of every paired comparison
+ * @param arms the arms compared ({@link LearningArm}: {@code grpo} or {@code <rule>:<values>}); the
+ *     one named {@code grpo} is the baseline of every paired comparison
+ * @param ceilingArm the arm whose gain over GRPO every other arm's gain is a share of (the policy's
+ *     own value, e.g. {@code rudder:reach*mc16}); empty: none (no {@code ceiling_share})
  * @param seeds runs per arm (seeds 1..n); seed s gives every arm the same training prompts and the
  *     same held-out set, so arms are compared seed by seed
  * @param rolloutBudget rollouts each run may consume (rounded down to whole steps)
@@ -33,6 +33,8 @@ import java.util.Optional;
  *     points)
  * @param maxTokens most tokens per trace
  * @param reweightStrength β of rredcot-reweight (the pipeline's default)
+ * @param valueScale c of rredcot-rudder (the pipeline's default)
+ * @param grpoMix λ of rredcot-rudder (the pipeline's default, 0)
  * @param advantageEpsilon ε of the group advantage (default {@code
  *     GroupAdvantages.DEFAULT_EPSILON})
  * @param targetSegments target segment count of the hybrid segmentation
@@ -46,6 +48,7 @@ public record LearningEvaluationOptions(
     Optional<Path> checkpointStore,
     Path initialPolicyStore,
     List<LearningArm> arms,
+    Optional<String> ceilingArm,
     int seeds,
     int rolloutBudget,
     int promptsPerStep,
@@ -57,16 +60,19 @@ public record LearningEvaluationOptions(
     double targetGainPoints,
     int maxTokens,
     double reweightStrength,
+    double valueScale,
+    double grpoMix,
     double advantageEpsilon,
     int targetSegments,
     int bootstrapResamples,
     int workers) {
 
   /**
-   * Starts a builder with the defaults: arms grpo, rredcot-reweight and rredcot-dense (on the
-   * aligned continuation bank) and oracle-mc8; 8 seeds; 6144 rollouts per run (48 steps of 16 x 8);
-   * held-out evaluation every 4 steps on 1024 prompts, one sample each at temperature 1 plus one
-   * greedy trace (standard error about 1.6 points per point, less for paired differences).
+   * Starts a builder with the defaults: arms grpo, the ceiling rudder:reach*mc16 (on countdown;
+   * rudder:mc16 on arithmetic, which has no oracle) and the three rules on the shipped bank; 8
+   * seeds; 6144 rollouts per run (48 steps of 16 x 8); held-out evaluation every 4 steps on 1024
+   * prompts, one sample each at temperature 1 plus one greedy trace (standard error about 1.6
+   * points per point, less for paired differences).
    */
   public static Builder builder() {
     return new Builder();
@@ -83,12 +89,8 @@ public record LearningEvaluationOptions(
     private Optional<Path> checkpointStore = Optional.empty();
     private Path initialPolicyStore = StartingPolicy.defaultInitialPolicyStore();
     private EvaluationTask task = EvaluationTask.ARITH;
-    private List<LearningArm> arms =
-        List.of(
-            LearningArm.grpo(),
-            LearningArm.rredcot(AdvantageRule.RREDCOT_REWEIGHT, ValueEstimator.BANK),
-            LearningArm.rredcot(AdvantageRule.RREDCOT_DENSE, ValueEstimator.BANK),
-            LearningArm.oracle(8));
+    private List<LearningArm> arms;
+    private Optional<String> ceilingArm;
     private int seeds = 8;
     private int rolloutBudget = 6144;
     private int promptsPerStep = 16;
@@ -100,6 +102,8 @@ public record LearningEvaluationOptions(
     private double targetGainPoints = 0.10;
     private int maxTokens = 64;
     private double reweightStrength = TokenAdvantages.Settings.DEFAULT_REWEIGHT_STRENGTH;
+    private double valueScale = TokenAdvantages.Settings.DEFAULT_VALUE_SCALE;
+    private double grpoMix;
     private double advantageEpsilon = GroupAdvantages.DEFAULT_EPSILON;
     private int targetSegments = 8;
     private int bootstrapResamples = 2000;
@@ -129,6 +133,22 @@ public record LearningEvaluationOptions(
 
     public Builder optArms(List<LearningArm> value) {
       this.arms = List.copyOf(value);
+      return this;
+    }
+
+    /** The ceiling arm by name; unset: the first arm on Monte Carlo values, if any. */
+    public Builder optCeilingArm(String value) {
+      this.ceilingArm = Optional.of(value);
+      return this;
+    }
+
+    public Builder optValueScale(double value) {
+      this.valueScale = value;
+      return this;
+    }
+
+    public Builder optGrpoMix(double value) {
+      this.grpoMix = value;
       return this;
     }
 
@@ -212,10 +232,28 @@ public record LearningEvaluationOptions(
       if (outDir == null) {
         throw new IllegalArgumentException("--out is required");
       }
-      require(!arms.isEmpty(), "at least one arm is required");
+      List<LearningArm> chosenArms = arms != null ? arms : defaultArms(task);
+      require(!chosenArms.isEmpty(), "at least one arm is required");
       require(
-          arms.stream().map(LearningArm::name).distinct().count() == arms.size(),
-          "arms must have distinct names, got " + arms.stream().map(LearningArm::name).toList());
+          chosenArms.stream().map(LearningArm::name).distinct().count() == chosenArms.size(),
+          "arms must have distinct names, got "
+              + chosenArms.stream().map(LearningArm::name).toList());
+      Optional<String> ceiling =
+          ceilingArm != null
+              ? ceilingArm
+              : chosenArms.stream()
+                  .filter(arm -> arm.values().mcSamples() > 0)
+                  .map(LearningArm::name)
+                  .findFirst();
+      ceiling.ifPresent(
+          name ->
+              require(
+                  chosenArms.stream()
+                      .anyMatch(
+                          arm -> arm.name().equals(name) && !name.equals(LearningArm.BASELINE)),
+                  "--ceiling " + name + " must be one of the arms other than grpo"));
+      require(valueScale > 0, "value scale must be > 0, got " + valueScale);
+      require(grpoMix >= 0, "grpo mix must be >= 0, got " + grpoMix);
       require(seeds >= 1, "--seeds must be >= 1, got " + seeds);
       require(promptsPerStep >= 1, "prompts per step must be >= 1, got " + promptsPerStep);
       require(groupSize >= 2, "group size must be >= 2 (a group of one has no baseline)");
@@ -240,7 +278,8 @@ public record LearningEvaluationOptions(
           task,
           checkpointStore,
           initialPolicyStore,
-          arms,
+          chosenArms,
+          ceiling,
           seeds,
           rolloutBudget,
           promptsPerStep,
@@ -252,10 +291,22 @@ public record LearningEvaluationOptions(
           targetGainPoints,
           maxTokens,
           reweightStrength,
+          valueScale,
+          grpoMix,
           advantageEpsilon,
           targetSegments,
           bootstrapResamples,
           workers);
+    }
+
+    /**
+     * grpo, the ceiling on the policy's own value (gated by the exact oracle where the task has
+     * one) and the three rules on the shipped bank.
+     */
+    static List<LearningArm> defaultArms(EvaluationTask task) {
+      String ceiling = task == EvaluationTask.COUNTDOWN ? "rudder:reach*mc16" : "rudder:mc16";
+      return LearningArm.parse(
+          List.of("grpo", ceiling, "rudder:bank", "reweight:bank", "dense:bank"));
     }
 
     private static void require(boolean condition, String message) {

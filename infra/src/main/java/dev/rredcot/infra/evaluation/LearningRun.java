@@ -10,6 +10,7 @@ import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.credit.CreditedTrace;
 import dev.rredcot.pipelines.credit.GroupCreditor;
@@ -26,10 +27,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One training run of the learning evaluation: in-process (no Kafka), through the stages' own code:
  * sampling ({@link Policy#generate}), the pipeline's {@link GroupCreditor} (hybrid segmentation and
- * the answer estimator for the RREDCoT rules) and {@link Policy#trainStep}; the advantage rule is
+ * the arm's value source for the RREDCoT rules) and {@link Policy#trainStep}; the advantage rule is
  * pluggable, so plain GRPO is the {@code grpo} arm of the same loop. Groups whose rewards are all
- * equal carry no signal for any rule (the creditor gives them advantage 0) and are left out. A
- * trace the creditor refuses is left out and counted by reason, as the pipeline dead-letters it.
+ * equal carry no signal for GRPO and the tilt (the creditor gives them advantage 0) and are left
+ * out for those; the value rules keep them. A trace the creditor refuses is left out and counted by
+ * reason, as the pipeline dead-letters it.
  */
 final class LearningRun {
   private static final Logger LOG = LoggerFactory.getLogger(LearningRun.class);
@@ -115,7 +117,7 @@ final class LearningRun {
         List<Rollout> rollouts =
             HeldOutRollouts.rollouts(policy, task, problems.get(p), groupSamples, seed);
         long before = policy.forwardTokens();
-        batch.addAll(examples(policy, rollouts, creditor, refused));
+        batch.addAll(examples(policy, rollouts, creditor, arm.rule(), refused));
         scoringTokens += policy.forwardTokens() - before;
       }
       if (!batch.isEmpty()) {
@@ -153,17 +155,20 @@ final class LearningRun {
         GroupCreditor.builder()
             .optAdvantages(
                 new TokenAdvantages.Settings(
-                    arm.rule(), options.advantageEpsilon(), options.reweightStrength()));
-    if (!arm.estimator().needsPolicy()) {
+                    arm.rule(),
+                    options.advantageEpsilon(),
+                    options.reweightStrength(),
+                    options.valueScale(),
+                    options.grpoMix()));
+    if (!arm.values().needsModel()) {
       return builder.build();
     }
     return builder
         .optSegmentation(CreditEvaluation.hybrid(options.targetSegments()))
-        .optValueEstimator(arm.estimator())
+        .optValueEstimator(arm.values().estimator())
         .optModel(
-            ModelSettings.builder()
-                .setCheckpointDir(checkpointDir)
-                .optMcSamples(Math.max(1, arm.mcSamples()))
+            arm.values()
+                .applyTo(ModelSettings.builder().setCheckpointDir(checkpointDir))
                 .optMcMaxTokens(options.maxTokens())
                 .build())
         .build();
@@ -179,17 +184,23 @@ final class LearningRun {
   }
 
   /**
-   * Training examples of one group from the creditor; empty when the group has no signal (every
-   * reward equal: the creditor gives every token advantage 0, so scoring it would be wasted).
+   * Training examples of one group from the creditor; empty when the group has no signal for the
+   * rule (every reward equal under a rule that reads no values there: the creditor would give every
+   * token advantage 0, so scoring it would be wasted). The value rules keep such groups: values can
+   * still tell a doomed move from a safe one inside an all-wrong group.
    */
   private static List<TrainExample> examples(
-      Policy policy, List<Rollout> rollouts, GroupCreditor creditor, Map<String, Integer> refused) {
+      Policy policy,
+      List<Rollout> rollouts,
+      GroupCreditor creditor,
+      AdvantageRule rule,
+      Map<String, Integer> refused) {
     if (rollouts.isEmpty()) {
       return List.of();
     }
     Rollout first = rollouts.get(0);
     TraceGroup group = TraceGroup.of(first.getGroupId(), first.getGroupSize(), true, rollouts);
-    if (group.statistics().allEqual()) {
+    if (group.statistics().allEqual() && !rule.usesValuesInEqualGroups()) {
       return List.of();
     }
     List<TrainExample> examples = new ArrayList<>();

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rredcot.model.testing.TinyPolicy;
-import dev.rredcot.pipelines.value.ValueEstimator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,7 +33,8 @@ class LearningEvaluationTest {
     JsonNode summary = SummaryJson.MAPPER.readTree(result.summaryFile().toFile());
     assertEquals(result.initialAccuracy() + 0.10, summary.get("target_accuracy").asDouble(), 1e-12);
     assertEquals(2, summary.get("seeds").asInt());
-    for (String method : new String[] {"grpo", "rredcot-reweight", "rredcot-dense", "oracle-mc8"}) {
+    for (String method :
+        new String[] {"grpo", "rudder:mc16", "rudder:bank", "reweight:bank", "dense:bank"}) {
       JsonNode node = summary.get("methods").get(method);
       assertTrue(node.has("final_accuracy_mean") && node.has("final_accuracy_std"), method);
       assertTrue(node.has("rollouts_to_target_mean"), method);
@@ -45,20 +45,22 @@ class LearningEvaluationTest {
       assertEquals(3, node.get("runs").get(0).get("curve").size());
       assertEquals(8, node.get("runs").get(0).get("curve").get(2).get("rollouts").asInt());
     }
-    for (String arm : new String[] {"rredcot-reweight", "rredcot-dense", "oracle-mc8"}) {
+    assertEquals("rudder:mc16", summary.get("ceiling_arm").asText());
+    for (String arm : new String[] {"rudder:mc16", "rudder:bank", "reweight:bank", "dense:bank"}) {
       JsonNode comparison = summary.get("comparisons").get(arm + "_vs_grpo");
       assertEquals(2, comparison.get("seeds").asInt(), arm);
       assertTrue(comparison.has("rollouts_to_target_ratio") && comparison.has("ratio_ci"), arm);
       assertTrue(comparison.has("auc_diff") && comparison.has("auc_diff_ci"), arm);
+      assertTrue(comparison.has("ceiling_share") && comparison.has("ceiling_share_ci"), arm);
     }
     assertTrue(Files.readString(result.reportFile()).contains("<polyline"));
   }
 
   @Test
   void runsTrainedSideBySideGiveTheSameCurvesAsOneAtATime() throws Exception {
-    JsonNode oneAtATime = tinyRun("one", 1, List.of("grpo", "rredcot-dense"));
-    JsonNode sideBySide = tinyRun("two", 2, List.of("grpo", "rredcot-dense"));
-    for (String arm : new String[] {"grpo", "rredcot-dense"}) {
+    JsonNode oneAtATime = tinyRun("one", 1, List.of("grpo", "dense:bank"));
+    JsonNode sideBySide = tinyRun("two", 2, List.of("grpo", "dense:bank"));
+    for (String arm : new String[] {"grpo", "dense:bank"}) {
       assertEquals(
           oneAtATime.get("methods").get(arm).get("runs"),
           sideBySide.get("methods").get(arm).get("runs"),
@@ -72,7 +74,7 @@ class LearningEvaluationTest {
             LearningEvaluationOptions.builder()
                 .setOutDir(temp.resolve(name))
                 .optCheckpointStore(TinyPolicy.store(temp.resolve(name + "-store")))
-                .optArms(LearningArm.parse(arms, ValueEstimator.BANK))
+                .optArms(LearningArm.parse(arms))
                 .optSeeds(2)
                 .optPromptsPerStep(2)
                 .optGroupSize(2)

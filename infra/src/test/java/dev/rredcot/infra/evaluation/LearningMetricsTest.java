@@ -1,8 +1,11 @@
 package dev.rredcot.infra.evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.pipelines.advantage.AdvantageRule;
+import dev.rredcot.pipelines.value.ValueEstimator;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -75,20 +78,51 @@ class LearningMetricsTest {
   }
 
   @Test
-  void armsParseByNameAndRefuseUnknownOnes() {
+  void ceilingShareDividesTheArmsGainByTheCeilingsOnTheSameSeeds() {
+    // GRPO flat at 0.5; the ceiling gains 0.1 of AUC on both seeds, the arm half of that.
+    List<LearningRun.Curve> grpo = List.of(curve(1, 0.5, 0.5, 0.5), curve(2, 0.5, 0.5, 0.5));
+    List<LearningRun.Curve> top = List.of(curve(1, 0.5, 0.6, 0.7), curve(2, 0.5, 0.6, 0.7));
+    List<LearningRun.Curve> arm = List.of(curve(1, 0.5, 0.55, 0.6), curve(2, 0.5, 0.55, 0.6));
+    PairedComparison comparison = PairedComparison.of(arm, grpo, top, 0.65, 200, 200, 1);
+    assertEquals(0.5, comparison.ceilingShare(), 1e-12);
+    assertEquals(0.5, comparison.ceilingShareInterval().low(), 1e-12);
+    PairedComparison ceiling = PairedComparison.of(top, grpo, top, 0.65, 200, 200, 1);
+    assertEquals(1.0, ceiling.ceilingShare(), 1e-12);
+    PairedComparison none = PairedComparison.of(arm, grpo, 0.65, 200, 200, 1);
+    assertEquals(null, none.ceilingShare());
+  }
+
+  @Test
+  void ceilingShareIsUndefinedWhenTheCeilingGainsNothing() {
+    List<LearningRun.Curve> grpo = List.of(curve(1, 0.5, 0.6));
+    List<LearningRun.Curve> top = List.of(curve(1, 0.5, 0.5));
+    PairedComparison comparison = PairedComparison.of(grpo, grpo, top, 0.65, 100, 200, 1);
+    assertTrue(Double.isNaN(comparison.ceilingShare()));
+  }
+
+  @Test
+  void armsParseAsRuleAndValuesAndRefuseUnknownOnes() {
     List<LearningArm> arms =
-        LearningArm.parse(
-            List.of("grpo", "rredcot-dense", "oracle-mc4"),
-            dev.rredcot.pipelines.value.ValueEstimator.BANK);
+        LearningArm.parse(List.of("grpo", "dense:bank", "rudder:reach*mc4", "reweight:mc16"));
     assertEquals(
-        List.of("grpo", "rredcot-dense", "oracle-mc4"),
+        List.of("grpo", "dense:bank", "rudder:reach*mc4", "reweight:mc16"),
         arms.stream().map(LearningArm::name).toList());
-    assertEquals(4, arms.get(2).mcSamples());
-    assertEquals(dev.rredcot.pipelines.value.ValueEstimator.BANK, arms.get(1).estimator());
-    org.junit.jupiter.api.Assertions.assertThrows(
-        IllegalArgumentException.class,
-        () ->
-            LearningArm.parse(
-                List.of("oracle-mcx"), dev.rredcot.pipelines.value.ValueEstimator.BANK));
+    assertEquals(4, arms.get(2).values().mcSamples());
+    assertEquals(ValueEstimator.REACH_MC, arms.get(2).values().estimator());
+    assertEquals(AdvantageRule.RREDCOT_RUDDER, arms.get(2).rule());
+    assertEquals(ValueEstimator.MC, arms.get(3).values().estimator());
+    assertEquals(ValueEstimator.BANK, arms.get(1).values().estimator());
+    for (String bad : List.of("oracle-mc8", "rudder:mcx", "rudder:none", "grpo:bank", "x:bank")) {
+      assertThrows(IllegalArgumentException.class, () -> LearningArm.parse(bad), bad);
+    }
+  }
+
+  @Test
+  void bankVariantsSetTheSpliceCheckAndLeaveOwnOut() {
+    ValueSource aligned = ValueSource.parse("bank-aligned");
+    ValueSource spliced = ValueSource.parse("bank-spliced-loo");
+    assertTrue(!aligned.spliceCheck() && !aligned.leaveOwnOut());
+    assertTrue(spliced.spliceCheck() && spliced.leaveOwnOut());
+    assertTrue(ValueSource.parse("bank+reach").oracleSolutions() > 0);
   }
 }

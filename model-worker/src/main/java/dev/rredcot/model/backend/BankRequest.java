@@ -25,6 +25,9 @@ import java.util.Set;
  * @param answerCue answer cue, e.g. {@code "A: "}; its tokens are scored with the remainder
  * @param answer answer text after the cue, e.g. {@code "53\n"}
  * @param aggregation how the remainders' log-probabilities combine
+ * @param remainderRule what becomes of the aligned remainders after a prefix before they are scored
+ *     (e.g. drop those that are not a valid continuation of it); {@link RemainderRule#ALIGNED}
+ *     keeps them as aligned
  */
 public record BankRequest(
     String prompt,
@@ -33,7 +36,44 @@ public record BankRequest(
     List<List<String>> bankSteps,
     String answerCue,
     String answer,
-    BankAggregation aggregation) {
+    BankAggregation aggregation,
+    RemainderRule remainderRule) {
+
+  /**
+   * Turns the aligned remainders after a trace prefix into the remainders scored there. The value
+   * at a boundary with no remainder left is 0.
+   */
+  @FunctionalInterface
+  public interface RemainderRule {
+    /** Keeps the aligned remainders as they are. */
+    RemainderRule ALIGNED = (prefixText, aligned) -> aligned;
+
+    /**
+     * The remainders to score after {@code prefixText}, given the {@code aligned} ones in bank
+     * order.
+     */
+    Set<String> remainders(String prefixText, Set<String> aligned);
+  }
+
+  /** A request whose aligned remainders are scored as they are ({@link RemainderRule#ALIGNED}). */
+  public BankRequest(
+      String prompt,
+      int[] traceTokens,
+      int[] boundaries,
+      List<List<String>> bankSteps,
+      String answerCue,
+      String answer,
+      BankAggregation aggregation) {
+    this(
+        prompt,
+        traceTokens,
+        boundaries,
+        bankSteps,
+        answerCue,
+        answer,
+        aggregation,
+        RemainderRule.ALIGNED);
+  }
 
   /** Validates and copies. */
   public BankRequest {
@@ -53,6 +93,7 @@ public record BankRequest(
     Objects.requireNonNull(answerCue, "answerCue");
     Objects.requireNonNull(answer, "answer");
     Objects.requireNonNull(aggregation, "aggregation");
+    Objects.requireNonNull(remainderRule, "remainderRule");
     if (bankSteps.isEmpty()) {
       throw new IllegalArgumentException("the continuation bank is empty");
     }
@@ -69,7 +110,8 @@ public record BankRequest(
 
   /**
    * The distinct remainder texts (lines, cue and answer) to score after a trace prefix whose text
-   * is {@code prefixText}, in bank order (see the type's Javadoc for the alignment).
+   * is {@code prefixText}: the aligned ones in bank order (see the type's Javadoc for the
+   * alignment), passed through the request's {@link RemainderRule}.
    */
   public Set<String> remaindersAfter(String prefixText) {
     String answerLine = answerCue + answer;
@@ -85,7 +127,7 @@ public record BankRequest(
         }
       }
     }
-    return remainders;
+    return remainderRule.remainders(prefixText, remainders);
   }
 
   private static String join(List<String> steps, int from) {

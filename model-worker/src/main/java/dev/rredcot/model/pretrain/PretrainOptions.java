@@ -1,5 +1,6 @@
 package dev.rredcot.model.pretrain;
 
+import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.task.ArithmeticTask;
@@ -33,6 +34,8 @@ import dev.rredcot.model.tokenizer.Tokenizer;
  * @param logIntervalMs period of the progress lines
  * @param store where the checkpoint is written, or null to skip writing
  * @param version checkpoint version written to {@code store}
+ * @param initialPolicy the checkpoint to continue training from, or null to start from a fresh
+ *     initialisation (a second warm-up stage continues the first with a schedule of its own)
  * @param snapshotEvery every this many steps, measure accuracy and write a snapshot to {@code
  *     store} as version {@code version + step} (0: none), to see the curve and pick a checkpoint
  */
@@ -53,6 +56,7 @@ public record PretrainOptions(
     long logIntervalMs,
     CheckpointStore store,
     long version,
+    Checkpoint initialPolicy,
     int snapshotEvery) {
 
   /**
@@ -122,6 +126,7 @@ public record PretrainOptions(
     private CheckpointStore store;
     private long version;
     private int snapshotEvery;
+    private Checkpoint initialPolicy;
 
     private Builder() {}
 
@@ -235,6 +240,12 @@ public record PretrainOptions(
       return this;
     }
 
+    /** Continues training {@code checkpoint} instead of a fresh initialisation. */
+    public Builder optInitialPolicy(Checkpoint checkpoint) {
+      this.initialPolicy = checkpoint;
+      return this;
+    }
+
     /**
      * Every {@code steps} steps, measures accuracy and writes a snapshot (version {@code version +
      * step}) to the output store; 0 (default) writes only the final checkpoint.
@@ -283,6 +294,7 @@ public record PretrainOptions(
           logIntervalMs,
           store,
           version,
+          initialPolicy,
           snapshotEvery);
     }
   }

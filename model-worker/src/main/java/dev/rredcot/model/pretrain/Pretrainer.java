@@ -56,7 +56,10 @@ public final class Pretrainer {
     TaskFamily task = options.task();
     TraceWriter writer = options.traceWriter();
     Random noise = new Random(options.seed());
-    try (Policy policy = Policy.create(config, tokenizer, options.seed())) {
+    try (Policy policy =
+        options.initialPolicy() != null
+            ? Policy.load(options.initialPolicy())
+            : Policy.create(config, tokenizer, options.seed())) {
       LOG.info(
           "pretraining {} parameters: {} steps x {} traces, trace writer {}, task {}",
           policy.parameterCount(),

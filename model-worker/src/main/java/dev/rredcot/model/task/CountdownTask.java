@@ -241,6 +241,69 @@ public final class CountdownTask implements TaskFamily {
     return grade(instance, trace).isCorrect() ? OptionalInt.empty() : OptionalInt.of(steps.size());
   }
 
+  /**
+   * Whether the target can still be made after {@code prefix}: every complete step line valid and
+   * the target available or reachable from what is left ({@link CountdownOracle#reachable}). An
+   * unterminated last line is not judged yet.
+   */
+  @Override
+  public Optional<Boolean> solvableAfter(String referenceAnswer, String prefix) {
+    Instance instance = Instance.parseReference(referenceAnswer);
+    Optional<List<Long>> available = availableAfter(instance, prefix);
+    return Optional.of(
+        available.isPresent() && oracle.reachable(available.get(), instance.target()));
+  }
+
+  /**
+   * The ways to finish after {@code prefix}: move sequences that keep the target reachable at every
+   * move and stop once it is made, each followed by the answer line; at most {@code limit}, in the
+   * oracle's move order.
+   */
+  @Override
+  public List<String> solutionsAfter(String referenceAnswer, String prefix, int limit) {
+    Instance instance = Instance.parseReference(referenceAnswer);
+    Optional<List<Long>> available = availableAfter(instance, prefix);
+    List<String> solutions = new ArrayList<>();
+    if (available.isPresent()) {
+      collectSolutions(available.get(), instance.target(), "", solutions, limit);
+    }
+    return solutions;
+  }
+
+  private void collectSolutions(
+      List<Long> available, long target, String lines, List<String> out, int limit) {
+    if (out.size() >= limit) {
+      return;
+    }
+    if (available.contains(target)) {
+      out.add(lines + ANSWER_CUE + target + "\n");
+      return;
+    }
+    for (CountdownOracle.Move move : CountdownOracle.moves(available)) {
+      List<Long> next = new ArrayList<>(available);
+      next.remove(Long.valueOf(move.left()));
+      next.remove(Long.valueOf(move.right()));
+      next.add(move.result());
+      if (oracle.reachable(next, target)) {
+        collectSolutions(next, target, lines + move.line(), out, limit);
+      }
+    }
+  }
+
+  /** The numbers available after the complete lines of {@code prefix}; empty if one is invalid. */
+  private Optional<List<Long>> availableAfter(Instance instance, String prefix) {
+    List<Long> available = new ArrayList<>(instance.numbers());
+    for (String line : splitSteps(prefix)) {
+      if (!line.endsWith("\n")) {
+        break;
+      }
+      if (applyLine(available, line).isPresent()) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(available);
+  }
+
   @Override
   public List<String> splitSteps(String trace) {
     return StepLines.beforeAnswer(trace, ANSWER_CUE);

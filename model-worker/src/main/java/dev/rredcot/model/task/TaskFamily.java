@@ -1,6 +1,7 @@
 package dev.rredcot.model.task;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -70,4 +71,22 @@ public interface TaskFamily {
    * element, so the concatenation of the result is the CoT prefix of the trace.
    */
   List<String> splitSteps(String trace);
+
+  /**
+   * Whether a perfect player could still solve the problem after the CoT prefix {@code prefix}:
+   * every complete line of it is valid and the answer can still be reached. This is the value of an
+   * exact oracle, not of any policy. Empty when the family has no such oracle (the default).
+   */
+  default Optional<Boolean> solvableAfter(String referenceAnswer, String prefix) {
+    return Optional.empty();
+  }
+
+  /**
+   * The remainders (step lines, answer line included) with which a perfect player finishes the
+   * problem after the CoT prefix {@code prefix}, at most {@code limit} of them: a diagnostic of
+   * continuation-bank coverage. Empty when the prefix is lost or the family has no oracle.
+   */
+  default List<String> solutionsAfter(String referenceAnswer, String prefix, int limit) {
+    return List.of();
+  }
 }

@@ -1,22 +1,55 @@
 package dev.rredcot.pipelines.advantage;
 
-/** The per-token advantage rules of METHOD.md §4; {@link #optionValue()} is the option value. */
+/**
+ * The per-token advantage rules of METHOD.md §4; {@link #optionValue()} is the option value and
+ * {@link #shortName()} the rule's part of a learning arm's name ({@code rudder:bank}).
+ */
 public enum AdvantageRule {
   /** A_{i,t} = A_i for every token (σ ≡ 1). */
-  GRPO("grpo"),
+  GRPO("grpo", "grpo"),
   /** A_{i,t} = A_i · σ_{k(t)} with the exponential tilt of {@link TokenAdvantages}. */
-  RREDCOT_REWEIGHT("rredcot-reweight"),
+  RREDCOT_REWEIGHT("rredcot-reweight", "reweight"),
   /** Segment returns-to-go of r_k plus the group baseline, see {@link TokenAdvantages}. */
-  RREDCOT_DENSE("rredcot-dense");
+  RREDCOT_DENSE("rredcot-dense", "dense"),
+  /**
+   * A_{i,t} = c · r_{k(t)}, the redistributed reward itself (RUDDER), see {@link TokenAdvantages}.
+   */
+  RREDCOT_RUDDER("rredcot-rudder", "rudder");
 
   private final String optionValue;
+  private final String shortName;
 
-  AdvantageRule(String optionValue) {
+  AdvantageRule(String optionValue, String shortName) {
     this.optionValue = optionValue;
+    this.shortName = shortName;
   }
 
   public String optionValue() {
     return optionValue;
+  }
+
+  /** The rule's name in a learning arm, e.g. {@code rudder}. */
+  public String shortName() {
+    return shortName;
+  }
+
+  /**
+   * Whether the rule reads state values beyond the group's rewards, so a group whose rewards are
+   * all equal still carries signal (a doomed move in an all-wrong group).
+   */
+  public boolean usesValuesInEqualGroups() {
+    return this == RREDCOT_RUDDER || this == RREDCOT_DENSE;
+  }
+
+  /** The rule called {@code shortName} ({@code grpo, reweight, dense, rudder}). */
+  public static AdvantageRule fromShortName(String shortName) {
+    for (AdvantageRule rule : values()) {
+      if (rule.shortName.equals(shortName)) {
+        return rule;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown rule '" + shortName + "': use grpo, reweight, dense or rudder");
   }
 
   /** Parses an option value; the error lists the valid ones. */
@@ -27,6 +60,8 @@ public enum AdvantageRule {
       }
     }
     throw new IllegalArgumentException(
-        "unknown creditMethod '" + value + "': use grpo, rredcot-reweight or rredcot-dense");
+        "unknown creditMethod '"
+            + value
+            + "': use grpo, rredcot-reweight, rredcot-dense or rredcot-rudder");
   }
 }

@@ -25,11 +25,20 @@ import java.io.Serializable;
  *       re-centres the model's values on the group's empirical baseline. For k = 1 the coefficient
  *       is GRPO's A_i, so the first segment keeps GRPO's advantage and later segments use the value
  *       at their start as baseline.
+ *   <li>{@code rredcot-rudder}: every token of segment k gets {@code c · r_k + λ · A_i}: the
+ *       redistributed reward itself (after an optimal redistribution the expected future reward is
+ *       zero, so r_k is segment k's advantage), scaled by {@code c} ({@link Settings#valueScale()},
+ *       default 2 = 1 / 0.5, the reciprocal of the largest standard deviation a 0/1 reward can
+ *       have, so a move that takes a coin-flip prefix to certain failure weighs as much as GRPO's
+ *       advantage of a failed trace in a half-right group), plus an optional share λ ({@link
+ *       Settings#grpoMix()}, default 0) of GRPO's advantage. A move that keeps the value gets about
+ *       0 whatever the outcome; the move that loses it carries the loss.
  * </ul>
  *
- * <p>A group whose rewards are all equal carries no learning signal: every rule gives every token
- * advantage 0. GRPO and the tilt get this from A_i = 0; the dense rule would otherwise divide the
- * value differences {@code v_0 − v_{k−1}} by ε alone.
+ * <p>A group whose rewards are all equal has A_i = 0 for every trace, so GRPO and the tilt give it
+ * no signal. The rules that read values keep it: {@code rredcot-rudder} as above (its GRPO share is
+ * 0 there) and {@code rredcot-dense} with the group's zero standard deviation replaced by {@code 1
+ * / c}: {@code c · (v_0 − v_{k−1})}, so a doomed move in an all-wrong group is still pushed down.
  */
 public final class TokenAdvantages {
   /** Settings of the advantage rules. */
@@ -38,9 +47,14 @@ public final class TokenAdvantages {
     private final AdvantageRule rule;
     private final double epsilon;
     private final double reweightStrength;
+    private final double valueScale;
+    private final double grpoMix;
 
     /** β of the exponential tilt unless set: the default of {@code --reweightStrength}. */
     public static final double DEFAULT_REWEIGHT_STRENGTH = 2.0;
+
+    /** c of the value rules unless set: 1 / 0.5, the largest standard deviation of a 0/1 reward. */
+    public static final double DEFAULT_VALUE_SCALE = 2.0;
 
     /** GRPO with the default ε ({@link GroupAdvantages#DEFAULT_EPSILON}) and β. */
     public static Settings grpo() {
@@ -48,7 +62,32 @@ public final class TokenAdvantages {
           AdvantageRule.GRPO, GroupAdvantages.DEFAULT_EPSILON, DEFAULT_REWEIGHT_STRENGTH);
     }
 
+    /** A rule with the default value scale and no GRPO mix. */
     public Settings(AdvantageRule rule, double epsilon, double reweightStrength) {
+      this(rule, epsilon, reweightStrength, DEFAULT_VALUE_SCALE, 0);
+    }
+
+    /**
+     * A rule with every setting.
+     *
+     * @param valueScale c of {@code rredcot-rudder} (and of {@code rredcot-dense} in all-equal
+     *     groups), &gt; 0
+     * @param grpoMix λ, the share of GRPO's advantage added by {@code rredcot-rudder}, &gt;= 0
+     */
+    public Settings(
+        AdvantageRule rule,
+        double epsilon,
+        double reweightStrength,
+        double valueScale,
+        double grpoMix) {
+      if (!(valueScale > 0) || !Double.isFinite(valueScale)) {
+        throw new IllegalArgumentException("valueScale must be > 0, got " + valueScale);
+      }
+      if (!(grpoMix >= 0) || !Double.isFinite(grpoMix)) {
+        throw new IllegalArgumentException("grpoMix must be >= 0, got " + grpoMix);
+      }
+      this.valueScale = valueScale;
+      this.grpoMix = grpoMix;
       if (!(epsilon > 0) || !Double.isFinite(epsilon)) {
         throw new IllegalArgumentException("advantageEpsilon must be > 0, got " + epsilon);
       }
@@ -72,6 +111,16 @@ public final class TokenAdvantages {
     /** β of the exponential tilt. */
     public double reweightStrength() {
       return reweightStrength;
+    }
+
+    /** c: the scale of the redistributed rewards under the value rules. */
+    public double valueScale() {
+      return valueScale;
+    }
+
+    /** λ: the share of GRPO's advantage that {@code rredcot-rudder} adds. */
+    public double grpoMix() {
+      return grpoMix;
     }
   }
 
@@ -129,9 +178,10 @@ public final class TokenAdvantages {
               + " segment rewards do not describe K segments");
     }
     float[] tokens = new float[boundaries[segments]];
-    if (statistics.allEqual()) {
+    if (statistics.allEqual() && !settings.rule().usesValuesInEqualGroups()) {
       return tokens;
     }
+    // 0 for an all-equal group.
     double advantage = GroupAdvantages.advantage(reward, statistics, settings.epsilon());
     double[] perSegment = new double[segments];
     switch (settings.rule()) {
@@ -147,12 +197,20 @@ public final class TokenAdvantages {
         }
         break;
       case RREDCOT_DENSE:
+        double scale =
+            statistics.allEqual()
+                ? settings.valueScale()
+                : 1.0 / (statistics.std() + settings.epsilon());
         double returnToGo = 0;
         for (int k = segments - 1; k >= 0; k--) {
           returnToGo += segmentRewards[k];
+          perSegment[k] = (returnToGo + boundaryValues[0] - statistics.mean()) * scale;
+        }
+        break;
+      case RREDCOT_RUDDER:
+        for (int k = 0; k < segments; k++) {
           perSegment[k] =
-              (returnToGo + boundaryValues[0] - statistics.mean())
-                  / (statistics.std() + settings.epsilon());
+              settings.valueScale() * segmentRewards[k] + settings.grpoMix() * advantage;
         }
         break;
       default:

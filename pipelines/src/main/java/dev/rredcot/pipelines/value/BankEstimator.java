@@ -3,13 +3,16 @@ package dev.rredcot.pipelines.value;
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.BankRequest;
 import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.tokenizer.UnmappableTextException;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,6 +21,12 @@ import java.util.Set;
  * reference solution plus the texts of the group's correct traces, each split into the task's step
  * lines and kept when what follows the steps is exactly the answer line; a trace with an empty bank
  * fails with {@link ValueScorer.EmptyBankException}.
+ *
+ * <p>Options ({@link ModelSettings}): with the splice check, an aligned remainder after a
+ * line-aligned prefix counts only when the task verifies prefix + remainder as correct (a boundary
+ * inside a line is left as aligned: a spliced half line is never valid); with leave-own-out, a
+ * correct trace's own text leaves its bank; the oracle-solutions diagnostic adds the family's exact
+ * ways to finish from each line-aligned prefix.
  */
 final class BankEstimator implements BoundaryValueEstimator {
   private static final double CORRECT_REWARD = 1.0 - 1e-9;
@@ -39,9 +48,9 @@ final class BankEstimator implements BoundaryValueEstimator {
   @Override
   public List<double[]> values(
       PolicyBackend backend, ModelSettings settings, TraceGroup group, List<PreparedTrace> traces) {
-    List<String> bank = bank(group);
     List<BankRequest> requests = new ArrayList<>();
     for (PreparedTrace trace : traces) {
+      List<String> bank = bank(group, settings.bankLeaveOwnOut() ? trace.trace().rollout() : null);
       requests.add(
           new BankRequest(
               trace.prompt(),
@@ -50,7 +59,8 @@ final class BankEstimator implements BoundaryValueEstimator {
               bankSteps(backend, trace, bank),
               trace.cue(),
               trace.answer(),
-              settings.bankAggregation()));
+              settings.bankAggregation(),
+              remainderRule(settings, trace)));
     }
     List<double[]> values = backend.bankValues(requests, settings.reuseKvCache());
     List<double[]> out = new ArrayList<>();
@@ -60,19 +70,59 @@ final class BankEstimator implements BoundaryValueEstimator {
     return out;
   }
 
-  /** Correct texts of the group and the reference solution, each ending with its answer line. */
-  private static List<String> bank(TraceGroup group) {
-    Set<String> bank = new LinkedHashSet<>();
+  /**
+   * Correct texts of the group and the reference solution, each ending with its answer line; with
+   * {@code leftOut} set, the text that rollout contributed is left out unless the reference or
+   * another member contributed the same text.
+   */
+  static List<String> bank(TraceGroup group, Rollout leftOut) {
+    Map<String, Integer> contributors = new LinkedHashMap<>();
     for (TraceCredit trace : group.traces()) {
       Rollout rollout = trace.rollout();
       if (rollout.getReferenceSolution() != null) {
-        bank.add(withFinalNewline(rollout.getReferenceSolution()));
+        contributors.merge(withFinalNewline(rollout.getReferenceSolution()), 1, Integer::sum);
       }
       if (rollout.getReward() >= CORRECT_REWARD) {
-        bank.add(withFinalNewline(rollout.getText()));
+        contributors.merge(withFinalNewline(rollout.getText()), 1, Integer::sum);
       }
     }
-    return new ArrayList<>(bank);
+    // The reference solution is counted once per member above; every member of a group carries the
+    // same one, so it never drops to zero by leaving one member out.
+    if (leftOut != null && leftOut.getReward() >= CORRECT_REWARD) {
+      contributors.computeIfPresent(
+          withFinalNewline(leftOut.getText()), (text, count) -> count > 1 ? count - 1 : null);
+    }
+    return new ArrayList<>(contributors.keySet());
+  }
+
+  /** The splice check and the oracle-solutions diagnostic, as the settings ask. */
+  private static BankRequest.RemainderRule remainderRule(
+      ModelSettings settings, PreparedTrace trace) {
+    if (!settings.bankSpliceCheck() && settings.bankOracleSolutions() == 0) {
+      return BankRequest.RemainderRule.ALIGNED;
+    }
+    TaskFamily task = trace.task();
+    String reference = trace.trace().rollout().getReferenceAnswer();
+    String answerLine = trace.cue() + trace.answer();
+    return (prefixText, aligned) -> {
+      if (!prefixText.isEmpty() && !prefixText.endsWith("\n")) {
+        return aligned;
+      }
+      Set<String> kept = new LinkedHashSet<>();
+      for (String remainder : aligned) {
+        if (!settings.bankSpliceCheck()
+            || task.verifyAnswer(reference, prefixText + remainder).isCorrect()) {
+          kept.add(remainder);
+        }
+      }
+      for (String solution :
+          task.solutionsAfter(reference, prefixText, settings.bankOracleSolutions())) {
+        if (solution.endsWith(answerLine)) {
+          kept.add(solution);
+        }
+      }
+      return kept;
+    };
   }
 
   private static String withFinalNewline(String text) {

@@ -22,7 +22,11 @@ interface BoundaryValueEstimator {
       case BANK:
         return new BankEstimator();
       case MC:
-        return new MonteCarloEstimator();
+        return new MonteCarloEstimator(false);
+      case REACH_MC:
+        return new MonteCarloEstimator(true);
+      case REACH:
+        return new ReachabilityEstimator();
       case LOO:
         return new LeaveOneOutEstimator();
       case GRADIENT:

@@ -32,6 +32,9 @@ public final class ModelSettings implements Serializable {
   private final int mcMaxTokens;
   private final double mcTemperature;
   private final BankAggregation bankAggregation;
+  private final boolean bankSpliceCheck;
+  private final boolean bankLeaveOwnOut;
+  private final int bankOracleSolutions;
   private final int maxBatchTraces;
   private final int maxBatchTokens;
   private final String model;
@@ -52,6 +55,9 @@ public final class ModelSettings implements Serializable {
     this.mcMaxTokens = builder.mcMaxTokens;
     this.mcTemperature = builder.mcTemperature;
     this.bankAggregation = builder.bankAggregation;
+    this.bankSpliceCheck = builder.bankSpliceCheck;
+    this.bankLeaveOwnOut = builder.bankLeaveOwnOut;
+    this.bankOracleSolutions = builder.bankOracleSolutions;
     this.maxBatchTraces = builder.maxBatchTraces;
     this.maxBatchTokens = builder.maxBatchTokens;
     this.model = builder.model;
@@ -129,6 +135,32 @@ public final class ModelSettings implements Serializable {
     return bankAggregation;
   }
 
+  /**
+   * Whether a bank remainder counts only when the task verifies the spliced trace (prefix +
+   * remainder) as correct, so a remainder that is not a valid continuation of this prefix (a
+   * countdown line using a number that is gone) contributes 0 (default: on).
+   */
+  public boolean bankSpliceCheck() {
+    return bankSpliceCheck;
+  }
+
+  /**
+   * Whether a correct trace's own text is left out of its own bank (unless the reference or another
+   * member wrote the same text), so its values do not read its own outcome (default: off).
+   */
+  public boolean bankLeaveOwnOut() {
+    return bankLeaveOwnOut;
+  }
+
+  /**
+   * A diagnostic of bank coverage, not a method: this many of the exact oracle's ways to finish
+   * from each line-aligned prefix are added to its remainders (families with an oracle only); 0
+   * (default) adds none.
+   */
+  public int bankOracleSolutions() {
+    return bankOracleSolutions;
+  }
+
   /** Most traces per scorer call. */
   public int maxBatchTraces() {
     return maxBatchTraces;
@@ -180,6 +212,9 @@ public final class ModelSettings implements Serializable {
     private int mcMaxTokens = 64;
     private double mcTemperature = 1.0;
     private BankAggregation bankAggregation = BankAggregation.SUM;
+    private boolean bankSpliceCheck = true;
+    private boolean bankLeaveOwnOut;
+    private int bankOracleSolutions;
     private int maxBatchTraces = 64;
     private int maxBatchTokens = 16_384;
     private String model = "";
@@ -246,6 +281,24 @@ public final class ModelSettings implements Serializable {
       return this;
     }
 
+    /** See {@link ModelSettings#bankSpliceCheck()}. */
+    public Builder optBankSpliceCheck(boolean value) {
+      this.bankSpliceCheck = value;
+      return this;
+    }
+
+    /** See {@link ModelSettings#bankLeaveOwnOut()}. */
+    public Builder optBankLeaveOwnOut(boolean value) {
+      this.bankLeaveOwnOut = value;
+      return this;
+    }
+
+    /** See {@link ModelSettings#bankOracleSolutions()}. */
+    public Builder optBankOracleSolutions(int value) {
+      this.bankOracleSolutions = value;
+      return this;
+    }
+
     public Builder optMaxBatchTraces(int value) {
       this.maxBatchTraces = value;
       return this;
@@ -293,6 +346,10 @@ public final class ModelSettings implements Serializable {
       requirePositive("--mcSamples", mcSamples);
       requirePositive("--mcMaxTokens", mcMaxTokens);
       requirePositive("--maxBatchTraces", maxBatchTraces);
+      if (bankOracleSolutions < 0) {
+        throw new IllegalArgumentException(
+            "--bankOracleSolutions must be >= 0, got " + bankOracleSolutions);
+      }
       requirePositive("--maxBatchTokens", maxBatchTokens);
       if (!(mcTemperature > 0)) {
         throw new IllegalArgumentException("--mcTemperature must be > 0, got " + mcTemperature);

@@ -21,10 +21,22 @@ public enum ValueEstimator {
   /** Leave-one-out attribution mapped to boundary values (see {@link ValueScorer}; baseline). */
   LOO,
   /** Gradient × input attribution mapped to boundary values (see {@link ValueScorer}; baseline). */
-  GRADIENT;
+  GRADIENT,
+  /**
+   * The exact oracle's value ({@code TaskFamily.solvableAfter}): 1 while every line is valid and
+   * the answer still reachable, else 0. The value of a perfect player, not of the policy; only
+   * families with an oracle (countdown). A diagnostic, not a method.
+   */
+  REACH,
+  /**
+   * {@code reach*mc}: 0 exactly where the oracle says the trace is lost, Monte Carlo values (M
+   * samples) elsewhere: the policy's own value with the noise taken out of doomed prefixes.
+   */
+  REACH_MC;
 
+  /** The option value: the lower-case name, {@code reach-mc} for {@link #REACH_MC}. */
   public String optionValue() {
-    return name().toLowerCase(Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   /** Whether estimating values needs the policy model. */
@@ -40,6 +52,8 @@ public enum ValueEstimator {
       }
     }
     throw new IllegalArgumentException(
-        "unknown valueEstimator '" + value + "': use none, answer, bank, mc, loo or gradient");
+        "unknown valueEstimator '"
+            + value
+            + "': use none, answer, bank, mc, loo, gradient, reach or reach-mc");
   }
 }

@@ -259,6 +259,9 @@ public final class ValueScorer {
     if (e instanceof EmptyBankException) {
       return "empty-continuation-bank";
     }
+    if (e instanceof ReachabilityEstimator.NoOracleException) {
+      return "no-exact-oracle";
+    }
     if (e instanceof ModelServerUnavailableException) {
       return ModelServerUnavailableException.REASON;
     }

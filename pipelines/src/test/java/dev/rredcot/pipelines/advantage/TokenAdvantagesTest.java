@@ -114,14 +114,60 @@ class TokenAdvantagesTest {
   }
 
   @Test
-  void everyRuleGivesZeroToEveryTokenOfAGroupWithEqualRewards() {
-    // All four traces correct; this one's values move (0.4 -> 0.7 -> 0.5 -> 1), so dense's
-    // (G_k + v_0 − mean) is −0.3 and −0.1 for segments 2 and 3 and std + ε is ε alone.
+  void grpoAndReweightGiveZeroToEveryTokenOfAGroupWithEqualRewards() {
     GroupStatistics allCorrect = GroupStatistics.of(List.of(1.0, 1.0, 1.0, 1.0));
-    for (AdvantageRule rule : AdvantageRule.values()) {
+    for (AdvantageRule rule : List.of(AdvantageRule.GRPO, AdvantageRule.RREDCOT_REWEIGHT)) {
       float[] tokens =
           TokenAdvantages.compute(settings(rule, 2), 1.0, allCorrect, BOUNDARIES, VALUES, REWARDS);
       assertArrayEquals(new float[6], tokens, rule.optionValue());
     }
+  }
+
+  @Test
+  void rudderGivesEverySegmentItsScaledRedistributedReward() {
+    // c = 2, λ = 0: A = 2·r_k = 0.6, −0.4, 1.0 on segments of 2, 1, 3 tokens.
+    float[] tokens = compute(AdvantageRule.RREDCOT_RUDDER, 2, 1.0, VALUES, REWARDS);
+    assertArrayEquals(new float[] {0.6f, 0.6f, -0.4f, 1.0f, 1.0f, 1.0f}, tokens, 1e-6f);
+  }
+
+  @Test
+  void rudderAddsItsShareOfTheGrpoAdvantage() {
+    // c = 3, λ = 0.5, a wrong trace: A_i = (0 − 0.5) / (0.5 + ε) ≈ −1, so A = 3·r_k − 0.5.
+    double[] values = {0.4, 0.7, 0.5, 0.0};
+    double[] rewards = {0.3, -0.2, -0.5};
+    TokenAdvantages.Settings settings =
+        new TokenAdvantages.Settings(AdvantageRule.RREDCOT_RUDDER, EPS, 2, 3.0, 0.5);
+    float[] tokens = TokenAdvantages.compute(settings, 0.0, GROUP, BOUNDARIES, values, rewards);
+    double grpo = -0.5 / (0.5 + EPS);
+    float first = (float) (0.9 + 0.5 * grpo);
+    float second = (float) (-0.6 + 0.5 * grpo);
+    float third = (float) (-1.5 + 0.5 * grpo);
+    assertArrayEquals(new float[] {first, first, second, third, third, third}, tokens, 1e-6f);
+  }
+
+  @Test
+  void valueRulesKeepSignalInAGroupWithEqualRewards() {
+    // All four traces wrong; this one's value rises then falls to 0 (0.4 -> 0.7 -> 0.5 -> 0).
+    GroupStatistics allWrong = GroupStatistics.of(List.of(0.0, 0.0, 0.0, 0.0));
+    double[] values = {0.4, 0.7, 0.5, 0.0};
+    double[] rewards = {0.3, -0.2, -0.5};
+    float[] rudder =
+        TokenAdvantages.compute(
+            settings(AdvantageRule.RREDCOT_RUDDER, 2), 0.0, allWrong, BOUNDARIES, values, rewards);
+    assertArrayEquals(new float[] {0.6f, 0.6f, -0.4f, -1.0f, -1.0f, -1.0f}, rudder, 1e-6f);
+    // Dense with the zero std replaced by 1 / c: c·(v_0 − v_{k−1}) = 0, 2·(0.4 − 0.7), 2·(0.4 −
+    // 0.5).
+    float[] dense =
+        TokenAdvantages.compute(
+            settings(AdvantageRule.RREDCOT_DENSE, 2), 0.0, allWrong, BOUNDARIES, values, rewards);
+    assertArrayEquals(new float[] {0f, 0f, -0.6f, -0.2f, -0.2f, -0.2f}, dense, 1e-6f);
+  }
+
+  @Test
+  void rulesParseFromTheirShortNames() {
+    assertEquals(AdvantageRule.RREDCOT_RUDDER, AdvantageRule.fromShortName("rudder"));
+    assertEquals(AdvantageRule.RREDCOT_RUDDER, AdvantageRule.fromOption("rredcot-rudder"));
+    assertTrue(AdvantageRule.RREDCOT_DENSE.usesValuesInEqualGroups());
+    assertTrue(!AdvantageRule.RREDCOT_REWEIGHT.usesValuesInEqualGroups());
   }
 }

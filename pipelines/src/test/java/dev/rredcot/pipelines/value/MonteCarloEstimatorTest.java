@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@link MonteCarloEstimator}: it needs generation and counts verified continuations. */
 class MonteCarloEstimatorTest {
-  private final MonteCarloEstimator estimator = new MonteCarloEstimator();
+  private final MonteCarloEstimator estimator = new MonteCarloEstimator(false);
 
   @Test
   void needsGenerationAndRefusesABackendWithoutIt() throws Exception {
