@@ -79,8 +79,11 @@ final class TrainerCommand implements Callable<Integer> {
 
   @Option(
       names = "--staleness",
-      defaultValue = "2",
-      description = "Drop rollouts more than S versions behind (default ${DEFAULT-VALUE}).")
+      defaultValue = "" + TrainerOptions.DEFAULT_STALENESS_BOUND,
+      description =
+          "Hard staleness bound S: rollouts more than S versions behind are dropped and counted"
+              + " stale; those within it are trained, importance-weighted against the policy that"
+              + " sampled them (default ${DEFAULT-VALUE}).")
   int staleness;
 
   @Option(

@@ -192,7 +192,7 @@ class ConfigCommandTest {
     String out = run.out();
     assertTrue(out.matches("(?s).*--batch-groups\\s+3\\s+file\\n.*"), out);
     assertTrue(out.matches("(?s).*--keep\\s+5\\s+flag\\n.*"), out);
-    assertTrue(out.matches("(?s).*--staleness\\s+2\\s+default\\n.*"), out);
+    assertTrue(out.matches("(?s).*--staleness\\s+4\\s+default\\n.*"), out);
     assertTrue(out.contains("security.protocol") && out.contains("SASL_SSL"), out);
     assertFalse(out.contains("hunter2"), out);
     assertFalse(out.contains("changeit"), out);

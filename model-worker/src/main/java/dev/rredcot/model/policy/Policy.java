@@ -320,9 +320,15 @@ public final class Policy implements PolicyBackend {
   }
 
   /**
-   * One PPO-style step: loss = mean over trace tokens of {@code -min(r A, clip(r, 1-eps, 1+eps) A)
-   * + beta k3}, with {@code r = exp(logp - behaviourLogProb)} and the k3 estimator {@code exp(ref -
-   * logp) - (ref - logp) - 1}; Adam with global gradient-norm clipping.
+   * One step of the decoupled PPO objective (docs/METHOD.md, "5. The trainer's objective"): loss =
+   * mean over trace tokens of {@code -w min(r A, clip(r, 1-eps, 1+eps) A) + beta k3}, with the
+   * truncated behaviour weight {@code w = min(exp(clamp(logp_prox - behaviourLogProb, ±L)), cap)},
+   * the ratio to the proximal policy (this policy before the step) {@code r = exp(clamp(logp -
+   * logp_prox, ±L))} and the k3 estimator {@code exp(ref - logp) - (ref - logp) - 1}; {@link
+   * PolicyUpdateOptions#epochsPerBatch} Adam updates with global gradient-norm clipping.
+   *
+   * @throws NonFiniteStepException when the loss or gradient norm of the first update is not
+   *     finite; the policy is then unchanged
    */
   public TrainStepResult trainStep(List<TrainExample> batch, PolicyUpdateOptions options) {
     if (batch.isEmpty()) {

@@ -26,12 +26,16 @@ final class PolicyOptimizer {
   /**
    * Clips the global gradient norm, applies Adam, zeroes the gradients; returns the raw norm. The
    * caller has run backward under the policy's lock and the JVM-wide gradient lock.
+   *
+   * @param loss the loss the gradients are of, refused when not finite
+   * @throws NonFiniteStepException when the norm or the loss is not finite (weights and moments
+   *     untouched)
    */
-  double update(double learningRate, double maxGradNorm) {
-    return TorchEngine.withoutGradients(() -> clipAndStep(learningRate, maxGradNorm));
+  double update(double learningRate, double maxGradNorm, double loss) {
+    return TorchEngine.withoutGradients(() -> clipAndStep(learningRate, maxGradNorm, loss));
   }
 
-  private double clipAndStep(double learningRate, double maxGradNorm) {
+  private double clipAndStep(double learningRate, double maxGradNorm, double loss) {
     try (NDManager scratch = network.parameterManager().newSubManager()) {
       Map<String, NDArray> gradients = new HashMap<>();
       double squaredNorm = 0;
@@ -43,7 +47,14 @@ final class PolicyOptimizer {
       }
       double norm = Math.sqrt(squaredNorm);
       if (!Double.isFinite(norm)) {
-        throw new IllegalStateException("gradient norm is " + norm + "; step skipped");
+        // Before any change to the weights or the moments, so the policy stays as it was.
+        throw new NonFiniteStepException(
+            "non-finite-gradient",
+            "gradient norm is " + norm + " (loss " + loss + "); update skipped");
+      }
+      if (!Double.isFinite(loss)) {
+        throw new NonFiniteStepException(
+            "non-finite-loss", "loss is " + loss + " (gradient norm " + norm + "); update skipped");
       }
       double scale = norm > maxGradNorm ? maxGradNorm / (norm + 1e-6) : 1.0;
       adamSteps++;

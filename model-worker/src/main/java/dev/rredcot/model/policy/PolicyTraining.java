@@ -10,12 +10,17 @@ import dev.rredcot.model.backend.TorchEngine;
 import dev.rredcot.model.backend.TraceScore;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The training losses of the policy (clipped PPO with a k3 KL penalty, and teacher-forced
- * cross-entropy), each computed with gradients and handed to the {@link PolicyOptimizer}.
+ * The training losses of the policy (the decoupled PPO objective of {@link DecoupledPpoObjective}
+ * with a k3 KL penalty, and teacher-forced cross-entropy), each computed with gradients and handed
+ * to the {@link PolicyOptimizer}.
  */
 final class PolicyTraining {
+  private static final Logger LOG = LoggerFactory.getLogger(PolicyTraining.class);
+
   private final PolicyForward forward;
   private final ModelConfig config;
   private final TransformerNetwork network;
@@ -52,6 +57,8 @@ final class PolicyTraining {
    * lock.
    *
    * @param reference {@link #referenceLogProbs} of the batch
+   * @throws NonFiniteStepException when the first update's loss or gradient norm is not finite
+   *     (nothing applied)
    */
   TrainStepResult ppoStep(
       List<TrainExample> batch, PolicyUpdateOptions options, float[][] reference) {
@@ -81,21 +88,124 @@ final class PolicyTraining {
         tokens++;
       }
     }
+    Shape shape = new Shape(padded.rows(), padded.width);
+    // The proximal policy is this policy before the step. Its log-probs are the first epoch's
+    // forward pass, detached: the same numbers a separate no-gradient pass would give, without
+    // paying for that pass. Later epochs clip around them, not around their own start.
+    float[] proximal = null;
+    float[] weights = new float[cells];
+    double loss = Double.NaN;
+    double kl = 0;
+    double largestGradNorm = 0;
+    long clippedTokens = 0;
+    long truncatedTokens = 0;
+    long clampedTokens = 0;
+    double weightSum = 0;
+    int epochsRun = 0;
+    for (int epoch = 0; epoch < options.epochsPerBatch(); epoch++) {
+      EpochResult result;
+      try {
+        result =
+            epoch(
+                padded,
+                shape,
+                options,
+                mask,
+                advantages,
+                behaviour,
+                ref,
+                tokens,
+                proximal,
+                weights);
+      } catch (NonFiniteStepException e) {
+        if (epoch == 0) {
+          throw e;
+        }
+        // Earlier epochs already moved finite weights; keep them and stop here.
+        LOG.warn("epoch {} of {} skipped: {}", epoch + 1, options.epochsPerBatch(), e.getMessage());
+        break;
+      }
+      if (epoch == 0) {
+        proximal = result.logProbs();
+        loss = result.loss();
+        kl = result.kl();
+        for (int i = 0; i < cells; i++) {
+          if (mask[i] > 0) {
+            weightSum += weights[i];
+            if (DecoupledPpoObjective.weightTruncated(proximal[i], behaviour[i], options)) {
+              truncatedTokens++;
+            }
+            if (DecoupledPpoObjective.logRatioClamped(proximal[i], behaviour[i], options)) {
+              clampedTokens++;
+            }
+          }
+        }
+      }
+      for (int i = 0; i < cells; i++) {
+        if (mask[i] > 0
+            && DecoupledPpoObjective.clipped(result.ratios()[i], advantages[i], options)) {
+          clippedTokens++;
+        }
+      }
+      largestGradNorm = Math.max(largestGradNorm, result.gradNorm());
+      epochsRun++;
+    }
+    return new TrainStepResult(
+        loss,
+        (double) clippedTokens / (tokens * epochsRun),
+        kl,
+        largestGradNorm,
+        tokens,
+        weightSum / tokens,
+        (double) truncatedTokens / tokens,
+        (double) clampedTokens / tokens,
+        epochsRun);
+  }
+
+  /**
+   * One forward, backward and optimiser update of the decoupled objective. In the first epoch
+   * ({@code proximal} null) the proximal log-probs are this forward's, detached, and {@code
+   * weights} (the behaviour weights) are filled in from them.
+   */
+  private EpochResult epoch(
+      PaddedBatch padded,
+      Shape shape,
+      PolicyUpdateOptions options,
+      float[] mask,
+      float[] advantages,
+      float[] behaviour,
+      float[] ref,
+      long tokens,
+      float[] proximal,
+      float[] weights) {
     try (NDManager manager = forward.newManager()) {
-      Shape shape = new Shape(padded.rows(), padded.width);
       NDArray maskArray = manager.create(mask, shape);
       NDArray advantageArray = manager.create(advantages, shape);
+      float[] logProbValues;
       float[] ratios;
       double loss;
       double kl = 0;
       TorchEngine.zeroGradients(network.parameters().values());
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         NDArray logProbs = forward.tokenLogProbs(manager, padded);
-        NDArray ratio = logProbs.sub(manager.create(behaviour, shape)).exp();
-        NDArray unclipped = ratio.mul(advantageArray);
-        NDArray clipped =
-            ratio.clip(1 - options.clipEpsilon(), 1 + options.clipEpsilon()).mul(advantageArray);
-        NDArray perToken = unclipped.minimum(clipped).neg();
+        NDArray proximalArray;
+        if (proximal == null) {
+          proximalArray = logProbs.stopGradient();
+          logProbValues = proximalArray.toFloatArray();
+          for (int i = 0; i < weights.length; i++) {
+            weights[i] =
+                mask[i] > 0
+                    ? DecoupledPpoObjective.behaviourWeight(logProbValues[i], behaviour[i], options)
+                    : 0f;
+          }
+        } else {
+          proximalArray = manager.create(proximal, shape);
+          logProbValues = null;
+        }
+        NDArray ratio = DecoupledPpoObjective.proximalRatio(logProbs, proximalArray, options);
+        NDArray perToken =
+            DecoupledPpoObjective.surrogateLoss(
+                ratio, manager.create(weights, shape), advantageArray, options);
         if (options.klCoefficient() > 0) {
           NDArray diff = manager.create(ref, shape).sub(logProbs);
           NDArray k3 = diff.exp().sub(diff).sub(1);
@@ -103,22 +213,28 @@ final class PolicyTraining {
           perToken = perToken.add(k3.mul(options.klCoefficient()));
         }
         NDArray lossArray = perToken.mul(maskArray).sum().div(tokens);
-        collector.backward(lossArray);
         loss = lossArray.getFloat();
+        collector.backward(lossArray);
         ratios = ratio.toFloatArray();
       }
-      long clippedTokens = 0;
-      for (int i = 0; i < cells; i++) {
-        if (mask[i] > 0
-            && ((advantages[i] > 0 && ratios[i] > 1 + options.clipEpsilon())
-                || (advantages[i] < 0 && ratios[i] < 1 - options.clipEpsilon()))) {
-          clippedTokens++;
-        }
-      }
-      double gradNorm = optimizer.update(options.learningRate(), options.maxGradNorm());
-      return new TrainStepResult(loss, (double) clippedTokens / tokens, kl, gradNorm, tokens);
+      double gradNorm = optimizer.update(options.learningRate(), options.maxGradNorm(), loss);
+      return new EpochResult(logProbValues, ratios, loss, kl, gradNorm);
+    } finally {
+      TorchEngine.zeroGradients(network.parameters().values());
     }
   }
+
+  /**
+   * What one epoch of {@link #ppoStep} measured.
+   *
+   * @param logProbs the detached log-probs of the first epoch (the proximal policy's), else null
+   * @param ratios per-cell ratio to the proximal policy
+   * @param loss objective before the update
+   * @param kl mean k3 per token before the update
+   * @param gradNorm raw global gradient norm
+   */
+  private record EpochResult(
+      float[] logProbs, float[] ratios, double loss, double kl, double gradNorm) {}
 
   /**
    * See {@link Policy#supervisedStep}; the caller holds the policy's lock and the JVM-wide gradient
@@ -154,7 +270,7 @@ final class PolicyTraining {
         collector.backward(nll);
         loss = nll.getFloat();
       }
-      optimizer.update(learningRate, maxGradNorm);
+      optimizer.update(learningRate, maxGradNorm, loss);
       return loss;
     }
   }

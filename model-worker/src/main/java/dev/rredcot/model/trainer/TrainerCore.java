@@ -4,6 +4,7 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.StoreLock;
 import dev.rredcot.model.evaluation.EvaluationResult;
+import dev.rredcot.model.policy.NonFiniteStepException;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainStepResult;
@@ -30,11 +31,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trainer's logic without Kafka: takes {@link CreditedRollout} records with their partition and
- * offset, deduplicates them, applies the staleness bound, gathers complete groups into batches of
- * B, runs {@link Policy#trainStep} with each record's per-token advantages and behaviour log-probs,
- * and writes every new policy as a checkpoint together with its {@link TrainerProgress}, so that
- * {@link #open} after a crash resumes exactly where that checkpoint was taken (neither retraining
- * nor skipping a record).
+ * offset, deduplicates them, applies the hard staleness bound, gathers complete groups into batches
+ * of B, runs {@link Policy#trainStep} (the decoupled PPO objective: rollouts behind the policy are
+ * trained with a truncated importance weight against their own behaviour log-probs, not dropped)
+ * with each record's per-token advantages and behaviour log-probs, and writes every new policy as a
+ * checkpoint together with its {@link TrainerProgress}, so that {@link #open} after a crash resumes
+ * exactly where that checkpoint was taken (neither retraining nor skipping a record).
+ *
+ * <p>Every record ends in one accounted state: trained (the trained-rollouts log), stale (beyond
+ * the bound; the stale-rollouts log) or dead letter (counted by reason). A batch whose step has a
+ * non-finite loss or gradient norm is refused: its rollouts count as dead letters by that reason,
+ * the policy is unchanged, and the progress is written again so a restart does not retry it.
  *
  * <p>It holds the store's writer lock from {@link #open} to {@link #close}, so a second trainer on
  * the same store fails at start; every trained rollout is appended to a {@link TrainedRolloutLog}.
@@ -70,7 +77,7 @@ public final class TrainerCore implements AutoCloseable {
     ACCEPTED,
     /** Seen already (same rollout id, a group already trained, or an offset already consumed). */
     DUPLICATE,
-    /** More than S versions behind and dropped. */
+    /** More than S versions behind (the hard staleness bound) and dropped. */
     STALE,
     /** Malformed or poisonous (non-finite or absurd numbers); goes to dead letters. */
     INVALID
@@ -623,6 +630,7 @@ public final class TrainerCore implements AutoCloseable {
     List<CreditedRollout> trained = new ArrayList<>();
     List<TrainExample> examples = new ArrayList<>();
     double rewardSum = 0;
+    long oldestBehaviour = policy.version();
     for (String groupId : groupIds) {
       Map<Integer, CreditedRollout> group = pendingGroups.remove(groupId);
       rejectedMembers.remove(groupId);
@@ -631,6 +639,7 @@ public final class TrainerCore implements AutoCloseable {
         rolloutIds.add(record.getRolloutId());
         trained.add(record);
         rewardSum += record.getReward();
+        oldestBehaviour = Math.min(oldestBehaviour, record.getPolicyVersion());
         float[] advantages = toFloats(record.getTokenAdvantages());
         boolean nonZero = false;
         for (float a : advantages) {
@@ -656,7 +665,13 @@ public final class TrainerCore implements AutoCloseable {
       // records them; a crash before it replays them, which again trains nothing.
       return null;
     }
-    TrainStepResult result = policy.trainStep(examples, options.trainOptions());
+    TrainStepResult result;
+    try {
+      result = policy.trainStep(examples, options.trainOptions());
+    } catch (NonFiniteStepException e) {
+      refuse(groupIds, rolloutIds, e);
+      return null;
+    }
     lastResult = result;
     increment("steps", 1);
     increment("rollouts_trained", rolloutIds.size());
@@ -671,6 +686,11 @@ public final class TrainerCore implements AutoCloseable {
     metrics.put("traces", (double) examples.size());
     metrics.put("groups", (double) groupIds.size());
     metrics.put("mean_reward", rewardSum / rolloutIds.size());
+    metrics.put("importance_weight_mean", result.meanImportanceWeight());
+    metrics.put("importance_weight_truncated_fraction", result.truncatedFraction());
+    metrics.put("log_ratio_clamped_fraction", result.clampedFraction());
+    metrics.put("epochs", (double) result.epochs());
+    metrics.put("behaviour_lag_max_versions", (double) (parent - oldestBehaviour));
     // Audit lines, then progress, then the checkpoint: a checkpoint always has both; lines and a
     // progress file without their checkpoint are an interrupted step that open() removes.
     trainedLog.append(version, trained);
@@ -693,6 +713,28 @@ public final class TrainerCore implements AutoCloseable {
         String.format("%.4f", result.kl()),
         String.format("%.3f", result.clipFraction()));
     return new TrainedStep(checkpoint, groupIds, rolloutIds, result, evaluation);
+  }
+
+  /**
+   * Accounts for a batch whose step was refused: its rollouts count as dead letters by the step's
+   * reason, and the current version's progress is written again (the policy did not change) with
+   * the batch consumed, so that a restart does not hand the same batch to the same policy, which
+   * would refuse it again on every start.
+   */
+  private void refuse(List<String> groupIds, List<String> rolloutIds, NonFiniteStepException e)
+      throws IOException {
+    increment(DEAD_LETTER_COUNTER + e.reasonLabel(), rolloutIds.size());
+    LOG.error(
+        "step on {} groups {} refused ({}): {}; their {} rollouts count as dead letters, policy"
+            + " stays at v{}",
+        groupIds.size(),
+        groupIds,
+        e.reasonLabel(),
+        e.getMessage(),
+        rolloutIds.size(),
+        policy.version());
+    progressStore.write(progress(policy.version()));
+    checkpointedOffsets = Map.copyOf(nextOffsets);
   }
 
   private void dropStalePendingGroups() throws IOException {

@@ -8,7 +8,9 @@ import java.util.Objects;
  * Settings of the streaming trainer.
  *
  * @param batchGroups B: complete groups per optimiser step
- * @param stalenessBound S: rollouts more than S versions behind the current policy are stale
+ * @param stalenessBound S, the hard staleness bound: rollouts more than S versions behind the
+ *     current policy are stale; those within it are trained, importance-weighted against their
+ *     behaviour log-probs (see {@link PolicyUpdateOptions})
  * @param stalenessMode what happens to stale rollouts
  * @param trainOptions policy-gradient settings of each step
  * @param dedupMemoryGroups most trained group ids remembered for deduplication (oldest forgotten)
@@ -63,6 +65,14 @@ public record TrainerOptions(
   }
 
   /**
+   * Default hard staleness bound S in policy versions. With the decoupled objective a rollout a few
+   * versions behind still teaches (its importance weight corrects for the drift), so the bound is a
+   * backstop against rollouts of a much older policy (a worker that was cut off, a replay), not the
+   * flow control of the loop: that is the workers' admission budget.
+   */
+  public static final int DEFAULT_STALENESS_BOUND = 4;
+
+  /**
    * Adam lr 5e-5, clip 0.2, no KL, grad-norm clip 1: the learning rate that raised held-out
    * accuracy steadily on the small policies (docs/BENCHMARKS.md, "Settings chosen by measurement").
    */
@@ -71,8 +81,9 @@ public record TrainerOptions(
   }
 
   /**
-   * Starts a builder: B 8, S 2, drop stale rollouts, lr 5e-5 clip 0.2, remember 100k groups, no
-   * evaluation, advantages within +-1000 and log-probs within [-1000, 0].
+   * Starts a builder: B 8, S {@value #DEFAULT_STALENESS_BOUND}, drop stale rollouts, lr 5e-5 clip
+   * 0.2, remember 100k groups, no evaluation, advantages within +-1000 and log-probs within [-1000,
+   * 0].
    */
   public static Builder builder() {
     return new Builder();
@@ -81,7 +92,7 @@ public record TrainerOptions(
   /** Builder for {@link TrainerOptions}. */
   public static final class Builder {
     private int batchGroups = 8;
-    private int stalenessBound = 2;
+    private int stalenessBound = DEFAULT_STALENESS_BOUND;
     private StalenessMode stalenessMode = StalenessMode.DROP;
     private PolicyUpdateOptions trainOptions = defaultTrainOptions();
     private int dedupMemoryGroups = 100_000;
@@ -101,7 +112,10 @@ public record TrainerOptions(
       return this;
     }
 
-    /** Staleness bound S in versions and what to do beyond it (default 2, drop). */
+    /**
+     * Hard staleness bound S in versions and what to do beyond it (default {@value
+     * #DEFAULT_STALENESS_BOUND}, drop).
+     */
     public Builder optStaleness(int stalenessBound, StalenessMode stalenessMode) {
       this.stalenessBound = stalenessBound;
       this.stalenessMode = stalenessMode;

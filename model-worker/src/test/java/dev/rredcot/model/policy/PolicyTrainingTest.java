@@ -92,6 +92,12 @@ class PolicyTrainingTest {
       assertEquals(batch.stream().mapToLong(e -> e.traceTokens().length).sum(), first.tokens());
       assertEquals(-1.0, first.loss(), 1e-4, "ratio 1 at the behaviour policy: loss = -mean A");
       assertTrue(first.gradNorm() > 0);
+      // Fresh rollouts: weight 1 everywhere, and the first update cannot leave the trust region.
+      assertEquals(1.0, first.meanImportanceWeight(), 1e-4);
+      assertEquals(0.0, first.truncatedFraction());
+      assertEquals(0.0, first.clampedFraction());
+      assertEquals(0.0, first.clipFraction());
+      assertEquals(1, first.epochs());
     }
   }
 
@@ -151,20 +157,152 @@ class PolicyTrainingTest {
     }
   }
 
-  @Test
-  void ratiosFarFromTheBehaviourPolicyAreCounted() {
-    try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
-      List<TrainExample> batch = new ArrayList<>();
-      for (TrainExample e : fixedBatch(policy, 1f)) {
-        float[] shifted = e.behaviourLogProbs().clone();
-        for (int i = 0; i < shifted.length; i++) {
-          shifted[i] -= 1f; // ratio e^1 > 1 + eps with positive advantage: clipped
-        }
-        batch.add(new TrainExample(e.prompt(), e.traceTokens(), e.advantages(), shifted));
+  /**
+   * The batch with every behaviour log-prob lowered by {@code shift}: sampled by an older policy.
+   */
+  private static List<TrainExample> shifted(List<TrainExample> batch, float shift) {
+    List<TrainExample> out = new ArrayList<>();
+    for (TrainExample e : batch) {
+      float[] behaviour = e.behaviourLogProbs().clone();
+      for (int i = 0; i < behaviour.length; i++) {
+        behaviour[i] -= shift;
       }
-      TrainStepResult result = policy.trainStep(batch, PolicyUpdateOptions.builder().build());
-      assertEquals(1.0, result.clipFraction(), 1e-9);
+      out.add(new TrainExample(e.prompt(), e.traceTokens(), e.advantages(), behaviour));
     }
+    return out;
+  }
+
+  @Test
+  void aStaleBatchIsImportanceWeightedNotClippedAroundItsBehaviourPolicy() {
+    // The policy now gives every token e times the probability the sampler gave it. Clipping
+    // around the behaviour policy would cut every token (ratio e > 1.2) and learn nothing; the
+    // decoupled objective weighs each token by e and clips around the policy before the step.
+    try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
+      List<TrainExample> batch = shifted(fixedBatch(policy, 1f), 1f);
+      double before = meanLogProb(policy, batch);
+      TrainStepResult result =
+          policy.trainStep(batch, PolicyUpdateOptions.builder().optLearningRate(3e-3).build());
+      assertEquals(0.0, result.clipFraction());
+      assertEquals(Math.E, result.meanImportanceWeight(), 1e-3);
+      assertEquals(0.0, result.truncatedFraction());
+      assertEquals(-Math.E, result.loss(), 1e-3, "loss = -mean(w A) at the proximal policy");
+      assertTrue(meanLogProb(policy, batch) > before, "the stale batch still teaches");
+    }
+  }
+
+  @Test
+  void importanceWeightsAreTruncatedAtTheCap() {
+    try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
+      // Ratio e^3 ≈ 20 to the behaviour policy, cut at 5.
+      List<TrainExample> batch = shifted(fixedBatch(policy, 1f), 3f);
+      TrainStepResult result =
+          policy.trainStep(batch, PolicyUpdateOptions.builder().optMaxImportanceWeight(5).build());
+      assertEquals(1.0, result.truncatedFraction());
+      assertEquals(5.0, result.meanImportanceWeight(), 1e-6);
+      assertEquals(-5.0, result.loss(), 1e-4);
+      assertEquals(0.0, result.clampedFraction(), "log-ratio 3 is inside the bound");
+    }
+  }
+
+  @Test
+  void extremeBehaviourLogProbsNeitherOverflowNorStopTraining() {
+    // A group whose wrong member claims -200 on every token: within the trainer's contract
+    // (log-probs >= -1000), and exp(logp + 200) overflows a float, which made the loss infinite
+    // and the weights NaN before the log-ratio was clamped.
+    try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
+      List<TrainExample> group = new ArrayList<>();
+      String prompt = "Q: 3+4\n";
+      int[] right = TOKENIZER.encode("3+4=7\nA: 7\n");
+      int[] wrong = TOKENIZER.encode("3+4=8\nA: 8\n");
+      float[] rightBehaviour =
+          policy.score(List.of(new ScoreRequest(prompt, right))).get(0).logProbs();
+      float[] wrongBehaviour = new float[wrong.length];
+      Arrays.fill(wrongBehaviour, -200f);
+      float[] plus = new float[right.length];
+      Arrays.fill(plus, 1f);
+      float[] minus = new float[wrong.length];
+      Arrays.fill(minus, -1f);
+      group.add(new TrainExample(prompt, right, plus, rightBehaviour));
+      group.add(new TrainExample(prompt, wrong, minus, wrongBehaviour));
+      PolicyUpdateOptions options = PolicyUpdateOptions.builder().optLearningRate(3e-3).build();
+      for (int step = 0; step < 5; step++) {
+        TrainStepResult result = policy.trainStep(group, options);
+        assertTrue(Double.isFinite(result.loss()), "loss " + result.loss());
+        assertTrue(Double.isFinite(result.gradNorm()), "gradient norm " + result.gradNorm());
+        double wrongShare = (double) wrong.length / result.tokens();
+        assertEquals(wrongShare, result.clampedFraction(), 1e-9, "the wrong member is clamped");
+        assertTrue(result.truncatedFraction() >= wrongShare - 1e-9, "the wrong member is cut");
+        assertTrue(PolicyFaults.allWeightsFinite(policy), "weights after step " + step);
+      }
+      // Training goes on: a fresh batch still moves the policy the way its advantages say.
+      List<TrainExample> fresh = fixedBatch(policy, 1f);
+      double before = meanLogProb(policy, fresh);
+      policy.trainStep(fresh, options);
+      assertTrue(meanLogProb(policy, fresh) > before);
+      assertTrue(PolicyFaults.allWeightsFinite(policy));
+    }
+  }
+
+  @Test
+  void laterEpochsAreClippedAroundThePolicyBeforeTheStep() {
+    try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3);
+        Policy twin = Policy.create(tinyConfig(), TOKENIZER, 3)) {
+      PolicyUpdateOptions.Builder options = PolicyUpdateOptions.builder().optLearningRate(3e-2);
+      TrainStepResult one = twin.trainStep(fixedBatch(twin, 1f), options.build());
+      TrainStepResult four =
+          policy.trainStep(fixedBatch(policy, 1f), options.optEpochsPerBatch(4).build());
+      assertEquals(0.0, one.clipFraction(), "the first update starts at the proximal policy");
+      assertEquals(4, four.epochs());
+      assertTrue(four.clipFraction() > 0, "clip fraction " + four.clipFraction());
+      assertEquals(one.loss(), four.loss(), 1e-6, "the loss is the first epoch's");
+    }
+  }
+
+  @Test
+  void aStepWithANonFiniteGradientIsRefusedAndChangesNothing() {
+    // Two identical policies whose position embeddings from 20 on are NaN: a trace that reaches
+    // position 20 has a NaN loss and gradient; shorter ones train.
+    try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3);
+        Policy twin = Policy.create(tinyConfig(), TOKENIZER, 3)) {
+      PolicyFaults.poisonPositionsFrom(policy, 20);
+      PolicyFaults.poisonPositionsFrom(twin, 20);
+      String longPrompt = "Q: 1+2+3+4+5+6\n";
+      int[] longTrace = TOKENIZER.encode("1+2=3\n3+3=6\n6+4=10\nA: 10\n");
+      float[] advantages = new float[longTrace.length];
+      Arrays.fill(advantages, 1f);
+      float[] behaviour = new float[longTrace.length];
+      Arrays.fill(behaviour, -3f);
+      List<TrainExample> reachesThePoison =
+          List.of(new TrainExample(longPrompt, longTrace, advantages, behaviour));
+      List<TrainExample> shortBatch = fixedBatch(policy, 1f);
+      float[] scoresBefore = scores(policy, shortBatch);
+      PolicyUpdateOptions options = PolicyUpdateOptions.builder().optLearningRate(3e-3).build();
+      NonFiniteStepException refused =
+          assertThrows(
+              NonFiniteStepException.class, () -> policy.trainStep(reachesThePoison, options));
+      assertEquals("non-finite-gradient", refused.reasonLabel());
+      assertArrayEquals(scoresBefore, scores(policy, shortBatch), 0f, "no weight moved");
+      // Nor did Adam's state: the next step is the twin's first step, exactly.
+      TrainStepResult next = policy.trainStep(shortBatch, options);
+      twin.trainStep(fixedBatch(twin, 1f), options);
+      assertTrue(Double.isFinite(next.loss()));
+      assertArrayEquals(scores(twin, shortBatch), scores(policy, shortBatch), 0f);
+    }
+  }
+
+  private static float[] scores(Policy policy, List<TrainExample> batch) {
+    List<Float> out = new ArrayList<>();
+    for (TrainExample e : batch) {
+      for (float lp :
+          policy.score(List.of(new ScoreRequest(e.prompt(), e.traceTokens()))).get(0).logProbs()) {
+        out.add(lp);
+      }
+    }
+    float[] values = new float[out.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = out.get(i);
+    }
+    return values;
   }
 
   @Test

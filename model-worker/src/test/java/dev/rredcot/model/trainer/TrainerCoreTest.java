@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.StoreLockedException;
+import dev.rredcot.model.policy.PolicyFaults;
 import dev.rredcot.model.trainer.TrainerCore.Disposition;
 import dev.rredcot.model.trainer.TrainerCore.OfferResult;
 import dev.rredcot.schemas.CreditedRollout;
@@ -227,6 +228,104 @@ class TrainerCoreTest {
       assertEquals(2, core.stats().staleKept());
       assertEquals(0, core.stats().staleDropped());
     }
+  }
+
+  @Test
+  void rolloutsWithinTheStalenessBoundAreTrainedAndOnlyThoseBeyondItAreStale() throws IOException {
+    // Default options: S = 4. Groups sampled at v0 are trained at v0, v1, ..., v4; the sixth one
+    // arrives when the policy is at v5, five versions behind, and is dropped.
+    assertEquals(4, TrainerOptions.DEFAULT_STALENESS_BOUND);
+    try (TrainerCore core = open(batchOf(1))) {
+      List<TrainedStep> steps = new ArrayList<>();
+      long offset = 0;
+      for (String prompt : List.of("a", "b", "c", "d", "e")) {
+        steps.addAll(offerAll(core, group(prompt, 0, 2), offset));
+        offset += 2;
+      }
+      assertEquals(5, steps.size(), "every group within the bound trains");
+      for (int i = 0; i < steps.size(); i++) {
+        Map<String, Double> metrics = steps.get(i).checkpoint().metrics();
+        assertEquals(i, metrics.get("behaviour_lag_max_versions"), "step " + i);
+        assertTrue(metrics.get("importance_weight_mean") > 0);
+      }
+      OfferResult late = core.offer(rollout("f", 0, 0, 2), 0, offset++);
+      assertEquals(Disposition.STALE, late.disposition());
+      TrainerStats stats = core.stats();
+      assertEquals(10, stats.rolloutsTrained());
+      assertEquals(1, stats.staleDropped());
+      assertEveryRolloutAccounted(stats);
+    }
+  }
+
+  @Test
+  void aGroupWhoseWrongMemberClaimsMinus200OnEveryTokenTrainsAndTrainingGoesOn()
+      throws IOException {
+    // -200 passes the contract (log-probs >= -1000); exp(200) overflows a float.
+    try (TrainerCore core = open(batchOf(1))) {
+      CreditedRollout wrong = withLogProbs(rollout("p", 0, 1, 2), -200f);
+      List<TrainedStep> steps = offerAll(core, List.of(rollout("p", 0, 0, 2), wrong), 0);
+      assertEquals(1, steps.size());
+      Map<String, Double> metrics = steps.get(0).checkpoint().metrics();
+      assertTrue(Double.isFinite(metrics.get("loss")), "loss " + metrics.get("loss"));
+      assertEquals(0.5, metrics.get("log_ratio_clamped_fraction"), 1e-9, "the wrong half");
+      assertEquals(1, core.policy().version());
+      steps = offerAll(core, group("q", 1, 2), 2);
+      assertEquals(1, steps.size(), "training goes on");
+      assertTrue(Double.isFinite(steps.get(0).result().loss()));
+      assertEveryRolloutAccounted(core.stats());
+    }
+  }
+
+  @Test
+  void aBatchWithANonFiniteGradientIsRefusedCountedAndNotRetriedAfterARestart() throws IOException {
+    // A policy whose position embeddings from 40 on are NaN: a group with a long prompt reaches
+    // them and has a NaN gradient; the fixture's short groups do not.
+    store = new CheckpointStore(dir.resolve("poisoned"), 5);
+    TrainerFixtures.writeInitialPolicy(store, p -> PolicyFaults.poisonPositionsFrom(p, 40));
+    List<CreditedRollout> longGroup = group("long", 0, 2);
+    for (CreditedRollout record : longGroup) {
+      record.setPromptText("Q: " + "1+".repeat(15) + "1\n");
+    }
+    try (TrainerCore core = open(batchOf(1))) {
+      OfferResult completing = core.offer(longGroup.get(0), 0, 0);
+      assertTrue(completing.steps().isEmpty());
+      OfferResult refused = core.offer(longGroup.get(1), 0, 1);
+      assertEquals(Disposition.ACCEPTED, refused.disposition(), "the record itself was fine");
+      assertTrue(refused.steps().isEmpty(), "no step was taken");
+      assertEquals(0, core.policy().version());
+      assertEquals(Map.of("non-finite-gradient", 2L), core.stats().deadLettersByReason());
+      assertEquals(0, core.stats().pendingGroups());
+      assertEquals(Map.of(0, 2L), core.checkpointedOffsets(), "the refusal is in the progress");
+      assertEveryRolloutAccounted(core.stats());
+    }
+    // A crash right after the refusal: the restarted trainer neither retries nor recounts it.
+    try (TrainerCore core = open(batchOf(1))) {
+      assertEquals(Map.of(0, 2L), core.resumeOffsets());
+      assertEquals(0, core.stats().pendingGroups());
+      assertEquals(Map.of("non-finite-gradient", 2L), core.stats().deadLettersByReason());
+      // The consumer seeks past the refused group; a copy of it on another partition is a
+      // duplicate, not a second refusal.
+      OfferResult redelivered = core.offer(longGroup.get(1), 1, 0);
+      assertEquals(Disposition.DUPLICATE, redelivered.disposition(), "its group was consumed");
+      List<TrainedStep> steps = offerAll(core, group("short", 0, 2), 2);
+      assertEquals(1, steps.size(), "training goes on");
+      assertEquals(1, core.policy().version());
+      assertEveryRolloutAccounted(core.stats());
+    }
+  }
+
+  /**
+   * Every record read is trained, stale, a dead letter or a duplicate, once (nothing is pending in
+   * the tests that call this).
+   */
+  private static void assertEveryRolloutAccounted(TrainerStats stats) {
+    assertEquals(0, stats.pendingGroups());
+    assertEquals(
+        stats.rolloutsConsumed(),
+        stats.rolloutsTrained()
+            + stats.staleDropped()
+            + stats.deadLetters()
+            + stats.duplicatesIgnored());
   }
 
   @Test
@@ -504,6 +603,13 @@ class TrainerCoreTest {
     List<Float> advantages = new ArrayList<>(record.getTokenAdvantages());
     advantages.set(advantages.size() / 2, value);
     record.setTokenAdvantages(advantages);
+    return record;
+  }
+
+  private static CreditedRollout withLogProbs(CreditedRollout record, float value) {
+    List<Float> logProbs = new ArrayList<>();
+    record.getLogProbs().forEach(lp -> logProbs.add(value));
+    record.setLogProbs(logProbs);
     return record;
   }
 

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Small policies and credited rollouts for trainer tests. */
 final class TrainerFixtures {
@@ -20,6 +21,14 @@ final class TrainerFixtures {
 
   /** Writes a tiny freshly initialised policy as version 0 of {@code store}. */
   static void writeInitialPolicy(CheckpointStore store) throws IOException {
+    writeInitialPolicy(store, policy -> {});
+  }
+
+  /**
+   * Writes a tiny freshly initialised policy as version 0 of {@code store}, after {@code fault}
+   * (e.g. {@link dev.rredcot.model.policy.PolicyFaults}) changed its weights.
+   */
+  static void writeInitialPolicy(CheckpointStore store, Consumer<Policy> fault) throws IOException {
     ModelConfig config =
         ModelConfig.builder()
             .setVocabSize(TOKENIZER.vocabSize())
@@ -30,6 +39,7 @@ final class TrainerFixtures {
             .optMaxContext(96)
             .build();
     try (Policy policy = Policy.create(config, TOKENIZER, 5)) {
+      fault.accept(policy);
       policy.save(store, 0, null, Map.of());
     }
   }
