@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -292,8 +293,10 @@ public final class CreditEvaluation {
 
     /**
      * Every trace's credit under {@code method}: the pipeline's segment, values and redistribute
-     * steps ({@link GroupCreditor}), each trace scored alone within its group; the flat GRPO
-     * baseline replaces the values step by the group's mean reward at every boundary.
+     * steps ({@link GroupCreditor}). Estimators the value stage batches by group (bank, answer)
+     * score each trace's whole group in one call, as the pipeline does, and each member pays an
+     * equal share of the call's tokens and time; the others score the evaluated trace alone. The
+     * flat GRPO baseline replaces the values step by the group's mean reward at every boundary.
      */
     List<TraceCreditOutcome> score(
         CreditMethod method, SegmentationSettings segmentation, List<EvaluationTrace> traces) {
@@ -319,35 +322,78 @@ public final class CreditEvaluation {
               method.name() + " (" + segmentation.strategy().optionValue() + ")",
               traces.size(),
               options.progressIntervalMs());
+      boolean wholeGroups = !method.flat() && method.estimator().scoresGroupsTogether();
+      Map<String, GroupScore> groupScores = new HashMap<>();
       List<TraceCreditOutcome> outcomes = new ArrayList<>();
       for (EvaluationTrace trace : traces) {
         TraceCredit segmented = segment(creditor, trace.rollout());
         double[] truthValues = truthValues(trace, segmented.boundaries());
-        TraceGroup group = group(trace, segmented);
-        long tokensBefore = policy.forwardTokens();
-        long startNanos = System.nanoTime();
         TraceCredit valued;
         String failure = null;
+        long tokens;
+        double wallMs;
         if (method.flat()) {
+          TraceGroup group = group(trace, segmented);
           double[] values = new double[segmented.boundaries().length];
           Arrays.fill(values, group.statistics().mean());
           values[values.length - 1] = trace.rollout().getReward();
           valued = segmented.withValues(method.name(), values, null, 0);
+          tokens = 0;
+          wallMs = 0;
         } else {
-          TraceStep step =
-              creditor
-                  .values(policy, group, List.of(segmented), ValueScorer.BatchObserver.NONE)
-                  .get(0);
+          GroupScore scored =
+              wholeGroups
+                  ? groupScores.computeIfAbsent(
+                      trace.rollout().getGroupId(), id -> scoreGroup(creditor, trace))
+                  : scoreAlone(creditor, trace, segmented);
+          TraceStep step = scored.steps().get(trace.rollout().getRolloutId());
           valued = step.trace();
           failure = step.succeeded() ? null : step.failure().reason();
+          tokens = scored.tokensPerMember();
+          wallMs = scored.wallMsPerMember();
         }
-        double wallMs = (System.nanoTime() - startNanos) / 1e6;
-        long tokens = policy.forwardTokens() - tokensBefore;
         outcomes.add(
             outcome(creditor, trace, segmented, valued, failure, truthValues, tokens, wallMs));
         progress.advance(1);
       }
       return outcomes;
+    }
+
+    /** One values call's results by rollout id, with each member's share of its cost. */
+    private record GroupScore(
+        Map<String, TraceStep> steps, long tokensPerMember, double wallMsPerMember) {}
+
+    private GroupScore scoreAlone(
+        GroupCreditor creditor, EvaluationTrace trace, TraceCredit segmented) {
+      return call(creditor, group(trace, segmented), List.of(segmented), 1);
+    }
+
+    /** Every member of the trace's group segmented and valued in one call, as the stage does. */
+    private GroupScore scoreGroup(GroupCreditor creditor, EvaluationTrace trace) {
+      Rollout first = trace.group().get(0);
+      Map<String, TraceCredit> segmented = new LinkedHashMap<>();
+      for (Rollout member : trace.group()) {
+        segmented.put(member.getRolloutId(), segment(creditor, member));
+      }
+      TraceGroup group =
+          TraceGroup.of(first.getGroupId(), first.getGroupSize(), true, trace.group())
+              .mapTraces(member -> segmented.get(member.rollout().getRolloutId()));
+      return call(creditor, group, new ArrayList<>(segmented.values()), segmented.size());
+    }
+
+    private GroupScore call(
+        GroupCreditor creditor, TraceGroup group, List<TraceCredit> traces, int members) {
+      long tokensBefore = policy.forwardTokens();
+      long startNanos = System.nanoTime();
+      List<TraceStep> steps =
+          creditor.values(policy, group, traces, ValueScorer.BatchObserver.NONE);
+      double wallMs = (System.nanoTime() - startNanos) / 1e6;
+      long tokens = policy.forwardTokens() - tokensBefore;
+      Map<String, TraceStep> byId = new HashMap<>();
+      for (TraceStep step : steps) {
+        byId.put(step.trace().rollout().getRolloutId(), step);
+      }
+      return new GroupScore(byId, Math.round((double) tokens / members), wallMs / members);
     }
 
     /** The rollout cut by the creditor's segment step; held-out rollouts carry entropies. */

@@ -39,6 +39,15 @@ public enum ValueEstimator {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
+  /**
+   * Whether the value stage scores a group's traces together in one backend call (the bank and
+   * answer probability), so a group's cost is shared by its members; otherwise each trace is scored
+   * in calls of its own.
+   */
+  public boolean scoresGroupsTogether() {
+    return needsPolicy() && BoundaryValueEstimator.of(this).batchesTraces();
+  }
+
   /** Whether estimating values needs the policy model. */
   public boolean needsPolicy() {
     return this != NONE;
