@@ -155,13 +155,70 @@ class CountdownTaskTest {
       assertEquals(3, task.splitSteps(problem.solution()).size());
       CountdownTask.Instance instance = CountdownTask.Instance.parsePrompt(problem.prompt());
       assertEquals(4, instance.numbers().size());
-      assertTrue(instance.numbers().stream().allMatch(n -> n >= 1 && n <= 9));
-      assertTrue(instance.target() >= 10 && instance.target() <= 99);
+      assertTrue(instance.numbers().stream().allMatch(n -> n >= 1 && n <= 6));
+      assertTrue(instance.target() >= 10 && instance.target() <= 40);
       assertEquals(
           OptionalInt.of(3), task.oracle().shortestSolution(instance.numbers(), instance.target()));
       assertTrue(problem.id().startsWith("countdown-"));
     }
     assertNotEquals(task.generate(1).prompt(), task.generate(2).prompt());
+  }
+
+  @Test
+  void heldOutInstancesNeverOccurAmongTrainingProblems() {
+    // The forks level has about 1,100 instances: enough draws to see nearly all of both splits.
+    java.util.Set<String> training = new java.util.HashSet<>();
+    java.util.Set<String> heldOut = new java.util.HashSet<>();
+    for (long seed = 0; seed < 20_000; seed++) {
+      training.add(CountdownTask.Instance.parsePrompt(task.generate(seed).prompt()).canonical());
+    }
+    for (long seed = 0; seed < 5_000; seed++) {
+      Problem problem = task.generateHeldOut(seed);
+      assertTrue(problem.id().contains("-h"), problem.id());
+      assertTrue(task.verify(problem, problem.solution()).isCorrect(), problem.toString());
+      heldOut.add(CountdownTask.Instance.parsePrompt(problem.prompt()).canonical());
+    }
+    java.util.Set<String> both = new java.util.HashSet<>(training);
+    both.retainAll(heldOut);
+    assertEquals(java.util.Set.of(), both);
+    // The split holds out about one instance in five, and the level has about 1,100 instances.
+    int instances = training.size() + heldOut.size();
+    assertTrue(instances > 1_000 && instances < 1_200, "instances " + instances);
+    double share = heldOut.size() / (double) instances;
+    assertTrue(share > 0.15 && share < 0.25, "held-out share " + share);
+  }
+
+  @Test
+  void anInstanceIsHeldOutWhateverTheOrderOfItsNumbers() {
+    CountdownTask.Instance one = new CountdownTask.Instance(List.of(1L, 2L, 3L, 4L), 24);
+    CountdownTask.Instance other = new CountdownTask.Instance(List.of(4L, 2L, 1L, 3L), 24);
+    assertEquals(one.canonical(), other.canonical());
+    assertEquals(CountdownTask.isHeldOut(one), CountdownTask.isHeldOut(other));
+  }
+
+  @Test
+  void solvableAfterIsTheExactOracleOfAPrefix() {
+    String reference = twenty.answer();
+    assertEquals(java.util.Optional.of(true), task.solvableAfter(reference, ""));
+    assertEquals(java.util.Optional.of(true), task.solvableAfter(reference, "7+3=10\n"));
+    // 7*3=21 leaves 2 and 21: 20 is out of reach.
+    assertEquals(java.util.Optional.of(false), task.solvableAfter(reference, "7*3=21\n"));
+    // An invalid line loses the trace; an unterminated line is not judged yet.
+    assertEquals(java.util.Optional.of(false), task.solvableAfter(reference, "7+3=11\n"));
+    assertEquals(java.util.Optional.of(true), task.solvableAfter(reference, "7*3=2"));
+    assertEquals(List.of("10*2=20\nA: 20\n"), task.solutionsAfter(reference, "7+3=10\n", 8));
+    assertEquals(List.of(), task.solutionsAfter(reference, "7*3=21\n", 8));
+    assertEquals(
+        java.util.Optional.empty(),
+        new ArithmeticTask(ArithmeticTask.Config.builder().build()).solvableAfter("3", ""));
+  }
+
+  @Test
+  void levelsAreNamed() {
+    assertEquals(CountdownTask.Config.forks().canonical(), task.config().canonical());
+    assertEquals(2, CountdownTask.Config.level("two-moves").solutionSteps());
+    assertEquals(4, CountdownTask.Config.level("two-moves").maxNumber());
+    assertThrows(IllegalArgumentException.class, () -> CountdownTask.Config.level("hard"));
   }
 
   @Test
