@@ -2,6 +2,8 @@ package dev.rredcot.pipelines.ingest;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.tokenizer.CharTokenizer;
+import dev.rredcot.model.tokenizer.HuggingFaceTokenizerAdapter;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.Serializable;
@@ -45,16 +47,17 @@ public interface TokenizerSource extends Serializable {
       if (!Files.isDirectory(path)) {
         return Optional.empty();
       }
-      try {
+      if (Files.isRegularFile(path.resolve(CharTokenizer.FILE_NAME))
+          || Files.isRegularFile(path.resolve(HuggingFaceTokenizerAdapter.FILE_NAME))) {
+        // A tokenizer that is there but unreadable is an error, not a reason to look elsewhere.
         return Optional.of(Tokenizer.load(path));
-      } catch (IOException noTokenizerFiles) {
-        // Not a tokenizer directory: a store of checkpoints, whose newest one has the tokenizer.
-        Optional<Checkpoint> newest = new CheckpointStore(path, Integer.MAX_VALUE).newestVerified();
-        if (newest.isEmpty()) {
-          return Optional.empty();
-        }
-        return Optional.of(Tokenizer.load(newest.get().dir()));
       }
+      // Not a tokenizer directory: a store of checkpoints, whose newest one has the tokenizer.
+      Optional<Checkpoint> newest = new CheckpointStore(path, Integer.MAX_VALUE).newestVerified();
+      if (newest.isEmpty()) {
+        return Optional.empty();
+      }
+      return Optional.of(Tokenizer.load(newest.get().dir()));
     };
   }
 }
