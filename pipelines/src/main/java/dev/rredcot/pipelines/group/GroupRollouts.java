@@ -52,7 +52,7 @@ import org.joda.time.Instant;
  *       groups-partial-end-of-input}).
  * </ul>
  *
- * <p>Every rollout ends credited or dead-lettered, never both, with one exception below:
+ * <p>Every rollout ends credited or dead-lettered, never both, with two exceptions below:
  *
  * <ul>
  *   <li>A rollout id that arrives again with the same content ({@link GroupContract#fingerprint})
@@ -66,6 +66,10 @@ import org.joda.time.Instant;
  *       it is a {@code late-rollout} dead letter, and a known id with other content a {@code
  *       rollout-id-conflict} dead letter (the exception: that id is then both credited, with its
  *       first content, and dead-lettered; audits count it as credited).
+ *   <li>While the cap of open groups is full, a rollout of a group that is not open (a new one, or
+ *       a late or redelivered member of a group already credited) is a {@value
+ *       #TOO_MANY_OPEN_GROUPS} dead letter: the cap is checked before the group's memory (the
+ *       second exception: a redelivered copy of a credited rollout is then also dead-lettered).
  * </ul>
  *
  * <p>A processing-time timer forgets a credited or dead-lettered group after {@code
@@ -79,7 +83,7 @@ import org.joda.time.Instant;
  * (emittedMarkerTtlMs / groupTimeoutMs + 2)} groups' worth. (Groups that complete free their place
  * at once; their markers grow with the rate of credited groups times {@code emittedMarkerTtlMs}.)
  * Dead letters carry the rollout re-encoded with the current schema, byte for byte the original
- * when the producer wrote that schema.
+ * when the producer wrote that schema and its text in Unicode normal form C (ingest normalises it).
  */
 public final class GroupRollouts
     extends PTransform<
