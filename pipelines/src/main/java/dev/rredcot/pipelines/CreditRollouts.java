@@ -54,7 +54,8 @@ public final class CreditRollouts
             .output()
             .apply(
                 "GroupRollouts",
-                GroupRollouts.of(settings.groupTimeoutMs(), settings.emittedMarkerTtlMs()));
+                GroupRollouts.of(settings.groupTimeoutMs(), settings.emittedMarkerTtlMs())
+                    .withMaxOpenGroups(settings.maxOpenGroups()));
     WithFailures.Result<PCollection<TraceGroup>, DeadLetter> segmented =
         grouped
             .output()
@@ -69,7 +70,9 @@ public final class CreditRollouts
     WithFailures.Result<PCollection<CreditedRollout>, DeadLetter> credited =
         redistributed
             .output()
-            .apply("ComputeAdvantages", ComputeAdvantages.of(settings.advantages()));
+            .apply(
+                "ComputeAdvantages",
+                ComputeAdvantages.of(settings.advantages(), settings.maxMessageBytes()));
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(parsed.failures())
             .and(grouped.failures())

@@ -3,12 +3,16 @@ package dev.rredcot.pipelines;
 import dev.rredcot.model.backend.BankAggregation;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.files.HomeDirectory;
+import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.group.GroupRollouts;
 import dev.rredcot.pipelines.ingest.ParseRollouts;
 import dev.rredcot.pipelines.ingest.RolloutContract;
+import dev.rredcot.pipelines.ingest.TokenizerSource;
+import dev.rredcot.pipelines.kafka.WriteRecords;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.SegmentationStrategy;
 import dev.rredcot.pipelines.value.ModelSettings;
@@ -29,6 +33,8 @@ public final class CreditSettings implements Serializable {
   private final long groupTimeoutMs;
   private final long emittedMarkerTtlMs;
   private final long maxRecordBytes;
+  private final long maxOpenGroups;
+  private final int maxMessageBytes;
   private final RolloutContract contract;
   private final SegmentationSettings segmentation;
   private final ValueEstimator valueEstimator;
@@ -40,6 +46,8 @@ public final class CreditSettings implements Serializable {
     this.groupTimeoutMs = builder.groupTimeoutMs;
     this.emittedMarkerTtlMs = builder.emittedMarkerTtlMs;
     this.maxRecordBytes = builder.maxRecordBytes;
+    this.maxOpenGroups = builder.maxOpenGroups;
+    this.maxMessageBytes = builder.maxMessageBytes;
     this.contract = builder.contract;
     this.segmentation = builder.segmentation;
     this.valueEstimator = builder.valueEstimator;
@@ -83,10 +91,13 @@ public final class CreditSettings implements Serializable {
         .optGroupTimeoutMs(options.getGroupTimeoutMs())
         .optEmittedMarkerTtlMs(options.getEmittedMarkerTtlMs())
         .optMaxRecordBytes(options.getMaxRecordBytes())
+        .optMaxOpenGroups(options.getMaxOpenGroups())
+        .optMaxMessageBytes(options.getMaxMessageBytes())
         .optContract(
             RolloutContract.builder()
                 .optGroupSizeRange(options.getMinGroupSize(), options.getMaxGroupSize())
                 .optTaskFamilies(options.getTaskFamilies())
+                .optTokenizer(contractTokenizer(options))
                 .build())
         .optSegmentation(segmentation)
         .optValueEstimator(estimator)
@@ -127,6 +138,27 @@ public final class CreditSettings implements Serializable {
     if (options.getSegmentation().isEmpty()) {
       options.setSegmentation(preset[2]);
     }
+  }
+
+  /**
+   * The tokenizer the contract decodes token ids with: the one the value stage scores them in and
+   * the trainer trains them in. {@code --modelTokenizer} when given, else a {@code --model}
+   * directory's, else that of the newest verified checkpoint of the store ({@code --checkpointDir},
+   * default $RREDCOT_HOME/checkpoints); none (ids not decoded, logged at start) when the store is
+   * empty.
+   */
+  static TokenizerSource contractTokenizer(CreditPipelineOptions options) {
+    if (!options.getModelTokenizer().isEmpty()) {
+      return TokenizerSource.directory(options.getModelTokenizer());
+    }
+    if (!options.getModel().isEmpty() && !BackendKinds.isUrl(options.getModel())) {
+      return TokenizerSource.directory(options.getModel());
+    }
+    String dir = options.getCheckpointDir();
+    if (dir.isEmpty()) {
+      dir = HomeDirectory.checkpoints(HomeDirectory.resolve()).toString();
+    }
+    return TokenizerSource.directory(dir);
   }
 
   /** Model settings from options; the checkpoint store defaults to $RREDCOT_HOME/checkpoints. */
@@ -203,6 +235,16 @@ public final class CreditSettings implements Serializable {
     return maxRecordBytes;
   }
 
+  /** Most groups open at once in grouping; more are dead letters ({@code too-many-open-groups}). */
+  public long maxOpenGroups() {
+    return maxOpenGroups;
+  }
+
+  /** Largest message written to Kafka; a credited record that would not fit is a dead letter. */
+  public int maxMessageBytes() {
+    return maxMessageBytes;
+  }
+
   /** The per-record invariants every rollout must keep at ingest. */
   public RolloutContract contract() {
     return contract;
@@ -225,6 +267,8 @@ public final class CreditSettings implements Serializable {
     private long groupTimeoutMs = 60_000;
     private long emittedMarkerTtlMs = 600_000;
     private long maxRecordBytes = ParseRollouts.DEFAULT_MAX_RECORD_BYTES;
+    private long maxOpenGroups = GroupRollouts.DEFAULT_MAX_OPEN_GROUPS;
+    private int maxMessageBytes = WriteRecords.DEFAULT_MAX_MESSAGE_BYTES;
     private RolloutContract contract = RolloutContract.defaults();
     private SegmentationSettings segmentation = SegmentationSettings.single();
     private ValueEstimator valueEstimator = ValueEstimator.NONE;
@@ -250,6 +294,18 @@ public final class CreditSettings implements Serializable {
     /** Largest rollout record in bytes (default {@link ParseRollouts#DEFAULT_MAX_RECORD_BYTES}). */
     public Builder optMaxRecordBytes(long value) {
       this.maxRecordBytes = value;
+      return this;
+    }
+
+    /** Most open groups (default {@link GroupRollouts#DEFAULT_MAX_OPEN_GROUPS}). */
+    public Builder optMaxOpenGroups(long value) {
+      this.maxOpenGroups = value;
+      return this;
+    }
+
+    /** Largest Kafka message (default {@link WriteRecords#DEFAULT_MAX_MESSAGE_BYTES}). */
+    public Builder optMaxMessageBytes(int value) {
+      this.maxMessageBytes = value;
       return this;
     }
 
@@ -285,6 +341,9 @@ public final class CreditSettings implements Serializable {
       }
       if (maxRecordBytes <= 0) {
         throw new IllegalArgumentException("--maxRecordBytes must be > 0, got " + maxRecordBytes);
+      }
+      if (maxOpenGroups <= 0) {
+        throw new IllegalArgumentException("--maxOpenGroups must be > 0, got " + maxOpenGroups);
       }
       if (valueEstimator == ValueEstimator.NONE
           && segmentation.strategy() != SegmentationStrategy.SINGLE) {

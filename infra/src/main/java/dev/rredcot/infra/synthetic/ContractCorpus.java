@@ -2,6 +2,8 @@ package dev.rredcot.infra.synthetic;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.tokenizer.CharTokenizer;
+import dev.rredcot.model.tokenizer.UnmappableTextException;
 import dev.rredcot.pipelines.group.GroupContract;
 import dev.rredcot.pipelines.group.GroupRollouts;
 import dev.rredcot.pipelines.ingest.ParseRollouts;
@@ -18,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -30,6 +33,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * a redelivered good record. Every entry says what the job must do with it, so a run can be checked
  * record by record. Each case is checked against the contracts when the corpus is built: a case
  * that no longer breaks what it names fails the build of the corpus, not silently the run.
+ *
+ * <p>The record cases of {@link RolloutContract#TOKENIZER_REASONS} are in the corpus only when
+ * asked for ({@link #generate(long, int, int, long, Instant, boolean)}): a job decodes token ids
+ * only when it knows the policy's tokenizer (its checkpoint store holds a policy), and the cases
+ * are built for the arithmetic tokenizer the synthetic rollouts use.
  */
 public final class ContractCorpus {
   /** What the credit job must do with an entry. */
@@ -57,6 +65,13 @@ public final class ContractCorpus {
       @Nullable String reason) {}
 
   private static final RecordCodec<Rollout> CODEC = RecordCodec.of(Rollout.class);
+
+  /**
+   * The contract the cases are checked against: defaults, with the synthetic rollouts' tokenizer.
+   */
+  private static final RolloutContract CONTRACT =
+      RolloutContract.builder().optTokenizer(() -> Optional.of(CharTokenizer.arithmetic())).build();
+
   private static final String PREFIX = "contract-";
 
   /**
@@ -85,6 +100,21 @@ public final class ContractCorpus {
   /** As {@link #generate(long, int, int, long)}, every record made at {@code createdAt}. */
   public static ContractCorpus generate(
       long seed, int goodGroups, int groupSize, long maxRecordBytes, Instant createdAt) {
+    return generate(seed, goodGroups, groupSize, maxRecordBytes, createdAt, false);
+  }
+
+  /**
+   * As {@link #generate(long, int, int, long, Instant)}, with a case for each reason of {@link
+   * RolloutContract#TOKENIZER_REASONS} when {@code tokenizerCases}: for a job whose policy has the
+   * arithmetic tokenizer.
+   */
+  public static ContractCorpus generate(
+      long seed,
+      int goodGroups,
+      int groupSize,
+      long maxRecordBytes,
+      Instant createdAt,
+      boolean tokenizerCases) {
     if (goodGroups < 1 || groupSize < 2) {
       throw new IllegalArgumentException(
           "need at least one good group of at least 2, got " + goodGroups + " x " + groupSize);
@@ -106,6 +136,9 @@ public final class ContractCorpus {
     cases.addAll(undecodable(template, maxRecordBytes));
     int pair = 1;
     for (String reason : RolloutContract.REASONS) {
+      if (!tokenizerCases && RolloutContract.TOKENIZER_REASONS.contains(reason)) {
+        continue;
+      }
       cases.add(List.of(recordCase(reason, pairs.group(pair++).get(0))));
     }
     for (String reason : GroupContract.REASONS) {
@@ -252,10 +285,7 @@ public final class ContractCorpus {
     Rollout rollout = renamed(good, reason);
     mutation(reason).accept(rollout);
     String found =
-        RolloutContract.defaults()
-            .firstViolation(rollout)
-            .map(RolloutContract.Violation::reason)
-            .orElse("none");
+        CONTRACT.firstViolation(rollout).map(RolloutContract.Violation::reason).orElse("none");
     if (!found.equals(reason)) {
       throw new IllegalStateException("case " + reason + " breaks " + found);
     }
@@ -281,6 +311,8 @@ public final class ContractCorpus {
       case "logprobs-length-mismatch" -> r -> r.getLogProbs().remove(0);
       case "non-finite-logprob" -> r -> r.getLogProbs().set(0, Float.NaN);
       case "positive-logprob" -> r -> r.getLogProbs().set(0, 0.5f);
+      // Finite and <= 0, but far below any sampler's reach: it made the trainer's gradient NaN.
+      case "implausible-log-probs" -> r -> r.getLogProbs().set(0, -200f);
       case "entropies-length-mismatch" ->
           r -> r.setEntropies(entropies(r.getTokenIds().size() + 1, 0.3f));
       case "non-finite-entropy" ->
@@ -289,6 +321,15 @@ public final class ContractCorpus {
             r.getEntropies().set(0, Float.POSITIVE_INFINITY);
           };
       case "negative-entropy" -> r -> r.setEntropies(entropies(r.getTokenIds().size(), -0.1f));
+      case "unmappable-tokens" ->
+          r -> r.getTokenIds().set(0, CharTokenizer.arithmetic().vocabSize());
+      // The first token says another digit than the text (whose reward is verified).
+      case "tokens-text-mismatch" ->
+          r -> {
+            int zero = CharTokenizer.arithmetic().encode("0")[0];
+            int one = CharTokenizer.arithmetic().encode("1")[0];
+            r.getTokenIds().set(0, r.getTokenIds().get(0) == zero ? one : zero);
+          };
       case "invalid-reward" -> r -> r.setReward(1.5);
       case "unknown-task-family" -> r -> r.setTaskFamily("no-such-family");
       case "malformed-reference-answer" ->
@@ -340,15 +381,7 @@ public final class ContractCorpus {
       case "prompt-id-mismatch" -> second.setPromptId(second.getPromptId() + "-other");
       case "prompt-text-mismatch" -> second.setPromptText(second.getPromptText() + " ");
       case "task-family-mismatch" -> {
-        Rollout countdown =
-            SyntheticRollouts.builder()
-                .optSeed(seed)
-                .optGroupSize(2)
-                .optTask(EvaluationTask.COUNTDOWN.trained())
-                .optCreatedAt(createdAt)
-                .build()
-                .group(0)
-                .get(1);
+        Rollout countdown = arithmeticTokenCountdown(seed, createdAt);
         second =
             Rollout.newBuilder(countdown)
                 .setRolloutId(second.getRolloutId())
@@ -372,10 +405,46 @@ public final class ContractCorpus {
     return checked(reason, entries);
   }
 
+  /**
+   * A countdown rollout whose text the arithmetic tokenizer can spell, with its token ids in that
+   * tokenizer: alone it keeps the contract of one record in a job with the arithmetic policy, so
+   * only the group can tell that its family differs.
+   */
+  private static Rollout arithmeticTokenCountdown(long seed, Instant createdAt) {
+    SyntheticRollouts countdown =
+        SyntheticRollouts.builder()
+            .optSeed(seed)
+            .optGroupSize(2)
+            .optTask(EvaluationTask.COUNTDOWN.trained())
+            .optCreatedAt(createdAt)
+            .build();
+    CharTokenizer tokenizer = CharTokenizer.arithmetic();
+    for (int group = 0; group < 100; group++) {
+      for (Rollout rollout : countdown.group(group)) {
+        int[] ids;
+        try {
+          ids = tokenizer.encode(rollout.getText());
+        } catch (UnmappableTextException e) {
+          continue; // a division or a give-up answer: not in the arithmetic alphabet
+        }
+        List<Integer> tokenIds = new ArrayList<>();
+        for (int id : ids) {
+          tokenIds.add(id);
+        }
+        if (tokenIds.size() != rollout.getLogProbs().size()) {
+          continue;
+        }
+        return Rollout.newBuilder(rollout).setTokenIds(tokenIds).build();
+      }
+    }
+    throw new IllegalStateException(
+        "no countdown rollout of seed " + seed + " that the arithmetic tokenizer spells");
+  }
+
   /** Every record of a cross-record case keeps the contract of one record. */
   private static List<Entry> checked(String reason, List<Entry> entries) {
     for (Entry entry : entries) {
-      RolloutContract.defaults()
+      CONTRACT
           .firstViolation(CODEC.decode(entry.value()))
           .ifPresent(
               v -> {

@@ -20,14 +20,30 @@ class ContractCorpusTest {
 
   @Test
   void coversEveryReasonOfEveryContract() {
+    ContractCorpus corpus =
+        ContractCorpus.generate(
+            7, 6, 4, ContractCorpus.MIN_RECORD_LIMIT, java.time.Instant.now(), true);
+    assertEquals(expectedReasons(), corpus.reasons());
+  }
+
+  @Test
+  void leavesTheTokenizerCasesOutUnlessAskedFor() {
+    // A job decodes token ids only when it knows the policy's tokenizer.
     ContractCorpus corpus = ContractCorpus.generate(7, 6, 4, ContractCorpus.MIN_RECORD_LIMIT);
+    Set<String> expected = expectedReasons();
+    expected.removeAll(RolloutContract.TOKENIZER_REASONS);
+    assertEquals(expected, corpus.reasons());
+    assertTrue(corpus.reasons().contains("implausible-log-probs"));
+  }
+
+  private static Set<String> expectedReasons() {
     Set<String> expected = new HashSet<>(RolloutContract.REASONS);
     expected.addAll(GroupContract.REASONS);
     for (RecordDecodingException.Reason reason : RecordDecodingException.Reason.values()) {
       expected.add(reason.label());
     }
     expected.add(ParseRollouts.RECORD_TOO_LARGE);
-    assertEquals(expected, corpus.reasons());
+    return expected;
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.util.Optional;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.state.BagState;
@@ -22,6 +23,7 @@ import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -29,6 +31,7 @@ import org.apache.beam.sdk.transforms.WithFailures;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
@@ -49,7 +52,7 @@ import org.joda.time.Instant;
  *       groups-partial-end-of-input}).
  * </ul>
  *
- * <p>Every rollout ends credited or dead-lettered, never both, with one exception below:
+ * <p>Every rollout ends credited or dead-lettered, never both, with two exceptions below:
  *
  * <ul>
  *   <li>A rollout id that arrives again with the same content ({@link GroupContract#fingerprint})
@@ -63,12 +66,24 @@ import org.joda.time.Instant;
  *       it is a {@code late-rollout} dead letter, and a known id with other content a {@code
  *       rollout-id-conflict} dead letter (the exception: that id is then both credited, with its
  *       first content, and dead-lettered; audits count it as credited).
+ *   <li>While the cap of open groups is full, a rollout of a group that is not open (a new one, or
+ *       a late or redelivered member of a group already credited) is a {@value
+ *       #TOO_MANY_OPEN_GROUPS} dead letter: the cap is checked before the group's memory (the
+ *       second exception: a redelivered copy of a credited rollout is then also dead-lettered).
  * </ul>
  *
  * <p>A processing-time timer forgets a credited or dead-lettered group after {@code
  * emittedMarkerTtlMs}; a later rollout with that group id then starts a new group. So state never
- * grows with the number of groups seen. Dead letters carry the rollout re-encoded with the current
- * schema, byte for byte the original when the producer wrote that schema.
+ * grows with the number of groups seen. At most {@code maxOpenGroups} groups are open at once
+ * ({@link OpenGroupAdmission}): a rollout that would open one more is a {@value
+ * #TOO_MANY_OPEN_GROUPS} dead letter, while the members of groups already open are still taken. A
+ * flood of distinct group ids that never complete therefore holds at most the cap of open groups,
+ * and, since each stays counted at least one timeout, opens at most the cap per timeout, so the
+ * member ids it leaves behind as credited markers stay under {@code maxOpenGroups *
+ * (emittedMarkerTtlMs / groupTimeoutMs + 2)} groups' worth. (Groups that complete free their place
+ * at once; their markers grow with the rate of credited groups times {@code emittedMarkerTtlMs}.)
+ * Dead letters carry the rollout re-encoded with the current schema, byte for byte the original
+ * when the producer wrote that schema and its text in Unicode normal form C (ingest normalises it).
  */
 public final class GroupRollouts
     extends PTransform<
@@ -78,13 +93,26 @@ public final class GroupRollouts
   /** Stage name written into dead letters. */
   public static final String STAGE = "GroupRollouts";
 
+  /** Dead-letter reason of a rollout that would open a group beyond the cap of open groups. */
+  public static final String TOO_MANY_OPEN_GROUPS = "too-many-open-groups";
+
+  /**
+   * Open groups the job holds at most by default: room for several timeouts' worth of groups at the
+   * loop's rates, and with kilobyte traces tens of megabytes of state.
+   */
+  public static final long DEFAULT_MAX_OPEN_GROUPS = 10_000;
+
+  static final TupleTag<Rollout> ADMITTED = new TupleTag<Rollout>() {};
+  static final TupleTag<DeadLetter> REFUSED = new TupleTag<DeadLetter>() {};
+
   static final TupleTag<TraceGroup> GROUPS = new TupleTag<TraceGroup>() {};
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
 
   private final long groupTimeoutMs;
   private final long emittedMarkerTtlMs;
+  private final long maxOpenGroups;
 
-  private GroupRollouts(long groupTimeoutMs, long emittedMarkerTtlMs) {
+  private GroupRollouts(long groupTimeoutMs, long emittedMarkerTtlMs, long maxOpenGroups) {
     if (groupTimeoutMs <= 0 || emittedMarkerTtlMs <= 0) {
       throw new IllegalArgumentException(
           "groupTimeoutMs and emittedMarkerTtlMs must be > 0, got "
@@ -92,20 +120,52 @@ public final class GroupRollouts
               + " and "
               + emittedMarkerTtlMs);
     }
+    if (maxOpenGroups <= 0) {
+      throw new IllegalArgumentException("--maxOpenGroups must be > 0, got " + maxOpenGroups);
+    }
     this.groupTimeoutMs = groupTimeoutMs;
     this.emittedMarkerTtlMs = emittedMarkerTtlMs;
+    this.maxOpenGroups = maxOpenGroups;
   }
 
-  /** Groups with the given partial-group timeout and late-rollout memory, both processing time. */
+  /**
+   * Groups with the given partial-group timeout and late-rollout memory, both processing time, and
+   * at most {@link #DEFAULT_MAX_OPEN_GROUPS} open groups.
+   */
   public static GroupRollouts of(long groupTimeoutMs, long emittedMarkerTtlMs) {
-    return new GroupRollouts(groupTimeoutMs, emittedMarkerTtlMs);
+    return new GroupRollouts(groupTimeoutMs, emittedMarkerTtlMs, DEFAULT_MAX_OPEN_GROUPS);
+  }
+
+  /** The same grouping with at most {@code value} groups open at once across the job. */
+  public GroupRollouts withMaxOpenGroups(long value) {
+    return new GroupRollouts(groupTimeoutMs, emittedMarkerTtlMs, value);
   }
 
   @Override
   public WithFailures.Result<PCollection<TraceGroup>, DeadLetter> expand(
       PCollection<Rollout> rollouts) {
-    PCollectionTuple grouped =
+    int shards = OpenGroupAdmission.shards(maxOpenGroups);
+    PCollectionTuple admission =
         rollouts
+            .apply(
+                "KeyByShard",
+                MapElements.into(
+                        TypeDescriptors.kvs(
+                            TypeDescriptors.integers(), TypeDescriptor.of(Rollout.class)))
+                    .via(
+                        rollout ->
+                            KV.of(
+                                OpenGroupAdmission.shardOf(rollout.getGroupId(), shards), rollout)))
+            .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(Rollout.class)))
+            .apply(
+                "AdmitOpenGroups",
+                ParDo.of(new OpenGroupAdmission(groupTimeoutMs, maxOpenGroups, ADMITTED, REFUSED))
+                    .withOutputTags(ADMITTED, TupleTagList.of(REFUSED)));
+    admission.get(ADMITTED).setCoder(AvroCoder.of(Rollout.class));
+    admission.get(REFUSED).setCoder(DeadLetters.coder());
+    PCollectionTuple grouped =
+        admission
+            .get(ADMITTED)
             .apply(
                 "KeyByGroupId",
                 MapElements.into(
@@ -119,7 +179,12 @@ public final class GroupRollouts
                     .withOutputTags(GROUPS, TupleTagList.of(FAILED)));
     grouped.get(GROUPS).setCoder(TraceGroupCoder.of());
     grouped.get(FAILED).setCoder(DeadLetters.coder());
-    return WithFailures.Result.of(grouped, GROUPS, FAILED);
+    PCollection<DeadLetter> failures =
+        PCollectionList.of(admission.get(REFUSED))
+            .and(grouped.get(FAILED))
+            .apply("FlattenGroupingDeadLetters", Flatten.pCollections())
+            .setCoder(DeadLetters.coder());
+    return WithFailures.Result.of(grouped.get(GROUPS), failures);
   }
 
   /** The stateful step: one key per group id. */

@@ -4,7 +4,6 @@ import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.schemas.DeadLetter;
-import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
 import dev.rredcot.schemas.Rollout;
 import java.util.Optional;
@@ -18,15 +17,20 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decodes raw input records into {@link Rollout}s and checks them against the record's contract
  * ({@link RolloutContract}) before any model work. Records larger than the size limit (reason
- * {@value #RECORD_TOO_LARGE}, not decoded at all), bytes that do not decode and rollouts that fail
- * a check go to the failure output as dead letters with the original key and value bytes and their
- * Kafka origin; nothing is dropped. (A dead letter too large for the dead-letter topic has its
- * value truncated by {@link dev.rredcot.pipelines.kafka.WriteRecords}, which says so in its
- * message.)
+ * {@value #RECORD_TOO_LARGE}, not decoded at all), bytes that do not decode (or declare more
+ * collection items or string bytes than a record of the size limit can hold: {@link
+ * BoundedRecordDecoder}) and rollouts that fail a check go to the failure output as dead letters
+ * with the original key and value bytes and their Kafka origin; nothing is dropped. Accepted
+ * rollouts leave with their text fields in Unicode normal form C ({@link
+ * RolloutContract#normalised}), the form the contract checked. (A dead letter too large for the
+ * dead-letter topic has its value truncated by {@link dev.rredcot.pipelines.kafka.WriteRecords},
+ * which says so in its message.)
  */
 public final class ParseRollouts
     extends PTransform<
@@ -89,14 +93,31 @@ public final class ParseRollouts
   /** Decodes and checks one record. */
   static final class ParseRolloutFn extends DoFn<RawRecord, Rollout> {
     private static final long serialVersionUID = 1L;
-    private static final RecordCodec<Rollout> CODEC = RecordCodec.of(Rollout.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ParseRolloutFn.class);
     private final Counter parsedRollouts = StageMetrics.counter(StageMetrics.ROLLOUTS_PARSED);
     private final long maxRecordBytes;
     private final RolloutContract contract;
+    private final BoundedRecordDecoder<Rollout> decoder;
 
     ParseRolloutFn(long maxRecordBytes, RolloutContract contract) {
       this.maxRecordBytes = maxRecordBytes;
       this.contract = contract;
+      this.decoder = BoundedRecordDecoder.forRecordsOf(Rollout.class, maxRecordBytes);
+    }
+
+    @Setup
+    public void setup() {
+      // An unreadable tokenizer stops the job here, not record by record.
+      if (contract.openTokenizer().isEmpty()) {
+        LOG.warn(
+            "no tokenizer for the rollout contract: token ids are not decoded and compared with"
+                + " the text at ingest (tokens-text-mismatch is not checked)");
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      contract.closeTokenizer();
     }
 
     @ProcessElement
@@ -121,11 +142,12 @@ public final class ParseRollouts
       }
       Rollout rollout;
       try {
-        rollout = CODEC.decode(record.value());
+        rollout = decoder.decode(record.value());
       } catch (RecordDecodingException e) {
         out.get(FAILED).output(DeadLetters.ofRaw(record, STAGE, e.reason().label(), e));
         return;
       }
+      rollout = RolloutContract.normalised(rollout);
       Optional<RolloutContract.Violation> violation = contract.firstViolation(rollout);
       if (violation.isPresent()) {
         out.get(FAILED)

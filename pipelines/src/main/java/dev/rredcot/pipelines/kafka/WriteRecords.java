@@ -113,6 +113,15 @@ public final class WriteRecords<T extends SpecificRecord>
         bootstrapServers, topic, type, keyOf, maxMessageBytes, deadLetterTopic, value);
   }
 
+  /**
+   * Whether a record of {@code keyBytes} and {@code valueBytes} fits in one message of {@code
+   * maxMessageBytes} with Kafka's framing: the one rule for this sink and for stages that must know
+   * before they emit (see {@link dev.rredcot.pipelines.stage.ComputeAdvantages}).
+   */
+  public static boolean fits(int keyBytes, int valueBytes, int maxMessageBytes) {
+    return (long) keyBytes + valueBytes + RECORD_OVERHEAD_BYTES <= maxMessageBytes;
+  }
+
   /** Encoded records that fit in one message. */
   static final TupleTag<KV<byte[], byte[]>> FITS = new TupleTag<KV<byte[], byte[]>>() {};
 
@@ -246,7 +255,7 @@ public final class WriteRecords<T extends SpecificRecord>
     }
 
     private boolean fits(byte[] key, byte[] value) {
-      return (long) key.length + value.length + RECORD_OVERHEAD_BYTES <= maxMessageBytes;
+      return WriteRecords.fits(key.length, value.length, maxMessageBytes);
     }
 
     /** The dead letter with as much of the start of its value as fits, saying so. */

@@ -118,14 +118,16 @@ public final class Segmenter {
       if (c == '\n' && i + 1 < trace.length()) {
         addCutAtChar(cuts, tokenOfChar, i + 1, true);
       }
-      boolean wordStart = i == 0 || !Character.isLetterOrDigit(trace.charAt(i - 1));
+      // Code points, not chars: a letter outside the basic plane is a surrogate pair, and
+      // neither of its halves is a letter on its own.
+      boolean wordStart = i == 0 || !Character.isLetterOrDigit(trace.codePointBefore(i));
       if (!wordStart) {
         continue;
       }
       for (String cue : cueWords) {
         int end = i + cue.length();
         if (trace.startsWith(cue, i)
-            && (end >= trace.length() || !Character.isLetter(trace.charAt(end)))) {
+            && (end >= trace.length() || !Character.isLetter(trace.codePointAt(end)))) {
           addCutAtChar(cuts, tokenOfChar, i, false);
           break;
         }

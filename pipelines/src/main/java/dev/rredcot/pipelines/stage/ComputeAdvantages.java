@@ -7,15 +7,20 @@ import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
+import dev.rredcot.pipelines.kafka.WriteRecords;
 import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
+import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -33,7 +38,11 @@ import org.apache.beam.sdk.values.TupleTagList;
  * dev.rredcot.pipelines.group.GroupRollouts} attached, and emits one {@link CreditedRollout} per
  * trace, with the number of the group's traces that were credited ({@code creditedCount}: the group
  * as it arrived less every trace an earlier stage or this one dead-lettered). Non-finite advantages
- * become dead letters ({@code non-finite-advantage}).
+ * become dead letters ({@code non-finite-advantage}), and so does a trace whose credited record
+ * would not fit in one message of the output topic ({@value WriteRecords#RECORD_TOO_LARGE}, with
+ * the rollout's bytes): that is decided here, before {@code creditedCount} is set, because a record
+ * the Kafka sink refused after it was counted would leave its group waiting at the trainer for a
+ * member that never comes.
  */
 public final class ComputeAdvantages
     extends PTransform<
@@ -47,13 +56,24 @@ public final class ComputeAdvantages
   static final TupleTag<DeadLetter> FAILED = new TupleTag<DeadLetter>() {};
 
   private final TokenAdvantages.Settings settings;
+  private final int maxMessageBytes;
 
-  private ComputeAdvantages(TokenAdvantages.Settings settings) {
+  private ComputeAdvantages(TokenAdvantages.Settings settings, int maxMessageBytes) {
     this.settings = settings;
+    this.maxMessageBytes = maxMessageBytes;
   }
 
+  /** Advantages under {@code settings}, for a topic of {@link WriteRecords}' default size. */
   public static ComputeAdvantages of(TokenAdvantages.Settings settings) {
-    return new ComputeAdvantages(settings);
+    return of(settings, WriteRecords.DEFAULT_MAX_MESSAGE_BYTES);
+  }
+
+  /**
+   * Advantages under {@code settings}; a credited record (keyed by its group id, as the job writes
+   * it) that would not fit in a message of {@code maxMessageBytes} is a dead letter.
+   */
+  public static ComputeAdvantages of(TokenAdvantages.Settings settings, int maxMessageBytes) {
+    return new ComputeAdvantages(settings, maxMessageBytes);
   }
 
   @Override
@@ -62,7 +82,7 @@ public final class ComputeAdvantages
     PCollectionTuple credited =
         groups.apply(
             "AssignTokenAdvantages",
-            ParDo.of(new AssignTokenAdvantagesFn(settings))
+            ParDo.of(new AssignTokenAdvantagesFn(settings, maxMessageBytes))
                 .withOutputTags(CREDITED, TupleTagList.of(FAILED)));
     credited.get(CREDITED).setCoder(AvroCoder.of(CreditedRollout.class));
     credited.get(FAILED).setCoder(DeadLetters.coder());
@@ -73,16 +93,20 @@ public final class ComputeAdvantages
   static final class AssignTokenAdvantagesFn extends DoFn<TraceGroup, CreditedRollout> {
     private static final long serialVersionUID = 1L;
     private final TokenAdvantages.Settings settings;
+    private final int maxMessageBytes;
     private final Counter creditedRollouts = StageMetrics.counter(StageMetrics.ROLLOUTS_CREDITED);
     private transient GroupCreditor creditor;
+    private transient RecordCodec<CreditedRollout> codec;
 
-    AssignTokenAdvantagesFn(TokenAdvantages.Settings settings) {
+    AssignTokenAdvantagesFn(TokenAdvantages.Settings settings, int maxMessageBytes) {
       this.settings = settings;
+      this.maxMessageBytes = maxMessageBytes;
     }
 
     @Setup
     public void setup() {
       creditor = GroupCreditor.builder().optAdvantages(settings).build();
+      codec = RecordCodec.of(CreditedRollout.class);
     }
 
     @ProcessElement
@@ -90,35 +114,74 @@ public final class ComputeAdvantages
       StageMetrics.in(STAGE, group.traces().size());
       // Every trace's fate first: the credited records carry how many members of their group were
       // credited, so the trainer completes the group at that count and never waits for a trace
-      // that became a dead letter here or in an earlier stage.
-      List<CreditedTrace> credited = new ArrayList<>();
-      List<Double> advantageMs = new ArrayList<>();
-      int creditedCount = 0;
-      for (TraceCredit trace : group.traces()) {
+      // that became a dead letter here or in an earlier stage, or that is too large to write.
+      List<TraceCredit> traces = group.traces();
+      // The count a record is sized with: no count can be larger, and an int's encoding does not
+      // shrink as it grows, so a record that fits with it fits with the final count.
+      int largestCount = traces.size();
+      List<CreditedRollout> records = new ArrayList<>();
+      for (TraceCredit trace : traces) {
         long startNanos = System.nanoTime();
         CreditedTrace result = creditor.advantages(group.statistics(), trace);
-        advantageMs.add((System.nanoTime() - startNanos) / 1e6);
-        credited.add(result);
-        if (result.succeeded()) {
-          creditedCount++;
-        }
-      }
-      for (int i = 0; i < credited.size(); i++) {
-        CreditedTrace result = credited.get(i);
-        TraceCredit trace = group.traces().get(i);
+        double advantageMs = (System.nanoTime() - startNanos) / 1e6;
         if (!result.succeeded()) {
           out.get(FAILED).output(CreditDeadLetters.of(trace.rollout(), result.failure()));
+          records.add(null);
           continue;
         }
         Map<String, Double> timings = new LinkedHashMap<>(trace.timingsMs());
-        timings.put("advantage", advantageMs.get(i));
+        timings.put("advantage", advantageMs);
+        CreditedRollout record =
+            toCredited(group, trace, result.advantages(), largestCount, timings);
+        Optional<String> oversize = oversize(record);
+        if (oversize.isPresent()) {
+          out.get(FAILED)
+              .output(
+                  DeadLetters.ofRollout(
+                      trace.rollout(),
+                      STAGE,
+                      WriteRecords.RECORD_TOO_LARGE,
+                      IllegalArgumentException.class.getName(),
+                      oversize.get()));
+          records.add(null);
+          continue;
+        }
+        records.add(record);
+      }
+      int creditedCount = (int) records.stream().filter(Objects::nonNull).count();
+      for (int i = 0; i < records.size(); i++) {
+        CreditedRollout record = records.get(i);
+        if (record == null) {
+          continue;
+        }
+        record.setCreditedCount(creditedCount);
         creditedRollouts.inc();
         StageMetrics.creditLatency(
-            System.currentTimeMillis() - trace.rollout().getCreatedAtMs().toEpochMilli());
+            System.currentTimeMillis() - traces.get(i).rollout().getCreatedAtMs().toEpochMilli());
         StageMetrics.out(STAGE, 1);
-        out.get(CREDITED)
-            .output(toCredited(group, trace, result.advantages(), creditedCount, timings));
+        out.get(CREDITED).output(record);
       }
+    }
+
+    /** Why {@code record} would not fit in one message of the output topic, if it would not. */
+    private Optional<String> oversize(CreditedRollout record) {
+      int keyBytes = record.getGroupId().getBytes(StandardCharsets.UTF_8).length;
+      int valueBytes = codec.encode(record).length;
+      if (WriteRecords.fits(keyBytes, valueBytes, maxMessageBytes)) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          "the credited record of rollout "
+              + record.getRolloutId()
+              + " has "
+              + valueBytes
+              + " bytes (key "
+              + keyBytes
+              + " bytes), more than fits in a message of "
+              + maxMessageBytes
+              + " bytes (--maxMessageBytes); the rest of group "
+              + record.getGroupId()
+              + " is credited without it");
     }
 
     private CreditedRollout toCredited(

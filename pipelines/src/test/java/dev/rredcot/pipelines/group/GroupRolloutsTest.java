@@ -333,4 +333,96 @@ class GroupRolloutsTest {
     PAssert.that(result.failures()).empty();
     pipeline.run().waitUntilFinish();
   }
+
+  @Test
+  void theCapIsSplitOverShardsAndTheirPartsAddUpToIt() {
+    for (long cap : new long[] {1, 3, 4, 63, 64, 65, 100, 10_000}) {
+      OpenGroupAdmission admission = new OpenGroupAdmission(TIMEOUT_MS, cap, null, null);
+      int shards = OpenGroupAdmission.shards(cap);
+      long total = 0;
+      for (int shard = 0; shard < shards; shard++) {
+        assertThat(admission.shardCap(shard) >= 1, equalTo(true));
+        total += admission.shardCap(shard);
+      }
+      assertThat(total, equalTo(cap));
+    }
+  }
+
+  @Test
+  void aFloodOfDistinctGroupsPastTheCapIsDeadLetteredAndGoodGroupsAreStillCredited(
+      TestPipeline pipeline) {
+    // Cap 4 (four shards of one group each). A group opens, then 200 distinct single-member groups
+    // flood in: only one per free shard is admitted, the rest are too-many-open-groups dead
+    // letters. The group that was open before the flood still completes during it; once the
+    // admitted flood groups time out (grouping) and age out (admission), new groups are credited.
+    long cap = 4;
+    int shards = OpenGroupAdmission.shards(cap);
+    Rollout openFirst = rollout("open-before", 0, 2, 1.0);
+    Rollout openSecond = rollout("open-before", 1, 2, 0.0);
+    Rollout[] flood = new Rollout[200];
+    java.util.Set<Integer> floodShards = new java.util.HashSet<>();
+    for (int i = 0; i < flood.length; i++) {
+      flood[i] = rollout("flood-" + i, 0, 4, 1.0);
+      floodShards.add(OpenGroupAdmission.shardOf("flood-" + i, shards));
+    }
+    floodShards.remove(OpenGroupAdmission.shardOf("open-before", shards));
+    int floodAdmitted = floodShards.size();
+    TestStream.Builder<Rollout> events =
+        stream()
+            .addElements(openFirst)
+            .addElements(flood[0], java.util.Arrays.copyOfRange(flood, 1, flood.length))
+            .addElements(openSecond)
+            // One tick (and the grouping timeout of the flood groups), then a second tick.
+            .advanceProcessingTime(Duration.millis(TIMEOUT_MS + 1))
+            .advanceProcessingTime(Duration.millis(TIMEOUT_MS + 1));
+    List<String> good = new java.util.ArrayList<>();
+    for (int g = 0; g < 8; g++) {
+      events = events.addElements(rollout("good-" + g, 0, 2, 1.0), rollout("good-" + g, 1, 2, 0.0));
+      good.add("good-" + g);
+    }
+    WithFailures.Result<PCollection<TraceGroup>, DeadLetter> result =
+        pipeline
+            .apply(events.advanceWatermarkToInfinity())
+            .apply(GroupRollouts.of(TIMEOUT_MS, MARKER_TTL_MS).withMaxOpenGroups(cap));
+    PAssert.that(result.output())
+        .satisfies(
+            groups -> {
+              List<String> complete = new java.util.ArrayList<>();
+              int partialFlood = 0;
+              for (TraceGroup group : groups) {
+                if (group.complete()) {
+                  complete.add(group.groupId());
+                } else {
+                  assertThat(group.groupId(), startsWith("flood-"));
+                  assertThat(group.traces().size(), equalTo(1));
+                  partialFlood++;
+                }
+              }
+              List<String> expectedComplete = new java.util.ArrayList<>(good);
+              expectedComplete.add("open-before");
+              Collections.sort(complete);
+              Collections.sort(expectedComplete);
+              assertThat(complete, equalTo(expectedComplete));
+              // Only the admitted flood groups ever held grouping state.
+              assertThat(partialFlood, equalTo(floodAdmitted));
+              return null;
+            });
+    PAssert.that(result.failures())
+        .satisfies(
+            letters -> {
+              int count = 0;
+              for (DeadLetter letter : letters) {
+                count++;
+                assertThat(letter.getStage(), equalTo("GroupRollouts"));
+                assertThat(letter.getReason(), equalTo(GroupRollouts.TOO_MANY_OPEN_GROUPS));
+                Rollout original =
+                    dev.rredcot.pipelines.TestRollouts.CODEC.decode(
+                        dev.rredcot.pipelines.deadletter.DeadLetters.valueBytes(letter));
+                assertThat(original.getGroupId(), startsWith("flood-"));
+              }
+              assertThat(count, equalTo(flood.length - floodAdmitted));
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
 }

@@ -1,10 +1,13 @@
 package dev.rredcot.pipelines.ingest;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.in;
 import static org.hamcrest.Matchers.startsWith;
 
+import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.pipelines.RolloutMutations;
 import dev.rredcot.pipelines.RolloutMutations.Mutation;
 import dev.rredcot.pipelines.TestRollouts;
@@ -20,6 +23,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -39,12 +43,31 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TestPipelineExtension.class)
 class RolloutContractTest {
 
-  /** A valid record with every optional field that the contract checks present. */
+  /** The arithmetic policy's tokenizer, as the job would pass the scoring policy's. */
+  static final TokenizerSource ARITHMETIC_TOKENIZER = () -> Optional.of(CharTokenizer.arithmetic());
+
+  /** The contract with the default bounds and the arithmetic tokenizer. */
+  private static final RolloutContract WITH_TOKENIZER =
+      RolloutContract.builder().optTokenizer(ARITHMETIC_TOKENIZER).build();
+
+  /**
+   * A valid record with every optional field that the contract checks present, its token ids those
+   * of its text under the arithmetic tokenizer.
+   */
   private static Rollout valid() {
     Rollout rollout = TestRollouts.rollout("g1", 1, 4, 1.0);
+    rollout.setTokenIds(arithmeticIds(rollout.getText()));
     List<Float> entropies =
         new ArrayList<>(Collections.nCopies(rollout.getTokenIds().size(), 0.3f));
     return Rollout.newBuilder(rollout).setEntropies(entropies).build();
+  }
+
+  private static List<Integer> arithmeticIds(String text) {
+    List<Integer> ids = new ArrayList<>();
+    for (int id : CharTokenizer.arithmetic().encode(text)) {
+      ids.add(id);
+    }
+    return ids;
   }
 
   /** One case: a mutation of the valid record that breaks exactly one invariant. */
@@ -95,6 +118,16 @@ class RolloutContractTest {
             "logProbs",
             r -> r.getLogProbs().set(3, Float.NEGATIVE_INFINITY)));
     cases.add(new Case("positive-logprob", "logProbs", r -> r.getLogProbs().set(3, 0.5f)));
+    // Finite and <= 0, but no sampler draws a token of probability e^-200 (the trainer's
+    // importance ratio overflows on it).
+    cases.add(new Case("implausible-log-probs", "logProbs", r -> r.getLogProbs().set(3, -200f)));
+    // Just below the floor of the arithmetic tokenizer's vocabulary, -(ln 22 + 40).
+    cases.add(
+        new Case(
+            "implausible-log-probs",
+            "logProbs",
+            r -> r.getLogProbs().set(0, (float) (-(Math.log(22) + 40.0) - 0.01))));
+    cases.add(new Case(null, null, r -> r.getLogProbs().set(0, -43f)));
     cases.add(new Case("entropies-length-mismatch", "entropies", r -> r.getEntropies().add(0.1f)));
     cases.add(
         new Case(
@@ -102,6 +135,26 @@ class RolloutContractTest {
             "entropies",
             r -> r.getEntropies().set(0, Float.POSITIVE_INFINITY)));
     cases.add(new Case("negative-entropy", "entropies", r -> r.getEntropies().set(0, -0.01f)));
+    cases.add(new Case("unmappable-tokens", "tokenIds", r -> r.getTokenIds().set(1, 0)));
+    cases.add(new Case("unmappable-tokens", "tokenIds", r -> r.getTokenIds().set(1, 22)));
+    // The text solves the problem (reward 1 verifies) while the tokens, which are trained, say 41.
+    cases.add(
+        new Case(
+            "tokens-text-mismatch",
+            "tokenIds",
+            r -> r.setTokenIds(arithmeticIds("12+30=41\nA: 41\n"))));
+    cases.add(
+        new Case(
+            "tokens-text-mismatch",
+            "tokenIds",
+            r -> {
+              int last = r.getTokenIds().size() - 1;
+              r.getTokenIds().remove(last);
+              r.getLogProbs().remove(last);
+              r.getEntropies().remove(last);
+            }));
+    // An end-of-sequence token after the text is dropped by the decoder.
+    cases.add(new Case(null, null, r -> appendEndOfSequence(r)));
     cases.add(new Case("invalid-reward", "reward", r -> r.setReward(Double.NaN)));
     cases.add(new Case("invalid-reward", "reward", r -> r.setReward(1.5)));
     cases.add(new Case("invalid-reward", "reward", r -> r.setReward(-0.0001)));
@@ -122,6 +175,12 @@ class RolloutContractTest {
     cases.add(new Case(null, null, r -> r.setEntropies(null)));
     cases.add(new Case(null, null, r -> r.getLogProbs().set(0, 0f)));
     return cases;
+  }
+
+  private static void appendEndOfSequence(Rollout rollout) {
+    rollout.getTokenIds().add(CharTokenizer.arithmetic().eosId());
+    rollout.getLogProbs().add(-0.1f);
+    rollout.getEntropies().add(0.3f);
   }
 
   private static void setGroup(Rollout rollout, int sampleIndex, int groupSize) {
@@ -154,6 +213,75 @@ class RolloutContractTest {
   @Test
   void theValidRecordKeepsTheContract() {
     assertThat(RolloutContract.defaults().firstViolation(valid()).isPresent(), equalTo(false));
+    assertThat(WITH_TOKENIZER.firstViolation(valid()).isPresent(), equalTo(false));
+  }
+
+  @Test
+  void withoutATokenizerTokenIdsAreNotDecoded() {
+    Rollout rollout = valid();
+    rollout.setTokenIds(arithmeticIds("12+30=41\nA: 41\n"));
+    assertThat(RolloutContract.defaults().firstViolation(rollout).isPresent(), equalTo(false));
+    assertThat(
+        WITH_TOKENIZER.firstViolation(rollout).get().reason(), equalTo("tokens-text-mismatch"));
+  }
+
+  @Test
+  void theLogProbFloorFollowsTheVocabularyAndTheMargin() {
+    RolloutContract contract = RolloutContract.defaults();
+    assertThat(contract.logProbFloor(22), closeTo(-(Math.log(22) + 40), 1e-12));
+    assertThat(
+        RolloutContract.builder().optLogProbMargin(10).build().logProbFloor(1 << 18),
+        closeTo(-(18 * Math.log(2) + 10), 1e-12));
+    // Without a tokenizer the floor is that of the largest vocabulary assumed: -52.48.
+    Rollout rollout = valid();
+    rollout.getLogProbs().set(0, -52f);
+    assertThat(contract.firstViolation(rollout).isPresent(), equalTo(false));
+    assertThat(
+        WITH_TOKENIZER.firstViolation(rollout).get().reason(), equalTo("implausible-log-probs"));
+  }
+
+  @Test
+  void textIsComparedInNormalFormC() {
+    // A tokenizer that knows the precomposed \u00e9; the text spells it e + combining acute.
+    TokenizerSource withAccent =
+        () -> Optional.of(new CharTokenizer(CharTokenizer.ARITHMETIC_ALPHABET + "\u00e9"));
+    RolloutContract contract = RolloutContract.builder().optTokenizer(withAccent).build();
+    String composed = "12+30=42\nA: 42\n\u00e9";
+    String decomposed = "12+30=42\nA: 42\ne\u0301";
+    Rollout rollout = valid();
+    rollout.setText(decomposed);
+    rollout.setReward(ArithmeticTask.defaults().verifyAnswer("42", composed).reward());
+    List<Integer> ids = new ArrayList<>();
+    for (int id :
+        new CharTokenizer(CharTokenizer.ARITHMETIC_ALPHABET + "\u00e9").encode(composed)) {
+      ids.add(id);
+    }
+    rollout.setTokenIds(ids);
+    rollout.setLogProbs(new ArrayList<>(Collections.nCopies(ids.size(), -0.5f)));
+    rollout.setEntropies(null);
+    assertThat(contract.firstViolation(rollout).isPresent(), equalTo(false));
+    Rollout normalised = RolloutContract.normalised(rollout);
+    assertThat(normalised.getText(), equalTo(composed));
+    assertThat(RolloutContract.normalised(normalised) == normalised, equalTo(true));
+  }
+
+  @Test
+  void acceptedRecordsLeaveInNormalFormC(TestPipeline pipeline) {
+    Rollout rollout = valid();
+    rollout.setPromptText("Q: 12+30=? caf\u0065\u0301\n");
+    WithFailures.Result<PCollection<Rollout>, DeadLetter> result =
+        pipeline
+            .apply(Create.of(TestRollouts.raw(rollout, 0)).withCoder(RawRecordCoder.of()))
+            .apply(ParseRollouts.of(ParseRollouts.DEFAULT_MAX_RECORD_BYTES, WITH_TOKENIZER));
+    PAssert.that(result.output())
+        .satisfies(
+            accepted -> {
+              Rollout out = accepted.iterator().next();
+              assertThat(out.getPromptText(), equalTo("Q: 12+30=? caf\u00e9\n"));
+              return null;
+            });
+    PAssert.that(result.failures()).empty();
+    pipeline.run().waitUntilFinish();
   }
 
   @Test
@@ -186,7 +314,7 @@ class RolloutContractTest {
         fields.put((long) i, cases.get(i).field());
       }
     }
-    assertOutcome(pipeline, records, reasons, fields, acceptedValues);
+    assertOutcome(pipeline, WITH_TOKENIZER, records, reasons, fields, acceptedValues);
   }
 
   @Test
@@ -235,7 +363,7 @@ class RolloutContractTest {
     assertThat(
         "the seed must draw single always-invalid mutations", mustReject > 10, equalTo(true));
     assertThat("the seed must keep some records valid", acceptedValues.isEmpty(), equalTo(false));
-    assertOutcome(pipeline, records, reasons, null, acceptedValues);
+    assertOutcome(pipeline, contract, records, reasons, null, acceptedValues);
   }
 
   /**
@@ -244,6 +372,7 @@ class RolloutContractTest {
    */
   private static void assertOutcome(
       TestPipeline pipeline,
+      RolloutContract contract,
       List<RawRecord> records,
       HashMap<Long, String> reasons,
       HashMap<Long, String> fields,
@@ -255,7 +384,7 @@ class RolloutContractTest {
     WithFailures.Result<PCollection<Rollout>, DeadLetter> result =
         pipeline
             .apply(Create.of(records).withCoder(RawRecordCoder.of()))
-            .apply(ParseRollouts.create());
+            .apply(ParseRollouts.of(ParseRollouts.DEFAULT_MAX_RECORD_BYTES, contract));
     PAssert.that(result.output())
         .satisfies(
             accepted -> {

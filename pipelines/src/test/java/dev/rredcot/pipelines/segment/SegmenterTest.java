@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.pipelines.TestRollouts;
+import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -195,5 +197,40 @@ class SegmenterTest {
       }
       assertTrue(boundaries.length - 1 <= maxSegments, context);
     }
+  }
+
+  @Test
+  void aLetterOutsideTheBasicPlaneIsOneTokenAndAWordCharacter() {
+    // U+1D400 (mathematical bold A) is a letter of two UTF-16 chars. "\uD835\uDC00So" is one
+    // word, so the cue "So" inside it must not cut; the "So" after the newline starts a segment.
+    String text = "x\uD835\uDC00So y\nSo z";
+    Rollout rollout = TestRollouts.rollout("g", 0, 2, 0.0, text).build();
+    List<Integer> ids = new ArrayList<>();
+    text.codePoints().forEach(c -> ids.add(c % 32));
+    rollout.setTokenIds(ids);
+    List<String> pieces = TokenTexts.charPerToken(rollout);
+    assertEquals(text.codePointCount(0, text.length()), pieces.size());
+    assertEquals("\uD835\uDC00", pieces.get(1));
+    assertEquals(text, String.join("", pieces));
+    int newline = pieces.indexOf("\n");
+    assertEquals(java.util.Set.of(newline + 1), Segmenter.keywordCuts(pieces, List.of("So")));
+  }
+
+  @Test
+  void aCueFollowedByALetterOutsideTheBasicPlaneIsNotACue() {
+    String text = "a So\uD835\uDC00 b";
+    List<String> pieces = new ArrayList<>();
+    text.codePoints().forEach(c -> pieces.add(new String(Character.toChars(c))));
+    assertTrue(Segmenter.keywordCuts(pieces, List.of("So")).isEmpty());
+    assertEquals(java.util.Set.of(2), Segmenter.keywordCuts(chars("a So b"), List.of("So")));
+  }
+
+  @Test
+  void textWithMoreCharactersThanTokensIsRefused() {
+    String text = "ab\uD835\uDC00";
+    Rollout rollout = TestRollouts.rollout("g", 0, 2, 0.0, text).build();
+    // Three characters (four chars) but two tokens.
+    rollout.setTokenIds(new ArrayList<>(List.of(1, 2)));
+    assertThrows(IllegalArgumentException.class, () -> TokenTexts.charPerToken(rollout));
   }
 }

@@ -1,0 +1,63 @@
+package dev.rredcot.pipelines.ingest;
+
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.tokenizer.CharTokenizer;
+import dev.rredcot.model.tokenizer.HuggingFaceTokenizerAdapter;
+import dev.rredcot.model.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Where {@link RolloutContract} finds the tokenizer that decodes a rollout's {@code tokenIds}: the
+ * tokenizer of the policy that scores and trains them (a model or tokenizer directory, or the
+ * newest verified checkpoint of a store). It is a description, not the tokenizer, because a
+ * tokenizer (a native Hugging Face one in particular) is not serializable: each contract instance
+ * opens it once where it runs.
+ */
+@FunctionalInterface
+public interface TokenizerSource extends Serializable {
+
+  /**
+   * The tokenizer, or empty when this source has none (an empty store): the contract then does not
+   * decode token ids.
+   *
+   * @throws IOException when the tokenizer exists but cannot be read
+   */
+  Optional<Tokenizer> open() throws IOException;
+
+  /** No tokenizer: token ids are not decoded at ingest. */
+  static TokenizerSource none() {
+    return Optional::empty;
+  }
+
+  /**
+   * The tokenizer saved in {@code dir} (a checkpoint, a directory with {@code tokenizer.json}), or,
+   * when {@code dir} holds none, that of the newest verified checkpoint of {@code dir} as a store;
+   * empty when it is neither (a store with no checkpoint yet, a directory that does not exist).
+   */
+  static TokenizerSource directory(String dir) {
+    Objects.requireNonNull(dir, "dir");
+    return () -> {
+      Path path = Path.of(dir);
+      if (!Files.isDirectory(path)) {
+        return Optional.empty();
+      }
+      if (Files.isRegularFile(path.resolve(CharTokenizer.FILE_NAME))
+          || Files.isRegularFile(path.resolve(HuggingFaceTokenizerAdapter.FILE_NAME))) {
+        // A tokenizer that is there but unreadable is an error, not a reason to look elsewhere.
+        return Optional.of(Tokenizer.load(path));
+      }
+      // Not a tokenizer directory: a store of checkpoints, whose newest one has the tokenizer.
+      Optional<Checkpoint> newest = new CheckpointStore(path, Integer.MAX_VALUE).newestVerified();
+      if (newest.isEmpty()) {
+        return Optional.empty();
+      }
+      return Optional.of(Tokenizer.load(newest.get().dir()));
+    };
+  }
+}
