@@ -19,9 +19,15 @@ public final class Topics {
   /** {@link DeadLetter} records from any stage that could not process its input. */
   public static final String DEAD_LETTERS = "dead-letters";
 
+  /**
+   * {@link BudgetEvent} records, the in-flight budget's ledger: claims of rollout workers,
+   * retirements of the trainer; every writer uses one key, so the ledger lives in one partition.
+   */
+  public static final String ROLLOUT_BUDGET = "rollout-budget";
+
   /** Every topic the local stack creates. */
   public static final List<String> ALL =
-      List.of(PROMPTS, ROLLOUTS, CREDITED_ROLLOUTS, CHECKPOINTS, DEAD_LETTERS);
+      List.of(PROMPTS, ROLLOUTS, CREDITED_ROLLOUTS, CHECKPOINTS, DEAD_LETTERS, ROLLOUT_BUDGET);
 
   private Topics() {}
 }

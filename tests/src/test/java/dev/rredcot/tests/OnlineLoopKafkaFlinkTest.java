@@ -65,6 +65,7 @@ class OnlineLoopKafkaFlinkTest {
                   .setBootstrapServers(bootstrap)
                   .setCheckpointStore(store)
                   .optOptions(TrainerOptions.builder().optBatchGroups(BATCH_GROUPS).build())
+                  .optInFlightBudget(Topics.ROLLOUT_BUDGET, 1, Duration.ZERO)
                   .build();
           RolloutWorker worker =
               RolloutWorker.builder()
@@ -74,7 +75,7 @@ class OnlineLoopKafkaFlinkTest {
                   .optInitialPolicy(Policy.load(initial))
                   .optGroupSize(GROUP_SIZE)
                   .optPromptsPerBatch(BATCH_GROUPS)
-                  .optMaxPromptsPerVersion(2 * BATCH_GROUPS)
+                  .optInFlightBudget(Topics.ROLLOUT_BUDGET)
                   .build();
           TaskFeeder feeder =
               TaskFeeder.builder()
@@ -88,7 +89,8 @@ class OnlineLoopKafkaFlinkTest {
         feeder.start();
 
         // Streaming mode: a bounded Kafka read would otherwise run as a Flink batch job, whose
-        // grouping emits only at the end, while the throttled worker waits for new versions.
+        // grouping emits only at the end, while the worker waits for the trainer to read what is in
+        // flight.
         CreditPipelineOptions options =
             PipelineOptionsFactory.fromArgs(
                     "--runner=FlinkRunner",

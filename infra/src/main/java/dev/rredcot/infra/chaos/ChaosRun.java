@@ -484,10 +484,8 @@ public final class ChaosRun {
               "--group-size",
               Integer.toString(settings.groupSize()),
               "--prompts-per-batch",
-              Integer.toString(settings.promptsPerBatch()),
-              // Two trainer steps' worth of prompts per version, as the demo's worker.
-              "--max-prompts-per-version",
-              Integer.toString(2 * settings.batchGroups()));
+              // Bounded by the trainer's in-flight budget (on by default), as the demo's worker.
+              Integer.toString(settings.promptsPerBatch()));
       case BROKER -> throw new IllegalArgumentException("the broker is not a CLI child");
     };
   }

@@ -101,6 +101,14 @@ final class DemoCommand implements Callable<Integer> {
       description = "The trainer's learning rate.")
   double learningRate;
 
+  @Option(
+      names = "--in-flight-staleness",
+      defaultValue = "1",
+      description =
+          "S of the in-flight budget: the worker samples while rollouts not yet read by the"
+              + " trainer stay within (S + 1)·B groups (default ${DEFAULT-VALUE}).")
+  int inFlightStaleness;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -130,6 +138,7 @@ final class DemoCommand implements Callable<Integer> {
               .optBootstrapServers(bootstrap)
               .optSecure(secure)
               .optLearningRate(learningRate)
+              .optInFlightStaleness(inFlightStaleness)
               .optEvaluation(evalPrompts, evalSamples, 5)
               .build();
     } catch (IllegalArgumentException e) {

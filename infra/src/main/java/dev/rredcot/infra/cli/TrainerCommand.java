@@ -6,8 +6,10 @@ import dev.rredcot.model.trainer.StalenessMode;
 import dev.rredcot.model.trainer.TrainerOptions;
 import dev.rredcot.model.trainer.TrainerService;
 import dev.rredcot.model.trainer.TrainerStats;
+import dev.rredcot.schemas.Topics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -87,6 +89,36 @@ final class TrainerCommand implements Callable<Integer> {
   int staleness;
 
   @Option(
+      names = "--in-flight-budget",
+      arity = "1",
+      paramLabel = "true|false",
+      defaultValue = "true",
+      description =
+          "Publish the in-flight budget on topic rollout-budget: the count of credited rollouts"
+              + " read and the limit (S + 1)·B groups that workers admit prompts against"
+              + " (default ${DEFAULT-VALUE}; false: workers that follow a budget sample"
+              + " nothing).")
+  boolean inFlightBudget;
+
+  @Option(
+      names = "--in-flight-staleness",
+      defaultValue = "1",
+      description =
+          "S of the in-flight budget: rollouts sampled and not yet read stay within (S + 1)·B"
+              + " groups for all workers together (default ${DEFAULT-VALUE}; below --staleness"
+              + " leaves a version of slack for workers adopting a checkpoint).")
+  int inFlightStaleness;
+
+  @Option(
+      names = "--in-flight-write-off-after",
+      defaultValue = "120",
+      description =
+          "Seconds with rollouts in flight but neither a new claim nor a credited rollout after"
+              + " which they are written off as lost before the trainer (dead-lettered by the"
+              + " credit job), so the budget reopens (default ${DEFAULT-VALUE}; 0: never).")
+  double inFlightWriteOffAfterS;
+
+  @Option(
       names = "--learning-rate",
       defaultValue = "5e-5",
       description = "Adam learning rate (default ${DEFAULT-VALUE}).")
@@ -106,12 +138,15 @@ final class TrainerCommand implements Callable<Integer> {
     if (keep < 1
         || batchGroups < 1
         || staleness < 0
+        || inFlightStaleness < 0
+        || !(inFlightWriteOffAfterS >= 0)
         || !(learningRate > 0)
         || !(partialBatchAfterS >= 0)) {
       throw new ParameterException(
           spec.commandLine(),
-          "--keep and --batch-groups must be positive, --staleness and --partial-batch-after >="
-              + " 0, --learning-rate > 0");
+          "--keep and --batch-groups must be positive, --staleness, --in-flight-staleness,"
+              + " --in-flight-write-off-after and --partial-batch-after >= 0, --learning-rate >"
+              + " 0");
     }
     Path root = store != null ? store : cli.home().checkpointsDir();
     CheckpointStore checkpoints = new CheckpointStore(root, keep);
@@ -138,6 +173,12 @@ final class TrainerCommand implements Callable<Integer> {
                     .optTrainOptions(train)
                     .optPartialBatchAfterMs(Math.round(partialBatchAfterS * 1000))
                     .build());
+    if (inFlightBudget) {
+      builder.optInFlightBudget(
+          Topics.ROLLOUT_BUDGET,
+          inFlightStaleness,
+          Duration.ofMillis(Math.round(inFlightWriteOffAfterS * 1000)));
+    }
     if (progress != null) {
       builder.optProgressDir(progress);
     }

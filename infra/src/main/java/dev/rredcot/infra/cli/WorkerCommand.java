@@ -8,6 +8,7 @@ import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
 import dev.rredcot.model.task.TaskFamilies;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.schemas.Topics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,12 +75,17 @@ final class WorkerCommand implements Callable<Integer> {
   int maxTokens;
 
   @Option(
-      names = "--max-prompts-per-version",
-      defaultValue = "0",
+      names = "--in-flight-budget",
+      arity = "1",
+      paramLabel = "true|false",
+      defaultValue = "true",
       description =
-          "Sample at most this many prompts per policy version, then wait for the next"
-              + " checkpoint (default ${DEFAULT-VALUE}: no bound).")
-  int maxPromptsPerVersion;
+          "Sample a prompt only once the budget ledger (topic rollout-budget) accepted it: rollouts"
+              + " of all workers together not yet read by the trainer stay within the (S + 1)·B"
+              + " groups the trainer publishes (its --in-flight-staleness and --batch-groups);"
+              + " nothing is sampled until a trainer has published. false: no bound (default"
+              + " ${DEFAULT-VALUE}).")
+  boolean inFlightBudget;
 
   @Option(
       names = "--group",
@@ -92,11 +98,10 @@ final class WorkerCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     metricsOption.validate(spec);
     cli.logToFiles("worker");
-    if (groupSize < 1 || promptsPerBatch < 1 || maxTokens < 1 || maxPromptsPerVersion < 0) {
+    if (groupSize < 1 || promptsPerBatch < 1 || maxTokens < 1) {
       throw new ParameterException(
           spec.commandLine(),
-          "--group-size, --prompts-per-batch and --max-tokens must be positive,"
-              + " --max-prompts-per-version >= 0");
+          "--group-size, --prompts-per-batch and --max-tokens must be positive");
     }
     EvaluationTask family = taskOption.resolve(spec);
     Path root = store != null ? store : cli.home().checkpointsDir();
@@ -125,20 +130,23 @@ final class WorkerCommand implements Callable<Integer> {
             .optPromptsPerBatch(promptsPerBatch)
             .optTemperature(temperature)
             .optMaxTokens(maxTokens)
-            .optMaxPromptsPerVersion(maxPromptsPerVersion)
             .optConsumerGroup(group);
+    if (inFlightBudget) {
+      builder.optInFlightBudget(Topics.ROLLOUT_BUDGET);
+    }
     if (latest.isPresent()) {
       builder.optInitialPolicy(Policy.load(latest.get()));
     }
     RolloutWorker worker = builder.build();
     worker.start();
     out.printf(
-        "worker: %s; consuming prompts at %s (group %s); SIGTERM or Ctrl-C stops it%n",
+        "worker: %s; consuming prompts at %s (group %s)%s; SIGTERM or Ctrl-C stops it%n",
         latest
             .map(c -> "policy v" + c.version() + " from " + root)
             .orElse("no checkpoint in " + root + ", waiting for an announcement"),
         bootstrapOption.resolve(cli.home()),
-        group);
+        group,
+        inFlightBudget ? ", within the trainer's in-flight budget" : ", no in-flight budget");
     out.flush();
     return ServiceProcess.run(
         "worker",

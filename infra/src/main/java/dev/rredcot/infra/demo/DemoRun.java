@@ -64,6 +64,9 @@ public final class DemoRun {
   private static final Logger LOG = LoggerFactory.getLogger(DemoRun.class);
   private static final long TICK_MS = 1_000;
   private static final int CHECKPOINTS_KEPT = 8;
+  // Longer than the credit job takes to start on a busy machine, so a slow start is not mistaken
+  // for rollouts lost before the trainer.
+  private static final Duration IN_FLIGHT_WRITE_OFF_AFTER = Duration.ofMinutes(2);
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final ObjectMapper JSON_LINES = new ObjectMapper();
@@ -248,6 +251,8 @@ public final class DemoRun {
                             .build())
                     .optEvaluator(evaluator, settings.evalEveryVersions())
                     .build())
+            .optInFlightBudget(
+                Topics.ROLLOUT_BUDGET, settings.inFlightStaleness(), IN_FLIGHT_WRITE_OFF_AFTER)
             .build();
     services.add(trainer);
     trainer.start();
@@ -273,9 +278,9 @@ public final class DemoRun {
             .optInitialPolicy(Policy.load(initial))
             .optGroupSize(settings.groupSize())
             .optPromptsPerBatch(settings.promptsPerBatch())
-            // Two trainer steps' worth of prompts per version: the trainer never starves, and
-            // nothing is sampled that the staleness bound would throw away.
-            .optMaxPromptsPerVersion(2 * settings.batchGroups())
+            // The trainer's budget, (S + 1)·B groups in flight: the trainer never starves, and
+            // little is sampled that the staleness bound would throw away.
+            .optInFlightBudget(Topics.ROLLOUT_BUDGET)
             .build();
     services.add(worker);
     worker.start();
@@ -437,6 +442,7 @@ public final class DemoRun {
     config.put("group_size", settings.groupSize());
     config.put("prompts_per_batch", settings.promptsPerBatch());
     config.put("batch_groups", settings.batchGroups());
+    config.put("in_flight_staleness", settings.inFlightStaleness());
     config.put("learning_rate", settings.learningRate());
     config.put("prompts_per_second", settings.promptsPerSecond());
     config.put("eval_prompts", settings.evalPrompts());

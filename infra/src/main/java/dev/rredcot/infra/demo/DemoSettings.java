@@ -18,6 +18,8 @@ import java.util.Set;
  * @param groupSize G, traces per prompt
  * @param promptsPerBatch prompts per rollout-worker generation batch
  * @param batchGroups B, complete groups per trainer step
+ * @param inFlightStaleness S of the in-flight budget: rollouts in flight stay within (S + 1)·B
+ *     groups
  * @param learningRate the trainer's Adam learning rate
  * @param promptsPerSecond the task feeder's rate
  * @param evalPrompts held-out prompts
@@ -35,6 +37,7 @@ public record DemoSettings(
     int groupSize,
     int promptsPerBatch,
     int batchGroups,
+    int inFlightStaleness,
     double learningRate,
     double promptsPerSecond,
     int evalPrompts,
@@ -69,6 +72,10 @@ public record DemoSettings(
       throw new IllegalArgumentException(
           "group size must be at least 2 and batch sizes at least 1");
     }
+    if (inFlightStaleness < 0) {
+      throw new IllegalArgumentException(
+          "the in-flight staleness must not be negative, got " + inFlightStaleness);
+    }
     if (!(learningRate > 0) || !(promptsPerSecond > 0)) {
       throw new IllegalArgumentException("learning rate and prompt rate must be positive");
     }
@@ -98,6 +105,7 @@ public record DemoSettings(
     private int groupSize = 8;
     private int promptsPerBatch = 8;
     private int batchGroups = 8;
+    private int inFlightStaleness = 1;
     private double learningRate = 1e-4;
     private double promptsPerSecond = 20;
     private int evalPrompts = 64;
@@ -134,6 +142,12 @@ public record DemoSettings(
       this.groupSize = groupSize;
       this.promptsPerBatch = promptsPerBatch;
       this.batchGroups = batchGroups;
+      return this;
+    }
+
+    /** S of the in-flight budget, (S + 1)·B groups in flight at most (default 1). */
+    public Builder optInFlightStaleness(int inFlightStaleness) {
+      this.inFlightStaleness = inFlightStaleness;
       return this;
     }
 
@@ -180,6 +194,7 @@ public record DemoSettings(
           groupSize,
           promptsPerBatch,
           batchGroups,
+          inFlightStaleness,
           learningRate,
           promptsPerSecond,
           evalPrompts,

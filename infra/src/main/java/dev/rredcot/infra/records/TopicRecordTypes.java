@@ -1,5 +1,6 @@
 package dev.rredcot.infra.records;
 
+import dev.rredcot.schemas.BudgetEvent;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.PolicyCheckpoint;
@@ -19,7 +20,8 @@ public final class TopicRecordTypes {
           Topics.ROLLOUTS, Rollout.class,
           Topics.CREDITED_ROLLOUTS, CreditedRollout.class,
           Topics.CHECKPOINTS, PolicyCheckpoint.class,
-          Topics.DEAD_LETTERS, DeadLetter.class);
+          Topics.DEAD_LETTERS, DeadLetter.class,
+          Topics.ROLLOUT_BUDGET, BudgetEvent.class);
 
   private TopicRecordTypes() {}
 

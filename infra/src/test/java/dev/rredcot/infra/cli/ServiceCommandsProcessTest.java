@@ -133,7 +133,10 @@ class ServiceCommandsProcessTest {
             "--prompts-per-batch",
             "4",
             "--max-tokens",
-            "32");
+            "32",
+            // No trainer here to publish an in-flight budget.
+            "--in-flight-budget",
+            "false");
     awaitOrFail(worker, () -> committed("rollout-workers") >= 8);
 
     worker.terminate();

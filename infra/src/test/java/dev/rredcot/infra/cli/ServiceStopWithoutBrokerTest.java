@@ -58,7 +58,10 @@ class ServiceStopWithoutBrokerTest {
             "--bootstrap",
             bootstrap,
             "--store",
-            dir.resolve("store").toString())) {
+            dir.resolve("store").toString(),
+            // No trainer here to publish an in-flight budget.
+            "--in-flight-budget",
+            "false")) {
       long deadline = System.nanoTime() + WORKING.toNanos();
       while (rollouts(bootstrap) < 8) {
         if (!worker.isAlive() || System.nanoTime() > deadline) {

@@ -1,5 +1,6 @@
 package dev.rredcot.model.rollout;
 
+import dev.rredcot.model.budget.WorkerBudget;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.metrics.MetricNames;
 import dev.rredcot.model.metrics.ServiceMetrics;
@@ -29,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -56,6 +59,11 @@ import org.slf4j.LoggerFactory;
  * and swaps policies between batches ({@link PolicyFollower}); an announcement that fails
  * verification is skipped and the current policy kept. Undecodable prompts and prompts of unknown
  * task families go to {@code dead-letters}.
+ *
+ * <p>With the in-flight budget ({@link Builder#optInFlightBudget}), a batch is sampled only after
+ * the ledger on {@code rollout-budget} accepted a claim for exactly its prompts: rollouts admitted
+ * by all workers together minus those the trainer has read stay within the trainer's (S + 1)·B
+ * groups ({@link WorkerBudget}); prompts the ledger has no room for are put back and waited for.
  *
  * <pre>{@code
  * try (RolloutWorker worker = RolloutWorker.builder().setBootstrapServers(servers)
@@ -91,9 +99,8 @@ public final class RolloutWorker implements RunningService {
   // When the checkpoint of the policy in use was written, epoch ms; NaN while unknown.
   private volatile double policyCreatedAtMs = Double.NaN;
   private volatile double lastRewardMean = Double.NaN;
-  // Worker-thread state of the bounded-lag throttle.
-  private long servedVersion = Long.MIN_VALUE;
-  private long promptsServedAtVersion;
+  // Created and used by the worker's thread; null without a budget.
+  private WorkerBudget budget;
   private volatile long policyVersion = -1;
   private volatile long checkpointsAdopted;
   private volatile long checkpointsRejected;
@@ -201,26 +208,53 @@ public final class RolloutWorker implements RunningService {
             assignAll(checkpoints, settings.checkpointsTopic);
             return null;
           });
+      if (settings.budgetTopic != null) {
+        budget =
+            new WorkerBudget(
+                settings.bootstrapServers,
+                settings.budgetTopic,
+                "worker-" + UUID.randomUUID(),
+                settings.consumerGroup,
+                settings.groupSize);
+        retry.untilDone(
+            "reading the partitions of " + settings.budgetTopic,
+            service::running,
+            () -> {
+              budget.start();
+              return null;
+            });
+      }
       AvroSerde<Rollout> rolloutSerde = AvroSerde.of(Rollout.class);
       while (service.running()) {
-        boolean waitingForPolicy = follower.current().isEmpty() || aheadOfTrainer();
-        followCheckpoints(checkpoints, waitingForPolicy ? POLL : Duration.ofMillis(1));
+        followCheckpoints(checkpoints, follower.current().isEmpty() ? POLL : Duration.ofMillis(1));
         if (follower.current().isEmpty()) {
           // No policy yet: wait for the first announcement without taking prompts.
           continue;
         }
-        if (aheadOfTrainer()) {
-          // Bounded lag: this version has sampled its share; poll paused (no records, but the
-          // consumer stays in its group) until a newer checkpoint arrives.
-          prompts.pause(prompts.assignment());
-          prompts.poll(Duration.ZERO);
-          continue;
+        int admissible = settings.promptsPerBatch;
+        if (budget != null) {
+          budget.follow(Duration.ZERO);
+          admissible = budget.admissiblePrompts(settings.promptsPerBatch);
+          if (admissible == 0) {
+            // The budget is full (or no trainer has spoken yet): poll paused, so the consumer
+            // stays in its group without taking prompts, until the trainer retires rollouts.
+            prompts.pause(prompts.assignment());
+            prompts.poll(Duration.ZERO);
+            budget.follow(POLL);
+            continue;
+          }
         }
         prompts.resume(prompts.paused());
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         prompts.poll(POLL).forEach(records::add);
         if (records.isEmpty()) {
           continue;
+        }
+        if (budget != null) {
+          records = admit(records, admissible, prompts, producer);
+          if (records.isEmpty()) {
+            continue;
+          }
         }
         serve(records, prompts, producer, rolloutSerde);
       }
@@ -231,7 +265,39 @@ public final class RolloutWorker implements RunningService {
       LOG.error("rollout worker stopped", e);
     } finally {
       follower.close();
+      if (budget != null) {
+        budget.close();
+      }
     }
+  }
+
+  /**
+   * The first {@code admissible} of {@code records} if the ledger accepts a claim for them (the
+   * others are put back); none if it refuses (all put back: another worker took the room first).
+   */
+  private List<ConsumerRecord<byte[], byte[]>> admit(
+      List<ConsumerRecord<byte[], byte[]>> records,
+      int admissible,
+      KafkaConsumer<byte[], byte[]> prompts,
+      KafkaProducer<String, byte[]> producer)
+      throws Exception {
+    // A poll's records come partition by partition in offset order, so a prefix is, per
+    // partition, a run of consecutive offsets: what a claim describes.
+    List<ConsumerRecord<byte[], byte[]>> taken =
+        new ArrayList<>(records.subList(0, Math.min(admissible, records.size())));
+    rewind(prompts, records.subList(taken.size(), records.size()));
+    boolean accepted;
+    try {
+      accepted = budget.claim(producer, settings.promptsTopic, taken, service::running);
+    } catch (ExecutionException e) {
+      LOG.warn("claiming {} prompts failed; they are put back: {}", taken.size(), e.getMessage());
+      accepted = false;
+    }
+    if (!accepted) {
+      rewind(prompts, taken);
+      return List.of();
+    }
+    return taken;
   }
 
   private void serve(
@@ -310,11 +376,13 @@ public final class RolloutWorker implements RunningService {
           e.getMessage());
       return;
     }
+    int unsampled = records.size() - decoded.size() + batch.rejected().size();
+    if (budget != null && unsampled > 0) {
+      // Claimed but never sampled (dead letters): no rollout of theirs will reach the trainer.
+      budget.release(producer, (long) unsampled * settings.groupSize);
+    }
     batches.incrementAndGet();
     promptsServed.addAndGet(decoded.size() - batch.rejected().size());
-    if (batch.policyVersion() == servedVersion) {
-      promptsServedAtVersion += records.size();
-    }
     promptsRejected.addAndGet(records.size() - decoded.size() + batch.rejected().size());
     rolloutsPublished.addAndGet(batch.rollouts().size());
     promptsCounter.inc(decoded.size() - batch.rejected().size());
@@ -344,19 +412,6 @@ public final class RolloutWorker implements RunningService {
     return producer.send(
         new ProducerRecord<>(
             settings.deadLettersTopic, null, RecordCodec.of(DeadLetter.class).encode(letter)));
-  }
-
-  /** Whether the current version sampled its {@code maxPromptsPerVersion} share already. */
-  private boolean aheadOfTrainer() {
-    if (settings.maxPromptsPerVersion <= 0) {
-      return false;
-    }
-    long version = follower.currentVersion();
-    if (version != servedVersion) {
-      servedVersion = version;
-      promptsServedAtVersion = 0;
-    }
-    return promptsServedAtVersion >= settings.maxPromptsPerVersion;
   }
 
   private void followCheckpoints(KafkaConsumer<byte[], byte[]> checkpoints, Duration wait) {
@@ -467,7 +522,7 @@ public final class RolloutWorker implements RunningService {
     private int promptsPerBatch = 8;
     private double temperature = 1.0;
     private int maxTokens = 64;
-    private int maxPromptsPerVersion;
+    private String budgetTopic;
     private String consumerGroup = "rollout-workers";
     private String promptsTopic = Topics.PROMPTS;
     private String rolloutsTopic = Topics.ROLLOUTS;
@@ -537,12 +592,14 @@ public final class RolloutWorker implements RunningService {
     }
 
     /**
-     * Bounded lag: sample at most this many prompts with one policy version, then wait for the
-     * trainer's next checkpoint (default 0: no bound). Keeps rollouts from going stale when
-     * generation outruns training; at least B groups per trainer step, or the trainer starves.
+     * The global in-flight budget on ledger topic {@code budgetTopic} (usually {@link
+     * Topics#ROLLOUT_BUDGET}; default: none, no bound): sample a prompt only once the ledger
+     * accepted it, i.e. while rollouts admitted by all workers together minus those the trainer has
+     * read stay within the (S + 1)·B groups the trainer publishes. Until a trainer has published,
+     * nothing is sampled.
      */
-    public Builder optMaxPromptsPerVersion(int maxPromptsPerVersion) {
-      this.maxPromptsPerVersion = maxPromptsPerVersion;
+    public Builder optInFlightBudget(String budgetTopic) {
+      this.budgetTopic = budgetTopic;
       return this;
     }
 
@@ -573,10 +630,6 @@ public final class RolloutWorker implements RunningService {
       if (promptsPerBatch <= 0) {
         throw new IllegalArgumentException(
             "promptsPerBatch must be positive, got " + promptsPerBatch);
-      }
-      if (maxPromptsPerVersion < 0) {
-        throw new IllegalArgumentException(
-            "maxPromptsPerVersion must not be negative (0: no bound), got " + maxPromptsPerVersion);
       }
       return new RolloutWorker(this);
     }

@@ -1,5 +1,7 @@
 package dev.rredcot.model.trainer;
 
+import dev.rredcot.model.budget.InFlightLedger;
+import dev.rredcot.model.budget.TrainerBudget;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.metrics.MetricNames;
 import dev.rredcot.model.metrics.ServiceMetrics;
@@ -19,6 +21,8 @@ import dev.rredcot.schemas.Topics;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -34,6 +40,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.PartitionInfo;
@@ -52,6 +59,11 @@ import org.slf4j.LoggerFactory;
  * committed to the consumer group {@code rredcot-trainer}, only so that Kafka's tools show the
  * trainer's lag (the trainer resumes from its progress files, not from the group). Kafka calls that
  * fail for a passing reason are retried with backoff ({@link BrokerRetry}).
+ *
+ * <p>With the in-flight budget ({@link Builder#optInFlightBudget}) it also publishes, whenever its
+ * count of credited rollouts read changes, a retirement on the {@code rollout-budget} ledger with
+ * that count and the limit (S + 1)·B groups, which rollout workers admit prompts against ({@link
+ * TrainerBudget}).
  *
  * <pre>{@code
  * try (Trainer trainer = Trainer.builder().setBootstrapServers(servers)
@@ -98,6 +110,9 @@ public final class TrainerService implements RunningService {
   private volatile double checkpointCreatedAtMs = Double.NaN;
   private volatile double lastRewardMean = Double.NaN;
   private volatile double lastHeldOutAccuracy = Double.NaN;
+  // Loop-thread state of the in-flight budget; null without one.
+  private TrainerBudget budget;
+  private volatile long budgetInFlight = -1;
 
   private TrainerService(Builder settings) {
     this.settings = settings;
@@ -134,7 +149,43 @@ public final class TrainerService implements RunningService {
     stats = core.stats();
     checkpointCreatedAtMs = core.latestCheckpoint().createdAt().toEpochMilli();
     lastHeldOutAccuracy = stats.lastHeldOutAccuracy();
+    if (settings.budgetTopic != null) {
+      budget =
+          new TrainerBudget(
+              settings.bootstrapServers,
+              settings.budgetTopic,
+              trainerId(settings.progressDir),
+              (settings.budgetStaleness + 1) * settings.options.batchGroups(),
+              settings.budgetWriteOffAfter,
+              System::currentTimeMillis);
+    }
     service.start(this::run);
+  }
+
+  /**
+   * The id this trainer signs its budget retirements with, kept in the progress directory: a
+   * trainer that resumes the same progress (and so the same counters) recognises its own
+   * retirements on the ledger.
+   */
+  private static String trainerId(Path progressDir) throws IOException {
+    Path file = progressDir.resolve("budget-trainer-id");
+    if (Files.isRegularFile(file)) {
+      return Files.readString(file, StandardCharsets.UTF_8).trim();
+    }
+    String id = "trainer-" + UUID.randomUUID();
+    Files.createDirectories(progressDir);
+    Path partial = progressDir.resolve("budget-trainer-id.partial");
+    Files.writeString(partial, id + "\n", StandardCharsets.UTF_8);
+    Files.move(partial, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return id;
+  }
+
+  /**
+   * Rollouts in flight by the budget ledger as this trainer last folded it (claimed by workers, not
+   * yet read here); -1 without a budget or before the first fold.
+   */
+  public long budgetInFlightRollouts() {
+    return budgetInFlight;
   }
 
   @Override
@@ -184,6 +235,16 @@ public final class TrainerService implements RunningService {
       consumerMetrics = consumer.metrics();
       seekToResume(consumer);
       announce(producer, TrainerCore.announcement(core.latestCheckpoint(), Map.of()));
+      if (budget != null) {
+        retry.untilDone(
+            "reading the budget ledger " + settings.budgetTopic,
+            service::running,
+            () -> {
+              budget.open(core.stats().rolloutsConsumed(), service::running);
+              return null;
+            });
+        reportBudget(producer);
+      }
       resumed = true;
       long lastRecordMs = System.currentTimeMillis();
       while (service.running()) {
@@ -206,6 +267,9 @@ public final class TrainerService implements RunningService {
         stats = core.stats();
         countSince(before, stats);
         commitForVisibility(consumer);
+        if (budget != null) {
+          reportBudget(producer);
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -218,6 +282,32 @@ public final class TrainerService implements RunningService {
     } finally {
       stats = core.stats();
       core.close();
+      if (budget != null) {
+        budget.close();
+      }
+    }
+  }
+
+  /**
+   * Publishes a budget retirement when the count of credited rollouts read changed. A broker that
+   * is away for a moment is no reason to stop: the retirement is published on a later round.
+   */
+  private void reportBudget(KafkaProducer<byte[], byte[]> producer) throws Exception {
+    try {
+      Future<RecordMetadata> sent =
+          budget.report(
+              producer, stats.rolloutsConsumed(), stats.policyVersion(), service::running);
+      if (sent != null) {
+        service.awaitWhileRunning(sent, "a budget retirement");
+      }
+      InFlightLedger ledger = budget.ledger();
+      budgetInFlight = ledger.inFlightRollouts();
+    } catch (Exception e) {
+      if (!BrokerRetry.isPassing(e)) {
+        throw e;
+      }
+      budget.republish();
+      LOG.warn("publishing the budget retirement failed (retrying): {}", e.toString());
     }
   }
 
@@ -420,8 +510,26 @@ public final class TrainerService implements RunningService {
     private String creditedRolloutsTopic = Topics.CREDITED_ROLLOUTS;
     private String checkpointsTopic = Topics.CHECKPOINTS;
     private String deadLettersTopic = Topics.DEAD_LETTERS;
+    private String budgetTopic;
+    private int budgetStaleness = 1;
+    private Duration budgetWriteOffAfter = Duration.ofMinutes(2);
 
     private Builder() {}
+
+    /**
+     * Publishes the in-flight budget on ledger topic {@code budgetTopic} (usually {@link
+     * Topics#ROLLOUT_BUDGET}; default: none): workers admit prompts while rollouts in flight stay
+     * within (S + 1)·B groups, S = {@code staleness} (B is the options' batch groups). Rollouts
+     * that stay in flight for {@code writeOffAfter} while neither a claim nor a credited rollout
+     * arrives are written off (zero: never), so that what the credit job dead-lettered does not
+     * close the budget for good.
+     */
+    public Builder optInFlightBudget(String budgetTopic, int staleness, Duration writeOffAfter) {
+      this.budgetTopic = budgetTopic;
+      this.budgetStaleness = staleness;
+      this.budgetWriteOffAfter = writeOffAfter;
+      return this;
+    }
 
     /** Kafka bootstrap servers. */
     public Builder setBootstrapServers(String bootstrapServers) {
@@ -483,6 +591,13 @@ public final class TrainerService implements RunningService {
         trainedRolloutLog = store.root().resolve(TrainerCore.TRAINED_ROLLOUTS_FILE);
       }
       Objects.requireNonNull(consumerGroup, "consumerGroup");
+      if (budgetStaleness < 0 || budgetWriteOffAfter.isNegative()) {
+        throw new IllegalArgumentException(
+            "the budget's staleness and write-off time must not be negative, got "
+                + budgetStaleness
+                + " and "
+                + budgetWriteOffAfter);
+      }
       return new TrainerService(this);
     }
   }
