@@ -23,7 +23,7 @@ public final class CountdownInitialPolicy {
 
   /** SHA-256 of the shipped manifest.json, which itself pins every other file's digest. */
   public static final String MANIFEST_SHA256 =
-      "0efd89c6b0a59064e31c9ccddcd31c75b6f406786810ecca070dc752c91b6168";
+      "8537e738c20e7327856111e9b3cc4186e25fa930d173d8ed2e97683d708b1669";
 
   private CountdownInitialPolicy() {}
 
