@@ -11,10 +11,12 @@ import java.io.IOException;
  * of its manifest; the same files and checks as {@link InitialPolicy}, with the countdown
  * tokenizer.
  *
- * <p>Regenerate it with {@link PretrainOptions#countdownBuilder()} unchanged, from the repository
- * root: {@code mvn -B -o -pl model-worker test -Dtest=CountdownPolicyRegeneration
- * -Drredcot.regenerate.countdownPolicy=true -Dsurefire.failIfNoSpecifiedTests=false}, then set
- * {@link #MANIFEST_SHA256} to the logged digest. The figures are in docs/RESULTS.md.
+ * <p>Regenerate it with {@link PretrainOptions#countdownBuilder()} (stage one) and {@link
+ * PretrainOptions#countdownStageTwoBuilder} (stage two, whose snapshot at step 4000 is shipped),
+ * unchanged, from the repository root: {@code mvn -B -o -pl model-worker test
+ * -Dtest=CountdownPolicyRegeneration -Drredcot.regenerate.countdownPolicy=true
+ * -Dsurefire.failIfNoSpecifiedTests=false}, then set {@link #MANIFEST_SHA256} to the logged digest.
+ * The figures are in docs/RESULTS.md.
  */
 public final class CountdownInitialPolicy {
 

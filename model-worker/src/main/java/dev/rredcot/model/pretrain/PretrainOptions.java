@@ -80,6 +80,24 @@ public record PretrainOptions(
    */
   public static final CountdownTask.Config COUNTDOWN_POLICY_TASK = CountdownTask.Config.forks();
 
+  /**
+   * The wider level of the countdown warm-up's second stage: 4 numbers from 1..9, targets 10..60
+   * three moves away, about five times the forks level's training instances. On the forks level
+   * alone a warm-up recalls its roughly 850 training instances (35% of them solved after 6000
+   * steps) and solves 11% of the held-out ones; the second stage trades that recall for breadth.
+   */
+  public static final CountdownTask.Config COUNTDOWN_WIDE_TASK =
+      CountdownTask.Config.builder().optNumberRange(1, 9).optTargetRange(10, 60).build();
+
+  /** Steps of the countdown warm-up's first stage, on {@link #COUNTDOWN_POLICY_TASK}. */
+  public static final int COUNTDOWN_STAGE_ONE_STEPS = 6000;
+
+  /** Length of the second stage's schedule (warm-up and cosine decay), on the wide level. */
+  public static final int COUNTDOWN_STAGE_TWO_STEPS = 8000;
+
+  /** The second stage's step whose snapshot is the shipped countdown policy. */
+  public static final int COUNTDOWN_STAGE_TWO_SHIPPED_STEP = 4000;
+
   /** Share of moves the countdown warm-up traces take into a dead end when one exists. */
   public static final double COUNTDOWN_DOOM_RATE = 0.1;
 
@@ -92,9 +110,10 @@ public record PretrainOptions(
   }
 
   /**
-   * Starts a builder with the settings that produce the shipped countdown initial policy ({@link
-   * CountdownInitialPolicy}): {@link #COUNTDOWN_POLICY_TASK} for training and evaluation, traces
-   * from a {@link CountdownSolver}, the countdown tokenizer, 3000 steps.
+   * Starts a builder with the settings of the first stage of the shipped countdown initial policy
+   * ({@link CountdownInitialPolicy}): {@link #COUNTDOWN_POLICY_TASK} for training and evaluation
+   * (evaluation on held-out instances), traces from a {@link CountdownSolver}, the countdown
+   * tokenizer, {@link #COUNTDOWN_STAGE_ONE_STEPS} steps.
    */
   public static Builder countdownBuilder() {
     CountdownTask task = new CountdownTask(COUNTDOWN_POLICY_TASK);
@@ -104,7 +123,25 @@ public record PretrainOptions(
         .optTraceWriter(
             new CountdownSolver(COUNTDOWN_DOOM_RATE, COUNTDOWN_GIVE_UP_RATE, task.oracle()))
         .optTokenizer(CharTokenizer.countdown())
-        .optSteps(3000);
+        .optSteps(COUNTDOWN_STAGE_ONE_STEPS);
+  }
+
+  /**
+   * The second stage: continues {@code stageOne} on {@link #COUNTDOWN_WIDE_TASK} (seed 2, {@link
+   * #COUNTDOWN_STAGE_TWO_STEPS} steps, measured on the forks level's held-out instances), with a
+   * snapshot every 2000 steps; the shipped policy is the snapshot at {@link
+   * #COUNTDOWN_STAGE_TWO_SHIPPED_STEP}. Set the output store with {@link Builder#optOutput}.
+   */
+  public static Builder countdownStageTwoBuilder(Checkpoint stageOne) {
+    CountdownTask wide = new CountdownTask(COUNTDOWN_WIDE_TASK);
+    return countdownBuilder()
+        .optTask(wide)
+        .optTraceWriter(
+            new CountdownSolver(COUNTDOWN_DOOM_RATE, COUNTDOWN_GIVE_UP_RATE, wide.oracle()))
+        .optInitialPolicy(stageOne)
+        .optSeed(2)
+        .optSteps(COUNTDOWN_STAGE_TWO_STEPS)
+        .optSnapshotEvery(2000);
   }
 
   /** Builder for {@link PretrainOptions}; every setting has a default. */
