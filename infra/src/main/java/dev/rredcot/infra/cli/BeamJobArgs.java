@@ -184,6 +184,11 @@ final class BeamJobArgs {
           !options.getInputFiles().isEmpty()
               ? 1
               : admin.describe(List.of(options.getInputTopic())).get(0).partitions();
+      // Asked first: on a secured broker the credit job may write its topic but not create one,
+      // and Kafka refuses even the creation of a topic that exists to whom may not create.
+      if (admin.listTopics().contains(options.getOutputTopic())) {
+        return;
+      }
       if (!admin.createTopics(List.of(options.getOutputTopic()), partitions, Map.of()).isEmpty()) {
         console.printf(
             "created topic %s with %d partitions%n", options.getOutputTopic(), partitions);

@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.infra.kafka.KafkaAdminException;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
@@ -18,7 +19,9 @@ import picocli.CommandLine.Option;
 /**
  * The {@code --bootstrap} and {@code --kafka-config} options of every command that talks to Kafka;
  * without them, the local broker started by {@code rredcot up} (else {@code 127.0.0.1:9092}) and
- * its client config.
+ * the client config of the command's {@link ClientRole} on it. A service's command declares its
+ * role ({@code @Mixin BootstrapOption bootstrapOption =
+ * BootstrapOption.forRole(ClientRole.WORKER)}); the others are {@link ClientRole#ADMIN}.
  */
 public final class BootstrapOption {
   /** How long a command tries to open a connection to each bootstrap address. */
@@ -43,9 +46,31 @@ public final class BootstrapOption {
       paramLabel = "FILE",
       description =
           "Kafka client properties (security.protocol, sasl.*, ssl.*) for every Kafka client of"
-              + " the command (default: $RREDCOT_KAFKA_CONFIG, else the local broker's"
-              + " $RREDCOT_HOME/client.properties when it runs with --secure, else none).")
+              + " the command (default: $RREDCOT_KAFKA_CONFIG, else, when the local broker runs"
+              + " with --secure, its $RREDCOT_HOME/client-<role>.properties for the command's role:"
+              + " feeder, worker, credit (pipeline), trainer, admin (every other command)).")
   Path kafkaConfig;
+
+  private final ClientRole role;
+
+  /** The options of a command that runs as {@link ClientRole#ADMIN}. */
+  BootstrapOption() {
+    this(ClientRole.ADMIN);
+  }
+
+  private BootstrapOption(ClientRole role) {
+    this.role = role;
+  }
+
+  /** The options of a command whose Kafka clients act as {@code role}. */
+  static BootstrapOption forRole(ClientRole role) {
+    return new BootstrapOption(role);
+  }
+
+  /** The role whose client config the local secured broker gives this command. */
+  public ClientRole role() {
+    return role;
+  }
 
   /**
    * The explicit address, else the running local broker's, else Kafka's default port; also makes
@@ -119,7 +144,8 @@ public final class BootstrapOption {
 
   /**
    * {@code --kafka-config}, else {@code $RREDCOT_KAFKA_CONFIG}, else the secured local broker's
-   * client properties (when no other {@code --bootstrap} is given), else none.
+   * client properties of the command's role (when no other {@code --bootstrap} is given), else
+   * none.
    */
   public KafkaClientConfig clientConfig(RredcotHome home) {
     if (kafkaConfig != null) {
@@ -135,7 +161,7 @@ public final class BootstrapOption {
             || bootstrap.isBlank()
             || local.running().map(b -> b.bootstrapServers().equals(bootstrap)).orElse(false);
     return localBroker
-        ? local.runningClientConfig().orElse(KafkaClientConfig.none())
+        ? local.runningClientConfig(role).orElse(KafkaClientConfig.none())
         : KafkaClientConfig.none();
   }
 }

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.rollout.TaskFeeder;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Spec;
 final class FeederCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
-  @Mixin BootstrapOption bootstrapOption;
+  @Mixin BootstrapOption bootstrapOption = BootstrapOption.forRole(ClientRole.FEEDER);
   @Mixin TaskOption taskOption;
   @Mixin MetricsOption metricsOption;
 

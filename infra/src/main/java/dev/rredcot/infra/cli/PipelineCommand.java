@@ -1,5 +1,6 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
@@ -47,7 +48,7 @@ import picocli.CommandLine.Unmatched;
 final class PipelineCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
-  @Mixin BootstrapOption bootstrapOption;
+  @Mixin BootstrapOption bootstrapOption = BootstrapOption.forRole(ClientRole.CREDIT);
   @Mixin TaskOption taskOption;
   @Mixin ModelOption modelOption;
 

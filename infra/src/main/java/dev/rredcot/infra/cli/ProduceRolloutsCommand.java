@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.infra.synthetic.ContractCorpus;
 import dev.rredcot.infra.synthetic.CorruptRecords;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
@@ -61,7 +62,7 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
 
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
-  @Mixin BootstrapOption bootstrapOption;
+  @Mixin BootstrapOption bootstrapOption = BootstrapOption.forRole(ClientRole.WORKER);
   @Mixin TaskOption taskOption;
 
   @Option(

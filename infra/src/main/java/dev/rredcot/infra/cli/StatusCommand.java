@@ -92,7 +92,9 @@ final class StatusCommand implements Callable<Integer> {
           broker.pid(),
           bootstrap,
           broker.secure()
-              ? ", SASL_SSL (client config " + cli.home().clientPropertiesFile() + ")"
+              ? ", SASL_SSL with ACLs (admin client config "
+                  + cli.home().clientPropertiesFile(bootstrapOption.role().roleName())
+                  + ")"
               : "",
           cli.home());
     }

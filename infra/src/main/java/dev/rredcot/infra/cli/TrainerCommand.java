@@ -1,5 +1,6 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.trainer.StalenessMode;
@@ -36,7 +37,7 @@ import picocli.CommandLine.Spec;
 final class TrainerCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
-  @Mixin BootstrapOption bootstrapOption;
+  @Mixin BootstrapOption bootstrapOption = BootstrapOption.forRole(ClientRole.TRAINER);
   @Mixin TaskOption taskOption;
   @Mixin MetricsOption metricsOption;
 

@@ -1,10 +1,13 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -19,9 +22,11 @@ import picocli.CommandLine.Spec;
       "Start a single-node Kafka broker (KRaft) on 127.0.0.1 as a background process and create"
           + " the topics prompts, rollouts, credited-rollouts, checkpoints and dead-letters.",
       "State (data, broker.log, broker.pid) lives under $RREDCOT_HOME/kafka.",
-      "With --secure the client listener is SASL_SSL (SCRAM-SHA-512 over TLS, certificates made"
-          + " on first start) and refuses unauthenticated clients; the client config is written to"
-          + " $RREDCOT_HOME/client.properties (mode 0600), which the other commands then use."
+      "With --secure both listeners are SASL_SSL (certificates made on first start) and refuse"
+          + " unauthenticated clients; clients log in with SCRAM-SHA-512, one user per role"
+          + " (feeder, worker, credit, trainer, admin), and ACLs allow each role only its own"
+          + " topics and consumer group. Each role's client config is written to"
+          + " $RREDCOT_HOME/client-<role>.properties (mode 0600); each command uses its role's."
     })
 final class UpCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
@@ -59,7 +64,9 @@ final class UpCommand implements Callable<Integer> {
 
   @Option(
       names = "--secure",
-      description = "SASL_SSL (SCRAM-SHA-512, TLS) on the client listener instead of plaintext.")
+      description =
+          "SASL_SSL on both listeners, one SCRAM-SHA-512 user per role and ACLs, instead of"
+              + " plaintext.")
   boolean secure;
 
   @Override
@@ -87,8 +94,13 @@ final class UpCommand implements Callable<Integer> {
     }
     if (result.broker().secure()) {
       out.printf(
-          "client listener: SASL_SSL (SCRAM-SHA-512, TLS); client config %s%n",
-          cli.home().clientPropertiesFile());
+          "client listener: SASL_SSL (SCRAM-SHA-512, TLS), ACLs per role; client configs %s%n",
+          cli.home().clientPropertiesFile("<role>"));
+      out.printf(
+          "  roles: %s%n",
+          Arrays.stream(ClientRole.values())
+              .map(role -> role.roleName() + " (" + role.userName() + ")")
+              .collect(Collectors.joining(", ")));
     }
     if (!result.createdTopics().isEmpty()) {
       out.printf(

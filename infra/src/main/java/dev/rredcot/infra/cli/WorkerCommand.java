@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
@@ -40,7 +41,7 @@ import picocli.CommandLine.Spec;
 final class WorkerCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
-  @Mixin BootstrapOption bootstrapOption;
+  @Mixin BootstrapOption bootstrapOption = BootstrapOption.forRole(ClientRole.WORKER);
   @Mixin TaskOption taskOption;
   @Mixin MetricsOption metricsOption;
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
 import dev.rredcot.infra.kafka.TopicAdmin;
@@ -106,7 +107,7 @@ public final class DemoRun {
   private final DemoSettings settings;
   // Broker, stream observer and credit pipeline: stopped newest first, after the services.
   private final List<AutoCloseable> started = new ArrayList<>();
-  // The client config the secured broker of the run wrote; null for a plaintext broker.
+  // The credit job's client config on the secured broker of the run; null for a plaintext broker.
   private Path clientConfigFile;
   // Trainer, rollout worker and task feeder: the Kafka clients, stopped first and together.
   private final List<RunningService> services = new ArrayList<>();
@@ -470,10 +471,11 @@ public final class DemoRun {
                 .build());
     started.add(() -> broker.down(Duration.ofSeconds(20)));
     if (settings.secure()) {
-      // Every client this process makes from now on (trainer, worker, feeder, observer) and the
-      // credit job's JVM use the config the broker wrote; none falls back to plaintext.
-      KafkaClients.useClientConfig(broker.runningClientConfig().orElseThrow());
-      clientConfigFile = stack.clientPropertiesFile();
+      // The credit job's JVM logs in as the credit role. Trainer, worker, feeder and observer run
+      // in this process, whose Kafka clients all share one config (KafkaClients): the admin's,
+      // the one role that may do what all four do.
+      KafkaClients.useClientConfig(broker.runningClientConfig(ClientRole.ADMIN).orElseThrow());
+      clientConfigFile = stack.clientPropertiesFile(ClientRole.CREDIT.roleName());
     }
     LOG.info("broker for this run at {}", up.broker().bootstrapServers());
     return up.broker().bootstrapServers();

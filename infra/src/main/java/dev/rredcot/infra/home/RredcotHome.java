@@ -58,11 +58,12 @@ public final class RredcotHome {
   }
 
   /**
-   * The Kafka client properties of the local broker started with {@code rredcot up --secure}
-   * (owner-only; holds its credentials).
+   * The Kafka client properties of one role ({@code worker}, {@code admin}, ...) on the local
+   * broker started with {@code rredcot up --secure}: {@code client-<role>.properties} (owner-only;
+   * holds that role's credentials).
    */
-  public Path clientPropertiesFile() {
-    return root.resolve("client.properties");
+  public Path clientPropertiesFile(String role) {
+    return root.resolve("client-" + role + ".properties");
   }
 
   /** Policy checkpoints written by the trainer. */

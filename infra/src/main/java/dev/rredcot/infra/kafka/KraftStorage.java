@@ -33,7 +33,7 @@ final class KraftStorage {
   }
 
   /**
-   * As {@link #formatIfNeeded(Path, Path)}, creating the SCRAM user of {@code security} (if not
+   * As {@link #formatIfNeeded(Path, Path)}, creating the SCRAM users of {@code security} (if not
    * null) in the new cluster's metadata ({@code kafka-storage format --add-scram}).
    */
   static void formatIfNeeded(Path dataDir, Path propertiesFile, LocalBrokerSecurity security) {
@@ -59,8 +59,10 @@ final class KraftStorage {
                   propertiesFile.toString(),
                   "--ignore-formatted"));
       if (security != null) {
-        args.add("--add-scram");
-        args.add(security.scramCredentialArgument());
+        for (String credential : security.scramCredentialArguments()) {
+          args.add("--add-scram");
+          args.add(credential);
+        }
       }
       exitCode = StorageTool.execute(args.toArray(String[]::new), out);
     } catch (RuntimeException e) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -21,13 +22,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The credentials and certificates of the local broker's secured client listener ({@code rredcot up
- * --secure}): SASL_SSL with SCRAM-SHA-512, a TLS certificate for 127.0.0.1 signed by a self-signed
- * local CA, and the client properties that let the project's clients in.
+ * The credentials and certificates of the local broker under {@code rredcot up --secure}: both
+ * listeners on TLS with a certificate for 127.0.0.1 signed by a self-signed local CA; the client
+ * listener authenticates with SCRAM-SHA-512, one user per {@link ClientRole} plus the broker's own;
+ * the controller listener with PLAIN (SCRAM cannot authenticate KRaft controllers: its credentials
+ * live in the metadata the controller serves) for the broker's user only. Writes one client
+ * properties file per role.
  *
  * <p>Everything lives in one owner-only directory and is made once (passwords from {@link
  * SecureRandom}, certificates with the JDK's {@code keytool} run as a process, passwords passed
- * through its environment, never its command line); later starts reuse it.
+ * through its environment, never its command line); later starts reuse it and add a password for a
+ * user that has none yet.
  */
 public final class LocalBrokerSecurity {
   private static final Logger LOG = LoggerFactory.getLogger(LocalBrokerSecurity.class);
@@ -35,10 +40,11 @@ public final class LocalBrokerSecurity {
   /** The SASL mechanism of the client listener. */
   public static final String MECHANISM = "SCRAM-SHA-512";
 
-  /** The one SCRAM user, shared by the broker (inter-broker) and the project's clients. */
-  public static final String USER = "rredcot";
+  /** The SASL mechanism of the controller listener. */
+  public static final String CONTROLLER_MECHANISM = "PLAIN";
 
   private static final String SECRETS = "secrets.properties";
+  private static final String PASSWORD_PREFIX = "scram.password.";
   private static final String KEYSTORE = "broker.p12";
   private static final String TRUSTSTORE = "truststore.p12";
   private static final String CA_KEYSTORE = "ca.p12";
@@ -46,12 +52,13 @@ public final class LocalBrokerSecurity {
   private static final long KEYTOOL_TIMEOUT_SECONDS = 120;
 
   private final Path dir;
-  private final String scramPassword;
+  // SCRAM user name -> password: the broker's user and one per role.
+  private final Map<String, String> passwords;
   private final String storePassword;
 
-  private LocalBrokerSecurity(Path dir, String scramPassword, String storePassword) {
+  private LocalBrokerSecurity(Path dir, Map<String, String> passwords, String storePassword) {
     this.dir = dir;
-    this.scramPassword = scramPassword;
+    this.passwords = Map.copyOf(passwords);
     this.storePassword = storePassword;
   }
 
@@ -69,16 +76,27 @@ public final class LocalBrokerSecurity {
         try (InputStream in = Files.newInputStream(secretsFile)) {
           secrets.load(in);
         }
-      } else {
-        secrets.setProperty("scram.password", randomSecret());
+      }
+      boolean changed = false;
+      if (secrets.getProperty("store.password") == null) {
         secrets.setProperty("store.password", randomSecret());
+        changed = true;
+      }
+      Map<String, String> passwords = new LinkedHashMap<>();
+      for (String user : userNames()) {
+        if (secrets.getProperty(PASSWORD_PREFIX + user) == null) {
+          secrets.setProperty(PASSWORD_PREFIX + user, randomSecret());
+          changed = true;
+        }
+        passwords.put(user, secrets.getProperty(PASSWORD_PREFIX + user));
+      }
+      if (changed) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         secrets.store(bytes, "rredcot up --secure: local broker secrets; keep private");
         OwnerOnlyFiles.write(secretsFile, bytes.toByteArray());
       }
       LocalBrokerSecurity security =
-          new LocalBrokerSecurity(
-              dir, secrets.getProperty("scram.password"), secrets.getProperty("store.password"));
+          new LocalBrokerSecurity(dir, passwords, secrets.getProperty("store.password"));
       if (!Files.isRegularFile(dir.resolve(KEYSTORE))
           || !Files.isRegularFile(dir.resolve(TRUSTSTORE))) {
         security.makeCertificates();
@@ -87,6 +105,21 @@ public final class LocalBrokerSecurity {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare broker security in " + dir, e);
     }
+  }
+
+  /** The SCRAM users of the local broker: the broker's own, then one per role. */
+  public static List<String> userNames() {
+    List<String> users = new ArrayList<>();
+    users.add(ClientRole.BROKER_USER);
+    for (ClientRole role : ClientRole.values()) {
+      users.add(role.userName());
+    }
+    return users;
+  }
+
+  /** The {@code super.users} of the broker: itself and {@link ClientRole#ADMIN}. */
+  public static String superUsers() {
+    return "User:" + ClientRole.BROKER_USER + ";" + ClientRole.ADMIN.principal();
   }
 
   /** The directory holding keystores, truststore and secrets. */
@@ -100,26 +133,49 @@ public final class LocalBrokerSecurity {
   }
 
   /**
-   * The StorageTool argument that creates the SCRAM user at format time ({@code --add-scram}).
-   * Holds the password: never log it.
+   * The StorageTool arguments that create every SCRAM user at format time (one {@code --add-scram}
+   * value each). They hold the passwords: never log them.
    */
-  public String scramCredentialArgument() {
-    return MECHANISM + "=[name=" + USER + ",password=" + scramPassword + "]";
+  public List<String> scramCredentialArguments() {
+    List<String> arguments = new ArrayList<>();
+    passwords.forEach(
+        (user, password) ->
+            arguments.add(MECHANISM + "=[name=" + user + ",password=" + password + "]"));
+    return arguments;
   }
 
   /** The secrets, to scrub from any text shown to people. */
   List<String> secrets() {
-    return List.of(scramPassword, storePassword);
+    List<String> secrets = new ArrayList<>(passwords.values());
+    secrets.add(storePassword);
+    return secrets;
   }
 
-  /** Server properties of a {@code SASL_SSL} listener named {@code listener}. */
-  public Map<String, String> brokerProperties(String listener) {
-    String prefix = "listener.name." + listener.toLowerCase(java.util.Locale.ROOT) + ".";
+  /**
+   * Server properties of the {@code SASL_SSL} client listener named {@code listener} and the {@code
+   * SASL_SSL} controller listener named {@code controllerListener}.
+   */
+  public Map<String, String> brokerProperties(String listener, String controllerListener) {
+    String prefix = "listener.name." + listener.toLowerCase(Locale.ROOT) + ".";
+    String controllerPrefix = "listener.name." + controllerListener.toLowerCase(Locale.ROOT) + ".";
     Map<String, String> props = new LinkedHashMap<>();
     props.put("sasl.enabled.mechanisms", MECHANISM);
     props.put("sasl.mechanism.inter.broker.protocol", MECHANISM);
     props.put(prefix + "sasl.enabled.mechanisms", MECHANISM);
-    props.put(prefix + MECHANISM.toLowerCase(java.util.Locale.ROOT) + ".sasl.jaas.config", jaas());
+    props.put(
+        prefix + MECHANISM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
+        scramJaas(ClientRole.BROKER_USER));
+    // The controller listener: the node's broker and its Raft client log in as the broker's user,
+    // the only user this listener knows.
+    props.put("sasl.mechanism.controller.protocol", CONTROLLER_MECHANISM);
+    props.put(controllerPrefix + "sasl.enabled.mechanisms", CONTROLLER_MECHANISM);
+    props.put(
+        controllerPrefix + CONTROLLER_MECHANISM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
+        controllerJaas());
+    props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    props.put("super.users", superUsers());
+    // Deny what no ACL allows (the authorizer's default, stated so that nobody flips it unseen).
+    props.put("allow.everyone.if.no.acl.found", "false");
     props.put("ssl.keystore.location", dir.resolve(KEYSTORE).toAbsolutePath().toString());
     props.put("ssl.keystore.type", STORE_TYPE);
     props.put("ssl.keystore.password", storePassword);
@@ -131,26 +187,35 @@ public final class LocalBrokerSecurity {
     return props;
   }
 
-  /** The client properties of the project's clients: SASL_SSL, SCRAM-SHA-512, the local CA. */
-  public KafkaClientConfig clientConfig(Path source) {
+  /** The client properties of {@code role}: SASL_SSL, SCRAM-SHA-512 as its user, the local CA. */
+  public KafkaClientConfig clientConfig(ClientRole role, Path source) {
     Map<String, String> props = new LinkedHashMap<>();
     props.put("security.protocol", "SASL_SSL");
     props.put("sasl.mechanism", MECHANISM);
-    props.put("sasl.jaas.config", jaas());
+    props.put("sasl.jaas.config", scramJaas(role.userName()));
     props.put("ssl.truststore.location", truststore().toAbsolutePath().toString());
     props.put("ssl.truststore.password", storePassword);
     props.put("ssl.truststore.type", STORE_TYPE);
     return KafkaClientConfig.of(props, source.toAbsolutePath().toString());
   }
 
-  /** Writes {@link #clientConfig} as a Kafka client properties file readable by the owner only. */
-  public KafkaClientConfig writeClientProperties(Path file) {
-    KafkaClientConfig config = clientConfig(file);
+  /**
+   * Writes {@link #clientConfig} of {@code role} as a Kafka client properties file readable by the
+   * owner only.
+   */
+  public KafkaClientConfig writeClientProperties(ClientRole role, Path file) {
+    KafkaClientConfig config = clientConfig(role, file);
     Properties props = new Properties();
     props.putAll(config.asMap());
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try {
-      props.store(bytes, "Kafka client config of the local broker (rredcot up --secure)");
+      props.store(
+          bytes,
+          "Kafka client config of the local broker (rredcot up --secure), role "
+              + role.roleName()
+              + " (user "
+              + role.userName()
+              + ")");
       OwnerOnlyFiles.write(file, bytes.toByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
@@ -158,11 +223,25 @@ public final class LocalBrokerSecurity {
     return config;
   }
 
-  private String jaas() {
+  private String scramJaas(String user) {
     return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-        + USER
+        + user
         + "\" password=\""
-        + scramPassword
+        + passwords.get(user)
+        + "\";";
+  }
+
+  private String controllerJaas() {
+    String user = ClientRole.BROKER_USER;
+    String password = passwords.get(user);
+    return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+        + user
+        + "\" password=\""
+        + password
+        + "\" user_"
+        + user
+        + "=\""
+        + password
         + "\";";
   }
 

@@ -51,8 +51,9 @@ public final class LocalKafkaBroker {
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
-  // In the data directory: formatted with the SCRAM user of `up --secure`.
+  // In the data directory: formatted with the SCRAM users of `up --secure`, named in it.
   private static final String SCRAM_MARKER = "rredcot-scram-users";
+  private static final String SCRAM_MARKER_PREFIX = "SCRAM users ";
 
   /**
    * A broker process that runs and is ours (its pid file names it); {@code secure} when its client
@@ -116,21 +117,22 @@ public final class LocalKafkaBroker {
   }
 
   /**
-   * The client config of the running broker: {@code $RREDCOT_HOME/client.properties} when it was
-   * started with {@code --secure}, else none.
+   * The client config of {@code role} on the running broker: {@code
+   * $RREDCOT_HOME/client-<role>.properties} when it was started with {@code --secure}, else none.
    */
-  public Optional<KafkaClientConfig> runningClientConfig() {
+  public Optional<KafkaClientConfig> runningClientConfig(ClientRole role) {
     return running()
         .map(
             broker ->
                 broker.secure()
-                    ? KafkaClientConfig.load(home.clientPropertiesFile())
+                    ? KafkaClientConfig.load(home.clientPropertiesFile(role.roleName()))
                     : KafkaClientConfig.none());
   }
 
   /**
    * Starts the broker and creates {@link Topics#ALL}, or reports the one that already runs (and
-   * still creates any missing topic on it).
+   * still creates any missing topic on it). A secured broker also gets every {@link ClientRole}'s
+   * ACLs, and each role its client properties file.
    *
    * @throws BrokerStartException with the broker log's last lines if it does not come up; the child
    *     process is stopped before this is thrown
@@ -144,9 +146,13 @@ public final class LocalKafkaBroker {
                 + existing.get().bootstrapServers()
                 + ": stop it with `rredcot down` before `rredcot up --secure`");
       }
-      KafkaClientConfig clientConfig = runningClientConfig().orElse(KafkaClientConfig.none());
+      KafkaClientConfig clientConfig =
+          runningClientConfig(ClientRole.ADMIN).orElse(KafkaClientConfig.none());
       List<String> created =
           createTopics(existing.get().bootstrapServers(), clientConfig, settings);
+      if (existing.get().secure()) {
+        createAcls(existing.get().bootstrapServers(), clientConfig);
+      }
       return new UpResult(existing.get(), true, created);
     }
     LocalBrokerSecurity security =
@@ -160,24 +166,28 @@ public final class LocalKafkaBroker {
             .optSecurity(security)
             .build();
     Path scramMarker = home.kafkaDataDir().resolve(SCRAM_MARKER);
-    if (security != null
-        && KraftStorage.isFormatted(home.kafkaDataDir())
-        && !Files.exists(scramMarker)) {
-      throw new IllegalStateException(
-          home.kafkaDataDir()
-              + " was formatted without SCRAM users (by a plaintext `rredcot up`): delete it (its"
-              + " topics go with it) or use another $RREDCOT_HOME for `rredcot up --secure`");
+    if (security != null && KraftStorage.isFormatted(home.kafkaDataDir())) {
+      requireScramUsers(scramMarker);
     }
     prepareFiles(config);
     KraftStorage.formatIfNeeded(home.kafkaDataDir(), home.kafkaPropertiesFile(), security);
     KafkaClientConfig clientConfig = KafkaClientConfig.none();
     if (security != null) {
       try {
-        Files.writeString(scramMarker, "SCRAM user " + LocalBrokerSecurity.USER + "\n");
+        Files.writeString(
+            scramMarker,
+            SCRAM_MARKER_PREFIX + String.join(",", LocalBrokerSecurity.userNames()) + "\n");
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write " + scramMarker, e);
       }
-      clientConfig = security.writeClientProperties(home.clientPropertiesFile());
+      for (ClientRole role : ClientRole.values()) {
+        KafkaClientConfig written =
+            security.writeClientProperties(role, home.clientPropertiesFile(role.roleName()));
+        if (role == ClientRole.ADMIN) {
+          // Starting the broker, creating topics and ACLs is the admin's work.
+          clientConfig = written;
+        }
+      }
     }
     String clusterId = readClusterId();
 
@@ -193,6 +203,9 @@ public final class LocalKafkaBroker {
           new RunningBroker(process.pid(), config.bootstrapServers(), security != null);
       writePidFile(broker);
       List<String> created = createTopics(broker.bootstrapServers(), clientConfig, settings);
+      if (security != null) {
+        createAcls(broker.bootstrapServers(), clientConfig);
+      }
       started = true;
       LOG.debug("Kafka broker pid {} serving at {}", broker.pid(), broker.bootstrapServers());
       return new UpResult(broker, false, created);
@@ -373,6 +386,50 @@ public final class LocalKafkaBroker {
       List<String> created =
           admin.createTopics(Topics.ALL, settings.partitions(), settings.topicConfigs());
       return created;
+    }
+  }
+
+  /** Every role's ACLs (the broker and the admin are super users and need none). */
+  private static void createAcls(String bootstrapServers, KafkaClientConfig adminConfig) {
+    try (TopicAdmin admin = TopicAdmin.connect(bootstrapServers, adminConfig, ADMIN_TIMEOUT)) {
+      admin.createAcls(ClientRole.allAclBindings());
+    }
+  }
+
+  /**
+   * Refuses a data directory formatted without the SCRAM users this version needs (by a plaintext
+   * {@code up}, or by an earlier {@code up --secure} with one user for everything): users can only
+   * be added at format time without a super user to log in as.
+   */
+  private void requireScramUsers(Path scramMarker) {
+    String remedy =
+        ": delete it (its topics go with it) or use another $RREDCOT_HOME for `rredcot up"
+            + " --secure`";
+    if (!Files.exists(scramMarker)) {
+      throw new IllegalStateException(
+          home.kafkaDataDir()
+              + " was formatted without SCRAM users (by a plaintext `rredcot up`)"
+              + remedy);
+    }
+    String marker;
+    try {
+      marker = Files.readString(scramMarker, StandardCharsets.UTF_8).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + scramMarker, e);
+    }
+    List<String> formatted =
+        marker.startsWith(SCRAM_MARKER_PREFIX)
+            ? List.of(marker.substring(SCRAM_MARKER_PREFIX.length()).split(","))
+            : List.of();
+    if (!formatted.containsAll(LocalBrokerSecurity.userNames())) {
+      throw new IllegalStateException(
+          home.kafkaDataDir()
+              + " was formatted with other SCRAM users ("
+              + marker
+              + ") than one per role ("
+              + String.join(", ", LocalBrokerSecurity.userNames())
+              + ")"
+              + remedy);
     }
   }
 

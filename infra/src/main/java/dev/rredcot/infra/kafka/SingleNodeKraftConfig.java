@@ -10,6 +10,7 @@ import java.util.Properties;
  */
 public final class SingleNodeKraftConfig {
   private static final String HOST = "127.0.0.1";
+  private static final String CONTROLLER_LISTENER = "CONTROLLER";
 
   /** Partitions of {@code __consumer_offsets}; few, since one node carries all groups. */
   public static final int OFFSETS_TOPIC_PARTITIONS = 4;
@@ -44,7 +45,7 @@ public final class SingleNodeKraftConfig {
     return dataDir;
   }
 
-  /** The security of the client listener, or null when it is plaintext. */
+  /** The security of the listeners, or null when they are plaintext. */
   public LocalBrokerSecurity security() {
     return security;
   }
@@ -60,19 +61,32 @@ public final class SingleNodeKraftConfig {
     props.setProperty("process.roles", "broker,controller");
     props.setProperty("node.id", "1");
     props.setProperty("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
-    // The client listener is PLAINTEXT, or SASL_SSL when secured; the controller listener is
-    // loopback-only plaintext in both cases (one process talks to itself on it).
+    // Plaintext, or secured: the client listener SASL_SSL (SCRAM) and the controller listener
+    // SASL_SSL too (PLAIN, the broker's own user), so that nothing on this machine can talk to the
+    // controller without the broker's password.
     String client = security == null ? "PLAINTEXT" : "SASL_SSL";
+    String controllerProtocol = security == null ? "PLAINTEXT" : "SASL_SSL";
     props.setProperty(
         "listeners",
-        client + "://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
+        client
+            + "://"
+            + HOST
+            + ":"
+            + brokerPort
+            + ","
+            + CONTROLLER_LISTENER
+            + "://"
+            + HOST
+            + ":"
+            + controllerPort);
     props.setProperty("advertised.listeners", client + "://" + HOST + ":" + brokerPort);
-    props.setProperty("controller.listener.names", "CONTROLLER");
+    props.setProperty("controller.listener.names", CONTROLLER_LISTENER);
     props.setProperty("inter.broker.listener.name", client);
     props.setProperty(
-        "listener.security.protocol.map", "CONTROLLER:PLAINTEXT," + client + ":" + client);
+        "listener.security.protocol.map",
+        CONTROLLER_LISTENER + ":" + controllerProtocol + "," + client + ":" + client);
     if (security != null) {
-      security.brokerProperties(client).forEach(props::setProperty);
+      security.brokerProperties(client, CONTROLLER_LISTENER).forEach(props::setProperty);
     }
     props.setProperty("log.dirs", dataDir.toAbsolutePath().toString());
     // One node: internal topics cannot have more replicas than that.
@@ -100,7 +114,10 @@ public final class SingleNodeKraftConfig {
 
     private Builder() {}
 
-    /** Secures the client listener with SASL_SSL (SCRAM-SHA-512 over TLS); null: plaintext. */
+    /**
+     * Secures both listeners with SASL_SSL (clients: SCRAM-SHA-512, one user per role, ACLs;
+     * controller: the broker's own user); null: plaintext.
+     */
     public Builder optSecurity(LocalBrokerSecurity security) {
       this.security = security;
       return this;

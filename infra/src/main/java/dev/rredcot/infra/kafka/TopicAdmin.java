@@ -25,6 +25,8 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -129,6 +131,19 @@ public final class TopicAdmin implements AutoCloseable {
       }
     }
     return created;
+  }
+
+  /**
+   * Creates the ACL bindings (an existing binding is left as it is: creating one again is a no-op
+   * for Kafka's authorizer).
+   */
+  public void createAcls(Collection<AclBinding> bindings) {
+    await(admin.createAcls(bindings).all(), "create ACLs");
+  }
+
+  /** Every ACL binding the broker holds. */
+  public List<AclBinding> listAcls() {
+    return new ArrayList<>(await(admin.describeAcls(AclBindingFilter.ANY).values(), "list ACLs"));
   }
 
   /** The names of all non-internal topics. */

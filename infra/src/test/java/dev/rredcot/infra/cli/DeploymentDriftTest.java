@@ -10,6 +10,7 @@ import dev.rredcot.infra.config.BeamOptionNames;
 import dev.rredcot.infra.config.ConfigDefaults;
 import dev.rredcot.infra.config.ConfigFile;
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.metrics.MetricNames;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.schemas.Topics;
@@ -30,6 +31,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -42,8 +45,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * The deployment files under {@code infra/deploy} cannot drift from the code: every manifest
  * parses; every {@code rredcot} command line in them names real commands, options and Beam options;
  * the configuration file they mount is valid for the CLI; topic names are the schemas' {@link
- * Topics}; ports, volumes, secrets and paths refer to what is declared; the Flink job's entry
- * class, JVM flags and Flink version are the project's.
+ * Topics}; ports, volumes, secrets and paths refer to what is declared; the Kafka users are the
+ * roles of {@link ClientRole} with exactly their ACLs, and each pod logs in as its command's role;
+ * the Flink job's entry class, JVM flags and Flink version are the project's.
  */
 class DeploymentDriftTest {
   /** The infra module is the tests' working directory. */
@@ -215,6 +219,95 @@ class DeploymentDriftTest {
         }
       }
     }
+  }
+
+  @Test
+  void theKafkaUsersAreTheRolesWithExactlyTheirAclsAndEachPodLogsInAsItsRole() throws IOException {
+    // The cluster authorizes, and only the admin is a super user.
+    Map<String, Object> authorization =
+        map(map(spec(only("Kafka")).get("kafka")).get("authorization"));
+    assertEquals("simple", authorization.get("type"));
+    assertEquals(List.of(ClientRole.ADMIN.userName()), authorization.get("superUsers"));
+
+    // One KafkaUser per role, with the role's permissions and nothing else.
+    Map<String, ClientRole> roleOfUser = new HashMap<>();
+    for (ClientRole role : ClientRole.values()) {
+      roleOfUser.put(role.userName(), role);
+    }
+    assertEquals(roleOfUser.keySet(), names("KafkaUser"));
+    for (Map<String, Object> user : resources("KafkaUser")) {
+      ClientRole role = roleOfUser.get(name(user));
+      assertEquals("scram-sha-512", map(spec(user).get("authentication")).get("type"), name(user));
+      Set<ClientRole.Permission> granted = new HashSet<>();
+      Object userAuthorization = spec(user).get("authorization");
+      if (userAuthorization != null) {
+        assertEquals("simple", map(userAuthorization).get("type"), name(user));
+        for (Object entry : list(map(userAuthorization).get("acls"))) {
+          Map<String, Object> resource = map(map(entry).get("resource"));
+          assertEquals("literal", resource.get("patternType"), name(user) + " " + resource);
+          assertEquals("*", map(entry).getOrDefault("host", "*"), name(user));
+          assertFalse("deny".equals(map(entry).get("type")), name(user) + " has a deny rule");
+          for (String operation : strings(map(entry).get("operations"))) {
+            granted.add(
+                new ClientRole.Permission(
+                    ResourceType.fromString(resource.get("type").toString()),
+                    resource.get("name").toString(),
+                    AclOperation.fromString(operation)));
+          }
+        }
+      }
+      assertEquals(Set.copyOf(role.permissions()), granted, name(user));
+    }
+
+    // Each pod mounts, where client.properties reads the login, the Secret of its command's role.
+    Properties client = new Properties();
+    try (Reader reader = Files.newBufferedReader(configMapFile("client.properties"))) {
+      client.load(reader);
+    }
+    Matcher login =
+        Pattern.compile("\\$\\{dir:([^:}]+):sasl.jaas.config}")
+            .matcher(client.getProperty("sasl.jaas.config"));
+    assertTrue(login.matches(), client.getProperty("sasl.jaas.config"));
+    String loginDir = login.group(1);
+    Map<String, ClientRole> roleOfCommand = new HashMap<>();
+    for (Map.Entry<String, CommandLine> command : cliCommandLine().getSubcommands().entrySet()) {
+      for (Object mixin : command.getValue().getMixins().values()) {
+        if (mixin instanceof BootstrapOption option) {
+          roleOfCommand.put(command.getKey(), option.role());
+        }
+      }
+    }
+    List<Map<String, Object>> pods = new ArrayList<>();
+    List<String> commands = new ArrayList<>();
+    for (Map<String, Object> deployment : resources("Deployment")) {
+      Map<String, Object> pod = map(map(spec(deployment).get("template")).get("spec"));
+      pods.add(pod);
+      commands.add(strings(map(list(pod.get("containers")).get(0)).get("args")).get(0));
+    }
+    pods.add(map(map(spec(only("FlinkDeployment")).get("podTemplate")).get("spec")));
+    commands.add(strings(map(spec(only("FlinkDeployment")).get("job")).get("args")).get(0));
+    Set<ClientRole> deployed = new HashSet<>();
+    for (int i = 0; i < pods.size(); i++) {
+      ClientRole role = roleOfCommand.get(commands.get(i));
+      assertNotNull(role, commands.get(i) + " is not a command with Kafka clients");
+      deployed.add(role);
+      Map<String, String> secretOfVolume = new HashMap<>();
+      for (Object volume : list(pods.get(i).get("volumes"))) {
+        if (map(volume).containsKey("secret")) {
+          secretOfVolume.put(
+              map(volume).get("name").toString(),
+              map(map(volume).get("secret")).get("secretName").toString());
+        }
+      }
+      for (Object container : list(pods.get(i).get("containers"))) {
+        String volume = mountPaths(map(container)).get(loginDir);
+        assertNotNull(volume, commands.get(i) + ": nothing mounted at " + loginDir);
+        assertEquals(role.userName(), secretOfVolume.get(volume), commands.get(i));
+      }
+    }
+    assertEquals(
+        Set.of(ClientRole.FEEDER, ClientRole.WORKER, ClientRole.CREDIT, ClientRole.TRAINER),
+        deployed);
   }
 
   @Test
@@ -461,8 +554,11 @@ class DeploymentDriftTest {
   }
 
   private static CommandSpec cliSpec() {
-    return RredcotCli.commandLine(RredcotHome.at(Path.of("/nonexistent-rredcot-home")))
-        .getCommandSpec();
+    return cliCommandLine().getCommandSpec();
+  }
+
+  private static CommandLine cliCommandLine() {
+    return RredcotCli.commandLine(RredcotHome.at(Path.of("/nonexistent-rredcot-home")));
   }
 
   private static Path configMapFile(String key) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.infra.home.RredcotHome;
+import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.infra.kafka.KafkaAdminException;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
 import dev.rredcot.infra.kafka.TopicAdmin;
@@ -32,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code up --secure}: a SASL_SSL (SCRAM-SHA-512) broker that the project's clients reach through
- * the client config it writes (produce → pipeline → tail round trip), that refuses a plaintext
- * client and a wrong password within the clients' timeouts, and whose secrets reach no log.
+ * the client configs it writes, one per role (produce as a worker → pipeline as the credit job →
+ * tail as the admin), that refuses a plaintext client and a wrong password within the clients'
+ * timeouts, and whose secrets reach no log. What each role may do: {@code KafkaAclTest}.
  */
 @Tag("slow")
 class SecureBrokerTest {
@@ -61,9 +63,16 @@ class SecureBrokerTest {
       cliOutput.append(up);
       assertEquals(0, up.exitCode(), up.toString());
       assertTrue(up.out().contains("SASL_SSL"), up.out());
-      Path clientFile = home.clientPropertiesFile();
-      assertEquals(
-          "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(clientFile)));
+      for (ClientRole role : ClientRole.values()) {
+        Path file = home.clientPropertiesFile(role.roleName());
+        assertEquals(
+            "rw-------",
+            PosixFilePermissions.toString(Files.getPosixFilePermissions(file)),
+            file.toString());
+      }
+      Path workerFile = home.clientPropertiesFile("worker");
+      Path creditFile = home.clientPropertiesFile("credit");
+      Path clientFile = home.clientPropertiesFile("admin");
       for (Path secret :
           List.of(
               home.kafkaPropertiesFile(),
@@ -86,7 +95,8 @@ class SecureBrokerTest {
       assertEquals("SCRAM-SHA-512", client.getProperty("sasl.mechanism"));
       String bootstrap = "127.0.0.1:" + port;
 
-      // The round trip, with the config given explicitly as a user of another home would.
+      // The round trip, each command with its role's config given explicitly as a user of another
+      // home would.
       CliRun produce =
           CliRun.execute(
               home,
@@ -94,7 +104,7 @@ class SecureBrokerTest {
               "--count",
               Integer.toString(ROLLOUTS),
               "--kafka-config",
-              clientFile.toString());
+              workerFile.toString());
       cliOutput.append(produce);
       assertEquals(0, produce.exitCode(), produce.toString());
       CliRun pipeline =
@@ -102,7 +112,7 @@ class SecureBrokerTest {
               home,
               "pipeline",
               "--kafka-config",
-              clientFile.toString(),
+              creditFile.toString(),
               "--max-records",
               Integer.toString(ROLLOUTS),
               "--runner=DirectRunner",
@@ -143,7 +153,7 @@ class SecureBrokerTest {
       wrong.put(
           "sasl.jaas.config",
           "org.apache.kafka.common.security.scram.ScramLoginModule required"
-              + " username=\"rredcot\" password=\"not-the-password\";");
+              + " username=\"rredcot-admin\" password=\"not-the-password\";");
       start = System.nanoTime();
       KafkaAdminException wrongPassword =
           assertThrows(
@@ -171,8 +181,10 @@ class SecureBrokerTest {
         Files.newInputStream(home.kafkaDir().resolve("security").resolve("secrets.properties"))) {
       secrets.load(in);
     }
+    // The store password and one password per SCRAM user (the broker's and each role's).
     List<String> secretValues =
-        List.of(secrets.getProperty("scram.password"), secrets.getProperty("store.password"));
+        secrets.stringPropertyNames().stream().map(secrets::getProperty).toList();
+    assertEquals(ClientRole.values().length + 2, secretValues.size(), "" + secrets.keySet());
     String brokerLog = Files.readString(home.kafkaLogFile());
     assertTrue(brokerLog.contains("SASL_SSL"), "the broker log is the secured broker's");
     String clientLog = logged.toString(StandardCharsets.UTF_8);
