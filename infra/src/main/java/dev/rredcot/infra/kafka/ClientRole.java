@@ -30,7 +30,7 @@ public enum ClientRole {
   /**
    * A rollout worker: reads prompts in its group and checkpoint announcements, writes rollouts and
    * the dead letters of prompts it cannot decode (dead letters are read by people and replay, never
-   * trained on).
+   * trained on), and reads and appends to the in-flight budget's ledger.
    */
   WORKER(
       "worker",
@@ -39,6 +39,8 @@ public enum ClientRole {
           Permission.read(Topics.CHECKPOINTS),
           Permission.write(Topics.ROLLOUTS),
           Permission.write(Topics.DEAD_LETTERS),
+          Permission.read(Topics.ROLLOUT_BUDGET),
+          Permission.write(Topics.ROLLOUT_BUDGET),
           Permission.group(ClientRole.WORKER_GROUP))),
 
   /** The credit job: reads rollouts in its group and checkpoints, writes credited rollouts. */
@@ -51,13 +53,18 @@ public enum ClientRole {
           Permission.write(Topics.DEAD_LETTERS),
           Permission.group(ClientRole.CREDIT_GROUP))),
 
-  /** The trainer: reads credited rollouts in its group, writes checkpoint announcements. */
+  /**
+   * The trainer: reads credited rollouts in its group, writes checkpoint announcements, and reads
+   * and appends to the in-flight budget's ledger.
+   */
   TRAINER(
       "trainer",
       List.of(
           Permission.read(Topics.CREDITED_ROLLOUTS),
           Permission.write(Topics.CHECKPOINTS),
           Permission.write(Topics.DEAD_LETTERS),
+          Permission.read(Topics.ROLLOUT_BUDGET),
+          Permission.write(Topics.ROLLOUT_BUDGET),
           Permission.group(ClientRole.TRAINER_GROUP))),
 
   /** People and tools: topics, status, tail, replay, compare; a super user. */
