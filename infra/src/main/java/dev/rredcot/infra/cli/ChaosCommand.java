@@ -120,9 +120,15 @@ final class ChaosCommand implements Callable<Integer> {
         : RredcotCli.EXIT_FAILURE;
   }
 
-  /** Set-up stages and kills as lines, then a progress bar over the rollouts accounted for. */
+  /**
+   * Set-up stages and kills as lines, then a progress bar over the rollouts accounted for; when the
+   * console is not a terminal, a summary line every {@link #SUMMARY_EVERY_MS} instead of the bar.
+   */
   private static final class Progress implements ChaosRun.Listener, AutoCloseable {
+    private static final long SUMMARY_EVERY_MS = 60_000;
     private final PrintWriter out;
+    private final long startMs = System.currentTimeMillis();
+    private long nextSummaryMs = startMs + SUMMARY_EVERY_MS;
     private ProgressBar bar;
 
     Progress(PrintWriter out) {
@@ -141,6 +147,20 @@ final class ChaosCommand implements Callable<Integer> {
 
     @Override
     public void onTick(ChaosRun.Tick tick) {
+      if (System.console() == null) {
+        long now = System.currentTimeMillis();
+        if (now >= nextSummaryMs) {
+          nextSummaryMs += SUMMARY_EVERY_MS;
+          out.printf(
+              "chaos: %4d s  %d of %d accounted | %s%n",
+              (now - startMs) / 1000,
+              Math.min(tick.target(), tick.accounted()),
+              tick.target(),
+              figures(tick));
+          out.flush();
+        }
+        return;
+      }
       if (bar == null) {
         bar =
             new ProgressBarBuilder()
@@ -152,14 +172,13 @@ final class ChaosCommand implements Callable<Integer> {
                 .build();
       }
       bar.stepTo(Math.min(tick.target(), tick.accounted()));
-      bar.setExtraMessage(
-          String.format(
-              "produced %d | trained %d | dead %d | kills %d/%d",
-              tick.produced(),
-              tick.trained(),
-              tick.deadLetters(),
-              tick.kills(),
-              tick.killsPlanned()));
+      bar.setExtraMessage(figures(tick));
+    }
+
+    private static String figures(ChaosRun.Tick tick) {
+      return String.format(
+          "produced %d | trained %d | dead %d | kills %d/%d",
+          tick.produced(), tick.trained(), tick.deadLetters(), tick.kills(), tick.killsPlanned());
     }
 
     @Override

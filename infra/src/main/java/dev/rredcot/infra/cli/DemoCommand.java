@@ -180,7 +180,9 @@ final class DemoCommand implements Callable<Integer> {
 
   /**
    * Set-up stages as lines, then a progress bar over the time budget (rate, ETA) with the loop's
-   * figures, and a summary line above it every {@code summaryEveryS} seconds.
+   * figures, and a summary line above it every {@code summaryEveryS} seconds. When the console is
+   * not a terminal (a pipe, {@code tee}, CI) there is no bar, whose carriage-return redraws would
+   * pile up on one line there: only the summary lines.
    */
   private static final class BudgetProgress implements DemoRun.Listener, AutoCloseable {
     private final PrintWriter out;
@@ -213,6 +215,9 @@ final class DemoCommand implements Callable<Integer> {
         out.println(
             String.format(Locale.ROOT, "demo: %4.0f s  ", tick.elapsedS()) + progressLine(tick));
         out.flush();
+      }
+      if (System.console() == null) {
+        return;
       }
       if (bar == null) {
         bar =

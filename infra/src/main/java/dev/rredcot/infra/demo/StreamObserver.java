@@ -172,7 +172,10 @@ final class StreamObserver implements AutoCloseable {
 
   private void takeCheckpoint(PolicyCheckpoint checkpoint) {
     Map<String, Double> metrics = checkpoint.getMetrics();
-    rolloutsTrained += Math.round(metrics.getOrDefault("traces", 0.0));
+    // "rollouts" counts every rollout the step consumed; checkpoints written before it existed
+    // carry only "traces", the rollouts with a gradient, which undercounts groups without signal.
+    rolloutsTrained +=
+        Math.round(metrics.getOrDefault("rollouts", metrics.getOrDefault("traces", 0.0)));
     curve.add(
         new CurvePoint(
             checkpoint.getVersion(),

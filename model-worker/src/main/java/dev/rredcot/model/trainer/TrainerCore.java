@@ -684,6 +684,9 @@ public final class TrainerCore implements AutoCloseable {
     metrics.put("grad_norm", result.gradNorm());
     metrics.put("tokens", (double) result.tokens());
     metrics.put("traces", (double) examples.size());
+    // Every rollout this step consumed, the signal-free groups' included: what a learning curve
+    // counts against (traces counts only the rollouts that carried a gradient).
+    metrics.put("rollouts", (double) rolloutIds.size());
     metrics.put("groups", (double) groupIds.size());
     metrics.put("mean_reward", rewardSum / rolloutIds.size());
     metrics.put("importance_weight_mean", result.meanImportanceWeight());
