@@ -13,15 +13,10 @@ import dev.rredcot.model.backend.CachedCausalLm;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.TorchEngine;
 import dev.rredcot.model.tokenizer.ChatTemplate;
-import dev.rredcot.model.tokenizer.SentencePieceCharTokenizer;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,9 +50,7 @@ public final class LlamaCausalLm extends CachedCausalLm {
 
         @Override
         public boolean recognises(Path dir) {
-          return !HuggingFaceLlama.recognises(dir)
-              && filesEnding(dir, ".bin").size() == 1
-              && sentencePieceFile(dir).isPresent();
+          return Llama2cDirectory.recognises(dir);
         }
 
         @Override
@@ -212,22 +205,15 @@ public final class LlamaCausalLm extends CachedCausalLm {
    * @throws IOException when the files are missing or do not fit each other
    */
   public static LlamaCausalLm openLlama2c(Path dir) throws IOException {
-    List<Path> bins = filesEnding(dir, ".bin");
-    if (bins.size() != 1) {
-      throw new IOException(dir + ": expected one llama2.c *.bin checkpoint, found " + bins);
-    }
-    Path tokenizerFile =
-        sentencePieceFile(dir)
-            .orElseThrow(() -> new IOException(dir + ": no sentencepiece *.model or *.vocab"));
-    LlamaCheckpoint checkpoint = Llama2cCheckpoint.read(bins.get(0));
-    Tokenizer tokenizer = SentencePieceCharTokenizer.read(tokenizerFile);
+    Path file = Llama2cDirectory.checkpointFile(dir);
+    LlamaCheckpoint checkpoint = Llama2cCheckpoint.read(file);
     LlamaCausalLm lm =
         create(
-            "llama2c " + bins.get(0).toAbsolutePath().normalize(),
+            "llama2c " + file.toAbsolutePath().normalize(),
             checkpoint,
-            tokenizer,
+            Llama2cDirectory.tokenizer(dir),
             ChatTemplate.read(dir).orElse(null));
-    LOG.info("loaded llama2.c model {} ({})", bins.get(0), checkpoint.config());
+    LOG.info("loaded llama2.c model {} ({})", file, checkpoint.config());
     return lm;
   }
 
@@ -498,32 +484,5 @@ public final class LlamaCausalLm extends CachedCausalLm {
     } catch (Exception e) {
       LOG.warn("closing {} failed: {}", closeable, e.toString());
     }
-  }
-
-  private static List<Path> filesEnding(Path dir, String suffix) {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.list(dir)) {
-      return files
-          .filter(f -> f.getFileName().toString().endsWith(suffix) && Files.isRegularFile(f))
-          .sorted()
-          .toList();
-    } catch (IOException e) {
-      return List.of();
-    }
-  }
-
-  private static Optional<Path> sentencePieceFile(Path dir) {
-    Path standard = dir.resolve(SentencePieceCharTokenizer.FILE_NAME);
-    if (Files.isRegularFile(standard)) {
-      return Optional.of(standard);
-    }
-    List<Path> models = filesEnding(dir, ".model");
-    if (models.size() == 1) {
-      return Optional.of(models.get(0));
-    }
-    List<Path> vocabs = filesEnding(dir, ".vocab");
-    return vocabs.size() == 1 ? Optional.of(vocabs.get(0)) : Optional.empty();
   }
 }

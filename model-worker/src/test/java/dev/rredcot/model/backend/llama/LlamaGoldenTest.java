@@ -65,10 +65,7 @@ class LlamaGoldenTest {
     goldenIds = JSON.convertValue(golden.path("token_ids"), int[].class);
     goldenLogProbs = JSON.convertValue(golden.path("token_logprobs"), double[].class);
     llama2c = LlamaCausalLm.openLlama2c(modelDir);
-    HuggingFaceLlama.write(
-        exported,
-        Llama2cCheckpoint.read(modelDir.resolve("model5000.bin")),
-        SentencePieceCharTokenizer.read(modelDir.resolve("tok105.model")));
+    Llama2cDirectory.exportHuggingFace(modelDir, exported);
     huggingFace = LlamaCausalLm.openHuggingFace(exported);
   }
 
