@@ -1,21 +1,26 @@
 package dev.rredcot.model.backend.llama;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.training.GradientCollector;
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.BackendKind;
 import dev.rredcot.model.backend.CachedCausalLm;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.TorchEngine;
+import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.tokenizer.ChatTemplate;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * A Llama-family decoder (Llama 2/3, TinyLlama, SmolLM, Qwen2) built from DJL NDArray operations,
  * as a {@link CachedCausalLm}: RMSNorm, rotary embeddings (llama2.c's interleaved pairs or Hugging
  * Face's halves), grouped-query attention with a key/value cache, a SwiGLU feed-forward and a tied
- * or separate output projection. Inference only: it declares entropies, generation and KV reuse,
- * not gradients.
+ * or separate output projection. It declares entropies, generation, KV reuse and gradients with
+ * respect to its input embeddings (attribution); it has no optimiser, so not training.
  *
  * <p>Opened from a llama2.c checkpoint directory ({@link #LLAMA2C_KIND}) or a Hugging Face
  * directory ({@link #HUGGING_FACE_KIND}); a {@value ChatTemplate#FILE_NAME} beside the weights
@@ -87,7 +92,11 @@ public final class LlamaCausalLm extends CachedCausalLm {
   private static final Logger LOG = LoggerFactory.getLogger(LlamaCausalLm.class);
 
   private static final Set<BackendCapability> CAPABILITIES =
-      Set.of(BackendCapability.ENTROPIES, BackendCapability.GENERATION, BackendCapability.KV_REUSE);
+      Set.of(
+          BackendCapability.ENTROPIES,
+          BackendCapability.GENERATION,
+          BackendCapability.KV_REUSE,
+          BackendCapability.GRADIENTS);
 
   /**
    * Added to the scores of hidden key columns: large enough that softmax gives them 0, finite so
@@ -285,6 +294,27 @@ public final class LlamaCausalLm extends CachedCausalLm {
       long[] mask,
       NDArray pastKeys,
       NDArray pastValues) {
+    return decode(manager, embed(manager, ids, rows, width), positions, mask, pastKeys, pastValues);
+  }
+
+  /** The token embeddings (rows, width, dim) of {@code ids}, in {@code manager}. */
+  private NDArray embed(NDManager manager, long[] ids, int rows, int width) {
+    NDArray x = embedding.get(manager.create(ids));
+    // get() on a parameter allocates in the parameters' manager: move it to this call's.
+    x.attach(manager);
+    return x.reshape(rows, width, config.dim());
+  }
+
+  /** The decoder from input embeddings x (rows, width, dim): logits, present keys and values. */
+  private NDList decode(
+      NDManager manager,
+      NDArray x,
+      long[] positions,
+      long[] mask,
+      NDArray pastKeys,
+      NDArray pastValues) {
+    int rows = Math.toIntExact(x.getShape().get(0));
+    int width = Math.toIntExact(x.getShape().get(1));
     int past = pastKeys == null ? 0 : Math.toIntExact(pastKeys.getShape().get(3));
     int columns = past + width;
     int heads = config.heads();
@@ -292,10 +322,6 @@ public final class LlamaCausalLm extends CachedCausalLm {
     int headDim = config.headDim();
     NDArray attentionBias = attentionBias(manager, mask, rows, width, past);
     NDArray[] rotary = rotary(manager, positions, rows, width);
-    NDArray x = embedding.get(manager.create(ids));
-    // get() on a parameter allocates in the parameters' manager: move it to this call's.
-    x.attach(manager);
-    x = x.reshape(rows, width, config.dim());
     NDArray[] presentKeys = new NDArray[layers.length];
     NDArray[] presentValues = new NDArray[layers.length];
     float scale = (float) (1 / Math.sqrt(headDim));
@@ -343,6 +369,141 @@ public final class LlamaCausalLm extends CachedCausalLm {
       throw new IllegalStateException("cache length " + keys.getShape() + " != " + columns);
     }
     return new NDList(logits, keys, values);
+  }
+
+  // ---------------------------------------------------------------- attribution
+
+  /**
+   * Gradient × input attribution of {@code log p(answer | prompt + trace + cue)} to every trace
+   * token: the gradient of the answer's summed log-probability with respect to the token's input
+   * embedding, dotted with that embedding (the built-in policy's definition). One backward pass per
+   * batch; the parameters record no gradient, so nothing is left to zero.
+   */
+  @Override
+  public List<double[]> gradientTimesInput(List<ValueRequest> batch) {
+    if (batch.isEmpty()) {
+      return List.of();
+    }
+    return locked(() -> TorchEngine.exclusiveGradients(() -> attribution(batch)));
+  }
+
+  private List<double[]> attribution(List<ValueRequest> batch) {
+    AnswerRows rows = new AnswerRows(batch);
+    try (NDManager manager = parameters.newSubManager()) {
+      NDArray x = embed(manager, rows.ids, rows.count, rows.width).stopGradient();
+      x.setRequiresGradient(true);
+      NDArray gradient;
+      try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+        collector.backward(
+            rows.answerLogProbs(
+                manager, decode(manager, x, rows.positions, rows.mask, null, null).get(0)));
+        gradient = x.getGradient();
+        gradient.attach(manager);
+      }
+      float[] gxi = gradient.mul(x).sum(new int[] {-1}).toFloatArray();
+      List<double[]> out = new ArrayList<>();
+      for (int b = 0; b < batch.size(); b++) {
+        int first = context(batch.get(b).prompt(), new int[0]).length;
+        double[] values = new double[batch.get(b).traceTokens().length];
+        for (int j = 0; j < values.length; j++) {
+          values[j] = gxi[b * rows.width + first + j];
+        }
+        out.add(values);
+      }
+      return out;
+    }
+  }
+
+  /**
+   * {@code log p(answer | prompt + trace + cue)} of one request with the input embedding of trace
+   * token {@code traceIndex} multiplied by {@code scale}: tests differentiate it numerically to
+   * check {@link #gradientTimesInput}, whose value is its derivative at scale 1.
+   */
+  double answerLogProbWithScaledToken(ValueRequest request, int traceIndex, float scale) {
+    return locked(
+        () ->
+            TorchEngine.withoutGradients(
+                () -> {
+                  AnswerRows rows = new AnswerRows(List.of(request));
+                  try (NDManager manager = parameters.newSubManager()) {
+                    float[] scales = new float[rows.width];
+                    java.util.Arrays.fill(scales, 1f);
+                    scales[context(request.prompt(), new int[0]).length + traceIndex] = scale;
+                    NDArray x =
+                        embed(manager, rows.ids, 1, rows.width)
+                            .mul(manager.create(scales, new Shape(1, rows.width, 1)));
+                    NDArray logits =
+                        decode(manager, x, rows.positions, rows.mask, null, null).get(0);
+                    return (double) rows.answerLogProbs(manager, logits).getFloat();
+                  }
+                }));
+  }
+
+  /**
+   * Sequences {@code context(prompt, trace) + cue + answer}, right-padded (causal attention keeps
+   * padding after a row out of its real tokens), with the positions that predict answer tokens.
+   */
+  private final class AnswerRows {
+    final int count;
+    final int width;
+    final long[] ids;
+    final long[] positions;
+    final long[] mask;
+    final long[] targets;
+    final float[] answerColumns;
+
+    AnswerRows(List<ValueRequest> batch) {
+      List<int[]> sequences = new ArrayList<>();
+      int[] answerStart = new int[batch.size()];
+      int w = 0;
+      for (int b = 0; b < batch.size(); b++) {
+        ValueRequest r = batch.get(b);
+        int[] context = context(r.prompt(), r.traceTokens());
+        int[] cue = tokenizer.encode(r.answerCue());
+        int[] answer = tokenizer.encode(r.answer());
+        int[] seq = new int[context.length + cue.length + answer.length];
+        System.arraycopy(context, 0, seq, 0, context.length);
+        System.arraycopy(cue, 0, seq, context.length, cue.length);
+        System.arraycopy(answer, 0, seq, context.length + cue.length, answer.length);
+        if (seq.length > config.maxContext()) {
+          throw new IllegalArgumentException(
+              "prompt + trace + cue + answer exceeds maxContext " + config.maxContext());
+        }
+        answerStart[b] = seq.length - answer.length;
+        sequences.add(seq);
+        w = Math.max(w, seq.length);
+      }
+      count = batch.size();
+      width = w;
+      ids = new long[count * width];
+      positions = new long[count * width];
+      mask = new long[count * width];
+      targets = new long[count * width];
+      answerColumns = new float[count * width];
+      for (int b = 0; b < count; b++) {
+        int[] seq = sequences.get(b);
+        for (int c = 0; c < width; c++) {
+          int at = b * width + c;
+          boolean real = c < seq.length;
+          ids[at] = real ? seq[c] : tokenizer.padId();
+          positions[at] = c;
+          mask[at] = real ? 1 : 0;
+          targets[at] = c + 1 < seq.length ? seq[c + 1] : tokenizer.padId();
+          // Column c predicts token c + 1.
+          answerColumns[at] = c + 1 >= answerStart[b] && c + 1 < seq.length ? 1f : 0f;
+        }
+      }
+    }
+
+    /** The summed log-probability of every row's answer tokens, a scalar. */
+    NDArray answerLogProbs(NDManager manager, NDArray logits) {
+      return logits
+          .logSoftmax(-1)
+          .gather(manager.create(targets, new Shape(count, width, 1)), -1)
+          .squeeze(-1)
+          .mul(manager.create(answerColumns, new Shape(count, width)))
+          .sum();
+    }
   }
 
   /**

@@ -179,12 +179,37 @@ class LlamaGoldenTest {
   }
 
   @Test
-  void declaresWhatItCanDoAndNoGradients() {
+  void declaresWhatItCanDoAndNoTraining() {
     assertTrue(llama2c.supports(BackendCapability.KV_REUSE));
     assertTrue(llama2c.supports(BackendCapability.GENERATION));
     assertTrue(llama2c.supports(BackendCapability.ENTROPIES));
-    assertFalse(llama2c.supports(BackendCapability.GRADIENTS));
+    assertTrue(llama2c.supports(BackendCapability.GRADIENTS));
     assertFalse(llama2c.supports(BackendCapability.TRAINING));
+  }
+
+  @Test
+  void gradientTimesInputIsTheDerivativeOfTheAnswerAlongEachTokensEmbedding() {
+    // Scaling token j's embedding by (1 + a) changes log p(answer) at rate gradient . embedding
+    // at a = 0: a central difference of the forward pass is the oracle.
+    int[] trace = Arrays.copyOfRange(goldenIds, 1, 31);
+    ValueRequest request = new ValueRequest("", trace, new int[] {0}, " ", "little");
+    List<ValueRequest> batch =
+        List.of(request, new ValueRequest("", Arrays.copyOf(trace, 12), new int[] {0}, " ", "a"));
+    double[] attribution = llama2c.gradientTimesInput(batch).get(0);
+    assertEquals(trace.length, attribution.length);
+    float h = 0.01f;
+    double largest = 0;
+    for (int j : new int[] {0, 7, 15, 26, 29}) {
+      double numeric =
+          (llama2c.answerLogProbWithScaledToken(request, j, 1 + h)
+                  - llama2c.answerLogProbWithScaledToken(request, j, 1 - h))
+              / (2 * h);
+      LOG.info("token {}: gradient x input {}, central difference {}", j, attribution[j], numeric);
+      assertEquals(numeric, attribution[j], 5e-4 + 0.01 * Math.abs(numeric), "token " + j);
+      largest = Math.max(largest, Math.abs(attribution[j]));
+    }
+    // Not all zero: the answer depends on what the trace says.
+    assertTrue(largest > 1e-3, Arrays.toString(attribution));
   }
 
   @Test
