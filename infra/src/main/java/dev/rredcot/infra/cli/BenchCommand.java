@@ -53,7 +53,8 @@ final class BenchCommand implements Runnable {
       description = {
         "Benchmark the policy on this machine: generation with and without the KV cache,"
             + " scoring, boundary values with KV reuse vs re-running prefixes, a training step,"
-            + " memory, and the shipped initial policy's accuracy."
+            + " memory, and the shipped initial policy's accuracy; with --model DIR, that model's"
+            + " scoring speed beside the policy's."
       })
   static final class Model implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -67,6 +68,15 @@ final class BenchCommand implements Runnable {
         description = "Fresh 4-step problems for the accuracy figure (default ${DEFAULT-VALUE}).")
     int accuracyProblems;
 
+    @Option(
+        names = "--model",
+        paramLabel = "DIR",
+        description =
+            "Also measure the scoring speed of this model directory (a llama2.c or Hugging Face"
+                + " Llama directory, a TorchScript export, a checkpoint) beside the policy's, on"
+                + " as many sequences of the same lengths.")
+    Path model;
+
     @Override
     public Integer call() throws Exception {
       RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-model");
@@ -75,6 +85,7 @@ final class BenchCommand implements Runnable {
               BenchmarkOptions.builder()
                   .setOutputDir(out)
                   .optAccuracyProblems(accuracyProblems)
+                  .optModel(model)
                   .build());
       PrintWriter console = spec.commandLine().getOut();
       printTable(console, result);

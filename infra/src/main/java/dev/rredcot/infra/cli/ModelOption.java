@@ -14,7 +14,8 @@ public final class ModelOption {
       paramLabel = "DIR|URL",
       description =
           "Score with this model instead of the checkpoint store: a model directory (built-in"
-              + " checkpoint or store) or an OpenAI-compatible completions server URL (vLLM,"
+              + " checkpoint or store, TorchScript export, Hugging Face Llama-family directory,"
+              + " llama2.c checkpoint) or an OpenAI-compatible completions server URL (vLLM,"
               + " SGLang, rredcot serve).")
   String model = "";
 

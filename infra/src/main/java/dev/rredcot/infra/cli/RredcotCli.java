@@ -48,6 +48,7 @@ import picocli.CommandLine.ScopeType;
       ServeCommand.class,
       ConfigCommand.class,
       CompareCommand.class,
+      ExportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RredcotCli implements Runnable {

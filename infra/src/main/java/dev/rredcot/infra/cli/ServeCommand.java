@@ -43,7 +43,8 @@ final class ServeCommand implements Callable<Integer> {
       required = true,
       paramLabel = "DIR|URL|builtin",
       description =
-          "The model: a model directory (built-in checkpoint or store), a completions server URL"
+          "The model: a model directory (built-in checkpoint or store, TorchScript export,"
+              + " Hugging Face Llama-family directory, llama2.c checkpoint), a completions server URL"
               + " (served through, with --model-tokenizer), or builtin: the shipped policy of"
               + " --task.")
   String model;

@@ -12,9 +12,17 @@ import java.util.Objects;
  * @param accuracyProblems fresh 4-step problems for {@code initial_policy_accuracy} (0 skips)
  * @param valueTraces traces whose every line boundary gets a value (reuse vs re-run)
  * @param seed seed of problems and sampling
+ * @param model a model directory ({@code --model DIR}, any kind {@link
+ *     dev.rredcot.model.loading.BackendKinds} opens) whose scoring speed is measured beside the
+ *     policy's, or null
  */
 public record BenchmarkOptions(
-    Path outputDir, Checkpoint checkpoint, int accuracyProblems, int valueTraces, long seed) {
+    Path outputDir,
+    Checkpoint checkpoint,
+    int accuracyProblems,
+    int valueTraces,
+    long seed,
+    Path model) {
 
   /** Validates. */
   public BenchmarkOptions {
@@ -36,6 +44,7 @@ public record BenchmarkOptions(
     private int accuracyProblems = 500;
     private int valueTraces = 32;
     private long seed = 7;
+    private Path model;
 
     private Builder() {}
 
@@ -69,12 +78,19 @@ public record BenchmarkOptions(
       return this;
     }
 
+    /** A model directory whose scoring speed is measured beside the policy's. */
+    public Builder optModel(Path model) {
+      this.model = model;
+      return this;
+    }
+
     /** Validates and builds. */
     public BenchmarkOptions build() {
       if (outputDir == null) {
         throw new IllegalStateException("setOutputDir(...) is required");
       }
-      return new BenchmarkOptions(outputDir, checkpoint, accuracyProblems, valueTraces, seed);
+      return new BenchmarkOptions(
+          outputDir, checkpoint, accuracyProblems, valueTraces, seed, model);
     }
   }
 }

@@ -19,6 +19,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param peakRssMb peak resident memory of the JVM (VmHWM)
  * @param initialPolicyAccuracy share of fresh 4-step problems solved at temperature 1
  * @param accuracyProblems problems behind that share
+ * @param model description of the {@code --model} measured beside the policy, or null
+ * @param modelScoreTokensPerS that model's scored token positions per second, on as many sequences
+ *     of the same lengths as the policy's scoring figure (NaN without a model)
  */
 public record BenchmarkResult(
     @JsonProperty("gen_tokens_per_s_b1_kv") double genTokensPerSB1Kv,
@@ -34,4 +37,6 @@ public record BenchmarkResult(
     @JsonProperty("params") long params,
     @JsonProperty("peak_rss_mb") double peakRssMb,
     @JsonProperty("initial_policy_accuracy") double initialPolicyAccuracy,
-    @JsonProperty("accuracy_problems") int accuracyProblems) {}
+    @JsonProperty("accuracy_problems") int accuracyProblems,
+    @JsonProperty("model") String model,
+    @JsonProperty("model_score_tokens_per_s") double modelScoreTokensPerS) {}

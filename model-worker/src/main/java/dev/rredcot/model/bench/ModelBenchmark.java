@@ -2,13 +2,16 @@ package dev.rredcot.model.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainExample;
@@ -31,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Measures the policy's throughput (generation with and without KV cache, scoring, boundary values
  * with cache reuse vs re-running prefixes, PPO step), its size and memory, and the initial policy's
- * accuracy; writes {@code summary.json}.
+ * accuracy, and optionally the scoring speed of another model directory beside the policy's; writes
+ * {@code summary.json}.
  *
  * <p>Usage (what {@code ./rredcot bench model --out DIR} calls):
  *
@@ -48,6 +52,15 @@ public final class ModelBenchmark {
   private static final Logger LOG = LoggerFactory.getLogger(ModelBenchmark.class);
   private static final int GEN_TOKENS = 64;
   private static final int WARMUP_REPEATS = 1;
+
+  /**
+   * Text any model can score: a story in plain words, since a pretrained vocabulary need not have
+   * the arithmetic task's characters (BabyLlama has no {@code =} nor newline).
+   */
+  private static final String STORY =
+      "Once upon a time, there was a little dog named Max. Max liked to run in the park with his"
+          + " friend Sue. One day they found a big red ball under a tree. They played with it all"
+          + " day and were very happy. ";
 
   private ModelBenchmark() {}
 
@@ -74,7 +87,8 @@ public final class ModelBenchmark {
     return result;
   }
 
-  private static BenchmarkResult measure(Policy policy, BenchmarkOptions options) {
+  private static BenchmarkResult measure(Policy policy, BenchmarkOptions options)
+      throws IOException {
     ArithmeticTask task = new ArithmeticTask(PretrainOptions.INITIAL_POLICY_TASK);
     Tokenizer tokenizer = policy.tokenizer();
     List<Problem> problems = new ArrayList<>();
@@ -96,6 +110,15 @@ public final class ModelBenchmark {
     double scoreSeconds = timePerRepeat(() -> policy.score(scoreBatch), 5);
     long scoredTokens = (policy.forwardTokens() - before) / (5 + WARMUP_REPEATS);
     double scoreRate = scoredTokens / scoreSeconds;
+    String model = null;
+    double modelScoreRate = Double.NaN;
+    if (options.model() != null) {
+      try (PolicyBackend other = BackendKinds.open(options.model())) {
+        model = other.description();
+        modelScoreRate = scoreRate(other, sameLengths(other.tokenizer(), scoreBatch, tokenizer));
+      }
+      LOG.info("scoring tok/s: policy {}, {} {}", scoreRate, model, modelScoreRate);
+    }
 
     // Values are timed on 8-step reference traces: the saving grows with the number of
     // boundaries, and 8 steps is the longest trace that fits maxContext 128 comfortably.
@@ -151,7 +174,35 @@ public final class ModelBenchmark {
         policy.parameterCount(),
         peakRssMb(),
         accuracy,
-        options.accuracyProblems());
+        options.accuracyProblems(),
+        model,
+        modelScoreRate);
+  }
+
+  /**
+   * For every scored sequence of the policy, one of the same number of positions in {@code
+   * tokenizer}'s ids, cut from {@link #STORY} (the prompt empty, so the trace carries the length).
+   */
+  private static List<ScoreRequest> sameLengths(
+      Tokenizer tokenizer, List<ScoreRequest> policyBatch, Tokenizer policyTokenizer) {
+    int[] story = tokenizer.encode(STORY.repeat(8));
+    List<ScoreRequest> batch = new ArrayList<>();
+    for (ScoreRequest r : policyBatch) {
+      int positions = policyTokenizer.encode(r.prompt()).length + r.traceTokens().length;
+      batch.add(new ScoreRequest("", Arrays.copyOf(story, Math.min(positions, story.length))));
+    }
+    return batch;
+  }
+
+  /** Scored token positions per second of {@code backend} over {@code batch}, after a warm-up. */
+  private static double scoreRate(PolicyBackend backend, List<ScoreRequest> batch) {
+    int repeats = 5;
+    boolean entropies = backend.supports(BackendCapability.ENTROPIES);
+    long before = backend.forwardTokens();
+    double seconds =
+        timePerRepeat(() -> entropies ? backend.score(batch) : backend.logProbs(batch), repeats);
+    long tokens = (backend.forwardTokens() - before) / (repeats + WARMUP_REPEATS);
+    return tokens / seconds;
   }
 
   /** Token offsets 0 (prompt only) and after every newline before the trace's last one. */

@@ -4,6 +4,7 @@ import dev.rredcot.model.backend.BackendKind;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.endpoint.CompletionsBackend;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
+import dev.rredcot.model.backend.llama.LlamaCausalLm;
 import dev.rredcot.model.backend.torchscript.TorchScriptCausalLm;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
@@ -21,8 +22,10 @@ import java.util.StringJoiner;
 
 /**
  * The kinds of model directory {@code --model DIR} accepts, tried in order; the first that
- * recognises the directory opens it: a TorchScript export (by its {@code model-card.json}), then
- * the built-in checkpoint. A new kind is one more entry in {@link #KINDS}.
+ * recognises the directory opens it: a TorchScript export (by its {@code model-card.json}), a
+ * Hugging Face Llama-family directory ({@code config.json} + safetensors), a llama2.c checkpoint
+ * ({@code *.bin} + sentencepiece tokenizer), then the built-in checkpoint. A new kind is one more
+ * entry in {@link #KINDS}.
  */
 public final class BackendKinds {
 
@@ -77,7 +80,12 @@ public final class BackendKinds {
       };
 
   private static final List<BackendKind> KINDS =
-      new ArrayList<>(List.of(TorchScriptCausalLm.KIND, BUILTIN));
+      new ArrayList<>(
+          List.of(
+              TorchScriptCausalLm.KIND,
+              LlamaCausalLm.HUGGING_FACE_KIND,
+              LlamaCausalLm.LLAMA2C_KIND,
+              BUILTIN));
 
   private BackendKinds() {}
 

@@ -50,6 +50,7 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
   private final int bosId;
   private final int eosId;
   private final OptionalInt unknownId;
+  private final boolean addsBos;
 
   private HuggingFaceTokenizerAdapter(
       Path tokenizerFile,
@@ -58,7 +59,8 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
       String padToken,
       String bosToken,
       String eosToken,
-      OptionalInt unknownId) {
+      OptionalInt unknownId,
+      boolean addsBos) {
     this.tokenizerFile = tokenizerFile;
     this.tokenizer = tokenizer;
     this.vocabSize = idByToken.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
@@ -69,6 +71,7 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
     this.bosId = idByToken.get(bosToken);
     this.eosId = idByToken.get(eosToken);
     this.unknownId = unknownId;
+    this.addsBos = addsBos;
   }
 
   /**
@@ -88,6 +91,24 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
    */
   public static HuggingFaceTokenizerAdapter open(
       Path tokenizerJson, String padToken, String bosToken, String eosToken) throws IOException {
+    return open(tokenizerJson, padToken, bosToken, eosToken, true);
+  }
+
+  /**
+   * Opens {@code tokenizerJson} for a model whose sequences start without a beginning-of-sequence
+   * token (Qwen-style): {@link #addsBos()} is false and {@link #bosId()} is the eos id, never
+   * prepended. A null pad or eos name is looked up among common names.
+   *
+   * @throws IOException if the file cannot be read or a special token is not in the vocabulary
+   */
+  public static HuggingFaceTokenizerAdapter openWithoutBos(
+      Path tokenizerJson, String padToken, String eosToken) throws IOException {
+    return open(tokenizerJson, padToken, null, eosToken, false);
+  }
+
+  private static HuggingFaceTokenizerAdapter open(
+      Path tokenizerJson, String padToken, String bosToken, String eosToken, boolean addsBos)
+      throws IOException {
     JsonNode root;
     try {
       root = JSON.readTree(tokenizerJson.toFile());
@@ -96,8 +117,9 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
     }
     Map<String, Integer> idByToken = vocabulary(root, tokenizerJson);
     String pad = chooseSpecial("pad", padToken, PAD_CANDIDATES, idByToken, tokenizerJson);
-    String bos = chooseSpecial("bos", bosToken, BOS_CANDIDATES, idByToken, tokenizerJson);
     String eos = chooseSpecial("eos", eosToken, EOS_CANDIDATES, idByToken, tokenizerJson);
+    String bos =
+        addsBos ? chooseSpecial("bos", bosToken, BOS_CANDIDATES, idByToken, tokenizerJson) : eos;
     OptionalInt unknownId = OptionalInt.empty();
     JsonNode unknown = root.path("model").path("unk_token");
     if (unknown.isTextual() && idByToken.containsKey(unknown.asText())) {
@@ -114,7 +136,7 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
             .optPadding(false)
             .build();
     return new HuggingFaceTokenizerAdapter(
-        tokenizerJson, tokenizer, idByToken, pad, bos, eos, unknownId);
+        tokenizerJson, tokenizer, idByToken, pad, bos, eos, unknownId, addsBos);
   }
 
   /** Loads a tokenizer saved by {@link #save(Path)} from {@code dir}. */
@@ -124,6 +146,10 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
       return open(dir.resolve(FILE_NAME));
     }
     JsonNode names = JSON.readTree(specials.toFile());
+    if (!names.path("addsBos").asBoolean(true)) {
+      return openWithoutBos(
+          dir.resolve(FILE_NAME), textOrNull(names, "padToken"), textOrNull(names, "eosToken"));
+    }
     return open(
         dir.resolve(FILE_NAME),
         textOrNull(names, "padToken"),
@@ -149,6 +175,11 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
   @Override
   public int bosId() {
     return bosId;
+  }
+
+  @Override
+  public boolean addsBos() {
+    return addsBos;
   }
 
   @Override
@@ -199,6 +230,7 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
     names.put("padToken", padToken);
     names.put("bosToken", bosToken);
     names.put("eosToken", eosToken);
+    names.put("addsBos", addsBos);
     Files.write(
         dir.resolve(SPECIALS_FILE_NAME),
         JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(names));

@@ -19,6 +19,15 @@ public interface Tokenizer {
   /** Id of the beginning-of-sequence token. */
   int bosId();
 
+  /**
+   * Whether sequences start with {@link #bosId()}. False for vocabularies without a
+   * beginning-of-sequence token (Qwen-style): their sequences start with the prompt's first token,
+   * and {@link #bosId()} then names a token never prepended.
+   */
+  default boolean addsBos() {
+    return true;
+  }
+
   /** Id of the end-of-sequence token. */
   int eosId();
 
@@ -47,12 +56,17 @@ public interface Tokenizer {
     if (Files.isRegularFile(dir.resolve(HuggingFaceTokenizerAdapter.FILE_NAME))) {
       return HuggingFaceTokenizerAdapter.load(dir);
     }
+    if (Files.isRegularFile(dir.resolve(SentencePieceCharTokenizer.FILE_NAME))) {
+      return SentencePieceCharTokenizer.read(dir.resolve(SentencePieceCharTokenizer.FILE_NAME));
+    }
     throw new IOException(
         "no tokenizer in "
             + dir
             + ": expected "
             + CharTokenizer.FILE_NAME
+            + ", "
+            + HuggingFaceTokenizerAdapter.FILE_NAME
             + " or "
-            + HuggingFaceTokenizerAdapter.FILE_NAME);
+            + SentencePieceCharTokenizer.FILE_NAME);
   }
 }

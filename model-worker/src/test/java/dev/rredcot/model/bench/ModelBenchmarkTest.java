@@ -37,6 +37,7 @@ class ModelBenchmarkTest {
                 .setOutputDir(out)
                 .optAccuracyProblems(16)
                 .optValueTraces(4)
+                .optModel(committedBabyLlama())
                 .build());
     JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
     for (String key :
@@ -55,5 +56,18 @@ class ModelBenchmarkTest {
       assertTrue(summary.get(key).asDouble() > 0 || key.equals("initial_policy_accuracy"), key);
     }
     assertTrue(result.valueTokensPerBoundaryReuse() < result.valueTokensPerBoundaryRerun());
+    assertTrue(result.model().startsWith("llama2c "), result.model());
+    assertTrue(summary.get("model_score_tokens_per_s").asDouble() > 0, summary.toString());
+  }
+
+  /** The repository's models/babyllama-tok105, found from the module directory. */
+  private static Path committedBabyLlama() {
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      Path candidate = dir.resolve("models").resolve("babyllama-tok105");
+      if (java.nio.file.Files.isDirectory(candidate)) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException("models/babyllama-tok105 not found");
   }
 }

@@ -1,0 +1,649 @@
+package dev.rredcot.model.backend.llama;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.training.GradientCollector;
+import dev.rredcot.model.backend.BackendCapability;
+import dev.rredcot.model.backend.BackendKind;
+import dev.rredcot.model.backend.CachedCausalLm;
+import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.backend.TorchEngine;
+import dev.rredcot.model.backend.ValueRequest;
+import dev.rredcot.model.tokenizer.ChatTemplate;
+import dev.rredcot.model.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Llama-family decoder (Llama 2/3, TinyLlama, SmolLM, Qwen2) built from DJL NDArray operations,
+ * as a {@link CachedCausalLm}: RMSNorm, rotary embeddings (llama2.c's interleaved pairs or Hugging
+ * Face's halves), grouped-query attention with a key/value cache, a SwiGLU feed-forward and a tied
+ * or separate output projection. It declares entropies, generation, KV reuse and gradients with
+ * respect to its input embeddings (attribution); it has no optimiser, so not training.
+ *
+ * <p>Opened from a llama2.c checkpoint directory ({@link #LLAMA2C_KIND}) or a Hugging Face
+ * directory ({@link #HUGGING_FACE_KIND}); a {@value ChatTemplate#FILE_NAME} beside the weights
+ * wraps every prompt. The key/value cache has the layout (rows, layers, kvHeads, positions,
+ * headDim). Parameters live in one manager owned by this instance and closed with it.
+ */
+public final class LlamaCausalLm extends CachedCausalLm {
+
+  /** A llama2.c checkpoint ({@code *.bin}) with its sentencepiece tokenizer. */
+  public static final BackendKind LLAMA2C_KIND =
+      new BackendKind() {
+        @Override
+        public String name() {
+          return "llama2c";
+        }
+
+        @Override
+        public String expectedFiles() {
+          return "one llama2.c checkpoint *.bin + a character-level sentencepiece *.model or"
+              + " *.vocab";
+        }
+
+        @Override
+        public boolean recognises(Path dir) {
+          return Llama2cDirectory.recognises(dir);
+        }
+
+        @Override
+        public PolicyBackend open(Path dir) throws IOException {
+          return openLlama2c(dir);
+        }
+      };
+
+  /** A Hugging Face directory: config.json, safetensors weights, a tokenizer. */
+  public static final BackendKind HUGGING_FACE_KIND =
+      new BackendKind() {
+        @Override
+        public String name() {
+          return "huggingface-llama";
+        }
+
+        @Override
+        public String expectedFiles() {
+          return "config.json + model.safetensors (or model.safetensors.index.json and shards) +"
+              + " tokenizer.json or tokenizer.model";
+        }
+
+        @Override
+        public boolean recognises(Path dir) {
+          return HuggingFaceLlama.recognises(dir);
+        }
+
+        @Override
+        public PolicyBackend open(Path dir) throws IOException {
+          return openHuggingFace(dir);
+        }
+      };
+
+  private static final Logger LOG = LoggerFactory.getLogger(LlamaCausalLm.class);
+
+  private static final Set<BackendCapability> CAPABILITIES =
+      Set.of(
+          BackendCapability.ENTROPIES,
+          BackendCapability.GENERATION,
+          BackendCapability.KV_REUSE,
+          BackendCapability.GRADIENTS);
+
+  /**
+   * Added to the scores of hidden key columns: large enough that softmax gives them 0, finite so
+   * that a padding query that sees nothing gets a uniform row rather than NaN.
+   */
+  private static final float MASKED = -1e4f;
+
+  private final String description;
+  private final LlamaConfig config;
+  private final Tokenizer tokenizer;
+  private final ChatTemplate chatTemplate;
+  private final NDManager parameters;
+  private final NDArray embedding;
+  private final NDArray outputT;
+  private final NDArray finalNorm;
+  private final Layer[] layers;
+  private final float[] inverseFrequencies;
+
+  /** One decoder layer's parameters; projections stored transposed ([in, out]) for x · W. */
+  private record Layer(
+      NDArray attentionNorm,
+      NDArray wqT,
+      NDArray wkT,
+      NDArray wvT,
+      NDArray bq,
+      NDArray bk,
+      NDArray bv,
+      NDArray woT,
+      NDArray ffnNorm,
+      NDArray gateT,
+      NDArray upT,
+      NDArray downT) {}
+
+  private LlamaCausalLm(
+      String description,
+      LlamaCheckpoint checkpoint,
+      Tokenizer tokenizer,
+      ChatTemplate chatTemplate,
+      NDManager parameters)
+      throws IOException {
+    super(tokenizer, checkpoint.config().vocabSize(), checkpoint.config().maxContext());
+    this.description = description;
+    this.config = checkpoint.config();
+    this.tokenizer = tokenizer;
+    this.chatTemplate = chatTemplate;
+    this.parameters = parameters;
+    this.embedding = plain(checkpoint.tensor(LlamaCheckpoint.EMBEDDING));
+    this.outputT =
+        transposed(
+            checkpoint.tensor(
+                config.tiedOutput() ? LlamaCheckpoint.EMBEDDING : LlamaCheckpoint.OUTPUT));
+    this.finalNorm = plain(checkpoint.tensor(LlamaCheckpoint.FINAL_NORM));
+    this.layers = new Layer[config.layers()];
+    for (int l = 0; l < layers.length; l++) {
+      layers[l] =
+          new Layer(
+              plain(checkpoint.tensor(LlamaCheckpoint.layer(l, "input_layernorm.weight"))),
+              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "self_attn.q_proj.weight"))),
+              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "self_attn.k_proj.weight"))),
+              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "self_attn.v_proj.weight"))),
+              bias(checkpoint, LlamaCheckpoint.layer(l, "self_attn.q_proj.bias")),
+              bias(checkpoint, LlamaCheckpoint.layer(l, "self_attn.k_proj.bias")),
+              bias(checkpoint, LlamaCheckpoint.layer(l, "self_attn.v_proj.bias")),
+              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "self_attn.o_proj.weight"))),
+              plain(checkpoint.tensor(LlamaCheckpoint.layer(l, "post_attention_layernorm.weight"))),
+              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "mlp.gate_proj.weight"))),
+              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "mlp.up_proj.weight"))),
+              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "mlp.down_proj.weight"))));
+    }
+    int half = config.headDim() / 2;
+    inverseFrequencies = new float[half];
+    for (int j = 0; j < half; j++) {
+      // In float32, as llama2.c's run.c and Hugging Face compute them.
+      inverseFrequencies[j] =
+          (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * j) / config.headDim()));
+    }
+  }
+
+  /**
+   * A model from {@code checkpoint} scoring in the ids of {@code tokenizer}.
+   *
+   * @param chatTemplate wraps every prompt; null for none
+   * @throws IOException when the tokenizer has more ids than the model has embedding rows
+   */
+  public static LlamaCausalLm create(
+      String description,
+      LlamaCheckpoint checkpoint,
+      Tokenizer tokenizer,
+      ChatTemplate chatTemplate)
+      throws IOException {
+    checkpoint.validate();
+    if (tokenizer.vocabSize() > checkpoint.config().vocabSize()) {
+      throw new IOException(
+          description
+              + ": the tokenizer has "
+              + tokenizer.vocabSize()
+              + " ids, more than the model's vocab_size "
+              + checkpoint.config().vocabSize());
+    }
+    Device device = TorchEngine.chooseDevice();
+    NDManager parameters = NDManager.newBaseManager(device, "PyTorch");
+    try {
+      return new LlamaCausalLm(description, checkpoint, tokenizer, chatTemplate, parameters);
+    } catch (IOException | RuntimeException e) {
+      parameters.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the llama2.c checkpoint in {@code dir} (its one {@code *.bin}) with the sentencepiece
+   * tokenizer beside it ({@code tokenizer.model}, else the one {@code *.model}, else {@code
+   * *.vocab}).
+   *
+   * @throws IOException when the files are missing or do not fit each other
+   */
+  public static LlamaCausalLm openLlama2c(Path dir) throws IOException {
+    Path file = Llama2cDirectory.checkpointFile(dir);
+    LlamaCheckpoint checkpoint = Llama2cCheckpoint.read(file);
+    LlamaCausalLm lm =
+        create(
+            "llama2c " + file.toAbsolutePath().normalize(),
+            checkpoint,
+            Llama2cDirectory.tokenizer(dir),
+            ChatTemplate.read(dir).orElse(null));
+    LOG.info("loaded llama2.c model {} ({})", file, checkpoint.config());
+    return lm;
+  }
+
+  /**
+   * Opens the Hugging Face directory {@code dir}.
+   *
+   * @throws IOException naming the field, tensor or file that is missing or not supported
+   */
+  public static LlamaCausalLm openHuggingFace(Path dir) throws IOException {
+    LlamaCheckpoint checkpoint = HuggingFaceLlama.read(dir);
+    Tokenizer tokenizer = HuggingFaceLlama.tokenizer(dir);
+    try {
+      LlamaCausalLm lm =
+          create(
+              "huggingface-llama " + dir.toAbsolutePath().normalize(),
+              checkpoint,
+              tokenizer,
+              ChatTemplate.read(dir).orElse(null));
+      LOG.info("loaded Hugging Face model {} ({})", dir, checkpoint.config());
+      return lm;
+    } catch (IOException | RuntimeException e) {
+      if (tokenizer instanceof AutoCloseable closeable) {
+        closeQuietly(closeable);
+      }
+      throw e;
+    }
+  }
+
+  /** The architecture this model runs. */
+  public LlamaConfig config() {
+    return config;
+  }
+
+  @Override
+  public String description() {
+    return description;
+  }
+
+  /** Always 0: a pretrained checkpoint carries no policy version. */
+  @Override
+  public long version() {
+    return 0;
+  }
+
+  @Override
+  public Set<BackendCapability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  protected String promptText(String prompt) {
+    return chatTemplate == null ? prompt : chatTemplate.apply(prompt);
+  }
+
+  @Override
+  protected NDManager rootManager() {
+    return parameters;
+  }
+
+  // ---------------------------------------------------------------- the forward pass
+
+  @Override
+  protected NDList forward(
+      NDManager manager,
+      long[] ids,
+      long[] positions,
+      int rows,
+      int width,
+      long[] mask,
+      NDArray pastKeys,
+      NDArray pastValues) {
+    return decode(manager, embed(manager, ids, rows, width), positions, mask, pastKeys, pastValues);
+  }
+
+  /** The token embeddings (rows, width, dim) of {@code ids}, in {@code manager}. */
+  private NDArray embed(NDManager manager, long[] ids, int rows, int width) {
+    NDArray x = embedding.get(manager.create(ids));
+    // get() on a parameter allocates in the parameters' manager: move it to this call's.
+    x.attach(manager);
+    return x.reshape(rows, width, config.dim());
+  }
+
+  /** The decoder from input embeddings x (rows, width, dim): logits, present keys and values. */
+  private NDList decode(
+      NDManager manager,
+      NDArray x,
+      long[] positions,
+      long[] mask,
+      NDArray pastKeys,
+      NDArray pastValues) {
+    int rows = Math.toIntExact(x.getShape().get(0));
+    int width = Math.toIntExact(x.getShape().get(1));
+    int past = pastKeys == null ? 0 : Math.toIntExact(pastKeys.getShape().get(3));
+    int columns = past + width;
+    int heads = config.heads();
+    int kvHeads = config.kvHeads();
+    int headDim = config.headDim();
+    NDArray attentionBias = attentionBias(manager, mask, rows, width, past);
+    NDArray[] rotary = rotary(manager, positions, rows, width);
+    NDArray[] presentKeys = new NDArray[layers.length];
+    NDArray[] presentValues = new NDArray[layers.length];
+    float scale = (float) (1 / Math.sqrt(headDim));
+    for (int l = 0; l < layers.length; l++) {
+      Layer w = layers[l];
+      NDArray h = rmsNorm(x, w.attentionNorm());
+      NDArray q = linear(h, w.wqT(), w.bq()).reshape(rows, width, heads, headDim);
+      NDArray k = linear(h, w.wkT(), w.bk()).reshape(rows, width, kvHeads, headDim);
+      NDArray v = linear(h, w.wvT(), w.bv()).reshape(rows, width, kvHeads, headDim);
+      q = rotate(q, rotary).transpose(0, 2, 1, 3);
+      k = rotate(k, rotary).transpose(0, 2, 1, 3);
+      v = v.transpose(0, 2, 1, 3);
+      if (past > 0) {
+        k = pastKeys.get(":, {}", l).concat(k, 2);
+        v = pastValues.get(":, {}", l).concat(v, 2);
+      }
+      presentKeys[l] = k;
+      presentValues[l] = v;
+      // Grouped-query attention without copying keys: the query heads of one group share a
+      // key/value head, so queries are grouped (rows, kvHeads, group, T, d) and keys broadcast.
+      NDArray grouped = q.reshape(rows, kvHeads, heads / kvHeads, width, headDim);
+      NDArray scores =
+          grouped.matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3)).mul(scale).add(attentionBias);
+      NDArray attended =
+          scores
+              .softmax(-1)
+              .matMul(v.expandDims(2))
+              .reshape(rows, heads, width, headDim)
+              .transpose(0, 2, 1, 3)
+              .reshape(rows, width, config.dim());
+      x = x.add(attended.matMul(w.woT()));
+      NDArray f = rmsNorm(x, w.ffnNorm());
+      NDArray gate = f.matMul(w.gateT());
+      NDArray up = f.matMul(w.upT());
+      x = x.add(gate.mul(Activation.sigmoid(gate)).mul(up).matMul(w.downT()));
+    }
+    NDArray logits = rmsNorm(x, finalNorm).matMul(outputT);
+    NDArray keys = NDArrays.stack(new NDList(presentKeys), 1);
+    NDArray values = NDArrays.stack(new NDList(presentValues), 1);
+    // The stacked cache is allocated where the past lived; the caller expects it in this manager.
+    keys.attach(manager);
+    values.attach(manager);
+    logits.attach(manager);
+    if (columns != keys.getShape().get(3)) {
+      throw new IllegalStateException("cache length " + keys.getShape() + " != " + columns);
+    }
+    return new NDList(logits, keys, values);
+  }
+
+  // ---------------------------------------------------------------- attribution
+
+  /**
+   * Gradient × input attribution of {@code log p(answer | prompt + trace + cue)} to every trace
+   * token: the gradient of the answer's summed log-probability with respect to the token's input
+   * embedding, dotted with that embedding (the built-in policy's definition). One backward pass per
+   * batch; the parameters record no gradient, so nothing is left to zero.
+   */
+  @Override
+  public List<double[]> gradientTimesInput(List<ValueRequest> batch) {
+    if (batch.isEmpty()) {
+      return List.of();
+    }
+    return locked(() -> TorchEngine.exclusiveGradients(() -> attribution(batch)));
+  }
+
+  private List<double[]> attribution(List<ValueRequest> batch) {
+    AnswerRows rows = new AnswerRows(batch);
+    try (NDManager manager = parameters.newSubManager()) {
+      NDArray x = embed(manager, rows.ids, rows.count, rows.width).stopGradient();
+      x.setRequiresGradient(true);
+      NDArray gradient;
+      try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+        collector.backward(
+            rows.answerLogProbs(
+                manager, decode(manager, x, rows.positions, rows.mask, null, null).get(0)));
+        gradient = x.getGradient();
+        gradient.attach(manager);
+      }
+      float[] gxi = gradient.mul(x).sum(new int[] {-1}).toFloatArray();
+      List<double[]> out = new ArrayList<>();
+      for (int b = 0; b < batch.size(); b++) {
+        int first = context(batch.get(b).prompt(), new int[0]).length;
+        double[] values = new double[batch.get(b).traceTokens().length];
+        for (int j = 0; j < values.length; j++) {
+          values[j] = gxi[b * rows.width + first + j];
+        }
+        out.add(values);
+      }
+      return out;
+    }
+  }
+
+  /**
+   * {@code log p(answer | prompt + trace + cue)} of one request with the input embedding of trace
+   * token {@code traceIndex} multiplied by {@code scale}: tests differentiate it numerically to
+   * check {@link #gradientTimesInput}, whose value is its derivative at scale 1.
+   */
+  double answerLogProbWithScaledToken(ValueRequest request, int traceIndex, float scale) {
+    return locked(
+        () ->
+            TorchEngine.withoutGradients(
+                () -> {
+                  AnswerRows rows = new AnswerRows(List.of(request));
+                  try (NDManager manager = parameters.newSubManager()) {
+                    float[] scales = new float[rows.width];
+                    java.util.Arrays.fill(scales, 1f);
+                    scales[context(request.prompt(), new int[0]).length + traceIndex] = scale;
+                    NDArray x =
+                        embed(manager, rows.ids, 1, rows.width)
+                            .mul(manager.create(scales, new Shape(1, rows.width, 1)));
+                    NDArray logits =
+                        decode(manager, x, rows.positions, rows.mask, null, null).get(0);
+                    return (double) rows.answerLogProbs(manager, logits).getFloat();
+                  }
+                }));
+  }
+
+  /**
+   * Sequences {@code context(prompt, trace) + cue + answer}, right-padded (causal attention keeps
+   * padding after a row out of its real tokens), with the positions that predict answer tokens.
+   */
+  private final class AnswerRows {
+    final int count;
+    final int width;
+    final long[] ids;
+    final long[] positions;
+    final long[] mask;
+    final long[] targets;
+    final float[] answerColumns;
+
+    AnswerRows(List<ValueRequest> batch) {
+      List<int[]> sequences = new ArrayList<>();
+      int[] answerStart = new int[batch.size()];
+      int w = 0;
+      for (int b = 0; b < batch.size(); b++) {
+        ValueRequest r = batch.get(b);
+        int[] context = context(r.prompt(), r.traceTokens());
+        int[] cue = tokenizer.encode(r.answerCue());
+        int[] answer = tokenizer.encode(r.answer());
+        int[] seq = new int[context.length + cue.length + answer.length];
+        System.arraycopy(context, 0, seq, 0, context.length);
+        System.arraycopy(cue, 0, seq, context.length, cue.length);
+        System.arraycopy(answer, 0, seq, context.length + cue.length, answer.length);
+        if (seq.length > config.maxContext()) {
+          throw new IllegalArgumentException(
+              "prompt + trace + cue + answer exceeds maxContext " + config.maxContext());
+        }
+        answerStart[b] = seq.length - answer.length;
+        sequences.add(seq);
+        w = Math.max(w, seq.length);
+      }
+      count = batch.size();
+      width = w;
+      ids = new long[count * width];
+      positions = new long[count * width];
+      mask = new long[count * width];
+      targets = new long[count * width];
+      answerColumns = new float[count * width];
+      for (int b = 0; b < count; b++) {
+        int[] seq = sequences.get(b);
+        for (int c = 0; c < width; c++) {
+          int at = b * width + c;
+          boolean real = c < seq.length;
+          ids[at] = real ? seq[c] : tokenizer.padId();
+          positions[at] = c;
+          mask[at] = real ? 1 : 0;
+          targets[at] = c + 1 < seq.length ? seq[c + 1] : tokenizer.padId();
+          // Column c predicts token c + 1.
+          answerColumns[at] = c + 1 >= answerStart[b] && c + 1 < seq.length ? 1f : 0f;
+        }
+      }
+    }
+
+    /** The summed log-probability of every row's answer tokens, a scalar. */
+    NDArray answerLogProbs(NDManager manager, NDArray logits) {
+      return logits
+          .logSoftmax(-1)
+          .gather(manager.create(targets, new Shape(count, width, 1)), -1)
+          .squeeze(-1)
+          .mul(manager.create(answerColumns, new Shape(count, width)))
+          .sum();
+    }
+  }
+
+  /**
+   * Log-probabilities of {@code sequence[1:]} fed one token at a time through the key/value cache,
+   * the way decoding runs: tests compare them with a full pass over the sequence.
+   */
+  float[] logProbsOneTokenAtATime(int[] sequence) {
+    return locked(
+        () -> {
+          try (NDManager manager = parameters.newSubManager()) {
+            float[] out = new float[sequence.length - 1];
+            NDArray keys = null;
+            NDArray values = null;
+            for (int i = 0; i + 1 < sequence.length; i++) {
+              long[] visible = new long[i + 1];
+              java.util.Arrays.fill(visible, 1);
+              NDList step =
+                  forward(
+                      manager,
+                      new long[] {sequence[i]},
+                      new long[] {i},
+                      1,
+                      1,
+                      visible,
+                      keys,
+                      values);
+              out[i] = step.get(0).logSoftmax(-1).toFloatArray()[sequence[i + 1]];
+              keys = step.get(1);
+              values = step.get(2);
+            }
+            return out;
+          }
+        });
+  }
+
+  /**
+   * (rows, 1, 1, width, past + width): 0 where query t of a row may attend to key column c (the
+   * column is real and not after the query's own column), {@link #MASKED} elsewhere.
+   */
+  private static NDArray attentionBias(
+      NDManager manager, long[] mask, int rows, int width, int past) {
+    int columns = past + width;
+    float[] bias = new float[rows * width * columns];
+    for (int b = 0; b < rows; b++) {
+      for (int t = 0; t < width; t++) {
+        for (int c = 0; c < columns; c++) {
+          boolean visible = mask[b * columns + c] != 0 && c <= past + t;
+          bias[(b * width + t) * columns + c] = visible ? 0 : MASKED;
+        }
+      }
+    }
+    return manager.create(bias, new Shape(rows, 1, 1, width, columns));
+  }
+
+  /** Cosines and sines (rows, width, 1, headDim/2) of every position's rotary angles. */
+  private NDArray[] rotary(NDManager manager, long[] positions, int rows, int width) {
+    int half = inverseFrequencies.length;
+    float[] cos = new float[rows * width * half];
+    float[] sin = new float[rows * width * half];
+    for (int p = 0; p < rows * width; p++) {
+      float position = (float) (positions[p] / config.ropeScaling());
+      for (int j = 0; j < half; j++) {
+        float angle = position * inverseFrequencies[j];
+        cos[p * half + j] = (float) Math.cos(angle);
+        sin[p * half + j] = (float) Math.sin(angle);
+      }
+    }
+    Shape shape = new Shape(rows, width, 1, half);
+    return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
+  }
+
+  /** Rotary embedding of x (rows, width, heads, headDim) in the model's pair convention. */
+  private NDArray rotate(NDArray x, NDArray[] rotary) {
+    NDArray cos = rotary[0];
+    NDArray sin = rotary[1];
+    Shape shape = x.getShape();
+    int half = config.headDim() / 2;
+    if (config.rope() == LlamaConfig.RopeConvention.INTERLEAVED) {
+      NDArray pairs = x.reshape(shape.get(0), shape.get(1), shape.get(2), half, 2);
+      NDArray even = pairs.get(":, :, :, :, 0");
+      NDArray odd = pairs.get(":, :, :, :, 1");
+      return NDArrays.stack(
+              new NDList(even.mul(cos).sub(odd.mul(sin)), even.mul(sin).add(odd.mul(cos))), -1)
+          .reshape(shape);
+    }
+    NDArray first = x.get(":, :, :, :{}", half);
+    NDArray second = x.get(":, :, :, {}:", half);
+    return first.mul(cos).sub(second.mul(sin)).concat(second.mul(cos).add(first.mul(sin)), -1);
+  }
+
+  private NDArray rmsNorm(NDArray x, NDArray weight) {
+    NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.normEps()).sqrt();
+    return x.div(rms).mul(weight);
+  }
+
+  private static NDArray linear(NDArray x, NDArray weightT, NDArray bias) {
+    NDArray y = x.matMul(weightT);
+    return bias == null ? y : y.add(bias);
+  }
+
+  private NDArray plain(HostTensor t) {
+    return parameters.create(t.values(), new Shape(t.shape()));
+  }
+
+  /** A [out, in] weight as [in, out], transposed here so every step multiplies x · W directly. */
+  private NDArray transposed(HostTensor t) {
+    int out = Math.toIntExact(t.shape()[0]);
+    int in = Math.toIntExact(t.shape()[1]);
+    float[] values = t.values();
+    float[] transposed = new float[values.length];
+    for (int o = 0; o < out; o++) {
+      for (int i = 0; i < in; i++) {
+        transposed[i * out + o] = values[o * in + i];
+      }
+    }
+    return parameters.create(transposed, new Shape(in, out));
+  }
+
+  private NDArray bias(LlamaCheckpoint checkpoint, String name) {
+    HostTensor t = checkpoint.tensors().get(name);
+    return config.qkvBias() && t != null ? plain(t) : null;
+  }
+
+  @Override
+  public void close() {
+    locked(
+        () -> {
+          parameters.close();
+          if (tokenizer instanceof AutoCloseable closeable) {
+            closeQuietly(closeable);
+          }
+          return null;
+        });
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      LOG.warn("closing {} failed: {}", closeable, e.toString());
+    }
+  }
+}
