@@ -107,7 +107,8 @@ class CreditRolloutsTest {
         assertThrows(IllegalArgumentException.class, () -> CreditSettings.fromOptions(options));
     assertThat(
         error.getMessage(),
-        equalTo("unknown creditMethod 'ppo': use grpo, rredcot-reweight or rredcot-dense"));
+        equalTo(
+            "unknown creditMethod 'ppo': use grpo, rredcot-reweight, rredcot-dense or rredcot-rudder"));
   }
 
   @Test

@@ -127,8 +127,13 @@ class GroupCreditorTest {
   }
 
   @Test
-  void groupWithAllRewardsEqualGetsZeroAdvantagesUnderEveryRule() {
-    for (AdvantageRule rule : AdvantageRule.values()) {
+  void rudderCreditEqualsTheStages(TestPipeline pipeline) {
+    assertCreditEqualsStages(pipeline, AdvantageRule.RREDCOT_RUDDER);
+  }
+
+  @Test
+  void groupWithAllRewardsEqualGetsZeroAdvantagesUnderTheRulesThatReadNoValues() {
+    for (AdvantageRule rule : List.of(AdvantageRule.GRPO, AdvantageRule.RREDCOT_REWEIGHT)) {
       for (String text : List.of(TinyPolicies.CORRECT, TinyPolicies.WRONG)) {
         List<CreditedTrace> credited = credit(rule, equalGroup(text));
         assertThat(credited.size(), equalTo(3));
@@ -146,10 +151,11 @@ class GroupCreditorTest {
   }
 
   @Test
-  void advantageStepGivesZeroToAGroupWithEqualRewardsEvenWhenValuesMove() {
-    // A correct trace whose values rise 0.2 -> 0.9 -> 1.0 in a group where every trace is correct:
-    // (v_K is replaced by ζ = 1). Dense gave the second segment (G_2 + v_0 − mean) / (std + ε) =
-    // (0.1 + 0.2 − 1) / (0 + ε) = −7e5.
+  void advantageStepKeepsAGroupWithEqualRewardsFiniteAndValueDrivenWhenValuesMove() {
+    // A correct trace whose values rise 0.2 -> 0.9 -> 1.0 in a group where every trace is correct
+    // (v_K is replaced by ζ = 1). Dense once gave the second segment (G_2 + v_0 − mean) / (std + ε)
+    // = (0.1 + 0.2 − 1) / (0 + ε) = −7e5; the zero std is now replaced by 1 / c (c = 2):
+    // dense = 2·(v_0 − v_{k−1}) = 0, −1.4; rudder = 2·r_k = 1.4, 0.2; grpo and reweight give 0.
     Rollout rollout = TinyPolicies.rollout("g", 0, 3, TinyPolicies.CORRECT).build();
     int tokens = rollout.getTokenIds().size();
     TraceCredit valued =
@@ -167,7 +173,14 @@ class GroupCreditorTest {
       assertTrue(redistributed.succeeded());
       CreditedTrace credited = creditor.advantages(allCorrect, redistributed.trace());
       assertNull(credited.failure());
-      assertArrayEquals(new float[tokens], credited.advantages(), rule.optionValue());
+      float[] expected = new float[tokens];
+      if (rule == AdvantageRule.RREDCOT_DENSE) {
+        Arrays.fill(expected, 5, tokens, -1.4f);
+      } else if (rule == AdvantageRule.RREDCOT_RUDDER) {
+        Arrays.fill(expected, 0, 5, 1.4f);
+        Arrays.fill(expected, 5, tokens, 0.2f);
+      }
+      assertArrayEquals(expected, credited.advantages(), 1e-6f, rule.optionValue());
     }
   }
 
