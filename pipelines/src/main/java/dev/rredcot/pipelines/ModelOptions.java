@@ -24,6 +24,17 @@ public interface ModelOptions extends PipelineOptions {
   void setCheckpointDir(String value);
 
   @Description(
+      "Public keys whose signatures on checkpoint manifests the value stage accepts (a file, one"
+          + " 'ed25519 <base64>' line per key, re-read at every load); versions neither signed by"
+          + " one of them nor a shipped policy are refused and counted. Empty:"
+          + " $RREDCOT_HOME/keys/checkpoint-signing.key.pub (written by the trainer); 'none':"
+          + " signatures not checked (only for stores no one else can write).")
+  @Default.String("")
+  String getTrustedKeys();
+
+  void setTrustedKeys(String value);
+
+  @Description(
       "Score every rollout with exactly this policy version of --checkpointDir (the job fails at"
           + " start when the store does not hold it, and ignores checkpoint announcements); -1:"
           + " the rollout's generating version while held, else the newest.")

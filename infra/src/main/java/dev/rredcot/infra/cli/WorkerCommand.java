@@ -42,6 +42,7 @@ final class WorkerCommand implements Callable<Integer> {
   @Mixin BootstrapOption bootstrapOption;
   @Mixin TaskOption taskOption;
   @Mixin MetricsOption metricsOption;
+  @Mixin CheckpointTrustOption trustOption;
 
   @Option(
       names = "--store",
@@ -100,7 +101,8 @@ final class WorkerCommand implements Callable<Integer> {
     }
     EvaluationTask family = taskOption.resolve(spec);
     Path root = store != null ? store : cli.home().checkpointsDir();
-    CheckpointStore checkpoints = new CheckpointStore(root, Integer.MAX_VALUE);
+    CheckpointStore checkpoints =
+        new CheckpointStore(root, Integer.MAX_VALUE, trustOption.resolve(cli.home()));
     if (checkpoints.versions().isEmpty()) {
       family.materialiseShipped(checkpoints);
       out.printf(

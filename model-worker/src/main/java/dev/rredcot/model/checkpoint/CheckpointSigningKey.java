@@ -2,10 +2,13 @@ package dev.rredcot.model.checkpoint;
 
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -16,6 +19,7 @@ import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,14 +60,12 @@ public final class CheckpointSigningKey {
 
   /**
    * Generates a key and writes it to {@code keyFile} (0600, in an owner-only directory created if
-   * missing) and its public half to {@code keyFile.pub}.
+   * missing) and adds its public half to {@code keyFile.pub} (appended when that file exists: it
+   * may already list keys being rotated).
    *
    * @throws FileAlreadyExistsException when {@code keyFile} exists (a key is never overwritten)
    */
   public static CheckpointSigningKey generateInto(Path keyFile) throws IOException {
-    if (Files.exists(keyFile)) {
-      throw new FileAlreadyExistsException(keyFile.toString(), null, "refusing to overwrite a key");
-    }
     CheckpointSigningKey key = generate();
     Path parent = keyFile.toAbsolutePath().getParent();
     OwnerOnlyFiles.createDirectories(parent);
@@ -75,8 +77,25 @@ public final class CheckpointSigningKey {
             + "\npublic "
             + Base64.getEncoder().encodeToString(key.publicKey.getEncoded())
             + "\n";
-    OwnerOnlyFiles.write(keyFile, text.getBytes(StandardCharsets.US_ASCII));
-    Files.writeString(publicFile(keyFile), TrustedKeys.line(key.publicKey), StandardCharsets.UTF_8);
+    // CREATE_NEW: two trainers sharing a home that start at once must not overwrite each other's
+    // key.
+    try (FileChannel channel =
+        FileChannel.open(
+            keyFile,
+            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            OwnerOnlyFiles.fileAttributes(parent))) {
+      ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(true);
+    }
+    Files.writeString(
+        publicFile(keyFile),
+        TrustedKeys.line(key.publicKey),
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
     LOG.info(
         "generated checkpoint signing key {} in {}; readers trust it through {}",
         key.keyId(),
@@ -88,7 +107,11 @@ public final class CheckpointSigningKey {
   /** Reads the key in {@code keyFile}, generating one there first when the file does not exist. */
   public static CheckpointSigningKey loadOrGenerate(Path keyFile) throws IOException {
     if (!Files.exists(keyFile)) {
-      return generateInto(keyFile);
+      try {
+        return generateInto(keyFile);
+      } catch (FileAlreadyExistsException e) {
+        // Another process generated it between the check and the write: use that one.
+      }
     }
     return load(keyFile);
   }
