@@ -204,6 +204,7 @@ public final class CreditSettings implements Serializable {
         .optEndpoint(
             EndpointSettings.builder()
                 .optBatchSize(options.getEndpointBatchSize())
+                .optAllowInsecureHttp(options.getEndpointAllowInsecureHttp())
                 .optTimeout(Duration.ofSeconds(options.getEndpointTimeoutSeconds()))
                 .optRetries(options.getEndpointRetries())
                 .optTokenIdPrompts(options.getEndpointTokenIds())

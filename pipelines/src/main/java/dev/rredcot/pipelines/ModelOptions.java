@@ -134,6 +134,15 @@ public interface ModelOptions extends PipelineOptions {
 
   void setTaskFamilies(String value);
 
+  @Description(
+      "Allow a --model URL that is plain http to a host that is not loopback (traces and"
+          + " log-probabilities then cross the network unencrypted and unauthenticated); https, or"
+          + " http to 127.0.0.1, needs no flag.")
+  @Default.Boolean(false)
+  boolean getEndpointAllowInsecureHttp();
+
+  void setEndpointAllowInsecureHttp(boolean value);
+
   @Description("Sequences per completions request to a --model URL.")
   @Default.Integer(16)
   int getEndpointBatchSize();
