@@ -1,10 +1,14 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.model.checkpoint.CheckpointSigningKey;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.checkpoint.CheckpointVerificationException;
+import dev.rredcot.model.checkpoint.StoreLock;
 import dev.rredcot.model.files.HomeDirectory;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,7 +28,7 @@ import picocli.CommandLine.Spec;
           + " missing generates one on its first start; use this command to make the key"
           + " elsewhere (e.g. for a Kubernetes Secret) or to rotate it."
     },
-    subcommands = {KeysCommand.Generate.class})
+    subcommands = {KeysCommand.Generate.class, KeysCommand.SignStore.class})
 final class KeysCommand implements Runnable {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;
@@ -71,6 +75,76 @@ final class KeysCommand implements Runnable {
           key.keyId(), keyFile, CheckpointSigningKey.publicFile(keyFile));
       console.flush();
       return 0;
+    }
+  }
+
+  /**
+   * {@code rredcot keys sign-store}: adopts the unsigned versions of a store written before
+   * signing.
+   */
+  @Command(
+      name = "sign-store",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Sign every unsigned version of a checkpoint store that matches its manifest, with the"
+            + " trainer's key: the explicit step that adopts a store written before checkpoints"
+            + " were signed (readers and a restarting trainer refuse unsigned versions). Takes the"
+            + " store's lock, so no trainer may run on it meanwhile. Only sign a store whose"
+            + " contents you trust: this is what makes them trusted."
+      })
+  static final class SignStore implements Callable<Integer> {
+    @ParentCommand KeysCommand keys;
+    @Spec CommandSpec spec;
+
+    @Option(
+        names = "--store",
+        paramLabel = "DIR",
+        description = "Checkpoint store (default: $RREDCOT_HOME/checkpoints).")
+    Path store;
+
+    @Option(
+        names = "--signing-key",
+        paramLabel = "FILE",
+        description =
+            "The trainer's key (default: $RREDCOT_HOME/keys/checkpoint-signing.key); must exist.")
+    Path signingKey;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter console = spec.commandLine().getOut();
+      Path root = store != null ? store : keys.cli.home().checkpointsDir();
+      Path keyFile =
+          signingKey != null ? signingKey : HomeDirectory.signingKey(keys.cli.home().root());
+      if (!Files.exists(keyFile)) {
+        throw new ParameterException(
+            spec.commandLine(), keyFile + " does not exist: give the trainer's --signing-key");
+      }
+      CheckpointSigningKey key = CheckpointSigningKey.load(keyFile);
+      CheckpointStore checkpoints = new CheckpointStore(root, Integer.MAX_VALUE);
+      int signed = 0;
+      int refused = 0;
+      List<Long> versions = checkpoints.versions();
+      try (StoreLock lock = checkpoints.lock()) {
+        for (long version : versions) {
+          try {
+            if (checkpoints.signUnsigned(version, key, lock)) {
+              signed++;
+            }
+          } catch (CheckpointVerificationException e) {
+            refused++;
+            console.printf("not signing v%d: %s%n", version, e.getMessage());
+          }
+        }
+      }
+      console.printf(
+          "%s: signed %d of %d versions with key %s%s%n",
+          root,
+          signed,
+          versions.size(),
+          key.keyId(),
+          refused == 0 ? "" : "; " + refused + " do not match their manifest and stay unsigned");
+      console.flush();
+      return refused == 0 ? 0 : RredcotCli.EXIT_FAILURE;
     }
   }
 }

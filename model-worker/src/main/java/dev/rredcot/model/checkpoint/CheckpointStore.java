@@ -329,6 +329,43 @@ public final class CheckpointStore {
   }
 
   /**
+   * Signs version {@code version} with {@code key} when it is unsigned: the operator's explicit act
+   * of adopting a store written before checkpoints were signed. The version must match its manifest
+   * (digests, no links) first; a version that is already signed is left as it is.
+   *
+   * @return true when a signature was written
+   * @throws CheckpointVerificationException when the version does not match its manifest
+   */
+  public boolean signUnsigned(long version, CheckpointSigningKey key, StoreLock lock)
+      throws IOException {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(lock, "lock");
+    Path dir = root.resolve(directoryName(version));
+    Checkpoint checkpoint = verify(dir, null, CheckpointTrust.digestsOnly());
+    if (checkpoint.version() != version) {
+      throw new CheckpointVerificationException(
+          dir + ": manifest says version " + checkpoint.version() + ", directory says " + version);
+    }
+    Path signature = dir.resolve(CheckpointTrust.SIGNATURE_FILE);
+    if (Files.exists(signature, LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    byte[] manifest = Files.readAllBytes(dir.resolve(MANIFEST));
+    // The digest read now must be the one verified above, or the files changed in between.
+    if (!HexFormat.of().formatHex(sha256().digest(manifest)).equals(checkpoint.manifestSha256())) {
+      throw new CheckpointVerificationException(dir + ": " + MANIFEST + " changed while signing");
+    }
+    // Written beside the versions, not in one: a kill midway leaves a .tmp-* leftover that
+    // deleteLeftovers removes, never an unlisted file that would fail the version's verification.
+    Path temp = root.resolve(TEMP_PREFIX + "sig-" + dir.getFileName() + "-" + UUID.randomUUID());
+    writeSynced(temp, CheckpointTrust.signatureFile(key, manifest), root);
+    Files.move(temp, signature, StandardCopyOption.ATOMIC_MOVE);
+    syncDirectory(dir);
+    LOG.info("signed existing checkpoint {} with key {}", dir, key.keyId());
+    return true;
+  }
+
+  /**
    * Takes the store's exclusive writer lock without waiting; hold it for as long as this process
    * writes versions.
    *
