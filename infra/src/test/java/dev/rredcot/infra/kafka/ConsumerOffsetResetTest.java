@@ -13,12 +13,16 @@ import org.junit.jupiter.api.Test;
 /**
  * Every Kafka consumer the project creates states its {@code auto.offset.reset}: Kafka's default
  * ({@code latest}) would silently jump past unread records when an offset is out of range.
- * Consumers made through {@code KafkaClients.bytesConsumer} are checked when they are made; this
- * checks the sources that build one themselves.
+ * Consumers made through {@code KafkaClients.bytesConsumer} are also checked when they are made (at
+ * run time, which a path no test runs would only show in production); this checks every source.
  */
 class ConsumerOffsetResetTest {
   private static final List<String> CONSUMER_MAKERS =
-      List.of("new KafkaConsumer<", "KafkaIO.readBytes()", "KafkaIO.<byte[], byte[]>read");
+      List.of(
+          "new KafkaConsumer<",
+          "KafkaClients.bytesConsumer(",
+          "KafkaIO.readBytes()",
+          "KafkaIO.<byte[], byte[]>read");
 
   @Test
   void everySourceThatMakesAConsumerSetsAutoOffsetReset() throws IOException {

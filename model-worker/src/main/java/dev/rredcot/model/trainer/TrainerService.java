@@ -107,6 +107,8 @@ public final class TrainerService implements RunningService {
         MetricNames.POLICY_VERSION, () -> stats == null ? Double.NaN : stats.policyVersion());
     metrics.gaugeFrom(MetricNames.REWARD_MEAN, () -> lastRewardMean);
     metrics.gaugeFrom(MetricNames.HELDOUT_ACCURACY, () -> lastHeldOutAccuracy);
+    // The store counts what its loads refused; a trainer's loads happen at resume.
+    metrics.gaugeFrom(MetricNames.CHECKPOINTS_UNTRUSTED, () -> settings.store.untrustedRefused());
     metrics.gaugeFrom(
         MetricNames.CHECKPOINT_AGE,
         () -> (System.currentTimeMillis() - checkpointCreatedAtMs) / 1000.0);
