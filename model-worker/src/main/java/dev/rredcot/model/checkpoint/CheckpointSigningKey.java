@@ -9,6 +9,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -147,11 +149,32 @@ public final class CheckpointSigningKey {
       // No key material in the message: it may end up in a log.
       throw new IOException(keyFile + " does not hold a readable Ed25519 key pair", e);
     }
+    warnIfOthersCanRead(keyFile, key);
     byte[] probe = "rredcot key pair check".getBytes(StandardCharsets.US_ASCII);
     if (!TrustedKeys.verifies(key.publicKey, probe, key.sign(probe))) {
       throw new IOException(keyFile + ": its public and private halves do not belong together");
     }
     return key;
+  }
+
+  /**
+   * Warns when the key file is readable by anyone but its owner (copied with other permissions, a
+   * mounted Secret with a wide default mode): whoever reads it can sign checkpoints.
+   */
+  private static void warnIfOthersCanRead(Path keyFile, CheckpointSigningKey key) {
+    try {
+      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(keyFile);
+      if (permissions.contains(PosixFilePermission.GROUP_READ)
+          || permissions.contains(PosixFilePermission.OTHERS_READ)) {
+        LOG.warn(
+            "checkpoint signing key {} ({}) is readable by others ({}): chmod 600 it",
+            key.keyId(),
+            keyFile,
+            PosixFilePermissions.toString(permissions));
+      }
+    } catch (UnsupportedOperationException | IOException e) {
+      // No POSIX permissions here (or they cannot be read): nothing to warn about.
+    }
   }
 
   /** The public key file beside {@code keyFile}. */
