@@ -173,8 +173,15 @@ public final class CreditSettings implements Serializable {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--bankAggregation: " + e.getMessage(), e);
     }
+    String trustedKeys = options.getTrustedKeys();
+    if (trustedKeys.isEmpty()) {
+      trustedKeys = HomeDirectory.trustedKeys(HomeDirectory.resolve()).toString();
+    } else if (trustedKeys.equals("none")) {
+      trustedKeys = "";
+    }
     return ModelSettings.builder()
         .setCheckpointDir(dir)
+        .optTrustedKeys(trustedKeys)
         .optVersionsHeld(options.getVersionsHeld())
         .optPinnedVersion(options.getPolicyVersion())
         .optCheckpointAnnouncements(
@@ -197,6 +204,7 @@ public final class CreditSettings implements Serializable {
         .optEndpoint(
             EndpointSettings.builder()
                 .optBatchSize(options.getEndpointBatchSize())
+                .optAllowInsecureHttp(options.getEndpointAllowInsecureHttp())
                 .optTimeout(Duration.ofSeconds(options.getEndpointTimeoutSeconds()))
                 .optRetries(options.getEndpointRetries())
                 .optTokenIdPrompts(options.getEndpointTokenIds())

@@ -24,6 +24,17 @@ public interface ModelOptions extends PipelineOptions {
   void setCheckpointDir(String value);
 
   @Description(
+      "Public keys whose signatures on checkpoint manifests the value stage accepts (a file, one"
+          + " 'ed25519 <base64>' line per key, re-read at every load); versions neither signed by"
+          + " one of them nor a shipped policy are refused and counted. Empty:"
+          + " $RREDCOT_HOME/keys/checkpoint-signing.key.pub (written by the trainer); 'none':"
+          + " signatures not checked (only for stores no one else can write).")
+  @Default.String("")
+  String getTrustedKeys();
+
+  void setTrustedKeys(String value);
+
+  @Description(
       "Score every rollout with exactly this policy version of --checkpointDir (the job fails at"
           + " start when the store does not hold it, and ignores checkpoint announcements); -1:"
           + " the rollout's generating version while held, else the newest.")
@@ -122,6 +133,15 @@ public interface ModelOptions extends PipelineOptions {
   String getTaskFamilies();
 
   void setTaskFamilies(String value);
+
+  @Description(
+      "Allow a --model URL that is plain http to a host that is not loopback (traces and"
+          + " log-probabilities then cross the network unencrypted and unauthenticated); https, or"
+          + " http to 127.0.0.1, needs no flag.")
+  @Default.Boolean(false)
+  boolean getEndpointAllowInsecureHttp();
+
+  void setEndpointAllowInsecureHttp(boolean value);
 
   @Description("Sequences per completions request to a --model URL.")
   @Default.Integer(16)

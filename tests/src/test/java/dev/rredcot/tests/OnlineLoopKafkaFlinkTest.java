@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.pretrain.InitialPolicy;
@@ -57,7 +58,11 @@ class OnlineLoopKafkaFlinkTest {
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(tempDir.resolve("kafka"))) {
       broker.createTopics(Topics.ALL, 2);
       String bootstrap = broker.bootstrapServers();
-      CheckpointStore store = new CheckpointStore(tempDir.resolve("checkpoints"), 50);
+      // The trainer signs every version; the credit job loads only what that key signed.
+      Path keyFile = tempDir.resolve("keys").resolve("checkpoint-signing.key");
+      CheckpointStore store =
+          new CheckpointStore(tempDir.resolve("checkpoints"), 50)
+              .withSigner(CheckpointSigningKey.generateInto(keyFile));
       Checkpoint initial = InitialPolicy.materialise(store);
 
       try (TrainerService trainer =
@@ -100,6 +105,7 @@ class OnlineLoopKafkaFlinkTest {
                     "--bootstrapServers=" + bootstrap,
                     "--credit=rredcot",
                     "--checkpointDir=" + store.root(),
+                    "--trustedKeys=" + CheckpointSigningKey.publicFile(keyFile),
                     "--maxRecords=" + ROLLOUTS,
                     "--groupTimeoutMs=60000")
                 .as(CreditPipelineOptions.class);

@@ -7,6 +7,7 @@ import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.Sample;
+import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.ArithmeticTask;
@@ -75,6 +76,7 @@ class RredcotCreditKafkaFlinkTest {
                   "--consumerGroupId=",
                   "--credit=rredcot",
                   "--checkpointDir=" + store,
+                  "--trustedKeys=" + CheckpointSigningKey.publicFile(signingKey(store)),
                   "--watchCheckpoints=false"));
       assertEquals(PipelineResult.State.DONE, run.state());
       List<CreditedRollout> credited =
@@ -115,6 +117,11 @@ class RredcotCreditKafkaFlinkTest {
     }
   }
 
+  /** The trainer's key the test's version 1 is signed with, beside the store. */
+  private static Path signingKey(Path store) {
+    return store.resolveSibling("keys").resolve("checkpoint-signing.key");
+  }
+
   private static CreditPipelineOptions options(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     all.add("--groupTimeoutMs=60000");
@@ -127,7 +134,12 @@ class RredcotCreditKafkaFlinkTest {
     ArithmeticTask task = ArithmeticTask.defaults();
     List<Rollout> rollouts = new ArrayList<>();
     try (Policy policy = TinyPolicy.create(3)) {
-      policy.save(new CheckpointStore(store, 10), 1, null, Map.of());
+      policy.save(
+          new CheckpointStore(store, 10)
+              .withSigner(CheckpointSigningKey.generateInto(signingKey(store))),
+          1,
+          null,
+          Map.of());
       GenerationOptions generation =
           GenerationOptions.builder().optMaxTokens(40).optSeed(9).build();
       for (int g = 0; g < GROUPS; g++) {

@@ -1,5 +1,7 @@
 package dev.rredcot.infra.cli;
 
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -7,8 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.apache.flink.runtime.checkpoint.Checkpoints;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Flink checkpointing of the unbounded credit job: exactly-once checkpoints on a filesystem state
@@ -21,6 +27,7 @@ final class FlinkCheckpointing {
   static final long DEFAULT_INTERVAL_MS = 30_000;
 
   private static final String METADATA = "_metadata";
+  private static final Logger LOG = LoggerFactory.getLogger(FlinkCheckpointing.class);
 
   private FlinkCheckpointing() {}
 
@@ -47,21 +54,50 @@ final class FlinkCheckpointing {
   }
 
   /**
-   * The newest complete retained checkpoint under {@code storage} ({@code <job id>/chk-<n>/} with
-   * its {@code _metadata}, which Flink writes last), by the time its metadata was written.
+   * The newest retained checkpoint under {@code storage} ({@code <job id>/chk-<n>/} with its {@code
+   * _metadata}, which Flink writes last), by the time its metadata was written, whose metadata
+   * Flink can read. A newer one whose metadata does not read (truncated by a full disk or a crash
+   * while it was copied, zero bytes) is skipped with a warning, and the one before it restored: a
+   * resume from it would otherwise fail at every start until someone deleted it by hand.
    */
   static Optional<Path> latestRetained(Path storage) {
     if (!Files.isDirectory(storage)) {
       return Optional.empty();
     }
+    List<Path> newestFirst;
     try (Stream<Path> files = Files.walk(storage, 3)) {
-      return files
-          .filter(f -> f.getFileName().toString().equals(METADATA))
-          .filter(f -> f.getParent().getFileName().toString().startsWith("chk-"))
-          .max(Comparator.comparing(FlinkCheckpointing::modified))
-          .map(Path::getParent);
+      newestFirst =
+          files
+              .filter(f -> f.getFileName().toString().equals(METADATA))
+              .filter(f -> f.getParent().getFileName().toString().startsWith("chk-"))
+              .sorted(Comparator.comparing(FlinkCheckpointing::modified).reversed())
+              .toList();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list Flink checkpoints in " + storage, e);
+    }
+    for (Path metadata : newestFirst) {
+      Optional<String> unreadable = unreadable(metadata);
+      if (unreadable.isEmpty()) {
+        return Optional.of(metadata.getParent());
+      }
+      LOG.warn(
+          "not resuming from Flink checkpoint {}: its {} does not read ({}); trying the one before",
+          metadata.getParent(),
+          METADATA,
+          unreadable.get());
+    }
+    return Optional.empty();
+  }
+
+  /** Why Flink's own metadata reader refuses {@code metadata}, or empty when it reads. */
+  static Optional<String> unreadable(Path metadata) {
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(metadata)))) {
+      Checkpoints.loadCheckpointMetadata(
+          in, FlinkCheckpointing.class.getClassLoader(), metadata.getParent().toString());
+      return Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.of(e.toString());
     }
   }
 

@@ -36,6 +36,9 @@ final class FlinkLoopback {
             "# Written by rredcot: the embedded Flink cluster listens on loopback.\n");
     new java.util.TreeMap<>(SETTINGS)
         .forEach((key, value) -> yaml.append(key).append(": ").append(value).append('\n'));
+    // Two retained checkpoints per job, so a resume whose newest _metadata does not read falls back
+    // to the one just before it (FlinkCheckpointing.latestRetained) rather than to an earlier run.
+    yaml.append("state.checkpoints.num-retained: 2\n");
     try {
       OwnerOnlyFiles.createDirectories(confDir);
       Files.writeString(confDir.resolve("flink-conf.yaml"), yaml, StandardCharsets.UTF_8);

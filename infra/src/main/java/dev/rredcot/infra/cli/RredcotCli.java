@@ -46,6 +46,7 @@ import picocli.CommandLine.ScopeType;
       BenchCommand.class,
       EvalCommand.class,
       ServeCommand.class,
+      KeysCommand.class,
       ConfigCommand.class,
       CompareCommand.class,
       ExportCommand.class,

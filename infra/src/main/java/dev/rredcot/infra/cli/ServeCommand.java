@@ -4,10 +4,12 @@ import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.endpoint.CompletionsServer;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
+import dev.rredcot.model.backend.endpoint.ModelServerUrls;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.loading.BackendKinds;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -63,6 +65,28 @@ final class ServeCommand implements Callable<Integer> {
   int port;
 
   @Option(
+      names = "--allow-insecure-model-url",
+      description =
+          "Allow a --model URL that is plain http to a host that is not loopback (traces and"
+              + " log-probabilities cross the network unencrypted); https needs no flag.")
+  boolean allowInsecureModelUrl;
+
+  @Option(
+      names = "--max-request-bytes",
+      defaultValue = "" + CompletionsServer.Limits.DEFAULT_MAX_REQUEST_BYTES,
+      paramLabel = "N",
+      description =
+          "Largest request body accepted; larger ones get 413 (default ${DEFAULT-VALUE}).")
+  long maxRequestBytes;
+
+  @Option(
+      names = "--max-prompt-tokens",
+      paramLabel = "N",
+      description =
+          "Longest prompt accepted, in tokens; longer ones get 400 (default: the model's context).")
+  Integer maxPromptTokens;
+
+  @Option(
       names = "--name",
       paramLabel = "NAME",
       description = "Model name in /v1/models and responses; default: from --model.")
@@ -73,6 +97,17 @@ final class ServeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (port < 0 || port > 65535) {
       throw new ParameterException(spec.commandLine(), "--port must be in [0, 65535]");
+    }
+    if (maxRequestBytes <= 0 || (maxPromptTokens != null && maxPromptTokens <= 0)) {
+      throw new ParameterException(
+          spec.commandLine(), "--max-request-bytes and --max-prompt-tokens must be positive");
+    }
+    if (BackendKinds.isUrl(model)) {
+      try {
+        ModelServerUrls.requireAllowed(URI.create(model), allowInsecureModelUrl);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--model: " + e.getMessage());
+      }
     }
     String location = model;
     if ("builtin".equals(model)) {
@@ -87,9 +122,18 @@ final class ServeCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     CountDownLatch closed = new CountDownLatch(1);
     try (PolicyBackend backend =
-            BackendKinds.open(location, tokenizer, EndpointSettings.defaults());
+            BackendKinds.open(
+                location,
+                tokenizer,
+                EndpointSettings.builder().optAllowInsecureHttp(allowInsecureModelUrl).build());
         CompletionsServer server =
-            CompletionsServer.start(backend, name != null ? name : modelName(), port)) {
+            CompletionsServer.start(
+                backend,
+                name != null ? name : modelName(),
+                port,
+                new CompletionsServer.Limits(
+                    maxRequestBytes,
+                    maxPromptTokens != null ? maxPromptTokens : backend.maxContext()))) {
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(

@@ -148,6 +148,9 @@ final class TailCommand implements Callable<Integer> {
     props.setProperty(
         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     props.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    // A viewer: when retention deletes the first records it was to print, it prints from the
+    // first record kept rather than failing.
+    props.setProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.setProperty(ConsumerConfig.CLIENT_ID_CONFIG, "rredcot-tail");
     props.setProperty(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
     return KafkaClients.secured(props);

@@ -1,7 +1,9 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.kafka.ClientRole;
+import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.files.HomeDirectory;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.trainer.StalenessMode;
 import dev.rredcot.model.trainer.TrainerOptions;
@@ -40,6 +42,15 @@ final class TrainerCommand implements Callable<Integer> {
   @Mixin BootstrapOption bootstrapOption = BootstrapOption.forRole(ClientRole.TRAINER);
   @Mixin TaskOption taskOption;
   @Mixin MetricsOption metricsOption;
+  @Mixin CheckpointTrustOption trustOption;
+
+  @Option(
+      names = "--signing-key",
+      paramLabel = "FILE",
+      description =
+          "Ed25519 key that signs every checkpoint manifest; generated (0600, public half in"
+              + " FILE.pub) when missing (default: $RREDCOT_HOME/keys/checkpoint-signing.key).")
+  Path signingKey;
 
   @Option(
       names = "--store",
@@ -150,7 +161,15 @@ final class TrainerCommand implements Callable<Integer> {
               + " 0");
     }
     Path root = store != null ? store : cli.home().checkpointsDir();
-    CheckpointStore checkpoints = new CheckpointStore(root, keep);
+    Path keyFile = signingKey != null ? signingKey : HomeDirectory.signingKey(cli.home().root());
+    CheckpointSigningKey key = CheckpointSigningKey.loadOrGenerate(keyFile);
+    // Resuming verifies the store with the readers' rule plus this trainer's own key: a version
+    // planted by someone else is set aside, never trained on.
+    CheckpointStore checkpoints =
+        new CheckpointStore(root, keep, trustOption.resolve(cli.home())).withSigner(key);
+    out.printf(
+        "trainer: signing checkpoints with key %s (%s); readers trust %s%n",
+        key.keyId(), keyFile, CheckpointSigningKey.publicFile(keyFile));
     if (checkpoints.versions().isEmpty()) {
       taskOption.resolve(spec).materialiseShipped(checkpoints);
       out.printf(

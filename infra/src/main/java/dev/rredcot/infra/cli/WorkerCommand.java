@@ -44,6 +44,7 @@ final class WorkerCommand implements Callable<Integer> {
   @Mixin BootstrapOption bootstrapOption = BootstrapOption.forRole(ClientRole.WORKER);
   @Mixin TaskOption taskOption;
   @Mixin MetricsOption metricsOption;
+  @Mixin CheckpointTrustOption trustOption;
 
   @Option(
       names = "--store",
@@ -106,7 +107,8 @@ final class WorkerCommand implements Callable<Integer> {
     }
     EvaluationTask family = taskOption.resolve(spec);
     Path root = store != null ? store : cli.home().checkpointsDir();
-    CheckpointStore checkpoints = new CheckpointStore(root, Integer.MAX_VALUE);
+    CheckpointStore checkpoints =
+        new CheckpointStore(root, Integer.MAX_VALUE, trustOption.resolve(cli.home()));
     if (checkpoints.versions().isEmpty()) {
       family.materialiseShipped(checkpoints);
       out.printf(

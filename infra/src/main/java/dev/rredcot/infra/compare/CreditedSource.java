@@ -1,5 +1,6 @@
 package dev.rredcot.infra.compare;
 
+import dev.rredcot.model.service.OffsetOutOfRange;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.replay.KafkaRange;
 import dev.rredcot.schemas.CreditedRollout;
@@ -17,7 +18,9 @@ import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -109,6 +112,8 @@ public record CreditedSource(String spec) {
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    // A compared range whose records were deleted is an error, not other records compared.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     RecordCodec<CreditedRollout> codec = RecordCodec.of(CreditedRollout.class);
     List<CreditedRollout> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
@@ -134,7 +139,13 @@ public record CreditedSource(String spec) {
           throw new IllegalArgumentException(
               topic + ": the range was not read within " + TIMEOUT.toSeconds() + " s");
         }
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+        ConsumerRecords<byte[], byte[]> polled;
+        try {
+          polled = consumer.poll(POLL);
+        } catch (OffsetOutOfRangeException e) {
+          throw OffsetOutOfRange.error("compare " + topic, consumer, e);
+        }
+        for (ConsumerRecord<byte[], byte[]> record : polled) {
           if (record.offset() < offsets.get(record.partition())[1]) {
             records.add(codec.decode(record.value()));
           }

@@ -10,6 +10,7 @@ import dev.rredcot.infra.kafka.LocalKafkaBroker;
 import dev.rredcot.infra.kafka.TopicAdmin;
 import dev.rredcot.infra.logs.CliLogs;
 import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
@@ -17,6 +18,7 @@ import dev.rredcot.model.files.OwnerOnlyFiles;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.pretrain.PretrainOptions;
+import dev.rredcot.model.pretrain.ShippedPolicies;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
 import dev.rredcot.model.rollout.TaskFeeder;
@@ -109,6 +111,7 @@ public final class DemoRun {
   private final List<AutoCloseable> started = new ArrayList<>();
   // The credit job's client config on the secured broker of the run; null for a plaintext broker.
   private Path clientConfigFile;
+  private Path trustedKeysFile;
   // Trainer, rollout worker and task feeder: the Kafka clients, stopped first and together.
   private final List<RunningService> services = new ArrayList<>();
   private final List<Tick> ticks = Collections.synchronizedList(new ArrayList<>());
@@ -205,7 +208,17 @@ public final class DemoRun {
       }
     }
 
-    CheckpointStore store = new CheckpointStore(runDir.resolve("checkpoints"), CHECKPOINTS_KEPT);
+    // The run's own signing key: the run's trainer signs, and the worker and the credit job (a
+    // child JVM, through --trustedKeys) load only what it signed, as separate processes would.
+    Path signingKeyFile = runDir.resolve("keys").resolve("checkpoint-signing.key");
+    CheckpointSigningKey signingKey = CheckpointSigningKey.loadOrGenerate(signingKeyFile);
+    trustedKeysFile = CheckpointSigningKey.publicFile(signingKeyFile);
+    CheckpointStore store =
+        new CheckpointStore(
+                runDir.resolve("checkpoints"),
+                CHECKPOINTS_KEPT,
+                ShippedPolicies.trustSignedBy(trustedKeysFile))
+            .withSigner(signingKey);
     EvaluationTask family = settings.evaluationTask();
     Checkpoint initial = family.materialiseShipped(store);
     // The task the family's shipped policy was warmed up and measured on.
@@ -424,6 +437,7 @@ public final class DemoRun {
             "--parallelism=1",
             "--credit=" + settings.credit(),
             "--checkpointDir=" + checkpointDir,
+            "--trustedKeys=" + trustedKeysFile,
             // The run's own Flink checkpoints: a demo starts fresh, never from an earlier run's.
             "--stateBackendStoragePath="
                 + settings.runDir().resolve("flink-checkpoints").toAbsolutePath().toUri(),

@@ -30,6 +30,9 @@ public final class RecentRecords {
     props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
     props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+    // A viewer of the newest records: if older ones were deleted meanwhile, start at the first
+    // kept.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     List<byte[]> values = new ArrayList<>();
     Map<TopicPartition, Long> ends = new HashMap<>();
     for (int partition = 0; partition < topic.partitions(); partition++) {

@@ -137,7 +137,15 @@ class PipelineCommandTest {
 
   private static Path retainedCheckpoint(Path dir, long modifiedMs) throws Exception {
     Files.createDirectories(dir);
-    Path metadata = Files.writeString(dir.resolve("_metadata"), "flink");
+    // Metadata Flink can read: the chooser skips checkpoints whose _metadata does not read.
+    Path metadata = dir.resolve("_metadata");
+    try (java.io.DataOutputStream out =
+        new java.io.DataOutputStream(Files.newOutputStream(metadata))) {
+      org.apache.flink.runtime.checkpoint.Checkpoints.storeCheckpointMetadata(
+          new org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata(
+              1, List.of(), List.of()),
+          out);
+    }
     Files.setLastModifiedTime(metadata, FileTime.fromMillis(modifiedMs));
     return dir;
   }

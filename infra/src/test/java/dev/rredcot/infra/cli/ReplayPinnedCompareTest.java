@@ -9,7 +9,9 @@ import dev.rredcot.infra.compare.CreditedSource;
 import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
+import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.files.HomeDirectory;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.Rollout;
@@ -35,7 +37,10 @@ class ReplayPinnedCompareTest {
   void replaysWithAPinnedPolicyAndComparesTheOutputs() throws Exception {
     RredcotHome home = RredcotHome.at(tempDir.resolve("home"));
     // The store holds versions 0 and 1 (the same weights); the rollouts say version 1 made them.
-    CheckpointStore store = new CheckpointStore(home.checkpointsDir(), 8);
+    // Version 1 is signed as the trainer would sign it, with the home's key the replay trusts.
+    CheckpointStore store =
+        new CheckpointStore(home.checkpointsDir(), 8)
+            .withSigner(CheckpointSigningKey.generateInto(HomeDirectory.signingKey(home.root())));
     try (Policy policy = Policy.load(EvaluationTask.ARITH.materialiseShipped(store))) {
       policy.save(store, 1, 0L, Map.of());
     }

@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -51,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * permissions). A checkpoint that holds a symbolic link anywhere does not verify. Readers told
  * about a version by an announcement resolve it here only ({@link #loadAnnounced}): the
  * announcement is a hint, never a path to follow.
+ *
+ * <p>Which checkpoints may be loaded at all is the store's {@link CheckpointTrust}, applied in
+ * {@link #load} (and so in every read of a version): by default a checkpoint that matches its
+ * manifest; for the trainer, the rollout workers and the value stage, one whose manifest the
+ * trainer signed ({@link #withSigner}) or a shipped policy. Untrusted versions are refused with
+ * {@link UntrustedCheckpointException}, counted in {@link #untrustedRefused()} and logged.
  */
 public final class CheckpointStore {
 
@@ -66,17 +73,55 @@ public final class CheckpointStore {
 
   private final Path root;
   private final int keepNewest;
+  private final CheckpointTrust trust;
+  private final CheckpointSigningKey signer;
+  private final AtomicLong untrustedRefused = new AtomicLong();
 
   /**
    * Creates a store rooted at {@code root} (created on first write) that keeps the newest {@code
    * keepNewest} versions.
    */
   public CheckpointStore(Path root, int keepNewest) {
+    this(root, keepNewest, CheckpointTrust.digestsOnly(), null);
+  }
+
+  /**
+   * Creates a store that loads only the checkpoints {@code trust} accepts.
+   *
+   * @see #CheckpointStore(Path, int)
+   */
+  public CheckpointStore(Path root, int keepNewest, CheckpointTrust trust) {
+    this(root, keepNewest, trust, null);
+  }
+
+  private CheckpointStore(
+      Path root, int keepNewest, CheckpointTrust trust, CheckpointSigningKey signer) {
     if (keepNewest < 1) {
       throw new IllegalArgumentException("keepNewest must be >= 1, got " + keepNewest);
     }
     this.root = Objects.requireNonNull(root, "root");
     this.keepNewest = keepNewest;
+    this.trust = Objects.requireNonNull(trust, "trust");
+    this.signer = signer;
+  }
+
+  /**
+   * This store, signing every manifest it writes with {@code key} and trusting that key when it
+   * loads (what a trainer writes, it must be able to resume from).
+   */
+  public CheckpointStore withSigner(CheckpointSigningKey key) {
+    Objects.requireNonNull(key, "key");
+    return new CheckpointStore(root, keepNewest, trust.plus(key.publicKey()), key);
+  }
+
+  /** What this store trusts. */
+  public CheckpointTrust trust() {
+    return trust;
+  }
+
+  /** Versions refused by this store instance because they were unsigned or forged. */
+  public long untrustedRefused() {
+    return untrustedRefused.get();
   }
 
   /** The root directory. */
@@ -127,8 +172,13 @@ public final class CheckpointStore {
     OwnerOnlyFiles.createDirectory(temp);
     try {
       writer.writeFiles(temp);
-      if (Files.exists(temp.resolve(MANIFEST))) {
-        throw new IOException("the checkpoint writer must not write " + MANIFEST);
+      if (Files.exists(temp.resolve(MANIFEST))
+          || Files.exists(temp.resolve(CheckpointTrust.SIGNATURE_FILE))) {
+        throw new IOException(
+            "the checkpoint writer must not write "
+                + MANIFEST
+                + " or "
+                + CheckpointTrust.SIGNATURE_FILE);
       }
       refuseLinks(temp);
       try (Stream<Path> walk = Files.walk(temp)) {
@@ -154,6 +204,12 @@ public final class CheckpointStore {
         }
         channel.force(true);
       }
+      if (signer != null) {
+        writeSynced(
+            temp.resolve(CheckpointTrust.SIGNATURE_FILE),
+            CheckpointTrust.signatureFile(signer, manifest),
+            temp);
+      }
       syncDirectories(temp);
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       syncDirectory(root);
@@ -161,8 +217,12 @@ public final class CheckpointStore {
       deleteRecursively(temp);
       throw e;
     }
-    LOG.info("wrote checkpoint {} ({} files)", target, listFiles(target).size() - 1);
-    Checkpoint written = verify(target);
+    LOG.info(
+        "wrote checkpoint {} ({} files{})",
+        target,
+        listFiles(target).size() - 1,
+        signer == null ? "" : ", signed by key " + signer.keyId());
+    Checkpoint written = verify(target, null, trust);
     enforceRetention();
     return written;
   }
@@ -181,7 +241,14 @@ public final class CheckpointStore {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new NoSuchFileException(dir.toString(), null, "no checkpoint version " + version);
     }
-    Checkpoint checkpoint = verify(dir);
+    Checkpoint checkpoint;
+    try {
+      checkpoint = verify(dir, null, trust);
+    } catch (UntrustedCheckpointException e) {
+      untrustedRefused.incrementAndGet();
+      LOG.error("refusing checkpoint v{}: {}", version, e.getMessage());
+      throw e;
+    }
     if (checkpoint.version() != version) {
       throw new CheckpointVerificationException(
           dir + ": manifest says version " + checkpoint.version() + ", directory says " + version);
@@ -259,6 +326,43 @@ public final class CheckpointStore {
       return Optional.empty();
     }
     return Optional.of(load(versions.get(versions.size() - 1)));
+  }
+
+  /**
+   * Signs version {@code version} with {@code key} when it is unsigned: the operator's explicit act
+   * of adopting a store written before checkpoints were signed. The version must match its manifest
+   * (digests, no links) first; a version that is already signed is left as it is.
+   *
+   * @return true when a signature was written
+   * @throws CheckpointVerificationException when the version does not match its manifest
+   */
+  public boolean signUnsigned(long version, CheckpointSigningKey key, StoreLock lock)
+      throws IOException {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(lock, "lock");
+    Path dir = root.resolve(directoryName(version));
+    Checkpoint checkpoint = verify(dir, null, CheckpointTrust.digestsOnly());
+    if (checkpoint.version() != version) {
+      throw new CheckpointVerificationException(
+          dir + ": manifest says version " + checkpoint.version() + ", directory says " + version);
+    }
+    Path signature = dir.resolve(CheckpointTrust.SIGNATURE_FILE);
+    if (Files.exists(signature, LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    byte[] manifest = Files.readAllBytes(dir.resolve(MANIFEST));
+    // The digest read now must be the one verified above, or the files changed in between.
+    if (!HexFormat.of().formatHex(sha256().digest(manifest)).equals(checkpoint.manifestSha256())) {
+      throw new CheckpointVerificationException(dir + ": " + MANIFEST + " changed while signing");
+    }
+    // Written beside the versions, not in one: a kill midway leaves a .tmp-* leftover that
+    // deleteLeftovers removes, never an unlisted file that would fail the version's verification.
+    Path temp = root.resolve(TEMP_PREFIX + "sig-" + dir.getFileName() + "-" + UUID.randomUUID());
+    writeSynced(temp, CheckpointTrust.signatureFile(key, manifest), root);
+    Files.move(temp, signature, StandardCopyOption.ATOMIC_MOVE);
+    syncDirectory(dir);
+    LOG.info("signed existing checkpoint {} with key {}", dir, key.keyId());
+    return true;
   }
 
   /**
@@ -381,6 +485,11 @@ public final class CheckpointStore {
    *     a missing, changed or unlisted file
    */
   public static Checkpoint verify(Path dir, String expectedManifestSha256) throws IOException {
+    return verify(dir, expectedManifestSha256, CheckpointTrust.digestsOnly());
+  }
+
+  private static Checkpoint verify(Path dir, String expectedManifestSha256, CheckpointTrust trust)
+      throws IOException {
     refuseLinks(dir);
     Path manifestFile = dir.resolve(MANIFEST);
     byte[] manifestBytes;
@@ -402,6 +511,8 @@ public final class CheckpointStore {
               + ", actual "
               + manifestSha256);
     }
+    // Before anything in the manifest is believed: only trusted manifests name files to read.
+    trust.check(dir, manifestBytes, manifestSha256);
     Manifest manifest = parseManifest(dir, manifestBytes);
     for (Map.Entry<String, String> entry : manifest.files.entrySet()) {
       String name = entry.getKey();
@@ -431,7 +542,9 @@ public final class CheckpointStore {
     }
     for (Path file : listFiles(dir)) {
       String name = relativeName(dir, file);
-      if (!name.equals(MANIFEST) && !manifest.files.containsKey(name)) {
+      if (!name.equals(MANIFEST)
+          && !name.equals(CheckpointTrust.SIGNATURE_FILE)
+          && !manifest.files.containsKey(name)) {
         throw new CheckpointVerificationException(
             dir + ": file " + name + " is not listed in " + MANIFEST);
       }
@@ -590,6 +703,20 @@ public final class CheckpointStore {
       throw new CheckpointVerificationException(dir + ": no such checkpoint directory", e);
     } catch (UncheckedIOException e) {
       throw new CheckpointVerificationException(dir + ": cannot list (" + e.getCause() + ")", e);
+    }
+  }
+
+  private static void writeSynced(Path file, byte[] bytes, Path dir) throws IOException {
+    try (FileChannel channel =
+        FileChannel.open(
+            file,
+            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            OwnerOnlyFiles.fileAttributes(dir))) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(true);
     }
   }
 

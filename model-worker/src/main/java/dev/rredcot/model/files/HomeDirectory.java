@@ -23,6 +23,22 @@ public final class HomeDirectory {
     return root.toAbsolutePath().normalize();
   }
 
+  /**
+   * The trainer's checkpoint signing key under the home ({@code keys/checkpoint-signing.key},
+   * generated 0600 on a trainer's first start).
+   */
+  public static Path signingKey(Path home) {
+    return home.resolve("keys").resolve("checkpoint-signing.key");
+  }
+
+  /**
+   * The trusted public keys of checkpoint readers under the home: the public file the trainer
+   * writes beside its key ({@code keys/checkpoint-signing.key.pub}), one key per line.
+   */
+  public static Path trustedKeys(Path home) {
+    return home.resolve("keys").resolve("checkpoint-signing.key.pub");
+  }
+
   /** The checkpoint store under the home. */
   public static Path checkpoints(Path home) {
     return home.resolve("checkpoints");

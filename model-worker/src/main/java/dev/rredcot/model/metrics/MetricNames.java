@@ -156,6 +156,16 @@ public final class MetricNames {
           "worker, trainer",
           "seconds since the checkpoint in use was written (absent while unknown)");
 
+  /** Checkpoint versions refused as unsigned or forged. */
+  public static final Name CHECKPOINTS_UNTRUSTED =
+      new Name(
+          "rredcot_checkpoints_untrusted",
+          Kind.GAUGE,
+          List.of(),
+          "trainer",
+          "checkpoint versions refused since start as unsigned or not signed by a trusted key (set"
+              + " aside at resume)");
+
   /** Wall time of one optimiser step with its checkpoint. */
   public static final Name TRAINER_STEP_SECONDS =
       new Name(
@@ -187,6 +197,7 @@ public final class MetricNames {
           POLICY_VERSION,
           ROLLOUT_STALENESS,
           CHECKPOINT_AGE,
+          CHECKPOINTS_UNTRUSTED,
           TRAINER_STEP_SECONDS,
           CONSUMER_LAG);
 

@@ -495,8 +495,10 @@ public final class RolloutWorker implements RunningService {
   }
 
   private KafkaConsumer<byte[], byte[]> checkpointConsumer() {
-    return KafkaClients.bytesConsumer(
-        KafkaClients.manualCommitConsumerProps(settings.bootstrapServers));
+    Properties props = KafkaClients.manualCommitConsumerProps(settings.bootstrapServers);
+    // Announcements are hints read from the beginning; one deleted before it was read is harmless.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    return KafkaClients.bytesConsumer(props);
   }
 
   private KafkaProducer<String, byte[]> producer() {

@@ -20,7 +20,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -188,9 +190,10 @@ public final class TaskFeeder implements RunningService {
    * the position of the next prompt in the feeder's deterministic sequence.
    */
   private long promptsOnTopic() throws Exception {
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        KafkaClients.bytesConsumer(
-            KafkaClients.manualCommitConsumerProps(settings.bootstrapServers))) {
+    Properties props = KafkaClients.manualCommitConsumerProps(settings.bootstrapServers);
+    // Only looks end offsets up (never polls); explicit like every consumer of the project.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+    try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.bytesConsumer(props)) {
       return retry.untilDone(
           "reading the end offsets of " + settings.topic,
           service::running,

@@ -81,8 +81,18 @@ public final class KafkaClients {
     return secured(props);
   }
 
-  /** A consumer of raw keys and values with {@code props}. */
+  /**
+   * A consumer of raw keys and values with {@code props}, which must set {@code auto.offset.reset}:
+   * Kafka's default ({@code latest}) jumps silently past every record a reader has not read when
+   * its offset is out of range, so each consumer states what it wants.
+   *
+   * @throws IllegalArgumentException when {@code props} leaves {@code auto.offset.reset} unset
+   */
   public static KafkaConsumer<byte[], byte[]> bytesConsumer(Properties props) {
+    if (props.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG) == null) {
+      throw new IllegalArgumentException(
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG + " must be set explicitly on every consumer");
+    }
     return new KafkaConsumer<>(
         secured(props), new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }

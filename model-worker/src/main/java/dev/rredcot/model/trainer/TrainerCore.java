@@ -145,6 +145,7 @@ public final class TrainerCore implements AutoCloseable {
     this.resumeOffsets = Map.copyOf(new TreeMap<>(progress.nextOffsets()));
     this.checkpointedOffsets = resumeOffsets;
     this.trainedGroups.putAll(progress.trainedGroups());
+    forgetOldestTrainedBeyondCap();
     this.counters.putAll(progress.counters());
     progress.rejectedMembers().forEach((g, ids) -> rejectedMembers.put(g, new HashSet<>(ids)));
     for (String encoded : progress.pendingRecords()) {
@@ -767,6 +768,11 @@ public final class TrainerCore implements AutoCloseable {
 
   private void rememberTrained(String groupId, long behaviourVersion) {
     trainedGroups.put(groupId, behaviourVersion);
+    forgetOldestTrainedBeyondCap();
+  }
+
+  /** Forgets the oldest trained groups beyond the cap (also a smaller cap after a restart). */
+  private void forgetOldestTrainedBeyondCap() {
     Iterator<Map.Entry<String, Long>> oldest = trainedGroups.entrySet().iterator();
     while (trainedGroups.size() > options.dedupMemoryGroups()) {
       oldest.next();
@@ -788,7 +794,7 @@ public final class TrainerCore implements AutoCloseable {
     Map<String, List<String>> rejected = new HashMap<>();
     rejectedMembers.forEach((groupId, ids) -> rejected.put(groupId, new ArrayList<>(ids)));
     return new TrainerProgress(
-        version, nextOffsets, pending, new HashMap<>(trainedGroups), counters, rejected);
+        version, nextOffsets, pending, new LinkedHashMap<>(trainedGroups), counters, rejected);
   }
 
   private static void encodeGroup(Map<Integer, CreditedRollout> group, List<String> out) {

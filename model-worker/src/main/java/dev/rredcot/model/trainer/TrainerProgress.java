@@ -1,6 +1,8 @@
 package dev.rredcot.model.trainer;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +14,9 @@ import java.util.Map;
  * @param checkpointVersion the checkpoint this progress belongs to
  * @param nextOffsets partition of {@code credited-rollouts} to the next offset to read
  * @param pendingRecords buffered, untrained records (single-object Avro, base64)
- * @param trainedGroups group id to its behaviour policy version, for groups already trained
+ * @param trainedGroups group id to its behaviour policy version, for groups already trained, oldest
+ *     first: the order is kept through the JSON file, so that a restarted trainer forgets the
+ *     oldest groups first when its dedup memory is full, as the trainer before it would have
  * @param counters cumulative {@link TrainerStats} counters by name
  * @param rejectedMembers group id to the ids of its rollouts the trainer sent to dead letters while
  *     the group was pending (they count towards completing it); empty in older progress files
@@ -29,7 +33,8 @@ public record TrainerProgress(
   public TrainerProgress {
     nextOffsets = Map.copyOf(nextOffsets);
     pendingRecords = List.copyOf(pendingRecords);
-    trainedGroups = Map.copyOf(trainedGroups);
+    // Not Map.copyOf: its iteration order is unspecified, and eviction relies on this order.
+    trainedGroups = Collections.unmodifiableMap(new LinkedHashMap<>(trainedGroups));
     counters = Map.copyOf(counters);
     rejectedMembers = rejectedMembers == null ? Map.of() : Map.copyOf(rejectedMembers);
   }

@@ -9,6 +9,7 @@ import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
 import dev.rredcot.model.service.KafkaClientMetrics;
 import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.service.OffsetOutOfRange;
 import dev.rredcot.model.service.RunningService;
 import dev.rredcot.model.service.ServiceThread;
 import dev.rredcot.model.service.StopRequestedException;
@@ -38,6 +39,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -120,6 +122,8 @@ public final class TrainerService implements RunningService {
         MetricNames.POLICY_VERSION, () -> stats == null ? Double.NaN : stats.policyVersion());
     metrics.gaugeFrom(MetricNames.REWARD_MEAN, () -> lastRewardMean);
     metrics.gaugeFrom(MetricNames.HELDOUT_ACCURACY, () -> lastHeldOutAccuracy);
+    // The store counts what its loads refused; a trainer's loads happen at resume.
+    metrics.gaugeFrom(MetricNames.CHECKPOINTS_UNTRUSTED, () -> settings.store.untrustedRefused());
     metrics.gaugeFrom(
         MetricNames.CHECKPOINT_AGE,
         () -> (System.currentTimeMillis() - checkpointCreatedAtMs) / 1000.0);
@@ -248,7 +252,13 @@ public final class TrainerService implements RunningService {
       resumed = true;
       long lastRecordMs = System.currentTimeMillis();
       while (service.running()) {
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+        ConsumerRecords<byte[], byte[]> records;
+        try {
+          records = consumer.poll(Duration.ofMillis(200));
+        } catch (OffsetOutOfRangeException e) {
+          // Records the progress file says are still to be trained are gone: stop and say so.
+          throw OffsetOutOfRange.error("trainer", consumer, e);
+        }
         TrainerStats before = stats;
         for (ConsumerRecord<byte[], byte[]> record : records) {
           handle(record, producer);
@@ -485,6 +495,9 @@ public final class TrainerService implements RunningService {
     props.put(ConsumerConfig.GROUP_ID_CONFIG, settings.consumerGroup);
     // Read only what the credit pipeline committed (it may write transactionally).
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    // Every position is set by seekToResume; one that is out of range means lost records, an
+    // error (OffsetOutOfRange), never Kafka's silent jump to the end.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     return KafkaClients.bytesConsumer(props);
   }
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +30,22 @@ class ProgressStoreTest {
             Map.of("steps", 7L, "duplicates_ignored", 2L));
     store.write(progress);
     assertEquals(progress, store.read(7).orElseThrow());
+  }
+
+  @Test
+  void trainedGroupsReadBackInTheOrderTheyWereTrained() throws IOException {
+    // Neither sorted nor in any hash order: the order a trainer remembered them in.
+    List<String> trainedOrder = new ArrayList<>();
+    Map<String, Long> trained = new LinkedHashMap<>();
+    for (int i = 0; i < 1_000; i++) {
+      String groupId = "g" + ((i * 7_919) % 1_000) + "@v" + (i % 5) + "#0";
+      trainedOrder.add(groupId);
+      trained.put(groupId, (long) (i % 5));
+    }
+    ProgressStore store = new ProgressStore(dir);
+    store.write(new TrainerProgress(3, Map.of(), List.of(), trained, Map.of()));
+    assertEquals(
+        trainedOrder, new ArrayList<>(store.read(3).orElseThrow().trainedGroups().keySet()));
   }
 
   @Test

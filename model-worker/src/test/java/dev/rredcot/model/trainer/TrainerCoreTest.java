@@ -163,6 +163,38 @@ class TrainerCoreTest {
   }
 
   @Test
+  void pastItsCapTheDedupMemoryForgetsTheOldestGroupsFirstAcrossRestarts() throws IOException {
+    TrainerOptions options =
+        TrainerOptions.builder()
+            .optBatchGroups(1)
+            .optDedupMemoryGroups(3)
+            .optStaleness(100, StalenessMode.DROP)
+            .build();
+    // Trained in an order that is neither sorted nor a hash order.
+    List<String> prompts = List.of("q9", "q1", "q7", "q3", "q5");
+    long offset = 0;
+    try (TrainerCore first = open(options)) {
+      for (String prompt : prompts) {
+        assertEquals(1, offerAll(first, group(prompt, 0, 2), offset).size());
+        offset += 2;
+      }
+    }
+    // Remembered: q7, q3, q5. Restarted, one more group pushes out the oldest of them, q7.
+    try (TrainerCore second = open(options)) {
+      assertEquals(1, offerAll(second, group("q2", 0, 2), offset).size());
+      offset += 2;
+      for (String remembered : List.of("q3", "q5", "q2")) {
+        OfferResult redelivered = second.offer(rollout(remembered, 0, 0, 2), 0, offset++);
+        assertEquals(Disposition.DUPLICATE, redelivered.disposition(), remembered);
+      }
+      for (String forgotten : List.of("q7", "q9", "q1")) {
+        OfferResult redelivered = second.offer(rollout(forgotten, 0, 0, 2), 0, offset++);
+        assertEquals(Disposition.ACCEPTED, redelivered.disposition(), forgotten);
+      }
+    }
+  }
+
+  @Test
   void ignoresAnOffsetAlreadyConsumed() throws IOException {
     try (TrainerCore core = open(batchOf(1))) {
       core.offer(rollout("p1", 0, 0, 2), 3, 10);

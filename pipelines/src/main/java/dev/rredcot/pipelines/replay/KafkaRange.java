@@ -83,6 +83,8 @@ public final class KafkaRange implements Serializable {
     Properties props = new Properties();
     props.putAll(clientConfig);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    // Only looks offsets up (never polls); explicit like every consumer of the project.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, TIMEOUT);

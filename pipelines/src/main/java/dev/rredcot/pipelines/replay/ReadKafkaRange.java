@@ -66,12 +66,24 @@ public final class ReadKafkaRange extends PTransform<PBegin, PCollection<RawReco
             "ReadKafkaRange",
             KafkaIO.<byte[], byte[]>readSourceDescriptors()
                 .withBootstrapServers(bootstrapServers)
-                .withConsumerConfigUpdates(new java.util.HashMap<String, Object>(clientConfig))
+                .withConsumerConfigUpdates(rangeConsumerConfig(clientConfig))
                 .withKeyDeserializer(ByteArrayDeserializer.class)
                 .withValueDeserializer(ByteArrayDeserializer.class))
         .apply(
             "ToRawRecord",
             MapElements.into(TypeDescriptor.of(RawRecord.class)).via(RawRecord::ofKafka))
         .setCoder(RawRecordCoder.of());
+  }
+
+  /**
+   * The client config plus {@code auto.offset.reset=none}: a range whose records were deleted
+   * (retention) fails the replay with Kafka's OffsetOutOfRangeException instead of silently reading
+   * other records.
+   */
+  static java.util.Map<String, Object> rangeConsumerConfig(
+      java.util.Map<String, String> clientConfig) {
+    java.util.Map<String, Object> config = new java.util.HashMap<>(clientConfig);
+    config.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+    return config;
   }
 }

@@ -2,8 +2,11 @@ package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.backend.BankAggregation;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
+import dev.rredcot.model.checkpoint.CheckpointTrust;
+import dev.rredcot.model.pretrain.ShippedPolicies;
 import dev.rredcot.model.task.TaskFamilyRegistry;
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -21,6 +24,7 @@ public final class ModelSettings implements Serializable {
   public static final long NOT_PINNED = -1;
 
   private final String checkpointDir;
+  private final String trustedKeys;
   private final int versionsHeld;
   private final long pinnedVersion;
   private final String checkpointsBootstrapServers;
@@ -44,6 +48,7 @@ public final class ModelSettings implements Serializable {
 
   private ModelSettings(Builder builder) {
     this.checkpointDir = builder.checkpointDir;
+    this.trustedKeys = builder.trustedKeys;
     this.versionsHeld = builder.versionsHeld;
     this.pinnedVersion = builder.pinnedVersion;
     this.checkpointsBootstrapServers = builder.checkpointsBootstrapServers;
@@ -73,6 +78,21 @@ public final class ModelSettings implements Serializable {
   /** Checkpoint store root ({@code <root>/v000000000042/}). */
   public String checkpointDir() {
     return checkpointDir;
+  }
+
+  /**
+   * File of the public keys whose signatures the store's checkpoints must carry ({@link
+   * dev.rredcot.model.checkpoint.TrustedKeys}); empty: signatures are not checked.
+   */
+  public String trustedKeys() {
+    return trustedKeys;
+  }
+
+  /** The rule every checkpoint of {@link #checkpointDir()} is loaded under. */
+  public CheckpointTrust checkpointTrust() {
+    return trustedKeys.isEmpty()
+        ? CheckpointTrust.digestsOnly()
+        : ShippedPolicies.trustSignedBy(Path.of(trustedKeys));
   }
 
   /** How many policy versions a worker keeps loaded (the newest ones). */
@@ -201,6 +221,7 @@ public final class ModelSettings implements Serializable {
   /** Builder; defaults: 2 versions held, KV reuse on, M = 8, bank remainders summed. */
   public static final class Builder {
     private String checkpointDir;
+    private String trustedKeys = "";
     private int versionsHeld = 2;
     private long pinnedVersion = NOT_PINNED;
     private String checkpointsBootstrapServers = "";
@@ -224,6 +245,12 @@ public final class ModelSettings implements Serializable {
 
     public Builder setCheckpointDir(String value) {
       this.checkpointDir = value;
+      return this;
+    }
+
+    /** Require checkpoint signatures by the keys in this file (empty, the default: do not). */
+    public Builder optTrustedKeys(String value) {
+      this.trustedKeys = Objects.requireNonNull(value);
       return this;
     }
 

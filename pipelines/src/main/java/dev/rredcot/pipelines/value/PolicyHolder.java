@@ -3,6 +3,7 @@ package dev.rredcot.pipelines.value;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.checkpoint.CheckpointTrust;
 import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.schemas.PolicyCheckpoint;
@@ -32,12 +33,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #lease} picks the version that generated a rollout while it is held, else the newest.
  * New versions come in through {@link #offer}: an announcement is a hint, resolved in this holder's
- * own store only ({@link CheckpointStore#loadAnnounced}, verified against the store's manifest),
- * loaded, and the oldest version beyond {@code versionsHeld} evicted (closed once its last lease is
- * returned). A version the store does not hold is ignored and counted in {@link
- * #ignoredAnnouncements()}; a checkpoint that fails verification or loading (or whose announced
- * digest differs from the store's) is refused with a logged error and counted in {@link
- * #refusedCheckpoints()}; the versions held keep serving.
+ * own store only ({@link CheckpointStore#loadAnnounced}, verified against the store's manifest and,
+ * when {@link ModelSettings#trustedKeys()} is set, its signature), loaded, and the oldest version
+ * beyond {@code versionsHeld} evicted (closed once its last lease is returned). A version the store
+ * does not hold is ignored and counted in {@link #ignoredAnnouncements()}; a checkpoint that fails
+ * verification or loading (or whose announced digest differs from the store's) is refused with a
+ * logged error and counted in {@link #refusedCheckpoints()}; the versions held keep serving.
  *
  * <p>A holder with a pinned version ({@link ModelSettings#pinned()}, for replays) holds exactly
  * that version, refuses to start without it and never takes announcements.
@@ -50,6 +51,7 @@ public final class PolicyHolder {
 
   private final String key;
   private final Path storeRoot;
+  private final CheckpointTrust trust;
   private final int versionsHeld;
   private final TreeMap<Long, HeldPolicy> held = new TreeMap<>();
   private final TreeSet<Long> refusedVersions = new TreeSet<>();
@@ -61,9 +63,10 @@ public final class PolicyHolder {
   private CheckpointWatcher watcher;
   private int references;
 
-  private PolicyHolder(String key, Path storeRoot, int versionsHeld) {
+  private PolicyHolder(String key, Path storeRoot, CheckpointTrust trust, int versionsHeld) {
     this.key = key;
     this.storeRoot = storeRoot;
+    this.trust = trust;
     this.versionsHeld = versionsHeld;
   }
 
@@ -78,11 +81,17 @@ public final class PolicyHolder {
       return acquireModel(settings);
     }
     Path root = Path.of(settings.checkpointDir()).toAbsolutePath().normalize();
-    String key = "store:" + root + (settings.pinned() ? "@v" + settings.pinnedVersion() : "");
+    // Jobs that trust different keys must not share the versions one of them loaded.
+    String key =
+        "store:"
+            + root
+            + (settings.pinned() ? "@v" + settings.pinnedVersion() : "")
+            + " trusting "
+            + settings.checkpointTrust().describe();
     synchronized (HOLDERS) {
       PolicyHolder holder = HOLDERS.get(key);
       if (holder == null) {
-        holder = new PolicyHolder(key, root, settings.versionsHeld());
+        holder = new PolicyHolder(key, root, settings.checkpointTrust(), settings.versionsHeld());
         if (settings.pinned()) {
           holder.loadPinned(settings.pinnedVersion());
         } else {
@@ -122,7 +131,7 @@ public final class PolicyHolder {
           throw new IllegalStateException(
               "cannot open --model " + settings.model() + ": " + e.getMessage(), e);
         }
-        holder = new PolicyHolder(key, null, 1);
+        holder = new PolicyHolder(key, null, CheckpointTrust.digestsOnly(), 1);
         holder.add(backend.version(), backend);
         LOG.info(
             "scoring with {} (fixed model, no checkpoint announcements)", backend.description());
@@ -145,7 +154,9 @@ public final class PolicyHolder {
       return null;
     }
     Optional<Checkpoint> newest =
-        new CheckpointStore(Path.of(settings.checkpointDir()), Integer.MAX_VALUE).newestVerified();
+        new CheckpointStore(
+                Path.of(settings.checkpointDir()), Integer.MAX_VALUE, settings.checkpointTrust())
+            .newestVerified();
     return newest.map(Checkpoint::dir).orElse(null);
   }
 
@@ -172,14 +183,14 @@ public final class PolicyHolder {
   private void loadFromStore() {
     List<Long> versions;
     try {
-      versions = new CheckpointStore(storeRoot, Integer.MAX_VALUE).versions();
+      versions = store().versions();
     } catch (IOException e) {
       throw new IllegalStateException("cannot list checkpoints in " + storeRoot, e);
     }
     for (int i = versions.size() - 1; i >= 0 && held.size() < versionsHeld; i--) {
       long version = versions.get(i);
       try {
-        Checkpoint checkpoint = new CheckpointStore(storeRoot, Integer.MAX_VALUE).load(version);
+        Checkpoint checkpoint = store().load(version);
         add(version, Policy.load(checkpoint));
       } catch (IOException | RuntimeException e) {
         refused.incrementAndGet();
@@ -195,7 +206,7 @@ public final class PolicyHolder {
   }
 
   private void loadPinned(long version) {
-    CheckpointStore store = new CheckpointStore(storeRoot, Integer.MAX_VALUE);
+    CheckpointStore store = store();
     List<Long> versions;
     try {
       versions = store.versions();
@@ -239,7 +250,7 @@ public final class PolicyHolder {
         return false;
       }
     }
-    CheckpointStore store = new CheckpointStore(storeRoot, Integer.MAX_VALUE);
+    CheckpointStore store = store();
     Checkpoint checkpoint;
     try {
       Optional<Checkpoint> found =
@@ -285,6 +296,11 @@ public final class PolicyHolder {
           heldVersions());
       return false;
     }
+  }
+
+  /** This holder's store, loading under its trust (signatures, when required). */
+  private CheckpointStore store() {
+    return new CheckpointStore(storeRoot, Integer.MAX_VALUE, trust);
   }
 
   private void add(long version, PolicyBackend policy) {

@@ -80,12 +80,15 @@ public final class CompletionsBackend implements PolicyBackend {
    * model list: the model name, {@code max_model_len} and, from {@code rredcot serve}, the policy
    * version and whether it gives exact entropies.
    *
+   * @throws IllegalArgumentException when {@code url} is plain http to a host that is not loopback
+   *     and the settings do not allow it ({@link ModelServerUrls})
    * @throws ModelServerUnavailableException when the server does not answer
    * @throws IOException when its answer is not a model list, or gives no context length and none is
    *     configured
    */
   public static CompletionsBackend connect(URI url, Tokenizer tokenizer, EndpointSettings settings)
       throws IOException {
+    ModelServerUrls.requireAllowed(url, settings.allowInsecureHttp());
     URI base = baseOf(url);
     HttpClient client = HttpClient.newBuilder().connectTimeout(settings.timeout()).build();
     CompletionsBackend probe =

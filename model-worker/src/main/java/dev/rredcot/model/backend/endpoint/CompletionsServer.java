@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * entry carries {@code rredcot_version} and {@code rredcot_entropies}, and with a backend that has
  * entropies each choice's {@code logprobs} carries the exact {@code rredcot_entropies}; {@code
  * top_logprobs} is null.
+ *
+ * <p>Requests are bounded ({@link Limits}): a body larger than {@link Limits#maxRequestBytes()} is
+ * refused with 413 before it is parsed, a prompt longer than {@link Limits#maxPromptTokens()} (by
+ * default the model's context) with 400; both with an OpenAI-style JSON error.
  */
 public final class CompletionsServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CompletionsServer.class);
@@ -46,28 +50,72 @@ public final class CompletionsServer implements AutoCloseable {
 
   private final PolicyBackend backend;
   private final String modelName;
+  private final Limits limits;
   private final HttpServer server;
   private final ExecutorService executor;
   private final AtomicLong requests = new AtomicLong();
 
   private CompletionsServer(
-      PolicyBackend backend, String modelName, HttpServer server, ExecutorService executor) {
+      PolicyBackend backend,
+      String modelName,
+      Limits limits,
+      HttpServer server,
+      ExecutorService executor) {
     this.backend = backend;
     this.modelName = modelName;
+    this.limits = limits;
     this.server = server;
     this.executor = executor;
   }
 
   /**
+   * How large a request may be.
+   *
+   * @param maxRequestBytes most bytes of a request body (413 beyond)
+   * @param maxPromptTokens most tokens of one prompt, bos included (400 beyond)
+   */
+  public record Limits(long maxRequestBytes, int maxPromptTokens) {
+    /** Default {@link #maxRequestBytes}: 1 MiB, like the project's Kafka record limit. */
+    public static final long DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
+
+    /** Validates that both are positive. */
+    public Limits {
+      if (maxRequestBytes <= 0 || maxPromptTokens <= 0) {
+        throw new IllegalArgumentException(
+            "request limits must be positive, got "
+                + maxRequestBytes
+                + " bytes and "
+                + maxPromptTokens
+                + " prompt tokens");
+      }
+    }
+
+    /** 1 MiB bodies, prompts up to {@code backend}'s context. */
+    public static Limits defaults(PolicyBackend backend) {
+      return new Limits(DEFAULT_MAX_REQUEST_BYTES, backend.maxContext());
+    }
+  }
+
+  /**
    * Starts serving {@code backend} as model {@code modelName} on 127.0.0.1:{@code port} (0: a free
-   * port). The caller keeps ownership of the backend.
+   * port) with the {@link Limits#defaults default limits}. The caller keeps ownership of the
+   * backend.
    */
   public static CompletionsServer start(PolicyBackend backend, String modelName, int port)
       throws IOException {
+    return start(backend, modelName, port, Limits.defaults(backend));
+  }
+
+  /**
+   * Starts serving {@code backend} with {@code limits} (see {@link #start(PolicyBackend, String,
+   * int)}).
+   */
+  public static CompletionsServer start(
+      PolicyBackend backend, String modelName, int port, Limits limits) throws IOException {
     HttpServer http =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
     ExecutorService executor = Executors.newFixedThreadPool(2);
-    CompletionsServer server = new CompletionsServer(backend, modelName, http, executor);
+    CompletionsServer server = new CompletionsServer(backend, modelName, limits, http, executor);
     http.createContext("/v1/models", server::models);
     http.createContext("/v1/completions", server::completions);
     http.setExecutor(executor);
@@ -117,11 +165,29 @@ public final class CompletionsServer implements AutoCloseable {
         send(exchange, 405, error("use POST"));
         return;
       }
-      JsonNode request;
+      String declared = exchange.getRequestHeaders().getFirst("Content-Length");
+      if (declared != null && declaredLength(declared) > limits.maxRequestBytes()) {
+        // Refused before reading: a client must not make the server buffer what it will refuse.
+        send(exchange, 413, tooLarge());
+        return;
+      }
+      byte[] body;
       try (InputStream in = exchange.getRequestBody()) {
-        request = JSON.readTree(in);
+        body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxRequestBytes() + 1));
+      }
+      if (body.length > limits.maxRequestBytes()) {
+        send(exchange, 413, tooLarge());
+        return;
+      }
+      JsonNode request;
+      try {
+        request = JSON.readTree(body);
       } catch (IOException e) {
         send(exchange, 400, error("body is not JSON: " + e.getMessage()));
+        return;
+      }
+      if (request == null || !request.isObject()) {
+        send(exchange, 400, error("body must be a JSON object"));
         return;
       }
       try {
@@ -144,6 +210,16 @@ public final class CompletionsServer implements AutoCloseable {
           "this server only scores prompts: set max_tokens to 0 (generation is not served)");
     }
     List<int[]> sequences = prompts(request.path("prompt"));
+    for (int[] sequence : sequences) {
+      if (sequence.length > limits.maxPromptTokens()) {
+        throw new IllegalArgumentException(
+            "a prompt of "
+                + sequence.length
+                + " tokens is longer than this server's limit of "
+                + limits.maxPromptTokens()
+                + " tokens");
+      }
+    }
     boolean withEntropies =
         request.path("logprobs").asInt(0) > 0 && backend.supports(BackendCapability.ENTROPIES);
     Tokenizer tokenizer = backend.tokenizer();
@@ -247,6 +323,20 @@ public final class CompletionsServer implements AutoCloseable {
       ids[i] = array.get(i).asInt();
     }
     return ids;
+  }
+
+  private ObjectNode tooLarge() {
+    return error(
+        "request body larger than this server's limit of " + limits.maxRequestBytes() + " bytes");
+  }
+
+  /** A Content-Length header's value; an unreadable one counts as too large. */
+  private static long declaredLength(String header) {
+    try {
+      return Long.parseLong(header.strip());
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   private static ObjectNode error(String message) {

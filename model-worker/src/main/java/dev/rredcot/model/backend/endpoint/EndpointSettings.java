@@ -20,6 +20,7 @@ public final class EndpointSettings implements Serializable {
   private final int entropyTopK;
   private final String modelName;
   private final int maxContext;
+  private final boolean allowInsecureHttp;
 
   private EndpointSettings(Builder builder) {
     this.batchSize = builder.batchSize;
@@ -31,6 +32,7 @@ public final class EndpointSettings implements Serializable {
     this.entropyTopK = builder.entropyTopK;
     this.modelName = builder.modelName;
     this.maxContext = builder.maxContext;
+    this.allowInsecureHttp = builder.allowInsecureHttp;
   }
 
   public static Builder builder() {
@@ -40,6 +42,14 @@ public final class EndpointSettings implements Serializable {
   /** The defaults (see {@link Builder}). */
   public static EndpointSettings defaults() {
     return builder().build();
+  }
+
+  /**
+   * Whether a plain-http server on a host that is not loopback may be used ({@link
+   * ModelServerUrls}); off by default.
+   */
+  public boolean allowInsecureHttp() {
+    return allowInsecureHttp;
   }
 
   /** Most sequences per completions request. */
@@ -104,6 +114,7 @@ public final class EndpointSettings implements Serializable {
     private int entropyTopK = 0;
     private String modelName = "";
     private int maxContext = 0;
+    private boolean allowInsecureHttp;
 
     public Builder optBatchSize(int value) {
       this.batchSize = value;
@@ -142,6 +153,12 @@ public final class EndpointSettings implements Serializable {
 
     public Builder optModelName(String value) {
       this.modelName = value == null ? "" : value;
+      return this;
+    }
+
+    /** Allow plain http to a host that is not loopback (see {@link ModelServerUrls}). */
+    public Builder optAllowInsecureHttp(boolean value) {
+      this.allowInsecureHttp = value;
       return this;
     }
 
