@@ -69,6 +69,9 @@ class DeploymentDriftTest {
         if (file.getFileName().toString().equals("rredcot.example.yaml")) {
           continue; // the CLI's configuration, not a manifest: checked by ConfigFile below
         }
+        if (file.startsWith(DEPLOY.resolve("kustomizeconfig"))) {
+          continue; // kustomize's own field specs, not manifests: listed under configurations
+        }
         List<Map<String, Object>> documents = new ArrayList<>();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
           for (Object document : yaml().loadAll(reader)) {
@@ -364,6 +367,14 @@ class DeploymentDriftTest {
       int flag = args.indexOf("--metrics-port");
       assertTrue(flag >= 0, container.get("name") + " has no --metrics-port");
       assertEquals(Integer.valueOf(args.get(flag + 1)), ports.get("metrics"));
+      // The port must listen where the kubelet and Prometheus connect: the CLI's default host is
+      // loopback, unreachable from outside the pod, so every service names the pod's address.
+      int metricsHost = args.indexOf("--metrics-host");
+      assertTrue(
+          metricsHost >= 0, container.get("name") + " has no --metrics-host (default: loopback)");
+      assertTrue(
+          reachableFromOutsideThePod(container, args.get(metricsHost + 1)),
+          container.get("name") + ": --metrics-host " + args.get(metricsHost + 1));
     }
     // Monitors: each selects pods, and those pods declare the port it scrapes.
     Map<Map<String, Object>, List<Map<String, Object>>> pods = new HashMap<>();
@@ -506,6 +517,26 @@ class DeploymentDriftTest {
     return names;
   }
 
+  /**
+   * Whether a --metrics-host value is reachable from outside the pod: the wildcard address, or
+   * {@code $(VAR)} with VAR the pod's IP from the downward API.
+   */
+  private static boolean reachableFromOutsideThePod(Map<String, Object> container, String host) {
+    if (host.equals("0.0.0.0") || host.equals("::")) {
+      return true;
+    }
+    Matcher variable = Pattern.compile("\\$\\(([A-Z_]+)\\)").matcher(host);
+    if (!variable.matches()) {
+      return false;
+    }
+    for (Object entry : list(container.get("env"))) {
+      if (variable.group(1).equals(map(entry).get("name"))) {
+        Object field = map(map(entry).getOrDefault("valueFrom", Map.of())).get("fieldRef");
+        return field != null && "status.podIP".equals(map(field).get("fieldPath"));
+      }
+    }
+    return false;
+  }
   // ---- helpers -----------------------------------------------------------------------------
 
   private static final String CONFIG_MOUNT = "/etc/rredcot/config";
