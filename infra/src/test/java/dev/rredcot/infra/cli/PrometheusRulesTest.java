@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -39,6 +40,7 @@ class PrometheusRulesTest {
   private static final Path MONITORING = Path.of("deploy/kubernetes/monitoring.yaml");
   private static final Path DASHBOARD = Path.of("deploy/grafana/rredcot-dashboard.json");
   private static final Path RULE_TESTS = Path.of("src/test/resources/prometheus/alerts-test.yaml");
+  private static final Path RUNBOOK = Path.of("../docs/OPERATIONS.md");
 
   @Test
   void everyAlertFiresOnItsCaseAndStaysSilentOnHealthySeries(@TempDir Path dir)
@@ -72,6 +74,38 @@ class PrometheusRulesTest {
     }
     assertEquals(alerts, new TreeSet<>(firing), "alerts with a case where they fire");
     assertEquals(alerts, new TreeSet<>(silent), "alerts with a case where they stay silent");
+  }
+
+  @Test
+  void everyAlertLinksItsSectionOfTheRunbook() throws IOException {
+    // GitHub's heading anchors: lower case, punctuation other than '-' dropped, spaces to '-'.
+    Set<String> anchors = new HashSet<>();
+    for (String line : Files.readAllLines(RUNBOOK)) {
+      if (line.startsWith("#")) {
+        String heading = line.replaceFirst("^#+\\s*", "").toLowerCase(Locale.ROOT);
+        anchors.add(heading.replaceAll("[^a-z0-9 _-]", "").replace(' ', '-'));
+      }
+    }
+    int alerts = 0;
+    for (Map<String, Object> group : ruleGroups()) {
+      for (Object rule : list(group.get("rules"))) {
+        Object alert = map(rule).get("alert");
+        if (alert == null) {
+          continue;
+        }
+        alerts++;
+        Object runbook = map(map(rule).get("annotations")).get("runbook");
+        assertTrue(
+            runbook != null && runbook.toString().startsWith("docs/OPERATIONS.md#"),
+            alert + " has no runbook link");
+        String anchor = runbook.toString().substring(runbook.toString().indexOf('#') + 1);
+        assertTrue(anchors.contains(anchor), alert + ": no runbook section #" + anchor);
+        assertTrue(
+            anchor.contains(alert.toString().toLowerCase(Locale.ROOT)),
+            alert + " links #" + anchor);
+      }
+    }
+    assertTrue(alerts > 0);
   }
 
   @Test
