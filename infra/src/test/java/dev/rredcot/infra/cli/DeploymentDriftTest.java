@@ -13,6 +13,8 @@ import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.metrics.MetricNames;
 import dev.rredcot.model.service.KafkaClientConfig;
+import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.schemas.Topics;
 import java.io.IOException;
 import java.io.Reader;
@@ -47,7 +49,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * the configuration file they mount is valid for the CLI; topic names are the schemas' {@link
  * Topics}; ports, volumes, secrets and paths refer to what is declared; the Kafka users are the
  * roles of {@link ClientRole} with exactly their ACLs, and each pod logs in as its command's role;
- * the Flink job's entry class, JVM flags and Flink version are the project's.
+ * the Flink job's entry class, JVM flags and Flink version are the project's; the services' metrics
+ * port listens on the pod's address; every query of the alert rules and the Grafana dashboard names
+ * metrics the code (or Flink) emits.
  */
 class DeploymentDriftTest {
   /** The infra module is the tests' working directory. */
@@ -68,6 +72,9 @@ class DeploymentDriftTest {
       for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
         if (file.getFileName().toString().equals("rredcot.example.yaml")) {
           continue; // the CLI's configuration, not a manifest: checked by ConfigFile below
+        }
+        if (file.startsWith(DEPLOY.resolve("kustomizeconfig"))) {
+          continue; // kustomize's own field specs, not manifests: checked by DeploymentSchemaTest
         }
         List<Map<String, Object>> documents = new ArrayList<>();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -364,6 +371,14 @@ class DeploymentDriftTest {
       int flag = args.indexOf("--metrics-port");
       assertTrue(flag >= 0, container.get("name") + " has no --metrics-port");
       assertEquals(Integer.valueOf(args.get(flag + 1)), ports.get("metrics"));
+      // The port must listen where the kubelet and Prometheus connect: the CLI's default host is
+      // loopback, unreachable from outside the pod, so every service names the pod's address.
+      int metricsHost = args.indexOf("--metrics-host");
+      assertTrue(
+          metricsHost >= 0, container.get("name") + " has no --metrics-host (default: loopback)");
+      assertTrue(
+          reachableFromOutsideThePod(container, args.get(metricsHost + 1)),
+          container.get("name") + ": --metrics-host " + args.get(metricsHost + 1));
     }
     // Monitors: each selects pods, and those pods declare the port it scrapes.
     Map<Map<String, Object>, List<Map<String, Object>>> pods = new HashMap<>();
@@ -399,13 +414,52 @@ class DeploymentDriftTest {
     Object reporterPort = map(flink.get("flinkConfiguration")).get("metrics.reporter.prom.port");
     assertEquals(
         Integer.valueOf(reporterPort.toString()), namedPorts(flinkMainContainer()).get("metrics"));
+  }
 
-    // Metric names the manifests refer to (alert rules).
-    Set<String> referenced = referencedMetricNames();
-    assertFalse(referenced.isEmpty(), "the alert rules refer to no metric");
-    Set<String> unknown = new TreeSet<>(referenced);
-    unknown.removeAll(knownMetricNames());
-    assertTrue(unknown.isEmpty(), "unknown metrics " + unknown);
+  @Test
+  void everyQueryOfTheRulesAndTheDashboardNamesMetricsTheCodeEmits() throws IOException {
+    List<String> queries = new ArrayList<>();
+    Set<String> recorded = new TreeSet<>();
+    for (Map<String, Object> group : PrometheusRulesTest.ruleGroups()) {
+      for (Object rule : list(group.get("rules"))) {
+        queries.add(map(rule).get("expr").toString());
+        if (map(rule).containsKey("record")) {
+          recorded.add(map(rule).get("record").toString());
+        }
+      }
+    }
+    List<String> dashboard = PrometheusRulesTest.dashboardQueries();
+    assertFalse(dashboard.isEmpty(), "the dashboard has no query");
+    queries.addAll(dashboard);
+    for (String query : queries) {
+      Set<String> names = metricNamesIn(query);
+      assertFalse(names.isEmpty(), "names no project or Flink metric: " + query);
+      for (String name : names) {
+        assertTrue(
+            emittedByTheCode(name) || recorded.contains(name),
+            name + " is emitted by nothing (" + query + ")");
+      }
+    }
+  }
+
+  @Test
+  void theMetricNameCheckRejectsNamesTheCodeDoesNotEmit() {
+    // The check above must be able to fail, for each family of names.
+    assertTrue(emittedByTheCode("rredcot_consumer_lag_records"));
+    assertFalse(emittedByTheCode("rredcot_consumer_lag"));
+    assertTrue(emittedByTheCode(FLINK_OPERATOR_PREFIX + "stage_EstimateValues_in"));
+    assertFalse(emittedByTheCode(FLINK_OPERATOR_PREFIX + "stage_EstimateValues_inn"));
+    assertTrue(emittedByTheCode(FLINK_OPERATOR_PREFIX + "dead_letters_"));
+    assertFalse(emittedByTheCode(FLINK_OPERATOR_PREFIX + "deadletters_"));
+    assertTrue(emittedByTheCode("flink_jobmanager_job_numberOfFailedCheckpoints"));
+    assertFalse(emittedByTheCode("flink_jobmanager_job_numberOfFailedCheckpoint"));
+    assertEquals(
+        Set.of(FLINK_OPERATOR_PREFIX + "dead_letters_", "rredcot_worker_rollouts_published_total"),
+        metricNamesIn(
+            "rate({__name__=~\""
+                + FLINK_OPERATOR_PREFIX
+                + "dead_letters_.+\", job=\"rredcot/x\"}[5m])"
+                + " / rate(rredcot_worker_rollouts_published_total{job=~\".+/rredcot-services\"}[5m])"));
   }
 
   @Test
@@ -477,10 +531,7 @@ class DeploymentDriftTest {
 
   // ---- hooks -------------------------------------------------------------------------------
 
-  /**
-   * The metric names the code exports. Hook for the metric-names class another change adds: return
-   * its names here when it is merged.
-   */
+  /** The services' metric names as scraped ({@link MetricNames}), histograms with their series. */
   private static Set<String> knownMetricNames() {
     Set<String> names = new TreeSet<>();
     for (MetricNames.Name name : MetricNames.all()) {
@@ -494,16 +545,112 @@ class DeploymentDriftTest {
     return names;
   }
 
-  /** Metric names in PromQL expressions of the manifests (PrometheusRule resources). */
-  private static Set<String> referencedMetricNames() {
+  /** How Flink's Prometheus reporter names the credit job's Beam metrics (operator scope). */
+  private static final String FLINK_OPERATOR_PREFIX =
+      "flink_taskmanager_job_task_operator_" + DeadLetters.METRICS_NAMESPACE + "_";
+
+  /** The series Prometheus itself writes for every scrape target: 1 when the scrape worked. */
+  private static final String PROMETHEUS_UP = "up";
+
+  /** How Flink's Prometheus reporter names the job manager's metrics of a job. */
+  private static final String FLINK_JOB_PREFIX = "flink_jobmanager_job_";
+
+  /**
+   * Whether {@code name} (or, ending in {@code _}, a name prefix from a {@code __name__} regex) is
+   * a metric the code emits: a service metric ({@link MetricNames}), one of the credit job's Beam
+   * metrics ({@link StageMetrics#documented()}, placeholders standing for any word) as Flink's
+   * reporter names it, or one of Flink's job metrics (constants of Flink's own classes).
+   */
+  private static boolean emittedByTheCode(String name) {
+    if (knownMetricNames().contains(name) || name.equals(PROMETHEUS_UP)) {
+      return true;
+    }
+    if (name.startsWith(FLINK_OPERATOR_PREFIX)) {
+      for (MetricNames.Name beam : StageMetrics.documented()) {
+        String reported = FLINK_OPERATOR_PREFIX + beam.name().replaceAll("[^A-Za-z0-9_:<>]", "_");
+        String literal =
+            reported.contains("<") ? reported.substring(0, reported.indexOf('<')) : reported;
+        String pattern =
+            Stream.of(reported.split("<[^>]+>", -1))
+                .map(Pattern::quote)
+                .collect(Collectors.joining("[A-Za-z0-9_]+"));
+        if (name.matches(pattern) || (name.endsWith("_") && literal.startsWith(name))) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (name.startsWith(FLINK_JOB_PREFIX)) {
+      return flinkJobMetricNames().contains(name.substring(FLINK_JOB_PREFIX.length()));
+    }
+    return false;
+  }
+
+  /** Flink's job metric names: its MetricNames constants and the checkpoint statistics' names. */
+  private static Set<String> flinkJobMetricNames() {
     Set<String> names = new TreeSet<>();
-    for (Map<String, Object> rule : resources("PrometheusRule")) {
-      Matcher metric = Pattern.compile("\\b(rredcot_[a-z0-9_]+)").matcher(rule.toString());
-      while (metric.find()) {
-        names.add(metric.group(1));
+    for (Class<?> owner :
+        List.of(
+            org.apache.flink.runtime.metrics.MetricNames.class,
+            org.apache.flink.runtime.checkpoint.CheckpointStatsTracker.class)) {
+      for (java.lang.reflect.Field field : owner.getDeclaredFields()) {
+        if (java.lang.reflect.Modifier.isStatic(field.getModifiers())
+            && field.getType() == String.class) {
+          try {
+            field.setAccessible(true);
+            names.add((String) field.get(null));
+          } catch (IllegalAccessException e) {
+            throw new AssertionError(e);
+          }
+        }
       }
     }
     return names;
+  }
+
+  /**
+   * The project's, Flink's and Prometheus's ({@code up}) metric names in a PromQL query: bare
+   * names, recorded names and the literal prefix of a {@code __name__} regex. Other quoted strings
+   * (label values, label_replace's patterns) are not names.
+   */
+  private static Set<String> metricNamesIn(String query) {
+    Set<String> names = new TreeSet<>();
+    Matcher selector = Pattern.compile("__name__\\s*=~?\\s*\"([A-Za-z0-9_:]*)").matcher(query);
+    while (selector.find()) {
+      names.add(selector.group(1));
+    }
+    String unquoted = query.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"");
+    Matcher metric =
+        Pattern.compile("(?<![A-Za-z0-9_:.$])((?:rredcot|flink)[A-Za-z0-9_:]*)").matcher(unquoted);
+    while (metric.find()) {
+      names.add(metric.group(1));
+    }
+    Matcher up = Pattern.compile("(?<![A-Za-z0-9_:.$])up(?=\\s*[{\\[]|\\s*==)").matcher(unquoted);
+    if (up.find()) {
+      names.add(PROMETHEUS_UP);
+    }
+    return names;
+  }
+
+  /**
+   * Whether a --metrics-host value is reachable from outside the pod: the wildcard address, or
+   * {@code $(VAR)} with VAR the pod's IP from the downward API.
+   */
+  private static boolean reachableFromOutsideThePod(Map<String, Object> container, String host) {
+    if (host.equals("0.0.0.0") || host.equals("::")) {
+      return true;
+    }
+    Matcher variable = Pattern.compile("\\$\\(([A-Z_]+)\\)").matcher(host);
+    if (!variable.matches()) {
+      return false;
+    }
+    for (Object entry : list(container.get("env"))) {
+      if (variable.group(1).equals(map(entry).get("name"))) {
+        Object field = map(map(entry).getOrDefault("valueFrom", Map.of())).get("fieldRef");
+        return field != null && "status.podIP".equals(map(field).get("fieldPath"));
+      }
+    }
+    return false;
   }
 
   // ---- helpers -----------------------------------------------------------------------------

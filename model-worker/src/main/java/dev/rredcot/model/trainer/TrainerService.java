@@ -438,7 +438,7 @@ public final class TrainerService implements RunningService {
   private void announce(KafkaProducer<byte[], byte[]> producer, PolicyCheckpoint announcement)
       throws Exception {
     ProducerRecord<byte[], byte[]> record =
-        new ProducerRecord<>(settings.checkpointsTopic, null, ANNOUNCEMENTS.encode(announcement));
+        announcementRecord(settings.checkpointsTopic, announcement);
     retry.untilDone(
         "announcing checkpoint v" + announcement.getVersion(),
         service::running,
@@ -446,6 +446,18 @@ public final class TrainerService implements RunningService {
             service.awaitWhileRunning(
                 producer.send(record), "checkpoint v" + announcement.getVersion()));
     LOG.info("announced checkpoint v{}", announcement.getVersion());
+  }
+
+  /**
+   * The record announcing {@code announcement}, keyed by its version (decimal, UTF-8): the
+   * checkpoints topic is compacted in a deployment, and a broker refuses a record without a key on
+   * a compacted topic (INVALID_RECORD, which the producer does not retry). Keyed by version,
+   * compaction keeps one announcement per version, so readers still see every version.
+   */
+  static ProducerRecord<byte[], byte[]> announcementRecord(
+      String topic, PolicyCheckpoint announcement) {
+    byte[] key = Long.toString(announcement.getVersion()).getBytes(StandardCharsets.UTF_8);
+    return new ProducerRecord<>(topic, key, ANNOUNCEMENTS.encode(announcement));
   }
 
   private void deadLetter(
