@@ -106,6 +106,10 @@ public final class RolloutWorker implements RunningService {
   private volatile long checkpointsRejected;
   private volatile Throwable failure;
   private final BrokerRetry retry = BrokerRetry.standard();
+
+  /** How long one attempt to commit served prompts may block before it is retried. */
+  private static final Duration COMMIT_ATTEMPT = Duration.ofSeconds(3);
+
   private final ServiceThread service =
       new ServiceThread("rollout-worker", Duration.ofSeconds(60), false);
 
@@ -362,7 +366,9 @@ public final class RolloutWorker implements RunningService {
           "committing " + served,
           service::running,
           () -> {
-            prompts.commitSync(served);
+            // A short attempt, retried while running: a stop requested while the broker is gone
+            // waits for one attempt, not for the client's whole API timeout (15 s).
+            prompts.commitSync(served, COMMIT_ATTEMPT);
             return null;
           });
     } catch (CommitFailedException e) {
