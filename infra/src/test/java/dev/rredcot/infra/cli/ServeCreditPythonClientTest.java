@@ -217,7 +217,7 @@ class ServeCreditPythonClientTest {
     ObjectNode options = JSON.createObjectNode();
     options.put("credit_method", "rredcot-rudder");
     options.put("value_estimator", "answer");
-    options.put("target_segments", 3);
+    options.put("target_segments", 2);
     assertClientEqualsGroupCreditor(
         options,
         settings(
@@ -225,7 +225,7 @@ class ServeCreditPythonClientTest {
             ValueEstimator.ANSWER,
             SegmentationSettings.builder()
                 .setStrategy(SegmentationStrategy.HYBRID)
-                .optTargetSegments(3)
+                .optTargetSegments(2)
                 .build()));
   }
 

@@ -89,6 +89,8 @@ public final class CreditEndpoint implements HttpHandler {
             .optTaskFamilies(taskFamilies)
             .optTokenizer(() -> Optional.of(tokenizer))
             .build();
+    // Opened here, once: the contract opens it lazily, and requests run on several threads.
+    this.contract.openTokenizer();
   }
 
   /** Requests answered so far (successfully or not). */
