@@ -7,6 +7,8 @@ import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.backend.endpoint.ModelServerUrls;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.loading.BackendKinds;
+import dev.rredcot.model.task.TaskFamilyRegistry;
+import dev.rredcot.pipelines.endpoint.CreditEndpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code rredcot serve}: serves a policy backend over the scoring part of the OpenAI completions
- * protocol on 127.0.0.1 ({@link CompletionsServer}) until SIGTERM or Ctrl-C.
+ * protocol on 127.0.0.1 ({@link CompletionsServer}), and the credit of a group at {@code POST
+ * /v1/credit} ({@link CreditEndpoint}), until SIGTERM or Ctrl-C.
  */
 @Command(
     name = "serve",
@@ -33,7 +36,11 @@ import picocli.CommandLine.Spec;
       "Serve a policy on 127.0.0.1 as an OpenAI-compatible completions server (GET /v1/models,"
           + " POST /v1/completions with echo: true and max_tokens: 0, i.e. prompt log-probs),"
           + " until SIGTERM or Ctrl-C.",
-      "Credit jobs use it with --model http://127.0.0.1:PORT; no generation is served."
+      "Credit jobs use it with --model http://127.0.0.1:PORT; no generation is served.",
+      "POST /v1/credit credits one group (prompt, traces, rewards, task family, reference answer,"
+          + " options) with the served policy: segment boundaries, values, segment rewards and"
+          + " token advantages per trace, as the credit job computes them"
+          + " (clients/python/rredcot_credit.py)."
     })
 final class ServeCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
@@ -92,6 +99,22 @@ final class ServeCommand implements Callable<Integer> {
       description = "Model name in /v1/models and responses; default: from --model.")
   String name;
 
+  @Option(
+      names = "--task-families",
+      defaultValue = "",
+      paramLabel = "SPEC",
+      description =
+          "Task families /v1/credit requests may name: built-ins (arith, countdown) and JSONL files"
+              + " [NAME=]FILE.jsonl[:exact|numeric|math], comma-separated; default: the built-ins.")
+  String taskFamilies = "";
+
+  @Option(
+      names = "--max-credit-body-bytes",
+      defaultValue = "" + CreditEndpoint.DEFAULT_MAX_BODY_BYTES,
+      paramLabel = "BYTES",
+      description = "Largest /v1/credit request body; larger ones get 413 (default: 16 MiB).")
+  long maxCreditBodyBytes = CreditEndpoint.DEFAULT_MAX_BODY_BYTES;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -119,6 +142,14 @@ final class ServeCommand implements Callable<Integer> {
       }
       location = store.toString();
     }
+    if (maxCreditBodyBytes <= 0) {
+      throw new ParameterException(spec.commandLine(), "--max-credit-body-bytes must be > 0");
+    }
+    try {
+      TaskFamilyRegistry.parse(taskFamilies);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--task-families: " + e.getMessage());
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     CountDownLatch closed = new CountDownLatch(1);
     try (PolicyBackend backend =
@@ -127,10 +158,13 @@ final class ServeCommand implements Callable<Integer> {
                 tokenizer,
                 EndpointSettings.builder().optAllowInsecureHttp(allowInsecureModelUrl).build());
         CompletionsServer server =
-            CompletionsServer.start(
+            start(
                 backend,
                 name != null ? name : modelName(),
+                location,
                 port,
+                taskFamilies,
+                maxCreditBodyBytes,
                 new CompletionsServer.Limits(
                     maxRequestBytes,
                     maxPromptTokens != null ? maxPromptTokens : backend.maxContext()))) {
@@ -156,6 +190,51 @@ final class ServeCommand implements Callable<Integer> {
       closed.countDown();
     }
     return 0;
+  }
+
+  /**
+   * Starts the server {@code serve} runs: the completions protocol and the credit endpoint on
+   * 127.0.0.1:{@code port} for {@code backend} (the caller keeps it), {@code location} being where
+   * it was loaded from.
+   */
+  static CompletionsServer start(
+      PolicyBackend backend,
+      String modelName,
+      String location,
+      int port,
+      String taskFamilies,
+      long maxCreditBodyBytes)
+      throws IOException {
+    return start(
+        backend,
+        modelName,
+        location,
+        port,
+        taskFamilies,
+        maxCreditBodyBytes,
+        CompletionsServer.Limits.defaults(backend));
+  }
+
+  /** Serves {@code backend} with the completions {@code limits} and the credit endpoint. */
+  static CompletionsServer start(
+      PolicyBackend backend,
+      String modelName,
+      String location,
+      int port,
+      String taskFamilies,
+      long maxCreditBodyBytes,
+      CompletionsServer.Limits limits)
+      throws IOException {
+    CompletionsServer server = CompletionsServer.start(backend, modelName, port, limits);
+    try {
+      server.addContext(
+          CreditEndpoint.PATH,
+          new CreditEndpoint(backend, modelName, location, taskFamilies, maxCreditBodyBytes));
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
+    return server;
   }
 
   private String modelName() {

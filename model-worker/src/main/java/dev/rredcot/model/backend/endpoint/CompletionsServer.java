@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.PolicyBackend;
@@ -132,6 +133,15 @@ public final class CompletionsServer implements AutoCloseable {
   /** Base URL, e.g. {@code http://127.0.0.1:8000}. */
   public URI url() {
     return URI.create("http://127.0.0.1:" + port());
+  }
+
+  /**
+   * Serves {@code handler} at {@code path} on this server's loopback port and threads, beside the
+   * completions protocol: {@code rredcot serve} adds the credit endpoint, which lives in a module
+   * above this one.
+   */
+  public void addContext(String path, HttpHandler handler) {
+    server.createContext(path, handler);
   }
 
   /** Completions requests answered so far (successfully or not). */
