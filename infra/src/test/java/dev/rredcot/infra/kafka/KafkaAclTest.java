@@ -70,17 +70,18 @@ class KafkaAclTest {
   private static final Map<ClientRole, Set<String>> WRITES =
       Map.of(
           ClientRole.FEEDER, Set.of(Topics.PROMPTS),
-          ClientRole.WORKER, Set.of(Topics.ROLLOUTS, Topics.DEAD_LETTERS),
+          ClientRole.WORKER, Set.of(Topics.ROLLOUTS, Topics.DEAD_LETTERS, Topics.ROLLOUT_BUDGET),
           ClientRole.CREDIT, Set.of(Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS),
-          ClientRole.TRAINER, Set.of(Topics.CHECKPOINTS, Topics.DEAD_LETTERS),
+          ClientRole.TRAINER,
+              Set.of(Topics.CHECKPOINTS, Topics.DEAD_LETTERS, Topics.ROLLOUT_BUDGET),
           ClientRole.ADMIN, Set.copyOf(Topics.ALL));
 
   private static final Map<ClientRole, Set<String>> READS =
       Map.of(
           ClientRole.FEEDER, Set.of(),
-          ClientRole.WORKER, Set.of(Topics.PROMPTS, Topics.CHECKPOINTS),
+          ClientRole.WORKER, Set.of(Topics.PROMPTS, Topics.CHECKPOINTS, Topics.ROLLOUT_BUDGET),
           ClientRole.CREDIT, Set.of(Topics.ROLLOUTS, Topics.CHECKPOINTS),
-          ClientRole.TRAINER, Set.of(Topics.CREDITED_ROLLOUTS),
+          ClientRole.TRAINER, Set.of(Topics.CREDITED_ROLLOUTS, Topics.ROLLOUT_BUDGET),
           ClientRole.ADMIN, Set.copyOf(Topics.ALL));
 
   private static final Map<ClientRole, String> GROUPS =
