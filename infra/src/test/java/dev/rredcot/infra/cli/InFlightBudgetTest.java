@@ -84,7 +84,7 @@ class InFlightBudgetTest {
           RolloutWorker first = worker(bootstrap, store, initial, task);
           RolloutWorker second = worker(bootstrap, store, initial, task);
           KafkaConsumer<byte[], byte[]> offsets =
-              KafkaClients.bytesConsumer(KafkaClients.manualCommitConsumerProps(bootstrap))) {
+              KafkaClients.bytesConsumer(endOffsetsProps(bootstrap))) {
         trainer.open(0, () -> true);
         publish(trainer, producer, 0);
         feeder.start();
@@ -96,8 +96,7 @@ class InFlightBudgetTest {
             new Thread(
                 () -> {
                   try (KafkaConsumer<byte[], byte[]> ends =
-                      KafkaClients.bytesConsumer(
-                          KafkaClients.manualCommitConsumerProps(bootstrap))) {
+                      KafkaClients.bytesConsumer(endOffsetsProps(bootstrap))) {
                     while (!Thread.currentThread().isInterrupted()) {
                       long inFlight = produced(ends) - retired.get();
                       worstInFlight.accumulateAndGet(inFlight, Math::max);
@@ -313,5 +312,12 @@ class InFlightBudgetTest {
         KafkaClients.secured(producerProps(bootstrap)),
         new ByteArraySerializer(),
         new ByteArraySerializer());
+  }
+
+  /** A consumer that only looks end offsets up (it never reads, so it never resets). */
+  private static java.util.Properties endOffsetsProps(String bootstrap) {
+    java.util.Properties props = KafkaClients.manualCommitConsumerProps(bootstrap);
+    props.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+    return props;
   }
 }

@@ -190,6 +190,7 @@ class KafkaAclTest {
     // TaskFeeder resumes after the prompts on the topic: DESCRIBE, which its WRITE implies.
     use(ClientRole.FEEDER);
     Properties props = KafkaClients.manualCommitConsumerProps(bootstrap);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.bytesConsumer(props)) {
       TopicPartition prompts = new TopicPartition(Topics.PROMPTS, 0);
       long end = consumer.endOffsets(List.of(prompts), TIMEOUT).get(prompts);
@@ -208,6 +209,7 @@ class KafkaAclTest {
         boolean allowed = role == ClientRole.ADMIN || group.equals(GROUPS.get(role));
         use(role);
         Properties props = KafkaClients.manualCommitConsumerProps(bootstrap);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.bytesConsumer(props)) {
           consumer.assign(List.of(readable));
@@ -361,6 +363,7 @@ class KafkaAclTest {
   private static int read(ClientRole role, String topic) {
     use(role);
     Properties props = KafkaClients.manualCommitConsumerProps(bootstrap);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.bytesConsumer(props)) {
       TopicPartition partition = new TopicPartition(topic, 0);
       consumer.assign(List.of(partition));

@@ -10,7 +10,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -40,8 +42,10 @@ public final class LedgerFollower implements AutoCloseable {
 
   /** A follower of {@code topic} (not yet assigned: call {@link #assign()}). */
   public LedgerFollower(String bootstrapServers, String topic) {
-    this.consumer =
-        KafkaClients.bytesConsumer(KafkaClients.manualCommitConsumerProps(bootstrapServers));
+    Properties props = KafkaClients.manualCommitConsumerProps(bootstrapServers);
+    // The ledger is folded from its first kept record: a reader never skips events it has not read.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    this.consumer = KafkaClients.bytesConsumer(props);
     this.topic = topic;
   }
 
