@@ -371,7 +371,21 @@ public final class RolloutWorker implements RunningService {
             prompts.commitSync(served, COMMIT_ATTEMPT);
             return null;
           });
-    } catch (CommitFailedException e) {
+    } catch (Exception e) {
+      if (!(e instanceof CommitFailedException) && !service.running()) {
+        // Stopping while the broker does not answer: the rollouts are published, the offsets not;
+        // whoever takes these prompts next samples them again under the same ids, and consumers
+        // drop the copies, as after a crash.
+        rolloutsPublished.addAndGet(batch.rollouts().size());
+        LOG.info(
+            "stopping before committing {} could succeed ({}); the prompts will be served again",
+            served,
+            e.getMessage());
+        return;
+      }
+      if (!(e instanceof CommitFailedException)) {
+        throw e;
+      }
       // The group gave these prompts to a member (perhaps this one, rejoined) while the batch ran,
       // e.g. when the session expired during a broker outage. Whoever holds them now samples them
       // again from the committed offset under the same ids, and consumers drop the copies.
