@@ -102,7 +102,9 @@ class InFlightBudgetTest {
                       worstInFlight.accumulateAndGet(inFlight, Math::max);
                       Thread.sleep(50);
                     }
-                  } catch (InterruptedException e) {
+                  } catch (InterruptedException
+                      | org.apache.kafka.common.errors.InterruptException e) {
+                    // Stopped by monitor.interrupt(), in a sleep or inside a Kafka call.
                     Thread.currentThread().interrupt();
                   } catch (Throwable e) {
                     monitorFailure.set(e);
