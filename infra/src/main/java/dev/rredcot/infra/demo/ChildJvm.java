@@ -112,15 +112,10 @@ public final class ChildJvm implements AutoCloseable {
     }
   }
 
-  /** How long a child has to stop after SIGTERM before SIGKILL. */
-  static final Duration STOP_GRACE = Duration.ofSeconds(10);
-
   @Override
   public void close() throws InterruptedException {
     process.destroy();
-    // A credit job that has not left its shutdown hook after 10 s is killed: its output is
-    // at-least-once and the trainer deduplicates, while a demo stop must stay bounded.
-    if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+    if (!process.waitFor(Duration.ofSeconds(20).toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
       process.waitFor(Duration.ofSeconds(10).toMillis(), TimeUnit.MILLISECONDS);
     }

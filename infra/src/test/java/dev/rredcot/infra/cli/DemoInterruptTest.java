@@ -22,9 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("slow")
 class DemoInterruptTest {
   private static final Duration LOOP_RUNNING = Duration.ofMinutes(5);
-  // Bounded by the children's stop grace (ChildJvm.STOP_GRACE, then SIGKILL) plus the broker's;
-  // 45 s was missed in full-suite runs on a shared 2-core machine.
-  private static final Duration EXIT_AFTER_SIGINT = Duration.ofSeconds(90);
+  private static final Duration EXIT_AFTER_SIGINT = Duration.ofSeconds(45);
 
   @TempDir Path dir;
 

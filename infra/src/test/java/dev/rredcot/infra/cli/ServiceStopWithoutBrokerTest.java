@@ -23,10 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("slow")
 class ServiceStopWithoutBrokerTest {
   private static final Duration WORKING = Duration.ofMinutes(3);
-  // Well below the producer's 2-minute delivery timeout and the consumer's 60 s default API
-  // timeout, which a worker that waited out the dead broker would take; 20 s was missed in
-  // full-suite runs on a 2-core machine shared with a learning evaluation.
-  private static final Duration EXIT = Duration.ofSeconds(40);
+  private static final Duration EXIT = Duration.ofSeconds(20);
 
   @TempDir Path dir;
   private EmbeddedKafkaBroker kafka;
