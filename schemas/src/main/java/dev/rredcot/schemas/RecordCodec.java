@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
@@ -74,25 +73,31 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
    *     single-object header, name an unknown schema or do not decode
    */
   public T decode(byte[] bytes) {
-    String name = type.getSimpleName();
+    return decode(type.getSimpleName(), decoder(), bytes);
+  }
+
+  /**
+   * Decodes {@code bytes} with {@code decoder}, every failure a {@link RecordDecodingException} for
+   * record type {@code name} with the original bytes: the one failure mapping of every decoder of
+   * the project's records (this codec's, and decoders with limits of their own).
+   *
+   * @throws RecordDecodingException when the bytes are empty, lack the single-object header, name
+   *     an unknown schema or do not decode
+   */
+  public static <R> R decode(String name, BinaryMessageDecoder<R> decoder, byte[] bytes) {
     if (bytes == null || bytes.length == 0) {
       throw new RecordDecodingException(name, RecordDecodingException.Reason.EMPTY, bytes, null);
     }
     try {
-      return decoder().decode(bytes);
+      return decoder.decode(bytes);
     } catch (MissingSchemaException e) {
       throw new RecordDecodingException(
           name, RecordDecodingException.Reason.UNKNOWN_SCHEMA, bytes, e);
     } catch (BadHeaderException e) {
       throw new RecordDecodingException(name, RecordDecodingException.Reason.BAD_HEADER, bytes, e);
-    } catch (IOException
-        | AvroRuntimeException
-        | IndexOutOfBoundsException
-        | ClassCastException e) {
-      throw new RecordDecodingException(
-          name, RecordDecodingException.Reason.CORRUPT_BODY, bytes, e);
-    } catch (RuntimeException e) {
-      // Avro reports some truncations as plain runtime errors (e.g. negative array sizes).
+    } catch (IOException | RuntimeException e) {
+      // Avro reports truncations and bad lengths as several exception types, some plain runtime
+      // errors (negative array sizes, class casts), and decode limits as AvroRuntimeException.
       throw new RecordDecodingException(
           name, RecordDecodingException.Reason.CORRUPT_BODY, bytes, e);
     }

@@ -10,9 +10,7 @@ import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.io.DatumReader;
 import org.apache.avro.io.Decoder;
-import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
-import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
@@ -89,23 +87,7 @@ public final class BoundedRecordDecoder<T extends SpecificRecord> implements Ser
    *     name an unknown schema, do not decode or declare more than a limit allows
    */
   public T decode(byte[] bytes) {
-    String name = type.getSimpleName();
-    if (bytes == null || bytes.length == 0) {
-      throw new RecordDecodingException(name, RecordDecodingException.Reason.EMPTY, bytes, null);
-    }
-    try {
-      return decoder().decode(bytes);
-    } catch (MissingSchemaException e) {
-      throw new RecordDecodingException(
-          name, RecordDecodingException.Reason.UNKNOWN_SCHEMA, bytes, e);
-    } catch (BadHeaderException e) {
-      throw new RecordDecodingException(name, RecordDecodingException.Reason.BAD_HEADER, bytes, e);
-    } catch (IOException | RuntimeException e) {
-      // Avro reports truncations and bad lengths as several exception types, some plain runtime
-      // errors (negative sizes); the limits below throw AvroRuntimeException.
-      throw new RecordDecodingException(
-          name, RecordDecodingException.Reason.CORRUPT_BODY, bytes, e);
-    }
+    return RecordCodec.decode(type.getSimpleName(), decoder(), bytes);
   }
 
   private BinaryMessageDecoder<T> decoder() {
