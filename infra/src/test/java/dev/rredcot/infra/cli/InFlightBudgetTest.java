@@ -86,10 +86,13 @@ class InFlightBudgetTest {
           KafkaConsumer<byte[], byte[]> offsets =
               KafkaClients.bytesConsumer(endOffsetsProps(bootstrap))) {
         trainer.open(0, () -> true);
-        publish(trainer, producer, 0);
-        feeder.start();
+        // Both workers hold a partition of prompts before any prompt exists, so that both sample
+        // whatever the group coordinator's timing (otherwise the first to join may take all).
         first.start();
         second.start();
+        awaitMembersWithPartitions(bootstrap, 2);
+        publish(trainer, producer, 0);
+        feeder.start();
 
         // Every 50 ms: rollouts on the topic minus what the trainer retired, the worst kept.
         Thread monitor =
@@ -321,5 +324,34 @@ class InFlightBudgetTest {
     java.util.Properties props = KafkaClients.manualCommitConsumerProps(bootstrap);
     props.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     return props;
+  }
+
+  /** Waits until the workers' consumer group has {@code members} members, each with partitions. */
+  private static void awaitMembersWithPartitions(String bootstrap, int members) throws Exception {
+    java.util.Properties props = new java.util.Properties();
+    props.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(props)) {
+      while (true) {
+        var group =
+            admin
+                .describeConsumerGroups(List.of(dev.rredcot.infra.kafka.ClientRole.WORKER_GROUP))
+                .all()
+                .get()
+                .get(dev.rredcot.infra.kafka.ClientRole.WORKER_GROUP);
+        long assigned =
+            group.members().stream()
+                .filter(member -> !member.assignment().topicPartitions().isEmpty())
+                .count();
+        if (assigned >= members) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("the workers' group never had " + members + " assigned members");
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 }
