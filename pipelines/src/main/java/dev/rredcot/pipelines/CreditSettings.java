@@ -143,9 +143,10 @@ public final class CreditSettings implements Serializable {
   /**
    * The tokenizer the contract decodes token ids with: the one the value stage scores them in and
    * the trainer trains them in. {@code --modelTokenizer} when given, else a {@code --model}
-   * directory's, else that of the newest verified checkpoint of the store ({@code --checkpointDir},
-   * default $RREDCOT_HOME/checkpoints); none (ids not decoded, logged at start) when the store is
-   * empty.
+   * directory's, else that of the newest checkpoint of the store ({@code --checkpointDir}, default
+   * $RREDCOT_HOME/checkpoints) that the value stage would load: digests verified and, with trusted
+   * keys, signed ({@link #trustedKeysFile}); none (ids not decoded, logged at start) when the store
+   * is empty.
    */
   static TokenizerSource contractTokenizer(CreditPipelineOptions options) {
     if (!options.getModelTokenizer().isEmpty()) {
@@ -158,7 +159,20 @@ public final class CreditSettings implements Serializable {
     if (dir.isEmpty()) {
       dir = HomeDirectory.checkpoints(HomeDirectory.resolve()).toString();
     }
-    return TokenizerSource.directory(dir);
+    return TokenizerSource.directory(dir, trustedKeysFile(options));
+  }
+
+  /**
+   * The trusted-keys file checkpoints of the store must be signed by: {@code --trustedKeys},
+   * default $RREDCOT_HOME/trusted-keys; empty ({@code --trustedKeys=none}) when signatures are not
+   * checked.
+   */
+  static String trustedKeysFile(CreditPipelineOptions options) {
+    String trustedKeys = options.getTrustedKeys();
+    if (trustedKeys.isEmpty()) {
+      return HomeDirectory.trustedKeys(HomeDirectory.resolve()).toString();
+    }
+    return trustedKeys.equals("none") ? "" : trustedKeys;
   }
 
   /** Model settings from options; the checkpoint store defaults to $RREDCOT_HOME/checkpoints. */
@@ -173,15 +187,9 @@ public final class CreditSettings implements Serializable {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--bankAggregation: " + e.getMessage(), e);
     }
-    String trustedKeys = options.getTrustedKeys();
-    if (trustedKeys.isEmpty()) {
-      trustedKeys = HomeDirectory.trustedKeys(HomeDirectory.resolve()).toString();
-    } else if (trustedKeys.equals("none")) {
-      trustedKeys = "";
-    }
     return ModelSettings.builder()
         .setCheckpointDir(dir)
-        .optTrustedKeys(trustedKeys)
+        .optTrustedKeys(trustedKeysFile(options))
         .optVersionsHeld(options.getVersionsHeld())
         .optPinnedVersion(options.getPolicyVersion())
         .optCheckpointAnnouncements(

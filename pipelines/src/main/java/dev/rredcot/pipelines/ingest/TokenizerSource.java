@@ -2,6 +2,8 @@ package dev.rredcot.pipelines.ingest;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.checkpoint.CheckpointTrust;
+import dev.rredcot.model.pretrain.ShippedPolicies;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.tokenizer.HuggingFaceTokenizerAdapter;
 import dev.rredcot.model.tokenizer.Tokenizer;
@@ -37,11 +39,25 @@ public interface TokenizerSource extends Serializable {
 
   /**
    * The tokenizer saved in {@code dir} (a checkpoint, a directory with {@code tokenizer.json}), or,
-   * when {@code dir} holds none, that of the newest verified checkpoint of {@code dir} as a store;
-   * empty when it is neither (a store with no checkpoint yet, a directory that does not exist).
+   * when {@code dir} holds none, that of the newest checkpoint of {@code dir} as a store whose
+   * digests verify; empty when it is neither (a store with no checkpoint yet, a directory that does
+   * not exist). Signatures are not checked: use {@link #directory(String, String)} for a store
+   * others can write.
    */
   static TokenizerSource directory(String dir) {
+    return directory(dir, "");
+  }
+
+  /**
+   * As {@link #directory(String)}, but a store's checkpoint must also carry a signature by a key
+   * listed in {@code trustedKeysFile} (or be a shipped policy), the rule the value stage loads the
+   * same store under ({@link ShippedPolicies#trustSignedBy}); an empty {@code trustedKeysFile}
+   * checks digests only. A forged newest version is skipped (and logged) as the value stage skips
+   * it, so the contract never decodes with a tokenizer the value stage would refuse.
+   */
+  static TokenizerSource directory(String dir, String trustedKeysFile) {
     Objects.requireNonNull(dir, "dir");
+    Objects.requireNonNull(trustedKeysFile, "trustedKeysFile");
     return () -> {
       Path path = Path.of(dir);
       if (!Files.isDirectory(path)) {
@@ -53,7 +69,12 @@ public interface TokenizerSource extends Serializable {
         return Optional.of(Tokenizer.load(path));
       }
       // Not a tokenizer directory: a store of checkpoints, whose newest one has the tokenizer.
-      Optional<Checkpoint> newest = new CheckpointStore(path, Integer.MAX_VALUE).newestVerified();
+      CheckpointTrust trust =
+          trustedKeysFile.isEmpty()
+              ? CheckpointTrust.digestsOnly()
+              : ShippedPolicies.trustSignedBy(Path.of(trustedKeysFile));
+      Optional<Checkpoint> newest =
+          new CheckpointStore(path, Integer.MAX_VALUE, trust).newestVerified();
       if (newest.isEmpty()) {
         return Optional.empty();
       }

@@ -4,16 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.checkpoint.CheckpointSigningKey;
+import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.checkpoint.TrustedKeys;
+import dev.rredcot.model.policy.ModelConfig;
+import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.testing.TinyPolicy;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.pipelines.value.TinyPolicies;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Where the contract's tokenizer comes from: a tokenizer directory, or a store's newest policy. */
+/**
+ * Where the contract's tokenizer comes from: a tokenizer directory, or a store's newest policy that
+ * the value stage would load.
+ */
 class TokenizerSourceTest {
 
   @Test
@@ -30,6 +40,50 @@ class TokenizerSourceTest {
     TinyPolicies.save(store, 2, 8);
     Tokenizer opened = TokenizerSource.directory(store.toString()).open().orElseThrow();
     assertEquals(TinyPolicies.TOKENIZER.vocabSize(), opened.vocabSize());
+  }
+
+  @Test
+  void withTrustedKeysAPlantedNewerVersionIsSkippedAsTheValueStageSkipsIt(@TempDir Path dir)
+      throws IOException {
+    Path store = dir.resolve("store");
+    CheckpointSigningKey trainerKey = CheckpointSigningKey.generate();
+    Path trusted =
+        Files.writeString(dir.resolve("trusted.pub"), TrustedKeys.line(trainerKey.publicKey()));
+    try (Policy signed = TinyPolicy.create(TinyPolicies.MAX_CONTEXT, 1)) {
+      signed.save(new CheckpointStore(store, 10).withSigner(trainerKey), 1, null, Map.of());
+    }
+    // A writer of the store without the trainer's key plants a newer version with its own
+    // vocabulary, signed by a key nobody trusts.
+    CharTokenizer planted = CharTokenizer.countdown();
+    try (Policy forged =
+        Policy.create(
+            new ModelConfig(planted.vocabSize(), 32, 2, 1, 64, TinyPolicies.MAX_CONTEXT),
+            planted,
+            2)) {
+      forged.save(
+          new CheckpointStore(store, 10).withSigner(CheckpointSigningKey.generate()),
+          2,
+          null,
+          Map.of());
+    }
+
+    Tokenizer trustedOnly =
+        TokenizerSource.directory(store.toString(), trusted.toString()).open().orElseThrow();
+    assertEquals(TinyPolicy.TOKENIZER.vocabSize(), trustedOnly.vocabSize());
+    Tokenizer digestsOnly = TokenizerSource.directory(store.toString()).open().orElseThrow();
+    assertEquals(planted.vocabSize(), digestsOnly.vocabSize());
+  }
+
+  @Test
+  void withTrustedKeysAStoreOfUnsignedVersionsGivesNone(@TempDir Path dir) throws IOException {
+    Path store = dir.resolve("store");
+    TinyPolicies.save(store, 1, 7);
+    Path trusted =
+        Files.writeString(
+            dir.resolve("trusted.pub"),
+            TrustedKeys.line(CheckpointSigningKey.generate().publicKey()));
+    assertTrue(TokenizerSource.directory(store.toString(), trusted.toString()).open().isEmpty());
+    assertTrue(TokenizerSource.directory(store.toString()).open().isPresent());
   }
 
   @Test
