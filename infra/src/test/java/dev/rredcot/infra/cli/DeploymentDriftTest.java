@@ -181,6 +181,7 @@ class DeploymentDriftTest {
     String kafkaCluster = name(only("Kafka"));
     Set<String> secrets = new HashSet<>(names("KafkaUser"));
     secrets.add(kafkaCluster + "-cluster-ca-cert"); // Strimzi's cluster CA Secret
+    secrets.add(SIGNING_KEY_SECRET); // created by the operator (documented, checked below)
     String configMap =
         map(list(kustomization.get("configMapGenerator")).get(0)).get("name").toString();
     Properties client = new Properties();
@@ -211,7 +212,8 @@ class DeploymentDriftTest {
         } else if (volume.containsKey("secret")) {
           assertTrue(secrets.contains(map(volume.get("secret")).get("secretName")), "" + volume);
         } else if (volume.containsKey("configMap")) {
-          assertEquals(configMap, map(volume.get("configMap")).get("name"));
+          Object name = map(volume.get("configMap")).get("name");
+          assertTrue(configMap.equals(name) || TRUSTED_KEYS_CONFIG_MAP.equals(name), "" + name);
         }
       }
       for (Object container : list(pod.get("containers"))) {
@@ -315,6 +317,69 @@ class DeploymentDriftTest {
     assertEquals(
         Set.of(ClientRole.FEEDER, ClientRole.WORKER, ClientRole.CREDIT, ClientRole.TRAINER),
         deployed);
+  }
+
+  @Test
+  void theSigningKeyIsInTheTrainersPodOnlyAndEveryReaderTrustsItsPublicHalf() throws IOException {
+    ConfigFile config = ConfigFile.load(configMapFile("rredcot.yaml"));
+    String signingKey = config.value(List.of("trainer"), "signing-key").orElseThrow();
+    Map<String, String> trustedKeys =
+        Map.of(
+            "rredcot-trainer",
+            config.value(List.of("trainer"), "trusted-keys").orElseThrow(),
+            "rredcot-worker",
+            config.value(List.of("worker"), "trusted-keys").orElseThrow(),
+            "credit-job",
+            config.value(List.of("pipeline", "beam"), "trustedKeys").orElseThrow());
+    Map<String, Map<String, Object>> pods = new HashMap<>();
+    for (Map<String, Object> deployment : resources("Deployment")) {
+      pods.put(name(deployment), map(map(spec(deployment).get("template")).get("spec")));
+    }
+    pods.put("credit-job", map(map(spec(only("FlinkDeployment")).get("podTemplate")).get("spec")));
+    for (Map.Entry<String, Map<String, Object>> pod : pods.entrySet()) {
+      Map<String, Map<String, Object>> volumes = new HashMap<>();
+      for (Object volume : list(pod.getValue().get("volumes"))) {
+        volumes.put(map(volume).get("name").toString(), map(volume));
+      }
+      Map<String, String> mounts = new HashMap<>();
+      for (Object container : list(pod.getValue().get("containers"))) {
+        mounts.putAll(mountPaths(map(container)));
+      }
+      boolean mountsSigningKey =
+          volumes.values().stream()
+              .anyMatch(
+                  v ->
+                      v.containsKey("secret")
+                          && SIGNING_KEY_SECRET.equals(map(v.get("secret")).get("secretName")));
+      assertEquals(
+          pod.getKey().equals("rredcot-trainer"),
+          mountsSigningKey,
+          pod.getKey() + ": only the trainer's pod may mount the signing key");
+      if (pod.getKey().equals("rredcot-trainer")) {
+        // The configured key file lies in the Secret's mount, not on the shared volume.
+        Map<String, Object> volume = volumes.get(mountHolding(mounts, signingKey));
+        assertEquals(SIGNING_KEY_SECRET, map(volume.get("secret")).get("secretName"), signingKey);
+      }
+      String trusted = trustedKeys.get(pod.getKey());
+      if (trusted != null) {
+        Map<String, Object> volume = volumes.get(mountHolding(mounts, trusted));
+        assertTrue(volume.containsKey("configMap"), pod.getKey() + ": " + trusted);
+        assertEquals(TRUSTED_KEYS_CONFIG_MAP, map(volume.get("configMap")).get("name"));
+      }
+    }
+    // The operator creates both from `keys generate`, as the runbook says.
+    String operations = Files.readString(REPOSITORY.resolve("docs/OPERATIONS.md"));
+    assertTrue(operations.contains("create secret generic " + SIGNING_KEY_SECRET));
+    assertTrue(operations.contains("create configmap " + TRUSTED_KEYS_CONFIG_MAP));
+  }
+
+  /** The volume mounted at the longest mount path that holds {@code path}. */
+  private static String mountHolding(Map<String, String> mounts, String path) {
+    return mounts.entrySet().stream()
+        .filter(m -> path.startsWith(m.getKey() + "/"))
+        .max(java.util.Comparator.comparingInt(m -> m.getKey().length()))
+        .map(Map.Entry::getValue)
+        .orElseThrow(() -> new AssertionError(path + " lies in no mounted volume"));
   }
 
   @Test
@@ -656,6 +721,12 @@ class DeploymentDriftTest {
   // ---- helpers -----------------------------------------------------------------------------
 
   private static final String CONFIG_MOUNT = "/etc/rredcot/config";
+
+  /** The Secret with the trainer's checkpoint signing key, created by the operator. */
+  private static final String SIGNING_KEY_SECRET = "rredcot-checkpoint-signing";
+
+  /** The ConfigMap with the trainer's public key, created by the operator beside the Secret. */
+  private static final String TRUSTED_KEYS_CONFIG_MAP = "rredcot-trusted-keys";
 
   /**
    * Checks one command line: the command path exists, its options parse, and unmatched arguments

@@ -159,13 +159,18 @@ public final class CheckpointSigningKey {
 
   /**
    * Warns when the key file is readable by anyone but its owner (copied with other permissions, a
-   * mounted Secret with a wide default mode): whoever reads it can sign checkpoints.
+   * mounted Secret with a wide default mode): whoever reads it can sign checkpoints. A file owned
+   * by another user (a Kubernetes Secret volume: owned by root, readable through the pod's {@code
+   * fsGroup}, mode 0440) is judged by "others" only, since group read is how such a mount reaches a
+   * non-root process and the process cannot chmod it.
    */
   private static void warnIfOthersCanRead(Path keyFile, CheckpointSigningKey key) {
     try {
       Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(keyFile);
-      if (permissions.contains(PosixFilePermission.GROUP_READ)
-          || permissions.contains(PosixFilePermission.OTHERS_READ)) {
+      boolean ownedByThisUser =
+          Files.getOwner(keyFile).getName().equals(System.getProperty("user.name"));
+      if (permissions.contains(PosixFilePermission.OTHERS_READ)
+          || (ownedByThisUser && permissions.contains(PosixFilePermission.GROUP_READ))) {
         LOG.warn(
             "checkpoint signing key {} ({}) is readable by others ({}): chmod 600 it",
             key.keyId(),
