@@ -204,6 +204,8 @@ public final class LearningEvaluation {
       node.put("final_greedy_accuracy_mean", m.finalGreedyAccuracyMean());
       node.put("auc_mean", m.aucMean());
       node.put("wall_s_per_step", m.trainingSecondsPerStepMean());
+      node.put("mean_abs_token_advantage", m.meanAbsTokenAdvantage());
+      node.put("trained_rollout_share", m.trainedRolloutShare());
       node.put("scoring_forward_tokens_per_run", m.scoringForwardTokensMean());
       node.put("wall_seconds_per_run", m.wallSecondsMean());
       ObjectNode refused = node.putObject("refused_traces");

@@ -21,6 +21,11 @@ import java.util.TreeMap;
  * @param aucMean mean over seeds of {@link #auc}
  * @param trainingSecondsPerStepMean wall time per training step (sampling, credit, optimiser step;
  *     no evaluation), mean over seeds
+ * @param meanAbsTokenAdvantage mean |advantage| per trained token, mean over steps and seeds: the
+ *     scale of the rule's steps at the same learning rate ({@link
+ *     LearningRun#meanAbsTokenAdvantage})
+ * @param trainedRolloutShare share of generated rollouts in the trained batches (GRPO and the tilt
+ *     drop groups whose rewards are all equal), mean over seeds
  * @param refusedTraces traces the value scorer refused, by reason, over all seeds
  */
 public record LearningMetrics(
@@ -34,6 +39,8 @@ public record LearningMetrics(
     double wallSecondsMean,
     double aucMean,
     double trainingSecondsPerStepMean,
+    double meanAbsTokenAdvantage,
+    double trainedRolloutShare,
     Map<String, Integer> refusedTraces) {
 
   static LearningMetrics of(List<LearningRun.Curve> curves, double target, long budget) {
@@ -46,6 +53,8 @@ public record LearningMetrics(
     double wall = 0;
     double auc = 0;
     double stepSeconds = 0;
+    double absAdvantage = 0;
+    double trainedShare = 0;
     Map<String, Integer> refused = new TreeMap<>();
     for (int i = 0; i < curves.size(); i++) {
       LearningRun.Curve curve = curves.get(i);
@@ -64,6 +73,8 @@ public record LearningMetrics(
       wall += curve.wallSeconds();
       auc += auc(points, budget);
       stepSeconds += curve.trainingSecondsPerStep();
+      absAdvantage += curve.meanAbsTokenAdvantage();
+      trainedShare += curve.trainedRolloutShare();
       curve.refusedTraces().forEach((reason, count) -> refused.merge(reason, count, Integer::sum));
     }
     int n = curves.size();
@@ -87,6 +98,8 @@ public record LearningMetrics(
         wall / n,
         auc / n,
         stepSeconds / n,
+        absAdvantage / n,
+        trainedShare / n,
         refused);
   }
 

@@ -70,7 +70,9 @@ public final class LearningReport {
               ReportCells.number(m, "rollouts_to_target_mean_censored", 0),
               ReportCells.number(m, "auc_mean", 3),
               ReportCells.number(m, "scoring_forward_tokens_per_run", 0),
-              ReportCells.number(m, "wall_s_per_step", 2)));
+              ReportCells.number(m, "wall_s_per_step", 2),
+              ReportCells.number(m, "mean_abs_token_advantage", 3),
+              ReportCells.number(m, "trained_rollout_share", 2)));
     }
     page.table(
         List.of(
@@ -82,7 +84,9 @@ public final class LearningReport {
             "rollouts to target (unreached = budget)",
             "area under the curve (mean accuracy over training)",
             "credit model tokens / run",
-            "wall s / training step"),
+            "wall s / training step",
+            "mean |advantage| per trained token (step scale)",
+            "share of rollouts trained"),
         rows);
     page.heading("Paired with GRPO, seed by seed (95% bootstrap intervals over seeds)");
     List<List<String>> pairs = new ArrayList<>();

@@ -66,7 +66,9 @@ final class LearningRun {
       Map<String, Integer> refusedTraces,
       long scoringForwardTokens,
       double wallSeconds,
-      double trainingSecondsPerStep) {}
+      double trainingSecondsPerStep,
+      double meanAbsTokenAdvantage,
+      double trainedRolloutShare) {}
 
   /**
    * Trains {@code policy} in place with {@code arm} and seed {@code seed}, starting from the
@@ -85,6 +87,8 @@ final class LearningRun {
     long scoringTokens = 0;
     int rolloutsPerStep = options.promptsPerStep() * options.groupSize();
     long trainingNanos = 0;
+    double absAdvantageSum = 0;
+    long trainedRollouts = 0;
     for (int step = 1; step <= options.steps(); step++) {
       long stepStart = System.nanoTime();
       List<Problem> problems = new ArrayList<>();
@@ -121,6 +125,8 @@ final class LearningRun {
         scoringTokens += policy.forwardTokens() - before;
       }
       if (!batch.isEmpty()) {
+        absAdvantageSum += meanAbsTokenAdvantage(batch);
+        trainedRollouts += batch.size();
         policy.trainStep(batch, trainOptions);
       }
       trainingNanos += System.nanoTime() - stepStart;
@@ -143,7 +149,27 @@ final class LearningRun {
         refused,
         scoringTokens,
         (System.nanoTime() - start) / 1e9,
-        trainingNanos / 1e9 / options.steps());
+        trainingNanos / 1e9 / options.steps(),
+        absAdvantageSum / options.steps(),
+        (double) trainedRollouts / ((long) options.steps() * rolloutsPerStep));
+  }
+
+  /**
+   * Mean |advantage| over the batch's trace tokens: the scale of the step, since the objective
+   * averages over every token of the batch (a step with no batch counts 0). Rules whose advantages
+   * are smaller, or which train on more tokens that carry little advantage, take smaller steps at
+   * the same learning rate.
+   */
+  static double meanAbsTokenAdvantage(List<TrainExample> batch) {
+    double sum = 0;
+    long tokens = 0;
+    for (TrainExample example : batch) {
+      for (float advantage : example.advantages()) {
+        sum += Math.abs(advantage);
+      }
+      tokens += example.advantages().length;
+    }
+    return tokens == 0 ? 0 : sum / tokens;
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.util.List;
@@ -16,7 +17,7 @@ class LearningMetricsTest {
         java.util.stream.IntStream.range(0, accuracies.length)
             .mapToObj(i -> new LearningRun.CurvePoint(100L * i, accuracies[i], 0.5))
             .toList();
-    return new LearningRun.Curve(LearningArm.grpo(), seed, points, Map.of(), 0, 1, 0.1);
+    return new LearningRun.Curve(LearningArm.grpo(), seed, points, Map.of(), 0, 1, 0.1, 0.5, 0.6);
   }
 
   @Test
@@ -40,6 +41,21 @@ class LearningMetricsTest {
     assertEquals(200, metrics.rolloutsToTargetMean(), 1e-9);
     assertEquals(2, metrics.seedsReachingTarget());
     assertEquals((100 + 300 + 300) / 3.0, metrics.rolloutsToTargetCensoredMean(), 1e-9);
+  }
+
+  @Test
+  void theStepScaleIsTheMeanAbsoluteAdvantageOverEveryTrainedToken() {
+    // 3 tokens of |2| and 1 token of |-4|, 0 and 0: (2 + 2 + 2 + 4 + 0 + 0) / 6 = 10 / 6.
+    List<TrainExample> batch =
+        List.of(
+            new TrainExample("Q\n", new int[] {1, 2, 3}, new float[] {2, 2, 2}, new float[3]),
+            new TrainExample("Q\n", new int[] {1, 2, 3}, new float[] {-4, 0, 0}, new float[3]));
+    assertEquals(10.0 / 6, LearningRun.meanAbsTokenAdvantage(batch), 1e-12);
+    assertEquals(0, LearningRun.meanAbsTokenAdvantage(List.of()));
+    // Over seeds, the metrics average the runs' figures.
+    LearningMetrics metrics = LearningMetrics.of(List.of(curve(1, 0.5), curve(2, 0.5)), 0.9, 100);
+    assertEquals(0.5, metrics.meanAbsTokenAdvantage(), 1e-12);
+    assertEquals(0.6, metrics.trainedRolloutShare(), 1e-12);
   }
 
   @Test
