@@ -124,6 +124,7 @@ final class LearningRun {
         batch.addAll(examples(policy, rollouts, creditor, arm.rule(), refused));
         scoringTokens += policy.forwardTokens() - before;
       }
+      batch = arm.scale().apply(batch);
       if (!batch.isEmpty()) {
         absAdvantageSum += meanAbsTokenAdvantage(batch);
         trainedRollouts += batch.size();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.policy.AdvantageScale;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.value.ValueEstimator;
@@ -128,7 +129,14 @@ class LearningMetricsTest {
     assertEquals(AdvantageRule.RREDCOT_RUDDER, arms.get(2).rule());
     assertEquals(ValueEstimator.MC, arms.get(3).values().estimator());
     assertEquals(ValueEstimator.BANK, arms.get(1).values().estimator());
-    for (String bad : List.of("oracle-mc8", "rudder:mcx", "rudder:none", "grpo:bank", "x:bank")) {
+    LearningArm scaled = LearningArm.parse("rudder-rms:bank");
+    assertEquals("rudder-rms:bank", scaled.name());
+    assertEquals(AdvantageRule.RREDCOT_RUDDER, scaled.rule());
+    assertEquals(AdvantageScale.BATCH_RMS, scaled.scale());
+    assertEquals(AdvantageScale.AS_GIVEN, arms.get(1).scale());
+    for (String bad :
+        List.of(
+            "oracle-mc8", "rudder:mcx", "rudder:none", "grpo:bank", "x:bank", "grpo-rms:bank")) {
       assertThrows(IllegalArgumentException.class, () -> LearningArm.parse(bad), bad);
     }
   }
