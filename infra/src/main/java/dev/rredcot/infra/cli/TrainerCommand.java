@@ -4,6 +4,7 @@ import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.files.HomeDirectory;
+import dev.rredcot.model.policy.AdvantageScale;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.trainer.StalenessMode;
 import dev.rredcot.model.trainer.TrainerOptions;
@@ -137,6 +138,16 @@ final class TrainerCommand implements Callable<Integer> {
   double learningRate;
 
   @Option(
+      names = "--advantage-scale",
+      defaultValue = "as-given",
+      description =
+          "How each batch's token advantages are scaled before the step: as-given, or batch-rms"
+              + " (divided by their root mean square over the batch, GRPO's step size for rules"
+              + " whose advantages are redistributed rewards, e.g. rredcot-rudder; docs/METHOD.md)"
+              + " (default ${DEFAULT-VALUE}).")
+  String advantageScale;
+
+  @Option(
       names = "--group",
       defaultValue = "rredcot-trainer",
       description = "Consumer group the checkpointed offsets go to (default ${DEFAULT-VALUE}).")
@@ -180,6 +191,7 @@ final class TrainerCommand implements Callable<Integer> {
         PolicyUpdateOptions.builder()
             .optLearningRate(learningRate)
             .optClipEpsilon(TrainerOptions.defaultTrainOptions().clipEpsilon())
+            .optAdvantageScale(advantageScale(spec, advantageScale))
             .build();
     TrainerService.Builder builder =
         TrainerService.builder()
@@ -228,5 +240,17 @@ final class TrainerCommand implements Callable<Integer> {
         stats.duplicatesIgnored(),
         stats.staleByReason(),
         stats.deadLettersByReason());
+  }
+
+  /** The {@code --advantage-scale} value: {@code as-given} or {@code batch-rms}. */
+  static AdvantageScale advantageScale(CommandSpec spec, String value) {
+    return switch (value) {
+      case "as-given" -> AdvantageScale.AS_GIVEN;
+      case "batch-rms" -> AdvantageScale.BATCH_RMS;
+      default ->
+          throw new ParameterException(
+              spec.commandLine(),
+              "--advantage-scale: unknown value '" + value + "' (use as-given or batch-rms)");
+    };
   }
 }

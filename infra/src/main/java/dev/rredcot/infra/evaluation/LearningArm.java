@@ -18,7 +18,8 @@ import java.util.List;
  * @param values where the rule's state values come from; {@link ValueSource#none()} for GRPO
  * @param scale how each training batch's advantages are scaled before the step
  */
-public record LearningArm(String name, AdvantageRule rule, ValueSource values, AdvantageScale scale) {
+public record LearningArm(
+    String name, AdvantageRule rule, ValueSource values, AdvantageScale scale) {
 
   /** Suffix of a rule whose batches are scaled to token RMS 1. */
   public static final String RMS_SUFFIX = "-rms";

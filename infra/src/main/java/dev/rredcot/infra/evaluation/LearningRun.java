@@ -83,7 +83,10 @@ final class LearningRun {
     points.add(initial);
     GroupCreditor creditor = creditor(arm);
     PolicyUpdateOptions trainOptions =
-        PolicyUpdateOptions.builder().optLearningRate(options.learningRate()).build();
+        PolicyUpdateOptions.builder()
+            .optLearningRate(options.learningRate())
+            .optAdvantageScale(arm.scale())
+            .build();
     long scoringTokens = 0;
     int rolloutsPerStep = options.promptsPerStep() * options.groupSize();
     long trainingNanos = 0;
@@ -124,9 +127,9 @@ final class LearningRun {
         batch.addAll(examples(policy, rollouts, creditor, arm.rule(), refused));
         scoringTokens += policy.forwardTokens() - before;
       }
-      batch = arm.scale().apply(batch);
       if (!batch.isEmpty()) {
-        absAdvantageSum += meanAbsTokenAdvantage(batch);
+        // The step scales the batch by the arm's rule (trainOptions); measure what it trains on.
+        absAdvantageSum += meanAbsTokenAdvantage(arm.scale().apply(batch));
         trainedRollouts += batch.size();
         policy.trainStep(batch, trainOptions);
       }

@@ -7,13 +7,13 @@ import java.util.List;
  * How a training batch's advantages are scaled before the step.
  *
  * <p>The objective averages over every trace token of the batch, so at a fixed learning rate the
- * step grows with the advantages' size. GRPO's advantages are z-scores within each group (token
- * RMS about 1 over the groups it trains on); a rule whose advantages are redistributed rewards
- * ({@code rredcot-rudder}: {@code c · r_k}) is smaller wherever values move little, and it also
- * trains on groups GRPO drops. {@link #BATCH_RMS} removes that difference of size so that rules are
- * compared on where they put credit, not on how large a step they take: every advantage is divided
- * by the root mean square of the batch's token advantages. Signs, ratios between tokens and zeros
- * are kept; a batch whose advantages are all 0 is left as it is.
+ * step grows with the advantages' size. GRPO's advantages are z-scores within each group (token RMS
+ * about 1 over the groups it trains on); a rule whose advantages are redistributed rewards ({@code
+ * rredcot-rudder}: {@code c · r_k}) is smaller wherever values move little, and it also trains on
+ * groups GRPO drops. {@link #BATCH_RMS} removes that difference of size so that rules are compared
+ * on where they put credit, not on how large a step they take: every advantage is divided by the
+ * root mean square of the batch's token advantages. Signs, ratios between tokens and zeros are
+ * kept; a batch whose advantages are all 0 is left as it is.
  */
 public enum AdvantageScale {
   /** The advantages as the rule gives them. */

@@ -330,10 +330,11 @@ public final class Policy implements PolicyBackend {
    * @throws NonFiniteStepException when the loss or gradient norm of the first update is not
    *     finite; the policy is then unchanged
    */
-  public TrainStepResult trainStep(List<TrainExample> batch, PolicyUpdateOptions options) {
-    if (batch.isEmpty()) {
+  public TrainStepResult trainStep(List<TrainExample> given, PolicyUpdateOptions options) {
+    if (given.isEmpty()) {
       throw new IllegalArgumentException("empty training batch");
     }
+    List<TrainExample> batch = options.advantageScale().apply(given);
     float[][] reference = PolicyTraining.referenceLogProbs(batch, options);
     return lockedWithGradients(() -> training.ppoStep(batch, options, reference));
   }

@@ -17,6 +17,8 @@ package dev.rredcot.model.policy;
  *     clamped to {@code ±} this before it is exponentiated, so no ratio overflows a float
  * @param epochsPerBatch optimiser updates on the same batch, all clipped around the one proximal
  *     policy taken before the first
+ * @param advantageScale how the batch's advantages are scaled before the step ({@link
+ *     AdvantageScale}; default as given)
  */
 public record PolicyUpdateOptions(
     double learningRate,
@@ -26,7 +28,8 @@ public record PolicyUpdateOptions(
     double maxGradNorm,
     double maxImportanceWeight,
     double maxAbsLogRatio,
-    int epochsPerBatch) {
+    int epochsPerBatch,
+    AdvantageScale advantageScale) {
 
   /**
    * Default {@link #maxImportanceWeight}: a token may count at most five times its weight under
@@ -70,6 +73,7 @@ public record PolicyUpdateOptions(
     if (epochsPerBatch < 1) {
       throw new IllegalArgumentException("epochsPerBatch must be >= 1, got " + epochsPerBatch);
     }
+    java.util.Objects.requireNonNull(advantageScale, "advantageScale");
   }
 
   /**
@@ -91,6 +95,7 @@ public record PolicyUpdateOptions(
     private double maxImportanceWeight = DEFAULT_MAX_IMPORTANCE_WEIGHT;
     private double maxAbsLogRatio = DEFAULT_MAX_ABS_LOG_RATIO;
     private int epochsPerBatch = 1;
+    private AdvantageScale advantageScale = AdvantageScale.AS_GIVEN;
 
     private Builder() {}
 
@@ -139,6 +144,12 @@ public record PolicyUpdateOptions(
       return this;
     }
 
+    /** How each batch's advantages are scaled before the step (default as given). */
+    public Builder optAdvantageScale(AdvantageScale advantageScale) {
+      this.advantageScale = advantageScale;
+      return this;
+    }
+
     /** Validates and builds. */
     public PolicyUpdateOptions build() {
       return new PolicyUpdateOptions(
@@ -149,7 +160,8 @@ public record PolicyUpdateOptions(
           maxGradNorm,
           maxImportanceWeight,
           maxAbsLogRatio,
-          epochsPerBatch);
+          epochsPerBatch,
+          advantageScale);
     }
   }
 }

@@ -102,6 +102,25 @@ class PolicyTrainingTest {
   }
 
   @Test
+  void batchRmsScaleTrainsOnAdvantagesOfRootMeanSquareOne() {
+    try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
+      List<TrainExample> batch = fixedBatch(policy, 3f);
+      // At the behaviour policy the loss is -mean A: -3 as given, -1 once the batch has RMS 1.
+      TrainStepResult asGiven =
+          policy.trainStep(batch, PolicyUpdateOptions.builder().optLearningRate(1e-9).build());
+      assertEquals(-3.0, asGiven.loss(), 1e-3);
+      TrainStepResult scaled =
+          policy.trainStep(
+              batch,
+              PolicyUpdateOptions.builder()
+                  .optLearningRate(1e-9)
+                  .optAdvantageScale(AdvantageScale.BATCH_RMS)
+                  .build());
+      assertEquals(-1.0, scaled.loss(), 1e-3);
+    }
+  }
+
+  @Test
   void noCallLeavesTensorsBehindInTheModelsManager() {
     try (Policy policy = Policy.create(tinyConfig(), TOKENIZER, 3)) {
       List<TrainExample> batch = fixedBatch(policy, 1f);
