@@ -82,25 +82,17 @@ final class PolicyGeneration {
           keyVisible[b][c] = true;
         }
       }
-      TransformerNetwork.StackedProjections projections = network.stackProjections(manager);
       KvCache prefill = new KvCache(config.layers());
       NDArray logits =
           network.forward(
               network.embedTokens(batch.tokenIds(manager, tokenizer.padId())),
               batch.positionIds(manager),
               batch.attentionBias(manager),
-              prefill,
-              projections);
+              prefill);
       forward.countTokens(batch.realTokens);
       float[] distinctLast = lastColumnLogProbs(logits);
-      // Decode steps write their keys and values in place, into buffers with room for every step.
       KvCache cache =
-          KvCache.withCapacity(
-              prefill,
-              distinct.size() == rows ? null : manager.create(source),
-              maxColumns,
-              manager);
-      prefill.close();
+          distinct.size() == rows ? prefill : prefill.selectRows(manager.create(source));
       float[] last = new float[rows * vocab];
       for (int b = 0; b < rows; b++) {
         System.arraycopy(distinctLast, (int) source[b] * vocab, last, b * vocab, vocab);
@@ -133,13 +125,9 @@ final class PolicyGeneration {
         }
         int keys = column + 1;
         float[] bias = new float[rows * keys];
-        boolean masked = false;
         for (int b = 0; b < rows; b++) {
           for (int j = 0; j < keys; j++) {
-            if (!keyVisible[b][j]) {
-              bias[b * keys + j] = PaddedBatch.MASKED;
-              masked = true;
-            }
+            bias[b * keys + j] = keyVisible[b][j] ? 0f : PaddedBatch.MASKED;
           }
         }
         // Each step's inputs and activations live in their own sub-manager, freed when the step
@@ -151,10 +139,8 @@ final class PolicyGeneration {
               network.forward(
                   network.embedTokens(ids),
                   step.create(positions, new Shape(rows, 1)),
-                  // Without padding (one row, or rows of equal length) nothing is masked.
-                  masked ? step.create(bias, new Shape(rows, 1, 1, keys)) : null,
-                  cache,
-                  projections);
+                  step.create(bias, new Shape(rows, 1, 1, keys)),
+                  cache);
           last = lastColumnLogProbs(stepLogits);
           cache.attach(manager);
         }
@@ -201,12 +187,9 @@ final class PolicyGeneration {
     return states.stream().map(DecodeState::toSample).toList();
   }
 
-  /** (B*V) log-softmax of each row's last column of logits (B,T,V). */
   private static float[] lastColumnLogProbs(NDArray logits) {
     long width = logits.getShape().get(1);
-    // A decode step's logits (B,1,V) are their last column already.
-    NDArray last = width == 1 ? logits : logits.get(":, {}, :", width - 1);
-    return last.logSoftmax(-1).toFloatArray();
+    return logits.get(":, {}, :", width - 1).logSoftmax(-1).toFloatArray();
   }
 
   private DecodeState newState(GenerationRequest request) {

@@ -2,7 +2,6 @@ package dev.rredcot.model.policy;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -164,30 +163,11 @@ final class TransformerNetwork implements AutoCloseable {
    */
   NDArray forward(
       NDArray tokenEmbeddings, NDArray positionIds, NDArray attentionBias, KvCache cache) {
-    return forward(tokenEmbeddings, positionIds, attentionBias, cache, null);
-  }
-
-  /**
-   * Runs the network as {@link #forward(NDArray, NDArray, NDArray, KvCache)} does, with the query,
-   * key and value projections from {@code stacked} when it is non-null; {@code attentionBias} may
-   * be null when every query may attend to every key (one new token per row, no padding).
-   */
-  NDArray forward(
-      NDArray tokenEmbeddings,
-      NDArray positionIds,
-      NDArray attentionBias,
-      KvCache cache,
-      StackedProjections stacked) {
     NDArray x = tokenEmbeddings.add(embedPositions(positionIds));
-    NDArray bias = attentionBias;
-    if (bias != null && x.getShape().get(1) == 1) {
-      // One query per row: attention works on (B,heads,keys) scores, so the bias drops its T axis.
-      bias = bias.squeeze(2);
-    }
     for (int layer = 0; layer < config.layers(); layer++) {
       String p = "layer" + layer + ".";
       NDArray h = layerNorm(x, p + "ln1");
-      x = x.add(attention(h, p, bias, cache, layer, stacked));
+      x = x.add(attention(h, p, attentionBias, cache, layer));
       NDArray m = layerNorm(x, p + "ln2");
       m = Activation.gelu(linear(m, p + "mlp_in"));
       x = x.add(linear(m, p + "mlp_out"));
@@ -197,87 +177,27 @@ final class TransformerNetwork implements AutoCloseable {
     return Linear.linear(out, param("tok_emb")).singletonOrThrow();
   }
 
-  /**
-   * Every layer's query, key and value projections stacked into one (3d, d) weight and one (3d)
-   * bias, so that a pass computes them with one product instead of three; what a decode loop builds
-   * once per call and uses at every step. The arrays belong to {@code manager} and are only valid
-   * while the parameters do not change (the policy's lock guarantees that within one call).
-   */
-  StackedProjections stackProjections(NDManager manager) {
-    NDArray[] weights = new NDArray[config.layers()];
-    NDArray[] biases = new NDArray[config.layers()];
-    for (int layer = 0; layer < config.layers(); layer++) {
-      String p = "layer" + layer + ".";
-      weights[layer] =
-          NDArrays.concat(
-              new NDList(param(p + "q.weight"), param(p + "k.weight"), param(p + "v.weight")));
-      biases[layer] =
-          NDArrays.concat(
-              new NDList(param(p + "q.bias"), param(p + "k.bias"), param(p + "v.bias")));
-      weights[layer].attach(manager);
-      biases[layer].attach(manager);
-    }
-    return new StackedProjections(weights, biases);
-  }
-
-  /** The stacked query/key/value weights (3d, d) and biases (3d) of every layer. */
-  record StackedProjections(NDArray[] weights, NDArray[] biases) {}
-
-  private NDArray attention(
-      NDArray h, String p, NDArray bias, KvCache cache, int layer, StackedProjections stacked) {
+  private NDArray attention(NDArray h, String p, NDArray bias, KvCache cache, int layer) {
     long batch = h.getShape().get(0);
     long steps = h.getShape().get(1);
     int heads = config.heads();
     int headDim = config.headDim();
-    NDArray q;
-    NDArray k;
-    NDArray v;
-    if (stacked == null) {
-      q = splitHeads(linear(h, p + "q"), batch, steps, heads, headDim);
-      k = splitHeads(linear(h, p + "k"), batch, steps, heads, headDim);
-      v = splitHeads(linear(h, p + "v"), batch, steps, heads, headDim);
-    } else {
-      NDArray qkv =
-          Linear.linear(h, stacked.weights()[layer], stacked.biases()[layer]).singletonOrThrow();
-      NDList parts = splitHeads(qkv, batch, steps, 3 * heads, headDim).split(3, 1);
-      q = parts.get(0);
-      k = parts.get(1);
-      v = parts.get(2);
-    }
+    NDArray q = splitHeads(linear(h, p + "q"), batch, steps, heads, headDim);
+    NDArray k = splitHeads(linear(h, p + "k"), batch, steps, heads, headDim);
+    NDArray v = splitHeads(linear(h, p + "v"), batch, steps, heads, headDim);
     if (cache != null) {
       NDArray[] kv = cache.append(layer, k, v);
       k = kv[0];
       v = kv[1];
     }
-    long width = (long) heads * headDim;
-    NDArray merged;
-    if (steps == 1) {
-      // One query per row: its scores and its mix of values are products summed over one axis.
-      // PyTorch runs a 4-D matMul as one small GEMM per (row, head), whose fixed cost made these
-      // two
-      // products most of a 64-row decode step; elementwise products and sums are single kernels.
-      NDArray scores = q.mul(k).sum(new int[] {-1}).mul(1.0 / Math.sqrt(headDim));
-      if (bias != null) {
-        scores = scores.add(bias);
-      }
-      NDArray weights = scores.softmax(-1).expandDims(-1);
-      merged = weights.mul(v).sum(new int[] {2}).reshape(batch, 1, width);
-    } else {
-      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(headDim));
-      if (bias != null) {
-        scores = scores.add(bias);
-      }
-      NDArray context = scores.softmax(-1).matMul(v);
-      merged = context.transpose(0, 2, 1, 3).reshape(batch, steps, width);
-    }
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(headDim)).add(bias);
+    NDArray context = scores.softmax(-1).matMul(v);
+    NDArray merged = context.transpose(0, 2, 1, 3).reshape(batch, steps, (long) heads * headDim);
     return linear(merged, p + "o");
   }
 
-  /** (B,T,heads*headDim) to (B,heads,T,headDim); for T = 1 that is a reshape alone. */
   private static NDArray splitHeads(NDArray x, long batch, long steps, int heads, int headDim) {
-    return steps == 1
-        ? x.reshape(batch, heads, 1, headDim)
-        : x.reshape(batch, steps, heads, headDim).transpose(0, 2, 1, 3);
+    return x.reshape(batch, steps, heads, headDim).transpose(0, 2, 1, 3);
   }
 
   private NDArray linear(NDArray x, String name) {
