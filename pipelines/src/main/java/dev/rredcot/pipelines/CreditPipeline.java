@@ -2,6 +2,7 @@ package dev.rredcot.pipelines;
 
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
+import dev.rredcot.pipelines.kafka.DeliveryGuarantee;
 import dev.rredcot.pipelines.kafka.ReadRawRecords;
 import dev.rredcot.pipelines.kafka.WriteRecords;
 import dev.rredcot.pipelines.record.RawRecord;
@@ -31,8 +32,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The credit job: reads {@code Rollout} bytes from Kafka, credits them with {@link CreditRollouts}
  * and writes {@code CreditedRollout}s (key: group id) and {@code DeadLetter}s (key: stage) back to
- * Kafka. Delivery is at least once: rollout ids are stable and the trainer deduplicates on them,
- * which measured far cheaper on Flink than Kafka transactions (see WriteRecords).
+ * Kafka. An unbounded run on Flink with checkpointing writes exactly once for read_committed
+ * consumers (Kafka transactions committed after each checkpoint, see {@link WriteRecords}); a
+ * bounded run, or {@code --deliveryGuarantee=at-least-once}, writes at least once and consumers
+ * deduplicate by rollout id.
  *
  * <p>With {@code --maxRecords=N} the run is bounded: it stops after N input records, flushes the
  * groups still incomplete as partial, logs the job's counters and returns. Without it the job runs
@@ -63,6 +66,7 @@ public final class CreditPipeline {
    */
   public static PipelineResult run(CreditPipelineOptions options) {
     CreditSettings settings = CreditSettings.fromOptions(options);
+    DeliveryGuarantee guarantee = deliveryGuarantee(options);
     KafkaClientConfig clientConfig = KafkaClientConfig.resolve(options.getKafkaConfig());
     if (!clientConfig.isEmpty()) {
       LOG.info("Kafka client config: {}", clientConfig);
@@ -72,10 +76,11 @@ public final class CreditPipeline {
         pipeline,
         source(options, clientConfig),
         settings,
-        creditedSink(options, clientConfig),
-        deadLetterSink(options, clientConfig));
+        creditedSink(options, clientConfig, guarantee),
+        deadLetterSink(options, clientConfig, guarantee));
     LOG.info(
-        "Starting credit job: {} -> {} (dead letters: {}), credit {} / {} / {}, bounded={}",
+        "Starting credit job: {} -> {} (dead letters: {}), credit {} / {} / {}, bounded={},"
+            + " delivery {}",
         options.getInputFiles().isEmpty() ? options.getInputTopic() : options.getInputFiles(),
         options.getOutputFiles().isEmpty() ? options.getOutputTopic() : options.getOutputFiles(),
         options.getOutputFiles().isEmpty()
@@ -84,7 +89,8 @@ public final class CreditPipeline {
         options.getCreditMethod(),
         options.getValueEstimator(),
         options.getSegmentation(),
-        isBounded(options));
+        isBounded(options),
+        options.getOutputFiles().isEmpty() ? guarantee.optionValue() : "to files");
     if (!isBounded(options)) {
       logCheckpointing(options);
     }
@@ -138,6 +144,51 @@ public final class CreditPipeline {
         flink.getRetainExternalizedCheckpointsOnCancellation(),
         flink.getSavepointPath() == null ? "nothing" : flink.getSavepointPath());
   }
+
+  /**
+   * The guarantee of the Kafka sinks: {@code --deliveryGuarantee}, where {@code auto} means
+   * exactly-once for an unbounded run on Flink with checkpointing and at-least-once otherwise.
+   *
+   * @throws IllegalArgumentException when exactly-once is asked of a run that cannot give it
+   */
+  public static DeliveryGuarantee deliveryGuarantee(CreditPipelineOptions options) {
+    boolean onFlink = options.getRunner().getSimpleName().equals("FlinkRunner");
+    Long interval =
+        onFlink ? options.as(FlinkPipelineOptions.class).getCheckpointingInterval() : null;
+    boolean checkpointing = interval != null && interval > 0;
+    if (options.getDeliveryGuarantee().equals("auto")) {
+      return !isBounded(options) && onFlink && checkpointing
+          ? DeliveryGuarantee.EXACTLY_ONCE
+          : DeliveryGuarantee.AT_LEAST_ONCE;
+    }
+    DeliveryGuarantee guarantee = DeliveryGuarantee.fromOption(options.getDeliveryGuarantee());
+    if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+      if (isBounded(options)) {
+        throw new IllegalArgumentException(
+            "--deliveryGuarantee=exactly-once commits with Flink checkpoints, which a bounded run"
+                + " (--maxRecords, a replay range, --inputFiles) does not take: drop the bound or"
+                + " use --deliveryGuarantee=at-least-once");
+      }
+      if (onFlink && !checkpointing) {
+        throw new IllegalArgumentException(
+            "--deliveryGuarantee=exactly-once commits with Flink checkpoints: set"
+                + " --checkpointingInterval or use --deliveryGuarantee=at-least-once");
+      }
+    }
+    return guarantee;
+  }
+
+  /**
+   * The transactional id (and consumer group of the committed progress) of the exactly-once sink of
+   * {@code topic}: the job's consumer group (or {@value #DEFAULT_SINK_GROUP} without one), a dot
+   * and the topic. Kafka ACLs of a secured deployment must allow the credit job these ids.
+   */
+  public static String transactionalId(String consumerGroupId, String topic) {
+    return (consumerGroupId.isEmpty() ? DEFAULT_SINK_GROUP : consumerGroupId) + "." + topic;
+  }
+
+  /** Prefix of the sinks' transactional ids of a job that has no consumer group. */
+  public static final String DEFAULT_SINK_GROUP = "rredcot-credit";
 
   /** Whether the options describe a run that ends by itself. */
   public static boolean isBounded(CreditPipelineOptions options) {
@@ -197,33 +248,43 @@ public final class CreditPipeline {
   }
 
   private static PTransform<PCollection<CreditedRollout>, ? extends POutput> creditedSink(
-      CreditPipelineOptions options, KafkaClientConfig clientConfig) {
+      CreditPipelineOptions options, KafkaClientConfig clientConfig, DeliveryGuarantee guarantee) {
     if (!options.getOutputFiles().isEmpty()) {
       return WriteAvroFiles.of(CreditedRollout.class, options.getOutputFiles());
     }
-    return WriteRecords.of(
-            options.getBootstrapServers(),
-            options.getOutputTopic(),
-            CreditedRollout.class,
-            CreditedRollout::getGroupId)
-        .withMaxMessageBytes(options.getMaxMessageBytes())
-        .withDeadLetterTopic(options.getDeadLetterTopic())
-        .withClientConfig(clientConfig.asMap());
+    WriteRecords<CreditedRollout> sink =
+        WriteRecords.of(
+                options.getBootstrapServers(),
+                options.getOutputTopic(),
+                CreditedRollout.class,
+                CreditedRollout::getGroupId)
+            .withMaxMessageBytes(options.getMaxMessageBytes())
+            .withDeadLetterTopic(options.getDeadLetterTopic())
+            .withClientConfig(clientConfig.asMap());
+    return guarantee == DeliveryGuarantee.EXACTLY_ONCE
+        ? sink.withExactlyOnce(
+            transactionalId(options.getConsumerGroupId(), options.getOutputTopic()))
+        : sink;
   }
 
   private static PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetterSink(
-      CreditPipelineOptions options, KafkaClientConfig clientConfig) {
+      CreditPipelineOptions options, KafkaClientConfig clientConfig, DeliveryGuarantee guarantee) {
     if (!options.getOutputFiles().isEmpty()) {
       return WriteAvroFiles.of(
           DeadLetter.class, options.getOutputFiles() + DEAD_LETTER_FILE_SUFFIX);
     }
-    return WriteRecords.of(
-            options.getBootstrapServers(),
-            options.getDeadLetterTopic(),
-            DeadLetter.class,
-            DeadLetter::getStage)
-        .withMaxMessageBytes(options.getMaxMessageBytes())
-        .withClientConfig(clientConfig.asMap());
+    WriteRecords<DeadLetter> sink =
+        WriteRecords.of(
+                options.getBootstrapServers(),
+                options.getDeadLetterTopic(),
+                DeadLetter.class,
+                DeadLetter::getStage)
+            .withMaxMessageBytes(options.getMaxMessageBytes())
+            .withClientConfig(clientConfig.asMap());
+    return guarantee == DeliveryGuarantee.EXACTLY_ONCE
+        ? sink.withExactlyOnce(
+            transactionalId(options.getConsumerGroupId(), options.getDeadLetterTopic()))
+        : sink;
   }
 
   /**

@@ -80,6 +80,19 @@ public interface KafkaOptions extends PipelineOptions {
 
   void setKafkaConfig(String value);
 
+  @Description(
+      "Delivery guarantee of the job's Kafka writes (credited rollouts and dead letters):"
+          + " exactly-once writes in Kafka transactions committed after each Flink checkpoint, so a"
+          + " read_committed consumer sees every record once across crashes, one checkpoint"
+          + " interval after it was computed at the latest (needs --checkpointingInterval and an"
+          + " unbounded run); at-least-once writes without transactions, visible at once, and a"
+          + " crash writes again what came after the last checkpoint; auto: exactly-once for an"
+          + " unbounded run on Flink with checkpointing, else at-least-once.")
+  @Default.String("auto")
+  String getDeliveryGuarantee();
+
+  void setDeliveryGuarantee(String value);
+
   @Description("Stop after this many input records (a bounded run); 0 reads forever.")
   @Default.Long(0)
   long getMaxRecords();

@@ -43,6 +43,8 @@ final class CreditedRolloutsReader implements AutoCloseable {
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    // A credited rollout counts when the trainer could read it: once its transaction committed.
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     consumer =
         new KafkaConsumer<>(
             KafkaClients.secured(props), new ByteArrayDeserializer(), new ByteArrayDeserializer());

@@ -64,6 +64,9 @@ final class TopicAudit implements AutoCloseable {
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // What the trainer sees: records of aborted transactions (the credit job's writes before a
+    // crash) are not credited rollouts.
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     // Back within a second of the broker's return, so recovery times are not the backoff's.
     props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
     try (KafkaConsumer<byte[], byte[]> consumer =

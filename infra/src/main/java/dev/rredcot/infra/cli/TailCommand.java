@@ -148,6 +148,9 @@ final class TailCommand implements Callable<Integer> {
     props.setProperty(
         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     props.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    // Shows what the project's consumers see: not the records of aborted transactions (the credit
+    // job's writes before a crash), and those of an open one only once it commits.
+    props.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     // A viewer: when retention deletes the first records it was to print, it prints from the
     // first record kept rather than failing.
     props.setProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

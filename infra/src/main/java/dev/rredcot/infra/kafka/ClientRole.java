@@ -1,5 +1,7 @@
 package dev.rredcot.infra.kafka;
 
+import dev.rredcot.pipelines.CreditPipeline;
+import dev.rredcot.pipelines.kafka.WriteRecords;
 import dev.rredcot.schemas.Topics;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,10 +20,11 @@ import org.apache.kafka.common.resource.ResourceType;
  * KafkaUser}s in {@code infra/deploy} must equal (checked by {@code DeploymentDriftTest}).
  *
  * <p>WRITE implies DESCRIBE and READ implies DESCRIBE under Kafka's authorizer, so no DESCRIBE is
- * listed. No role has IDEMPOTENT_WRITE on the cluster: the project's producers are idempotent
- * without transactions, and since Kafka 3.0 (KIP-679) WRITE on any topic is enough for an
- * idempotent producer's id. No role has a transactional id, since no producer uses transactions.
- * {@link #ADMIN} is a super user (as is the broker's own principal) and has no ACLs.
+ * listed. No role has IDEMPOTENT_WRITE on the cluster: since Kafka 3.0 (KIP-679) WRITE on any topic
+ * is enough for an idempotent producer's id. Only the credit job uses transactions (its
+ * exactly-once sinks): it may write its sinks' transactional ids and commit their progress to the
+ * consumer groups of the same names. {@link #ADMIN} is a super user (as is the broker's own
+ * principal) and has no ACLs.
  */
 public enum ClientRole {
   /** The task feeder: writes prompts (and reads their end offsets to resume). */
@@ -43,7 +46,10 @@ public enum ClientRole {
           Permission.write(Topics.ROLLOUT_BUDGET),
           Permission.group(ClientRole.WORKER_GROUP))),
 
-  /** The credit job: reads rollouts in its group and checkpoints, writes credited rollouts. */
+  /**
+   * The credit job: reads rollouts in its group and checkpoints, writes credited rollouts and dead
+   * letters in transactions under its sinks' transactional ids.
+   */
   CREDIT(
       "credit",
       List.of(
@@ -51,7 +57,14 @@ public enum ClientRole {
           Permission.read(Topics.CHECKPOINTS),
           Permission.write(Topics.CREDITED_ROLLOUTS),
           Permission.write(Topics.DEAD_LETTERS),
-          Permission.group(ClientRole.CREDIT_GROUP))),
+          Permission.group(ClientRole.CREDIT_GROUP),
+          Permission.transactionalId(creditSink(Topics.CREDITED_ROLLOUTS)),
+          Permission.group(creditSink(Topics.CREDITED_ROLLOUTS)),
+          Permission.transactionalId(
+              creditSink(Topics.CREDITED_ROLLOUTS) + WriteRecords.TOO_LARGE_SUFFIX),
+          Permission.group(creditSink(Topics.CREDITED_ROLLOUTS) + WriteRecords.TOO_LARGE_SUFFIX),
+          Permission.transactionalId(creditSink(Topics.DEAD_LETTERS)),
+          Permission.group(creditSink(Topics.DEAD_LETTERS)))),
 
   /**
    * The trainer: reads credited rollouts in its group, writes checkpoint announcements, and reads
@@ -78,6 +91,11 @@ public enum ClientRole {
 
   /** Consumer group of the trainer ({@code trainer --group}'s default). */
   public static final String TRAINER_GROUP = "rredcot-trainer";
+
+  /** The transactional id of the credit job's exactly-once sink of {@code topic}. */
+  private static String creditSink(String topic) {
+    return CreditPipeline.transactionalId(CREDIT_GROUP, topic);
+  }
 
   /** The SCRAM user name of the broker itself (inter-broker and controller), a super user. */
   public static final String BROKER_USER = "rredcot-broker";
@@ -161,6 +179,11 @@ public enum ClientRole {
 
     static Permission write(String topic) {
       return new Permission(ResourceType.TOPIC, topic, AclOperation.WRITE);
+    }
+
+    /** Writing in transactions under this transactional id. */
+    static Permission transactionalId(String id) {
+      return new Permission(ResourceType.TRANSACTIONAL_ID, id, AclOperation.WRITE);
     }
 
     /** Joining the group and committing its offsets. */

@@ -259,7 +259,9 @@ class DeploymentDriftTest {
           for (String operation : strings(map(entry).get("operations"))) {
             granted.add(
                 new ClientRole.Permission(
-                    ResourceType.fromString(resource.get("type").toString()),
+                    // Strimzi spells Kafka's TRANSACTIONAL_ID "transactionalId".
+                    ResourceType.fromString(
+                        resource.get("type").toString().replaceAll("([a-z])([A-Z])", "$1_$2")),
                     resource.get("name").toString(),
                     AclOperation.fromString(operation)));
           }
