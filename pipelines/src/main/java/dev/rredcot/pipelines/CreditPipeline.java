@@ -32,10 +32,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The credit job: reads {@code Rollout} bytes from Kafka, credits them with {@link CreditRollouts}
  * and writes {@code CreditedRollout}s (key: group id) and {@code DeadLetter}s (key: stage) back to
- * Kafka. An unbounded run on Flink with checkpointing writes exactly once for read_committed
- * consumers (Kafka transactions committed after each checkpoint, see {@link WriteRecords}); a
- * bounded run, or {@code --deliveryGuarantee=at-least-once}, writes at least once and consumers
- * deduplicate by rollout id.
+ * Kafka. With {@code --deliveryGuarantee=exactly-once} (or {@code auto}) an unbounded run on Flink
+ * with checkpointing writes exactly once for read_committed consumers (Kafka transactions committed
+ * after each checkpoint, see {@link WriteRecords}); by default, and on a bounded run, it writes at
+ * least once and consumers deduplicate by rollout id.
  *
  * <p>With {@code --maxRecords=N} the run is bounded: it stops after N input records, flushes the
  * groups still incomplete as partial, logs the job's counters and returns. Without it the job runs

@@ -87,8 +87,9 @@ public interface KafkaOptions extends PipelineOptions {
           + " interval after it was computed at the latest (needs --checkpointingInterval and an"
           + " unbounded run); at-least-once writes without transactions, visible at once, and a"
           + " crash writes again what came after the last checkpoint; auto: exactly-once for an"
-          + " unbounded run on Flink with checkpointing, else at-least-once.")
-  @Default.String("auto")
+          + " unbounded run on Flink with checkpointing, else at-least-once. Default"
+          + " at-least-once until exactly-once's cost to the live loop is measured.")
+  @Default.String("at-least-once")
   String getDeliveryGuarantee();
 
   void setDeliveryGuarantee(String value);

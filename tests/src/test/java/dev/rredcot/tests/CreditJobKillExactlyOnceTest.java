@@ -140,7 +140,7 @@ class CreditJobKillExactlyOnceTest {
                 "--parallelism=1",
                 "--groupTimeoutMs=60000",
                 "--checkpointingInterval=" + CHECKPOINT_INTERVAL_MS));
-    String guarantee = System.getProperty("rredcot.killTest.deliveryGuarantee", "");
+    String guarantee = System.getProperty("rredcot.killTest.deliveryGuarantee", "exactly-once");
     if (!guarantee.isEmpty()) {
       args.add("--deliveryGuarantee=" + guarantee);
     }

@@ -36,9 +36,10 @@ import picocli.CommandLine.Unmatched;
           + " keeps its state under $RREDCOT_HOME/flink-checkpoints (--stateBackendStoragePath),"
           + " retains the checkpoints when stopped and resumes from the newest one at its next"
           + " start (unless --fresh or --savepointPath).",
-      "Its Kafka output is then exactly once for read_committed consumers (transactions committed"
-          + " with each checkpoint, so records appear up to one interval later);"
-          + " --deliveryGuarantee=at-least-once writes without transactions.",
+      "Its Kafka output is at least once (consumers deduplicate by rollout id);"
+          + " --deliveryGuarantee=exactly-once makes it exactly once for read_committed consumers"
+          + " (transactions committed with each checkpoint, so records appear up to one interval"
+          + " later).",
       "Credit: --credit preset (default rredcot); explicit --creditMethod, --valueEstimator or"
           + " --segmentation win over it.",
       "--flinkMaster=HOST:PORT submits the job to a Flink cluster (rredcot flink up) with the job"

@@ -441,9 +441,6 @@ public final class DemoRun {
             // The run's own Flink checkpoints: a demo starts fresh, never from an earlier run's.
             "--stateBackendStoragePath="
                 + settings.runDir().resolve("flink-checkpoints").toAbsolutePath().toUri(),
-            // Exactly-once output becomes visible at each checkpoint: every 5 s rather than the
-            // CLI's 30 s keeps the trainer fed in a short demo.
-            "--checkpointingInterval=5000",
             "--fresh"));
     return args;
   }
