@@ -330,6 +330,8 @@ final class TransactionalWrite extends PTransform<PCollection<KV<byte[], byte[]>
       config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       config.put(ConsumerConfig.GROUP_ID_CONFIG, transactionalId);
       config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+      // It only reads the group's committed offset and never fetches: no position to reset.
+      config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
       // Waits for offsets of a transaction still being completed rather than reading stale ones.
       config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       TopicPartition partition = new TopicPartition(topic, 0);
