@@ -42,6 +42,9 @@ public final class LoopProcesses implements AutoCloseable {
   public static final String PIPELINE = "pipeline";
   public static final String FEEDER = "feeder";
   public static final int CHECKPOINTS_KEPT = 8;
+  // The loop runs beside other work on shared cores, where a broker's JVM alone has been seen to
+  // take over 90 s (the default) to serve at a load average of 30.
+  private static final Duration BROKER_START_TIMEOUT = Duration.ofMinutes(5);
 
   private final LoopShape shape;
   private final Path runDir;
@@ -107,7 +110,11 @@ public final class LoopProcesses implements AutoCloseable {
   public String startBroker() {
     broker = new LocalKafkaBroker(RredcotHome.at(runDir.resolve("stack")));
     brokerSettings =
-        LocalBrokerSettings.builder().optPort(freePort()).optControllerPort(freePort()).build();
+        LocalBrokerSettings.builder()
+            .optPort(freePort())
+            .optControllerPort(freePort())
+            .optStartTimeout(BROKER_START_TIMEOUT)
+            .build();
     bootstrap = broker.up(brokerSettings).broker().bootstrapServers();
     try {
       InitialPolicy.materialise(new CheckpointStore(store, CHECKPOINTS_KEPT));
