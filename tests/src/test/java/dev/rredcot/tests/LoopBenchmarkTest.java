@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -54,7 +55,9 @@ class LoopBenchmarkTest {
           "load_average_end",
           "dead_letters_by_reason");
 
-  @TempDir Path dir;
+  // Kept when the test fails: the processes' logs are under it.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
 
   @Test
   void shortRunAccountsForEveryGeneratedRolloutAndWritesEveryField() throws Exception {

@@ -455,7 +455,9 @@ public final class LoopBenchmark {
                 + " process exited with "
                 + child.exitValue()
                 + " during the benchmark (no process is restarted: the figures would not be"
-                + " the loop's); last lines:\n"
+                + " the loop's); its log: "
+                + processes.logs().getParent().resolve("home").resolve("logs")
+                + "; last lines of its output:\n"
                 + String.join("\n", child.logTail(20)));
       }
     }
