@@ -3,50 +3,38 @@ package dev.rredcot.infra.chaos;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rredcot.infra.demo.ChildJvm;
-import dev.rredcot.infra.home.RredcotHome;
-import dev.rredcot.infra.kafka.LocalBrokerSettings;
-import dev.rredcot.infra.kafka.LocalKafkaBroker;
-import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.pretrain.InitialPolicy;
-import dev.rredcot.model.trainer.TrainerCore;
+import dev.rredcot.infra.loop.LoopProcesses;
+import dev.rredcot.infra.loop.LoopShape;
+import dev.rredcot.infra.loop.RolloutLedger;
+import dev.rredcot.infra.loop.TopicAudit;
 import dev.rredcot.schemas.Topics;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the online loop as separate processes on one local broker (the broker's JVM, the credit job
- * on embedded Flink with checkpointing, the trainer, a rollout worker and the task feeder, each a
- * child JVM started with the CLI's own command), SIGKILLs the credit job, the trainer, the worker
- * and the broker at seeded moments (measured in rollouts produced), restarts each as an operator
- * would (same command, same store and state directories) and audits every rollout by id: from the
- * topics ({@link TopicAudit}) and the trainer's trained- and stale-rollouts logs. Writes {@code
- * produced.tsv}, {@code credited.tsv}, {@code trained.tsv}, {@code stale.tsv}, {@code dead.tsv},
- * {@code lost.tsv}, {@code kills.tsv} and {@code summary.json} into the run directory.
+ * Runs the online loop as separate processes on one local broker ({@link LoopProcesses}: the
+ * broker's JVM, the credit job on embedded Flink with checkpointing, the trainer, a rollout worker
+ * and the task feeder, each a child JVM started with the CLI's own command), SIGKILLs the credit
+ * job, the trainer, the worker and the broker at seeded moments (measured in rollouts produced),
+ * restarts each as an operator would (same command, same store and state directories) and audits
+ * every rollout by id: from the topics ({@link TopicAudit}) and the trainer's trained- and
+ * stale-rollouts logs. Writes {@code produced.tsv}, {@code credited.tsv}, {@code trained.tsv},
+ * {@code stale.tsv}, {@code dead.tsv}, {@code lost.tsv}, {@code kills.tsv} and {@code summary.json}
+ * into the run directory.
  *
  * <p>One kill at a time: the next waits until the killed process's work has progressed again (or
  * {@link #RECOVERY_WAIT_MS} passed). A process that dies without a planned kill is restarted too
@@ -56,7 +44,6 @@ public final class ChaosRun {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  private static final String MAIN_CLASS = "dev.rredcot.infra.cli.RredcotCli";
   private static final long TICK_MS = 500;
   private static final long RECOVERY_WAIT_MS = 240_000;
   private static final long ACCOUNT_EVERY_MS = 2_000;
@@ -65,7 +52,6 @@ public final class ChaosRun {
   // partial step during one moves the policy on without the groups in flight, which then arrive
   // more versions behind and may be stale.
   private static final int PARTIAL_BATCH_AFTER_S = 60;
-  private static final int CHECKPOINTS_KEPT = 8;
 
   /** What the run reports while it runs. */
   public interface Listener {
@@ -127,41 +113,29 @@ public final class ChaosRun {
     }
   }
 
-  /** The audit of one moment. */
-  private record Audit(
-      Set<String> produced,
-      Set<String> credited,
-      Map<String, Integer> trainedCounts,
-      Map<String, Long> trainedVersion,
-      Set<String> staleIds,
-      Map<String, String> dead,
-      Set<String> lost) {
-
-    int accounted() {
-      return produced.size() - lost.size();
-    }
-  }
-
   private final ChaosSettings settings;
   private final Path runDir;
-  private final Path store;
-  private final Path logs;
-  private final Map<String, String> environment;
-  private final EnumMap<Kind, ChildJvm> children = new EnumMap<>(Kind.class);
+  private final LoopProcesses processes;
   private final Map<String, Integer> unplannedRestarts = new TreeMap<>();
-  private ChildJvm feeder;
-  private LocalKafkaBroker broker;
-  private LocalBrokerSettings brokerSettings;
-  private String bootstrap;
   private TopicAudit audit;
 
   public ChaosRun(ChaosSettings settings) {
     this.settings = settings;
     this.runDir = settings.runDir().toAbsolutePath();
-    this.store = runDir.resolve("checkpoints");
-    this.logs = runDir.resolve("logs");
-    // The children's $RREDCOT_HOME: nothing of theirs lands in the user's home.
-    this.environment = Map.of(RredcotHome.ENVIRONMENT_VARIABLE, runDir.resolve("home").toString());
+    this.processes =
+        new LoopProcesses(
+            new LoopShape(
+                settings.credit(),
+                settings.groupSize(),
+                settings.promptsPerBatch(),
+                settings.batchGroups(),
+                1,
+                settings.prompts(),
+                settings.seed() * 1_000_000L,
+                settings.promptsPerSecond(),
+                settings.flinkCheckpointIntervalMs(),
+                PARTIAL_BATCH_AFTER_S),
+            runDir);
   }
 
   /**
@@ -171,7 +145,7 @@ public final class ChaosRun {
    * @throws IOException when the run directory cannot be written
    */
   public ChaosSummary run(Listener listener) throws IOException, InterruptedException {
-    Files.createDirectories(logs);
+    Files.createDirectories(processes.logs());
     JSON.writeValue(runDir.resolve("config.json").toFile(), config());
     Thread cleanup = new Thread(this::stopAll, "rredcot-chaos-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
@@ -190,23 +164,16 @@ public final class ChaosRun {
   private ChaosSummary runLoop(Listener listener) throws IOException, InterruptedException {
     long startMs = System.currentTimeMillis();
     listener.onStatus("starting a Kafka broker (its own JVM)");
-    broker = new LocalKafkaBroker(RredcotHome.at(runDir.resolve("stack")));
-    brokerSettings =
-        LocalBrokerSettings.builder().optPort(freePort()).optControllerPort(freePort()).build();
-    bootstrap = broker.up(brokerSettings).broker().bootstrapServers();
-    listener.onStatus("broker up at " + bootstrap);
+    listener.onStatus("broker up at " + processes.startBroker());
+    audit = processes.audit();
 
-    InitialPolicy.materialise(new CheckpointStore(store, CHECKPOINTS_KEPT));
-    audit = new TopicAudit(bootstrap);
-    audit.start();
-
-    listener.onStatus("starting the trainer, the credit job (" + settings.credit() + ", Flink)");
-    start(Kind.TRAINER);
-    start(Kind.PIPELINE);
     listener.onStatus(
-        "starting the rollout worker and the feeder (" + settings.prompts() + " prompts)");
-    start(Kind.WORKER);
-    startFeeder();
+        "starting the trainer, the credit job ("
+            + settings.credit()
+            + ", Flink), the rollout worker and the feeder ("
+            + settings.prompts()
+            + " prompts)");
+    processes.startAll();
 
     List<Kill> plan = plan();
     listener.onStatus(
@@ -225,7 +192,7 @@ public final class ChaosRun {
     long deadline = startMs + settings.timeout().toMillis();
     int next = 0;
     Kill current = null;
-    Audit latest = account();
+    RolloutLedger latest = processes.ledger();
     long lastAuditMs = System.currentTimeMillis();
     boolean complete = false;
     while (true) {
@@ -261,7 +228,7 @@ public final class ChaosRun {
         kill(current, listener);
       }
       if (now - lastAuditMs >= ACCOUNT_EVERY_MS) {
-        latest = account();
+        latest = processes.ledger();
         lastAuditMs = now;
       }
       listener.onTick(
@@ -284,20 +251,21 @@ public final class ChaosRun {
       }
       Thread.sleep(TICK_MS);
     }
-    Audit last = account();
-    complete = complete && last.lost().isEmpty();
+    RolloutLedger last = processes.ledger();
+    complete = complete && last.unaccounted().isEmpty();
     double wallS = (System.currentTimeMillis() - startMs) / 1000.0;
     ChaosSummary summary = summary(plan, last, complete, wallS);
     write(plan, last, summary);
     return summary;
   }
 
-  private boolean allAccounted(Audit audit, int target) {
+  private boolean allAccounted(RolloutLedger ledger, int target) {
+    ChildJvm feeder = processes.child(LoopProcesses.FEEDER);
     return feeder != null
         && !feeder.isAlive()
         && feeder.exitValue() == 0
-        && audit.produced().size() >= target
-        && audit.lost().isEmpty();
+        && ledger.produced().size() >= target
+        && ledger.unaccounted().isEmpty();
   }
 
   /**
@@ -321,22 +289,12 @@ public final class ChaosRun {
   }
 
   private void kill(Kill kill, Listener listener) throws InterruptedException {
-    kill.versionAtKill = newestVersion();
+    kill.versionAtKill = processes.newestVersion();
+    kill.killMs = System.currentTimeMillis();
     if (kill.kind == Kind.BROKER) {
-      long pid = broker.running().orElseThrow(() -> new IllegalStateException("no broker")).pid();
-      Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-      kill.killMs = System.currentTimeMillis();
-      if (handle.isPresent()) {
-        handle.get().destroyForcibly();
-        try {
-          handle.get().onExit().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-          throw new IllegalStateException("broker pid " + pid + " survived SIGKILL", e);
-        }
-      }
+      processes.killBroker();
     } else {
-      kill.killMs = System.currentTimeMillis();
-      children.get(kill.kind).kill();
+      processes.kill(kill.kind.label());
     }
     listener.onStatus(
         String.format(
@@ -349,22 +307,9 @@ public final class ChaosRun {
 
   private void restart(Kill kill, Listener listener) {
     if (kill.kind == Kind.BROKER) {
-      RuntimeException last = null;
-      for (int attempt = 0; attempt < 3; attempt++) {
-        try {
-          broker.up(brokerSettings);
-          last = null;
-          break;
-        } catch (RuntimeException e) {
-          last = e;
-          LOG.warn("restarting the broker failed (attempt {}): {}", attempt + 1, e.toString());
-        }
-      }
-      if (last != null) {
-        throw last;
-      }
+      processes.restartBroker();
     } else {
-      start(kill.kind);
+      processes.start(kill.kind.label());
     }
     kill.restartMs = System.currentTimeMillis();
     listener.onStatus("restarted " + kill.kind.label() + " (same command, same state)");
@@ -374,7 +319,7 @@ public final class ChaosRun {
   private void restartUnplanned(Kill current) {
     for (Kind kind : List.of(Kind.TRAINER, Kind.PIPELINE, Kind.WORKER)) {
       boolean plannedDown = current != null && current.kind == kind && current.restartMs < 0;
-      ChildJvm child = children.get(kind);
+      ChildJvm child = processes.child(kind.label());
       if (!plannedDown && child != null && !child.isAlive()) {
         LOG.warn(
             "{} exited by itself with {}; restarting it. Last lines:\n{}",
@@ -382,13 +327,14 @@ public final class ChaosRun {
             child.exitValue(),
             String.join("\n", child.logTail(20)));
         unplannedRestarts.merge(kind.label(), 1, Integer::sum);
-        start(kind);
+        processes.start(kind.label());
       }
     }
+    ChildJvm feeder = processes.child(LoopProcesses.FEEDER);
     if (feeder != null && !feeder.isAlive() && feeder.exitValue() != 0) {
       LOG.warn("feeder exited with {}; restarting it", feeder.exitValue());
-      unplannedRestarts.merge("feeder", 1, Integer::sum);
-      startFeeder();
+      unplannedRestarts.merge(LoopProcesses.FEEDER, 1, Integer::sum);
+      processes.start(LoopProcesses.FEEDER);
     }
   }
 
@@ -402,142 +348,13 @@ public final class ChaosRun {
         long credited = audit.firstArrivalAfter(Topics.CREDITED_ROLLOUTS, kill.restartMs);
         yield rollouts < 0 ? credited : credited < 0 ? rollouts : Math.min(rollouts, credited);
       }
-      case TRAINER -> newestVersion() > kill.versionAtKill ? System.currentTimeMillis() : -1;
-    };
-  }
-
-  private long newestVersion() {
-    try {
-      List<Long> versions = new CheckpointStore(store, CHECKPOINTS_KEPT).versions();
-      return versions.isEmpty() ? -1 : Collections.max(versions);
-    } catch (IOException | UncheckedIOException e) {
-      // A version directory renamed or deleted while listed: ask again at the next tick.
-      return -1;
-    }
-  }
-
-  private void start(Kind kind) {
-    children.put(
-        kind,
-        ChildJvm.start(
-            kind.label(),
-            MAIN_CLASS,
-            arguments(kind),
-            logs.resolve(kind.label() + ".log"),
-            environment));
-  }
-
-  private void startFeeder() {
-    feeder =
-        ChildJvm.start(
-            "feeder",
-            MAIN_CLASS,
-            List.of(
-                "feeder",
-                "--bootstrap",
-                bootstrap,
-                "--count",
-                Integer.toString(settings.prompts()),
-                "--first-seed",
-                Long.toString(settings.seed() * 1_000_000L),
-                "--rate",
-                Double.toString(settings.promptsPerSecond())),
-            logs.resolve("feeder.log"),
-            environment);
-  }
-
-  /** The command an operator runs for {@code kind}: the same at every (re)start. */
-  private List<String> arguments(Kind kind) {
-    return switch (kind) {
       case TRAINER ->
-          List.of(
-              "trainer",
-              "--bootstrap",
-              bootstrap,
-              "--store",
-              store.toString(),
-              "--keep",
-              Integer.toString(CHECKPOINTS_KEPT),
-              "--batch-groups",
-              Integer.toString(settings.batchGroups()),
-              "--partial-batch-after",
-              Integer.toString(PARTIAL_BATCH_AFTER_S));
-      case PIPELINE ->
-          List.of(
-              "pipeline",
-              "--bootstrap",
-              bootstrap,
-              "--runner=FlinkRunner",
-              "--flinkMaster=[local]",
-              "--parallelism=1",
-              "--credit=" + settings.credit(),
-              "--checkpointDir=" + store,
-              "--stateBackendStoragePath=" + runDir.resolve("flink-checkpoints").toUri(),
-              "--checkpointingInterval=" + settings.flinkCheckpointIntervalMs());
-      case WORKER ->
-          List.of(
-              "worker",
-              "--bootstrap",
-              bootstrap,
-              "--store",
-              store.toString(),
-              "--group-size",
-              Integer.toString(settings.groupSize()),
-              "--prompts-per-batch",
-              // Bounded by the trainer's in-flight budget (on by default), as the demo's worker.
-              Integer.toString(settings.promptsPerBatch()));
-      case BROKER -> throw new IllegalArgumentException("the broker is not a CLI child");
+          processes.newestVersion() > kill.versionAtKill ? System.currentTimeMillis() : -1;
     };
   }
 
-  private Audit account() {
-    Set<String> produced = audit.produced();
-    Map<String, Integer> trainedCounts = new LinkedHashMap<>();
-    Map<String, Long> trainedVersion = new LinkedHashMap<>();
-    for (String[] line : logLines(store.resolve(TrainerCore.TRAINED_ROLLOUTS_FILE))) {
-      trainedCounts.merge(line[1], 1, Integer::sum);
-      trainedVersion.putIfAbsent(line[1], Long.parseLong(line[0]));
-    }
-    Set<String> stale = new LinkedHashSet<>();
-    for (String[] line : logLines(store.resolve(TrainerCore.STALE_ROLLOUTS_FILE))) {
-      stale.add(line[1]);
-    }
-    Map<String, String> dead = audit.dead();
-    Set<String> lost = new LinkedHashSet<>();
-    for (String id : produced) {
-      if (!trainedCounts.containsKey(id) && !stale.contains(id) && !dead.containsKey(id)) {
-        lost.add(id);
-      }
-    }
-    return new Audit(produced, audit.credited(), trainedCounts, trainedVersion, stale, dead, lost);
-  }
-
-  /** The complete data lines of a trained- or stale-rollouts log (header and torn line skipped). */
-  private static List<String[]> logLines(Path file) {
-    List<String[]> lines = new ArrayList<>();
-    if (!Files.isRegularFile(file)) {
-      return lines;
-    }
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return lines;
-    }
-    int end = text.lastIndexOf('\n');
-    if (end < 0) {
-      return lines;
-    }
-    for (String line : text.substring(0, end).split("\n")) {
-      String[] columns = line.split("\t");
-      if (columns.length == 4 && !columns[0].equals("policy_version")) {
-        lines.add(columns);
-      }
-    }
-    return lines;
-  }
-
-  private ChaosSummary summary(List<Kill> plan, Audit audit, boolean complete, double wallS) {
+  private ChaosSummary summary(
+      List<Kill> plan, RolloutLedger ledger, boolean complete, double wallS) {
     Map<String, Integer> kills = new LinkedHashMap<>();
     Map<String, Double> recovery = new LinkedHashMap<>();
     for (Kind kind : Kind.values()) {
@@ -554,41 +371,27 @@ public final class ChaosRun {
         recovery.merge(kill.kind.label(), seconds, Math::max);
       }
     }
-    int stale = 0;
-    int dead = 0;
-    Map<String, Integer> deadByReason = new TreeMap<>();
-    for (String id : audit.produced()) {
-      if (audit.trainedCounts().containsKey(id)) {
-        continue;
-      }
-      if (audit.staleIds().contains(id)) {
-        stale++;
-      } else if (audit.dead().containsKey(id)) {
-        dead++;
-        deadByReason.merge(audit.dead().get(id).replace('\t', '/'), 1, Integer::sum);
-      }
-    }
-    int trainedTwice =
-        (int) audit.trainedCounts().values().stream().filter(count -> count > 1).count();
+    RolloutLedger.Outcomes outcomes = ledger.outcomes();
     return new ChaosSummary(
         settings.prompts() * settings.groupSize(),
         settings.seed(),
         kills,
         new TreeMap<>(unplannedRestarts),
-        audit.produced().size(),
-        audit.credited().size(),
-        audit.trainedCounts().size(),
-        audit.lost().size(),
-        trainedTwice,
-        stale,
-        dead,
-        deadByReason,
+        outcomes.produced(),
+        ledger.credited().size(),
+        ledger.trainedCounts().size(),
+        outcomes.unaccounted(),
+        ledger.trainedTwice(),
+        outcomes.stale(),
+        outcomes.deadLetters(),
+        outcomes.deadLettersByReason(),
         recovery,
         complete,
         wallS);
   }
 
-  private void write(List<Kill> plan, Audit audit, ChaosSummary summary) throws IOException {
+  private void write(List<Kill> plan, RolloutLedger audit, ChaosSummary summary)
+      throws IOException {
     writeLines(runDir.resolve("produced.tsv"), audit.produced());
     writeLines(runDir.resolve("credited.tsv"), audit.credited());
     List<String> trained = new ArrayList<>();
@@ -602,7 +405,7 @@ public final class ChaosRun {
     List<String> dead = new ArrayList<>();
     audit.dead().forEach((id, stageAndReason) -> dead.add(id + "\t" + stageAndReason));
     writeLines(runDir.resolve("dead.tsv"), dead);
-    writeLines(runDir.resolve("lost.tsv"), audit.lost());
+    writeLines(runDir.resolve("lost.tsv"), audit.unaccounted());
     List<String> kills = new ArrayList<>();
     kills.add("kind\tat_fraction\tkill_ms\trestart_ms\trecovered_ms");
     for (Kill kill : plan) {
@@ -647,48 +450,8 @@ public final class ChaosRun {
   }
 
   /** Stops what runs: the feeder, worker, credit job and trainer (SIGTERM), then the broker. */
-  private synchronized void stopAll() {
-    List<ChildJvm> running = new ArrayList<>();
-    if (feeder != null) {
-      running.add(feeder);
-    }
-    for (Kind kind : List.of(Kind.WORKER, Kind.PIPELINE, Kind.TRAINER)) {
-      ChildJvm child = children.remove(kind);
-      if (child != null) {
-        running.add(child);
-      }
-    }
-    feeder = null;
-    for (ChildJvm child : running) {
-      try {
-        child.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    if (audit != null) {
-      try {
-        audit.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      audit = null;
-    }
-    if (broker != null) {
-      try {
-        broker.down(Duration.ofSeconds(20));
-      } catch (RuntimeException e) {
-        LOG.warn("stopping the broker failed: {}", e.toString());
-      }
-      broker = null;
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free loopback port", e);
-    }
+  private void stopAll() {
+    processes.close();
+    audit = null;
   }
 }

@@ -29,7 +29,7 @@ import picocli.CommandLine.Unmatched;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Run a benchmark; each writes DIR/summary.json and prints a table.",
-    subcommands = {BenchCommand.Model.class, BenchCommand.Pipeline.class})
+    subcommands = {BenchCommand.Model.class, BenchCommand.Pipeline.class, BenchLoopCommand.class})
 final class BenchCommand implements Runnable {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;

@@ -1,4 +1,4 @@
-package dev.rredcot.infra.chaos;
+package dev.rredcot.infra.loop;
 
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
@@ -28,9 +28,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads {@code rollouts}, {@code credited-rollouts} and {@code dead-letters} from their beginning
  * for the whole run, through broker restarts, and keeps every rollout id seen on each (a dead
- * letter's id is that of the record it carries) and when records of each topic arrived.
+ * letter's id is that of the record it carries), when records of each topic arrived, and when each
+ * id first arrived on {@code rollouts} and on {@code credited-rollouts}: what the credit job's lag
+ * ({@link #creditLag}) is measured from.
  */
-final class TopicAudit implements AutoCloseable {
+public final class TopicAudit implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TopicAudit.class);
   private static final List<String> TOPICS =
       List.of(Topics.ROLLOUTS, Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS);
@@ -40,8 +42,9 @@ final class TopicAudit implements AutoCloseable {
   private static final RecordCodec<DeadLetter> DEAD_LETTERS = RecordCodec.of(DeadLetter.class);
 
   private final String bootstrapServers;
-  private final Set<String> produced = new LinkedHashSet<>();
-  private final Set<String> credited = new LinkedHashSet<>();
+  // Rollout id to when it first arrived here, in arrival order.
+  private final Map<String, Long> produced = new LinkedHashMap<>();
+  private final Map<String, Long> credited = new LinkedHashMap<>();
   private final Map<String, String> dead = new LinkedHashMap<>();
   private final Map<String, List<Long>> arrivals = new HashMap<>();
   private long records;
@@ -49,13 +52,21 @@ final class TopicAudit implements AutoCloseable {
   private volatile boolean running = true;
   private final Thread thread;
 
-  TopicAudit(String bootstrapServers) {
+  /**
+   * The credit job's backlog at one moment.
+   *
+   * @param records ids on {@code rollouts} neither credited nor dead-lettered yet
+   * @param oldestS how long the oldest of them has waited, in seconds (0 when there is none)
+   */
+  public record CreditLag(int records, double oldestS) {}
+
+  public TopicAudit(String bootstrapServers) {
     this.bootstrapServers = bootstrapServers;
-    this.thread = new Thread(this::run, "chaos-audit");
+    this.thread = new Thread(this::run, "loop-topic-audit");
     this.thread.setDaemon(true);
   }
 
-  void start() {
+  public void start() {
     thread.start();
   }
 
@@ -88,7 +99,7 @@ final class TopicAudit implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       if (running) {
-        LOG.error("the chaos audit's consumer failed", e);
+        LOG.error("the topic audit's consumer failed", e);
       }
     }
   }
@@ -100,9 +111,10 @@ final class TopicAudit implements AutoCloseable {
       topics.add(record.topic());
       try {
         switch (record.topic()) {
-          case Topics.ROLLOUTS -> produced.add(ROLLOUTS.decode(record.value()).getRolloutId());
+          case Topics.ROLLOUTS ->
+              produced.putIfAbsent(ROLLOUTS.decode(record.value()).getRolloutId(), nowMs);
           case Topics.CREDITED_ROLLOUTS ->
-              credited.add(CREDITED.decode(record.value()).getRolloutId());
+              credited.putIfAbsent(CREDITED.decode(record.value()).getRolloutId(), nowMs);
           default -> {
             DeadLetter letter = DEAD_LETTERS.decode(record.value());
             String id = rolloutId(letter.getValue());
@@ -138,7 +150,7 @@ final class TopicAudit implements AutoCloseable {
   }
 
   /** When records of {@code topic} first arrived after {@code afterMs}, or -1. */
-  synchronized long firstArrivalAfter(String topic, long afterMs) {
+  public synchronized long firstArrivalAfter(String topic, long afterMs) {
     for (long arrival : arrivals.getOrDefault(topic, List.of())) {
       if (arrival > afterMs) {
         return arrival;
@@ -148,7 +160,7 @@ final class TopicAudit implements AutoCloseable {
   }
 
   /** When the last records of any topic arrived, or -1. */
-  synchronized long lastArrival() {
+  public synchronized long lastArrival() {
     long last = -1;
     for (List<Long> times : arrivals.values()) {
       last = Math.max(last, times.get(times.size() - 1));
@@ -156,36 +168,71 @@ final class TopicAudit implements AutoCloseable {
     return last;
   }
 
-  synchronized Set<String> produced() {
-    return new LinkedHashSet<>(produced);
+  public synchronized Set<String> produced() {
+    return new LinkedHashSet<>(produced.keySet());
   }
 
-  synchronized Set<String> credited() {
-    return new LinkedHashSet<>(credited);
+  public synchronized Set<String> credited() {
+    return new LinkedHashSet<>(credited.keySet());
+  }
+
+  /**
+   * The ids on {@code rollouts} that the credit job has neither credited nor dead-lettered at
+   * {@code nowMs}, and the age of the oldest (as seen by this reader, within its poll interval).
+   */
+  public synchronized CreditLag creditLag(long nowMs) {
+    int records = 0;
+    long oldestMs = -1;
+    for (Map.Entry<String, Long> rollout : produced.entrySet()) {
+      String id = rollout.getKey();
+      if (!credited.containsKey(id) && !dead.containsKey(id)) {
+        records++;
+        if (oldestMs < 0) {
+          oldestMs = rollout.getValue();
+        }
+      }
+    }
+    return new CreditLag(records, oldestMs < 0 ? 0 : Math.max(0, nowMs - oldestMs) / 1000.0);
+  }
+
+  /**
+   * Seconds from each id's arrival on {@code rollouts} to its arrival on {@code credited-rollouts},
+   * for the ids credited in {@code [fromMs, toMs)}.
+   */
+  public synchronized List<Double> creditLatenciesS(long fromMs, long toMs) {
+    List<Double> latencies = new ArrayList<>();
+    for (Map.Entry<String, Long> rollout : credited.entrySet()) {
+      long creditedMs = rollout.getValue();
+      Long producedMs = produced.get(rollout.getKey());
+      if (producedMs != null && creditedMs >= fromMs && creditedMs < toMs) {
+        latencies.add(Math.max(0, creditedMs - producedMs) / 1000.0);
+      }
+    }
+    return latencies;
   }
 
   /** Rollout id to {@code stage<TAB>reason} of its first dead letter. */
-  synchronized Map<String, String> dead() {
+  public synchronized Map<String, String> dead() {
     return new LinkedHashMap<>(dead);
   }
 
-  synchronized int producedCount() {
+  public synchronized int producedCount() {
     return produced.size();
   }
 
-  synchronized int creditedCount() {
+  public synchronized int creditedCount() {
     return credited.size();
   }
 
-  synchronized int deadCount() {
+  public synchronized int deadCount() {
     return dead.size();
   }
 
-  synchronized long records() {
+  public synchronized long records() {
     return records;
   }
 
-  synchronized int undecodable() {
+  public synchronized int undecodable() {
     return undecodable;
   }
 

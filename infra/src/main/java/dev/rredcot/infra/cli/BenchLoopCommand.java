@@ -1,0 +1,257 @@
+package dev.rredcot.infra.cli;
+
+import dev.rredcot.infra.bench.LoopBenchmark;
+import dev.rredcot.infra.bench.LoopBenchmarkSettings;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code rredcot bench loop}: the online loop as processes, once per credit preset, timed. */
+@Command(
+    name = "loop",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Benchmark the whole online loop as processes on a local broker (trainer, credit job on"
+          + " Flink with checkpoints, rollout worker(s), feeder), once per --credits preset with"
+          + " the same prompts and fresh state: after a warm-up until the first trained batch,"
+          + " --seconds of trained rollouts per second, stale share and the credit job's lag on"
+          + " rollouts; and the ratio of trained rollouts per second, rredcot / grpo.",
+      "Writes DIR/summary.json, DIR/<credit>/lag.tsv and the processes' logs under DIR/<credit>."
+    })
+final class BenchLoopCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--out", required = true, description = "Output directory (fresh).")
+  Path out;
+
+  @Option(
+      names = "--seconds",
+      defaultValue = "180",
+      description = "Measured window of each arm (default ${DEFAULT-VALUE}).")
+  double seconds;
+
+  @Option(
+      names = "--workers",
+      defaultValue = "1",
+      description = "Rollout worker processes (default ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Option(
+      names = "--credits",
+      split = ",",
+      defaultValue = "grpo,rredcot",
+      description = "Credit presets, one arm each, in this order (default ${DEFAULT-VALUE}).")
+  List<String> credits;
+
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Seed of the prompts, the same for every arm (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(
+      names = "--warm-up-timeout",
+      defaultValue = "600",
+      description =
+          "Seconds an arm may take to its first trained batch before it fails (default"
+              + " ${DEFAULT-VALUE}).")
+  double warmUpTimeoutS;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter console = spec.commandLine().getOut();
+    LoopBenchmarkSettings settings;
+    try {
+      settings =
+          new LoopBenchmarkSettings(
+              out,
+              credits,
+              workers,
+              Duration.ofMillis(Math.round(seconds * 1000)),
+              seed,
+              Duration.ofMillis(Math.round(warmUpTimeoutS * 1000)));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-loop");
+    console.printf(
+        "bench loop: arms %s, %d worker(s), %.0f s measured per arm, seed %d; output %s%n",
+        String.join(", ", credits), workers, seconds, seed, out);
+    console.flush();
+    LoopBenchmark.Summary summary;
+    try (Progress progress = new Progress(console)) {
+      summary = LoopBenchmark.run(settings, progress);
+    }
+    printTable(console, summary);
+    console.printf("bench loop: %s%n", out.resolve(LoopBenchmark.SUMMARY_FILE));
+    console.flush();
+    return 0;
+  }
+
+  /** One row per figure, one column per arm; then the ratio and the note. */
+  static void printTable(PrintWriter out, LoopBenchmark.Summary summary) {
+    List<LoopBenchmark.ArmResult> arms = summary.arms();
+    StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "  %-28s", ""));
+    for (LoopBenchmark.ArmResult arm : arms) {
+      header.append(String.format(Locale.ROOT, " %12s", arm.credit()));
+    }
+    out.println(header);
+    row(out, arms, "generated rollouts", a -> Integer.toString(a.generated()));
+    row(out, arms, "trained", a -> Integer.toString(a.trained()));
+    row(out, arms, "stale", a -> Integer.toString(a.stale()));
+    row(out, arms, "dead letters", a -> Integer.toString(a.deadLetters()));
+    row(out, arms, "in flight at the end", a -> Integer.toString(a.inFlight()));
+    row(out, arms, "stale share", a -> String.format(Locale.ROOT, "%.1f%%", 100 * a.staleShare()));
+    row(out, arms, "warm-up s", a -> String.format(Locale.ROOT, "%.0f", a.warmUpS()));
+    row(out, arms, "window s", a -> String.format(Locale.ROOT, "%.0f", a.windowS()));
+    row(out, arms, "trained rollouts/s", a -> String.format(Locale.ROOT, "%.2f", a.trainedPerS()));
+    row(
+        out,
+        arms,
+        "generated rollouts/s",
+        a -> String.format(Locale.ROOT, "%.2f", a.generatedPerS()));
+    row(out, arms, "trainer steps", a -> Long.toString(a.trainerSteps()));
+    row(
+        out,
+        arms,
+        "credit lag mean / max (rec)",
+        a -> String.format(Locale.ROOT, "%.0f / %d", a.lagRecordsMean(), a.lagRecordsMax()));
+    row(
+        out,
+        arms,
+        "credit lag mean / max (s)",
+        a -> String.format(Locale.ROOT, "%.1f / %.1f", a.lagOldestSMean(), a.lagOldestSMax()));
+    row(
+        out,
+        arms,
+        "credit latency mean / p95 s",
+        a ->
+            String.format(
+                Locale.ROOT, "%.1f / %.1f", a.creditLatencySMean(), a.creditLatencySP95()));
+    row(
+        out,
+        arms,
+        "lag / in-flight budget",
+        a -> String.format(Locale.ROOT, "%.2f", a.lagShareOfBudget()));
+    row(
+        out,
+        arms,
+        "load average start / end",
+        a -> String.format(Locale.ROOT, "%.1f / %.1f", a.loadAverageStart(), a.loadAverageEnd()));
+    if (summary.rredcotVsGrpoTrainedPerS() != null) {
+      out.printf(
+          Locale.ROOT,
+          "  %-28s %.2f%n",
+          "trained/s rredcot / grpo",
+          summary.rredcotVsGrpoTrainedPerS());
+    }
+    out.println("  " + summary.note());
+    out.flush();
+  }
+
+  private static void row(
+      PrintWriter out,
+      List<LoopBenchmark.ArmResult> arms,
+      String name,
+      Function<LoopBenchmark.ArmResult, String> cell) {
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-28s", name));
+    for (LoopBenchmark.ArmResult arm : arms) {
+      line.append(String.format(Locale.ROOT, " %12s", cell.apply(arm)));
+    }
+    out.println(line);
+  }
+
+  /**
+   * Set-up stages as lines, then a progress bar over each arm's window (rate and ETA); when the
+   * console is not a terminal, a line every {@link #SUMMARY_EVERY_MS} instead of the bar.
+   */
+  private static final class Progress implements LoopBenchmark.Listener, AutoCloseable {
+    private static final long SUMMARY_EVERY_MS = 30_000;
+    private final PrintWriter out;
+    private long nextSummaryMs = System.currentTimeMillis() + SUMMARY_EVERY_MS;
+    private ProgressBar bar;
+    private String barCredit;
+
+    Progress(PrintWriter out) {
+      this.out = out;
+    }
+
+    @Override
+    public void onStatus(String line) {
+      if (bar != null) {
+        // Above the bar, which redraws itself on the next tick.
+        out.print("\r");
+      }
+      out.println("bench loop: " + line);
+      out.flush();
+    }
+
+    @Override
+    public void onTick(LoopBenchmark.Tick tick) {
+      if (System.console() == null) {
+        long now = System.currentTimeMillis();
+        if (now >= nextSummaryMs) {
+          nextSummaryMs = now + SUMMARY_EVERY_MS;
+          out.printf(
+              Locale.ROOT,
+              "bench loop: %s %s %.0f/%.0f s | %s%n",
+              tick.credit(),
+              tick.warmingUp() ? "warming up" : "measuring",
+              tick.elapsedS(),
+              tick.windowS(),
+              figures(tick));
+          out.flush();
+        }
+        return;
+      }
+      if (tick.warmingUp()) {
+        return;
+      }
+      if (bar == null || !tick.credit().equals(barCredit)) {
+        close();
+        barCredit = tick.credit();
+        bar =
+            new ProgressBarBuilder()
+                .setTaskName(tick.credit())
+                .setInitialMax(Math.round(tick.windowS()))
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUnit(" s", 1)
+                .setUpdateIntervalMillis(1_000)
+                .build();
+      }
+      bar.stepTo(Math.min(Math.round(tick.windowS()), Math.round(tick.elapsedS())));
+      bar.setExtraMessage(figures(tick));
+    }
+
+    private static String figures(LoopBenchmark.Tick tick) {
+      return String.format(
+          Locale.ROOT,
+          "produced %d | trained %d (%.2f/s) | credit lag %d (%.1f s)",
+          tick.produced(),
+          tick.trained(),
+          tick.trainedPerS(),
+          tick.lagRecords(),
+          tick.lagOldestS());
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+        bar = null;
+      }
+    }
+  }
+}
