@@ -206,6 +206,8 @@ public final class LearningEvaluation {
       node.put("wall_s_per_step", m.trainingSecondsPerStepMean());
       node.put("mean_abs_token_advantage", m.meanAbsTokenAdvantage());
       node.put("trained_rollout_share", m.trainedRolloutShare());
+      node.put("mean_grad_norm", m.meanGradNorm());
+      node.put("clipped_step_share", m.clippedStepShare());
       node.put("scoring_forward_tokens_per_run", m.scoringForwardTokensMean());
       node.put("wall_seconds_per_run", m.wallSecondsMean());
       ObjectNode refused = node.putObject("refused_traces");

@@ -26,6 +26,9 @@ import java.util.TreeMap;
  *     LearningRun#meanAbsTokenAdvantage})
  * @param trainedRolloutShare share of generated rollouts in the trained batches (GRPO and the tilt
  *     drop groups whose rewards are all equal), mean over seeds
+ * @param meanGradNorm global gradient norm of a step before the clip (a step with no batch counts
+ *     0), mean over steps and seeds: above the clip, every rule's step has the clip's length
+ * @param clippedStepShare share of steps whose gradient norm exceeded the clip, mean over seeds
  * @param refusedTraces traces the value scorer refused, by reason, over all seeds
  */
 public record LearningMetrics(
@@ -41,6 +44,8 @@ public record LearningMetrics(
     double trainingSecondsPerStepMean,
     double meanAbsTokenAdvantage,
     double trainedRolloutShare,
+    double meanGradNorm,
+    double clippedStepShare,
     Map<String, Integer> refusedTraces) {
 
   static LearningMetrics of(List<LearningRun.Curve> curves, double target, long budget) {
@@ -55,6 +60,8 @@ public record LearningMetrics(
     double stepSeconds = 0;
     double absAdvantage = 0;
     double trainedShare = 0;
+    double gradNorm = 0;
+    double clippedShare = 0;
     Map<String, Integer> refused = new TreeMap<>();
     for (int i = 0; i < curves.size(); i++) {
       LearningRun.Curve curve = curves.get(i);
@@ -75,6 +82,8 @@ public record LearningMetrics(
       stepSeconds += curve.trainingSecondsPerStep();
       absAdvantage += curve.meanAbsTokenAdvantage();
       trainedShare += curve.trainedRolloutShare();
+      gradNorm += curve.meanGradNorm();
+      clippedShare += curve.clippedStepShare();
       curve.refusedTraces().forEach((reason, count) -> refused.merge(reason, count, Integer::sum));
     }
     int n = curves.size();
@@ -100,6 +109,8 @@ public record LearningMetrics(
         stepSeconds / n,
         absAdvantage / n,
         trainedShare / n,
+        gradNorm / n,
+        clippedShare / n,
         refused);
   }
 

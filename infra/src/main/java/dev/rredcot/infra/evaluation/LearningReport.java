@@ -72,7 +72,9 @@ public final class LearningReport {
               ReportCells.number(m, "scoring_forward_tokens_per_run", 0),
               ReportCells.number(m, "wall_s_per_step", 2),
               ReportCells.number(m, "mean_abs_token_advantage", 3),
-              ReportCells.number(m, "trained_rollout_share", 2)));
+              ReportCells.number(m, "trained_rollout_share", 2),
+              ReportCells.number(m, "mean_grad_norm", 2),
+              ReportCells.number(m, "clipped_step_share", 2)));
     }
     page.table(
         List.of(
@@ -86,7 +88,9 @@ public final class LearningReport {
             "credit model tokens / run",
             "wall s / training step",
             "mean |advantage| per trained token (step scale)",
-            "share of rollouts trained"),
+            "share of rollouts trained",
+            "gradient norm per step (before the clip)",
+            "share of steps clipped"),
         rows);
     page.heading("Paired with GRPO, seed by seed (95% bootstrap intervals over seeds)");
     List<List<String>> pairs = new ArrayList<>();

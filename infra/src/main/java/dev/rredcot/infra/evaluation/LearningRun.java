@@ -68,7 +68,9 @@ final class LearningRun {
       double wallSeconds,
       double trainingSecondsPerStep,
       double meanAbsTokenAdvantage,
-      double trainedRolloutShare) {}
+      double trainedRolloutShare,
+      double meanGradNorm,
+      double clippedStepShare) {}
 
   /**
    * Trains {@code policy} in place with {@code arm} and seed {@code seed}, starting from the
@@ -92,6 +94,8 @@ final class LearningRun {
     long trainingNanos = 0;
     double absAdvantageSum = 0;
     long trainedRollouts = 0;
+    double gradNormSum = 0;
+    int clippedSteps = 0;
     for (int step = 1; step <= options.steps(); step++) {
       long stepStart = System.nanoTime();
       List<Problem> problems = new ArrayList<>();
@@ -131,7 +135,11 @@ final class LearningRun {
         // The step scales the batch by the arm's rule (trainOptions); measure what it trains on.
         absAdvantageSum += meanAbsTokenAdvantage(arm.scale().apply(batch));
         trainedRollouts += batch.size();
-        policy.trainStep(batch, trainOptions);
+        double gradNorm = policy.trainStep(batch, trainOptions).gradNorm();
+        gradNormSum += gradNorm;
+        if (gradNorm > trainOptions.maxGradNorm()) {
+          clippedSteps++;
+        }
       }
       trainingNanos += System.nanoTime() - stepStart;
       progress.advance(1);
@@ -155,7 +163,9 @@ final class LearningRun {
         (System.nanoTime() - start) / 1e9,
         trainingNanos / 1e9 / options.steps(),
         absAdvantageSum / options.steps(),
-        (double) trainedRollouts / ((long) options.steps() * rolloutsPerStep));
+        (double) trainedRollouts / ((long) options.steps() * rolloutsPerStep),
+        gradNormSum / options.steps(),
+        (double) clippedSteps / options.steps());
   }
 
   /**

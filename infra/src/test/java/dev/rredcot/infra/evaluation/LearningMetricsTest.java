@@ -18,7 +18,8 @@ class LearningMetricsTest {
         java.util.stream.IntStream.range(0, accuracies.length)
             .mapToObj(i -> new LearningRun.CurvePoint(100L * i, accuracies[i], 0.5))
             .toList();
-    return new LearningRun.Curve(LearningArm.grpo(), seed, points, Map.of(), 0, 1, 0.1, 0.5, 0.6);
+    return new LearningRun.Curve(
+        LearningArm.grpo(), seed, points, Map.of(), 0, 1, 0.1, 0.5, 0.6, 1.5, 0.25);
   }
 
   @Test
@@ -57,6 +58,8 @@ class LearningMetricsTest {
     LearningMetrics metrics = LearningMetrics.of(List.of(curve(1, 0.5), curve(2, 0.5)), 0.9, 100);
     assertEquals(0.5, metrics.meanAbsTokenAdvantage(), 1e-12);
     assertEquals(0.6, metrics.trainedRolloutShare(), 1e-12);
+    assertEquals(1.5, metrics.meanGradNorm(), 1e-12);
+    assertEquals(0.25, metrics.clippedStepShare(), 1e-12);
   }
 
   @Test
