@@ -9,9 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -173,66 +170,41 @@ final class BenchLoopCommand implements Callable<Integer> {
     out.println(line);
   }
 
-  /**
-   * Set-up stages as lines, then a progress bar over each arm's window (rate and ETA); when the
-   * console is not a terminal, a line every {@link #SUMMARY_EVERY_MS} instead of the bar.
-   */
+  /** The benchmark's console: a bar over each arm's window once it measures. */
   private static final class Progress implements LoopBenchmark.Listener, AutoCloseable {
-    private static final long SUMMARY_EVERY_MS = 30_000;
-    private final PrintWriter out;
-    private long nextSummaryMs = System.currentTimeMillis() + SUMMARY_EVERY_MS;
-    private ProgressBar bar;
-    private String barCredit;
+    private final ConsoleProgress console;
 
     Progress(PrintWriter out) {
-      this.out = out;
+      this.console = new ConsoleProgress(out, "bench loop", Duration.ofSeconds(30));
     }
 
     @Override
     public void onStatus(String line) {
-      if (bar != null) {
-        // Above the bar, which redraws itself on the next tick.
-        out.print("\r");
-      }
-      out.println("bench loop: " + line);
-      out.flush();
+      console.status(line);
     }
 
     @Override
     public void onTick(LoopBenchmark.Tick tick) {
-      if (System.console() == null) {
-        long now = System.currentTimeMillis();
-        if (now >= nextSummaryMs) {
-          nextSummaryMs = now + SUMMARY_EVERY_MS;
-          out.printf(
+      String summary =
+          String.format(
               Locale.ROOT,
-              "bench loop: %s %s %.0f/%.0f s | %s%n",
+              "%s %s %.0f/%.0f s | %s",
               tick.credit(),
               tick.warmingUp() ? "warming up" : "measuring",
               tick.elapsedS(),
               tick.windowS(),
               figures(tick));
-          out.flush();
-        }
-        return;
-      }
       if (tick.warmingUp()) {
-        return;
+        console.summaryOnly(summary);
+      } else {
+        console.tick(
+            tick.credit(),
+            Math.round(tick.elapsedS()),
+            Math.round(tick.windowS()),
+            " s",
+            figures(tick),
+            summary);
       }
-      if (bar == null || !tick.credit().equals(barCredit)) {
-        close();
-        barCredit = tick.credit();
-        bar =
-            new ProgressBarBuilder()
-                .setTaskName(tick.credit())
-                .setInitialMax(Math.round(tick.windowS()))
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUnit(" s", 1)
-                .setUpdateIntervalMillis(1_000)
-                .build();
-      }
-      bar.stepTo(Math.min(Math.round(tick.windowS()), Math.round(tick.elapsedS())));
-      bar.setExtraMessage(figures(tick));
     }
 
     private static String figures(LoopBenchmark.Tick tick) {
@@ -248,10 +220,7 @@ final class BenchLoopCommand implements Callable<Integer> {
 
     @Override
     public void close() {
-      if (bar != null) {
-        bar.close();
-        bar = null;
-      }
+      console.close();
     }
   }
 }

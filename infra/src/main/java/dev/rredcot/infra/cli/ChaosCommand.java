@@ -9,9 +9,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -120,72 +117,44 @@ final class ChaosCommand implements Callable<Integer> {
         : RredcotCli.EXIT_FAILURE;
   }
 
-  /**
-   * Set-up stages and kills as lines, then a progress bar over the rollouts accounted for; when the
-   * console is not a terminal, a summary line every {@link #SUMMARY_EVERY_MS} instead of the bar.
-   */
+  /** The chaos run's console: kills as lines, a bar over the rollouts accounted for. */
   private static final class Progress implements ChaosRun.Listener, AutoCloseable {
-    private static final long SUMMARY_EVERY_MS = 60_000;
-    private final PrintWriter out;
-    private final long startMs = System.currentTimeMillis();
-    private long nextSummaryMs = startMs + SUMMARY_EVERY_MS;
-    private ProgressBar bar;
+    private final ConsoleProgress console;
 
     Progress(PrintWriter out) {
-      this.out = out;
+      this.console = new ConsoleProgress(out, "chaos", Duration.ofSeconds(60));
     }
 
     @Override
     public void onStatus(String line) {
-      if (bar != null) {
-        // Above the bar, which redraws itself on the next tick.
-        out.print("\r");
-      }
-      out.println("chaos: " + line);
-      out.flush();
+      console.status(line);
     }
 
     @Override
     public void onTick(ChaosRun.Tick tick) {
-      if (System.console() == null) {
-        long now = System.currentTimeMillis();
-        if (now >= nextSummaryMs) {
-          nextSummaryMs += SUMMARY_EVERY_MS;
-          out.printf(
-              "chaos: %4d s  %d of %d accounted | %s%n",
-              (now - startMs) / 1000,
-              Math.min(tick.target(), tick.accounted()),
-              tick.target(),
-              figures(tick));
-          out.flush();
-        }
-        return;
-      }
-      if (bar == null) {
-        bar =
-            new ProgressBarBuilder()
-                .setTaskName("chaos")
-                .setInitialMax(tick.target())
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUnit(" rollouts", 1)
-                .setUpdateIntervalMillis(1_000)
-                .build();
-      }
-      bar.stepTo(Math.min(tick.target(), tick.accounted()));
-      bar.setExtraMessage(figures(tick));
-    }
-
-    private static String figures(ChaosRun.Tick tick) {
-      return String.format(
-          "produced %d | trained %d | dead %d | kills %d/%d",
-          tick.produced(), tick.trained(), tick.deadLetters(), tick.kills(), tick.killsPlanned());
+      long accounted = Math.min(tick.target(), tick.accounted());
+      String figures =
+          String.format(
+              "produced %d | trained %d | dead %d | kills %d/%d",
+              tick.produced(),
+              tick.trained(),
+              tick.deadLetters(),
+              tick.kills(),
+              tick.killsPlanned());
+      console.tick(
+          "chaos",
+          accounted,
+          tick.target(),
+          " rollouts",
+          figures,
+          String.format(
+              "%4d s  %d of %d accounted | %s",
+              console.elapsedS(), accounted, tick.target(), figures));
     }
 
     @Override
     public void close() {
-      if (bar != null) {
-        bar.close();
-      }
+      console.close();
     }
   }
 }

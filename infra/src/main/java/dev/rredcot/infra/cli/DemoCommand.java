@@ -10,10 +10,6 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -179,69 +175,40 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /**
-   * Set-up stages as lines, then a progress bar over the time budget (rate, ETA) with the loop's
-   * figures, and a summary line above it every {@code summaryEveryS} seconds. When the console is
-   * not a terminal (a pipe, {@code tee}, CI) there is no bar, whose carriage-return redraws would
-   * pile up on one line there: only the summary lines.
+   * The demo's console: a bar over the time budget with the loop's figures, a summary line every
+   * {@code summaryEveryS} seconds.
    */
   private static final class BudgetProgress implements DemoRun.Listener, AutoCloseable {
-    private final PrintWriter out;
+    private final ConsoleProgress console;
     private final long budgetS;
-    private final long summaryEveryS;
-    private ProgressBar bar;
-    private long nextSummaryS;
 
     BudgetProgress(PrintWriter out, long budgetS, long summaryEveryS) {
-      this.out = out;
+      this.console = new ConsoleProgress(out, "demo", Duration.ofSeconds(summaryEveryS));
       this.budgetS = budgetS;
-      this.summaryEveryS = summaryEveryS;
-      this.nextSummaryS = summaryEveryS;
     }
 
     @Override
-    public synchronized void onStatus(String line) {
+    public void onStatus(String line) {
       // The loop is over (or interrupted): the bar's last state stays, the lines go below it.
-      close();
-      out.println("demo: " + line);
-      out.flush();
+      console.close();
+      console.status(line);
     }
 
     @Override
-    public synchronized void onTick(DemoRun.Tick tick) {
-      if (tick.elapsedS() >= nextSummaryS) {
-        nextSummaryS += summaryEveryS;
-        // On a terminal, over the bar's line (erased; the bar is redrawn below within a second).
-        out.print(bar != null && System.console() != null ? "\r\033[2K" : "");
-        out.println(
-            String.format(Locale.ROOT, "demo: %4.0f s  ", tick.elapsedS()) + progressLine(tick));
-        out.flush();
-      }
-      if (System.console() == null) {
-        return;
-      }
-      if (bar == null) {
-        bar =
-            new ProgressBarBuilder()
-                .setTaskName("demo")
-                .setInitialMax(budgetS)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUnit(" s", 1)
-                // Redrawn in place with a carriage return only (no cursor movement), so that
-                // the summary lines printed between redraws stay where they are.
-                .setConsumer(new ConsoleProgressBarConsumer(System.err))
-                .setUpdateIntervalMillis(1_000)
-                .build();
-      }
-      bar.stepTo(Math.min(budgetS, Math.round(tick.elapsedS())));
-      bar.setExtraMessage(progressLine(tick));
+    public void onTick(DemoRun.Tick tick) {
+      String figures = progressLine(tick);
+      console.tick(
+          "demo",
+          Math.round(tick.elapsedS()),
+          budgetS,
+          " s",
+          figures,
+          String.format(Locale.ROOT, "%4.0f s  ", tick.elapsedS()) + figures);
     }
 
     @Override
-    public synchronized void close() {
-      if (bar != null) {
-        bar.close();
-        bar = null;
-      }
+    public void close() {
+      console.close();
     }
   }
 
