@@ -24,16 +24,11 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -186,42 +181,16 @@ class CreditJobKillExactlyOnceTest {
 
   /** The rollout ids of every credited record a read_committed consumer sees now. */
   private List<String> creditedIds() {
-    List<String> ids = new ArrayList<>();
-    readCommitted(
-        Topics.CREDITED_ROLLOUTS, value -> ids.add(CREDITED.decode(value).getRolloutId()));
-    return ids;
+    return TopicRecords.readCommitted(
+            kafka.bootstrapServers(), Topics.CREDITED_ROLLOUTS, Duration.ofSeconds(30))
+        .stream()
+        .map(value -> CREDITED.decode(value).getRolloutId())
+        .toList();
   }
 
   private long committedCount(String topic) {
-    List<byte[]> values = new ArrayList<>();
-    readCommitted(topic, values::add);
-    return values.size();
-  }
-
-  /** Reads {@code topic} from the start up to its last stable offset, read_committed. */
-  private void readCommitted(String topic, java.util.function.Consumer<byte[]> sink) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(info -> new TopicPartition(topic, info.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      // Under read_committed the end offsets are the last stable offsets.
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not read " + topic + " up to " + ends);
-        }
-        consumer.poll(Duration.ofMillis(200)).forEach(record -> sink.accept(record.value()));
-      }
-    }
+    return TopicRecords.readCommitted(kafka.bootstrapServers(), topic, Duration.ofSeconds(30))
+        .size();
   }
 
   /** The ids Kafka's console consumer prints, read_committed, from the beginning. */

@@ -3,6 +3,7 @@ package dev.rredcot.tests;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -46,6 +47,37 @@ final class TopicRecords {
       }
     }
     return records;
+  }
+
+  /**
+   * The values of {@code topic} from the start up to its last stable offset, as a {@code
+   * read_committed} consumer sees them: records of aborted or open transactions are not among them.
+   */
+  static List<byte[]> readCommitted(String bootstrapServers, String topic, Duration timeout) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    List<byte[]> values = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(info -> new TopicPartition(topic, info.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      // Under read_committed the end offsets are the last stable offsets.
+      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("could not read " + topic + " up to " + ends);
+        }
+        consumer.poll(Duration.ofMillis(200)).forEach(record -> values.add(record.value()));
+      }
+    }
+    return values;
   }
 
   /** Writes key/value pairs to {@code topic} with acks=all and waits for them. */
