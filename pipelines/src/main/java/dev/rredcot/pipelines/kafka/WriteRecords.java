@@ -66,52 +66,44 @@ public final class WriteRecords<T extends SpecificRecord>
   private final String topic;
   private final Class<T> type;
   private final SerializableFunction<T, String> keyOf;
-  private final int maxMessageBytes;
-  private final @Nullable String deadLetterTopic;
-  private final Map<String, String> clientConfig;
-  private final @Nullable String transactionalId;
+  // Set only on a fresh copy by the with… methods, never after the transform is built.
+  private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+  private @Nullable String deadLetterTopic;
+  private Map<String, String> clientConfig = Map.of();
+  private @Nullable String transactionalId;
 
   private WriteRecords(
-      String bootstrapServers,
-      String topic,
-      Class<T> type,
-      SerializableFunction<T, String> keyOf,
-      int maxMessageBytes,
-      @Nullable String deadLetterTopic,
-      Map<String, String> clientConfig,
-      @Nullable String transactionalId) {
-    if (maxMessageBytes <= RECORD_OVERHEAD_BYTES) {
-      throw new IllegalArgumentException(
-          "maxMessageBytes must be > " + RECORD_OVERHEAD_BYTES + ", got " + maxMessageBytes);
-    }
+      String bootstrapServers, String topic, Class<T> type, SerializableFunction<T, String> keyOf) {
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
     this.type = type;
     this.keyOf = keyOf;
-    this.maxMessageBytes = maxMessageBytes;
-    this.deadLetterTopic = deadLetterTopic;
-    this.clientConfig = new TreeMap<>(clientConfig);
-    this.transactionalId = transactionalId;
+  }
+
+  private WriteRecords<T> copy() {
+    WriteRecords<T> copy = new WriteRecords<>(bootstrapServers, topic, type, keyOf);
+    copy.maxMessageBytes = maxMessageBytes;
+    copy.deadLetterTopic = deadLetterTopic;
+    copy.clientConfig = clientConfig;
+    copy.transactionalId = transactionalId;
+    return copy;
   }
 
   /** Writes {@code type} records to {@code topic}, keyed by {@code keyOf}. */
   public static <T extends SpecificRecord> WriteRecords<T> of(
       String bootstrapServers, String topic, Class<T> type, SerializableFunction<T, String> keyOf) {
-    return new WriteRecords<>(
-        bootstrapServers, topic, type, keyOf, DEFAULT_MAX_MESSAGE_BYTES, null, Map.of(), null);
+    return new WriteRecords<>(bootstrapServers, topic, type, keyOf);
   }
 
   /** Largest message written (also the producer's {@code max.request.size}). */
   public WriteRecords<T> withMaxMessageBytes(int value) {
-    return new WriteRecords<>(
-        bootstrapServers,
-        topic,
-        type,
-        keyOf,
-        value,
-        deadLetterTopic,
-        clientConfig,
-        transactionalId);
+    if (value <= RECORD_OVERHEAD_BYTES) {
+      throw new IllegalArgumentException(
+          "maxMessageBytes must be > " + RECORD_OVERHEAD_BYTES + ", got " + value);
+    }
+    WriteRecords<T> copy = copy();
+    copy.maxMessageBytes = value;
+    return copy;
   }
 
   /**
@@ -119,28 +111,16 @@ public final class WriteRecords<T extends SpecificRecord>
    * letters themselves (without it an oversized record fails the job, as Kafka would).
    */
   public WriteRecords<T> withDeadLetterTopic(String value) {
-    return new WriteRecords<>(
-        bootstrapServers,
-        topic,
-        type,
-        keyOf,
-        maxMessageBytes,
-        value,
-        clientConfig,
-        transactionalId);
+    WriteRecords<T> copy = copy();
+    copy.deadLetterTopic = value;
+    return copy;
   }
 
   /** Client properties (security settings) added to the producer's configuration. */
   public WriteRecords<T> withClientConfig(Map<String, String> value) {
-    return new WriteRecords<>(
-        bootstrapServers,
-        topic,
-        type,
-        keyOf,
-        maxMessageBytes,
-        deadLetterTopic,
-        value,
-        transactionalId);
+    WriteRecords<T> copy = copy();
+    copy.clientConfig = new TreeMap<>(value);
+    return copy;
   }
 
   /**
@@ -151,15 +131,9 @@ public final class WriteRecords<T extends SpecificRecord>
    * #TOO_LARGE_SUFFIX}.
    */
   public WriteRecords<T> withExactlyOnce(String value) {
-    return new WriteRecords<>(
-        bootstrapServers,
-        topic,
-        type,
-        keyOf,
-        maxMessageBytes,
-        deadLetterTopic,
-        clientConfig,
-        value);
+    WriteRecords<T> copy = copy();
+    copy.transactionalId = value;
+    return copy;
   }
 
   /** Suffix of the transactional id of the too-large dead letters of an exactly-once sink. */
