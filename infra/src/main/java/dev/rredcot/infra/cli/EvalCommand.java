@@ -255,8 +255,21 @@ final class EvalCommand implements Runnable {
     @Option(names = "--checkpoint-store", description = "Initial policy (default: shipped).")
     Path checkpointStore;
 
+    @Option(
+        names = "--recompare",
+        description =
+            "Train nothing: add to the summary.json of an earlier run in --out the comparisons"
+                + " this version computes from its curves (rollouts to GRPO's final accuracy), and"
+                + " write report.html again.")
+    boolean recompare;
+
     @Override
     public Integer call() throws Exception {
+      if (recompare) {
+        Path summary = LearningEvaluation.recompare(out);
+        spec.commandLine().getOut().printf("eval learning: comparisons added to %s%n", summary);
+        return 0;
+      }
       RredcotCli.logToFiles(spec, out.resolve("logs"), "eval-learning");
       LearningEvaluationOptions.Builder options =
           LearningEvaluationOptions.builder().setOutDir(out);

@@ -105,6 +105,10 @@ public final class LearningReport {
               ReportCells.interval(c, "ratio_ci"),
               ReportCells.number(c, "auc_diff", 4),
               ReportCells.interval(c, "auc_diff_ci"),
+              ReportCells.number(c, "ceiling_share", 2),
+              ReportCells.interval(c, "ceiling_share_ci"),
+              ReportCells.number(c, "rollouts_to_baseline_final_ratio", 3),
+              ReportCells.interval(c, "baseline_final_ratio_ci"),
               Integer.toString(c.get("seeds").asInt())));
     }
     page.table(
@@ -113,6 +117,10 @@ public final class LearningReport {
             "rollouts-to-target ratio (arm / grpo)",
             "95% CI",
             "AUC difference",
+            "95% CI",
+            "share of the ceiling's gain",
+            "95% CI",
+            "rollouts to GRPO's final accuracy (arm / grpo)",
             "95% CI",
             "paired seeds"),
         pairs);

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.evaluation;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -46,6 +47,11 @@ public final class SummaryJson {
           "the statistic was undefined on every bootstrap resample (constant values or too few"
               + " rollouts)");
     }
+  }
+
+  /** Reads a summary written by {@link #write}. */
+  public static JsonNode read(Path file) throws IOException {
+    return MAPPER.readTree(file.toFile());
   }
 
   /** Writes {@code node} to {@code file}. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.testing.TinyPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +53,26 @@ class LearningEvaluationTest {
       assertTrue(comparison.has("rollouts_to_target_ratio") && comparison.has("ratio_ci"), arm);
       assertTrue(comparison.has("auc_diff") && comparison.has("auc_diff_ci"), arm);
       assertTrue(comparison.has("ceiling_share") && comparison.has("ceiling_share_ci"), arm);
+      assertTrue(comparison.has("rollouts_to_baseline_final_ratio"), arm);
     }
     assertTrue(Files.readString(result.reportFile()).contains("<polyline"));
+    // A summary written before these comparisons existed gets them, the same, from its curves.
+    ObjectNode older = summary.deepCopy();
+    older.remove("baseline_final_accuracy");
+    older
+        .get("comparisons")
+        .forEach(
+            c ->
+                ((ObjectNode) c)
+                    .remove(
+                        List.of(
+                            "rollouts_to_baseline_final_ratio",
+                            "rollouts_to_baseline_final_ratio_null_reason",
+                            "baseline_final_ratio_ci",
+                            "baseline_final_ratio_ci_null_reason")));
+    SummaryJson.write(older, result.summaryFile());
+    LearningEvaluation.recompare(temp.resolve("out"));
+    assertEquals(summary, SummaryJson.read(result.summaryFile()));
   }
 
   @Test

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.policy.AdvantageScale;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.value.ValueEstimator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -151,5 +154,31 @@ class LearningMetricsTest {
     assertTrue(!aligned.spliceCheck() && !aligned.leaveOwnOut());
     assertTrue(spliced.spliceCheck() && spliced.leaveOwnOut());
     assertTrue(ValueSource.parse("bank+reach").oracleSolutions() > 0);
+  }
+
+  @Test
+  void rolloutsToTheBaselinesFinalAccuracyAreCountedOnEveryArmWithTheSameTarget() {
+    // GRPO ends at 0.4 on both seeds (reached at 300 rollouts each); the arm reaches 0.4 at 200
+    // and at 100: (200 + 100) / (300 + 300) = 0.5.
+    LearningArm arm = LearningArm.parse("rudder:bank");
+    Map<String, List<LearningRun.Curve>> curves = new LinkedHashMap<>();
+    curves.put("grpo", List.of(curve(1, 0.1, 0.2, 0.3, 0.4), curve(2, 0.1, 0.2, 0.3, 0.4)));
+    curves.put(
+        "rudder:bank",
+        List.of(
+            withArm(arm, curve(1, 0.1, 0.3, 0.4, 0.5)),
+            withArm(arm, curve(2, 0.1, 0.4, 0.5, 0.5))));
+    ObjectNode summary = SummaryJson.object();
+    summary.putObject("comparisons").putObject("rudder:bank_vs_grpo");
+    LearningEvaluation.addBaselineMatch(summary, curves, 300, 200, 2);
+    assertEquals(0.4, summary.get("baseline_final_accuracy").asDouble(), 1e-12);
+    JsonNode comparison = summary.get("comparisons").get("rudder:bank_vs_grpo");
+    assertEquals(0.5, comparison.get("rollouts_to_baseline_final_ratio").asDouble(), 1e-12);
+    assertEquals(2, comparison.get("baseline_final_ratio_ci").size());
+  }
+
+  private static LearningRun.Curve withArm(LearningArm arm, LearningRun.Curve curve) {
+    return new LearningRun.Curve(
+        arm, curve.seed(), curve.points(), Map.of(), 0, 1, 0.1, 0.5, 0.6, 1.5, 0.25);
   }
 }
