@@ -12,6 +12,9 @@ import dev.rredcot.pipelines.replay.ReadRolloutFiles;
 import dev.rredcot.pipelines.replay.WriteAvroFiles;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
@@ -32,19 +35,19 @@ import org.slf4j.LoggerFactory;
 /**
  * The credit job: reads {@code Rollout} bytes from Kafka, credits them with {@link CreditRollouts}
  * and writes {@code CreditedRollout}s (key: group id) and {@code DeadLetter}s (key: stage) back to
- * Kafka. With {@code --deliveryGuarantee=exactly-once} (or {@code auto}) an unbounded run on Flink
+ * Kafka. With {@code --delivery-guarantee=exactly-once} (or {@code auto}) an unbounded run on Flink
  * with checkpointing writes exactly once for read_committed consumers (Kafka transactions committed
  * after each checkpoint, see {@link WriteRecords}); by default, and on a bounded run, it writes at
  * least once and consumers deduplicate by rollout id.
  *
- * <p>With {@code --maxRecords=N} the run is bounded: it stops after N input records, flushes the
+ * <p>With {@code --max-records=N} the run is bounded: it stops after N input records, flushes the
  * groups still incomplete as partial, logs the job's counters and returns. Without it the job runs
  * until cancelled.
  *
  * <pre>{@code
  * java -cp rredcot-pipelines.jar dev.rredcot.pipelines.CreditPipeline \
- *     --runner=FlinkRunner --flinkMaster=[local] \
- *     --bootstrapServers=127.0.0.1:9092 --maxRecords=1000 --groupTimeoutMs=30000
+ *     --runner=FlinkRunner --flink-master=[local] \
+ *     --bootstrap=127.0.0.1:9092 --max-records=1000 --group-timeout-ms=30000
  * }</pre>
  */
 public final class CreditPipeline {
@@ -52,9 +55,18 @@ public final class CreditPipeline {
 
   private CreditPipeline() {}
 
+  /** Runs the job with options written as flags ({@link BeamFlags}); {@code --help} lists them. */
   public static void main(String[] args) {
+    if (List.of(args).contains("--help")) {
+      PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+      BeamFlags.printHelp(out);
+      return;
+    }
     PipelineOptionsFactory.register(CreditPipelineOptions.class);
-    run(PipelineOptionsFactory.fromArgs(args).withValidation().as(CreditPipelineOptions.class));
+    run(
+        PipelineOptionsFactory.fromArgs(BeamFlags.toBeamArgs(List.of(args)).toArray(String[]::new))
+            .withValidation()
+            .as(CreditPipelineOptions.class));
   }
 
   /**
@@ -104,15 +116,15 @@ public final class CreditPipeline {
   }
 
   /**
-   * Runs a bounded job ({@code --maxRecords}, a replay range or input files) to the end and returns
-   * its state and metrics.
+   * Runs a bounded job ({@code --max-records}, a replay range or input files) to the end and
+   * returns its state and metrics.
    *
    * @throws IllegalArgumentException when the options describe an unbounded run
    */
   public static CreditRunResult runBounded(CreditPipelineOptions options) {
     if (!isBounded(options)) {
       throw new IllegalArgumentException(
-          "an unbounded run never returns: set --maxRecords, --toOffsets/--toTime or --inputFiles");
+          "an unbounded run never returns: set --max-records, --to-offsets/--to-time or --input-files");
     }
     return CreditRunResult.of(run(options));
   }
@@ -130,7 +142,7 @@ public final class CreditPipeline {
     if (interval == null || interval <= 0) {
       LOG.warn(
           "unbounded credit job without Flink checkpointing: input offsets are never committed"
-              + " and a restart reads {} again (set --checkpointingInterval)",
+              + " and a restart reads {} again (set --checkpointing-interval)",
           options.getInputTopic());
       return;
     }
@@ -146,7 +158,7 @@ public final class CreditPipeline {
   }
 
   /**
-   * The guarantee of the Kafka sinks: {@code --deliveryGuarantee}, where {@code auto} means
+   * The guarantee of the Kafka sinks: {@code --delivery-guarantee}, where {@code auto} means
    * exactly-once for an unbounded run on Flink with checkpointing and at-least-once otherwise.
    *
    * @throws IllegalArgumentException when exactly-once is asked of a run that cannot give it
@@ -165,14 +177,14 @@ public final class CreditPipeline {
     if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
       if (isBounded(options)) {
         throw new IllegalArgumentException(
-            "--deliveryGuarantee=exactly-once commits with Flink checkpoints, which a bounded run"
-                + " (--maxRecords, a replay range, --inputFiles) does not take: drop the bound or"
-                + " use --deliveryGuarantee=at-least-once");
+            "--delivery-guarantee=exactly-once commits with Flink checkpoints, which a bounded run"
+                + " (--max-records, a replay range, --input-files) does not take: drop the bound or"
+                + " use --delivery-guarantee=at-least-once");
       }
       if (onFlink && !checkpointing) {
         throw new IllegalArgumentException(
-            "--deliveryGuarantee=exactly-once commits with Flink checkpoints: set"
-                + " --checkpointingInterval or use --deliveryGuarantee=at-least-once");
+            "--delivery-guarantee=exactly-once commits with Flink checkpoints: set"
+                + " --checkpointing-interval or use --delivery-guarantee=at-least-once");
       }
     }
     return guarantee;
@@ -203,7 +215,7 @@ public final class CreditPipeline {
         || !options.getToTime().isEmpty();
   }
 
-  /** Suffix of the dead-letter file prefix next to {@code --outputFiles}. */
+  /** Suffix of the dead-letter file prefix next to {@code --output-files}. */
   public static final String DEAD_LETTER_FILE_SUFFIX = "-dead-letters";
 
   private static PTransform<PBegin, PCollection<RawRecord>> source(
@@ -211,14 +223,14 @@ public final class CreditPipeline {
     if (!options.getInputFiles().isEmpty()) {
       if (isKafkaRange(options)) {
         throw new IllegalArgumentException(
-            "--inputFiles reads files; drop --fromOffsets/--toOffsets/--fromTime/--toTime");
+            "--input-files reads files; drop --from-offsets/--to-offsets/--from-time/--to-time");
       }
       return ReadRolloutFiles.of(options.getInputFiles());
     }
     if (isKafkaRange(options)) {
       if (options.getMaxRecords() > 0) {
         throw new IllegalArgumentException(
-            "a replay range is already bounded: drop --maxRecords or the range options");
+            "a replay range is already bounded: drop --max-records or the range options");
       }
       KafkaRange range =
           KafkaRange.resolve(
