@@ -113,7 +113,7 @@ public final class CreditSettings implements Serializable {
   }
 
   /**
-   * Applies {@code --credit} to whichever of {@code --creditMethod}, {@code --valueEstimator} and
+   * Applies {@code --credit} to whichever of {@code --credit-method}, {@code --value-estimator} and
    * {@code --segmentation} is empty (not given): grpo = grpo + none + single, rredcot =
    * rredcot-reweight + bank (the aligned continuation bank, the estimator the credit evaluation
    * favours) + hybrid, mc = rredcot-reweight + mc + hybrid. An explicit option wins over the
@@ -142,8 +142,8 @@ public final class CreditSettings implements Serializable {
 
   /**
    * The tokenizer the contract decodes token ids with: the one the value stage scores them in and
-   * the trainer trains them in. {@code --modelTokenizer} when given, else a {@code --model}
-   * directory's, else that of the newest checkpoint of the store ({@code --checkpointDir}, default
+   * the trainer trains them in. {@code --model-tokenizer} when given, else a {@code --model}
+   * directory's, else that of the newest checkpoint of the store ({@code --store}, default
    * $RREDCOT_HOME/checkpoints) that the value stage would load: digests verified and, with trusted
    * keys, signed ({@link #trustedKeysFile}); none (ids not decoded, logged at start) when the store
    * is empty.
@@ -163,8 +163,8 @@ public final class CreditSettings implements Serializable {
   }
 
   /**
-   * The trusted-keys file checkpoints of the store must be signed by: {@code --trustedKeys},
-   * default $RREDCOT_HOME/trusted-keys; empty ({@code --trustedKeys=none}) when signatures are not
+   * The trusted-keys file checkpoints of the store must be signed by: {@code --trusted-keys},
+   * default $RREDCOT_HOME/trusted-keys; empty ({@code --trusted-keys=none}) when signatures are not
    * checked.
    */
   static String trustedKeysFile(CreditPipelineOptions options) {
@@ -185,7 +185,7 @@ public final class CreditSettings implements Serializable {
     try {
       aggregation = BankAggregation.fromOption(options.getBankAggregation());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--bankAggregation: " + e.getMessage(), e);
+      throw new IllegalArgumentException("--bank-aggregation: " + e.getMessage(), e);
     }
     return ModelSettings.builder()
         .setCheckpointDir(dir)
@@ -349,37 +349,37 @@ public final class CreditSettings implements Serializable {
     /** Validates the combination; the message names the option to change. */
     public CreditSettings build() {
       if (groupTimeoutMs <= 0) {
-        throw new IllegalArgumentException("--groupTimeoutMs must be > 0, got " + groupTimeoutMs);
+        throw new IllegalArgumentException("--group-timeout-ms must be > 0, got " + groupTimeoutMs);
       }
       if (emittedMarkerTtlMs <= 0) {
         throw new IllegalArgumentException(
-            "--emittedMarkerTtlMs must be > 0, got " + emittedMarkerTtlMs);
+            "--emitted-marker-ttl-ms must be > 0, got " + emittedMarkerTtlMs);
       }
       if (maxRecordBytes <= 0) {
-        throw new IllegalArgumentException("--maxRecordBytes must be > 0, got " + maxRecordBytes);
+        throw new IllegalArgumentException("--max-record-bytes must be > 0, got " + maxRecordBytes);
       }
       if (maxOpenGroups <= 0) {
-        throw new IllegalArgumentException("--maxOpenGroups must be > 0, got " + maxOpenGroups);
+        throw new IllegalArgumentException("--max-open-groups must be > 0, got " + maxOpenGroups);
       }
       if (valueEstimator == ValueEstimator.NONE
           && segmentation.strategy() != SegmentationStrategy.SINGLE) {
         throw new IllegalArgumentException(
-            "--valueEstimator=none has state values only for a single segment, but --segmentation="
+            "--value-estimator=none has state values only for a single segment, but --segmentation="
                 + segmentation.strategy().optionValue()
-                + ": use --segmentation=single or a model estimator (--valueEstimator=answer|bank|mc)");
+                + ": use --segmentation=single or a model estimator (--value-estimator=answer|bank|mc)");
       }
       if (valueEstimator == ValueEstimator.NONE && advantages.rule() != AdvantageRule.GRPO) {
         throw new IllegalArgumentException(
-            "--creditMethod="
+            "--credit-method="
                 + advantages.rule().optionValue()
-                + " redistributes rewards over segments, but --valueEstimator=none has no segment"
-                + " values: use --valueEstimator=answer|bank|mc|loo|gradient (or --credit=rredcot)");
+                + " redistributes rewards over segments, but --value-estimator=none has no segment"
+                + " values: use --value-estimator=answer|bank|mc|loo|gradient (or --credit=rredcot)");
       }
       if (valueEstimator.needsPolicy() && model == null) {
         throw new IllegalArgumentException(
-            "--valueEstimator="
+            "--value-estimator="
                 + valueEstimator.optionValue()
-                + " needs the policy: set --checkpointDir to a checkpoint store");
+                + " needs the policy: set --store to a checkpoint store");
       }
       return new CreditSettings(this);
     }

@@ -84,7 +84,7 @@ public interface KafkaOptions extends PipelineOptions {
       "Delivery guarantee of the job's Kafka writes (credited rollouts and dead letters):"
           + " exactly-once writes in Kafka transactions committed after each Flink checkpoint, so a"
           + " read_committed consumer sees every record once across crashes, one checkpoint"
-          + " interval after it was computed at the latest (needs --checkpointingInterval and an"
+          + " interval after it was computed at the latest (needs --checkpointing-interval and an"
           + " unbounded run); at-least-once writes without transactions, visible at once, and a"
           + " crash writes again what came after the last checkpoint; auto: exactly-once for an"
           + " unbounded run on Flink with checkpointing, else at-least-once. Default"

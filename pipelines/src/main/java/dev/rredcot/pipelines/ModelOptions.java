@@ -8,7 +8,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 public interface ModelOptions extends PipelineOptions {
   @Description(
       "Preset: grpo (grpo + none + single), rredcot (rredcot-reweight + bank + hybrid) or mc"
-          + " (rredcot-reweight + mc + hybrid). Fills whichever of --creditMethod, --valueEstimator"
+          + " (rredcot-reweight + mc + hybrid). Fills whichever of --credit-method, --value-estimator"
           + " and --segmentation is not given explicitly (an explicit one wins); empty: those three"
           + " alone (default grpo + none + single).")
   @Default.String("")
@@ -35,7 +35,7 @@ public interface ModelOptions extends PipelineOptions {
   void setTrustedKeys(String value);
 
   @Description(
-      "Score every rollout with exactly this policy version of --checkpointDir (the job fails at"
+      "Score every rollout with exactly this policy version of --store (the job fails at"
           + " start when the store does not hold it, and ignores checkpoint announcements); -1:"
           + " the rollout's generating version while held, else the newest.")
   @Default.Long(-1)
@@ -51,13 +51,13 @@ public interface ModelOptions extends PipelineOptions {
 
   void setVersionsHeld(int value);
 
-  @Description("Load new checkpoints announced on --checkpointsTopic without restarting.")
+  @Description("Load new checkpoints announced on --checkpoints-topic without restarting.")
   @Default.Boolean(true)
   boolean getWatchCheckpoints();
 
   void setWatchCheckpoints(boolean value);
 
-  @Description("Topic of PolicyCheckpoint announcements (on --bootstrapServers).")
+  @Description("Topic of PolicyCheckpoint announcements (on --bootstrap).")
   @Default.String(dev.rredcot.schemas.Topics.CHECKPOINTS)
   String getCheckpointsTopic();
 
@@ -109,7 +109,7 @@ public interface ModelOptions extends PipelineOptions {
   void setMaxBatchTokens(int value);
 
   @Description(
-      "A fixed model instead of the --checkpointDir store: a model directory (a built-in"
+      "A fixed model instead of the --store store: a model directory (a built-in"
           + " checkpoint or store; the kinds of BackendKinds) or the URL of an OpenAI-compatible"
           + " completions server (vLLM, SGLang, rredcot serve), e.g. http://127.0.0.1:8000."
           + " Empty: the store's versions.")
@@ -120,7 +120,7 @@ public interface ModelOptions extends PipelineOptions {
 
   @Description(
       "Tokenizer of a --model URL: a directory with tokenizer.json or a checkpoint; empty: the"
-          + " newest checkpoint in --checkpointDir.")
+          + " newest checkpoint in --store.")
   @Default.String("")
   String getModelTokenizer();
 

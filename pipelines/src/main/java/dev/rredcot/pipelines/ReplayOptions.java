@@ -10,8 +10,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
  */
 public interface ReplayOptions extends PipelineOptions {
   @Description(
-      "Start offsets per partition of --inputTopic, 'partition:offset,...' (inclusive); partitions"
-          + " not listed start at their earliest offset when --toOffsets is set.")
+      "Start offsets per partition of --input-topic, 'partition:offset,...' (inclusive); partitions"
+          + " not listed start at their earliest offset when --to-offsets is set.")
   @Default.String("")
   String getFromOffsets();
 

@@ -124,6 +124,6 @@ class CreditRolloutsTest {
     options.setMinGroupSize(9);
     IllegalArgumentException error =
         assertThrows(IllegalArgumentException.class, () -> CreditSettings.fromOptions(options));
-    assertThat(error.getMessage().contains("--minGroupSize"), equalTo(true));
+    assertThat(error.getMessage().contains("--min-group-size"), equalTo(true));
   }
 }

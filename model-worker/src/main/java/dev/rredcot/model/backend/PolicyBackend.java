@@ -51,7 +51,7 @@ public interface PolicyBackend extends AutoCloseable {
    * Fails unless this backend declares {@code capability}; stages call it at start-up so a missing
    * capability stops the job with one message rather than failing every record.
    *
-   * @param purpose what needs it, e.g. {@code "--valueEstimator=mc"}
+   * @param purpose what needs it, e.g. {@code "--value-estimator=mc"}
    * @throws UnsupportedCapabilityException when the capability is missing
    */
   default void require(BackendCapability capability, String purpose) {

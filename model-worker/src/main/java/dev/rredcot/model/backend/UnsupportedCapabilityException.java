@@ -9,7 +9,7 @@ public final class UnsupportedCapabilityException extends IllegalStateException 
   /**
    * @param backend the backend's {@link PolicyBackend#description()}
    * @param capability what is missing
-   * @param purpose what needed it, e.g. {@code "--valueEstimator=mc"}
+   * @param purpose what needed it, e.g. {@code "--value-estimator=mc"}
    */
   public UnsupportedCapabilityException(
       String backend, BackendCapability capability, String purpose) {

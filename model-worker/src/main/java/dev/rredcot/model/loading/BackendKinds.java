@@ -133,7 +133,7 @@ public final class BackendKinds {
           "--model "
               + model
               + " needs the policy's tokenizer: a directory with tokenizer.json or a checkpoint"
-              + " (--model-tokenizer DIR; Beam option --modelTokenizer)");
+              + " (--model-tokenizer DIR)");
     }
     return CompletionsBackend.connect(URI.create(model), Tokenizer.load(tokenizerDir), endpoint);
   }

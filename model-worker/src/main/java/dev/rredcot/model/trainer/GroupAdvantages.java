@@ -10,7 +10,7 @@ public final class GroupAdvantages {
 
   /**
    * The ε added to the standard deviation: the default of the trainer path and of the pipeline's
-   * {@code --advantageEpsilon}. It only guards the division, since a group whose rewards are all
+   * {@code --advantage-epsilon}. It only guards the division, since a group whose rewards are all
    * equal gets advantage 0 without dividing.
    */
   public static final double DEFAULT_EPSILON = 1e-6;

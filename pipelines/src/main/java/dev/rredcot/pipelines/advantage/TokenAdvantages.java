@@ -50,7 +50,7 @@ public final class TokenAdvantages {
     private final double valueScale;
     private final double grpoMix;
 
-    /** β of the exponential tilt unless set: the default of {@code --reweightStrength}. */
+    /** β of the exponential tilt unless set: the default of {@code --reweight-strength}. */
     public static final double DEFAULT_REWEIGHT_STRENGTH = 2.0;
 
     /** c of the value rules unless set: 1 / 0.5, the largest standard deviation of a 0/1 reward. */

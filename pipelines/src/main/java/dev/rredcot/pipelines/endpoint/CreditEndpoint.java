@@ -63,7 +63,7 @@ public final class CreditEndpoint implements HttpHandler {
    *
    * @param modelName the model's name in responses
    * @param modelLocation where the model was loaded from (the credit job's {@code --model})
-   * @param taskFamilies the task families requests may name ({@code --taskFamilies}; empty: the
+   * @param taskFamilies the task families requests may name ({@code --task-families}; empty: the
    *     built-ins)
    * @param maxBodyBytes the largest body taken; larger ones get 413
    */

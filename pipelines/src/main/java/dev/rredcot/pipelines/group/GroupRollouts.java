@@ -121,7 +121,7 @@ public final class GroupRollouts
               + emittedMarkerTtlMs);
     }
     if (maxOpenGroups <= 0) {
-      throw new IllegalArgumentException("--maxOpenGroups must be > 0, got " + maxOpenGroups);
+      throw new IllegalArgumentException("--max-open-groups must be > 0, got " + maxOpenGroups);
     }
     this.groupTimeoutMs = groupTimeoutMs;
     this.emittedMarkerTtlMs = emittedMarkerTtlMs;

@@ -139,7 +139,7 @@ final class OpenGroupAdmission extends DoFn<KV<Integer, Rollout>, Rollout> {
                         + shard
                         + " of "
                         + shards
-                        + " (--maxOpenGroups "
+                        + " (--max-open-groups "
                         + maxOpenGroups
                         + " across the job)"));
         return;

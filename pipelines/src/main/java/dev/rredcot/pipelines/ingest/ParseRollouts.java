@@ -137,7 +137,7 @@ public final class ParseRollouts
                         + size
                         + " bytes is larger than the limit of "
                         + maxRecordBytes
-                        + " bytes (--maxRecordBytes)"));
+                        + " bytes (--max-record-bytes)"));
         return;
       }
       Rollout rollout;

@@ -568,7 +568,7 @@ public final class RolloutContract implements Serializable {
 
     /**
      * The task families whose rewards can be re-verified, as the value stage's {@code
-     * --taskFamilies} list (default: the built-in ones); a record of any other family is a dead
+     * --task-families} list (default: the built-in ones); a record of any other family is a dead
      * letter.
      */
     public Builder optTaskFamilies(String value) {
@@ -627,7 +627,7 @@ public final class RolloutContract implements Serializable {
     public RolloutContract build() {
       if (minGroupSize < 1 || maxGroupSize < minGroupSize) {
         throw new IllegalArgumentException(
-            "group size range (--minGroupSize, --maxGroupSize) must satisfy 1 <= min <= max, got ["
+            "group size range (--min-group-size, --max-group-size) must satisfy 1 <= min <= max, got ["
                 + minGroupSize
                 + ", "
                 + maxGroupSize

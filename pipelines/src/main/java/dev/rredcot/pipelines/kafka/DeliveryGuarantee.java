@@ -24,13 +24,13 @@ public enum DeliveryGuarantee {
     this.optionValue = optionValue;
   }
 
-  /** The value of {@code --deliveryGuarantee} that selects this guarantee. */
+  /** The value of {@code --delivery-guarantee} that selects this guarantee. */
   public String optionValue() {
     return optionValue;
   }
 
   /**
-   * The guarantee named by {@code --deliveryGuarantee} ({@code exactly-once}, {@code
+   * The guarantee named by {@code --delivery-guarantee} ({@code exactly-once}, {@code
    * at-least-once}).
    *
    * @throws IllegalArgumentException for any other name
@@ -42,6 +42,6 @@ public enum DeliveryGuarantee {
       }
     }
     throw new IllegalArgumentException(
-        "unknown --deliveryGuarantee '" + value + "': use auto, exactly-once or at-least-once");
+        "unknown --delivery-guarantee '" + value + "': use auto, exactly-once or at-least-once");
   }
 }

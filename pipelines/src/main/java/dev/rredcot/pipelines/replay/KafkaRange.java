@@ -76,10 +76,10 @@ public final class KafkaRange implements Serializable {
       String toOffsets,
       String fromTime,
       String toTime) {
-    Map<Integer, Long> from = parseOffsets("--fromOffsets", fromOffsets);
-    Map<Integer, Long> to = parseOffsets("--toOffsets", toOffsets);
-    Instant fromInstant = parseTime("--fromTime", fromTime);
-    Instant toInstant = parseTime("--toTime", toTime);
+    Map<Integer, Long> from = parseOffsets("--from-offsets", fromOffsets);
+    Map<Integer, Long> to = parseOffsets("--to-offsets", toOffsets);
+    Instant fromInstant = parseTime("--from-time", fromTime);
+    Instant toInstant = parseTime("--to-time", toTime);
     Properties props = new Properties();
     props.putAll(clientConfig);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -96,10 +96,10 @@ public final class KafkaRange implements Serializable {
         partitions.add(new TopicPartition(topic, info.partition()));
       }
       for (Integer p : from.keySet()) {
-        requirePartition("--fromOffsets", topic, p, infos.size());
+        requirePartition("--from-offsets", topic, p, infos.size());
       }
       for (Integer p : to.keySet()) {
-        requirePartition("--toOffsets", topic, p, infos.size());
+        requirePartition("--to-offsets", topic, p, infos.size());
       }
       Map<TopicPartition, Long> beginning = consumer.beginningOffsets(partitions, TIMEOUT);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, TIMEOUT);

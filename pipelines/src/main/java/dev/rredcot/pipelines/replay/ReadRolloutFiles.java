@@ -87,7 +87,7 @@ public final class ReadRolloutFiles extends PTransform<PBegin, PCollection<RawRe
             name
                 + " holds "
                 + schema.getFullName()
-                + " records: --inputFiles must be Avro files of "
+                + " records: --input-files must be Avro files of "
                 + Rollout.getClassSchema().getFullName()
                 + " or of bytes (single-object encoded rollouts)");
       }

@@ -179,7 +179,7 @@ public final class ComputeAdvantages
               + keyBytes
               + " bytes), more than fits in a message of "
               + maxMessageBytes
-              + " bytes (--maxMessageBytes); the rest of group "
+              + " bytes (--max-message-bytes); the rest of group "
               + record.getGroupId()
               + " is credited without it");
     }

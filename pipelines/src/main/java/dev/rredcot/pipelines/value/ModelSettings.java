@@ -101,7 +101,7 @@ public final class ModelSettings implements Serializable {
   }
 
   /**
-   * The one policy version every rollout is scored with ({@code --policyVersion}), or {@link
+   * The one policy version every rollout is scored with ({@code --policy-version}), or {@link
    * #NOT_PINNED}: then the rollout's generating version while held, else the newest.
    */
   public long pinnedVersion() {
@@ -362,24 +362,23 @@ public final class ModelSettings implements Serializable {
     /** Validates; messages name the option to change. */
     public ModelSettings build() {
       if (model.isEmpty() && (checkpointDir == null || checkpointDir.isBlank())) {
-        throw new IllegalArgumentException(
-            "--checkpointDir or --model is required for a model estimator");
+        throw new IllegalArgumentException("--store or --model is required for a model estimator");
       }
-      requirePositive("--versionsHeld", versionsHeld);
+      requirePositive("--versions-held", versionsHeld);
       if (pinnedVersion < NOT_PINNED) {
         throw new IllegalArgumentException(
-            "--policyVersion must be a version (>= 0) or -1 (not pinned), got " + pinnedVersion);
+            "--policy-version must be a version (>= 0) or -1 (not pinned), got " + pinnedVersion);
       }
-      requirePositive("--mcSamples", mcSamples);
-      requirePositive("--mcMaxTokens", mcMaxTokens);
-      requirePositive("--maxBatchTraces", maxBatchTraces);
+      requirePositive("--mc-samples", mcSamples);
+      requirePositive("--mc-max-tokens", mcMaxTokens);
+      requirePositive("--max-batch-traces", maxBatchTraces);
       if (bankOracleSolutions < 0) {
         throw new IllegalArgumentException(
-            "--bankOracleSolutions must be >= 0, got " + bankOracleSolutions);
+            "--bank-oracle-solutions must be >= 0, got " + bankOracleSolutions);
       }
-      requirePositive("--maxBatchTokens", maxBatchTokens);
+      requirePositive("--max-batch-tokens", maxBatchTokens);
       if (!(mcTemperature > 0)) {
-        throw new IllegalArgumentException("--mcTemperature must be > 0, got " + mcTemperature);
+        throw new IllegalArgumentException("--mc-temperature must be > 0, got " + mcTemperature);
       }
       TaskFamilyRegistry.parse(taskFamilies);
       return new ModelSettings(this);

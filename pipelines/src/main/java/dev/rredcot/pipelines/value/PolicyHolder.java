@@ -201,7 +201,7 @@ public final class PolicyHolder {
       throw new IllegalStateException(
           "no loadable policy checkpoint in "
               + storeRoot
-              + ": write one (e.g. the initial policy) or point --checkpointDir at a store");
+              + ": write one (e.g. the initial policy) or point --store at a store");
     }
   }
 
@@ -215,7 +215,7 @@ public final class PolicyHolder {
     }
     if (!versions.contains(version)) {
       throw new IllegalStateException(
-          "--policyVersion="
+          "--policy-version="
               + version
               + ": the checkpoint store "
               + storeRoot
@@ -227,7 +227,7 @@ public final class PolicyHolder {
       add(version, Policy.load(store.load(version)));
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException(
-          "--policyVersion=" + version + ": cannot load it from " + storeRoot + ": " + e, e);
+          "--policy-version=" + version + ": cannot load it from " + storeRoot + ": " + e, e);
     }
   }
 

@@ -81,7 +81,7 @@ class ComputeAdvantagesTest {
             letter -> {
               assertThat(letter.getStage(), equalTo(ComputeAdvantages.STAGE));
               assertThat(letter.getReason(), equalTo(WriteRecords.RECORD_TOO_LARGE));
-              assertThat(letter.getErrorMessage(), containsString("(--maxMessageBytes)"));
+              assertThat(letter.getErrorMessage(), containsString("(--max-message-bytes)"));
               Rollout original = TestRollouts.CODEC.decode(DeadLetters.valueBytes(letter));
               assertThat(original.getRolloutId(), equalTo("g1-r2"));
               assertThat(original.getText(), equalTo(longText));

@@ -89,7 +89,7 @@ class EstimateValuesTest {
     options.setCreditMethod("rredcot-reweight");
     IllegalArgumentException error =
         assertThrows(IllegalArgumentException.class, () -> CreditSettings.fromOptions(options));
-    assertThat(error.getMessage().contains("--valueEstimator=answer"), equalTo(true));
+    assertThat(error.getMessage().contains("--value-estimator=answer"), equalTo(true));
   }
 
   @Test

@@ -51,7 +51,7 @@ class PinnedPolicyTest {
     TinyPolicies.save(store, 1, 1);
     IllegalStateException failure =
         assertThrows(IllegalStateException.class, () -> PolicyHolder.acquire(pinned(7)));
-    assertTrue(failure.getMessage().contains("--policyVersion=7"), failure.getMessage());
+    assertTrue(failure.getMessage().contains("--policy-version=7"), failure.getMessage());
     assertTrue(failure.getMessage().contains("[1]"), failure.getMessage());
   }
 
@@ -61,7 +61,7 @@ class PinnedPolicyTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> ModelSettings.builder().setCheckpointDir("/x").optPinnedVersion(-2).build());
-    assertTrue(failure.getMessage().contains("--policyVersion"), failure.getMessage());
+    assertTrue(failure.getMessage().contains("--policy-version"), failure.getMessage());
   }
 
   private ModelSettings pinned(long version) {

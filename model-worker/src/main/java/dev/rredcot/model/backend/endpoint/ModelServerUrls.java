@@ -37,7 +37,7 @@ public final class ModelServerUrls {
             + url
             + " is plain http to a host that is not loopback: use https, or allow it explicitly"
             + " (serve: --allow-insecure-model-url; pipeline and replay:"
-            + " --endpointAllowInsecureHttp=true)");
+            + " --endpoint-allow-insecure-http=true)");
   }
 
   /** Whether {@code host} is, or resolves only to, loopback addresses. */
