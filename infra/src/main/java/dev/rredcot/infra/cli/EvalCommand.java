@@ -71,7 +71,7 @@ final class EvalCommand implements Runnable {
     @Option(names = "--mc-truth", description = "Monte Carlo samples per boundary for the truth.")
     Integer mcTruth;
 
-    @Option(names = "--checkpoint-store", description = "Policy to evaluate (default: shipped).")
+    @Option(names = "--store", description = "Policy to evaluate (default: shipped).")
     Path checkpointStore;
 
     @Option(
@@ -113,7 +113,7 @@ final class EvalCommand implements Runnable {
     private Path evaluableModel(String model) {
       if (checkpointStore != null) {
         throw new ParameterException(
-            spec.commandLine(), "--model replaces --checkpoint-store: give one or the other");
+            spec.commandLine(), "--model replaces --store: give one or the other");
       }
       if (BackendKinds.isUrl(model)) {
         throw new ParameterException(
@@ -252,7 +252,7 @@ final class EvalCommand implements Runnable {
         description = "Runs trained at once (default: available processors).")
     Integer workers;
 
-    @Option(names = "--checkpoint-store", description = "Initial policy (default: shipped).")
+    @Option(names = "--store", description = "Initial policy (default: shipped).")
     Path checkpointStore;
 
     @Option(

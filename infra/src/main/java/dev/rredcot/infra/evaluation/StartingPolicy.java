@@ -62,7 +62,7 @@ public final class StartingPolicy {
         throw new IOException(
             "checkpoint store "
                 + checkpointStore.get()
-                + " holds no checkpoint; --checkpoint-store must point at a store root with a"
+                + " holds no checkpoint; --store must point at a store root with a"
                 + " v<version>/ directory");
       }
       LOG.info("starting policy: {}", latest.get().dir());
@@ -80,8 +80,6 @@ public final class StartingPolicy {
 
   /** How {@link #resolve} chose, for the summaries. */
   static String source(Optional<Path> checkpointStore, EvaluationTask task) {
-    return checkpointStore.isPresent()
-        ? "--checkpoint-store " + checkpointStore.get()
-        : task.shippedSource();
+    return checkpointStore.isPresent() ? "--store " + checkpointStore.get() : task.shippedSource();
   }
 }
