@@ -133,11 +133,11 @@ class CreditJobKillExactlyOnceTest {
                 kafka.bootstrapServers(),
                 "--credit=grpo",
                 "--parallelism=1",
-                "--groupTimeoutMs=60000",
-                "--checkpointingInterval=" + CHECKPOINT_INTERVAL_MS));
+                "--group-timeout-ms=60000",
+                "--checkpointing-interval=" + CHECKPOINT_INTERVAL_MS));
     String guarantee = System.getProperty("rredcot.killTest.deliveryGuarantee", "exactly-once");
     if (!guarantee.isEmpty()) {
-      args.add("--deliveryGuarantee=" + guarantee);
+      args.add("--delivery-guarantee=" + guarantee);
     }
     return ChildJvm.start(
         "pipeline",

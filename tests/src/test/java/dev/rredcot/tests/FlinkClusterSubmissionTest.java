@@ -37,7 +37,7 @@ import picocli.CommandLine;
 
 /**
  * The credit job on a standalone Flink cluster started as {@code rredcot flink up} starts it
- * (Flink's entry points, separate JVMs): {@code rredcot pipeline --flinkMaster=HOST:PORT} stages
+ * (Flink's entry points, separate JVMs): {@code rredcot pipeline --flink-master=HOST:PORT} stages
  * the shaded job jar there, the cluster's REST API lists the job, every produced rollout comes back
  * credited, and no process of the cluster outlives {@code down}.
  */
@@ -92,11 +92,11 @@ class FlinkClusterSubmissionTest {
               "pipeline",
               "--bootstrap",
               broker.bootstrapServers(),
-              "--flinkMaster=" + running.restAddress(),
+              "--flink-master=" + running.restAddress(),
               "--max-records",
               Integer.toString(ROLLOUTS),
               "--credit=rredcot",
-              "--groupTimeoutMs=60000");
+              "--group-timeout-ms=60000");
       assertEquals(0, exit, out.toString());
       assertTrue(out.toString().contains("credit job DONE"), out.toString());
 

@@ -209,7 +209,7 @@ public final class DemoRun {
     }
 
     // The run's own signing key: the run's trainer signs, and the worker and the credit job (a
-    // child JVM, through --trustedKeys) load only what it signed, as separate processes would.
+    // child JVM, through --trusted-keys) load only what it signed, as separate processes would.
     Path signingKeyFile = runDir.resolve("keys").resolve("checkpoint-signing.key");
     CheckpointSigningKey signingKey = CheckpointSigningKey.loadOrGenerate(signingKeyFile);
     trustedKeysFile = CheckpointSigningKey.publicFile(signingKeyFile);
@@ -433,13 +433,13 @@ public final class DemoRun {
     args.addAll(
         List.of(
             "--runner=FlinkRunner",
-            "--flinkMaster=[local]",
+            "--flink-master=[local]",
             "--parallelism=1",
             "--credit=" + settings.credit(),
-            "--checkpointDir=" + checkpointDir,
-            "--trustedKeys=" + trustedKeysFile,
+            "--store=" + checkpointDir,
+            "--trusted-keys=" + trustedKeysFile,
             // The run's own Flink checkpoints: a demo starts fresh, never from an earlier run's.
-            "--stateBackendStoragePath="
+            "--state-backend-storage-path="
                 + settings.runDir().resolve("flink-checkpoints").toAbsolutePath().toUri(),
             "--fresh"));
     return args;

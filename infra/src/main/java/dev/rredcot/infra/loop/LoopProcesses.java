@@ -253,12 +253,12 @@ public final class LoopProcesses implements AutoCloseable {
               "--bootstrap",
               bootstrap,
               "--runner=FlinkRunner",
-              "--flinkMaster=[local]",
+              "--flink-master=[local]",
               "--parallelism=1",
               "--credit=" + shape.credit(),
-              "--checkpointDir=" + store,
-              "--stateBackendStoragePath=" + runDir.resolve("flink-checkpoints").toUri(),
-              "--checkpointingInterval=" + shape.flinkCheckpointIntervalMs());
+              "--store=" + store,
+              "--state-backend-storage-path=" + runDir.resolve("flink-checkpoints").toUri(),
+              "--checkpointing-interval=" + shape.flinkCheckpointIntervalMs());
       case FEEDER ->
           List.of(
               "feeder",
