@@ -1,10 +1,13 @@
 package dev.rredcot.infra.bench;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.pipelines.BeamFlags;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
@@ -167,7 +170,10 @@ public final class PipelineBenchmarkOptions {
       return this;
     }
 
-    /** Extra Beam options for the credit job; they override the benchmark's own. */
+    /**
+     * Extra options of the credit job, as flags (--group-timeout-ms=...); they override the
+     * benchmark's own.
+     */
     public Builder optPipelineArgs(List<String> value) {
       this.pipelineArgs = value;
       return this;
@@ -224,20 +230,28 @@ public final class PipelineBenchmarkOptions {
    * are wanted.
    */
   CreditPipelineOptions creditJobOptions(Path store, String bootstrapServers) {
-    List<String> args = new ArrayList<>();
-    args.add("--runner=FlinkRunner");
-    args.add("--flinkMaster=[local]");
-    args.add("--parallelism=" + parallelism);
-    args.add("--attachedMode=false");
-    args.add("--consumerGroupId=");
-    args.add("--credit=rredcot");
-    args.add("--checkpointDir=" + store);
-    args.add("--watchCheckpoints=false");
-    args.add("--groupTimeoutMs=60000");
+    List<String> args = new ArrayList<>(BeamFlags.toBeamArgs(pipelineArgs));
+    Map<String, Object> own = new LinkedHashMap<>();
+    own.put("runner", "FlinkRunner");
+    own.put("flinkMaster", "[local]");
+    own.put("parallelism", parallelism);
+    own.put("attachedMode", false);
+    own.put("consumerGroupId", "");
+    own.put("credit", "rredcot");
+    own.put("checkpointDir", store);
+    own.put("watchCheckpoints", false);
+    own.put("groupTimeoutMs", 60000);
     if (!bootstrapServers.isEmpty()) {
-      args.add("--bootstrapServers=" + bootstrapServers);
+      own.put("bootstrapServers", bootstrapServers);
     }
-    args.addAll(pipelineArgs);
+    // The user's options (flags, translated to Beam's names) override the benchmark's own.
+    own.forEach(
+        (property, value) -> {
+          String prefix = "--" + property;
+          if (args.stream().noneMatch(arg -> arg.equals(prefix) || arg.startsWith(prefix + "="))) {
+            args.add(prefix + "=" + value);
+          }
+        });
     return PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
         .as(CreditPipelineOptions.class);
   }

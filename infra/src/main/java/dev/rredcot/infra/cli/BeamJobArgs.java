@@ -7,14 +7,12 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.service.KafkaClientConfig;
+import dev.rredcot.pipelines.BeamFlags;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.value.ModelSettings;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,9 +24,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
 /**
- * The Beam arguments of a credit-job command: the user's pass-through {@code --name=value} options,
- * then the configuration file's {@code beam} options the user did not give, plus the CLI's defaults
- * (Flink runner on the embedded mini-cluster, the local broker) for whatever neither gave.
+ * The Beam arguments of a credit-job command: the user's options of the job (kebab-case flags,
+ * translated by {@link BeamFlags}), then the configuration file's job options the user did not
+ * give, plus the CLI's defaults (Flink runner on the embedded mini-cluster, the local broker) for
+ * whatever neither gave. Internally, and in {@link #args()}, options carry Beam's property names.
  */
 final class BeamJobArgs {
   private final CommandLine commandLine;
@@ -37,19 +36,20 @@ final class BeamJobArgs {
   private final List<String> args;
 
   /**
-   * {@code userArgs} from the command line come first, then the config file's Beam options the user
+   * {@code userArgs} from the command line come first, then the config file's job options the user
    * did not give; the CLI's defaults only fill what neither gave.
+   *
+   * @throws ParameterException (one line) for an unknown option, an option given twice (under one
+   *     name or two) or a project option in Beam's camelCase
    */
   BeamJobArgs(CommandLine commandLine, List<String> userArgs) {
-    for (String arg : userArgs) {
-      if (!arg.startsWith("--")) {
-        throw new ParameterException(
-            commandLine, "unexpected argument '" + arg + "': Beam options are --name=value");
-      }
-    }
     this.commandLine = commandLine;
-    this.userArgs = List.copyOf(userArgs);
-    this.args = new ArrayList<>(userArgs);
+    try {
+      this.userArgs = List.copyOf(BeamFlags.toBeamArgs(userArgs));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(commandLine, e.getMessage() + beamHelpHint(commandLine), e);
+    }
+    this.args = new ArrayList<>(this.userArgs);
     Map<String, String> fromFile =
         ConfigDefaults.of(commandLine)
             .map(defaults -> defaults.beamOptions(commandLine.getCommandSpec()))
@@ -69,17 +69,31 @@ final class BeamJobArgs {
     }
   }
 
+  /** Appended to a bad option's message: where the options are listed. */
+  private static String beamHelpHint(CommandLine commandLine) {
+    return "; `"
+        + commandLine.getCommandSpec().qualifiedName()
+        + " --beam-help` lists the job's options";
+  }
+
   /**
-   * The Beam options the CLI sets from options of its own, by the config key to use instead: a
-   * config file may not set them in a {@code beam} section.
+   * Fails with one line when the command line gives job option {@code beamOption} (by its flag),
+   * which this command sets from its own {@code insteadOf}: one concept, one name. (A config file's
+   * key for it, shared with {@code pipeline}, is replaced by the command's own option.)
    */
-  static Map<String, String> cliOwnedBeamOptions() {
-    return Map.of(
-        "bootstrapServers", "bootstrap",
-        "kafkaConfig", "kafka-config",
-        "maxRecords", "max-records",
-        "credit", "credit",
-        "policyVersion", "policy-version");
+  BeamJobArgs refuse(String beamOption, String insteadOf) {
+    if (givenOnCommandLine(beamOption)) {
+      throw new ParameterException(
+          commandLine,
+          "--"
+              + BeamFlags.flag(beamOption)
+              + ": `"
+              + commandLine.getCommandSpec().qualifiedName()
+              + "` sets it from "
+              + insteadOf
+              + ": give that instead");
+    }
+    return this;
   }
 
   /** Whether the user (command line or config file) gave {@code --beamOption}. */
@@ -154,7 +168,8 @@ final class BeamJobArgs {
           .withValidation()
           .as(CreditPipelineOptions.class);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(commandLine, e.getMessage(), e);
+      // Beam's messages can span lines (a list of close names); the first says what is wrong.
+      throw new ParameterException(commandLine, e.getMessage().lines().findFirst().orElse(""), e);
     }
   }
 
@@ -247,7 +262,7 @@ final class BeamJobArgs {
       if (unwritable.isPresent()) {
         out.printf(
             "warning: the policy v%d in %s cannot write %s problems (%s): their records will be"
-                + " unmappable-tokens dead letters; point --checkpointDir at a store with a %s"
+                + " unmappable-tokens dead letters; point --store at a store with a %s"
                 + " policy%n",
             newest.get().version(),
             store.root(),
@@ -259,14 +274,9 @@ final class BeamJobArgs {
     out.flush();
   }
 
-  /** Prints the job's Beam options. */
+  /** Prints the job's options by flag: the credit job's, the runners' (Flink's) and Beam's. */
   static void printBeamHelp(PrintWriter out) {
-    PipelineOptionsFactory.register(CreditPipelineOptions.class);
-    ByteArrayOutputStream help = new ByteArrayOutputStream();
-    PipelineOptionsFactory.printHelp(
-        new PrintStream(help, true, StandardCharsets.UTF_8), CreditPipelineOptions.class);
-    out.print(help.toString(StandardCharsets.UTF_8));
-    out.flush();
+    BeamFlags.printHelp(out);
   }
 
   /** Prints a bounded run's counters, one per line. */

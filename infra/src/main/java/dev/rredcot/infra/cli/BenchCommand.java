@@ -9,6 +9,7 @@ import dev.rredcot.model.bench.BenchmarkResult;
 import dev.rredcot.model.bench.ModelBenchmark;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.pipelines.BeamFlags;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
@@ -132,13 +134,18 @@ final class BenchCommand implements Runnable {
     @Option(names = "--max-tokens", description = "Longest generated trace in tokens.")
     Integer maxTokens;
 
-    /** Beam options ({@code --name=value}) passed to the credit job as they are. */
+    /** Options of the credit job ({@code --group-timeout-ms=60000}, as for {@code pipeline}). */
     @Unmatched List<String> beamArgs = new ArrayList<>();
 
     @Mixin TaskOption taskOption;
 
     @Override
     public Integer call() throws Exception {
+      try {
+        BeamFlags.toBeamArgs(beamArgs);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+      }
       RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-pipeline");
       EvaluationTask task = taskOption.resolve(spec);
       Path store = bench.cli.home().checkpointsDir();

@@ -4,6 +4,7 @@ import dev.rredcot.infra.config.ConfigDefaults;
 import dev.rredcot.infra.config.ConfigFile;
 import dev.rredcot.infra.config.Origin;
 import dev.rredcot.model.service.KafkaClientConfig;
+import dev.rredcot.pipelines.BeamFlags;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,20 +134,29 @@ final class ConfigCommand implements Callable<Integer> {
     }
     if (ConfigFile.takesBeamOptions(command)) {
       Map<String, String> fromFile = defaults.beamOptions(command);
-      List<String> unmatched = leaf.unmatched();
-      if (!fromFile.isEmpty() || !unmatched.isEmpty()) {
-        out.printf("  Beam options of the job (others: their defaults, see --beam-help)%n");
+      List<String> given;
+      try {
+        given = BeamFlags.toBeamArgs(leaf.unmatched());
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage(), e);
       }
-      for (String arg : unmatched) {
+      if (!fromFile.isEmpty() || !given.isEmpty()) {
+        out.printf("  options of the credit job (others: their defaults, see --beam-help)%n");
+      }
+      List<String> givenProperties = new ArrayList<>();
+      for (String arg : given) {
         int equals = arg.indexOf('=');
-        String name = equals < 0 ? arg : arg.substring(0, equals);
+        String property = equals < 0 ? arg.substring(2) : arg.substring(2, equals);
         String value = equals < 0 ? "true" : arg.substring(equals + 1);
-        row(out, name, display(name, value), Origin.FLAG.label());
+        String flag = BeamFlags.flag(property);
+        givenProperties.add(property);
+        row(out, "--" + flag, display(flag, value), Origin.FLAG.label());
       }
       fromFile.forEach(
-          (name, value) -> {
-            if (unmatched.stream().noneMatch(arg -> arg.startsWith("--" + name + "="))) {
-              row(out, "--" + name, display(name, value), Origin.FILE.label());
+          (property, value) -> {
+            if (!givenProperties.contains(property)) {
+              String flag = BeamFlags.flag(property);
+              row(out, "--" + flag, display(flag, value), Origin.FILE.label());
             }
           });
     }

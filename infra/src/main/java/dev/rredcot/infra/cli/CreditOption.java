@@ -11,15 +11,15 @@ public final class CreditOption {
       names = "--credit",
       defaultValue = "rredcot",
       description =
-          "Credit preset: grpo, rredcot (default) or mc; an explicit --creditMethod,"
-              + " --valueEstimator or --segmentation wins over it.")
+          "Credit preset: grpo, rredcot (default) or mc; an explicit --credit-method,"
+              + " --value-estimator or --segmentation wins over it.")
   String credit;
 
   @Option(
       names = "--policy-version",
       paramLabel = "V",
       description =
-          "Score every rollout with exactly policy version V of --checkpointDir (fails when the"
+          "Score every rollout with exactly policy version V of --store (fails when the"
               + " store does not hold it); default: each rollout's generating version while held,"
               + " else the newest.")
   Long policyVersion;

@@ -108,7 +108,7 @@ final class FlinkCheckpointing {
     if (!uri.contains("://")) {
       return Optional.of(Path.of(uri));
     }
-    // A remote file system (hdfs://, s3://): pass --savepointPath to restore from it.
+    // A remote file system (hdfs://, s3://): pass --savepoint-path to restore from it.
     return Optional.empty();
   }
 

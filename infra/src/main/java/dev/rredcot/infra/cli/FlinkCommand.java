@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
       "A standalone Flink session cluster on 127.0.0.1: a JobManager and TaskManagers, each a"
           + " background JVM started from Flink's own entry points; configuration, logs and pid"
           + " files under $RREDCOT_HOME/flink.",
-      "Submit the credit job to it with: rredcot pipeline --flinkMaster=127.0.0.1:REST_PORT"
+      "Submit the credit job to it with: rredcot pipeline --flink-master=127.0.0.1:REST_PORT"
     },
     subcommands = {FlinkCommand.Up.class, FlinkCommand.Status.class, FlinkCommand.Down.class})
 final class FlinkCommand implements Runnable {
@@ -115,7 +115,7 @@ final class FlinkCommand implements Runnable {
           running.restAddress());
       printProcesses(out, running, cluster);
       out.printf(
-          "Prometheus reporter: %s; submit with: rredcot pipeline --flinkMaster=%s%n",
+          "Prometheus reporter: %s; submit with: rredcot pipeline --flink-master=%s%n",
           running.prometheusPorts().isEmpty()
               ? "off (--prometheus-ports FROM-TO)"
               : "first free port of " + running.prometheusPorts() + " per process, every interface",

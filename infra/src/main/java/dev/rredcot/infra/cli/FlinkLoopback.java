@@ -10,10 +10,10 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Keeps the listeners of the embedded Flink mini-cluster ({@code --flinkMaster=[local]}) on
+ * Keeps the listeners of the embedded Flink mini-cluster ({@code --flink-master=[local]}) on
  * loopback: its REST endpoint, RPC and blob server would otherwise bind to every interface. The CLI
- * writes a {@code flink-conf.yaml} with the bind addresses and passes {@code --flinkConfDir} unless
- * the user gave one (which is how to open them up).
+ * writes a {@code flink-conf.yaml} with the bind addresses and passes {@code --flink-conf-dir}
+ * unless the user gave one (which is how to open them up).
  */
 final class FlinkLoopback {
   /** Flink settings that bind the mini-cluster's listeners to 127.0.0.1. */
@@ -22,7 +22,7 @@ final class FlinkLoopback {
   private FlinkLoopback() {}
 
   /**
-   * Adds {@code --flinkConfDir=confDir} (after writing the loopback settings there) when the job
+   * Adds {@code --flink-conf-dir=confDir} (after writing the loopback settings there) when the job
    * runs on the embedded Flink mini-cluster and the user gave no configuration directory.
    */
   static BeamJobArgs applyDefaults(BeamJobArgs args, Path confDir) {

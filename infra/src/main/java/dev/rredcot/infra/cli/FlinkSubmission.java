@@ -6,7 +6,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Submission of the credit job to a Flink cluster ({@code --flinkMaster=HOST:PORT}, the cluster's
+ * Submission of the credit job to a Flink cluster ({@code --flink-master=HOST:PORT}, the cluster's
  * REST address): Beam's FlinkRunner builds the job here and stages the self-contained job jar
  * ({@code pipelines/target/rredcot-credit-job.jar}) instead of this JVM's classpath. A bounded run
  * is followed to its end; an unbounded one is submitted detached and keeps running on the cluster.
@@ -30,8 +30,8 @@ final class FlinkSubmission {
 
   /**
    * For a job that goes to a cluster: names it {@code jobName} and stages the job jar unless the
-   * user gave {@code --filesToStage}, and submits an unbounded job detached unless the user gave
-   * {@code --attachedMode}.
+   * user gave {@code --files-to-stage}, and submits an unbounded job detached unless the user gave
+   * {@code --attached-mode}.
    *
    * @throws IllegalStateException when the job jar has not been built
    */

@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
  * The {@code --model DIR|URL} option of the commands that score with a policy: a model directory (a
  * built-in checkpoint or store, or any kind {@link dev.rredcot.model.loading.BackendKinds}
  * recognises) or the URL of an OpenAI-compatible completions server; for the credit jobs it becomes
- * the Beam options {@code --model} and {@code --modelTokenizer}.
+ * the Beam options {@code --model} and {@code --model-tokenizer}.
  */
 public final class ModelOption {
   @Option(

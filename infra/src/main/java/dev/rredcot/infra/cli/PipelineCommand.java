@@ -30,22 +30,24 @@ import picocli.CommandLine.Unmatched;
     description = {
       "Run the credit job: rollouts -> segment, value, redistribute, advantages ->"
           + " credited-rollouts (and dead-letters).",
-      "Runs on FlinkRunner with --flinkMaster=[local] unless you pass --runner. Any other"
-          + " --name=value argument is a Beam option of the job (see --beam-help).",
-      "An unbounded run on Flink checkpoints every 30 s (exactly once, --checkpointingInterval),"
-          + " keeps its state under $RREDCOT_HOME/flink-checkpoints (--stateBackendStoragePath),"
+      "Runs on FlinkRunner with --flink-master=[local] unless you pass --runner. Any other"
+          + " --name=value (or --name value) argument is an option of the job, in kebab-case like"
+          + " every option (--group-timeout-ms=30000): --beam-help lists them, the Flink runner's"
+          + " too; the runner's and Beam's own also take Beam's camelCase name (--flinkMaster).",
+      "An unbounded run on Flink checkpoints every 30 s (exactly once, --checkpointing-interval),"
+          + " keeps its state under $RREDCOT_HOME/flink-checkpoints (--state-backend-storage-path),"
           + " retains the checkpoints when stopped and resumes from the newest one at its next"
-          + " start (unless --fresh or --savepointPath).",
+          + " start (unless --fresh or --savepoint-path).",
       "Its Kafka output is at least once (consumers deduplicate by rollout id);"
-          + " --deliveryGuarantee=exactly-once makes it exactly once for read_committed consumers"
+          + " --delivery-guarantee=exactly-once makes it exactly once for read_committed consumers"
           + " (transactions committed with each checkpoint, so records appear up to one interval"
           + " later).",
-      "Credit: --credit preset (default rredcot); explicit --creditMethod, --valueEstimator or"
+      "Credit: --credit preset (default rredcot); explicit --credit-method, --value-estimator or"
           + " --segmentation win over it.",
-      "--flinkMaster=HOST:PORT submits the job to a Flink cluster (rredcot flink up) with the job"
+      "--flink-master=HOST:PORT submits the job to a Flink cluster (rredcot flink up) with the job"
           + " jar pipelines/target/rredcot-credit-job.jar: a bounded run (--max-records) is"
           + " followed to its end, an unbounded one is submitted detached and runs there.",
-      "Credit needs a policy that can write the records' family: --checkpointDir (default"
+      "Credit needs a policy that can write the records' family: --store (default"
           + " $RREDCOT_HOME/checkpoints) gets the shipped policy of --task when it is empty;"
           + " records the policy cannot tokenise become unmappable-tokens dead letters."
     })
@@ -70,7 +72,10 @@ final class PipelineCommand implements Callable<Integer> {
       description = "Do not restore the newest retained Flink checkpoint (an unbounded run).")
   boolean fresh;
 
-  @Option(names = "--beam-help", description = "List the job's Beam options and exit.")
+  @Option(
+      names = "--beam-help",
+      description =
+          "List the job's options (the credit job's, the Flink runner's, Beam's) and exit.")
   boolean beamHelp;
 
   @Unmatched List<String> beamArgs = new ArrayList<>();

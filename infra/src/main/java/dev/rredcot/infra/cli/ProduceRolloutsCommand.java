@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
           + " noisy solver (some traces wrong), or with --task countdown countdown problems"
           + " answered by a search that takes a dooming move at --step-error-rate; full GRPO"
           + " groups keyed by group id. Credit countdown rollouts with a countdown policy in the"
-          + " pipeline's --checkpointDir (see `pipeline --task`).",
+          + " pipeline's --store (see `pipeline --task`).",
       "Log-probs are synthetic (no model). With --corrupt, also write records that do not decode.",
       "With --corpus contract, write --count good rollouts with, between their groups, one"
           + " contract-breaking record or group per invariant the credit job enforces (bytes that"
@@ -118,7 +118,7 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
       paramLabel = "BYTES",
       description =
           "With --corpus: also write a record larger than BYTES, for a job run with"
-              + " --maxRecordBytes=BYTES (at least 524288: smaller limits would catch other"
+              + " --max-record-bytes=BYTES (at least 524288: smaller limits would catch other"
               + " cases); 0: none (default: ${DEFAULT-VALUE}).")
   long corpusMaxRecordBytes;
 

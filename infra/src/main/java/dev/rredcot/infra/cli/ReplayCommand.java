@@ -32,7 +32,8 @@ import picocli.CommandLine.Unmatched;
           + " (--from/--to as partition:offset lists or ISO-8601 times) or Avro files"
           + " (--input-files), written to a topic or to Avro files (--out).",
       "Example: rredcot replay --from 0:0,1:0 --to 0:500,1:500 --credit=mc --out mc-credited",
-      "Other --name=value arguments are Beam options of the job (see pipeline --beam-help)."
+      "Other --name=value arguments are options of the credit job (see --beam-help), e.g."
+          + " --value-estimator=mc or --flink-master=HOST:PORT."
     })
 final class ReplayCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
@@ -69,10 +70,18 @@ final class ReplayCommand implements Callable<Integer> {
               + " then go to PREFIX-dead-letters).")
   String out;
 
+  // help = true: listed even without the required --out.
+  @Option(names = "--beam-help", help = true, description = "List the job's options and exit.")
+  boolean beamHelp;
+
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Override
   public Integer call() throws IOException {
+    if (beamHelp) {
+      BeamJobArgs.printBeamHelp(spec.commandLine().getOut());
+      return 0;
+    }
     BeamJobArgs job = beamJobArgs();
     FlinkSubmission.requireJobJar(job);
     CreditPipelineOptions options = job.parse();
@@ -112,6 +121,12 @@ final class ReplayCommand implements Callable<Integer> {
     }
     BeamJobArgs job =
         new BeamJobArgs(spec.commandLine(), beamArgs)
+            .refuse("fromOffsets", "--from")
+            .refuse("fromTime", "--from")
+            .refuse("toOffsets", "--to")
+            .refuse("toTime", "--to")
+            .refuse("outputTopic", "--out")
+            .refuse("outputFiles", "--out file:PREFIX")
             .withOverride("bootstrapServers", bootstrapOption.resolve(cli.home()));
     creditOption
         .apply(job)

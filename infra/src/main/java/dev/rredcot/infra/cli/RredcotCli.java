@@ -75,8 +75,7 @@ public final class RredcotCli implements Runnable {
   /** A CLI whose state lives in {@code home}. */
   public RredcotCli(RredcotHome home) {
     this.home = home;
-    this.configDefaults =
-        new ConfigDefaults(home, System::getenv, BeamJobArgs::cliOwnedBeamOptions);
+    this.configDefaults = new ConfigDefaults(home, System::getenv);
   }
 
   // A setter, so the file is known before picocli asks for the defaults of the unset options
@@ -134,6 +133,26 @@ public final class RredcotCli implements Runnable {
         parseResult -> {
           CliLogs.console(cli.verbose);
           return new CommandLine.RunLast().execute(parseResult);
+        });
+    // A usage error is one line (the usage itself only with --help), exit code 2.
+    commandLine.setParameterExceptionHandler(
+        (exception, args) -> {
+          CommandLine failed = exception.getCommandLine();
+          PrintWriter err = failed.getErr();
+          String suggestion = "";
+          if (exception instanceof CommandLine.UnmatchedArgumentException unmatched
+              && !unmatched.getSuggestions().isEmpty()) {
+            suggestion = " (did you mean " + unmatched.getSuggestions().get(0) + "?)";
+          }
+          String message = oneLine(exception) + suggestion;
+          String name = failed.getCommandSpec().qualifiedName();
+          err.println(
+              name
+                  + ": "
+                  + message
+                  + (message.contains(" --beam-help`") ? "" : " (`" + name + " --help`)"));
+          err.flush();
+          return failed.getCommandSpec().exitCodeOnInvalidInput();
         });
     commandLine.setExecutionExceptionHandler(
         (exception, failedCommand, parseResult) -> {

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,21 +41,13 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
 
   private final RredcotHome home;
   private final Function<String, String> environment;
-  private final Supplier<Map<String, String>> cliOwnedBeamOptions;
   private Path flagFile;
   private ConfigFile file;
 
-  /**
-   * A provider for the CLI in {@code home}; {@code cliOwnedBeamOptions} are the Beam options the
-   * CLI sets from its own keys (a file may not set them as Beam options).
-   */
-  public ConfigDefaults(
-      RredcotHome home,
-      Function<String, String> environment,
-      Supplier<Map<String, String>> cliOwnedBeamOptions) {
+  /** A provider for the CLI in {@code home}, reading variables from {@code environment}. */
+  public ConfigDefaults(RredcotHome home, Function<String, String> environment) {
     this.home = home;
     this.environment = environment;
-    this.cliOwnedBeamOptions = cliOwnedBeamOptions;
   }
 
   /** The provider of a command line built by the CLI, if it has one. */
@@ -106,7 +97,7 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
               "the config file " + path + " (" + location.how() + ") does not exist");
         }
         ConfigFile loaded = ConfigFile.load(path);
-        loaded.validate(root(anyCommand), BeamOptionNames.all(), cliOwnedBeamOptions.get());
+        loaded.validate(root(anyCommand));
         file = loaded;
       }
     }
@@ -154,9 +145,12 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     return value == null || value.isBlank() ? Optional.empty() : Optional.of(variable);
   }
 
-  /** The file's Beam options for {@code command} (top-level {@code beam}, then its own). */
+  /**
+   * The file's credit-job options for {@code command}, by Beam property name (top-level keys that
+   * are job flags, then its own section's).
+   */
   public Map<String, String> beamOptions(CommandSpec command) {
-    return file(command).beamOptions(commandPath(command));
+    return file(command).beamOptions(commandPath(command), ConfigFile.configurableOptions(command));
   }
 
   /** The option's key: its long name without {@code --}. */

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.config;
 
+import dev.rredcot.pipelines.BeamFlags;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -23,17 +24,22 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * The parsed {@code rredcot.yaml}: a key at the top names an option shared by every command that
  * has it ({@code bootstrap: kafka:9092}); a key named after a command is that command's section
- * ({@code pipeline: {max-records: 0}}, nested for {@code bench model}); {@code beam} (at the top or
- * in a credit-job command's section) holds Beam options of the job by their Beam names. Keys are
- * the options' long names without {@code --}, taken from the commands themselves, so every option
- * of every command can be set and nothing else can.
+ * ({@code pipeline: {max-records: 0}}, nested for {@code bench model}). Keys are the options' long
+ * names without {@code --}, exactly as on the command line: the commands' own options, taken from
+ * the commands themselves, and for the credit-job commands ({@code pipeline}, {@code replay}: those
+ * with {@code --beam-help}) the job's options by their flags ({@link BeamFlags}, e.g. {@code
+ * group-timeout-ms}). Every option of every command can be set, under its one name, and nothing
+ * else can.
  */
 public final class ConfigFile {
   /** The default file name under {@code $RREDCOT_HOME}. */
   public static final String FILE_NAME = "rredcot.yaml";
 
-  /** The section of Beam options passed through to the credit job. */
-  public static final String BEAM = "beam";
+  /** The option a command that takes the credit job's options lists them with. */
+  public static final String BEAM_HELP = "--beam-help";
+
+  /** The section name of Beam options before they were keys like every other. */
+  private static final String OLD_BEAM_SECTION = "beam";
 
   private static final ConfigFile NONE = new ConfigFile(null, Map.of());
 
@@ -96,27 +102,40 @@ public final class ConfigFile {
   }
 
   /**
-   * The Beam options of the command at {@code commandPath}: the top-level {@code beam} section,
-   * overridden key by key by the command's own.
+   * The credit job's options for the command at {@code commandPath}, by Beam property name: the
+   * keys that are job flags at the top level, overridden key by key by the command's own section;
+   * keys that are among {@code commandOptions} (the command's own options) are not the job's.
    */
-  public Map<String, String> beamOptions(List<String> commandPath) {
+  public Map<String, String> beamOptions(List<String> commandPath, Set<String> commandOptions) {
     Map<String, String> options = new LinkedHashMap<>();
-    beamSection(root).forEach((name, value) -> options.put(name, scalar(value)));
+    beamEntries(root, commandOptions).forEach((name, value) -> options.put(name, scalar(value)));
     Map<String, Object> section = section(commandPath);
     if (section != null && !commandPath.isEmpty()) {
-      beamSection(section).forEach((name, value) -> options.put(name, scalar(value)));
+      beamEntries(section, commandOptions)
+          .forEach((name, value) -> options.put(name, scalar(value)));
     }
     return options;
   }
 
+  private static Map<String, Object> beamEntries(
+      Map<String, Object> section, Set<String> commandOptions) {
+    Map<String, Object> entries = new LinkedHashMap<>();
+    section.forEach(
+        (key, value) -> {
+          if (!commandOptions.contains(key) && !(value instanceof Map)) {
+            BeamFlags.byFlag(key).ifPresent(option -> entries.put(option.property(), value));
+          }
+        });
+    return entries;
+  }
+
   /**
-   * Checks every key against the command tree under {@code rootCommand}, the Beam options the job
-   * knows, and the Beam options the CLI sets from its own options ({@code beam name -> CLI key}).
+   * Checks every key against the command tree under {@code rootCommand} and the credit job's
+   * options.
    *
    * @throws ConfigException naming every unknown or misplaced key
    */
-  public void validate(
-      CommandSpec rootCommand, Set<String> beamOptions, Map<String, String> cliOwnedBeamOptions) {
+  public void validate(CommandSpec rootCommand) {
     List<String> problems = new ArrayList<>();
     Set<String> shared =
         allCommands(rootCommand).stream()
@@ -125,20 +144,12 @@ public final class ConfigFile {
     for (Map.Entry<String, Object> entry : root.entrySet()) {
       String key = entry.getKey();
       Object value = entry.getValue();
-      if (key.equals(BEAM)) {
-        checkBeam(key, value, beamOptions, cliOwnedBeamOptions, problems);
-      } else if (rootCommand.subcommands().containsKey(key)) {
-        checkSection(
-            key,
-            rootCommand.subcommands().get(key).getCommandSpec(),
-            value,
-            problems,
-            beamOptions,
-            cliOwnedBeamOptions);
-      } else if (shared.contains(key)) {
+      if (rootCommand.subcommands().containsKey(key)) {
+        checkSection(key, rootCommand.subcommands().get(key).getCommandSpec(), value, problems);
+      } else if (shared.contains(key) || BeamFlags.byFlag(key).isPresent()) {
         checkScalar(key, value, problems);
       } else {
-        problems.add("unknown key '" + key + "': no command has an option --" + key);
+        problems.add("unknown key '" + key + "': no command has an option --" + key + hint(key));
       }
     }
     if (!problems.isEmpty()) {
@@ -147,12 +158,7 @@ public final class ConfigFile {
   }
 
   private static void checkSection(
-      String where,
-      CommandSpec command,
-      Object value,
-      List<String> problems,
-      Set<String> beamOptions,
-      Map<String, String> cliOwned) {
+      String where, CommandSpec command, Object value, List<String> problems) {
     if (value == null) {
       return;
     }
@@ -164,17 +170,11 @@ public final class ConfigFile {
     for (Map.Entry<?, ?> entry : section.entrySet()) {
       String key = String.valueOf(entry.getKey());
       String dotted = where + "." + key;
-      if (key.equals(BEAM) && takesBeamOptions(command)) {
-        checkBeam(dotted, entry.getValue(), beamOptions, cliOwned, problems);
-      } else if (command.subcommands().containsKey(key)) {
+      if (command.subcommands().containsKey(key)) {
         checkSection(
-            dotted,
-            command.subcommands().get(key).getCommandSpec(),
-            entry.getValue(),
-            problems,
-            beamOptions,
-            cliOwned);
-      } else if (options.contains(key)) {
+            dotted, command.subcommands().get(key).getCommandSpec(), entry.getValue(), problems);
+      } else if (options.contains(key)
+          || (takesBeamOptions(command) && BeamFlags.byFlag(key).isPresent())) {
         checkScalar(dotted, entry.getValue(), problems);
       } else {
         problems.add(
@@ -184,40 +184,20 @@ public final class ConfigFile {
                 + command.qualifiedName()
                 + "` has no option --"
                 + key
-                + (key.equals(BEAM) ? " and takes no Beam options" : ""));
+                + hint(key));
       }
     }
   }
 
-  private static void checkBeam(
-      String where,
-      Object value,
-      Set<String> beamOptions,
-      Map<String, String> cliOwned,
-      List<String> problems) {
-    if (!(value instanceof Map<?, ?> section)) {
-      problems.add("'" + where + "' must be a map of Beam option names to values");
-      return;
+  /** What to write instead of a key that is no option: its kebab-case flag, or no section. */
+  private static String hint(String key) {
+    if (key.equals(OLD_BEAM_SECTION)) {
+      return " (the job's options are keys like any other, by their flags: group-timeout-ms: 60000)";
     }
-    for (Map.Entry<?, ?> entry : section.entrySet()) {
-      String name = String.valueOf(entry.getKey());
-      String dotted = where + "." + name;
-      if (cliOwned.containsKey(name)) {
-        problems.add(
-            "'"
-                + dotted
-                + "': the CLI sets this Beam option from its key '"
-                + cliOwned.get(name)
-                + "': set that instead");
-      } else if (!beamOptions.contains(name)) {
-        problems.add(
-            "unknown key '"
-                + dotted
-                + "': not a Beam option of the credit job (rredcot pipeline --beam-help)");
-      } else {
-        checkScalar(dotted, entry.getValue(), problems);
-      }
-    }
+    return BeamFlags.spelling(key)
+        .filter(flag -> !flag.equals(key))
+        .map(flag -> " (write it " + flag + ")")
+        .orElse("");
   }
 
   private static void checkScalar(String where, Object value, List<String> problems) {
@@ -231,9 +211,9 @@ public final class ConfigFile {
     }
   }
 
-  /** Whether the command passes unmatched {@code --name=value} arguments to the credit job. */
+  /** Whether the command takes the credit job's options (it lists them with --beam-help). */
   public static boolean takesBeamOptions(CommandSpec command) {
-    return !command.unmatchedArgsBindings().isEmpty();
+    return command.findOption(BEAM_HELP) != null;
   }
 
   /**
@@ -281,16 +261,6 @@ public final class ConfigFile {
       section = map;
     }
     return section;
-  }
-
-  private static Map<String, Object> beamSection(Map<String, Object> section) {
-    Object beam = section.get(BEAM);
-    if (!(beam instanceof Map)) {
-      return Map.of();
-    }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> map = (Map<String, Object>) beam;
-    return map;
   }
 
   private static String scalar(Object value) {

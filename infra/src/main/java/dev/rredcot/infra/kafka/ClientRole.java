@@ -86,7 +86,7 @@ public enum ClientRole {
   /** Consumer group of the rollout workers ({@code worker --group}'s default). */
   public static final String WORKER_GROUP = "rollout-workers";
 
-  /** Consumer group of the credit job ({@code --consumerGroupId}'s default). */
+  /** Consumer group of the credit job ({@code --consumer-group-id}'s default). */
   public static final String CREDIT_GROUP = "rredcot-credit";
 
   /** Consumer group of the trainer ({@code trainer --group}'s default). */

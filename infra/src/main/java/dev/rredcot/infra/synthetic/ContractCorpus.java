@@ -89,7 +89,7 @@ public final class ContractCorpus {
   /**
    * The corpus: {@code goodGroups} groups of {@code groupSize} good rollouts with the cases spread
    * between them. With {@code maxRecordBytes > 0} it also holds a valid record of more than that
-   * many bytes ({@code record-too-large}, for a job run with {@code --maxRecordBytes} at that
+   * many bytes ({@code record-too-large}, for a job run with {@code --max-record-bytes} at that
    * value); 0 leaves it out (a record over the default 1 MiB limit would be refused by the broker).
    */
   public static ContractCorpus generate(

@@ -78,8 +78,7 @@ class ConfigCommandTest {
     }
     ConfigFile file =
         ConfigFile.load(Files.writeString(tempDir.resolve("every-option.yaml"), yaml));
-    file.validate(
-        root, dev.rredcot.infra.config.BeamOptionNames.all(), BeamJobArgs.cliOwnedBeamOptions());
+    file.validate(root);
     assertTrue(keys > 50, "only " + keys + " options found");
   }
 
@@ -123,9 +122,10 @@ class ConfigCommandTest {
         List.of(
             "trainer:\n  batch-grops: 3\n",
             "bootstap: h:1\n",
-            "pipeline:\n  beam:\n    groupTimeotMs: 5\n",
-            "beam:\n  bootstrapServers: h:1\n",
-            "trainer:\n  beam:\n    parallelism: 2\n")) {
+            "pipeline:\n  group-timeot-ms: 5\n",
+            "pipeline:\n  groupTimeoutMs: 5\n",
+            "beam:\n  runner: DirectRunner\n",
+            "trainer:\n  parallelism: 2\n")) {
       RredcotHome home = homeWith(yaml);
       CliRun run = CliRun.execute(home, "status");
       assertEquals(2, run.exitCode(), yaml + run);
@@ -134,12 +134,17 @@ class ConfigCommandTest {
               ? "trainer.batch-grops"
               : yaml.contains("bootstap")
                   ? "bootstap"
-                  : yaml.contains("groupTimeotMs")
-                      ? "pipeline.beam.groupTimeotMs"
-                      : yaml.contains("bootstrapServers")
-                          ? "beam.bootstrapServers"
-                          : "trainer.beam";
+                  : yaml.contains("group-timeot-ms")
+                      ? "pipeline.group-timeot-ms"
+                      : yaml.contains("groupTimeoutMs")
+                          ? "pipeline.groupTimeoutMs"
+                          : yaml.contains("beam") ? "beam" : "trainer.parallelism";
       assertTrue(run.err().contains("'" + key + "'"), key + " not named in: " + run.err());
+      assertEquals(1, run.err().strip().lines().count(), run.err());
+      if (key.equals("pipeline.groupTimeoutMs")) {
+        // Another spelling of an option: the error gives its one name.
+        assertTrue(run.err().contains("write it group-timeout-ms"), run.err());
+      }
     }
   }
 
@@ -147,8 +152,8 @@ class ConfigCommandTest {
   void beamOptionsOfTheFileReachTheJobAndACommandLineBeamOptionWins() throws Exception {
     RredcotHome home =
         homeWith(
-            "beam:\n  groupTimeoutMs: 1234\n  parallelism: 3\n"
-                + "pipeline:\n  beam:\n    parallelism: 4\n    runner: DirectRunner\n");
+            "group-timeout-ms: 1234\nparallelism: 3\n"
+                + "pipeline:\n  parallelism: 4\n  runner: DirectRunner\n");
     PipelineCommand pipeline = parse(home, "pipeline", "--bootstrap", "h:1");
     List<String> args = pipeline.jobArgs();
     assertTrue(args.contains("--groupTimeoutMs=1234"), "" + args);
@@ -157,7 +162,7 @@ class ConfigCommandTest {
     assertTrue(args.contains("--runner=DirectRunner"), "" + args);
     assertFalse(args.contains("--runner=FlinkRunner"), "" + args);
     PipelineCommand flaggedPipeline =
-        parse(home, "pipeline", "--bootstrap", "h:1", "--parallelism=9");
+        parse(home, "pipeline", "--bootstrap", "h:1", "--parallelism", "9");
     List<String> flagged = flaggedPipeline.jobArgs();
     assertTrue(flagged.contains("--parallelism=9"), "" + flagged);
     assertFalse(flagged.contains("--parallelism=4"), "" + flagged);
@@ -165,12 +170,19 @@ class ConfigCommandTest {
 
   @Test
   void theReplaysOwnOptionsWinOverTheFilesBeamOptions() throws Exception {
-    RredcotHome home = homeWith("beam:\n  outputTopic: from-file\n  runner: DirectRunner\n");
+    // A shared output-topic (the pipeline's) gives way to the replay's own --out.
+    RredcotHome home = homeWith("output-topic: from-file\nrunner: DirectRunner\n");
     ReplayCommand replay =
         parse(home, "replay", "--bootstrap", "h:1", "--from", "0:0", "--out", "mine");
     List<String> args = replay.jobArgs();
     assertTrue(args.contains("--outputTopic=mine"), "" + args);
     assertFalse(args.contains("--outputTopic=from-file"), "" + args);
+    // On the command line it is a second name for --out: refused, in one line.
+    CliRun refused =
+        CliRun.execute(home, "replay", "--from", "0:0", "--out", "mine", "--output-topic", "other");
+    assertEquals(2, refused.exitCode(), refused.toString());
+    assertTrue(refused.err().contains("--output-topic"), refused.err());
+    assertEquals(1, refused.err().strip().lines().count(), refused.err());
   }
 
   @Test
@@ -186,7 +198,7 @@ class ConfigCommandTest {
         homeWith(
             "kafka-config: "
                 + kafka
-                + "\ntrainer:\n  batch-groups: 3\npipeline:\n  beam:\n    parallelism: 2\n");
+                + "\ntrainer:\n  batch-groups: 3\npipeline:\n  parallelism: 2\n");
     CliRun run = CliRun.execute(home, "config", "trainer", "--keep", "5");
     assertEquals(0, run.exitCode(), run.toString());
     String out = run.out();

@@ -87,7 +87,7 @@ class FlinkCheckpointResumeTest {
         kafka.bootstrapServers(),
         "--credit=grpo",
         "--parallelism=1",
-        "--checkpointingInterval=500");
+        "--checkpointing-interval=500");
   }
 
   private void produce(RredcotHome home, int count, int seed) {

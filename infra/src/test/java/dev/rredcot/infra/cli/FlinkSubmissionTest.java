@@ -27,7 +27,7 @@ class FlinkSubmissionTest {
             "pipeline",
             "--bootstrap",
             "h:1",
-            "--flinkMaster=127.0.0.1:18081",
+            "--flink-master=127.0.0.1:18081",
             "--max-records",
             "5");
     assertTrue(args.contains("--filesToStage=" + FlinkSubmission.jobJar()), "" + args);
@@ -38,7 +38,8 @@ class FlinkSubmissionTest {
 
   @Test
   void anUnboundedRunOnAClusterIsSubmittedDetachedWithCheckpoints() {
-    List<String> args = jobArgs("pipeline", "--bootstrap", "h:1", "--flinkMaster=127.0.0.1:18081");
+    List<String> args =
+        jobArgs("pipeline", "--bootstrap", "h:1", "--flink-master", "127.0.0.1:18081");
     assertTrue(args.contains("--attachedMode=false"), "" + args);
     assertTrue(args.contains("--checkpointingInterval=30000"), "" + args);
   }
@@ -53,9 +54,9 @@ class FlinkSubmissionTest {
             "pipeline",
             "--bootstrap",
             "h:1",
-            "--flinkMaster=flink:8081",
-            "--filesToStage=/jobs/credit.jar",
-            "--attachedMode=true");
+            "--flink-master=flink:8081",
+            "--files-to-stage=/jobs/credit.jar",
+            "--attached-mode=true");
     assertEquals(1, own.stream().filter(arg -> arg.startsWith("--filesToStage")).count(), "" + own);
     assertTrue(own.contains("--attachedMode=true"), "" + own);
     assertFalse(own.contains("--attachedMode=false"), "" + own);

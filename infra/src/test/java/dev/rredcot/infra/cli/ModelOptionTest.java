@@ -41,7 +41,8 @@ class ModelOptionTest {
     assertTrue(args.contains("--model=http://127.0.0.1:8000"), "" + args);
     assertTrue(args.contains("--modelTokenizer=/models/tok"), "" + args);
     CreditPipelineOptions options =
-        new BeamJobArgs(new CommandLine(command), args.subList(0, args.size())).parse();
+        org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
+            .as(CreditPipelineOptions.class);
     assertEquals("http://127.0.0.1:8000", options.getModel());
     assertEquals("/models/tok", options.getModelTokenizer());
   }

@@ -55,8 +55,9 @@ class PipelineCommandTest {
                 "--bootstrap",
                 "h:1",
                 "--runner=DirectRunner",
-                "--groupTimeoutMs=5000",
-                "--creditMethod=grpo")
+                "--group-timeout-ms=5000",
+                "--credit-method",
+                "grpo")
             .jobArgs();
     assertEquals(
         List.of(
@@ -128,10 +129,10 @@ class PipelineCommandTest {
           key);
     }
     List<String> own =
-        parse("pipeline", "--bootstrap", "h:1", "--flinkConfDir=/etc/my-flink").jobArgs();
+        parse("pipeline", "--bootstrap", "h:1", "--flink-conf-dir=/etc/my-flink").jobArgs();
     assertEquals(1, own.stream().filter(arg -> arg.startsWith("--flinkConfDir")).count(), "" + own);
     List<String> remote =
-        parse("pipeline", "--bootstrap", "h:1", "--flinkMaster=flink:8081").jobArgs();
+        parse("pipeline", "--bootstrap", "h:1", "--flink-master=flink:8081").jobArgs();
     assertTrue(remote.stream().noneMatch(arg -> arg.startsWith("--flinkConfDir")), "" + remote);
   }
 
@@ -162,7 +163,7 @@ class PipelineCommandTest {
                 "mc",
                 "--policy-version",
                 "3",
-                "--valueEstimator=answer")
+                "--value-estimator=answer")
             .jobArgs();
     assertTrue(args.contains("--credit=mc"), "" + args);
     assertTrue(args.contains("--policyVersion=3"), "" + args);
@@ -177,7 +178,7 @@ class PipelineCommandTest {
     // The job's options as the command parses them: the preset fills only what is not given.
     CreditPipelineOptions options =
         org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs(
-                parse("pipeline", "--bootstrap", "h:1", "--valueEstimator=answer")
+                parse("pipeline", "--bootstrap", "h:1", "--value-estimator=answer")
                     .jobArgs()
                     .toArray(String[]::new))
             .as(CreditPipelineOptions.class);
@@ -187,12 +188,89 @@ class PipelineCommandTest {
   }
 
   @Test
-  void aMisspelledBeamOptionIsAUsageError() {
-    CliRun run =
-        CliRun.execute(
-            RredcotHome.at(tempDir), "pipeline", "--bootstrap", "h:1", "--groupTimeotMs=5");
-    assertEquals(2, run.exitCode(), run.toString());
-    assertTrue(run.err().contains("groupTimeotMs"), run.err());
+  void aMisspelledJobOptionIsAOneLineUsageErrorNamingTheClosestFlag() {
+    for (String misspelt : List.of("--group-timeot-ms=5", "--groupTimeotMs=5")) {
+      CliRun run =
+          CliRun.execute(RredcotHome.at(tempDir), "pipeline", "--bootstrap", "h:1", misspelt);
+      assertEquals(2, run.exitCode(), run.toString());
+      assertEquals(1, run.err().strip().lines().count(), run.err());
+      assertTrue(run.err().contains(misspelt.substring(0, misspelt.indexOf('='))), run.err());
+      assertTrue(run.err().contains("did you mean --group-timeout-ms?"), run.err());
+    }
+  }
+
+  @Test
+  void oneOptionUnderTwoNamesOrTwiceIsAOneLineUsageError() {
+    for (List<String> twice :
+        List.of(
+            List.of("--flink-master=a:1", "--flinkMaster=b:1"),
+            List.of("--group-timeout-ms=1", "--group-timeout-ms", "2"),
+            List.of("--max-records", "1", "--max-records", "2"))) {
+      List<String> line = new ArrayList<>(List.of("pipeline", "--bootstrap", "h:1"));
+      line.addAll(twice);
+      CliRun run = CliRun.execute(RredcotHome.at(tempDir), line.toArray(String[]::new));
+      assertEquals(2, run.exitCode(), run.toString());
+      assertEquals(1, run.err().strip().lines().count(), run.err());
+    }
+  }
+
+  @Test
+  void theProjectsOwnOptionsHaveNoCamelCaseSpellingAndTheErrorGivesTheirName() {
+    for (String[] old :
+        new String[][] {
+          {"--checkpointDir=/s", "--store"},
+          {"--bootstrapServers=h:2", "--bootstrap"},
+          {"--bootstrap-servers=h:2", "--bootstrap"},
+          {"--maxRecords=3", "--max-records"},
+          {"--kafkaConfig=/k", "--kafka-config"},
+          {"--valueEstimator=bank", "--value-estimator"}
+        }) {
+      CliRun run =
+          CliRun.execute(RredcotHome.at(tempDir), "pipeline", "--bootstrap", "h:1", old[0]);
+      assertEquals(2, run.exitCode(), run.toString());
+      assertEquals(1, run.err().strip().lines().count(), run.err());
+      assertTrue(run.err().contains("is written " + old[1]), run.err());
+    }
+  }
+
+  @Test
+  void theStoreIsTheSameFlagAsTheServicesAndBeamsOwnOptionsKeepTheirBeamNameAsAnAlias() {
+    List<String> args =
+        parse(
+                "pipeline",
+                "--bootstrap",
+                "h:1",
+                "--store",
+                "/policies",
+                "--flinkMaster=flink:8081",
+                "--checkpointingInterval=1000")
+            .jobArgs();
+    assertTrue(args.contains("--checkpointDir=/policies"), "" + args);
+    assertTrue(args.contains("--flinkMaster=flink:8081"), "" + args);
+    assertTrue(args.contains("--checkpointingInterval=1000"), "" + args);
+  }
+
+  @Test
+  void beamHelpListsTheJobsTheFlinkRunnersAndBeamsOptionsByFlag() {
+    CliRun run = CliRun.execute(RredcotHome.at(tempDir), "pipeline", "--beam-help");
+    assertEquals(0, run.exitCode(), run.toString());
+    for (String flag :
+        List.of(
+            "--group-timeout-ms=",
+            "--store=",
+            "--value-estimator=",
+            "--flink-master=",
+            "--checkpointing-interval=",
+            "--state-backend-storage-path=",
+            "--parallelism=",
+            "--runner=")) {
+      assertTrue(run.out().contains("\n  " + flag), flag + " missing: " + run.out());
+    }
+    assertTrue(run.out().contains("FlinkPipelineOptions"), run.out());
+    assertTrue(!run.out().contains("--groupTimeoutMs"), "camelCase in the listing");
+    CliRun replay = CliRun.execute(RredcotHome.at(tempDir), "replay", "--beam-help");
+    assertEquals(0, replay.exitCode(), replay.toString());
+    assertEquals(run.out(), replay.out());
   }
 
   @Test

@@ -47,7 +47,9 @@ class ReplayCommandTest {
   void eachExplicitCreditOptionReachesTheJobBesideThePreset() {
     for (String explicit :
         List.of(
-            "--creditMethod=rredcot-dense", "--valueEstimator=answer", "--segmentation=keyword")) {
+            "--credit-method=rredcot-dense",
+            "--value-estimator=answer",
+            "--segmentation=keyword")) {
       CommandLine.ParseResult parsed =
           RredcotCli.commandLine(RredcotHome.at(tempDir))
               .parseArgs(
@@ -73,13 +75,14 @@ class ReplayCommandTest {
               "--creditMethod=" + options.getCreditMethod(),
               "--valueEstimator=" + options.getValueEstimator(),
               "--segmentation=" + options.getSegmentation());
-      assertTrue(resolved.contains(explicit), explicit + " lost: " + resolved);
+      String asBeam = dev.rredcot.pipelines.BeamFlags.toBeamArgs(List.of(explicit)).get(0);
+      assertTrue(resolved.contains(asBeam), explicit + " lost: " + resolved);
       List<String> mc =
           List.of(
               "--creditMethod=rredcot-reweight", "--valueEstimator=mc", "--segmentation=hybrid");
       for (String presetValue : mc) {
         String name = presetValue.substring(0, presetValue.indexOf('='));
-        if (!explicit.startsWith(name)) {
+        if (!asBeam.startsWith(name)) {
           assertTrue(resolved.contains(presetValue), presetValue + " missing: " + resolved);
         }
       }

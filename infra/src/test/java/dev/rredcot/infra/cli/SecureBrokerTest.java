@@ -117,7 +117,7 @@ class SecureBrokerTest {
               Integer.toString(ROLLOUTS),
               "--runner=DirectRunner",
               "--credit=grpo",
-              "--groupTimeoutMs=5000");
+              "--group-timeout-ms=5000");
       cliOutput.append(pipeline);
       assertEquals(0, pipeline.exitCode(), pipeline.toString());
       CliRun tail =

@@ -41,7 +41,7 @@ class ConfigDefaultsTest {
   }
 
   private ConfigDefaults defaults() {
-    return new ConfigDefaults(RredcotHome.at(tempDir), environment::get, Map::of);
+    return new ConfigDefaults(RredcotHome.at(tempDir), environment::get);
   }
 
   private static OptionSpec option(CommandLine top, String name) {
