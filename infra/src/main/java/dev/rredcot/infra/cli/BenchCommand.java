@@ -140,11 +140,12 @@ final class BenchCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-pipeline");
-      EvaluationTask task = taskOption.resolve(spec);
+      TaskChoice choice = taskOption.resolve(spec);
+      EvaluationTask task = TaskOption.builtIn(spec, choice);
       Path store = bench.cli.home().checkpointsDir();
       Optional<Checkpoint> latest = new CheckpointStore(store, Integer.MAX_VALUE).latest();
       if (latest.isPresent()) {
-        TaskOption.requireCovers(spec, latest.get(), task);
+        TaskOption.requireCovers(spec, latest.get(), choice);
       }
       PipelineBenchmarkOptions.Builder options =
           PipelineBenchmarkOptions.builder()
