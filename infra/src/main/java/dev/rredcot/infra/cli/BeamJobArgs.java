@@ -216,7 +216,7 @@ final class BeamJobArgs {
    * stack), puts the shipped initial policy there as version 0, and says so.
    */
   static void ensurePolicy(CreditPipelineOptions options, PrintWriter out) throws IOException {
-    ensurePolicy(options, EvaluationTask.ARITH, out);
+    ensurePolicy(options, TaskChoice.parse(EvaluationTask.ARITH.familyName()), out);
   }
 
   /**
@@ -225,7 +225,7 @@ final class BeamJobArgs {
    * cannot write {@code task}'s problems (their records would become {@code unmappable-tokens} dead
    * letters).
    */
-  static void ensurePolicy(CreditPipelineOptions options, EvaluationTask task, PrintWriter out)
+  static void ensurePolicy(CreditPipelineOptions options, TaskChoice task, PrintWriter out)
       throws IOException {
     if (!CreditSettings.fromOptions(options).valueEstimator().needsPolicy()) {
       return;
@@ -236,10 +236,10 @@ final class BeamJobArgs {
     }
     CheckpointStore store = new CheckpointStore(Path.of(options.getCheckpointDir()), 8);
     if (store.versions().isEmpty()) {
-      task.materialiseShipped(store);
+      task.materialiseShipped(store, "pipeline");
       out.printf(
           "no policy in %s yet: using the shipped %s policy as version 0%n",
-          store.root(), task == EvaluationTask.ARITH ? "initial" : task.familyName());
+          store.root(), task.shippedPolicyName());
     }
     long pinned = options.getPolicyVersion();
     if (pinned != ModelSettings.NOT_PINNED) {
@@ -258,17 +258,13 @@ final class BeamJobArgs {
     } else {
       Optional<Checkpoint> newest = store.newestVerified();
       Optional<String> unwritable =
-          newest.isPresent() ? TaskOption.unwritable(newest.get(), task) : Optional.empty();
+          newest.isPresent() ? task.unwritable(newest.get()) : Optional.empty();
       if (unwritable.isPresent()) {
         out.printf(
             "warning: the policy v%d in %s cannot write %s problems (%s): their records will be"
                 + " unmappable-tokens dead letters; point --store at a store with a %s"
                 + " policy%n",
-            newest.get().version(),
-            store.root(),
-            task.familyName(),
-            unwritable.get(),
-            task.familyName());
+            newest.get().version(), store.root(), task.name(), unwritable.get(), task.name());
       }
     }
     out.flush();

@@ -147,11 +147,12 @@ final class BenchCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), e.getMessage(), e);
       }
       RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-pipeline");
-      EvaluationTask task = taskOption.resolve(spec);
+      TaskChoice choice = taskOption.resolve(spec);
+      EvaluationTask task = TaskOption.builtIn(spec, choice);
       Path store = bench.cli.home().checkpointsDir();
       Optional<Checkpoint> latest = new CheckpointStore(store, Integer.MAX_VALUE).latest();
       if (latest.isPresent()) {
-        TaskOption.requireCovers(spec, latest.get(), task);
+        TaskOption.requireCovers(spec, latest.get(), choice);
       }
       PipelineBenchmarkOptions.Builder options =
           PipelineBenchmarkOptions.builder()

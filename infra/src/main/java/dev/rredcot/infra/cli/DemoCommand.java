@@ -60,7 +60,8 @@ final class DemoCommand implements Callable<Integer> {
       names = "--task",
       defaultValue = "arith",
       description =
-          "Task family: arith (default) or countdown; starts from that family's shipped policy.")
+          "Task family: arith (default) or countdown; starts from that family's shipped policy"
+              + " (a JSONL family has none: run the services with --task FILE.jsonl --store DIR).")
   String task;
 
   @Option(names = "--out", description = "Run directory (default: $RREDCOT_HOME/runs/demo-<time>).")
@@ -124,6 +125,8 @@ final class DemoCommand implements Callable<Integer> {
     if (bootstrap != null) {
       BootstrapOption.requireReachable(bootstrap);
     }
+    // Resolved here so that a JSONL family is refused in one line before anything starts.
+    TaskOption.builtIn(spec, TaskOption.resolve(spec, task));
     DemoSettings settings;
     try {
       settings =

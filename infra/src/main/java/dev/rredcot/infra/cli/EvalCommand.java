@@ -3,7 +3,6 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.infra.evaluation.CreditEvaluation;
 import dev.rredcot.infra.evaluation.CreditEvaluationOptions;
 import dev.rredcot.infra.evaluation.CreditEvaluationResult;
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.evaluation.LearningArm;
 import dev.rredcot.infra.evaluation.LearningEvaluation;
 import dev.rredcot.infra.evaluation.LearningEvaluationOptions;
@@ -62,7 +61,7 @@ final class EvalCommand implements Runnable {
         names = "--task",
         description =
             "Task family: arith (default) or countdown (its own shipped policy; localisation"
-                + " against the first doomed line).")
+                + " against the first doomed line); a JSONL family has neither and is refused.")
     String task;
 
     @Option(names = "--rollouts", description = "Held-out rollouts to score.")
@@ -140,7 +139,7 @@ final class EvalCommand implements Runnable {
       RredcotCli.logToFiles(spec, out.resolve("logs"), "eval-credit");
       CreditEvaluationOptions.Builder options = CreditEvaluationOptions.builder().setOutDir(out);
       if (task != null) {
-        options.optTask(EvaluationTask.fromName(task));
+        options.optTask(TaskOption.builtIn(spec, TaskOption.resolve(spec, task)));
       }
       if (levels != null) {
         options.optLevels(levels);
@@ -200,7 +199,7 @@ final class EvalCommand implements Runnable {
         names = "--task",
         description =
             "Task family: arith (default) or countdown (its own shipped policy; localisation"
-                + " against the first doomed line).")
+                + " against the first doomed line); a JSONL family has neither and is refused.")
     String task;
 
     @Option(names = "--seeds", description = "Paired seeds per arm (default 8).")
@@ -274,7 +273,7 @@ final class EvalCommand implements Runnable {
       LearningEvaluationOptions.Builder options =
           LearningEvaluationOptions.builder().setOutDir(out);
       if (task != null) {
-        options.optTask(EvaluationTask.fromName(task));
+        options.optTask(TaskOption.builtIn(spec, TaskOption.resolve(spec, task)));
       }
       if (seeds != null) {
         options.optSeeds(seeds);

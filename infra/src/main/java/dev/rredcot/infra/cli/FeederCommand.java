@@ -68,11 +68,12 @@ final class FeederCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--rate and --rounds must be positive, --count >= 0");
     }
+    TaskChoice task = taskOption.resolve(spec);
     TaskFeeder.Builder builder =
         TaskFeeder.builder()
             .setBootstrapServers(bootstrapOption.resolveReachable(cli.home()))
             // The problems the family's shipped policy was made for.
-            .setTask(taskOption.resolve(spec).trained())
+            .setTask(task.family())
             .optFirstSeed(firstSeed)
             .optPromptsPerSecond(rate)
             .optResume(!fromStart);
@@ -84,7 +85,7 @@ final class FeederCommand implements Callable<Integer> {
     out.printf(
         "feeder: %s %s prompts from seed %d at %s per second to %s; SIGTERM or Ctrl-C stops it%n",
         count > 0 ? count + " x " + rounds : "endless",
-        taskOption.task,
+        task.name(),
         firstSeed,
         rate,
         bootstrapOption.resolve(cli.home()));

@@ -2,6 +2,7 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.model.task.TaskFamilyRegistry;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import java.io.IOException;
@@ -95,9 +96,23 @@ final class PipelineCommand implements Callable<Integer> {
     BeamJobArgs jobArgs = beamJobArgs();
     FlinkSubmission.requireJobJar(jobArgs);
     CreditPipelineOptions options = jobArgs.parse();
+    TaskChoice task = taskOption.resolve(spec);
+    if (!TaskFamilyRegistry.parse(options.getTaskFamilies()).names().contains(task.name())) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--task-families="
+              + options.getTaskFamilies()
+              + " does not list --task "
+              + task.spec()
+              + ": add it, or leave --task-families out");
+    }
     cli.logToFiles("pipeline");
     BeamJobArgs.requireBrokerIfUsed(options);
-    BeamJobArgs.ensurePolicy(options, taskOption.resolve(spec), out);
+    try {
+      BeamJobArgs.ensurePolicy(options, task, out);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     if (options.getOutputFiles().isEmpty()) {
       BeamJobArgs.createOutputTopic(options, out);
     }
@@ -143,6 +158,11 @@ final class PipelineCommand implements Callable<Integer> {
         .apply(args)
         .withKafkaConfig(KafkaClients.clientConfig())
         .withDefault("checkpointDir", cli.home().checkpointsDir());
+    TaskChoice task = taskOption.resolve(spec);
+    if (task.builtIn().isEmpty()) {
+      // The credit job verifies and scores the records of --task's family besides the built-ins.
+      args.withDefault("taskFamilies", task.familiesSpec());
+    }
     modelOption.apply(args);
     FlinkLoopback.applyDefaults(args, cli.home().flinkConfDir());
     FlinkSubmission.applyDefaults(args, "rredcot-credit", !unbounded(args));

@@ -162,7 +162,7 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
             .optStepErrorRate(stepErrorRate)
             .optPolicyVersion(policyVersion)
             .optTask(
-                taskOption.resolve(spec) == EvaluationTask.COUNTDOWN
+                taskOption.resolveBuiltIn(spec) == EvaluationTask.COUNTDOWN
                     ? EvaluationTask.COUNTDOWN.trained()
                     : ArithmeticTask.defaults())
             .build();

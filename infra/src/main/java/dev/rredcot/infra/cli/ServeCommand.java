@@ -134,7 +134,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     String location = model;
     if ("builtin".equals(model)) {
-      EvaluationTask task = taskOption.resolve(spec);
+      EvaluationTask task = taskOption.resolveBuiltIn(spec);
       Path store = cli.home().root().resolve("serve").resolve(task.familyName());
       CheckpointStore shipped = new CheckpointStore(store, 8);
       if (shipped.versions().isEmpty()) {

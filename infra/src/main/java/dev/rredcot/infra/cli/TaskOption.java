@@ -2,9 +2,6 @@ package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
-import dev.rredcot.model.task.Problem;
-import dev.rredcot.model.tokenizer.Tokenizer;
-import dev.rredcot.model.tokenizer.UnmappableTextException;
 import java.io.IOException;
 import java.util.Optional;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,21 +9,48 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 /**
- * The {@code --task} option of the commands that generate, sample or credit one task family: the
- * family's problems and its shipped policy ({@link EvaluationTask}).
+ * The {@code --task} option of every command that generates, samples, trains on or credits one task
+ * family: a built-in family or a JSONL family file, read once into a {@link TaskChoice}.
  */
 public final class TaskOption {
+  /** The option's help text, shared with the commands that declare {@code --task} themselves. */
+  static final String DESCRIPTION =
+      "Task family: arith (default), countdown, or a JSONL family [NAME=]FILE.jsonl"
+          + "[:exact|numeric|math] (no shipped policy: give a store holding one).";
+
   @Option(
       names = "--task",
       defaultValue = "arith",
       paramLabel = "FAMILY",
-      description = "Task family: arith (default) or countdown.")
+      description = DESCRIPTION)
   String task = "arith";
 
-  /** The chosen task; an unknown name is a usage error that lists the known ones. */
-  EvaluationTask resolve(CommandSpec spec) {
+  /** The chosen task; an unknown name or an unreadable file is a usage error that says why. */
+  TaskChoice resolve(CommandSpec spec) {
+    return resolve(spec, task);
+  }
+
+  /** {@code value} read as {@code --task}; an error is a usage error of {@code spec}. */
+  static TaskChoice resolve(CommandSpec spec, String value) {
     try {
-      return EvaluationTask.fromName(task);
+      return TaskChoice.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--task: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The chosen built-in task, for a command that needs its difficulty levels or shipped policy; a
+   * JSONL family is a one-line usage error that says what to run instead.
+   */
+  EvaluationTask resolveBuiltIn(CommandSpec spec) {
+    return builtIn(spec, resolve(spec));
+  }
+
+  /** {@code choice}'s built-in task, or a one-line usage error of {@code spec}. */
+  static EvaluationTask builtIn(CommandSpec spec, TaskChoice choice) {
+    try {
+      return choice.requireBuiltIn(spec.qualifiedName(" ").replaceFirst("^rredcot ", ""));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -36,9 +60,9 @@ public final class TaskOption {
    * Fails unless {@code checkpoint}'s tokenizer can write a problem of {@code task}: a policy of
    * another family would only produce dead letters.
    */
-  static void requireCovers(CommandSpec spec, Checkpoint checkpoint, EvaluationTask task)
+  static void requireCovers(CommandSpec spec, Checkpoint checkpoint, TaskChoice task)
       throws IOException {
-    Optional<String> unwritable = unwritable(checkpoint, task);
+    Optional<String> unwritable = task.unwritable(checkpoint);
     if (unwritable.isPresent()) {
       throw new ParameterException(
           spec.commandLine(),
@@ -47,27 +71,12 @@ public final class TaskOption {
               + " in "
               + checkpoint.dir().getParent()
               + " cannot write "
-              + task.familyName()
+              + task.name()
               + " problems ("
               + unwritable.get()
               + "): use a store holding a "
-              + task.familyName()
+              + task.name()
               + " policy");
-    }
-  }
-
-  /**
-   * Why {@code checkpoint}'s tokenizer cannot write a problem of {@code task} (its prompt and
-   * reference solution), or empty when it can.
-   */
-  static Optional<String> unwritable(Checkpoint checkpoint, EvaluationTask task)
-      throws IOException {
-    Problem problem = task.trained().generate(0);
-    try {
-      Tokenizer.load(checkpoint.dir()).encode(problem.prompt() + problem.solution());
-      return Optional.empty();
-    } catch (UnmappableTextException e) {
-      return Optional.of(e.getMessage());
     }
   }
 }

@@ -182,10 +182,15 @@ final class TrainerCommand implements Callable<Integer> {
         "trainer: signing checkpoints with key %s (%s); readers trust %s%n",
         key.keyId(), keyFile, CheckpointSigningKey.publicFile(keyFile));
     if (checkpoints.versions().isEmpty()) {
-      taskOption.resolve(spec).materialiseShipped(checkpoints);
+      TaskChoice task = taskOption.resolve(spec);
+      try {
+        task.materialiseShipped(checkpoints, "trainer");
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
       out.printf(
           "trainer: empty store %s; starting from the shipped %s policy%n",
-          root, "arith".equals(taskOption.task) ? "initial" : taskOption.task);
+          root, task.shippedPolicyName());
     }
     PolicyUpdateOptions train =
         PolicyUpdateOptions.builder()

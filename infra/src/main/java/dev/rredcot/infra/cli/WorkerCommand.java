@@ -1,14 +1,13 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
-import dev.rredcot.model.task.TaskFamilies;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.model.task.TaskFamilyRegistry;
 import dev.rredcot.schemas.Topics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -105,23 +104,28 @@ final class WorkerCommand implements Callable<Integer> {
           spec.commandLine(),
           "--group-size, --prompts-per-batch and --max-tokens must be positive");
     }
-    EvaluationTask family = taskOption.resolve(spec);
+    TaskChoice family = taskOption.resolve(spec);
     Path root = store != null ? store : cli.home().checkpointsDir();
     CheckpointStore checkpoints =
         new CheckpointStore(root, Integer.MAX_VALUE, trustOption.resolve(cli.home()));
     if (checkpoints.versions().isEmpty()) {
-      family.materialiseShipped(checkpoints);
+      try {
+        family.materialiseShipped(checkpoints, "worker");
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
       out.printf(
           "worker: no policy in %s yet: using the shipped %s policy as version 0%n",
-          root, family.familyName());
+          root, family.name());
     }
     Optional<Checkpoint> latest = checkpoints.newestVerified();
     if (latest.isPresent()) {
       TaskOption.requireCovers(spec, latest.get(), family);
     }
+    TaskFamilyRegistry registry = family.registry();
     List<TaskFamily> families = new ArrayList<>();
-    for (String name : TaskFamilies.names()) {
-      families.add(TaskFamilies.resolve(name));
+    for (String name : registry.names()) {
+      families.add(registry.resolve(name));
     }
     RolloutWorker.Builder builder =
         RolloutWorker.builder()

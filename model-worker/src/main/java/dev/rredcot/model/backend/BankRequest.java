@@ -11,16 +11,17 @@ import java.util.Set;
  * form): at each boundary the bank's correct solutions are cut at the point that corresponds to it
  * and their remainders are scored after the trace prefix.
  *
- * <p>At a boundary whose trace prefix ends a line (or is empty) after j complete lines, a bank
- * text's aligned remainder is its step lines j+1..n followed by its answer line; a text with at
- * most j steps contributes its answer line alone. At a boundary inside a line there is no
+ * <p>Lines end with the task family's line end ({@code lineEnd}, a newline unless the family says
+ * otherwise). At a boundary whose trace prefix ends a line (or is empty) after j complete lines, a
+ * bank text's aligned remainder is its step lines j+1..n followed by its answer line; a text with
+ * at most j steps contributes its answer line alone. At a boundary inside a line there is no
  * corresponding point, so every remainder of every bank text (each cut at its own line boundaries)
  * is used; a remainder out of phase with the prefix adds almost nothing by itself.
  *
  * @param prompt prompt text
  * @param traceTokens the trace's token ids
  * @param boundaries token offsets into the trace, each in {@code [0, traceTokens.length]}
- * @param bankSteps the step lines of each correct solution (each ending with a newline), without
+ * @param bankSteps the step lines of each correct solution (each ending with the line end), without
  *     its answer line {@code answerCue + answer}, which every solution shares
  * @param answerCue answer cue, e.g. {@code "A: "}; its tokens are scored with the remainder
  * @param answer answer text after the cue, e.g. {@code "53\n"}
@@ -28,6 +29,7 @@ import java.util.Set;
  * @param remainderRule what becomes of the aligned remainders after a prefix before they are scored
  *     (e.g. drop those that are not a valid continuation of it); {@link RemainderRule#ALIGNED}
  *     keeps them as aligned
+ * @param lineEnd the text that ends each line ({@code TaskFamily.lineEnd()}), e.g. {@code "\n"}
  */
 public record BankRequest(
     String prompt,
@@ -37,7 +39,8 @@ public record BankRequest(
     String answerCue,
     String answer,
     BankAggregation aggregation,
-    RemainderRule remainderRule) {
+    RemainderRule remainderRule,
+    String lineEnd) {
 
   /**
    * Turns the aligned remainders after a trace prefix into the remainders scored there. The value
@@ -55,7 +58,32 @@ public record BankRequest(
     Set<String> remainders(String prefixText, Set<String> aligned);
   }
 
-  /** A request whose aligned remainders are scored as they are ({@link RemainderRule#ALIGNED}). */
+  /** A request of newline-ended lines. */
+  public BankRequest(
+      String prompt,
+      int[] traceTokens,
+      int[] boundaries,
+      List<List<String>> bankSteps,
+      String answerCue,
+      String answer,
+      BankAggregation aggregation,
+      RemainderRule remainderRule) {
+    this(
+        prompt,
+        traceTokens,
+        boundaries,
+        bankSteps,
+        answerCue,
+        answer,
+        aggregation,
+        remainderRule,
+        "\n");
+  }
+
+  /**
+   * A request of newline-ended lines whose aligned remainders are scored as they are ({@link
+   * RemainderRule#ALIGNED}).
+   */
   public BankRequest(
       String prompt,
       int[] traceTokens,
@@ -72,7 +100,8 @@ public record BankRequest(
         answerCue,
         answer,
         aggregation,
-        RemainderRule.ALIGNED);
+        RemainderRule.ALIGNED,
+        "\n");
   }
 
   /** Validates and copies. */
@@ -80,11 +109,16 @@ public record BankRequest(
     Objects.requireNonNull(prompt, "prompt");
     traceTokens = Objects.requireNonNull(traceTokens, "traceTokens").clone();
     boundaries = Objects.requireNonNull(boundaries, "boundaries").clone();
+    Objects.requireNonNull(lineEnd, "lineEnd");
+    if (lineEnd.isEmpty()) {
+      throw new IllegalArgumentException("lineEnd must not be empty");
+    }
     List<List<String>> copied = new ArrayList<>();
     for (List<String> steps : bankSteps) {
       for (String step : steps) {
-        if (!step.endsWith("\n")) {
-          throw new IllegalArgumentException("bank step does not end with a newline: " + step);
+        if (!step.endsWith(lineEnd)) {
+          throw new IllegalArgumentException(
+              "bank step does not end with the line end '" + lineEnd + "': " + step);
         }
       }
       copied.add(List.copyOf(steps));
@@ -116,8 +150,8 @@ public record BankRequest(
   public Set<String> remaindersAfter(String prefixText) {
     String answerLine = answerCue + answer;
     Set<String> remainders = new LinkedHashSet<>();
-    boolean lineAligned = prefixText.isEmpty() || prefixText.endsWith("\n");
-    int completeLines = (int) prefixText.chars().filter(c -> c == '\n').count();
+    boolean lineAligned = prefixText.isEmpty() || prefixText.endsWith(lineEnd);
+    int completeLines = occurrences(prefixText, lineEnd);
     for (List<String> steps : bankSteps) {
       if (lineAligned) {
         remainders.add(join(steps, Math.min(completeLines, steps.size())) + answerLine);
@@ -128,6 +162,15 @@ public record BankRequest(
       }
     }
     return remainderRule.remainders(prefixText, remainders);
+  }
+
+  /** Non-overlapping occurrences of {@code part} in {@code text}, left to right. */
+  private static int occurrences(String text, String part) {
+    int count = 0;
+    for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length())) {
+      count++;
+    }
+    return count;
   }
 
   private static String join(List<String> steps, int from) {

@@ -19,6 +19,8 @@ public final class DecodeState {
   private final List<Float> entropies = new ArrayList<>();
   // The text of the line being written, to see when the answer line ends.
   private final StringBuilder currentLine = new StringBuilder();
+  // The forced prefix's text; its last unfinished line starts currentLine at the first token.
+  private String forcedPrefix;
   private Sample.StopReason stopReason;
 
   /**
@@ -38,8 +40,7 @@ public final class DecodeState {
     this.context = context;
     this.tokenizer = tokenizer;
     this.maxContext = maxContext;
-    String forced = tokenizer.decode(forcedPrefixTokens);
-    currentLine.append(forced.substring(forced.lastIndexOf('\n') + 1));
+    this.forcedPrefix = tokenizer.decode(forcedPrefixTokens);
   }
 
   /** The context the sequence started from (not a copy: callers only read it). */
@@ -78,15 +79,21 @@ public final class DecodeState {
       stopReason = Sample.StopReason.EOS;
       return;
     }
+    String lineEnd = options.lineEnd();
+    if (forcedPrefix != null) {
+      int lastEnd = forcedPrefix.lastIndexOf(lineEnd);
+      currentLine.append(forcedPrefix.substring(lastEnd < 0 ? 0 : lastEnd + lineEnd.length()));
+      forcedPrefix = null;
+    }
     for (char ch : tokenizer.decode(new int[] {token}).toCharArray()) {
-      if (ch == '\n') {
+      currentLine.append(ch);
+      if (currentLine.length() >= lineEnd.length()
+          && currentLine.lastIndexOf(lineEnd) == currentLine.length() - lineEnd.length()) {
         if (currentLine.toString().startsWith(options.answerCue())) {
           stopReason = Sample.StopReason.ANSWER_LINE;
           return;
         }
         currentLine.setLength(0);
-      } else {
-        currentLine.append(ch);
       }
     }
     if (tokens.size() >= options.maxTokens()) {

@@ -11,8 +11,9 @@ import java.util.Objects;
  * @param seed seed of the sampler (per call, so results are reproducible)
  * @param useKvCache reuse keys/values of earlier positions (true) or re-run the whole sequence at
  *     every step (false, for the benchmark and as a test oracle)
- * @param answerCue a line starting with this text is the answer line; its newline stops the
+ * @param answerCue a line starting with this text is the answer line; its line end stops the
  *     sequence
+ * @param lineEnd the text that ends a line (the task family's, a newline by default)
  */
 public record GenerationOptions(
     double temperature,
@@ -20,7 +21,8 @@ public record GenerationOptions(
     int maxTokens,
     long seed,
     boolean useKvCache,
-    String answerCue) {
+    String answerCue,
+    String lineEnd) {
 
   /** Validates. */
   public GenerationOptions {
@@ -34,9 +36,16 @@ public record GenerationOptions(
       throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
     }
     Objects.requireNonNull(answerCue, "answerCue");
+    Objects.requireNonNull(lineEnd, "lineEnd");
+    if (lineEnd.isEmpty()) {
+      throw new IllegalArgumentException("lineEnd must not be empty");
+    }
   }
 
-  /** Starts a builder: temperature 1, topP 1, maxTokens 96, seed 0, KV cache on, cue "A: ". */
+  /**
+   * Starts a builder: temperature 1, topP 1, maxTokens 96, seed 0, KV cache on, cue "A: ", lines
+   * ended by a newline.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -49,6 +58,7 @@ public record GenerationOptions(
     private long seed;
     private boolean useKvCache = true;
     private String answerCue = "A: ";
+    private String lineEnd = "\n";
 
     private Builder() {}
 
@@ -88,9 +98,16 @@ public record GenerationOptions(
       return this;
     }
 
+    /** The text that ends a line ({@code TaskFamily.lineEnd()}). */
+    public Builder optLineEnd(String lineEnd) {
+      this.lineEnd = lineEnd;
+      return this;
+    }
+
     /** Validates and builds. */
     public GenerationOptions build() {
-      return new GenerationOptions(temperature, topP, maxTokens, seed, useKvCache, answerCue);
+      return new GenerationOptions(
+          temperature, topP, maxTokens, seed, useKvCache, answerCue, lineEnd);
     }
   }
 }

@@ -115,6 +115,7 @@ public final class HeldOutEvaluator {
               // A seed per batch start keeps results independent of how many batches ran before.
               .optSeed(samplingSeed + from)
               .optAnswerCue(task.answerCue())
+              .optLineEnd(task.lineEnd())
               .build();
       List<Sample> samples = policy.generate(requests.subList(from, to), options);
       for (int i = from; i < to; i++) {

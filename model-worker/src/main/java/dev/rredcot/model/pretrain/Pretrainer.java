@@ -173,6 +173,7 @@ public final class Pretrainer {
                   .optMaxTokens(policy.config().maxContext())
                   .optSeed(samplingSeed + start)
                   .optAnswerCue(task.answerCue())
+                  .optLineEnd(task.lineEnd())
                   .build());
       for (int i = 0; i < n; i++) {
         if (task.verify(batch.get(i), samples.get(i).text()).isCorrect()) {

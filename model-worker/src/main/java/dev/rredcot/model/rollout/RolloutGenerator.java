@@ -107,6 +107,7 @@ public final class RolloutGenerator {
               .optMaxTokens(maxTokens)
               .optSeed((firstGroupId + "|" + version + "|" + entry.getKey()).hashCode())
               .optAnswerCue(family.answerCue())
+              .optLineEnd(family.lineEnd())
               .build();
       samplesByFamily.put(
           entry.getKey(), new ArrayList<>(policy.generate(familyRequests, options)));

@@ -53,9 +53,19 @@ public interface TaskFamily {
    */
   String answerCue();
 
-  /** Text to score after the cue for a given answer, e.g. {@code answer + "\n"}. */
+  /**
+   * The text that ends every line of the family's prompts and traces (each step line and the answer
+   * line), a newline by default. A family for a model with no newline in its vocabulary uses
+   * another, e.g. {@code ". "} ({@link JsonlTaskFamily}'s {@code line_end}); segmentation cuts
+   * after it and the continuation bank aligns remainders on it.
+   */
+  default String lineEnd() {
+    return "\n";
+  }
+
+  /** Text to score after the cue for a given answer: {@code answer + lineEnd()}. */
   default String answerSuffix(String answer) {
-    return answer + "\n";
+    return answer + lineEnd();
   }
 
   /**

@@ -11,8 +11,9 @@ import java.util.TreeMap;
  * The task families a stage resolves from the name a record carries, configured by a list such as
  * {@code arith,countdown,gsm=/data/gsm.jsonl:math}: each entry is a built-in family ({@code arith},
  * {@code countdown}) or a JSONL file ({@link JsonlTaskFamily}), named after the file or by {@code
- * NAME=}, with an optional {@code :exact}, {@code :numeric} or {@code :math} answer match. An empty
- * list means the built-in families. Immutable and thread-safe.
+ * NAME=}, with an optional {@code :exact}, {@code :numeric} or {@code :math} answer match (which
+ * wins over the file's header; without either, exact). An empty list means the built-in families.
+ * Immutable and thread-safe.
  */
 public final class TaskFamilyRegistry {
 
@@ -72,7 +73,7 @@ public final class TaskFamilyRegistry {
       name = rest.substring(0, equals);
       rest = rest.substring(equals + 1);
     }
-    AnswerMatch match = AnswerMatch.EXACT;
+    AnswerMatch match = null; // the file's header decides, else exact
     int colon = rest.lastIndexOf(':');
     if (colon > 0 && !rest.substring(colon + 1).contains("/")) {
       match = AnswerMatch.fromOption(rest.substring(colon + 1));
@@ -92,7 +93,7 @@ public final class TaskFamilyRegistry {
       name = fileName.substring(0, fileName.length() - ".jsonl".length());
     }
     try {
-      return JsonlTaskFamily.load(file, name, JsonlTaskFamily.DEFAULT_ANSWER_CUE, match);
+      return JsonlTaskFamily.load(file, name, match);
     } catch (IOException e) {
       throw new IllegalArgumentException("task family " + entry + ": " + e.getMessage(), e);
     }

@@ -1,6 +1,8 @@
 package dev.rredcot.pipelines.credit;
 
 import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.task.TaskFamilyRegistry;
+import dev.rredcot.model.task.UnknownTaskFamilyException;
 import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.group.TraceCredit;
@@ -42,6 +44,7 @@ public final class GroupCreditor {
 
   private final SegmentationSettings segmentation;
   private final Segmenter segmenter;
+  private final TaskFamilyRegistry families;
   private final ValueEstimator estimator;
   private final @Nullable ValueScorer scorer;
   private final TokenAdvantages.Settings advantages;
@@ -49,6 +52,10 @@ public final class GroupCreditor {
   private GroupCreditor(Builder builder) {
     this.segmentation = builder.segmentation;
     this.segmenter = new Segmenter(builder.segmentation);
+    this.families =
+        builder.model == null
+            ? TaskFamilyRegistry.builtIn()
+            : TaskFamilyRegistry.parse(builder.model.taskFamilies());
     this.estimator = builder.estimator;
     this.scorer =
         builder.estimator.needsPolicy() ? new ValueScorer(builder.estimator, builder.model) : null;
@@ -84,15 +91,24 @@ public final class GroupCreditor {
   /**
    * Step 1: segments one trace with {@link Segmenter}, on per-token texts when the strategy needs
    * them and on the rollout's recorded entropies, or on {@code entropySource}'s when it recorded
-   * none and the strategy needs them. Reasons: {@code text-token-mismatch}, the entropy source's
-   * ({@code scoring-failed} when it throws unchecked), {@code missing-entropies}, {@code
-   * segmentation-failed}.
+   * none and the strategy needs them; keyword cuts follow the line end of the rollout's task family
+   * (from the model settings' families, else the built-in ones). Reasons: {@code
+   * unknown-task-family}, {@code text-token-mismatch}, the entropy source's ({@code scoring-failed}
+   * when it throws unchecked), {@code missing-entropies}, {@code segmentation-failed}.
    */
   public TraceStep segment(TraceCredit trace, @Nullable EntropySource entropySource) {
     long startNanos = System.nanoTime();
     Rollout rollout = trace.rollout();
     SegmentationStrategy strategy = segmentation.strategy();
     List<String> texts;
+    String lineEnd = "\n";
+    if (strategy.needsText()) {
+      try {
+        lineEnd = families.resolve(rollout.getTaskFamily()).lineEnd();
+      } catch (UnknownTaskFamilyException e) {
+        return failed(trace, CreditStep.SEGMENT, "unknown-task-family", e);
+      }
+    }
     try {
       texts = strategy.needsText() ? TokenTexts.charPerToken(rollout) : null;
     } catch (IllegalArgumentException e) {
@@ -109,7 +125,7 @@ public final class GroupCreditor {
       }
     }
     try {
-      int[] boundaries = segmenter.segment(trace.tokenCount(), texts, entropies);
+      int[] boundaries = segmenter.segment(trace.tokenCount(), texts, entropies, lineEnd);
       return TraceStep.done(
           trace.withSegments(
               strategy.optionValue(), boundaries, (System.nanoTime() - startNanos) / 1e6));

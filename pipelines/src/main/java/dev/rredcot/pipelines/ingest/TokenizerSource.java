@@ -1,11 +1,13 @@
 package dev.rredcot.pipelines.ingest;
 
+import dev.rredcot.model.backend.llama.Llama2cDirectory;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.CheckpointTrust;
 import dev.rredcot.model.pretrain.ShippedPolicies;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.tokenizer.HuggingFaceTokenizerAdapter;
+import dev.rredcot.model.tokenizer.SentencePieceCharTokenizer;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.Serializable;
@@ -38,11 +40,12 @@ public interface TokenizerSource extends Serializable {
   }
 
   /**
-   * The tokenizer saved in {@code dir} (a checkpoint, a directory with {@code tokenizer.json}), or,
-   * when {@code dir} holds none, that of the newest checkpoint of {@code dir} as a store whose
-   * digests verify; empty when it is neither (a store with no checkpoint yet, a directory that does
-   * not exist). Signatures are not checked: use {@link #directory(String, String)} for a store
-   * others can write.
+   * The tokenizer saved in {@code dir} (a checkpoint, a directory with {@code tokenizer.json} or
+   * {@code tokenizer.model}, a llama2.c model directory's sentencepiece file), or, when {@code dir}
+   * holds none, that of the newest checkpoint of {@code dir} as a store whose digests verify; empty
+   * when it is neither (a store with no checkpoint yet, a directory that does not exist).
+   * Signatures are not checked: use {@link #directory(String, String)} for a store others can
+   * write.
    */
   static TokenizerSource directory(String dir) {
     return directory(dir, "");
@@ -64,9 +67,14 @@ public interface TokenizerSource extends Serializable {
         return Optional.empty();
       }
       if (Files.isRegularFile(path.resolve(CharTokenizer.FILE_NAME))
-          || Files.isRegularFile(path.resolve(HuggingFaceTokenizerAdapter.FILE_NAME))) {
+          || Files.isRegularFile(path.resolve(HuggingFaceTokenizerAdapter.FILE_NAME))
+          || Files.isRegularFile(path.resolve(SentencePieceCharTokenizer.FILE_NAME))) {
         // A tokenizer that is there but unreadable is an error, not a reason to look elsewhere.
         return Optional.of(Tokenizer.load(path));
+      }
+      if (Llama2cDirectory.recognises(path)) {
+        // A llama2.c model directory: its sentencepiece file, found as the model kind finds it.
+        return Optional.of(Llama2cDirectory.tokenizer(path));
       }
       // Not a tokenizer directory: a store of checkpoints, whose newest one has the tokenizer.
       CheckpointTrust trust =

@@ -22,14 +22,23 @@ public final class Segmenter {
   }
 
   /**
+   * Segments one trace whose lines end with a newline; see {@link #segment(int, List, float[],
+   * String)}.
+   */
+  public int[] segment(int tokenCount, List<String> tokenTexts, float[] entropies) {
+    return segment(tokenCount, tokenTexts, entropies, "\n");
+  }
+
+  /**
    * Segments one trace.
    *
    * @param tokenCount T, at least 1
    * @param tokenTexts one string per token; required when the strategy needs text
    * @param entropies one entropy (nats) per token; required when the strategy needs entropies
+   * @param lineEnd the text that ends a line of the trace's task family (keyword cuts follow it)
    * @throws MissingEntropiesException when the strategy needs entropies and none are given
    */
-  public int[] segment(int tokenCount, List<String> tokenTexts, float[] entropies) {
+  public int[] segment(int tokenCount, List<String> tokenTexts, float[] entropies, String lineEnd) {
     if (tokenCount < 1) {
       throw new IllegalArgumentException("a trace needs at least one token, got " + tokenCount);
     }
@@ -64,7 +73,7 @@ public final class Segmenter {
         }
         break;
       case KEYWORD:
-        cuts = keywordCuts(tokenTexts, settings.cueWords());
+        cuts = keywordCuts(tokenTexts, settings.cueWords(), lineEnd);
         break;
       case ENTROPY:
         cuts = new TreeSet<>();
@@ -82,7 +91,7 @@ public final class Segmenter {
       case HYBRID:
         cuts =
             mergeLowestPairs(
-                keywordCuts(tokenTexts, settings.cueWords()),
+                keywordCuts(tokenTexts, settings.cueWords(), lineEnd),
                 tokenCount,
                 entropies,
                 settings.targetSegments(),
@@ -95,11 +104,21 @@ public final class Segmenter {
   }
 
   /**
-   * Token offsets where a segment starts because of text: after every newline and before every cue
-   * word that starts a word (preceded by start, whitespace or punctuation, and not followed by a
-   * letter). A cue inside a token cuts before that token.
+   * Keyword cuts of a trace whose lines end with a newline; see {@link #keywordCuts(List, List,
+   * String)}.
    */
   static TreeSet<Integer> keywordCuts(List<String> tokenTexts, List<String> cueWords) {
+    return keywordCuts(tokenTexts, cueWords, "\n");
+  }
+
+  /**
+   * Token offsets where a segment starts because of text: after every line end ({@code lineEnd},
+   * the task family's, a newline for the built-in ones) and before every cue word that starts a
+   * word (preceded by start, whitespace or punctuation, and not followed by a letter). A cue inside
+   * a token cuts before that token.
+   */
+  static TreeSet<Integer> keywordCuts(
+      List<String> tokenTexts, List<String> cueWords, String lineEnd) {
     StringBuilder text = new StringBuilder();
     int[] tokenOfChar = new int[0];
     List<Integer> owners = new ArrayList<>();
@@ -114,9 +133,9 @@ public final class Segmenter {
     TreeSet<Integer> cuts = new TreeSet<>();
     String trace = text.toString();
     for (int i = 0; i < trace.length(); i++) {
-      char c = trace.charAt(i);
-      if (c == '\n' && i + 1 < trace.length()) {
-        addCutAtChar(cuts, tokenOfChar, i + 1, true);
+      int afterLineEnd = i + lineEnd.length();
+      if (trace.startsWith(lineEnd, i) && afterLineEnd < trace.length()) {
+        addCutAtChar(cuts, tokenOfChar, afterLineEnd, true);
       }
       // Code points, not chars: a letter outside the basic plane is a surrogate pair, and
       // neither of its halves is a letter on its own.

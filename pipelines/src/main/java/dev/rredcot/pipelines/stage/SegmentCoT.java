@@ -100,7 +100,7 @@ public final class SegmentCoT
 
     @Setup
     public void setup() {
-      creditor = GroupCreditor.builder().optSegmentation(settings).build();
+      creditor = GroupCreditor.builder().optSegmentation(settings).optModel(model).build();
       if (model != null && settings.strategy().needsEntropies()) {
         holder = PolicyHolder.acquire(model);
         try (PolicyHolder.Lease lease = holder.lease(Long.MIN_VALUE)) {

@@ -50,7 +50,11 @@ final class BankEstimator implements BoundaryValueEstimator {
       PolicyBackend backend, ModelSettings settings, TraceGroup group, List<PreparedTrace> traces) {
     List<BankRequest> requests = new ArrayList<>();
     for (PreparedTrace trace : traces) {
-      List<String> bank = bank(group, settings.bankLeaveOwnOut() ? trace.trace().rollout() : null);
+      List<String> bank =
+          bank(
+              group,
+              settings.bankLeaveOwnOut() ? trace.trace().rollout() : null,
+              trace.task().lineEnd());
       requests.add(
           new BankRequest(
               trace.prompt(),
@@ -60,7 +64,8 @@ final class BankEstimator implements BoundaryValueEstimator {
               trace.cue(),
               trace.answer(),
               settings.bankAggregation(),
-              remainderRule(settings, trace)));
+              remainderRule(settings, trace),
+              trace.task().lineEnd()));
     }
     List<double[]> values = backend.bankValues(requests, settings.reuseKvCache());
     List<double[]> out = new ArrayList<>();
@@ -71,26 +76,28 @@ final class BankEstimator implements BoundaryValueEstimator {
   }
 
   /**
-   * Correct texts of the group and the reference solution, each ending with its answer line; with
-   * {@code leftOut} set, the text that rollout contributed is left out unless the reference or
-   * another member contributed the same text.
+   * Correct texts of the group and the reference solution, each ending with its answer line and
+   * {@code lineEnd}; with {@code leftOut} set, the text that rollout contributed is left out unless
+   * the reference or another member contributed the same text.
    */
-  static List<String> bank(TraceGroup group, Rollout leftOut) {
+  static List<String> bank(TraceGroup group, Rollout leftOut, String lineEnd) {
     Map<String, Integer> contributors = new LinkedHashMap<>();
     for (TraceCredit trace : group.traces()) {
       Rollout rollout = trace.rollout();
       if (rollout.getReferenceSolution() != null) {
-        contributors.merge(withFinalNewline(rollout.getReferenceSolution()), 1, Integer::sum);
+        contributors.merge(
+            withFinalLineEnd(rollout.getReferenceSolution(), lineEnd), 1, Integer::sum);
       }
       if (rollout.getReward() >= CORRECT_REWARD) {
-        contributors.merge(withFinalNewline(rollout.getText()), 1, Integer::sum);
+        contributors.merge(withFinalLineEnd(rollout.getText(), lineEnd), 1, Integer::sum);
       }
     }
     // The reference solution is counted once per member above; every member of a group carries the
     // same one, so it never drops to zero by leaving one member out.
     if (leftOut != null && leftOut.getReward() >= CORRECT_REWARD) {
       contributors.computeIfPresent(
-          withFinalNewline(leftOut.getText()), (text, count) -> count > 1 ? count - 1 : null);
+          withFinalLineEnd(leftOut.getText(), lineEnd),
+          (text, count) -> count > 1 ? count - 1 : null);
     }
     return new ArrayList<>(contributors.keySet());
   }
@@ -104,8 +111,9 @@ final class BankEstimator implements BoundaryValueEstimator {
     TaskFamily task = trace.task();
     String reference = trace.trace().rollout().getReferenceAnswer();
     String answerLine = trace.cue() + trace.answer();
+    String lineEnd = task.lineEnd();
     return (prefixText, aligned) -> {
-      if (!prefixText.isEmpty() && !prefixText.endsWith("\n")) {
+      if (!prefixText.isEmpty() && !prefixText.endsWith(lineEnd)) {
         return aligned;
       }
       Set<String> kept = new LinkedHashSet<>();
@@ -125,19 +133,20 @@ final class BankEstimator implements BoundaryValueEstimator {
     };
   }
 
-  private static String withFinalNewline(String text) {
-    return text.endsWith("\n") ? text : text + "\n";
+  private static String withFinalLineEnd(String text, String lineEnd) {
+    return text.endsWith(lineEnd) ? text : text + lineEnd;
   }
 
   /** The step lines of each bank text that ends its steps with the trace's answer line. */
   private static List<List<String>> bankSteps(
       PolicyBackend backend, PreparedTrace trace, List<String> bank) {
     String answerLine = trace.cue() + trace.answer();
+    String lineEnd = trace.task().lineEnd();
     List<List<String>> bankSteps = new ArrayList<>();
     for (String u : bank) {
       List<String> steps = trace.task().splitSteps(u);
       if (!u.substring(String.join("", steps).length()).equals(answerLine)
-          || !steps.stream().allMatch(step -> step.endsWith("\n"))) {
+          || !steps.stream().allMatch(step -> step.endsWith(lineEnd))) {
         continue;
       }
       try {

@@ -59,6 +59,7 @@ final class MonteCarloEstimator extends SingleTraceEstimator {
             .optSeed(trace.trace().rollout().getRolloutId().hashCode())
             .optUseKvCache(true)
             .optAnswerCue(trace.cue())
+            .optLineEnd(trace.task().lineEnd())
             .build();
     List<Sample> generated = requests.isEmpty() ? List.of() : backend.generate(requests, options);
     double[] values = new double[last];

@@ -35,6 +35,15 @@ class TokenizerSourceTest {
   }
 
   @Test
+  void aLlama2cModelDirectoryGivesItsSentencepieceTokenizer() throws IOException {
+    // The shipped BabyLlama: model5000.bin with tok105.model (tests run in the module directory).
+    Path model = Path.of("..", "models", "babyllama-tok105");
+    Tokenizer opened = TokenizerSource.directory(model.toString()).open().orElseThrow();
+    assertEquals(105, opened.vocabSize());
+    assertEquals("Ann had 2 cats. A: 2. ", opened.decode(opened.encode("Ann had 2 cats. A: 2. ")));
+  }
+
+  @Test
   void aStoreGivesTheTokenizerOfItsNewestCheckpoint(@TempDir Path store) throws IOException {
     TinyPolicies.save(store, 1, 7);
     TinyPolicies.save(store, 2, 8);

@@ -56,6 +56,19 @@ class SegmenterTest {
   }
 
   @Test
+  void keywordCutsFollowTheFamilysLineEndWhenItIsNotANewline() {
+    // A family whose lines end with ". " (a model with no newline in its vocabulary).
+    String trace = "Ann had two cats. So she had 2.5 more. A: 3. ";
+    assertEquals(
+        java.util.Set.of(18, 39), Segmenter.keywordCuts(chars(trace), List.of("Wait"), ". "));
+    assertEquals(
+        java.util.Set.of(18, 39),
+        Segmenter.keywordCuts(chars(trace), List.of("So"), ". "),
+        "a cue word at a line start is the line-end cut");
+    assertTrue(Segmenter.keywordCuts(chars(trace), List.of("Wait")).isEmpty(), "no newline");
+  }
+
+  @Test
   void keywordCutBeforeCueWordAtStartOfLineIsTheNewlineCut() {
     String text = "a\nTherefore b";
     SegmentationSettings settings =
