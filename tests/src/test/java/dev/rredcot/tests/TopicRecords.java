@@ -31,12 +31,7 @@ final class TopicRecords {
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(info -> new TopicPartition(topic, info.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+      fromTheStart(consumer, topic);
       long deadline = System.nanoTime() + timeout.toNanos();
       long extraUntil = Long.MAX_VALUE;
       while (System.nanoTime() < Math.min(deadline, extraUntil)) {
@@ -61,12 +56,7 @@ final class TopicRecords {
     List<byte[]> values = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(info -> new TopicPartition(topic, info.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+      List<TopicPartition> partitions = fromTheStart(consumer, topic);
       // Under read_committed the end offsets are the last stable offsets.
       Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -78,6 +68,17 @@ final class TopicRecords {
       }
     }
     return values;
+  }
+
+  /** Assigns every partition of {@code topic} to {@code consumer} (no group), at its start. */
+  private static List<TopicPartition> fromTheStart(KafkaConsumer<?, ?> consumer, String topic) {
+    List<TopicPartition> partitions =
+        consumer.partitionsFor(topic).stream()
+            .map(info -> new TopicPartition(topic, info.partition()))
+            .toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    return partitions;
   }
 
   /** Writes key/value pairs to {@code topic} with acks=all and waits for them. */

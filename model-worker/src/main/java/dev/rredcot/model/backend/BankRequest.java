@@ -100,8 +100,7 @@ public record BankRequest(
         answerCue,
         answer,
         aggregation,
-        RemainderRule.ALIGNED,
-        "\n");
+        RemainderRule.ALIGNED);
   }
 
   /** Validates and copies. */
