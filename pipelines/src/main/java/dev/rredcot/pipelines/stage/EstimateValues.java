@@ -41,15 +41,17 @@ import org.joda.time.Instant;
  * cannot be valued become dead letters with the scorer's reason; the rest of the group goes on.
  *
  * <p>Policy values are scored for several groups per call: the DoFn buffers the groups of a bundle
- * and scores them together, once per policy version, as soon as the buffered traces reach {@link
- * ModelSettings#maxBatchTraces()} and at the end of the bundle; every valued group and dead letter
- * leaves at the end of the bundle, with its own timestamp and window. So a group waits at most for
- * the rest of its bundle: on the Flink runner a bundle ends after {@code --maxBundleSize} elements
- * or {@code --maxBundleTimeMills} (1000 and 1000 ms by default) and before every checkpoint, so
- * nothing stays buffered across a checkpoint and no state is needed; on the Direct runner,
- * streaming bundles are small and a bounded input's bundle is its split. Bundle-based batching was
- * chosen over {@code GroupIntoBatches}, which would need keys (an extra shuffle), state that
- * checkpoints carry, and a processing-time timer to bound the wait.
+ * and scores them together, once per generating policy version, as soon as the buffered traces
+ * reach {@link ModelSettings#maxBatchTraces()} and at the end of the bundle; every valued group and
+ * dead letter leaves at the end of the bundle, with its own timestamp and window. So a group waits
+ * at most for the rest of its bundle. On the Flink runner a bundle ends after {@code
+ * --maxBundleSize} elements or {@code --maxBundleTimeMills} (1000 elements and 1000 ms in streaming
+ * mode by default; the time is checked between elements, so the wait can exceed it by one scoring
+ * call) and before every checkpoint, so nothing stays buffered across a checkpoint and no state is
+ * needed; on the Direct runner a streaming bundle is what one step of the source delivered.
+ * Bundle-based batching was chosen over {@code GroupIntoBatches}, which needs keys (an extra
+ * shuffle), state that checkpoints carry and a processing-time timer to bound the wait. A group's
+ * values do not depend on what it was batched with, to float rounding ({@link ValueScorer}).
  */
 public final class EstimateValues
     extends PTransform<
