@@ -100,8 +100,31 @@ class EstimateValuesTest {
   void groupsOfABundleAreValuedInSharedCallsAsTheyAreAlone(TestPipeline pipeline)
       throws IOException {
     // Three groups of four in one bundle (one TestStream step): one bank call for all twelve
-    // traces, and every
-    // trace's values as GroupCreditor gives them for its group alone.
+    // traces.
+    assertBundleValuedAsGroupsAlone(pipeline, TinyPolicies.settings(store), 1, 12);
+  }
+
+  @Test
+  void aBundleIsScoredWheneverItsTracesReachTheBatchLimit(TestPipeline pipeline)
+      throws IOException {
+    // With at most four traces per call, each group of four is scored as soon as it arrives.
+    ModelSettings settings =
+        ModelSettings.builder()
+            .setCheckpointDir(store.toString())
+            .optMcSamples(4)
+            .optMaxBatchTraces(4)
+            .build();
+    assertBundleValuedAsGroupsAlone(pipeline, settings, 3, 4);
+  }
+
+  /**
+   * Three groups of four in one bundle through the bank values stage: every trace's values as
+   * GroupCreditor gives them for its group alone, in {@code calls} policy calls of at most {@code
+   * maxTraces} traces.
+   */
+  private static void assertBundleValuedAsGroupsAlone(
+      TestPipeline pipeline, ModelSettings settings, long calls, long maxTraces)
+      throws IOException {
     List<TraceGroup> groups = new ArrayList<>();
     for (String id : List.of("a", "b", "c")) {
       List<Rollout> rollouts = new ArrayList<>();
@@ -117,10 +140,7 @@ class EstimateValuesTest {
       groups.add(TinyPolicies.group(id, texts.length, rollouts));
     }
     GroupCreditor creditor =
-        GroupCreditor.builder()
-            .optValueEstimator(ValueEstimator.BANK)
-            .optModel(TinyPolicies.settings(store))
-            .build();
+        GroupCreditor.builder().optValueEstimator(ValueEstimator.BANK).optModel(settings).build();
     Map<String, double[]> expected = new HashMap<>();
     try (Policy policy = Policy.load(checkpoint)) {
       for (TraceGroup group : groups) {
@@ -136,7 +156,7 @@ class EstimateValuesTest {
                 TestStream.create(TraceGroupCoder.of())
                     .addElements(groups.get(0), groups.get(1), groups.get(2))
                     .advanceWatermarkToInfinity())
-            .apply(EstimateValues.of(ValueEstimator.BANK, TinyPolicies.settings(store)))
+            .apply(EstimateValues.of(ValueEstimator.BANK, settings))
             .output();
     PAssert.that(valued)
         .satisfies(
@@ -156,8 +176,9 @@ class EstimateValuesTest {
     run.waitUntilFinish();
     CreditRunResult.Distribution batches =
         CreditRunResult.of(run).distributions().get(StageMetrics.SCORER_BATCH_TRACES);
-    assertThat(batches.count(), equalTo(1L));
-    assertThat(batches.max(), equalTo(12L));
+    assertThat(batches.count(), equalTo(calls));
+    assertThat(batches.max(), equalTo(maxTraces));
+    assertThat(batches.sum(), equalTo(12L));
   }
 
   @Test
