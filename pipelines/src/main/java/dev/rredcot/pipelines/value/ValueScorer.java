@@ -320,7 +320,11 @@ public final class ValueScorer {
     return outcomes;
   }
 
-  /** {@code batch} cut into runs of traces of the same group, in order. */
+  /**
+   * {@code batch} cut into runs of traces of the same group, in order. Groups are compared by
+   * identity: the traces of one {@link GroupTraces} share its group object, and two groups with
+   * equal contents are still two groups.
+   */
   private static List<List<PreparedTrace>> byGroup(List<PreparedTrace> batch) {
     List<List<PreparedTrace>> runs = new ArrayList<>();
     List<PreparedTrace> run = new ArrayList<>();
