@@ -14,9 +14,10 @@ import java.util.Map;
 
 /**
  * The credit job's computation as a plain in-process loop: group by group id, then the job's own
- * {@link GroupCreditor} with the job's segmentation and advantage settings (one batch of policy
- * calls per group, as {@code EstimateValues} does). No Kafka, no Beam, no Avro: the reference the
- * pipeline's throughput is compared with.
+ * {@link GroupCreditor} with the job's segmentation and advantage settings, every group of a call
+ * credited together (their values in shared policy calls, as {@code EstimateValues} scores the
+ * groups of a bundle). No Kafka, no Beam, no Avro: the reference the pipeline's throughput is
+ * compared with.
  */
 public final class BareCreditLoop {
   private final GroupCreditor creditor;
@@ -47,15 +48,18 @@ public final class BareCreditLoop {
     for (Rollout rollout : rollouts) {
       groups.computeIfAbsent(rollout.getGroupId(), id -> new ArrayList<>()).add(rollout);
     }
-    int credited = 0;
+    List<TraceGroup> traceGroups = new ArrayList<>();
     for (Map.Entry<String, List<Rollout>> entry : groups.entrySet()) {
       int groupSize = entry.getValue().get(0).getGroupSize();
-      TraceGroup group =
+      traceGroups.add(
           TraceGroup.of(
-              entry.getKey(), groupSize, entry.getValue().size() == groupSize, entry.getValue());
-      for (CreditedTrace trace :
-          creditor.credit(
-              policy, group, (count, tokens, latencyMs, forward) -> scoringMs += latencyMs)) {
+              entry.getKey(), groupSize, entry.getValue().size() == groupSize, entry.getValue()));
+    }
+    int credited = 0;
+    for (List<CreditedTrace> group :
+        creditor.credit(
+            policy, traceGroups, (count, tokens, latencyMs, forward) -> scoringMs += latencyMs)) {
+      for (CreditedTrace trace : group) {
         if (!trace.succeeded()) {
           throw new IllegalStateException(
               trace.trace().rollout().getRolloutId() + ": " + trace.failure());

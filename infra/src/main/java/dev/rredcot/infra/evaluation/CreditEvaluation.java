@@ -293,10 +293,11 @@ public final class CreditEvaluation {
 
     /**
      * Every trace's credit under {@code method}: the pipeline's segment, values and redistribute
-     * steps ({@link GroupCreditor}). Estimators the value stage batches by group (bank, answer)
-     * score each trace's whole group in one call, as the pipeline does, and each member pays an
-     * equal share of the call's tokens and time; the others score the evaluated trace alone. The
-     * flat GRPO baseline replaces the values step by the group's mean reward at every boundary.
+     * steps ({@link GroupCreditor}). Estimators the value stage batches (bank, answer) score the
+     * whole groups of all the traces together in one values call, as the pipeline scores the groups
+     * of a bundle, and each member of those groups pays an equal share of the call's tokens and
+     * time; the others score the evaluated trace alone. The flat GRPO baseline replaces the values
+     * step by the group's mean reward at every boundary.
      */
     List<TraceCreditOutcome> score(
         CreditMethod method, SegmentationSettings segmentation, List<EvaluationTrace> traces) {
@@ -323,7 +324,7 @@ public final class CreditEvaluation {
               traces.size(),
               options.progressIntervalMs());
       boolean wholeGroups = !method.flat() && method.estimator().scoresGroupsTogether();
-      Map<String, GroupScore> groupScores = new HashMap<>();
+      GroupScore groupScores = wholeGroups ? scoreGroups(creditor, traces) : null;
       List<TraceCreditOutcome> outcomes = new ArrayList<>();
       for (EvaluationTrace trace : traces) {
         TraceCredit segmented = segment(creditor, trace.rollout());
@@ -341,11 +342,7 @@ public final class CreditEvaluation {
           tokens = 0;
           wallMs = 0;
         } else {
-          GroupScore scored =
-              wholeGroups
-                  ? groupScores.computeIfAbsent(
-                      trace.rollout().getGroupId(), id -> scoreGroup(creditor, trace))
-                  : scoreAlone(creditor, trace, segmented);
+          GroupScore scored = wholeGroups ? groupScores : scoreAlone(creditor, trace, segmented);
           TraceStep step = scored.steps().get(trace.rollout().getRolloutId());
           valued = step.trace();
           failure = step.succeeded() ? null : step.failure().reason();
@@ -368,17 +365,45 @@ public final class CreditEvaluation {
       return call(creditor, group(trace, segmented), List.of(segmented), 1);
     }
 
-    /** Every member of the trace's group segmented and valued in one call, as the stage does. */
-    private GroupScore scoreGroup(GroupCreditor creditor, EvaluationTrace trace) {
-      Rollout first = trace.group().get(0);
-      Map<String, TraceCredit> segmented = new LinkedHashMap<>();
-      for (Rollout member : trace.group()) {
-        segmented.put(member.getRolloutId(), segment(creditor, member));
+    /**
+     * Every member of the groups of {@code traces} segmented, and all of them valued in one call,
+     * as the stage values the groups of a bundle; each member pays an equal share of the call's
+     * cost.
+     */
+    private GroupScore scoreGroups(GroupCreditor creditor, List<EvaluationTrace> traces) {
+      Map<String, ValueScorer.GroupTraces> groups = new LinkedHashMap<>();
+      int members = 0;
+      for (EvaluationTrace trace : traces) {
+        if (groups.containsKey(trace.rollout().getGroupId())) {
+          continue;
+        }
+        Rollout first = trace.group().get(0);
+        Map<String, TraceCredit> segmented = new LinkedHashMap<>();
+        for (Rollout member : trace.group()) {
+          segmented.put(member.getRolloutId(), segment(creditor, member));
+        }
+        TraceGroup group =
+            TraceGroup.of(first.getGroupId(), first.getGroupSize(), true, trace.group())
+                .mapTraces(member -> segmented.get(member.rollout().getRolloutId()));
+        groups.put(
+            trace.rollout().getGroupId(),
+            new ValueScorer.GroupTraces(group, new ArrayList<>(segmented.values())));
+        members += segmented.size();
       }
-      TraceGroup group =
-          TraceGroup.of(first.getGroupId(), first.getGroupSize(), true, trace.group())
-              .mapTraces(member -> segmented.get(member.rollout().getRolloutId()));
-      return call(creditor, group, new ArrayList<>(segmented.values()), segmented.size());
+      long tokensBefore = policy.forwardTokens();
+      long startNanos = System.nanoTime();
+      List<List<TraceStep>> steps =
+          creditor.values(policy, new ArrayList<>(groups.values()), ValueScorer.BatchObserver.NONE);
+      double wallMs = (System.nanoTime() - startNanos) / 1e6;
+      long tokens = policy.forwardTokens() - tokensBefore;
+      Map<String, TraceStep> byId = new HashMap<>();
+      for (List<TraceStep> groupSteps : steps) {
+        for (TraceStep step : groupSteps) {
+          byId.put(step.trace().rollout().getRolloutId(), step);
+        }
+      }
+      return new GroupScore(
+          byId, Math.round((double) tokens / Math.max(1, members)), wallMs / Math.max(1, members));
     }
 
     private GroupScore call(

@@ -154,7 +154,7 @@ public final class LearningEvaluation {
                 // Only the curve is stored per run; the comparisons read nothing else.
                 runs.add(
                     new LearningRun.Curve(
-                        arm, run.get("seed").asInt(), points, Map.of(), 0, 0, 0, 0, 0, 0, 0));
+                        arm, run.get("seed").asInt(), points, Map.of(), 0, 0, 0, 0, 0, 0, 0, 0));
               }
               curves.put(method.getKey(), runs);
             });
@@ -299,6 +299,7 @@ public final class LearningEvaluation {
       node.put("mean_grad_norm", m.meanGradNorm());
       node.put("clipped_step_share", m.clippedStepShare());
       node.put("scoring_forward_tokens_per_run", m.scoringForwardTokensMean());
+      node.put("scoring_calls_per_step", m.scoringCallsPerStepMean());
       node.put("wall_seconds_per_run", m.wallSecondsMean());
       ObjectNode refused = node.putObject("refused_traces");
       m.refusedTraces().forEach(refused::put);

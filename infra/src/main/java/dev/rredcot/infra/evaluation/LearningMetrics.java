@@ -17,6 +17,8 @@ import java.util.TreeMap;
  * @param seedsReachingTarget how many seeds reached it
  * @param rolloutsToTargetCensoredMean mean with unreached seeds counted as the budget
  * @param scoringForwardTokensMean model tokens spent on credit (value scoring) per run
+ * @param scoringCallsPerStepMean policy calls of the value scorer per training step, mean over
+ *     seeds (0 for rules that score no values)
  * @param wallSecondsMean wall time per run
  * @param aucMean mean over seeds of {@link #auc}
  * @param trainingSecondsPerStepMean wall time per training step (sampling, credit, optimiser step;
@@ -39,6 +41,7 @@ public record LearningMetrics(
     int seedsReachingTarget,
     double rolloutsToTargetCensoredMean,
     double scoringForwardTokensMean,
+    double scoringCallsPerStepMean,
     double wallSecondsMean,
     double aucMean,
     double trainingSecondsPerStepMean,
@@ -55,6 +58,7 @@ public record LearningMetrics(
     int reached = 0;
     double censoredSum = 0;
     double tokens = 0;
+    double callsPerStep = 0;
     double wall = 0;
     double auc = 0;
     double stepSeconds = 0;
@@ -77,6 +81,7 @@ public record LearningMetrics(
         censoredSum += budget;
       }
       tokens += curve.scoringForwardTokens();
+      callsPerStep += curve.scoringCallsPerStep();
       wall += curve.wallSeconds();
       auc += auc(points, budget);
       stepSeconds += curve.trainingSecondsPerStep();
@@ -104,6 +109,7 @@ public record LearningMetrics(
         reached,
         censoredSum / n,
         tokens / n,
+        callsPerStep / n,
         wall / n,
         auc / n,
         stepSeconds / n,

@@ -16,6 +16,7 @@ import dev.rredcot.pipelines.credit.CreditedTrace;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.pipelines.value.ModelSettings;
+import dev.rredcot.pipelines.value.ValueScorer;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,11 +28,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One training run of the learning evaluation: in-process (no Kafka), through the stages' own code:
  * sampling ({@link Policy#generate}), the pipeline's {@link GroupCreditor} (hybrid segmentation and
- * the arm's value source for the RREDCoT rules) and {@link Policy#trainStep}; the advantage rule is
- * pluggable, so plain GRPO is the {@code grpo} arm of the same loop. Groups whose rewards are all
- * equal carry no signal for GRPO and the tilt (the creditor gives them advantage 0) and are left
- * out for those; the value rules keep them. A trace the creditor refuses is left out and counted by
- * reason, as the pipeline dead-letters it.
+ * the arm's value source for the RREDCoT rules; the groups of a step credited in one call, so their
+ * values share policy calls) and {@link Policy#trainStep}; the advantage rule is pluggable, so
+ * plain GRPO is the {@code grpo} arm of the same loop. Groups whose rewards are all equal carry no
+ * signal for GRPO and the tilt (the creditor gives them advantage 0) and are left out for those;
+ * the value rules keep them. A trace the creditor refuses is left out and counted by reason, as the
+ * pipeline dead-letters it.
  */
 final class LearningRun {
   private static final Logger LOG = LoggerFactory.getLogger(LearningRun.class);
@@ -65,6 +67,7 @@ final class LearningRun {
       List<CurvePoint> points,
       Map<String, Integer> refusedTraces,
       long scoringForwardTokens,
+      double scoringCallsPerStep,
       double wallSeconds,
       double trainingSecondsPerStep,
       double meanAbsTokenAdvantage,
@@ -90,6 +93,8 @@ final class LearningRun {
             .optAdvantageScale(arm.scale())
             .build();
     long scoringTokens = 0;
+    long[] scoringCalls = {0};
+    ValueScorer.BatchObserver countCalls = (traces, tokens, ms, forward) -> scoringCalls[0]++;
     int rolloutsPerStep = options.promptsPerStep() * options.groupSize();
     long trainingNanos = 0;
     double absAdvantageSum = 0;
@@ -121,16 +126,16 @@ final class LearningRun {
                   .optSeed(seed * 1_000_003L + step)
                   .optAnswerCue(task.answerCue())
                   .build());
-      List<TrainExample> batch = new ArrayList<>();
+      List<List<Rollout>> groups = new ArrayList<>();
       for (int p = 0; p < problems.size(); p++) {
         List<Sample> groupSamples =
             samples.subList(p * options.groupSize(), (p + 1) * options.groupSize());
-        List<Rollout> rollouts =
-            HeldOutRollouts.rollouts(policy, task, problems.get(p), groupSamples, seed);
-        long before = policy.forwardTokens();
-        batch.addAll(examples(policy, rollouts, creditor, arm.rule(), refused));
-        scoringTokens += policy.forwardTokens() - before;
+        groups.add(HeldOutRollouts.rollouts(policy, task, problems.get(p), groupSamples, seed));
       }
+      long before = policy.forwardTokens();
+      List<TrainExample> batch =
+          examples(policy, groups, creditor, arm.rule(), refused, countCalls);
+      scoringTokens += policy.forwardTokens() - before;
       if (!batch.isEmpty()) {
         // The step scales the batch by the arm's rule (trainOptions); measure what it trains on.
         absAdvantageSum += meanAbsTokenAdvantage(arm.scale().apply(batch));
@@ -160,6 +165,7 @@ final class LearningRun {
         points,
         refused,
         scoringTokens,
+        (double) scoringCalls[0] / options.steps(),
         (System.nanoTime() - start) / 1e9,
         trainingNanos / 1e9 / options.steps(),
         absAdvantageSum / options.steps(),
@@ -224,32 +230,43 @@ final class LearningRun {
   }
 
   /**
-   * Training examples of one group from the creditor; empty when the group has no signal for the
-   * rule (every reward equal under a rule that reads no values there: the creditor would give every
-   * token advantage 0, so scoring it would be wasted). The value rules keep such groups: values can
-   * still tell a doomed move from a safe one inside an all-wrong group.
+   * Training examples of a step's groups from the creditor, group after group, all credited in one
+   * call; a group is left out when it has no signal for the rule (every reward equal under a rule
+   * that reads no values there: the creditor would give every token advantage 0, so scoring it
+   * would be wasted). The value rules keep such groups: values can still tell a doomed move from a
+   * safe one inside an all-wrong group.
    */
   private static List<TrainExample> examples(
       Policy policy,
-      List<Rollout> rollouts,
+      List<List<Rollout>> groups,
       GroupCreditor creditor,
       AdvantageRule rule,
-      Map<String, Integer> refused) {
-    if (rollouts.isEmpty()) {
-      return List.of();
-    }
-    Rollout first = rollouts.get(0);
-    TraceGroup group = TraceGroup.of(first.getGroupId(), first.getGroupSize(), true, rollouts);
-    if (group.statistics().allEqual() && !rule.usesValuesInEqualGroups()) {
-      return List.of();
-    }
-    List<TrainExample> examples = new ArrayList<>();
-    for (CreditedTrace credited : creditor.credit(policy, group)) {
-      if (!credited.succeeded()) {
-        refused.merge(credited.failure().reason(), 1, Integer::sum);
+      Map<String, Integer> refused,
+      ValueScorer.BatchObserver observer) {
+    List<TraceGroup> credited = new ArrayList<>();
+    for (List<Rollout> rollouts : groups) {
+      if (rollouts.isEmpty()) {
         continue;
       }
-      examples.add(example(credited.trace().rollout(), credited.advantages()));
+      Rollout first = rollouts.get(0);
+      TraceGroup group = TraceGroup.of(first.getGroupId(), first.getGroupSize(), true, rollouts);
+      if (group.statistics().allEqual() && !rule.usesValuesInEqualGroups()) {
+        continue;
+      }
+      credited.add(group);
+    }
+    List<TrainExample> examples = new ArrayList<>();
+    if (credited.isEmpty()) {
+      return examples;
+    }
+    for (List<CreditedTrace> group : creditor.credit(policy, credited, observer)) {
+      for (CreditedTrace trace : group) {
+        if (!trace.succeeded()) {
+          refused.merge(trace.failure().reason(), 1, Integer::sum);
+          continue;
+        }
+        examples.add(example(trace.trace().rollout(), trace.advantages()));
+      }
     }
     return examples;
   }

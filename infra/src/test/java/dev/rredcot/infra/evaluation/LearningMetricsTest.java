@@ -22,7 +22,7 @@ class LearningMetricsTest {
             .mapToObj(i -> new LearningRun.CurvePoint(100L * i, accuracies[i], 0.5))
             .toList();
     return new LearningRun.Curve(
-        LearningArm.grpo(), seed, points, Map.of(), 0, 1, 0.1, 0.5, 0.6, 1.5, 0.25);
+        LearningArm.grpo(), seed, points, Map.of(), 0, 0, 1, 0.1, 0.5, 0.6, 1.5, 0.25);
   }
 
   @Test
@@ -179,6 +179,6 @@ class LearningMetricsTest {
 
   private static LearningRun.Curve withArm(LearningArm arm, LearningRun.Curve curve) {
     return new LearningRun.Curve(
-        arm, curve.seed(), curve.points(), Map.of(), 0, 1, 0.1, 0.5, 0.6, 1.5, 0.25);
+        arm, curve.seed(), curve.points(), Map.of(), 0, 0, 1, 0.1, 0.5, 0.6, 1.5, 0.25);
   }
 }

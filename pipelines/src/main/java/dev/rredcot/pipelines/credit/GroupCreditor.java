@@ -26,11 +26,14 @@ import java.util.Objects;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The credit of one GRPO group (METHOD.md §1–4), in plain Java: {@link #segment} every trace, its
+ * The credit of GRPO groups (METHOD.md §1–4), in plain Java: {@link #segment} every trace, its
  * state {@link #values}, RUDDER {@link #redistribute} and per-token {@link #advantages}; {@link
  * #credit} composes the four. The pipeline's stages ({@code SegmentCoT}, {@code EstimateValues},
  * {@code RedistributeRewards}, {@code ComputeAdvantages}) each run one step, the benchmark's bare
  * loop and the evaluations run {@link #credit}, so every path computes credit with the same code.
+ * {@link #values} and {@link #credit} take several groups at once and score their traces in shared
+ * policy calls ({@link ValueScorer#score(PolicyBackend, List, ValueScorer.BatchObserver)}); each
+ * group's credit equals its credit alone to float rounding.
  *
  * <p>A step never throws for a bad trace: it returns the trace with a {@link CreditFailure} whose
  * reason is the stage's dead-letter reason, and the other traces of the group go on.
@@ -137,11 +140,8 @@ public final class GroupCreditor {
   }
 
   /**
-   * Step 2: state values v_0..v_K for segmented {@code traces} of {@code group}, in their order.
-   * {@link ValueEstimator#NONE} gives the group-mean baseline {@code (mean, ζ)} to single-segment
-   * traces ({@code needs-single-segment} otherwise) and needs no policy; every other estimator
-   * scores with {@code policy} through {@link ValueScorer#score} (its reasons) and records {@code
-   * policy.version()}.
+   * Step 2: state values v_0..v_K for segmented {@code traces} of {@code group}: {@link #values(
+   * PolicyBackend, List, ValueScorer.BatchObserver)} for this one group.
    *
    * @param group the group the traces belong to (the bank estimator reads its other traces)
    * @throws NullPointerException when the estimator needs a policy and {@code policy} is null
@@ -151,30 +151,65 @@ public final class GroupCreditor {
       TraceGroup group,
       List<TraceCredit> traces,
       ValueScorer.BatchObserver observer) {
-    List<TraceStep> steps = new ArrayList<>();
+    return values(policy, List.of(new ValueScorer.GroupTraces(group, traces)), observer).get(0);
+  }
+
+  /**
+   * Step 2 for several groups at once: state values v_0..v_K for the segmented traces of each of
+   * {@code groups}. {@link ValueEstimator#NONE} gives the group-mean baseline {@code (mean, ζ)} to
+   * single-segment traces ({@code needs-single-segment} otherwise) and needs no policy; every other
+   * estimator scores the traces of all the groups together with {@code policy} through {@link
+   * ValueScorer#score(PolicyBackend, List, ValueScorer.BatchObserver)} (its reasons; as few calls
+   * as its batch limits allow) and records {@code policy.version()}. Each trace's recorded time is
+   * its share of the whole scoring time.
+   *
+   * @return for each group, in order, its traces' steps in the order of the single-group {@link
+   *     #values(PolicyBackend, TraceGroup, List, ValueScorer.BatchObserver)}
+   * @throws NullPointerException when the estimator needs a policy and {@code policy} is null
+   */
+  public List<List<TraceStep>> values(
+      @Nullable PolicyBackend policy,
+      List<ValueScorer.GroupTraces> groups,
+      ValueScorer.BatchObserver observer) {
+    List<List<TraceStep>> steps = new ArrayList<>();
     if (scorer == null) {
-      for (TraceCredit trace : traces) {
-        steps.add(groupMeanBaseline(group.statistics(), trace));
+      for (ValueScorer.GroupTraces group : groups) {
+        List<TraceStep> groupSteps = new ArrayList<>();
+        for (TraceCredit trace : group.traces()) {
+          groupSteps.add(groupMeanBaseline(group.group().statistics(), trace));
+        }
+        steps.add(groupSteps);
       }
       return steps;
     }
     Objects.requireNonNull(policy, () -> estimator.optionValue() + " values need a policy");
     long startNanos = System.nanoTime();
-    List<ValueScorer.Outcome> outcomes = scorer.score(policy, group, traces, observer);
-    double perTraceMs = (System.nanoTime() - startNanos) / 1e6 / Math.max(1, traces.size());
-    for (ValueScorer.Outcome outcome : outcomes) {
-      if (outcome.failure() != null) {
-        steps.add(
-            failed(
-                outcome.trace(), CreditStep.VALUES, outcome.failure().reason(), outcome.failure()));
-      } else {
-        steps.add(
-            TraceStep.done(
-                outcome
-                    .trace()
-                    .withValues(
-                        estimator.optionValue(), outcome.values(), policy.version(), perTraceMs)));
+    List<List<ValueScorer.Outcome>> outcomes = scorer.score(policy, groups, observer);
+    int traceCount = groups.stream().mapToInt(group -> group.traces().size()).sum();
+    double perTraceMs = (System.nanoTime() - startNanos) / 1e6 / Math.max(1, traceCount);
+    for (List<ValueScorer.Outcome> groupOutcomes : outcomes) {
+      List<TraceStep> groupSteps = new ArrayList<>();
+      for (ValueScorer.Outcome outcome : groupOutcomes) {
+        if (outcome.failure() != null) {
+          groupSteps.add(
+              failed(
+                  outcome.trace(),
+                  CreditStep.VALUES,
+                  outcome.failure().reason(),
+                  outcome.failure()));
+        } else {
+          groupSteps.add(
+              TraceStep.done(
+                  outcome
+                      .trace()
+                      .withValues(
+                          estimator.optionValue(),
+                          outcome.values(),
+                          policy.version(),
+                          perTraceMs)));
+        }
       }
+      steps.add(groupSteps);
     }
     return steps;
   }
@@ -279,45 +314,77 @@ public final class GroupCreditor {
   }
 
   /**
-   * The credit of every trace of {@code group}, in the group's order: the four steps as the
-   * pipeline runs them, each step seeing only the traces the earlier ones kept (so the bank
-   * estimator's bank, like the stage's, holds only traces that were segmented), with the group's
-   * statistics as it arrived. {@code policy} scores the values and, when the segmentation needs
-   * entropies a rollout lacks, the entropies; it may be null for {@link ValueEstimator#NONE}.
+   * The credit of every trace of {@code group}, in the group's order: {@link #credit(PolicyBackend,
+   * List, ValueScorer.BatchObserver)} for this one group.
    */
   public List<CreditedTrace> credit(
       @Nullable PolicyBackend policy, TraceGroup group, ValueScorer.BatchObserver observer) {
-    Map<String, CreditedTrace> credited = new LinkedHashMap<>();
-    for (TraceCredit trace : group.traces()) {
-      credited.put(trace.rollout().getRolloutId(), null);
-    }
+    return credit(policy, List.of(group), observer).get(0);
+  }
+
+  /**
+   * The credit of every trace of each of {@code groups}, each group's in its order: the four steps
+   * as the pipeline runs them, each step seeing only the traces the earlier ones kept (so the bank
+   * estimator's bank, like the stage's, holds only traces that were segmented), with each group's
+   * statistics as it arrived. The values of all the groups are scored together ({@link
+   * #values(PolicyBackend, List, ValueScorer.BatchObserver)}), so crediting a step's groups in one
+   * call takes fewer, larger policy calls than crediting them one by one, with the same credit to
+   * float rounding. {@code policy} scores the values and, when the segmentation needs entropies a
+   * rollout lacks, the entropies; it may be null for {@link ValueEstimator#NONE}.
+   */
+  public List<List<CreditedTrace>> credit(
+      @Nullable PolicyBackend policy, List<TraceGroup> groups, ValueScorer.BatchObserver observer) {
     EntropySource entropySource =
         policy == null ? null : rollout -> ValueScorer.entropies(policy, rollout);
-    List<TraceCredit> segmented = new ArrayList<>();
-    for (TraceCredit trace : group.traces()) {
-      TraceStep step = segment(trace, entropySource);
-      if (step.succeeded()) {
-        segmented.add(step.trace());
-      } else {
-        credited.put(trace.rollout().getRolloutId(), failed(step));
+    List<Map<String, CreditedTrace>> credited = new ArrayList<>();
+    List<ValueScorer.GroupTraces> toValue = new ArrayList<>();
+    // toValue.get(i) holds the segmented traces of groups.get(valuedGroup.get(i)).
+    List<Integer> valuedGroup = new ArrayList<>();
+    for (int g = 0; g < groups.size(); g++) {
+      TraceGroup group = groups.get(g);
+      Map<String, CreditedTrace> groupCredit = new LinkedHashMap<>();
+      for (TraceCredit trace : group.traces()) {
+        groupCredit.put(trace.rollout().getRolloutId(), null);
+      }
+      List<TraceCredit> segmented = new ArrayList<>();
+      for (TraceCredit trace : group.traces()) {
+        TraceStep step = segment(trace, entropySource);
+        if (step.succeeded()) {
+          segmented.add(step.trace());
+        } else {
+          groupCredit.put(trace.rollout().getRolloutId(), failed(step));
+        }
+      }
+      credited.add(groupCredit);
+      if (!segmented.isEmpty()) {
+        toValue.add(new ValueScorer.GroupTraces(group.withTraces(segmented), segmented));
+        valuedGroup.add(g);
       }
     }
-    if (!segmented.isEmpty()) {
-      for (TraceStep valued : values(policy, group.withTraces(segmented), segmented, observer)) {
-        String id = valued.trace().rollout().getRolloutId();
-        if (!valued.succeeded()) {
-          credited.put(id, failed(valued));
+    List<List<TraceStep>> valued =
+        toValue.isEmpty() ? List.of() : values(policy, toValue, observer);
+    for (int i = 0; i < valued.size(); i++) {
+      TraceGroup group = groups.get(valuedGroup.get(i));
+      Map<String, CreditedTrace> groupCredit = credited.get(valuedGroup.get(i));
+      for (TraceStep step : valued.get(i)) {
+        String id = step.trace().rollout().getRolloutId();
+        if (!step.succeeded()) {
+          groupCredit.put(id, failed(step));
           continue;
         }
-        TraceStep redistributed = redistribute(valued.trace());
-        credited.put(
+        TraceStep redistributed = redistribute(step.trace());
+        groupCredit.put(
             id,
             redistributed.succeeded()
                 ? advantages(group.statistics(), redistributed.trace())
                 : failed(redistributed));
       }
     }
-    return new ArrayList<>(credited.values());
+    List<List<CreditedTrace>> out = new ArrayList<>();
+    for (Map<String, CreditedTrace> groupCredit : credited) {
+      out.add(new ArrayList<>(groupCredit.values()));
+    }
+    return out;
   }
 
   private static CreditedTrace failed(TraceStep step) {

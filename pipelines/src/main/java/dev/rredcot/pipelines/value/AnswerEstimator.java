@@ -3,7 +3,6 @@ package dev.rredcot.pipelines.value;
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.ValueRequest;
-import dev.rredcot.pipelines.group.TraceGroup;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,7 +24,7 @@ final class AnswerEstimator implements BoundaryValueEstimator {
 
   @Override
   public List<double[]> values(
-      PolicyBackend backend, ModelSettings settings, TraceGroup group, List<PreparedTrace> traces) {
+      PolicyBackend backend, ModelSettings settings, List<PreparedTrace> traces) {
     List<ValueRequest> requests = new ArrayList<>();
     for (PreparedTrace trace : traces) {
       requests.add(trace.request(trace.tokens(), trace.unfinishedBoundaries()));

@@ -42,17 +42,19 @@ final class BankEstimator implements BoundaryValueEstimator {
   }
 
   /**
-   * Bank values of a batch of traces in one {@link PolicyBackend#bankValues} call, so the group's
-   * traces and bank texts share one context pass and each distinct sequence is scored once.
+   * Bank values of a batch of traces, of one group or of several, in one {@link
+   * PolicyBackend#bankValues} call, so the traces and bank texts of every group in it share one
+   * context pass and each distinct sequence is scored once; each trace's bank comes from its own
+   * group.
    */
   @Override
   public List<double[]> values(
-      PolicyBackend backend, ModelSettings settings, TraceGroup group, List<PreparedTrace> traces) {
+      PolicyBackend backend, ModelSettings settings, List<PreparedTrace> traces) {
     List<BankRequest> requests = new ArrayList<>();
     for (PreparedTrace trace : traces) {
       List<String> bank =
           bank(
-              group,
+              trace.group(),
               settings.bankLeaveOwnOut() ? trace.trace().rollout() : null,
               trace.task().lineEnd());
       requests.add(

@@ -2,7 +2,6 @@ package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.PolicyBackend;
-import dev.rredcot.pipelines.group.TraceGroup;
 import java.util.List;
 
 /**
@@ -41,15 +40,15 @@ interface BoundaryValueEstimator {
   List<BackendCapability> requiredCapabilities();
 
   /**
-   * Whether several traces of a group go to the backend in one call (batched by count and tokens);
-   * otherwise each trace is scored alone.
+   * Whether several traces, of one group or of several, go to the backend in one call (batched by
+   * count and tokens); otherwise each trace is scored alone.
    */
   boolean batchesTraces();
 
   /**
-   * v_0..v_K of each of {@code traces} (all from {@code group}), in their order. An unchecked
-   * exception fails the call; the caller then retries a batch trace by trace.
+   * v_0..v_K of each of {@code traces}, in their order; the traces may come from several groups
+   * ({@link PreparedTrace#group()}). An unchecked exception fails the call; the caller then retries
+   * the batch group by group and trace by trace.
    */
-  List<double[]> values(
-      PolicyBackend backend, ModelSettings settings, TraceGroup group, List<PreparedTrace> traces);
+  List<double[]> values(PolicyBackend backend, ModelSettings settings, List<PreparedTrace> traces);
 }

@@ -3,6 +3,7 @@ package dev.rredcot.pipelines.value;
 import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.pipelines.group.TraceCredit;
+import dev.rredcot.pipelines.group.TraceGroup;
 import java.util.Arrays;
 
 /**
@@ -11,6 +12,7 @@ import java.util.Arrays;
  */
 final class PreparedTrace {
   private final TraceCredit trace;
+  private final TraceGroup group;
   private final String prompt;
   private final int[] tokens;
   private final int[] boundaries;
@@ -21,6 +23,7 @@ final class PreparedTrace {
 
   PreparedTrace(
       TraceCredit trace,
+      TraceGroup group,
       String prompt,
       int[] tokens,
       int[] boundaries,
@@ -29,6 +32,7 @@ final class PreparedTrace {
       TaskFamily task,
       int contextTokens) {
     this.trace = trace;
+    this.group = group;
     this.prompt = prompt;
     this.tokens = tokens;
     this.boundaries = boundaries;
@@ -40,6 +44,11 @@ final class PreparedTrace {
 
   TraceCredit trace() {
     return trace;
+  }
+
+  /** The group the trace was checked against (the bank estimator reads its other traces). */
+  TraceGroup group() {
+    return group;
   }
 
   String prompt() {

@@ -1,7 +1,6 @@
 package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.backend.PolicyBackend;
-import dev.rredcot.pipelines.group.TraceGroup;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,7 +13,7 @@ abstract class SingleTraceEstimator implements BoundaryValueEstimator {
 
   @Override
   public final List<double[]> values(
-      PolicyBackend backend, ModelSettings settings, TraceGroup group, List<PreparedTrace> traces) {
+      PolicyBackend backend, ModelSettings settings, List<PreparedTrace> traces) {
     List<double[]> values = new ArrayList<>();
     for (PreparedTrace trace : traces) {
       values.add(values(backend, settings, trace));

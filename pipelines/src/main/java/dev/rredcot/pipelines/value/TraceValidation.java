@@ -77,7 +77,7 @@ final class TraceValidation {
               + policy.maxContext());
     }
     return new PreparedTrace(
-        trace, rollout.getPromptText(), tokens, boundaries, cue, answer, task, context);
+        trace, group, rollout.getPromptText(), tokens, boundaries, cue, answer, task, context);
   }
 
   /** The task family called {@code name} in {@code registry}, or {@code unknown-task-family}. */

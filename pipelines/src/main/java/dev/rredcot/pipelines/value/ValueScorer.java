@@ -10,14 +10,16 @@ import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * Computes boundary values v_0..v_K for the traces of one group with a policy backend, for one
- * {@link ValueEstimator}: checks each trace against the policy, batches the checked ones and hands
- * each batch to the option's estimator class; the rollouts' task families come from the registry of
- * {@link ModelSettings#taskFamilies()}. Plain Java (no Beam), so the pipeline's DoFn and the
- * benchmark's bare loop run exactly the same scoring.
+ * Computes boundary values v_0..v_K for the traces of one group, or of several groups at once, with
+ * a policy backend, for one {@link ValueEstimator}: checks each trace against the policy, batches
+ * the checked ones (across groups, whole groups at a time) and hands each batch to the option's
+ * estimator class; the rollouts' task families come from the registry of {@link
+ * ModelSettings#taskFamilies()}. Plain Java (no Beam), so the pipeline's DoFn, the benchmark's bare
+ * loop and the evaluations run exactly the same scoring.
  *
  * <p>The last boundary is the finished trace: {@code answer}, {@code bank} and {@code mc} give it
  * the rollout's verified reward ζ without a model call (RedistributeRewards sets v_K = ζ anyway)
@@ -25,18 +27,18 @@ import java.util.function.Function;
  *
  * <ul>
  *   <li>{@code answer} ({@code AnswerEstimator}): {@code p(answerSuffix(y*) | prompt + trace[0:b] +
- *       cue)} at every boundary b, KV cache reused when configured; traces of a group are batched
- *       (by count and tokens).
+ *       cue)} at every boundary b, KV cache reused when configured; traces are batched, across
+ *       groups when several are scored together (by count and tokens).
  *   <li>{@code bank} ({@code BankEstimator}): continuation-bank values ({@link
  *       PolicyBackend#bankValues}); the bank is the rollout's reference solution plus the texts of
  *       the group's correct traces (reward 1), each split into the task's step lines ({@link
  *       TaskFamily#splitSteps}) and kept when what follows the steps is exactly the answer line
  *       {@code cue + answerSuffix(y*)}; each boundary scores the solutions' remainders aligned with
- *       it, combined as {@link ModelSettings#bankAggregation()} says. Traces of a group are batched
- *       like {@code answer}, so the group's traces and bank texts share one context pass and a bank
- *       text's rest after a trace prefix equal to its own is read from it rather than scored again
- *       ({@link PolicyBackend#bankValues} says when a bank text's pass pays off). An empty bank is
- *       a failure ({@code empty-continuation-bank}).
+ *       it, combined as {@link ModelSettings#bankAggregation()} says. Traces are batched like
+ *       {@code answer}, so the traces and bank texts of the groups in a call share one context pass
+ *       and a bank text's rest after a trace prefix equal to its own is read from it rather than
+ *       scored again ({@link PolicyBackend#bankValues} says when a bank text's pass pays off). An
+ *       empty bank is a failure ({@code empty-continuation-bank}).
  *   <li>{@code mc} ({@code MonteCarloEstimator}): M continuations sampled from every boundary but
  *       the last and verified with the task; v = fraction correct. Identical prefixes share one
  *       prefill ({@link PolicyBackend#generate}).
@@ -64,6 +66,17 @@ public final class ValueScorer {
     void onBatch(int traces, long traceTokens, double latencyMs, long forwardTokens);
 
     BatchObserver NONE = (traces, tokens, latencyMs, forwardTokens) -> {};
+  }
+
+  /**
+   * Traces of one group to value: {@code traces}, all from {@code group}, whose other members the
+   * bank estimator reads.
+   */
+  public record GroupTraces(TraceGroup group, List<TraceCredit> traces) {
+    public GroupTraces {
+      Objects.requireNonNull(group, "group");
+      traces = List.copyOf(traces);
+    }
   }
 
   /** Values for one trace, or why there are none. */
@@ -143,22 +156,52 @@ public final class ValueScorer {
   /** Values for {@code traces} (all from {@code group}), scored with {@code policy}. */
   public List<Outcome> score(
       PolicyBackend policy, TraceGroup group, List<TraceCredit> traces, BatchObserver observer) {
-    List<Outcome> outcomes = new ArrayList<>();
-    List<PreparedTrace> prepared = new ArrayList<>();
-    for (TraceCredit trace : traces) {
-      try {
-        prepared.add(TraceValidation.prepare(policy, group, trace, families, settings.answerCue()));
-      } catch (ValueEstimationException e) {
-        outcomes.add(new Outcome(trace, null, e));
+    return score(policy, List.of(new GroupTraces(group, traces)), observer).get(0);
+  }
+
+  /**
+   * Values for the traces of several groups, scored with {@code policy} in as few calls as the
+   * batch limits allow: the checked traces of every group, in order, fill calls of at most {@link
+   * ModelSettings#maxBatchTraces()} traces and {@link ModelSettings#maxBatchTokens()} context
+   * tokens, and a group goes whole into one call unless it alone exceeds a limit. So each call sees
+   * whole groups, as when a group is scored alone (the bank estimator's one pass per bank text is
+   * per call), and the values equal the group-by-group ones to float rounding. A call that throws
+   * is retried group by group, then trace by trace, so a bad trace fails alone, as it does when its
+   * group is scored alone.
+   *
+   * @return for each of {@code groups}, in order, the outcomes of its traces in the order {@link
+   *     #score(PolicyBackend, TraceGroup, List, BatchObserver)} gives them
+   */
+  public List<List<Outcome>> score(
+      PolicyBackend policy, List<GroupTraces> groups, BatchObserver observer) {
+    List<List<Outcome>> outcomes = new ArrayList<>();
+    List<List<PreparedTrace>> preparedByGroup = new ArrayList<>();
+    for (GroupTraces group : groups) {
+      List<Outcome> groupOutcomes = new ArrayList<>();
+      List<PreparedTrace> prepared = new ArrayList<>();
+      for (TraceCredit trace : group.traces()) {
+        try {
+          prepared.add(
+              TraceValidation.prepare(
+                  policy, group.group(), trace, families, settings.answerCue()));
+        } catch (ValueEstimationException e) {
+          groupOutcomes.add(new Outcome(trace, null, e));
+        }
       }
+      outcomes.add(groupOutcomes);
+      preparedByGroup.add(prepared);
     }
-    for (List<PreparedTrace> batch : batches(prepared)) {
-      outcomes.addAll(
-          call(
-              policy,
-              batch,
-              observer,
-              calls -> implementation.values(policy, settings, group, calls)));
+    List<Outcome> scored = new ArrayList<>();
+    for (List<PreparedTrace> batch : batches(preparedByGroup)) {
+      scored.addAll(
+          call(policy, batch, observer, calls -> implementation.values(policy, settings, calls)));
+    }
+    // call() keeps its batch's order, so the scored outcomes follow the prepared traces.
+    int next = 0;
+    for (int g = 0; g < groups.size(); g++) {
+      int count = preparedByGroup.get(g).size();
+      outcomes.get(g).addAll(scored.subList(next, next + count));
+      next += count;
     }
     return outcomes;
   }
@@ -173,30 +216,47 @@ public final class ValueScorer {
   }
 
   /**
-   * The policy calls for {@code prepared}: chunks of at most {@link ModelSettings#maxBatchTraces()}
-   * traces and {@link ModelSettings#maxBatchTokens()} context tokens when the estimator batches,
-   * else one trace per call.
+   * The policy calls for the checked traces of each group: chunks of at most {@link
+   * ModelSettings#maxBatchTraces()} traces and {@link ModelSettings#maxBatchTokens()} context
+   * tokens when the estimator batches, starting a new chunk before a group that does not fit whole
+   * in the current one; else one trace per call. For a single group this is the chunking of that
+   * group alone.
    */
-  private List<List<PreparedTrace>> batches(List<PreparedTrace> prepared) {
+  private List<List<PreparedTrace>> batches(List<List<PreparedTrace>> preparedByGroup) {
     List<List<PreparedTrace>> batches = new ArrayList<>();
     if (!implementation.batchesTraces()) {
-      for (PreparedTrace trace : prepared) {
-        batches.add(List.of(trace));
+      for (List<PreparedTrace> group : preparedByGroup) {
+        for (PreparedTrace trace : group) {
+          batches.add(List.of(trace));
+        }
       }
       return batches;
     }
     List<PreparedTrace> current = new ArrayList<>();
     long tokens = 0;
-    for (PreparedTrace trace : prepared) {
+    for (List<PreparedTrace> group : preparedByGroup) {
+      long groupTokens = 0;
+      for (PreparedTrace trace : group) {
+        groupTokens += trace.contextTokens();
+      }
       if (!current.isEmpty()
-          && (current.size() >= settings.maxBatchTraces()
-              || tokens + trace.contextTokens() > settings.maxBatchTokens())) {
+          && (current.size() + group.size() > settings.maxBatchTraces()
+              || tokens + groupTokens > settings.maxBatchTokens())) {
         batches.add(current);
         current = new ArrayList<>();
         tokens = 0;
       }
-      current.add(trace);
-      tokens += trace.contextTokens();
+      for (PreparedTrace trace : group) {
+        if (!current.isEmpty()
+            && (current.size() >= settings.maxBatchTraces()
+                || tokens + trace.contextTokens() > settings.maxBatchTokens())) {
+          batches.add(current);
+          current = new ArrayList<>();
+          tokens = 0;
+        }
+        current.add(trace);
+        tokens += trace.contextTokens();
+      }
     }
     if (!current.isEmpty()) {
       batches.add(current);
@@ -205,8 +265,9 @@ public final class ValueScorer {
   }
 
   /**
-   * Runs one policy call for {@code batch}, times it and checks its values; when the call throws
-   * for a batch of several traces, each trace is retried alone so one bad trace fails alone.
+   * Runs one policy call for {@code batch}, times it and checks its values, in the batch's order;
+   * when the call throws for a batch of several groups, each group is retried alone, and for a
+   * batch of one group's traces, each trace, so one bad trace fails alone.
    */
   private static List<Outcome> call(
       PolicyBackend policy,
@@ -221,9 +282,13 @@ public final class ValueScorer {
     } catch (RuntimeException e) {
       // A server that is down fails every trace alike: retrying them one by one would only wait.
       if (batch.size() > 1 && !(e instanceof ModelServerUnavailableException)) {
+        List<List<PreparedTrace>> parts = byGroup(batch);
+        if (parts.size() == 1) {
+          parts = batch.stream().map(List::of).toList();
+        }
         List<Outcome> outcomes = new ArrayList<>();
-        for (PreparedTrace trace : batch) {
-          outcomes.addAll(call(policy, List.of(trace), observer, scoring));
+        for (List<PreparedTrace> part : parts) {
+          outcomes.addAll(call(policy, part, observer, scoring));
         }
         return outcomes;
       }
@@ -253,6 +318,25 @@ public final class ValueScorer {
       outcomes.add(check(trace.trace(), trace.boundaries().length, values.get(i)));
     }
     return outcomes;
+  }
+
+  /**
+   * {@code batch} cut into runs of traces of the same group, in order. Groups are compared by
+   * identity: the traces of one {@link GroupTraces} share its group object, and two groups with
+   * equal contents are still two groups.
+   */
+  private static List<List<PreparedTrace>> byGroup(List<PreparedTrace> batch) {
+    List<List<PreparedTrace>> runs = new ArrayList<>();
+    List<PreparedTrace> run = new ArrayList<>();
+    for (PreparedTrace trace : batch) {
+      if (!run.isEmpty() && run.get(0).group() != trace.group()) {
+        runs.add(run);
+        run = new ArrayList<>();
+      }
+      run.add(trace);
+    }
+    runs.add(run);
+    return runs;
   }
 
   private static String reason(RuntimeException e) {

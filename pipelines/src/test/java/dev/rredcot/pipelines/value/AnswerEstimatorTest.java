@@ -27,8 +27,7 @@ class AnswerEstimatorTest {
     TraceGroup group =
         FakeBackend.group(TinyPolicies.CORRECT, TinyPolicies.CORRECT, TinyPolicies.WRONG);
     try (FakeBackend bare = new FakeBackend()) {
-      List<double[]> values =
-          estimator.values(bare, settings(), group, FakeBackend.prepared(bare, group));
+      List<double[]> values = estimator.values(bare, settings(), FakeBackend.prepared(bare, group));
       // The answer "37\n" is three tokens of probability 1/2 after every prefix.
       double answer = Math.exp(3 * FakeBackend.LOG_HALF);
       assertArrayEquals(new double[] {answer, answer, answer, 1.0}, values.get(0), 1e-12);

@@ -28,7 +28,7 @@ class BankEstimatorTest {
     TraceGroup group = FakeBackend.group(TinyPolicies.CORRECT, TinyPolicies.CORRECT);
     try (FakeBackend bare = new FakeBackend()) {
       double[] values =
-          estimator.values(bare, settings(), group, FakeBackend.prepared(bare, group)).get(0);
+          estimator.values(bare, settings(), FakeBackend.prepared(bare, group)).get(0);
       // Lines of 9, 8 and 6 tokens: the one bank text's rest after each line boundary.
       assertArrayEquals(
           new double[] {
@@ -50,7 +50,7 @@ class BankEstimatorTest {
       ValueScorer.EmptyBankException e =
           assertThrows(
               ValueScorer.EmptyBankException.class,
-              () -> estimator.values(bare, settings(), group, prepared));
+              () -> estimator.values(bare, settings(), prepared));
       assertEquals(
           "no correct solution of the group ends its steps with 'A: 37\\n'", e.getMessage());
     }

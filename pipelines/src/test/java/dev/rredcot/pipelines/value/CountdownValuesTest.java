@@ -92,7 +92,7 @@ class CountdownValuesTest {
     try (CountdownBackend backend = new CountdownBackend()) {
       List<double[]> values =
           new ReachabilityEstimator()
-              .values(backend, settings(false, false), group, FakeBackend.prepared(backend, group));
+              .values(backend, settings(false, false), FakeBackend.prepared(backend, group));
       assertArrayEquals(new double[] {1, 1, 1, 1, 1}, values.get(0), 0.0);
       assertArrayEquals(new double[] {1, 0, 0, 0, 0}, values.get(1), 0.0);
     }
@@ -126,7 +126,7 @@ class CountdownValuesTest {
       List<PreparedTrace> prepared = FakeBackend.prepared(backend, group);
       double[] doomed =
           new MonteCarloEstimator(true)
-              .values(backend, settings(false, false), group, List.of(prepared.get(1)))
+              .values(backend, settings(false, false), List.of(prepared.get(1)))
               .get(0);
       assertArrayEquals(new double[] {1, 0, 0, 0, 0}, doomed, 0.0);
       // Only boundary 0 of the doomed trace was sampled (4 samples); 1..3 are lost.
@@ -141,7 +141,7 @@ class CountdownValuesTest {
       List<PreparedTrace> prepared = FakeBackend.prepared(bare, group);
       assertThrows(
           ReachabilityEstimator.NoOracleException.class,
-          () -> new ReachabilityEstimator().values(bare, settings(false, false), group, prepared));
+          () -> new ReachabilityEstimator().values(bare, settings(false, false), prepared));
     }
   }
 
@@ -154,8 +154,7 @@ class CountdownValuesTest {
       CountdownBackend backend, TraceGroup group, boolean splice, boolean leaveOwnOut)
       throws ValueEstimationException {
     return new BankEstimator()
-        .values(
-            backend, settings(splice, leaveOwnOut), group, FakeBackend.prepared(backend, group));
+        .values(backend, settings(splice, leaveOwnOut), FakeBackend.prepared(backend, group));
   }
 
   private static ModelSettings settings(boolean splice, boolean leaveOwnOut) {

@@ -7,8 +7,11 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.policy.Policy;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditRollouts;
 import dev.rredcot.pipelines.CreditRunResult;
@@ -16,18 +19,26 @@ import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.TestRollouts;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
+import dev.rredcot.pipelines.credit.GroupCreditor;
+import dev.rredcot.pipelines.credit.TraceStep;
+import dev.rredcot.pipelines.group.TraceCredit;
+import dev.rredcot.pipelines.group.TraceGroup;
+import dev.rredcot.pipelines.group.TraceGroupCoder;
 import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.pipelines.record.RawRecordCoder;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.SegmentationStrategy;
+import dev.rredcot.pipelines.stage.EstimateValues;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.GaugeResult;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -36,6 +47,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.WithFailures;
 import org.apache.beam.sdk.values.PCollection;
@@ -52,10 +64,11 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(TestPipelineExtension.class)
 class EstimateValuesTest {
   @TempDir static Path store;
+  private static Checkpoint checkpoint;
 
   @BeforeAll
   static void writePolicy() throws IOException {
-    TinyPolicies.save(store, 1, 11);
+    checkpoint = TinyPolicies.save(store, 1, 11);
   }
 
   @Test
@@ -81,6 +94,91 @@ class EstimateValuesTest {
   @Test
   void gradientValuesAreFiniteAtEveryBoundaryAndReturnEquivalent(TestPipeline pipeline) {
     creditsGroupWith(pipeline, ValueEstimator.GRADIENT, false);
+  }
+
+  @Test
+  void groupsOfABundleAreValuedInSharedCallsAsTheyAreAlone(TestPipeline pipeline)
+      throws IOException {
+    // Three groups of four in one bundle (one TestStream step): one bank call for all twelve
+    // traces.
+    assertBundleValuedAsGroupsAlone(pipeline, TinyPolicies.settings(store), 1, 12);
+  }
+
+  @Test
+  void aBundleIsScoredWheneverItsTracesReachTheBatchLimit(TestPipeline pipeline)
+      throws IOException {
+    // With at most four traces per call, each group of four is scored as soon as it arrives.
+    ModelSettings settings =
+        ModelSettings.builder()
+            .setCheckpointDir(store.toString())
+            .optMcSamples(4)
+            .optMaxBatchTraces(4)
+            .build();
+    assertBundleValuedAsGroupsAlone(pipeline, settings, 3, 4);
+  }
+
+  /**
+   * Three groups of four in one bundle through the bank values stage: every trace's values as
+   * GroupCreditor gives them for its group alone, in {@code calls} policy calls of at most {@code
+   * maxTraces} traces.
+   */
+  private static void assertBundleValuedAsGroupsAlone(
+      TestPipeline pipeline, ModelSettings settings, long calls, long maxTraces)
+      throws IOException {
+    List<TraceGroup> groups = new ArrayList<>();
+    for (String id : List.of("a", "b", "c")) {
+      List<Rollout> rollouts = new ArrayList<>();
+      String[] texts = {
+        TinyPolicies.CORRECT,
+        TinyPolicies.WRONG,
+        id.equals("b") ? TinyPolicies.WRONG : TinyPolicies.CORRECT,
+        TinyPolicies.WRONG
+      };
+      for (int i = 0; i < texts.length; i++) {
+        rollouts.add(TinyPolicies.rollout(id, i, texts.length, texts[i]).build());
+      }
+      groups.add(TinyPolicies.group(id, texts.length, rollouts));
+    }
+    GroupCreditor creditor =
+        GroupCreditor.builder().optValueEstimator(ValueEstimator.BANK).optModel(settings).build();
+    Map<String, double[]> expected = new HashMap<>();
+    try (Policy policy = Policy.load(checkpoint)) {
+      for (TraceGroup group : groups) {
+        for (TraceStep step :
+            creditor.values(policy, group, group.traces(), ValueScorer.BatchObserver.NONE)) {
+          expected.put(step.trace().rollout().getRolloutId(), step.trace().boundaryValues());
+        }
+      }
+    }
+    PCollection<TraceGroup> valued =
+        pipeline
+            .apply(
+                TestStream.create(TraceGroupCoder.of())
+                    .addElements(groups.get(0), groups.get(1), groups.get(2))
+                    .advanceWatermarkToInfinity())
+            .apply(EstimateValues.of(ValueEstimator.BANK, settings))
+            .output();
+    PAssert.that(valued)
+        .satisfies(
+            out -> {
+              int traces = 0;
+              for (TraceGroup group : out) {
+                for (TraceCredit trace : group.traces()) {
+                  String id = trace.rollout().getRolloutId();
+                  assertArrayEquals(expected.get(id), trace.boundaryValues(), 1e-6, id);
+                  traces++;
+                }
+              }
+              assertThat(traces, equalTo(12));
+              return null;
+            });
+    PipelineResult run = pipeline.run();
+    run.waitUntilFinish();
+    CreditRunResult.Distribution batches =
+        CreditRunResult.of(run).distributions().get(StageMetrics.SCORER_BATCH_TRACES);
+    assertThat(batches.count(), equalTo(calls));
+    assertThat(batches.max(), equalTo(maxTraces));
+    assertThat(batches.sum(), equalTo(12L));
   }
 
   @Test

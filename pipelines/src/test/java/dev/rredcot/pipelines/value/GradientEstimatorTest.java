@@ -34,8 +34,7 @@ class GradientEstimatorTest {
           e.getMessage(), containsString("--valueEstimator=gradient needs capability gradients"));
       List<PreparedTrace> prepared = FakeBackend.prepared(bare, group);
       assertThrows(
-          UnsupportedCapabilityException.class,
-          () -> estimator.values(bare, settings(), group, prepared));
+          UnsupportedCapabilityException.class, () -> estimator.values(bare, settings(), prepared));
     }
   }
 
@@ -62,7 +61,7 @@ class GradientEstimatorTest {
           }
         }) {
       double[] values =
-          estimator.values(backend, settings(), group, FakeBackend.prepared(backend, group)).get(0);
+          estimator.values(backend, settings(), FakeBackend.prepared(backend, group)).get(0);
       assertArrayEquals(
           new double[] {0.2, 0.2 + 0.4 * 18 / 32, 0.2 + 0.4 * 26 / 32, 0.6}, values, 1e-12);
     }

@@ -44,7 +44,7 @@ class LeaveOneOutEstimatorTest {
           }
         }) {
       double[] values =
-          estimator.values(backend, settings(), group, FakeBackend.prepared(backend, group)).get(0);
+          estimator.values(backend, settings(), FakeBackend.prepared(backend, group)).get(0);
       // Segments of 9, 8 and 6 tokens.
       assertArrayEquals(
           new double[] {0.2, 0.2 + 0.4 * 9 / 23, 0.2 + 0.4 * 17 / 23, 0.6}, values, 1e-12);

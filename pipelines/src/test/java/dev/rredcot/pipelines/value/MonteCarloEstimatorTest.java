@@ -35,8 +35,7 @@ class MonteCarloEstimatorTest {
       assertThat(e.getMessage(), containsString("--valueEstimator=mc needs capability generation"));
       List<PreparedTrace> prepared = FakeBackend.prepared(bare, group);
       assertThrows(
-          UnsupportedCapabilityException.class,
-          () -> estimator.values(bare, settings(), group, prepared));
+          UnsupportedCapabilityException.class, () -> estimator.values(bare, settings(), prepared));
     }
   }
 
@@ -68,9 +67,7 @@ class MonteCarloEstimatorTest {
           }
         }) {
       double[] values =
-          estimator
-              .values(generating, settings(), group, FakeBackend.prepared(generating, group))
-              .get(0);
+          estimator.values(generating, settings(), FakeBackend.prepared(generating, group)).get(0);
       assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.0}, values, 0.0);
       // Four samples from each of the boundaries 0, 9 and 17 of the trace.
       assertEquals(12, asked.size());
