@@ -442,9 +442,9 @@ public final class GroupCreditor {
     public GroupCreditor build() {
       if (estimator.needsPolicy() && model == null) {
         throw new IllegalArgumentException(
-            "--valueEstimator="
+            "--value-estimator="
                 + estimator.optionValue()
-                + " needs the policy: set --checkpointDir to a checkpoint store");
+                + " needs the policy: set --store to a checkpoint store");
       }
       return new GroupCreditor(this);
     }

@@ -281,7 +281,7 @@ public final class WriteRecords<T extends SpecificRecord>
               + topic
               + " is larger than the largest message of "
               + maxMessageBytes
-              + " bytes (--maxMessageBytes)";
+              + " bytes (--max-message-bytes)";
       if (!hasDeadLetterTopic) {
         throw new IllegalStateException(message + " and no dead-letter topic is configured");
       }

@@ -85,9 +85,9 @@ public final class EstimateValues
   public static EstimateValues of(ValueEstimator estimator, @Nullable ModelSettings model) {
     if (estimator.needsPolicy() && model == null) {
       throw new IllegalArgumentException(
-          "--valueEstimator="
+          "--value-estimator="
               + estimator.optionValue()
-              + " needs the policy: set --checkpointDir to a checkpoint store");
+              + " needs the policy: set --store to a checkpoint store");
     }
     return new EstimateValues(estimator, model);
   }

@@ -138,7 +138,7 @@ public final class ValueScorer {
    */
   public static void checkBackend(ValueEstimator estimator, PolicyBackend backend) {
     for (BackendCapability capability : requiredCapabilities(estimator)) {
-      backend.require(capability, "--valueEstimator=" + estimator.optionValue());
+      backend.require(capability, "--value-estimator=" + estimator.optionValue());
     }
   }
 

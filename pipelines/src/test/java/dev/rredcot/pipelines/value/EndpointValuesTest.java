@@ -144,7 +144,7 @@ class EndpointValuesTest {
     for (Throwable t = e; t != null; t = t.getCause()) {
       messages += t.getMessage() + "\n";
     }
-    assertThat(messages, containsString("--valueEstimator=mc needs capability generation"));
+    assertThat(messages, containsString("--value-estimator=mc needs capability generation"));
   }
 
   @Test
@@ -176,7 +176,7 @@ class EndpointValuesTest {
               UnsupportedCapabilityException.class,
               () -> ValueScorer.checkBackend(ValueEstimator.MC, lease.policy()));
       assertThat(
-          mc.getMessage(), containsString("--valueEstimator=mc needs capability generation"));
+          mc.getMessage(), containsString("--value-estimator=mc needs capability generation"));
       assertThrows(
           UnsupportedCapabilityException.class,
           () -> ValueScorer.checkBackend(ValueEstimator.GRADIENT, lease.policy()));

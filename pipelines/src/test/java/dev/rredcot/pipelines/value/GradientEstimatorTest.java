@@ -31,7 +31,7 @@ class GradientEstimatorTest {
               UnsupportedCapabilityException.class,
               () -> ValueScorer.checkBackend(ValueEstimator.GRADIENT, bare));
       assertThat(
-          e.getMessage(), containsString("--valueEstimator=gradient needs capability gradients"));
+          e.getMessage(), containsString("--value-estimator=gradient needs capability gradients"));
       List<PreparedTrace> prepared = FakeBackend.prepared(bare, group);
       assertThrows(
           UnsupportedCapabilityException.class, () -> estimator.values(bare, settings(), prepared));

@@ -32,7 +32,8 @@ class MonteCarloEstimatorTest {
           assertThrows(
               UnsupportedCapabilityException.class,
               () -> ValueScorer.checkBackend(ValueEstimator.MC, bare));
-      assertThat(e.getMessage(), containsString("--valueEstimator=mc needs capability generation"));
+      assertThat(
+          e.getMessage(), containsString("--value-estimator=mc needs capability generation"));
       List<PreparedTrace> prepared = FakeBackend.prepared(bare, group);
       assertThrows(
           UnsupportedCapabilityException.class, () -> estimator.values(bare, settings(), prepared));
