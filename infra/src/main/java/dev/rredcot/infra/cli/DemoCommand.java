@@ -94,8 +94,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--learning-rate",
-      defaultValue = "1e-4",
-      description = "The trainer's learning rate.")
+      defaultValue = "2.5e-5",
+      description =
+          "The trainer's learning rate (default 2.5e-5, chosen by measurement: docs/RESULTS.md"
+              + " section 3).")
   double learningRate;
 
   @Option(
