@@ -105,6 +105,7 @@ public final class CreditPipeline {
         options.getOutputFiles().isEmpty() ? guarantee.optionValue() : "to files");
     if (!isBounded(options)) {
       logCheckpointing(options);
+      capBundleTime(options);
     }
     PipelineResult result = pipeline.run();
     if (isBounded(options)) {
@@ -127,6 +128,30 @@ public final class CreditPipeline {
           "an unbounded run never returns: set --max-records, --to-offsets/--to-time or --input-files");
     }
     return CreditRunResult.of(run(options));
+  }
+
+  /**
+   * The longest a streaming bundle stays open on Flink. The value stage scores the groups of a
+   * bundle together and emits them when the bundle closes ({@link
+   * dev.rredcot.pipelines.stage.EstimateValues}), so this bounds the wait it adds to every group;
+   * at Beam's default of 1000 ms the streaming loop's workers waited on the in-flight budget
+   * (docs/BENCHMARKS.md, "Loop").
+   */
+  static final long MAX_BUNDLE_TIME_MS = 100;
+
+  private static void capBundleTime(CreditPipelineOptions options) {
+    if (!options.getRunner().getSimpleName().equals("FlinkRunner")) {
+      return;
+    }
+    FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+    if (flink.getMaxBundleTimeMills() > MAX_BUNDLE_TIME_MS) {
+      LOG.info(
+          "bundles close after at most {} ms (was {}): the value stage emits a bundle's groups"
+              + " when it closes",
+          MAX_BUNDLE_TIME_MS,
+          flink.getMaxBundleTimeMills());
+      flink.setMaxBundleTimeMills(MAX_BUNDLE_TIME_MS);
+    }
   }
 
   /**
