@@ -130,6 +130,10 @@ public final class CreditPipeline {
     return CreditRunResult.of(run(options));
   }
 
+  private static boolean onFlink(CreditPipelineOptions options) {
+    return options.getRunner().getSimpleName().equals("FlinkRunner");
+  }
+
   /**
    * The longest a streaming bundle stays open on Flink. The value stage scores the groups of a
    * bundle together and emits them when the bundle closes ({@link
@@ -140,7 +144,7 @@ public final class CreditPipeline {
   static final long MAX_BUNDLE_TIME_MS = 100;
 
   private static void capBundleTime(CreditPipelineOptions options) {
-    if (!options.getRunner().getSimpleName().equals("FlinkRunner")) {
+    if (!onFlink(options)) {
       return;
     }
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
@@ -159,7 +163,7 @@ public final class CreditPipeline {
    * Kafka reads, so the input offsets are never committed and a restart reads the topic again.
    */
   private static void logCheckpointing(CreditPipelineOptions options) {
-    if (!options.getRunner().getSimpleName().equals("FlinkRunner")) {
+    if (!onFlink(options)) {
       return;
     }
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
@@ -189,7 +193,7 @@ public final class CreditPipeline {
    * @throws IllegalArgumentException when exactly-once is asked of a run that cannot give it
    */
   public static DeliveryGuarantee deliveryGuarantee(CreditPipelineOptions options) {
-    boolean onFlink = options.getRunner().getSimpleName().equals("FlinkRunner");
+    boolean onFlink = onFlink(options);
     Long interval =
         onFlink ? options.as(FlinkPipelineOptions.class).getCheckpointingInterval() : null;
     boolean checkpointing = interval != null && interval > 0;
