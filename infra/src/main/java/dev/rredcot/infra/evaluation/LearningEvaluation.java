@@ -189,11 +189,8 @@ public final class LearningEvaluation {
     if (baseline == null) {
       return;
     }
-    double finalAccuracy = 0;
-    for (LearningRun.Curve curve : baseline) {
-      finalAccuracy += curve.points().get(curve.points().size() - 1).sampledAccuracy();
-    }
-    finalAccuracy /= baseline.size();
+    // GRPO's final_accuracy_mean, as its metrics compute it (the target does not enter it).
+    double finalAccuracy = LearningMetrics.of(baseline, 1, budget).finalAccuracyMean();
     summary.put("baseline_final_accuracy", finalAccuracy);
     ObjectNode comparisons = (ObjectNode) summary.get("comparisons");
     for (Map.Entry<String, List<LearningRun.Curve>> arm : curves.entrySet()) {
