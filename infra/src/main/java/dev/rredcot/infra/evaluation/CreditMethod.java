@@ -19,7 +19,7 @@ public record CreditMethod(String name, ValueSource values) {
 
   /** A policy estimator with no options under {@code name}. */
   public static CreditMethod of(String name, ValueEstimator estimator) {
-    return new CreditMethod(name, new ValueSource(name, estimator, 0, false, false, 0));
+    return new CreditMethod(name, new ValueSource(name, estimator, 0, false, false, 0, false));
   }
 
   /** The value source called {@code source} ({@link ValueSource#parse}) under {@code name}. */

@@ -28,6 +28,7 @@ import dev.rredcot.pipelines.value.ValueEstimator;
  * @param spliceCheck the bank's splice check
  * @param leaveOwnOut the bank's leave-own-out
  * @param oracleSolutions the oracle's ways to finish added to the bank per prefix
+ * @param greedyFill the bank's greedy fill of uncovered prefixes
  */
 public record ValueSource(
     String name,
@@ -35,7 +36,8 @@ public record ValueSource(
     int mcSamples,
     boolean spliceCheck,
     boolean leaveOwnOut,
-    int oracleSolutions) {
+    int oracleSolutions,
+    boolean greedyFill) {
 
   /** The oracle's ways to finish that {@code bank+reach} adds per prefix. */
   static final int ORACLE_SOLUTIONS = 32;
@@ -45,7 +47,7 @@ public record ValueSource(
 
   /** No values: GRPO. */
   public static ValueSource none() {
-    return new ValueSource("none", ValueEstimator.NONE, 0, false, false, 0);
+    return new ValueSource("none", ValueEstimator.NONE, 0, false, false, 0, false);
   }
 
   /** The shipped continuation bank. */
@@ -57,7 +59,8 @@ public record ValueSource(
         0,
         shipped.bankSpliceCheck(),
         shipped.bankLeaveOwnOut(),
-        shipped.bankOracleSolutions());
+        shipped.bankOracleSolutions(),
+        shipped.bankGreedyFill());
   }
 
   /** Monte Carlo with {@code samples} per boundary, gated by the oracle when {@code gated}. */
@@ -68,7 +71,8 @@ public record ValueSource(
         samples,
         false,
         false,
-        0);
+        0,
+        false);
   }
 
   /**
@@ -81,15 +85,15 @@ public record ValueSource(
       case "none":
         return none();
       case "answer":
-        return new ValueSource(name, ValueEstimator.ANSWER, 0, false, false, 0);
+        return new ValueSource(name, ValueEstimator.ANSWER, 0, false, false, 0, false);
       case "bank":
         return bank();
       case "bank-aligned":
-        return new ValueSource(name, ValueEstimator.BANK, 0, false, false, 0);
+        return new ValueSource(name, ValueEstimator.BANK, 0, false, false, 0, false);
       case "bank-spliced":
-        return new ValueSource(name, ValueEstimator.BANK, 0, true, false, 0);
+        return new ValueSource(name, ValueEstimator.BANK, 0, true, false, 0, false);
       case "bank-spliced-loo":
-        return new ValueSource(name, ValueEstimator.BANK, 0, true, true, 0);
+        return new ValueSource(name, ValueEstimator.BANK, 0, true, true, 0, false);
       case "bank+reach":
         ValueSource shipped = bank();
         return new ValueSource(
@@ -98,9 +102,20 @@ public record ValueSource(
             0,
             shipped.spliceCheck(),
             shipped.leaveOwnOut(),
-            ORACLE_SOLUTIONS);
+            ORACLE_SOLUTIONS,
+            shipped.greedyFill());
+      case "bank+greedy":
+        ValueSource bank = bank();
+        return new ValueSource(
+            name,
+            ValueEstimator.BANK,
+            0,
+            bank.spliceCheck(),
+            bank.leaveOwnOut(),
+            bank.oracleSolutions(),
+            true);
       case "reach":
-        return new ValueSource(name, ValueEstimator.REACH, 0, false, false, 0);
+        return new ValueSource(name, ValueEstimator.REACH, 0, false, false, 0, false);
       default:
         if (name.startsWith("reach*mc")) {
           return monteCarlo(samples(name, "reach*mc"), true);
@@ -112,7 +127,7 @@ public record ValueSource(
             "unknown values '"
                 + name
                 + "': use none, answer, bank, bank-aligned, bank-spliced, bank-spliced-loo,"
-                + " bank+reach, mc<M>, reach or reach*mc<M> (e.g. mc16, reach*mc16)");
+                + " bank+greedy, bank+reach, mc<M>, reach or reach*mc<M> (e.g. mc16, reach*mc16)");
     }
   }
 
@@ -146,6 +161,7 @@ public record ValueSource(
         .optMcSamples(Math.max(1, mcSamples))
         .optBankSpliceCheck(spliceCheck)
         .optBankLeaveOwnOut(leaveOwnOut)
-        .optBankOracleSolutions(oracleSolutions);
+        .optBankOracleSolutions(oracleSolutions)
+        .optBankGreedyFill(greedyFill);
   }
 }

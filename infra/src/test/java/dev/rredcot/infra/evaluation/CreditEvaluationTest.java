@@ -47,6 +47,7 @@ class CreditEvaluationTest {
             "bank-aligned",
             "bank-spliced",
             "bank-spliced-loo",
+            "bank+greedy",
             "mc1",
             "mc2",
             "mc4",
@@ -61,7 +62,7 @@ class CreditEvaluationTest {
       }
     }
     // Arithmetic has no exact oracle: no bank+reach, reach or reach*mc<M>.
-    assertEquals(12, methods.size());
+    assertEquals(13, methods.size());
   }
 
   @Test

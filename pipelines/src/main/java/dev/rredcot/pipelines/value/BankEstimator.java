@@ -2,13 +2,18 @@ package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.BankRequest;
+import dev.rredcot.model.backend.GenerationOptions;
+import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.tokenizer.UnmappableTextException;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.schemas.Rollout;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,7 +31,8 @@ import java.util.Set;
  * line-aligned prefix counts only when the task verifies prefix + remainder as correct (a boundary
  * inside a line is left as aligned: a spliced half line is never valid); with leave-own-out, a
  * correct trace's own text leaves its bank; the oracle-solutions diagnostic adds the family's exact
- * ways to finish from each line-aligned prefix.
+ * ways to finish from each line-aligned prefix; with the greedy fill, a line-aligned prefix left
+ * without a remainder gets the policy's greedy continuation from it when that verifies.
  */
 final class BankEstimator implements BoundaryValueEstimator {
   private static final double CORRECT_REWARD = 1.0 - 1e-9;
@@ -52,22 +58,15 @@ final class BankEstimator implements BoundaryValueEstimator {
       PolicyBackend backend, ModelSettings settings, List<PreparedTrace> traces) {
     List<BankRequest> requests = new ArrayList<>();
     for (PreparedTrace trace : traces) {
-      List<String> bank =
-          bank(
-              trace.group(),
-              settings.bankLeaveOwnOut() ? trace.trace().rollout() : null,
-              trace.task().lineEnd());
-      requests.add(
-          new BankRequest(
-              trace.prompt(),
-              trace.tokens(),
-              trace.unfinishedBoundaries(),
-              bankSteps(backend, trace, bank),
-              trace.cue(),
-              trace.answer(),
-              settings.bankAggregation(),
-              remainderRule(settings, trace),
-              trace.task().lineEnd()));
+      requests.add(request(backend, settings, trace, Map.of()));
+    }
+    if (settings.bankGreedyFill()) {
+      List<Map<String, String>> fills = greedyFills(backend, settings, traces, requests);
+      for (int i = 0; i < traces.size(); i++) {
+        if (!fills.get(i).isEmpty()) {
+          requests.set(i, request(backend, settings, traces.get(i), fills.get(i)));
+        }
+      }
     }
     List<double[]> values = backend.bankValues(requests, settings.reuseKvCache());
     List<double[]> out = new ArrayList<>();
@@ -75,6 +74,110 @@ final class BankEstimator implements BoundaryValueEstimator {
       out.add(traces.get(i).withFinalReward(values.get(i)));
     }
     return out;
+  }
+
+  /**
+   * The bank request of one trace; {@code fills} maps uncovered prefix texts to their remainder.
+   */
+  private static BankRequest request(
+      PolicyBackend backend,
+      ModelSettings settings,
+      PreparedTrace trace,
+      Map<String, String> fills) {
+    List<String> bank =
+        bank(
+            trace.group(),
+            settings.bankLeaveOwnOut() ? trace.trace().rollout() : null,
+            trace.task().lineEnd());
+    return new BankRequest(
+        trace.prompt(),
+        trace.tokens(),
+        trace.unfinishedBoundaries(),
+        bankSteps(backend, trace, bank),
+        trace.cue(),
+        trace.answer(),
+        settings.bankAggregation(),
+        withFills(remainderRule(settings, trace), fills),
+        trace.task().lineEnd());
+  }
+
+  /**
+   * The greedy fill ({@link ModelSettings#bankGreedyFill}): for each trace, the line-aligned
+   * unfinished prefixes its bank leaves without a remainder, mapped to the policy's greedy
+   * continuation from there where the task verifies prefix + continuation as correct. One
+   * generation call per answer cue and line end covers the batch; a prefix shared by several traces
+   * of a prompt is continued once.
+   */
+  private static List<Map<String, String>> greedyFills(
+      PolicyBackend backend,
+      ModelSettings settings,
+      List<PreparedTrace> traces,
+      List<BankRequest> requests) {
+    backend.require(BackendCapability.GENERATION, "the bank's greedy fill");
+    Map<List<String>, Map<List<Object>, GenerationRequest>> byStyle = new LinkedHashMap<>();
+    List<Map<String, List<Object>>> uncovered = new ArrayList<>();
+    for (int i = 0; i < traces.size(); i++) {
+      PreparedTrace trace = traces.get(i);
+      String lineEnd = trace.task().lineEnd();
+      Map<String, List<Object>> keys = new LinkedHashMap<>();
+      for (int boundary : trace.unfinishedBoundaries()) {
+        int[] prefix = Arrays.copyOf(trace.tokens(), boundary);
+        String prefixText = backend.tokenizer().decode(prefix);
+        boolean lineAligned = prefixText.isEmpty() || prefixText.endsWith(lineEnd);
+        if (!lineAligned || !requests.get(i).remaindersAfter(prefixText).isEmpty()) {
+          continue;
+        }
+        List<Object> key = List.of(trace.prompt(), prefixText);
+        keys.put(prefixText, key);
+        byStyle
+            .computeIfAbsent(List.of(trace.cue(), lineEnd), style -> new LinkedHashMap<>())
+            .putIfAbsent(key, new GenerationRequest(trace.prompt(), prefix));
+      }
+      uncovered.add(keys);
+    }
+    Map<List<Object>, String> continuations = new HashMap<>();
+    for (Map.Entry<List<String>, Map<List<Object>, GenerationRequest>> style : byStyle.entrySet()) {
+      GenerationOptions greedy =
+          GenerationOptions.builder()
+              .optTemperature(0)
+              .optMaxTokens(settings.mcMaxTokens())
+              .optUseKvCache(true)
+              .optAnswerCue(style.getKey().get(0))
+              .optLineEnd(style.getKey().get(1))
+              .build();
+      List<List<Object>> keys = new ArrayList<>(style.getValue().keySet());
+      List<Sample> samples = backend.generate(new ArrayList<>(style.getValue().values()), greedy);
+      for (int k = 0; k < keys.size(); k++) {
+        continuations.put(keys.get(k), samples.get(k).text());
+      }
+    }
+    List<Map<String, String>> fills = new ArrayList<>();
+    for (int i = 0; i < traces.size(); i++) {
+      PreparedTrace trace = traces.get(i);
+      String reference = trace.trace().rollout().getReferenceAnswer();
+      Map<String, String> fill = new HashMap<>();
+      for (Map.Entry<String, List<Object>> prefix : uncovered.get(i).entrySet()) {
+        String continuation = continuations.get(prefix.getValue());
+        if (trace.task().verifyAnswer(reference, prefix.getKey() + continuation).isCorrect()) {
+          fill.put(prefix.getKey(), withFinalLineEnd(continuation, trace.task().lineEnd()));
+        }
+      }
+      fills.add(fill);
+    }
+    return fills;
+  }
+
+  /** {@code rule}, with a prefix it leaves without a remainder given its fill, if it has one. */
+  private static BankRequest.RemainderRule withFills(
+      BankRequest.RemainderRule rule, Map<String, String> fills) {
+    if (fills.isEmpty()) {
+      return rule;
+    }
+    return (prefixText, aligned) -> {
+      Set<String> kept = rule.remainders(prefixText, aligned);
+      String fill = fills.get(prefixText);
+      return kept.isEmpty() && fill != null ? Set.of(fill) : kept;
+    };
   }
 
   /**

@@ -39,6 +39,7 @@ public final class ModelSettings implements Serializable {
   private final boolean bankSpliceCheck;
   private final boolean bankLeaveOwnOut;
   private final int bankOracleSolutions;
+  private final boolean bankGreedyFill;
   private final int maxBatchTraces;
   private final int maxBatchTokens;
   private final String model;
@@ -63,6 +64,7 @@ public final class ModelSettings implements Serializable {
     this.bankSpliceCheck = builder.bankSpliceCheck;
     this.bankLeaveOwnOut = builder.bankLeaveOwnOut;
     this.bankOracleSolutions = builder.bankOracleSolutions;
+    this.bankGreedyFill = builder.bankGreedyFill;
     this.maxBatchTraces = builder.maxBatchTraces;
     this.maxBatchTokens = builder.maxBatchTokens;
     this.model = builder.model;
@@ -181,6 +183,16 @@ public final class ModelSettings implements Serializable {
     return bankOracleSolutions;
   }
 
+  /**
+   * Whether a line-aligned prefix that no bank remainder validly continues gets the policy's greedy
+   * continuation from it as its one remainder, when the task verifies prefix + continuation as
+   * correct, so a valid move that no bank text makes is not read as lost (default: off). Needs a
+   * backend that generates; the continuation is at most {@link #mcMaxTokens()} tokens.
+   */
+  public boolean bankGreedyFill() {
+    return bankGreedyFill;
+  }
+
   /** Most traces per scorer call. */
   public int maxBatchTraces() {
     return maxBatchTraces;
@@ -236,6 +248,7 @@ public final class ModelSettings implements Serializable {
     private boolean bankSpliceCheck = true;
     private boolean bankLeaveOwnOut;
     private int bankOracleSolutions;
+    private boolean bankGreedyFill;
     private int maxBatchTraces = 64;
     private int maxBatchTokens = 16_384;
     private String model = "";
@@ -323,6 +336,12 @@ public final class ModelSettings implements Serializable {
     /** See {@link ModelSettings#bankOracleSolutions()}. */
     public Builder optBankOracleSolutions(int value) {
       this.bankOracleSolutions = value;
+      return this;
+    }
+
+    /** See {@link ModelSettings#bankGreedyFill()}. */
+    public Builder optBankGreedyFill(boolean value) {
+      this.bankGreedyFill = value;
       return this;
     }
 

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The countdown value sources on a model-free backend (every token has probability 1/2): the bank's
  * splice check and leave-own-out, the exact oracle's {@code reach} values and Monte Carlo gated by
- * it. Problem {@code 1 2 3 4 -> 10}; {@code 4-3=1} dooms it (from 1 1 2 at most 4 can be made).
+ * it, the bank's greedy fill. Problem {@code 1 2 3 4 -> 10}; {@code 4-3=1} dooms it (from 1 1 2 at
+ * most 4 can be made).
  */
 class CountdownValuesTest {
   private static final CharTokenizer TOKENIZER = CharTokenizer.countdown();
@@ -131,6 +132,64 @@ class CountdownValuesTest {
       assertArrayEquals(new double[] {1, 0, 0, 0, 0}, doomed, 0.0);
       // Only boundary 0 of the doomed trace was sampled (4 samples); 1..3 are lost.
       assertEquals(4, asked.size());
+    }
+  }
+
+  @Test
+  void theGreedyFillGivesAnUncoveredValidMoveThePoliciesOwnWayToFinish() throws Exception {
+    // 4+2=6 is valid and not doomed (6+3+1), but no bank text continues it; 6*1=6 dooms it.
+    String detour = "4+2=6\n6*1=6\n6+3=9\nA: 9\n";
+    String finish = "6+3=9\n9+1=10\nA: 10\n";
+    TraceGroup group = group(REFERENCE, detour);
+    List<String> asked = new ArrayList<>();
+    try (CountdownBackend backend =
+        new CountdownBackend(BackendCapability.GENERATION) {
+          @Override
+          public List<Sample> generate(
+              List<GenerationRequest> requests, GenerationOptions generation) {
+            assertEquals(0.0, generation.temperature(), 0.0);
+            List<Sample> samples = new ArrayList<>();
+            for (GenerationRequest request : requests) {
+              String prefix = TOKENIZER.decode(request.forcedPrefixTokens());
+              asked.add(prefix);
+              String text = prefix.equals("4+2=6\n") ? finish : "A: 9\n";
+              samples.add(
+                  new Sample(
+                      TOKENIZER.encode(text),
+                      text,
+                      new float[text.length()],
+                      new float[text.length()],
+                      Sample.StopReason.ANSWER_LINE));
+            }
+            return samples;
+          }
+        }) {
+      double[] plain = bank(backend, group, true, false).get(1);
+      ModelSettings filled =
+          ModelSettings.builder().setCheckpointDir("unused").optBankGreedyFill(true).build();
+      double[] greedy =
+          new BankEstimator().values(backend, filled, FakeBackend.prepared(backend, group)).get(1);
+      assertEquals(0.0, plain[1], 0.0);
+      assertClose(Math.pow(HALF, finish.length()), greedy[1]);
+      // The start is covered by the reference; after 6*1=6 the greedy way fails and stays 0.
+      assertClose(plain[0], greedy[0]);
+      assertArrayEquals(
+          new double[] {0, 0, 0}, new double[] {greedy[2], greedy[3], greedy[4]}, 0.0);
+      // Only the detour's three uncovered line ends were continued; the reference covers its own.
+      assertEquals(List.of("4+2=6\n", "4+2=6\n6*1=6\n", "4+2=6\n6*1=6\n6+3=9\n"), asked);
+    }
+  }
+
+  @Test
+  void theGreedyFillNeedsABackendThatGenerates() throws Exception {
+    TraceGroup group = group(REFERENCE, "4+2=6\n6*1=6\n6+3=9\nA: 9\n");
+    try (CountdownBackend backend = new CountdownBackend()) {
+      ModelSettings filled =
+          ModelSettings.builder().setCheckpointDir("unused").optBankGreedyFill(true).build();
+      List<PreparedTrace> prepared = FakeBackend.prepared(backend, group);
+      assertThrows(
+          dev.rredcot.model.backend.UnsupportedCapabilityException.class,
+          () -> new BankEstimator().values(backend, filled, prepared));
     }
   }
 
