@@ -262,10 +262,23 @@ final class EvalCommand implements Runnable {
                 + " write report.html again.")
     boolean recompare;
 
+    @Option(
+        names = "--ceiling-from",
+        paramLabel = "DIR",
+        description =
+            "With --recompare: take the ceiling arm (--ceiling) from the run in DIR, whose"
+                + " pairing settings (policy, task, seeds, budget, evaluation points, training)"
+                + " must equal this run's, and compute every arm's ceiling share against it.")
+    Path ceilingFrom;
+
     @Override
     public Integer call() throws Exception {
       if (recompare) {
-        Path summary = LearningEvaluation.recompare(out);
+        if (ceilingFrom != null && ceiling == null) {
+          throw new ParameterException(
+              spec.commandLine(), "--ceiling-from needs --ceiling ARM (e.g. rudder:reach*mc8)");
+        }
+        Path summary = LearningEvaluation.recompare(out, ceilingFrom, ceiling);
         spec.commandLine().getOut().printf("eval learning: comparisons added to %s%n", summary);
         return 0;
       }

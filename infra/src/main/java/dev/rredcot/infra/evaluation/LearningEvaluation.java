@@ -125,6 +125,27 @@ public final class LearningEvaluation {
   }
 
   /**
+   * Settings two runs must share for one's curves to pair seed by seed with the other's: the
+   * starting policy, task, prompts, budget, evaluation points and training settings.
+   */
+  static final List<String> PAIRING_SETTINGS =
+      List.of(
+          "checkpoint_source",
+          "task",
+          "seeds",
+          "rollouts_used",
+          "steps",
+          "prompts_per_step",
+          "group_size",
+          "evaluate_every_steps",
+          "eval_prompts",
+          "eval_samples_per_prompt",
+          "learning_rate",
+          "max_tokens",
+          "segmentation",
+          "target_segments");
+
+  /**
    * Adds to an earlier run's {@code summary.json} in {@code outDir} what this code computes from
    * its curves and older code did not ({@link #addBaselineMatch}), and writes {@code report.html}
    * again; nothing is trained, and the other figures stay as they were.
@@ -132,8 +153,107 @@ public final class LearningEvaluation {
    * @return the summary file
    */
   public static Path recompare(Path outDir) throws IOException {
+    return recompare(outDir, null, null);
+  }
+
+  /**
+   * {@link #recompare(Path)}, and, with {@code ceilingRun} set, the ceiling arm {@code ceilingArm}
+   * taken from another run's summary in that directory: its method entry is copied (marked {@code
+   * from_run}), it is compared with this run's GRPO, and every other arm's {@code ceiling_share} is
+   * computed against it. The other run must have every {@link #PAIRING_SETTINGS} equal, so its
+   * seeds pair with this run's (the arms of one run pair exactly; across runs, float rounding in
+   * training makes a repeated arm differ slightly, which this run's own GRPO against the other's
+   * shows).
+   *
+   * @throws IllegalArgumentException if the runs' settings differ or the arm is missing
+   */
+  public static Path recompare(Path outDir, Path ceilingRun, String ceilingArm) throws IOException {
     Path summaryFile = outDir.resolve("summary.json");
     ObjectNode summary = (ObjectNode) SummaryJson.read(summaryFile);
+    Map<String, List<LearningRun.Curve>> curves = curves(summary);
+    JsonNode settings = summary.get("settings");
+    long budget = settings.get("rollouts_used").asLong();
+    int resamples = settings.get("bootstrap_resamples").asInt();
+    int seeds = settings.get("seeds").asInt();
+    addBaselineMatch(summary, curves, budget, resamples, seeds);
+    if (ceilingRun != null) {
+      JsonNode other = SummaryJson.read(ceilingRun.resolve("summary.json"));
+      for (String key : PAIRING_SETTINGS) {
+        if (!settings.path(key).equals(other.get("settings").path(key))) {
+          throw new IllegalArgumentException(
+              "the runs do not pair: setting "
+                  + key
+                  + " is "
+                  + settings.path(key)
+                  + " here and "
+                  + other.get("settings").path(key)
+                  + " in "
+                  + ceilingRun);
+        }
+      }
+      List<LearningRun.Curve> ceiling = curves(other).get(ceilingArm);
+      if (ceiling == null) {
+        throw new IllegalArgumentException("no arm " + ceilingArm + " in " + ceilingRun);
+      }
+      addBorrowedCeiling(summary, curves, ceilingArm, ceiling, other, ceilingRun);
+    }
+    SummaryJson.write(summary, summaryFile);
+    Files.writeString(outDir.resolve("report.html"), LearningReport.html(summary));
+    return summaryFile;
+  }
+
+  private static void addBorrowedCeiling(
+      ObjectNode summary,
+      Map<String, List<LearningRun.Curve>> curves,
+      String ceilingArm,
+      List<LearningRun.Curve> ceiling,
+      JsonNode other,
+      Path ceilingRun) {
+    JsonNode settings = summary.get("settings");
+    long budget = settings.get("rollouts_used").asLong();
+    int resamples = settings.get("bootstrap_resamples").asInt();
+    int seeds = settings.get("seeds").asInt();
+    double target = summary.get("target_accuracy").asDouble();
+    List<LearningRun.Curve> baseline = curves.get(LearningArm.BASELINE);
+    if (baseline == null) {
+      throw new IllegalArgumentException("a borrowed ceiling needs a grpo arm in this run");
+    }
+    ObjectNode methods = (ObjectNode) summary.get("methods");
+    ObjectNode borrowed = ((ObjectNode) other.get("methods").get(ceilingArm)).deepCopy();
+    borrowed.put("from_run", ceilingRun.toString());
+    methods.set(ceilingArm, borrowed);
+    Map<String, List<LearningRun.Curve>> arms = new LinkedHashMap<>(curves);
+    arms.put(ceilingArm, ceiling);
+    ObjectNode comparisons = (ObjectNode) summary.get("comparisons");
+    for (Map.Entry<String, List<LearningRun.Curve>> arm : arms.entrySet()) {
+      if (arm.getKey().equals(LearningArm.BASELINE)) {
+        continue;
+      }
+      PairedComparison c =
+          PairedComparison.of(arm.getValue(), baseline, ceiling, target, budget, resamples, seeds);
+      String name = arm.getKey() + "_vs_" + LearningArm.BASELINE;
+      ObjectNode node =
+          comparisons.has(name) ? (ObjectNode) comparisons.get(name) : comparisons.putObject(name);
+      node.put("seeds", c.seeds());
+      SummaryJson.number(
+          node, "rollouts_to_target_ratio", c.rolloutsToTargetRatio(), "baseline never reached");
+      SummaryJson.interval(node, "ratio_ci", c.ratioInterval());
+      node.put("auc_diff", c.aucDiff());
+      SummaryJson.interval(node, "auc_diff_ci", c.aucDiffInterval());
+      SummaryJson.number(
+          node,
+          "ceiling_share",
+          c.ceilingShare(),
+          "the ceiling gained nothing over grpo (share undefined)");
+      SummaryJson.interval(node, "ceiling_share_ci", c.ceilingShareInterval());
+    }
+    summary.put("ceiling_arm", ceilingArm);
+    summary.put("ceiling_run", ceilingRun.toString());
+    addBaselineMatch(summary, arms, budget, resamples, seeds);
+  }
+
+  /** Each arm's stored curves; only the curve is stored per run, and comparisons read no more. */
+  private static Map<String, List<LearningRun.Curve>> curves(JsonNode summary) {
     Map<String, List<LearningRun.Curve>> curves = new LinkedHashMap<>();
     summary
         .get("methods")
@@ -151,23 +271,13 @@ public final class LearningEvaluation {
                           point.get("sampled_accuracy").asDouble(),
                           point.get("greedy_accuracy").asDouble()));
                 }
-                // Only the curve is stored per run; the comparisons read nothing else.
                 runs.add(
                     new LearningRun.Curve(
                         arm, run.get("seed").asInt(), points, Map.of(), 0, 0, 0, 0, 0, 0, 0, 0));
               }
               curves.put(method.getKey(), runs);
             });
-    JsonNode settings = summary.get("settings");
-    addBaselineMatch(
-        summary,
-        curves,
-        settings.get("rollouts_used").asLong(),
-        settings.get("bootstrap_resamples").asInt(),
-        settings.get("seeds").asInt());
-    SummaryJson.write(summary, summaryFile);
-    Files.writeString(outDir.resolve("report.html"), LearningReport.html(summary));
-    return summaryFile;
+    return curves;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.rredcot.infra.evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -73,6 +74,38 @@ class LearningEvaluationTest {
     SummaryJson.write(older, result.summaryFile());
     LearningEvaluation.recompare(temp.resolve("out"));
     assertEquals(summary, SummaryJson.read(result.summaryFile()));
+    // A run without the ceiling arm takes it from this one and gets the same comparisons.
+    ObjectNode part = summary.deepCopy();
+    ((ObjectNode) part.get("methods")).remove("rudder:mc16");
+    ((ObjectNode) part.get("comparisons")).remove("rudder:mc16_vs_grpo");
+    part.remove("ceiling_arm");
+    part.get("comparisons")
+        .forEach(
+            c ->
+                ((ObjectNode) c)
+                    .remove(
+                        List.of(
+                            "ceiling_share",
+                            "ceiling_share_null_reason",
+                            "ceiling_share_ci",
+                            "ceiling_share_ci_null_reason")));
+    Path partDir = Files.createDirectories(temp.resolve("part"));
+    SummaryJson.write(part, partDir.resolve("summary.json"));
+    LearningEvaluation.recompare(partDir, temp.resolve("out"), "rudder:mc16");
+    JsonNode borrowed = SummaryJson.read(partDir.resolve("summary.json"));
+    assertEquals(summary.get("comparisons"), borrowed.get("comparisons"));
+    assertEquals("rudder:mc16", borrowed.get("ceiling_arm").asText());
+    ObjectNode ceiling = (ObjectNode) borrowed.get("methods").get("rudder:mc16").deepCopy();
+    assertEquals(temp.resolve("out").toString(), ceiling.remove("from_run").asText());
+    assertEquals(summary.get("methods").get("rudder:mc16"), ceiling);
+    // Runs whose seeds do not pair are refused.
+    ((ObjectNode) part.get("settings")).put("steps", 3);
+    SummaryJson.write(part, partDir.resolve("summary.json"));
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> LearningEvaluation.recompare(partDir, temp.resolve("out"), "rudder:mc16"));
+    assertTrue(refused.getMessage().contains("steps"), refused.getMessage());
   }
 
   @Test
