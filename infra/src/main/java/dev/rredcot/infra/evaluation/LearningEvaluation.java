@@ -234,12 +234,22 @@ public final class LearningEvaluation {
       String name = arm.getKey() + "_vs_" + LearningArm.BASELINE;
       ObjectNode node =
           comparisons.has(name) ? (ObjectNode) comparisons.get(name) : comparisons.putObject(name);
-      node.put("seeds", c.seeds());
-      SummaryJson.number(
-          node, "rollouts_to_target_ratio", c.rolloutsToTargetRatio(), "baseline never reached");
-      SummaryJson.interval(node, "ratio_ci", c.ratioInterval());
-      node.put("auc_diff", c.aucDiff());
-      SummaryJson.interval(node, "auc_diff_ci", c.aucDiffInterval());
+      writeComparison(node, c);
+    }
+    summary.put("ceiling_arm", ceilingArm);
+    summary.put("ceiling_run", ceilingRun.toString());
+    addBaselineMatch(summary, arms, budget, resamples, seeds);
+  }
+
+  /** A comparison's fields in {@code node}; the ceiling share only where there is a ceiling. */
+  private static void writeComparison(ObjectNode node, PairedComparison c) {
+    node.put("seeds", c.seeds());
+    SummaryJson.number(
+        node, "rollouts_to_target_ratio", c.rolloutsToTargetRatio(), "baseline never reached");
+    SummaryJson.interval(node, "ratio_ci", c.ratioInterval());
+    node.put("auc_diff", c.aucDiff());
+    SummaryJson.interval(node, "auc_diff_ci", c.aucDiffInterval());
+    if (c.ceilingShare() != null) {
       SummaryJson.number(
           node,
           "ceiling_share",
@@ -247,9 +257,6 @@ public final class LearningEvaluation {
           "the ceiling gained nothing over grpo (share undefined)");
       SummaryJson.interval(node, "ceiling_share_ci", c.ceilingShareInterval());
     }
-    summary.put("ceiling_arm", ceilingArm);
-    summary.put("ceiling_run", ceilingRun.toString());
-    addBaselineMatch(summary, arms, budget, resamples, seeds);
   }
 
   /** Each arm's stored curves; only the curve is stored per run, and comparisons read no more. */
@@ -425,22 +432,7 @@ public final class LearningEvaluation {
     }
     ObjectNode pairs = summary.putObject("comparisons");
     for (Map.Entry<String, PairedComparison> entry : comparisons.entrySet()) {
-      PairedComparison c = entry.getValue();
-      ObjectNode node = pairs.putObject(entry.getKey());
-      node.put("seeds", c.seeds());
-      SummaryJson.number(
-          node, "rollouts_to_target_ratio", c.rolloutsToTargetRatio(), "baseline never reached");
-      SummaryJson.interval(node, "ratio_ci", c.ratioInterval());
-      node.put("auc_diff", c.aucDiff());
-      SummaryJson.interval(node, "auc_diff_ci", c.aucDiffInterval());
-      if (c.ceilingShare() != null) {
-        SummaryJson.number(
-            node,
-            "ceiling_share",
-            c.ceilingShare(),
-            "the ceiling gained nothing over grpo (share undefined)");
-        SummaryJson.interval(node, "ceiling_share_ci", c.ceilingShareInterval());
-      }
+      writeComparison(pairs.putObject(entry.getKey()), entry.getValue());
     }
     options.ceilingArm().ifPresent(name -> summary.put("ceiling_arm", name));
     ObjectNode settings = summary.putObject("settings");

@@ -95,25 +95,9 @@ public record ValueSource(
       case "bank-spliced-loo":
         return new ValueSource(name, ValueEstimator.BANK, 0, true, true, 0, false);
       case "bank+reach":
-        ValueSource shipped = bank();
-        return new ValueSource(
-            name,
-            ValueEstimator.BANK,
-            0,
-            shipped.spliceCheck(),
-            shipped.leaveOwnOut(),
-            ORACLE_SOLUTIONS,
-            shipped.greedyFill());
+        return bank().withBank(name, ORACLE_SOLUTIONS, bank().greedyFill());
       case "bank+greedy":
-        ValueSource bank = bank();
-        return new ValueSource(
-            name,
-            ValueEstimator.BANK,
-            0,
-            bank.spliceCheck(),
-            bank.leaveOwnOut(),
-            bank.oracleSolutions(),
-            true);
+        return bank().withBank(name, bank().oracleSolutions(), true);
       case "reach":
         return new ValueSource(name, ValueEstimator.REACH, 0, false, false, 0, false);
       default:
@@ -129,6 +113,12 @@ public record ValueSource(
                 + "': use none, answer, bank, bank-aligned, bank-spliced, bank-spliced-loo,"
                 + " bank+greedy, bank+reach, mc<M>, reach or reach*mc<M> (e.g. mc16, reach*mc16)");
     }
+  }
+
+  /** This bank source, renamed, with the oracle's ways to finish and the greedy fill as given. */
+  private ValueSource withBank(String newName, int solutions, boolean fill) {
+    return new ValueSource(
+        newName, estimator, mcSamples, spliceCheck, leaveOwnOut, solutions, fill);
   }
 
   private static int samples(String name, String prefix) {

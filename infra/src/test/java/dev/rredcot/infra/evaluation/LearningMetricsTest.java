@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.policy.AdvantageScale;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
+import dev.rredcot.pipelines.value.ModelSettings;
 import dev.rredcot.pipelines.value.ValueEstimator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -154,6 +155,15 @@ class LearningMetricsTest {
     assertTrue(!aligned.spliceCheck() && !aligned.leaveOwnOut());
     assertTrue(spliced.spliceCheck() && spliced.leaveOwnOut());
     assertTrue(ValueSource.parse("bank+reach").oracleSolutions() > 0);
+    ValueSource greedy = ValueSource.parse("bank+greedy");
+    assertTrue(greedy.greedyFill() && greedy.spliceCheck() && greedy.oracleSolutions() == 0);
+    assertTrue(
+        greedy.applyTo(ModelSettings.builder().setCheckpointDir("x")).build().bankGreedyFill());
+    assertTrue(
+        !ValueSource.bank()
+            .applyTo(ModelSettings.builder().setCheckpointDir("x"))
+            .build()
+            .bankGreedyFill());
   }
 
   @Test

@@ -17,6 +17,7 @@ import dev.rredcot.schemas.Rollout;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,6 +43,39 @@ class CountdownValuesTest {
     @Override
     public Tokenizer tokenizer() {
       return TOKENIZER;
+    }
+  }
+
+  /**
+   * The countdown backend that generates, continuing each prefix text as {@code continuation} says.
+   */
+  private static class GeneratingBackend extends CountdownBackend {
+    private final Function<String, String> continuation;
+    final List<String> asked = new ArrayList<>();
+    final List<GenerationOptions> options = new ArrayList<>();
+
+    GeneratingBackend(Function<String, String> continuation) {
+      super(BackendCapability.GENERATION);
+      this.continuation = continuation;
+    }
+
+    @Override
+    public List<Sample> generate(List<GenerationRequest> requests, GenerationOptions generation) {
+      options.add(generation);
+      List<Sample> samples = new ArrayList<>();
+      for (GenerationRequest request : requests) {
+        String prefix = TOKENIZER.decode(request.forcedPrefixTokens());
+        asked.add(prefix);
+        String text = continuation.apply(prefix);
+        samples.add(
+            new Sample(
+                TOKENIZER.encode(text),
+                text,
+                new float[text.length()],
+                new float[text.length()],
+                Sample.StopReason.ANSWER_LINE));
+      }
+      return samples;
     }
   }
 
@@ -102,28 +136,9 @@ class CountdownValuesTest {
   @Test
   void gatedMonteCarloSamplesOnlyWhereTheTraceIsNotLost() throws Exception {
     TraceGroup group = group(OTHER_SOLUTION, DOOMED);
-    List<GenerationRequest> asked = new ArrayList<>();
-    try (CountdownBackend backend =
-        new CountdownBackend(BackendCapability.GENERATION) {
-          @Override
-          public List<Sample> generate(
-              List<GenerationRequest> requests, GenerationOptions generation) {
-            asked.addAll(requests);
-            List<Sample> samples = new ArrayList<>();
-            for (GenerationRequest request : requests) {
-              // Every continuation finishes the reference's way from the start; none elsewhere.
-              String text = request.forcedPrefixTokens().length == 0 ? REFERENCE : "A: ?\n";
-              samples.add(
-                  new Sample(
-                      TOKENIZER.encode(text),
-                      text,
-                      new float[text.length()],
-                      new float[text.length()],
-                      Sample.StopReason.ANSWER_LINE));
-            }
-            return samples;
-          }
-        }) {
+    // Every continuation finishes the reference's way from the start; none elsewhere.
+    try (GeneratingBackend backend =
+        new GeneratingBackend(prefix -> prefix.isEmpty() ? REFERENCE : "A: ?\n")) {
       List<PreparedTrace> prepared = FakeBackend.prepared(backend, group);
       double[] doomed =
           new MonteCarloEstimator(true)
@@ -131,7 +146,7 @@ class CountdownValuesTest {
               .get(0);
       assertArrayEquals(new double[] {1, 0, 0, 0, 0}, doomed, 0.0);
       // Only boundary 0 of the doomed trace was sampled (4 samples); 1..3 are lost.
-      assertEquals(4, asked.size());
+      assertEquals(4, backend.asked.size());
     }
   }
 
@@ -141,29 +156,8 @@ class CountdownValuesTest {
     String detour = "4+2=6\n6*1=6\n6+3=9\nA: 9\n";
     String finish = "6+3=9\n9+1=10\nA: 10\n";
     TraceGroup group = group(REFERENCE, detour);
-    List<String> asked = new ArrayList<>();
-    try (CountdownBackend backend =
-        new CountdownBackend(BackendCapability.GENERATION) {
-          @Override
-          public List<Sample> generate(
-              List<GenerationRequest> requests, GenerationOptions generation) {
-            assertEquals(0.0, generation.temperature(), 0.0);
-            List<Sample> samples = new ArrayList<>();
-            for (GenerationRequest request : requests) {
-              String prefix = TOKENIZER.decode(request.forcedPrefixTokens());
-              asked.add(prefix);
-              String text = prefix.equals("4+2=6\n") ? finish : "A: 9\n";
-              samples.add(
-                  new Sample(
-                      TOKENIZER.encode(text),
-                      text,
-                      new float[text.length()],
-                      new float[text.length()],
-                      Sample.StopReason.ANSWER_LINE));
-            }
-            return samples;
-          }
-        }) {
+    try (GeneratingBackend backend =
+        new GeneratingBackend(prefix -> prefix.equals("4+2=6\n") ? finish : "A: 9\n")) {
       double[] plain = bank(backend, group, true, false).get(1);
       ModelSettings filled =
           ModelSettings.builder().setCheckpointDir("unused").optBankGreedyFill(true).build();
@@ -176,7 +170,8 @@ class CountdownValuesTest {
       assertArrayEquals(
           new double[] {0, 0, 0}, new double[] {greedy[2], greedy[3], greedy[4]}, 0.0);
       // Only the detour's three uncovered line ends were continued; the reference covers its own.
-      assertEquals(List.of("4+2=6\n", "4+2=6\n6*1=6\n", "4+2=6\n6*1=6\n6+3=9\n"), asked);
+      assertEquals(List.of("4+2=6\n", "4+2=6\n6*1=6\n", "4+2=6\n6*1=6\n6+3=9\n"), backend.asked);
+      assertEquals(0.0, backend.options.get(0).temperature(), 0.0);
     }
   }
 
