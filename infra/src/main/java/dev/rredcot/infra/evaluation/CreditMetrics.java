@@ -1,6 +1,7 @@
 package dev.rredcot.infra.evaluation;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,8 @@ import java.util.function.Function;
  * @param rewardPearsonCi its interval
  * @param firstErrorTop1 share of wrong traces whose most negative segment holds the first wrong
  *     step
+ * @param firstErrorTop1Relative the same share with segments ranked by their relative value drop
+ *     ({@link FirstErrorLocalisation#relativeDrops}) instead of their reward
  * @param wrongTraces wrong traces the localisation was measured on
  * @param modelTokensPerRollout mean model forward tokens per scored trace
  * @param wallMsPerRollout mean wall time per scored trace
@@ -41,6 +44,7 @@ public record CreditMetrics(
     double rewardPearson,
     BootstrapInterval rewardPearsonCi,
     double firstErrorTop1,
+    double firstErrorTop1Relative,
     int wrongTraces,
     double modelTokensPerRollout,
     double wallMsPerRollout,
@@ -79,6 +83,7 @@ public record CreditMetrics(
     }
     int wrong = 0;
     int hits = 0;
+    int relativeHits = 0;
     long tokens = 0;
     double wallMs = 0;
     long segments = 0;
@@ -101,6 +106,14 @@ public record CreditMetrics(
           firstWrong.getAsInt())) {
         hits++;
       }
+      if (FirstErrorLocalisation.hit(
+          FirstErrorLocalisation.relativeDrops(
+              withReward(outcome), FirstErrorLocalisation.RELATIVE_FLOOR),
+          outcome.charBoundaries(),
+          outcome.trace().rollout().getText(),
+          firstWrong.getAsInt())) {
+        relativeHits++;
+      }
     }
     int n = scored.size();
     return new CreditMetrics(
@@ -113,12 +126,20 @@ public record CreditMetrics(
         point.get("PEARSON-reward"),
         intervals.get("PEARSON-reward"),
         wrong == 0 ? Double.NaN : hits / (double) wrong,
+        wrong == 0 ? Double.NaN : relativeHits / (double) wrong,
         wrong,
         n == 0 ? Double.NaN : tokens / (double) n,
         n == 0 ? Double.NaN : wallMs / n,
         n == 0 ? Double.NaN : segments / (double) n,
         n,
         failures);
+  }
+
+  /** The method's values v_0..v_{K-1} followed by the trace's reward, v_K. */
+  private static double[] withReward(TraceCreditOutcome outcome) {
+    double[] values = Arrays.copyOf(outcome.values(), outcome.values().length + 1);
+    values[values.length - 1] = outcome.trace().rollout().getReward();
+    return values;
   }
 
   /**

@@ -55,7 +55,9 @@ public final class CreditReport {
     page.paragraph(
         "Ground truth's own first-error localisation: "
             + ReportCells.number(truth, "first_error_top1", 3)
-            + " of "
+            + " (by relative drop "
+            + ReportCells.number(truth, "first_error_top1_relative", 3)
+            + ") of "
             + truth.get("first_error_wrong_traces").asInt()
             + " wrong traces; its cost: "
             + ReportCells.number(truth, "model_tokens_per_rollout", 0)
@@ -82,6 +84,7 @@ public final class CreditReport {
         "reward ρ",
         "95% CI",
         "first-error top-1",
+        "top-1 by relative drop",
         "wrong traces",
         "model tokens / rollout",
         "wall ms / rollout",
@@ -108,6 +111,7 @@ public final class CreditReport {
               ReportCells.number(m, "reward_spearman", 3),
               ReportCells.interval(m, "reward_spearman_ci"),
               ReportCells.number(m, "first_error_top1", 3),
+              ReportCells.number(m, "first_error_top1_relative", 3),
               Integer.toString(m.get("first_error_wrong_traces").asInt()),
               ReportCells.number(m, "model_tokens_per_rollout", 0),
               ReportCells.number(m, "wall_ms_per_rollout", 1),

@@ -12,8 +12,8 @@ import java.util.Map;
  * The layout of the credit evaluation's {@code summary.json}, fixed so results compare across
  * versions: {@code methods.<name>.{value_spearman, value_spearman_ci, value_pearson,
  * value_pearson_ci, reward_spearman, reward_spearman_ci, reward_pearson, reward_pearson_ci,
- * first_error_top1, first_error_wrong_traces, model_tokens_per_rollout, wall_ms_per_rollout,
- * mean_segments, scored_rollouts, failures}}, {@code ground_truth}, {@code
+ * first_error_top1, first_error_top1_relative, first_error_wrong_traces, model_tokens_per_rollout,
+ * wall_ms_per_rollout, mean_segments, scored_rollouts, failures}}, {@code ground_truth}, {@code
  * ablations.segmentation.<strategy>}, {@code ablations.target_segments.<K>}, {@code rollouts} (the
  * mix) and {@code settings}.
  */
@@ -30,6 +30,7 @@ public final class CreditSummary {
           "reward_pearson",
           "reward_pearson_ci",
           "first_error_top1",
+          "first_error_top1_relative",
           "model_tokens_per_rollout",
           "wall_ms_per_rollout");
 
@@ -61,6 +62,11 @@ public final class CreditSummary {
         truthNode,
         "first_error_top1",
         groundTruth.firstErrorTop1(),
+        "no wrong trace with a locatable first wrong step");
+    SummaryJson.number(
+        truthNode,
+        "first_error_top1_relative",
+        groundTruth.firstErrorTop1Relative(),
         "no wrong trace with a locatable first wrong step");
     truthNode.put("first_error_wrong_traces", groundTruth.wrongTraces());
     SummaryJson.number(truthNode, "model_tokens_per_rollout", truthTokensPerRollout, "no rollouts");
@@ -131,6 +137,11 @@ public final class CreditSummary {
         node,
         "first_error_top1",
         metrics.firstErrorTop1(),
+        "no scored wrong trace with a locatable first wrong step");
+    SummaryJson.number(
+        node,
+        "first_error_top1_relative",
+        metrics.firstErrorTop1Relative(),
         "no scored wrong trace with a locatable first wrong step");
     node.put("first_error_wrong_traces", metrics.wrongTraces());
     SummaryJson.number(

@@ -9,6 +9,11 @@ package dev.rredcot.infra.evaluation;
  * lines, both count. The most negative segment is the one with the smallest reward; ties go to the
  * earliest segment, so a method that gives every segment the same reward localises to the first
  * segment, not to whichever is convenient.
+ *
+ * <p>A second reading ({@link #relativeDrops}) ranks segments by the relative change of the value,
+ * {@code ln((v_k + floor) / (v_{k-1} + floor))}: where a policy rarely finishes, the value is
+ * already small before the first error, so the line that makes it fatal is a large relative drop
+ * but a small absolute one.
  */
 public final class FirstErrorLocalisation {
   private FirstErrorLocalisation() {}
@@ -57,6 +62,24 @@ public final class FirstErrorLocalisation {
       return segment == charBoundaries.length - 2 || (lineSpan[0] >= from && lineSpan[0] < to);
     }
     return from < lineSpan[1] && lineSpan[0] < to;
+  }
+
+  /**
+   * The floor added to both values of a relative drop, fixed before any measurement: far below the
+   * values a line-level estimate distinguishes, far above rounding.
+   */
+  public static final double RELATIVE_FLOOR = 1e-3;
+
+  /**
+   * Each segment's relative value change {@code ln((v_k + floor) / (v_{k-1} + floor))}, from the
+   * values {@code v_0..v_K} at its boundaries ({@code v_K} the reward).
+   */
+  public static double[] relativeDrops(double[] values, double floor) {
+    double[] drops = new double[values.length - 1];
+    for (int k = 0; k < drops.length; k++) {
+      drops[k] = Math.log((values[k + 1] + floor) / (values[k] + floor));
+    }
+    return drops;
   }
 
   /**

@@ -48,4 +48,17 @@ class FirstErrorLocalisationTest {
     int[] oneSegment = {0, 9};
     assertTrue(FirstErrorLocalisation.hit(new double[] {-1}, oneSegment, truncated, 3));
   }
+
+  @Test
+  void aRelativeDropFindsTheFatalLineWhereTheValueWasAlreadySmall() {
+    // 0.5 -> 0.1 is the largest absolute drop; 0.1 -> 0 makes the trace fatal.
+    double[] values = {0.5, 0.1, 0.0, 0.0};
+    double[] rewards = {-0.4, -0.1, 0.0};
+    assertFalse(FirstErrorLocalisation.hit(rewards, LINE_SEGMENTS, TEXT, 1));
+    double[] drops = FirstErrorLocalisation.relativeDrops(values, 1e-3);
+    assertEquals(Math.log(0.101 / 0.501), drops[0], 1e-12);
+    assertEquals(Math.log(0.001 / 0.101), drops[1], 1e-12);
+    assertEquals(0.0, drops[2], 0.0);
+    assertTrue(FirstErrorLocalisation.hit(drops, LINE_SEGMENTS, TEXT, 1));
+  }
 }
