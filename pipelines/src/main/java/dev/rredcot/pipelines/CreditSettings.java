@@ -204,6 +204,7 @@ public final class CreditSettings implements Serializable {
         .optMcSamples(options.getMcSamples())
         .optMcMaxTokens(options.getMcMaxTokens())
         .optBankAggregation(aggregation)
+        .optBankGreedyFill(options.getBankGreedyFill())
         .optMaxBatchTraces(options.getMaxBatchTraces())
         .optMaxBatchTokens(options.getMaxBatchTokens())
         .optModel(options.getModel())

@@ -96,6 +96,15 @@ public interface ModelOptions extends PipelineOptions {
 
   void setBankAggregation(String value);
 
+  @Description(
+      "Continuation bank: a line-aligned prefix that no bank remainder validly continues gets the"
+          + " policy's greedy continuation from it as its remainder when that verifies (needs a"
+          + " backend that generates; at most --mc-max-tokens tokens).")
+  @Default.Boolean(false)
+  boolean getBankGreedyFill();
+
+  void setBankGreedyFill(boolean value);
+
   @Description("Most traces per policy call.")
   @Default.Integer(64)
   int getMaxBatchTraces();

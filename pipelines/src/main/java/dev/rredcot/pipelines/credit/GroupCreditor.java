@@ -79,11 +79,11 @@ public final class GroupCreditor {
 
   /**
    * Fails unless {@code backend} has what this creditor's value estimator needs ({@link
-   * ValueScorer#checkBackend}); stages call it when they start.
+   * ValueScorer#checkBackend(PolicyBackend)}); stages call it when they start.
    */
   public void checkBackend(PolicyBackend backend) {
     if (scorer != null) {
-      ValueScorer.checkBackend(estimator, backend);
+      scorer.checkBackend(backend);
     }
   }
 

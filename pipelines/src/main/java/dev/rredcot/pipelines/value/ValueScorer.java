@@ -142,6 +142,17 @@ public final class ValueScorer {
     }
   }
 
+  /**
+   * {@link #checkBackend(ValueEstimator, PolicyBackend)} for this scorer's estimator, and
+   * generation where its settings ask the bank for the greedy fill.
+   */
+  public void checkBackend(PolicyBackend backend) {
+    checkBackend(estimator, backend);
+    if (estimator == ValueEstimator.BANK && settings.bankGreedyFill()) {
+      backend.require(BackendCapability.GENERATION, "--bank-greedy-fill");
+    }
+  }
+
   /** The task family that verifies rollouts of {@code name}, from the configured registry. */
   public TaskFamily taskFamily(String name) throws ValueEstimationException {
     return TraceValidation.taskFamily(families, name);

@@ -185,6 +185,12 @@ class CountdownValuesTest {
       assertThrows(
           dev.rredcot.model.backend.UnsupportedCapabilityException.class,
           () -> new BankEstimator().values(backend, filled, prepared));
+      // The stages check it when they start, before any group.
+      ValueScorer scorer = new ValueScorer(ValueEstimator.BANK, filled);
+      assertThrows(
+          dev.rredcot.model.backend.UnsupportedCapabilityException.class,
+          () -> scorer.checkBackend(backend));
+      new ValueScorer(ValueEstimator.BANK, settings(true, false)).checkBackend(backend);
     }
   }
 
