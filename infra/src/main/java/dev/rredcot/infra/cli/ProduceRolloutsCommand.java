@@ -296,27 +296,33 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
           spec.commandLine(),
           "--model: a completions server does not generate here; give a model directory");
     }
+    if (groupSize < 2) {
+      throw new ParameterException(
+          spec.commandLine(), "--group-size must be at least 2 with --model (a GRPO group)");
+    }
     TaskChoice task = taskOption.resolve(spec);
-    String bootstrap = bootstrapOption.resolveReachable(cli.home());
+    RolloutGenerator generator;
+    try {
+      generator =
+          new RolloutGenerator(
+              List.of(task.family()), groupSize, temperature, maxTokens, Instant::now);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     RecordCodec<Rollout> codec = RecordCodec.of(Rollout.class);
     PrintWriter out = spec.commandLine().getOut();
     int groups = count / groupSize;
     long correct = 0;
     long version;
     String description;
+    String bootstrap = bootstrapOption.resolve(cli.home());
     Rollout template = null;
+    // The model first: what is wrong with it is a usage error, before the broker is looked for.
     try (PolicyBackend policy = openModel(task);
-        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+        KafkaProducer<String, byte[]> producer =
+            new KafkaProducer<>(producerProps(bootstrapOption.resolveReachable(cli.home())))) {
       version = policy.version();
       description = policy.description();
-      RolloutGenerator generator;
-      try {
-        generator =
-            new RolloutGenerator(
-                List.of(task.family()), groupSize, temperature, maxTokens, Instant::now);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), e.getMessage());
-      }
       out.printf(
           "sampling %d groups of %d %s rollouts with %s (version %d)%n",
           groups, groupSize, task.name(), description, version);
