@@ -19,6 +19,7 @@ import dev.rredcot.schemas.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,6 +37,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -165,6 +168,14 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
   int maxTokens;
 
   @Option(
+      names = "--out-file",
+      paramLabel = "FILE",
+      description =
+          "With --model: write the rollouts to this Avro container file of Rollout records (what"
+              + " `replay --input-files` reads) instead of the topic; no broker is needed.")
+  Path outFile;
+
+  @Option(
       names = "--topic",
       defaultValue = Topics.ROLLOUTS,
       description = "Topic to write to (default: ${DEFAULT-VALUE}).")
@@ -187,7 +198,7 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
     if (model != null) {
       return writeSampled(usedSeed);
     }
-    for (String sampling : List.of("--temperature", "--max-tokens")) {
+    for (String sampling : List.of("--temperature", "--max-tokens", "--out-file")) {
       if (spec.commandLine().getParseResult().hasMatchedOption(sampling)) {
         throw new ParameterException(
             spec.commandLine(), sampling + " is for rollouts sampled by a model (--model DIR)");
@@ -309,25 +320,27 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    RecordCodec<Rollout> codec = RecordCodec.of(Rollout.class);
+    if (outFile != null && corrupt > 0) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--corrupt goes to a topic only: a file of Rollout records cannot hold corrupt bytes");
+    }
     PrintWriter out = spec.commandLine().getOut();
     int groups = count / groupSize;
     long correct = 0;
-    long version;
     String description;
     String bootstrap = bootstrapOption.resolve(cli.home());
-    Rollout template = null;
+    List<Rollout> rollouts = new ArrayList<>();
     // The model first: what is wrong with it is a usage error, before the broker is looked for.
-    try (PolicyBackend policy = openModel(task);
-        KafkaProducer<String, byte[]> producer =
-            new KafkaProducer<>(producerProps(bootstrapOption.resolveReachable(cli.home())))) {
-      version = policy.version();
+    try (PolicyBackend policy = openModel(task)) {
+      if (outFile == null) {
+        bootstrapOption.resolveReachable(cli.home()); // before sampling, not after
+      }
       description = policy.description();
       out.printf(
           "sampling %d groups of %d %s rollouts with %s (version %d)%n",
-          groups, groupSize, task.name(), description, version);
+          groups, groupSize, task.name(), description, policy.version());
       out.flush();
-      List<Future<RecordMetadata>> acks = new ArrayList<>();
       for (int group = 0; group < groups; group++) {
         GeneratedBatch batch =
             generator.generate(
@@ -336,16 +349,42 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
           throw new IllegalStateException(
               "the generator refused a prompt of " + task.name() + ": " + batch.rejected());
         }
-        for (Rollout rollout : batch.rollouts()) {
-          template = template == null ? rollout : template;
-          correct += rollout.getReward() == 1.0 ? 1 : 0;
-          acks.add(
-              producer.send(
-                  new ProducerRecord<>(topic, rollout.getGroupId(), codec.encode(rollout))));
-        }
+        rollouts.addAll(batch.rollouts());
       }
-      List<CorruptRecords.CorruptRecord> corruptRecords =
-          CorruptRecords.generate(corrupt, usedSeed, template);
+    }
+    for (Rollout rollout : rollouts) {
+      correct += rollout.getReward() == 1.0 ? 1 : 0;
+    }
+    String destination;
+    if (outFile != null) {
+      writeFile(rollouts);
+      destination = outFile.toString();
+    } else {
+      send(rollouts, CorruptRecords.generate(corrupt, usedSeed, rollouts.get(0)), bootstrap);
+      destination = topic + " at " + bootstrap;
+    }
+    out.printf(
+        "wrote %d rollouts (%d groups of %d, seed %d, %.0f%% correct) sampled by %s to %s%n",
+        count, groups, groupSize, usedSeed, 100.0 * correct / count, description, destination);
+    if (corrupt > 0) {
+      out.printf("wrote %d corrupt records (keys corrupt-0..corrupt-%d)%n", corrupt, corrupt - 1);
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** Writes {@code rollouts}, keyed by group id, and then {@code corruptRecords} to the topic. */
+  private void send(
+      List<Rollout> rollouts, List<CorruptRecords.CorruptRecord> corruptRecords, String bootstrap)
+      throws InterruptedException {
+    RecordCodec<Rollout> codec = RecordCodec.of(Rollout.class);
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      for (Rollout rollout : rollouts) {
+        acks.add(
+            producer.send(
+                new ProducerRecord<>(topic, rollout.getGroupId(), codec.encode(rollout))));
+      }
       for (int i = 0; i < corruptRecords.size(); i++) {
         acks.add(
             producer.send(
@@ -359,14 +398,21 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
       throw new IllegalStateException(
           "cannot write to " + topic + " at " + bootstrap + ": " + cause.getMessage(), cause);
     }
-    out.printf(
-        "wrote %d rollouts (%d groups of %d, seed %d, %.0f%% correct) sampled by %s to %s at %s%n",
-        count, groups, groupSize, usedSeed, 100.0 * correct / count, description, topic, bootstrap);
-    if (corrupt > 0) {
-      out.printf("wrote %d corrupt records (keys corrupt-0..corrupt-%d)%n", corrupt, corrupt - 1);
+  }
+
+  /** Writes {@code rollouts} to {@code --out-file}, an Avro container of Rollout records. */
+  private void writeFile(List<Rollout> rollouts) throws IOException {
+    Path parent = outFile.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
     }
-    out.flush();
-    return 0;
+    try (DataFileWriter<Rollout> writer =
+        new DataFileWriter<>(new SpecificDatumWriter<>(Rollout.class))) {
+      writer.create(Rollout.getClassSchema(), outFile.toFile());
+      for (Rollout rollout : rollouts) {
+        writer.append(rollout);
+      }
+    }
   }
 
   /**
