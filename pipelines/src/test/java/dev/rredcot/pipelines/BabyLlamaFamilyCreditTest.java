@@ -15,6 +15,7 @@ import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.Verification;
 import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.pipelines.record.RawRecordCoder;
+import dev.rredcot.pipelines.testing.FamilyCreditChecks;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
 import dev.rredcot.schemas.Rollout;
@@ -99,33 +100,12 @@ class BabyLlamaFamilyCreditTest {
             .apply(Create.of(records).withCoder(RawRecordCoder.of()))
             .apply(CreditRollouts.of(CreditSettings.fromOptions(options)));
     PAssert.that(result.failures()).empty();
+    String lineEnd = family.lineEnd(); // the check is serialized: no family in it
     PAssert.that(result.output())
         .satisfies(
             credited -> {
-              int count = 0;
-              boolean cutAtALineEnd = false;
-              for (CreditedRollout c : credited) {
-                count++;
-                String what = c.getRolloutId() + " " + c.getText();
-                assertEquals(textById.get(c.getRolloutId()), c.getText(), what);
-                assertEquals("bank", c.getValueEstimator(), what);
-                List<Double> values = c.getBoundaryValues();
-                double sum = c.getSegmentRewards().stream().mapToDouble(Double::doubleValue).sum();
-                // Return equivalence: the segment rewards telescope to ζ − v_0, v_K = ζ.
-                assertEquals(c.getReward() - values.get(0), sum, 1e-9, what);
-                assertEquals(c.getReward(), values.get(values.size() - 1), what);
-                for (double v : values) {
-                  assertTrue(v >= 0 && v <= 1, what + " " + values);
-                }
-                assertEquals(c.getTokenIds().size(), c.getTokenAdvantages().size(), what);
-                List<Integer> boundaries = c.getSegmentBoundaries();
-                for (int k = 1; k < boundaries.size() - 1; k++) {
-                  // One character per token: a boundary is a character offset.
-                  cutAtALineEnd |= c.getText().startsWith(". ", boundaries.get(k) - 2);
-                }
-              }
-              assertEquals(8, count);
-              assertTrue(cutAtALineEnd, "no segment starts after a line end \". \"");
+              FamilyCreditChecks.assertCreditedReturnEquivalently(
+                  credited, textById, "bank", lineEnd);
               return null;
             });
     PipelineResult run = pipeline.run();

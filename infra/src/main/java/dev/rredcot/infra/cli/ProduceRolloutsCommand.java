@@ -5,16 +5,27 @@ import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.infra.synthetic.ContractCorpus;
 import dev.rredcot.infra.synthetic.CorruptRecords;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
+import dev.rredcot.model.backend.BackendCapability;
+import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.loading.BackendKinds;
+import dev.rredcot.model.rollout.GeneratedBatch;
+import dev.rredcot.model.rollout.RolloutGenerator;
+import dev.rredcot.model.rollout.TaskFeeder;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -26,6 +37,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -40,7 +53,13 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code rredcot produce-rollouts}: writes synthetic rollout groups (and corrupt records). */
+/**
+ * {@code rredcot produce-rollouts}: writes rollout groups (and corrupt records): synthetic ones, or
+ * sampled by a model directory and verified by the family's reward ({@code --model}).
+ *
+ * <p>Usage: {@code rredcot produce-rollouts --model models/babyllama-tok105 --task
+ * infra/examples/babyllama-stories.jsonl --count 16}
+ */
 @Command(
     name = "produce-rollouts",
     mixinStandardHelpOptions = true,
@@ -51,6 +70,10 @@ import picocli.CommandLine.Spec;
           + " groups keyed by group id. Credit countdown rollouts with a countdown policy in the"
           + " pipeline's --store (see `pipeline --task`).",
       "Log-probs are synthetic (no model). With --corrupt, also write records that do not decode.",
+      "With --model DIR, a model samples the rollouts instead, of any --task family its tokenizer"
+          + " can write (JSONL families included): G samples per problem, verified by the"
+          + " family's reward, with the model's log-probs, entropies and version, in groups and"
+          + " ids as a rollout worker writes them.",
       "With --corpus contract, write --count good rollouts with, between their groups, one"
           + " contract-breaking record or group per invariant the credit job enforces (bytes that"
           + " do not decode, one broken field per record invariant, one broken group per"
@@ -123,6 +146,36 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
   long corpusMaxRecordBytes;
 
   @Option(
+      names = "--model",
+      paramLabel = "DIR",
+      description =
+          "Sample the rollouts with this model instead of writing synthetic ones: a model"
+              + " directory that generates (built-in checkpoint or store, TorchScript export,"
+              + " Hugging Face Llama-family directory, llama2.c checkpoint), e.g."
+              + " models/babyllama-tok105 with --task infra/examples/babyllama-stories.jsonl.")
+  String model;
+
+  @Option(
+      names = "--temperature",
+      defaultValue = "1.0",
+      description = "With --model: sampling temperature (default: ${DEFAULT-VALUE}).")
+  double temperature;
+
+  @Option(
+      names = "--max-tokens",
+      defaultValue = "64",
+      description = "With --model: most tokens per trace (default: ${DEFAULT-VALUE}).")
+  int maxTokens;
+
+  @Option(
+      names = "--out-file",
+      paramLabel = "FILE",
+      description =
+          "With --model: write the rollouts to this Avro container file of Rollout records (what"
+              + " `replay --input-files` reads) instead of the topic; no broker is needed.")
+  Path outFile;
+
+  @Option(
       names = "--topic",
       defaultValue = Topics.ROLLOUTS,
       description = "Topic to write to (default: ${DEFAULT-VALUE}).")
@@ -142,6 +195,23 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--count: " + e.getMessage());
     }
     long usedSeed = seed != null ? seed : System.nanoTime() & 0xFFFFFFFL;
+    if (model != null) {
+      return writeSampled(usedSeed);
+    }
+    for (String sampling : List.of("--temperature", "--max-tokens", "--out-file")) {
+      if (spec.commandLine().getParseResult().hasMatchedOption(sampling)) {
+        throw new ParameterException(
+            spec.commandLine(), sampling + " is for rollouts sampled by a model (--model DIR)");
+      }
+    }
+    if (taskOption.resolve(spec).builtIn().isEmpty()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "synthetic rollouts are of arith or countdown only; "
+              + taskOption.resolve(spec).name()
+              + " is a JSONL family: sample its rollouts with a model that can write it, --model"
+              + " DIR");
+    }
     if (corpus != null) {
       if (!corpus.equals("contract")) {
         throw new ParameterException(spec.commandLine(), "--corpus: the only corpus is contract");
@@ -216,6 +286,157 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * Writes {@code --count} rollouts sampled by {@code --model}: group g is G samples of problem
+   * {@code seed + g} of {@code --task}, made by the rollout worker's own {@link RolloutGenerator}.
+   */
+  private int writeSampled(long usedSeed) throws Exception {
+    for (String synthetic : List.of("--corpus", "--step-error-rate", "--policy-version")) {
+      if (spec.commandLine().getParseResult().hasMatchedOption(synthetic)) {
+        throw new ParameterException(
+            spec.commandLine(),
+            synthetic
+                + " is for synthetic rollouts; with --model the model samples the rollouts and"
+                + " they carry its version");
+      }
+    }
+    if (BackendKinds.isUrl(model)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--model: a completions server does not generate here; give a model directory");
+    }
+    if (groupSize < 2) {
+      throw new ParameterException(
+          spec.commandLine(), "--group-size must be at least 2 with --model (a GRPO group)");
+    }
+    TaskChoice task = taskOption.resolve(spec);
+    RolloutGenerator generator;
+    try {
+      generator =
+          new RolloutGenerator(
+              List.of(task.family()), groupSize, temperature, maxTokens, Instant::now);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (outFile != null && corrupt > 0) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--corrupt goes to a topic only: a file of Rollout records cannot hold corrupt bytes");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    int groups = count / groupSize;
+    long correct = 0;
+    String description;
+    String bootstrap = bootstrapOption.resolve(cli.home());
+    List<Rollout> rollouts = new ArrayList<>();
+    // The model first: what is wrong with it is a usage error, before the broker is looked for.
+    try (PolicyBackend policy = openModel(task)) {
+      if (outFile == null) {
+        bootstrapOption.resolveReachable(cli.home()); // before sampling, not after
+      }
+      description = policy.description();
+      out.printf(
+          "sampling %d groups of %d %s rollouts with %s (version %d)%n",
+          groups, groupSize, task.name(), description, policy.version());
+      out.flush();
+      for (int group = 0; group < groups; group++) {
+        GeneratedBatch batch =
+            generator.generate(
+                policy, List.of(TaskFeeder.prompt(task.family(), usedSeed + group, 0)));
+        if (!batch.rejected().isEmpty()) {
+          throw new IllegalStateException(
+              "the generator refused a prompt of " + task.name() + ": " + batch.rejected());
+        }
+        rollouts.addAll(batch.rollouts());
+      }
+    }
+    for (Rollout rollout : rollouts) {
+      correct += rollout.getReward() == 1.0 ? 1 : 0;
+    }
+    String destination;
+    if (outFile != null) {
+      writeFile(rollouts);
+      destination = outFile.toString();
+    } else {
+      send(rollouts, CorruptRecords.generate(corrupt, usedSeed, rollouts.get(0)), bootstrap);
+      destination = topic + " at " + bootstrap;
+    }
+    out.printf(
+        "wrote %d rollouts (%d groups of %d, seed %d, %.0f%% correct) sampled by %s to %s%n",
+        count, groups, groupSize, usedSeed, 100.0 * correct / count, description, destination);
+    if (corrupt > 0) {
+      out.printf("wrote %d corrupt records (keys corrupt-0..corrupt-%d)%n", corrupt, corrupt - 1);
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** Writes {@code rollouts}, keyed by group id, and then {@code corruptRecords} to the topic. */
+  private void send(
+      List<Rollout> rollouts, List<CorruptRecords.CorruptRecord> corruptRecords, String bootstrap)
+      throws InterruptedException {
+    RecordCodec<Rollout> codec = RecordCodec.of(Rollout.class);
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      for (Rollout rollout : rollouts) {
+        acks.add(
+            producer.send(
+                new ProducerRecord<>(topic, rollout.getGroupId(), codec.encode(rollout))));
+      }
+      for (int i = 0; i < corruptRecords.size(); i++) {
+        acks.add(
+            producer.send(
+                new ProducerRecord<>(topic, "corrupt-" + i, corruptRecords.get(i).value())));
+      }
+      for (Future<RecordMetadata> ack : acks) {
+        ack.get(30, TimeUnit.SECONDS);
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new IllegalStateException(
+          "cannot write to " + topic + " at " + bootstrap + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  /** Writes {@code rollouts} to {@code --out-file}, an Avro container of Rollout records. */
+  private void writeFile(List<Rollout> rollouts) throws IOException {
+    Path parent = outFile.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    try (DataFileWriter<Rollout> writer =
+        new DataFileWriter<>(new SpecificDatumWriter<>(Rollout.class))) {
+      writer.create(Rollout.getClassSchema(), outFile.toFile());
+      for (Rollout rollout : rollouts) {
+        writer.append(rollout);
+      }
+    }
+  }
+
+  /**
+   * Opens {@code --model}; a directory that holds no model, a model that does not generate or one
+   * whose tokenizer cannot write the family is a usage error.
+   */
+  private PolicyBackend openModel(TaskChoice task) {
+    PolicyBackend policy;
+    try {
+      policy = BackendKinds.open(Path.of(model));
+    } catch (IOException e) {
+      throw new ParameterException(spec.commandLine(), "--model: " + e.getMessage());
+    }
+    Optional<String> problem =
+        policy.supports(BackendCapability.GENERATION)
+            ? task.unwritable(policy.tokenizer())
+                .map(why -> "cannot write " + task.name() + " problems (" + why + ")")
+            : Optional.of("does not generate");
+    if (problem.isPresent()) {
+      policy.close();
+      throw new ParameterException(
+          spec.commandLine(), "--model: " + policy.description() + " " + problem.get());
+    }
+    return policy;
   }
 
   private int writeCorpus(ContractCorpus corpus, long usedSeed) throws Exception {

@@ -2,8 +2,8 @@ package dev.rredcot.model.rollout;
 
 import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.Sample;
-import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.task.Verification;
 import dev.rredcot.schemas.Prompt;
@@ -19,7 +19,9 @@ import java.util.function.Supplier;
 /**
  * The rollout worker's logic without Kafka: samples a GRPO group of G traces for every prompt in
  * one batched generation call, verifies each with the prompt's task family and turns it into a
- * {@link Rollout} with stable ids ({@link RolloutIds}), behaviour log-probs and entropies.
+ * {@link Rollout} with stable ids ({@link RolloutIds}), behaviour log-probs and entropies. The
+ * policy is any backend that generates: the worker's trained {@code Policy}, or a fixed model
+ * directory ({@code produce-rollouts --model}), whose version the rollouts carry.
  *
  * <p>The sampler seed of a batch is derived from its first group id and the policy version, so
  * re-sampling the same batch with the same policy (a retry) gives the same traces under the same
@@ -71,8 +73,13 @@ public final class RolloutGenerator {
     return groupSize;
   }
 
-  /** Samples, verifies and packs G rollouts for each prompt, with {@code policy}. */
-  public GeneratedBatch generate(Policy policy, List<Prompt> prompts) {
+  /**
+   * Samples, verifies and packs G rollouts for each prompt, with {@code policy}.
+   *
+   * @throws dev.rredcot.model.backend.UnsupportedCapabilityException when {@code policy} does not
+   *     generate
+   */
+  public GeneratedBatch generate(PolicyBackend policy, List<Prompt> prompts) {
     long version = policy.version();
     List<Prompt> served = new ArrayList<>();
     List<GeneratedBatch.Rejected> rejected = new ArrayList<>();

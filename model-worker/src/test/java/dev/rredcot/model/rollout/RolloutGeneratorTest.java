@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.JsonlTaskFamily;
 import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
@@ -104,6 +108,42 @@ class RolloutGeneratorTest {
     assertEquals(1, batch.rejected().size());
     assertTrue(batch.rejected().get(0).reason().contains("chess"));
     assertEquals(3, batch.rollouts().size());
+  }
+
+  @Test
+  void samplesAJsonlFamilyWithAModelDirectoryAndRecordsTheModelsOwnLogProbs() throws IOException {
+    // produce-rollouts --model: the committed BabyLlama samples the stories family; the behaviour
+    // log-probs it records are those the same model gives the tokens when it scores them.
+    JsonlTaskFamily stories =
+        JsonlTaskFamily.load(Path.of("..", "infra", "examples", "babyllama-stories.jsonl"));
+    RolloutGenerator generator =
+        new RolloutGenerator(List.of(stories), 3, 1.0, 40, () -> Instant.ofEpochMilli(42));
+    List<Prompt> prompts =
+        List.of(TaskFeeder.prompt(stories, 0, 0), TaskFeeder.prompt(stories, 1, 0));
+    try (PolicyBackend model = BackendKinds.open(Path.of("..", "models", "babyllama-tok105"))) {
+      GeneratedBatch batch = generator.generate(model, prompts);
+      assertEquals(6, batch.rollouts().size());
+      assertTrue(batch.rejected().isEmpty());
+      for (int i = 0; i < batch.rollouts().size(); i++) {
+        Rollout rollout = batch.rollouts().get(i);
+        Prompt prompt = prompts.get(i / 3);
+        assertEquals(prompt.getId() + "#0/" + (i % 3), rollout.getRolloutId());
+        assertEquals(prompt.getId() + "#0", rollout.getGroupId());
+        assertEquals(3, rollout.getGroupSize());
+        assertEquals(0L, rollout.getPolicyVersion());
+        assertEquals("babyllama-stories", rollout.getTaskFamily());
+        assertEquals(
+            stories.verifyAnswer(prompt.getReferenceAnswer(), rollout.getText()).reward(),
+            rollout.getReward());
+        int[] tokens = rollout.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
+        assertTrue(tokens.length > 0);
+        assertEquals(tokens.length, rollout.getEntropies().size());
+        float[] scored = model.logProbs(List.of(new ScoreRequest(prompt.getText(), tokens))).get(0);
+        for (int t = 0; t < tokens.length; t++) {
+          assertEquals(scored[t], rollout.getLogProbs().get(t), 1e-4, "token " + t);
+        }
+      }
+    }
   }
 
   @Test
