@@ -99,8 +99,9 @@ public interface ModelOptions extends PipelineOptions {
   @Description(
       "Continuation bank: a line-aligned prefix that no bank remainder validly continues gets the"
           + " policy's greedy continuation from it as its remainder when that verifies (needs a"
-          + " backend that generates; at most --mc-max-tokens tokens).")
-  @Default.Boolean(false)
+          + " backend that generates, so a completions URL that only scores needs"
+          + " --bank-greedy-fill=false; at most --mc-max-tokens tokens).")
+  @Default.Boolean(true)
   boolean getBankGreedyFill();
 
   void setBankGreedyFill(boolean value);

@@ -56,16 +56,14 @@ public final class CreditEvaluation {
   /**
    * The methods compared, in report order: {@code rredcot-bank} is the bank as the pipeline ships
    * it, beside its variants ({@code bank-aligned}, {@code bank-spliced}, {@code bank-spliced-loo},
-   * {@code bank+greedy}, see {@link ValueSource}); on a task with an exact oracle also {@code
-   * bank+reach} (coverage diagnostic), {@code reach} and {@code reach*mc<M>} for the largest small
-   * M.
+   * see {@link ValueSource}); on a task with an exact oracle also {@code bank+reach} (coverage
+   * diagnostic), {@code reach} and {@code reach*mc<M>} for the largest small M.
    */
   public static List<CreditMethod> methods(List<Integer> smallMcSamples, EvaluationTask task) {
     List<CreditMethod> methods = new ArrayList<>();
     methods.add(CreditMethod.of("rredcot-answer", ValueEstimator.ANSWER));
     methods.add(CreditMethod.of("rredcot-bank", "bank"));
-    for (String variant :
-        List.of("bank-aligned", "bank-spliced", "bank-spliced-loo", "bank+greedy")) {
+    for (String variant : List.of("bank-aligned", "bank-spliced", "bank-spliced-loo")) {
       methods.add(CreditMethod.of(variant, variant));
     }
     if (task.hasExactOracle()) {

@@ -11,11 +11,13 @@ import dev.rredcot.pipelines.value.ValueEstimator;
  *   <li>{@code none}: no values (GRPO);
  *   <li>{@code answer}: answer probability;
  *   <li>{@code bank}: the continuation bank as the pipeline ships it ({@link ModelSettings}
- *       defaults); {@code bank-aligned}: aligned remainders as they are (no splice check, own text
- *       kept); {@code bank-spliced}: remainders counted only where the spliced trace verifies;
- *       {@code bank-spliced-loo}: that, with each trace's own text left out of its bank; {@code
- *       bank+reach}: the shipped bank plus the exact oracle's ways to finish from each prefix (a
- *       diagnostic of coverage, not a method);
+ *       defaults: splice check and greedy fill on); {@code bank+greedy}: the same, by the name it
+ *       was measured under; {@code bank-aligned}: aligned remainders as they are (no splice check,
+ *       no fill, own text kept); {@code bank-spliced}: remainders counted only where the spliced
+ *       trace verifies, no fill (the shipped bank until 2026-12-07); {@code bank-spliced-loo}:
+ *       that, with each trace's own text left out of its bank; {@code bank+reach}: the shipped bank
+ *       plus the exact oracle's ways to finish from each prefix (a diagnostic of coverage, not a
+ *       method);
  *   <li>{@code mc<M>}: the policy's own value, M sampled continuations per boundary (the ceiling at
  *       high M);
  *   <li>{@code reach}: the exact oracle's value (a perfect player's, not the policy's);

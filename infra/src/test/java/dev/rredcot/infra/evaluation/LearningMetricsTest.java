@@ -159,8 +159,9 @@ class LearningMetricsTest {
     assertTrue(greedy.greedyFill() && greedy.spliceCheck() && greedy.oracleSolutions() == 0);
     assertTrue(
         greedy.applyTo(ModelSettings.builder().setCheckpointDir("x")).build().bankGreedyFill());
+    assertEquals(ValueSource.bank().greedyFill(), greedy.greedyFill());
     assertTrue(
-        !ValueSource.bank()
+        !ValueSource.parse("bank-spliced")
             .applyTo(ModelSettings.builder().setCheckpointDir("x"))
             .build()
             .bankGreedyFill());

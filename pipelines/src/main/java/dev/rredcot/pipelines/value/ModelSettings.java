@@ -186,7 +186,7 @@ public final class ModelSettings implements Serializable {
   /**
    * Whether a line-aligned prefix that no bank remainder validly continues gets the policy's greedy
    * continuation from it as its one remainder, when the task verifies prefix + continuation as
-   * correct, so a valid move that no bank text makes is not read as lost (default: off). Needs a
+   * correct, so a valid move that no bank text makes is not read as lost (default: on). Needs a
    * backend that generates; the continuation is at most {@link #mcMaxTokens()} tokens.
    */
   public boolean bankGreedyFill() {
@@ -248,7 +248,7 @@ public final class ModelSettings implements Serializable {
     private boolean bankSpliceCheck = true;
     private boolean bankLeaveOwnOut;
     private int bankOracleSolutions;
-    private boolean bankGreedyFill;
+    private boolean bankGreedyFill = true;
     private int maxBatchTraces = 64;
     private int maxBatchTokens = 16_384;
     private String model = "";

@@ -149,7 +149,10 @@ public final class ValueScorer {
   public void checkBackend(PolicyBackend backend) {
     checkBackend(estimator, backend);
     if (estimator == ValueEstimator.BANK && settings.bankGreedyFill()) {
-      backend.require(BackendCapability.GENERATION, "--bank-greedy-fill");
+      backend.require(
+          BackendCapability.GENERATION,
+          "the bank's greedy fill (--bank-greedy-fill=false turns it off for a backend that only"
+              + " scores)");
     }
   }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.pipelines.group.TraceGroup;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -56,7 +55,8 @@ class BankEstimatorTest {
     }
   }
 
+  /** The bank's own arithmetic: the fake backend does not generate, so no greedy fill. */
   private static ModelSettings settings() {
-    return TinyPolicies.settings(Path.of("unused"));
+    return ModelSettings.builder().setCheckpointDir("unused").optBankGreedyFill(false).build();
   }
 }

@@ -223,6 +223,7 @@ class CountdownValuesTest {
         .optMcSamples(4)
         .optBankSpliceCheck(splice)
         .optBankLeaveOwnOut(leaveOwnOut)
+        .optBankGreedyFill(false)
         .build();
   }
 

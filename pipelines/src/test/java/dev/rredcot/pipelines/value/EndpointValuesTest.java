@@ -79,13 +79,23 @@ class EndpointValuesTest {
         .setCheckpointDir(store.toString())
         .optModel(server.url().toString())
         .optEndpoint(EndpointSettings.builder().optBatchSize(4).build())
+        .optBankGreedyFill(false)
+        .build();
+  }
+
+  /** The in-process policy with the bank as a scoring-only server gives it: no greedy fill. */
+  private static ModelSettings localSettings() {
+    return ModelSettings.builder()
+        .setCheckpointDir(store.toString())
+        .optMcSamples(4)
+        .optBankGreedyFill(false)
         .build();
   }
 
   @Test
   void answerAndBankValuesThroughTheServerEqualTheInProcessValues() {
     for (ValueEstimator estimator : List.of(ValueEstimator.ANSWER, ValueEstimator.BANK)) {
-      ValueScorer local = new ValueScorer(estimator, TinyPolicies.settings(store));
+      ValueScorer local = new ValueScorer(estimator, localSettings());
       ValueScorer remote = new ValueScorer(estimator, endpointSettings());
       PolicyHolder holder = PolicyHolder.acquire(endpointSettings());
       try (PolicyHolder.Lease lease = holder.lease(1)) {
@@ -112,7 +122,7 @@ class EndpointValuesTest {
     // Plain arrays: the assertion below is serialized into the pipeline.
     ArrayList<double[]> expected = new ArrayList<>();
     for (ValueScorer.Outcome outcome :
-        new ValueScorer(ValueEstimator.BANK, TinyPolicies.settings(store))
+        new ValueScorer(ValueEstimator.BANK, localSettings())
             .score(policy, group, group.traces(), ValueScorer.BatchObserver.NONE)) {
       expected.add(outcome.values());
     }
