@@ -54,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * reads), {@code baseline} (two samples), {@code flood} (the flood and the good groups between,
  * sent as fast as the producer goes, until every id of them is credited or dead-lettered), {@code
  * drain} (two group timeouts, so the cap forgets the flood's groups), {@code after} (more good
- * groups, until accounted). Every id is then counted from the topics ({@link TopicAudit}, {@link
- * FloodAccounting}).
+ * groups, until accounted; with none, neither this phase nor the drain runs). Every id is then
+ * counted from the topics ({@link TopicAudit}, {@link FloodAccounting}).
  *
  * <p>Writes {@code DIR/summary.json}, and per arm {@code DIR/cap-<n>/samples.tsv} and the
  * processes' logs.
@@ -504,32 +504,34 @@ public final class FloodBenchmark {
             job, audit, beforeFlood, during, floodIds, settings.settleTimeout(), "flood");
         floodAccountedS = (System.currentTimeMillis() - floodStartMs) / 1000.0;
 
-        phase = "drain";
-        long drainMs = 2 * settings.groupTimeoutMs();
-        listener.onStatus(
-            String.format(
-                Locale.ROOT,
-                "%s: flood accounted after %.0f s; %d s for the cap to forget its groups",
-                name,
-                floodAccountedS,
-                drainMs / 1000));
-        long drainEnd = System.currentTimeMillis() + drainMs;
-        while (System.currentTimeMillis() < drainEnd) {
-          failIfExited(job);
-          tick(audit, 0, 0);
-          Thread.sleep(POLL_MS);
-        }
+        if (settings.goodGroupsAfter() > 0) {
+          phase = "drain";
+          long drainMs = 2 * settings.groupTimeoutMs();
+          listener.onStatus(
+              String.format(
+                  Locale.ROOT,
+                  "%s: flood accounted after %.0f s; %d s for the cap to forget its groups",
+                  name,
+                  floodAccountedS,
+                  drainMs / 1000));
+          long drainEnd = System.currentTimeMillis() + drainMs;
+          while (System.currentTimeMillis() < drainEnd) {
+            failIfExited(job);
+            tick(audit, 0, 0);
+            Thread.sleep(POLL_MS);
+          }
 
-        phase = "after";
-        listener.onStatus(name + ": sending " + settings.goodGroupsAfter() + " good groups");
-        SyntheticRollouts afterSource = good(AFTER_SEED);
-        Mark beforeAfter = Mark.of(audit);
-        for (int g = 0; g < settings.goodGroupsAfter(); g++) {
-          after.add(send.group(afterSource.group(g)));
+          phase = "after";
+          listener.onStatus(name + ": sending " + settings.goodGroupsAfter() + " good groups");
+          SyntheticRollouts afterSource = good(AFTER_SEED);
+          Mark beforeAfter = Mark.of(audit);
+          for (int g = 0; g < settings.goodGroupsAfter(); g++) {
+            after.add(send.group(afterSource.group(g)));
+          }
+          send.flush();
+          awaitAccounted(
+              job, audit, beforeAfter, after, List.of(), settings.settleTimeout(), "after");
         }
-        send.flush();
-        awaitAccounted(
-            job, audit, beforeAfter, after, List.of(), settings.settleTimeout(), "after");
         phase = "end";
         int before2 = samples.size();
         while (samples.size() < before2 + 1) {

@@ -56,7 +56,7 @@ final class BenchFloodCommand implements Callable<Integer> {
       defaultValue = "50",
       description =
           "Complete good groups sent once the flood is accounted and two group timeouts have"
-              + " passed (default ${DEFAULT-VALUE}).")
+              + " passed (default ${DEFAULT-VALUE}; 0 skips that wait).")
   int goodGroupsAfter;
 
   @Option(
