@@ -31,7 +31,12 @@ import picocli.CommandLine.Unmatched;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Run a benchmark; each writes DIR/summary.json and prints a table.",
-    subcommands = {BenchCommand.Model.class, BenchCommand.Pipeline.class, BenchLoopCommand.class})
+    subcommands = {
+      BenchCommand.Model.class,
+      BenchCommand.Pipeline.class,
+      BenchLoopCommand.class,
+      BenchFloodCommand.class
+    })
 final class BenchCommand implements Runnable {
   @ParentCommand RredcotCli cli;
   @Spec CommandSpec spec;

@@ -69,6 +69,7 @@ class OneFlagStyleTest {
           "group-size",
           "seed",
           "grpo-mix",
+          "group-timeout-ms",
           "value-scale");
 
   /** Options of other programs the documentation shows (kubectl, kafka tools, the JVM, podman). */
