@@ -31,22 +31,28 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * Issue 22's family on Flink, as a user runs it: against a real broker, {@code produce-rollouts
- * --model models/babyllama-tok105 --task infra/examples/babyllama-stories.jsonl} writes groups the
- * committed BabyLlama sampled (its log-probs, its version, rewards by the family's plug-in), then
- * {@code pipeline --model models/babyllama-tok105 --task ...} credits them on the Flink runner's
- * embedded mini-cluster. Every rollout comes out credited once, none dead-lettered, with the checks
- * the Direct runner's {@code BabyLlamaFamilyCreditTest} applies ({@link FamilyCreditChecks}).
+ * A family BabyLlama answers, on Flink, as a user runs it: against a real broker, {@code
+ * produce-rollouts --model models/babyllama-tok105 --task infra/examples/babyllama-continue.jsonl}
+ * writes groups the committed BabyLlama sampled (its log-probs, its version, rewards by the
+ * family's exact match), then {@code pipeline --model models/babyllama-tok105 --task ...} credits
+ * them on the Flink runner's embedded mini-cluster. Every rollout comes out credited once, none
+ * dead-lettered, with the checks the Direct runner's {@code BabyLlamaFamilyCreditTest} applies
+ * ({@link FamilyCreditChecks}); the model answers some problems right and some wrong, so the
+ * groups' rewards are mixed and the bank's values are not all near 0.
  */
 @Tag("slow")
 class BabyLlamaFamilyKafkaFlinkTest {
   /** Tests run in the module's directory. */
   private static final Path MODEL = Path.of("..", "models", "babyllama-tok105");
 
-  private static final Path FAMILY = Path.of("..", "infra", "examples", "babyllama-stories.jsonl");
+  private static final Path FAMILY = Path.of("..", "infra", "examples", "babyllama-continue.jsonl");
   private static final int GROUPS = 2;
   private static final int GROUP_SIZE = 4;
   private static final int ROLLOUTS = GROUPS * GROUP_SIZE;
+
+  /** A value the bank gives a prefix the model can answer from; the story family's were ~1e-55. */
+  private static final double SOME_VALUE = 1e-6;
+
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
   private static final RecordCodec<Rollout> ROLLOUT_CODEC = RecordCodec.of(Rollout.class);
   private static final RecordCodec<CreditedRollout> CREDITED_CODEC =
@@ -79,18 +85,20 @@ class BabyLlamaFamilyKafkaFlinkTest {
               "--group-size",
               Integer.toString(GROUP_SIZE),
               "--seed",
-              "3",
+              "5",
               "--max-tokens",
               "48");
       assertTrue(produced.contains("wrote " + ROLLOUTS + " rollouts"), produced);
 
       Map<String, String> textById = new HashMap<>();
+      Map<Double, Integer> rolloutsByReward = new TreeMap<>();
       Map<String, Integer> membersByGroup = new TreeMap<>();
       for (var record : TopicRecords.readAll(bootstrap, Topics.ROLLOUTS, ROLLOUTS, READ_TIMEOUT)) {
         Rollout rollout = ROLLOUT_CODEC.decode(record.value());
         String what = rollout.getRolloutId() + " " + rollout.getText();
         textById.put(rollout.getRolloutId(), rollout.getText());
         membersByGroup.merge(rollout.getGroupId(), 1, Integer::sum);
+        rolloutsByReward.merge(rollout.getReward(), 1, Integer::sum);
         assertEquals(rollout.getGroupId(), new String(record.key(), StandardCharsets.UTF_8), what);
         assertEquals(GROUP_SIZE, rollout.getGroupSize(), what);
         assertEquals(0L, rollout.getPolicyVersion(), what);
@@ -105,6 +113,11 @@ class BabyLlamaFamilyKafkaFlinkTest {
       assertEquals(ROLLOUTS, textById.size(), "rollouts on the topic: " + textById.keySet());
       assertEquals(GROUPS, membersByGroup.size(), membersByGroup.toString());
       membersByGroup.values().forEach(n -> assertEquals(GROUP_SIZE, n, membersByGroup.toString()));
+      // The seed is fixed, so the samples are too: this family was chosen so that they are mixed.
+      assertEquals(
+          List.of(0.0, 1.0),
+          List.copyOf(rolloutsByReward.keySet()),
+          "rollouts by reward " + rolloutsByReward + ": " + textById);
 
       String credit =
           run(
@@ -137,6 +150,19 @@ class BabyLlamaFamilyKafkaFlinkTest {
               .toList();
       FamilyCreditChecks.assertCreditedReturnEquivalently(
           credited, textById, "bank", family.lineEnd());
+      long withSomeValue =
+          credited.stream()
+              .filter(
+                  rollout ->
+                      rollout
+                          .getBoundaryValues()
+                          .subList(0, rollout.getBoundaryValues().size() - 1)
+                          .stream()
+                          .anyMatch(value -> value > SOME_VALUE))
+              .count();
+      assertTrue(
+          withSomeValue > 0,
+          "no rollout has a boundary value (before v_K) above " + SOME_VALUE + ": " + credited);
     }
   }
 
