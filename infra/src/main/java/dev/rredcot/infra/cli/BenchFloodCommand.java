@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -152,51 +151,34 @@ final class BenchFloodCommand implements Callable<Integer> {
   /** One row per figure, one column per arm; then the note. */
   static void printTable(PrintWriter out, FloodBenchmark.Summary summary) {
     List<FloodBenchmark.ArmResult> arms = summary.arms();
-    StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "  %-34s", ""));
-    for (FloodBenchmark.ArmResult arm : arms) {
-      header.append(String.format(Locale.ROOT, " %16s", "cap " + arm.maxOpenGroups()));
-    }
-    out.println(header);
-    row(out, arms, "job max heap MiB", a -> mib(a.jobMaxHeapMb()));
-    row(out, arms, "heap after GC: baseline MiB", a -> mib(a.heapBaselineMb()));
-    row(out, arms, "heap after GC: peak MiB", a -> mib(a.heapPeakMb()) + " " + a.heapPeakPhase());
-    row(out, arms, "heap after GC: peak - baseline", a -> mib(a.heapPeakAboveBaselineMb()));
-    row(out, arms, "heap after GC: end MiB", a -> mib(a.heapEndMb()));
-    row(out, arms, "resident peak MiB", a -> mib(a.residentPeakMb()));
-    row(out, arms, "checkpoint: baseline MiB", a -> mib(a.checkpointBaselineMb()));
-    row(out, arms, "checkpoint: peak MiB", a -> mib(a.checkpointPeakMb()));
-    row(out, arms, "checkpoint: end MiB", a -> mib(a.checkpointEndMb()));
-    row(out, arms, "flood sent", a -> Integer.toString(a.flood().sent()));
-    row(out, arms, "flood credited (timed out)", a -> Integer.toString(a.flood().credited()));
-    row(
-        out,
-        arms,
-        "flood too-many-open-groups",
-        a -> Integer.toString(a.flood().tooManyOpenGroups()));
-    row(out, arms, "flood other dead letters", a -> a.flood().deadOther().toString());
-    row(out, arms, "flood unaccounted", a -> Integer.toString(a.flood().unaccounted()));
-    row(
-        out,
-        arms,
+    ArmTable<FloodBenchmark.ArmResult> table = new ArmTable<>(out, arms, 34, 16);
+    table.row("", arm -> "cap " + arm.maxOpenGroups());
+    table.row("job max heap MiB", a -> mib(a.jobMaxHeapMb()));
+    table.row("heap after GC: baseline MiB", a -> mib(a.heapBaselineMb()));
+    table.row("heap after GC: peak MiB", a -> mib(a.heapPeakMb()) + " " + a.heapPeakPhase());
+    table.row("heap after GC: peak - baseline", a -> mib(a.heapPeakAboveBaselineMb()));
+    table.row("heap after GC: end MiB", a -> mib(a.heapEndMb()));
+    table.row("resident peak MiB", a -> mib(a.residentPeakMb()));
+    table.row("checkpoint: baseline MiB", a -> mib(a.checkpointBaselineMb()));
+    table.row("checkpoint: peak MiB", a -> mib(a.checkpointPeakMb()));
+    table.row("checkpoint: end MiB", a -> mib(a.checkpointEndMb()));
+    table.row("flood sent", a -> Integer.toString(a.flood().sent()));
+    table.row("flood credited (timed out)", a -> Integer.toString(a.flood().credited()));
+    table.row("flood too-many-open-groups", a -> Integer.toString(a.flood().tooManyOpenGroups()));
+    table.row("flood other dead letters", a -> a.flood().deadOther().toString());
+    table.row("flood unaccounted", a -> Integer.toString(a.flood().unaccounted()));
+    table.row(
         "good groups during: credited",
         a -> a.goodDuring().credited() + "/" + a.goodDuring().groups());
-    row(out, arms, "good groups during: refused", a -> Integer.toString(a.goodDuring().refused()));
-    row(
-        out,
-        arms,
+    table.row("good groups during: refused", a -> Integer.toString(a.goodDuring().refused()));
+    table.row(
         "good groups after: credited",
         a -> a.goodAfter().credited() + "/" + a.goodAfter().groups());
-    row(out, arms, "every rollout accounted", a -> Boolean.toString(a.everyRolloutAccounted()));
-    row(out, arms, "flood send s", a -> String.format(Locale.ROOT, "%.1f", a.floodSendS()));
-    row(
-        out,
-        arms,
-        "flood accounted s",
-        a -> String.format(Locale.ROOT, "%.1f", a.floodAccountedS()));
-    row(out, arms, "longest forced GC ms", a -> Long.toString(a.gcMsMax()));
-    row(
-        out,
-        arms,
+    table.row("every rollout accounted", a -> Boolean.toString(a.everyRolloutAccounted()));
+    table.row("flood send s", a -> String.format(Locale.ROOT, "%.1f", a.floodSendS()));
+    table.row("flood accounted s", a -> String.format(Locale.ROOT, "%.1f", a.floodAccountedS()));
+    table.row("longest forced GC ms", a -> Long.toString(a.gcMsMax()));
+    table.row(
         "load average start / end",
         a -> String.format(Locale.ROOT, "%.1f / %.1f", a.loadAverageStart(), a.loadAverageEnd()));
     out.println("  " + summary.note());
@@ -205,18 +187,6 @@ final class BenchFloodCommand implements Callable<Integer> {
 
   private static String mib(double value) {
     return String.format(Locale.ROOT, "%.1f", value);
-  }
-
-  private static void row(
-      PrintWriter out,
-      List<FloodBenchmark.ArmResult> arms,
-      String name,
-      Function<FloodBenchmark.ArmResult, String> cell) {
-    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-34s", name));
-    for (FloodBenchmark.ArmResult arm : arms) {
-      line.append(String.format(Locale.ROOT, " %16s", cell.apply(arm)));
-    }
-    out.println(line);
   }
 
   /** The benchmark's console: a bar over the ids a phase waits for. */

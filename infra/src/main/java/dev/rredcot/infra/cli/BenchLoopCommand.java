@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -100,51 +99,33 @@ final class BenchLoopCommand implements Callable<Integer> {
   /** One row per figure, one column per arm; then the ratio and the note. */
   static void printTable(PrintWriter out, LoopBenchmark.Summary summary) {
     List<LoopBenchmark.ArmResult> arms = summary.arms();
-    StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "  %-28s", ""));
-    for (LoopBenchmark.ArmResult arm : arms) {
-      header.append(String.format(Locale.ROOT, " %12s", arm.credit()));
-    }
-    out.println(header);
-    row(out, arms, "generated rollouts", a -> Integer.toString(a.generated()));
-    row(out, arms, "trained", a -> Integer.toString(a.trained()));
-    row(out, arms, "stale", a -> Integer.toString(a.stale()));
-    row(out, arms, "dead letters", a -> Integer.toString(a.deadLetters()));
-    row(out, arms, "in flight at the end", a -> Integer.toString(a.inFlight()));
-    row(out, arms, "stale share", a -> String.format(Locale.ROOT, "%.1f%%", 100 * a.staleShare()));
-    row(out, arms, "warm-up s", a -> String.format(Locale.ROOT, "%.0f", a.warmUpS()));
-    row(out, arms, "window s", a -> String.format(Locale.ROOT, "%.0f", a.windowS()));
-    row(out, arms, "trained rollouts/s", a -> String.format(Locale.ROOT, "%.2f", a.trainedPerS()));
-    row(
-        out,
-        arms,
-        "generated rollouts/s",
-        a -> String.format(Locale.ROOT, "%.2f", a.generatedPerS()));
-    row(out, arms, "trainer steps", a -> Long.toString(a.trainerSteps()));
-    row(
-        out,
-        arms,
+    ArmTable<LoopBenchmark.ArmResult> table = new ArmTable<>(out, arms, 28, 12);
+    table.row("", arm -> arm.credit());
+    table.row("generated rollouts", a -> Integer.toString(a.generated()));
+    table.row("trained", a -> Integer.toString(a.trained()));
+    table.row("stale", a -> Integer.toString(a.stale()));
+    table.row("dead letters", a -> Integer.toString(a.deadLetters()));
+    table.row("in flight at the end", a -> Integer.toString(a.inFlight()));
+    table.row("stale share", a -> String.format(Locale.ROOT, "%.1f%%", 100 * a.staleShare()));
+    table.row("warm-up s", a -> String.format(Locale.ROOT, "%.0f", a.warmUpS()));
+    table.row("window s", a -> String.format(Locale.ROOT, "%.0f", a.windowS()));
+    table.row("trained rollouts/s", a -> String.format(Locale.ROOT, "%.2f", a.trainedPerS()));
+    table.row("generated rollouts/s", a -> String.format(Locale.ROOT, "%.2f", a.generatedPerS()));
+    table.row("trainer steps", a -> Long.toString(a.trainerSteps()));
+    table.row(
         "credit lag mean / max (rec)",
         a -> String.format(Locale.ROOT, "%.0f / %d", a.lagRecordsMean(), a.lagRecordsMax()));
-    row(
-        out,
-        arms,
+    table.row(
         "credit lag mean / max (s)",
         a -> String.format(Locale.ROOT, "%.1f / %.1f", a.lagOldestSMean(), a.lagOldestSMax()));
-    row(
-        out,
-        arms,
+    table.row(
         "credit latency mean / p95 s",
         a ->
             String.format(
                 Locale.ROOT, "%.1f / %.1f", a.creditLatencySMean(), a.creditLatencySP95()));
-    row(
-        out,
-        arms,
-        "lag / in-flight budget",
-        a -> String.format(Locale.ROOT, "%.2f", a.lagShareOfBudget()));
-    row(
-        out,
-        arms,
+    table.row(
+        "lag / in-flight budget", a -> String.format(Locale.ROOT, "%.2f", a.lagShareOfBudget()));
+    table.row(
         "load average start / end",
         a -> String.format(Locale.ROOT, "%.1f / %.1f", a.loadAverageStart(), a.loadAverageEnd()));
     if (summary.rredcotVsGrpoTrainedPerS() != null) {
@@ -156,18 +137,6 @@ final class BenchLoopCommand implements Callable<Integer> {
     }
     out.println("  " + summary.note());
     out.flush();
-  }
-
-  private static void row(
-      PrintWriter out,
-      List<LoopBenchmark.ArmResult> arms,
-      String name,
-      Function<LoopBenchmark.ArmResult, String> cell) {
-    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-28s", name));
-    for (LoopBenchmark.ArmResult arm : arms) {
-      line.append(String.format(Locale.ROOT, " %12s", cell.apply(arm)));
-    }
-    out.println(line);
   }
 
   /** The benchmark's console: a bar over each arm's window once it measures. */
