@@ -202,6 +202,13 @@ final class EvalCommand implements Runnable {
                 + " against the first doomed line); a JSONL family has neither and is refused.")
     String task;
 
+    @Option(
+        names = "--level",
+        description =
+            "Countdown level trained and evaluated on: forks (default, the shipped policy's),"
+                + " two-moves or wide (numbers 1..9, targets 10..60: five times the instances).")
+    String level;
+
     @Option(names = "--seeds", description = "Paired seeds per arm (default 8).")
     Integer seeds;
 
@@ -287,6 +294,9 @@ final class EvalCommand implements Runnable {
           LearningEvaluationOptions.builder().setOutDir(out);
       if (task != null) {
         options.optTask(TaskOption.builtIn(spec, TaskOption.resolve(spec, task)));
+      }
+      if (level != null) {
+        options.optLevel(level);
       }
       if (seeds != null) {
         options.optSeeds(seeds);

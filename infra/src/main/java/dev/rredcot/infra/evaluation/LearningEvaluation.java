@@ -57,7 +57,7 @@ public final class LearningEvaluation {
     Checkpoint checkpoint =
         StartingPolicy.resolve(
             options.checkpointStore(), options.initialPolicyStore(), options.task());
-    TaskFamily task = options.task().trained();
+    TaskFamily task = options.trainedTask();
     HeldOutEvaluator evaluator =
         HeldOutEvaluator.builder()
             .setTask(task)
@@ -461,7 +461,7 @@ public final class LearningEvaluation {
     for (LearningArm arm : options.arms()) {
       arms.addObject().put("name", arm.name()).put("feeds", arm.description());
     }
-    settings.put("task", options.task().familyName());
+    settings.put("task", options.taskName());
     settings.put("max_tokens", options.maxTokens());
     settings.put("wall_seconds", wallSeconds);
     settings.put("available_processors", Runtime.getRuntime().availableProcessors());

@@ -1,5 +1,7 @@
 package dev.rredcot.infra.evaluation;
 
+import dev.rredcot.model.task.CountdownTask;
+import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.trainer.GroupAdvantages;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import java.nio.file.Path;
@@ -12,6 +14,8 @@ import java.util.Optional;
  *
  * @param outDir where {@code summary.json} and {@code report.html} go
  * @param task the task family trained and evaluated on (arith by default), from its shipped policy
+ * @param level the countdown level trained and evaluated on ({@code CountdownTask.Config#level});
+ *     empty: the one the shipped countdown policy was made for ({@code forks})
  * @param checkpointStore store whose latest checkpoint every run starts from; empty: the shipped
  *     initial policy (see {@link StartingPolicy})
  * @param initialPolicyStore where the shipped initial policy is materialised
@@ -45,6 +49,7 @@ import java.util.Optional;
 public record LearningEvaluationOptions(
     Path outDir,
     EvaluationTask task,
+    Optional<String> level,
     Optional<Path> checkpointStore,
     Path initialPolicyStore,
     List<LearningArm> arms,
@@ -78,6 +83,18 @@ public record LearningEvaluationOptions(
     return new Builder();
   }
 
+  /** The problems trained and evaluated on: the task at {@link #level}, or as its policy's. */
+  public TaskFamily trainedTask() {
+    return level
+        .<TaskFamily>map(name -> new CountdownTask(CountdownTask.Config.level(name)))
+        .orElseGet(task::trained);
+  }
+
+  /** The task's name in summaries: the family, with {@code :level} when one was chosen. */
+  public String taskName() {
+    return task.familyName() + level.map(name -> ":" + name).orElse("");
+  }
+
   /** Training steps per run. */
   public int steps() {
     return rolloutBudget / (promptsPerStep * groupSize);
@@ -89,6 +106,7 @@ public record LearningEvaluationOptions(
     private Optional<Path> checkpointStore = Optional.empty();
     private Path initialPolicyStore = StartingPolicy.defaultInitialPolicyStore();
     private EvaluationTask task = EvaluationTask.ARITH;
+    private Optional<String> level = Optional.empty();
     private List<LearningArm> arms;
     private Optional<String> ceilingArm;
     private int seeds = 8;
@@ -128,6 +146,12 @@ public record LearningEvaluationOptions(
 
     public Builder optTask(EvaluationTask value) {
       this.task = value;
+      return this;
+    }
+
+    /** The countdown level by name ({@code forks}, {@code two-moves}, {@code wide}). */
+    public Builder optLevel(String value) {
+      this.level = Optional.of(value);
       return this;
     }
 
@@ -273,9 +297,17 @@ public record LearningEvaluationOptions(
       require(targetSegments >= 1, "target segments must be >= 1");
       require(bootstrapResamples >= 1, "bootstrap resamples must be >= 1");
       require(workers >= 1, "--workers must be >= 1, got " + workers);
+      level.ifPresent(
+          name -> {
+            require(
+                task == EvaluationTask.COUNTDOWN,
+                "--level is a countdown level: use --task countdown");
+            CountdownTask.Config.level(name);
+          });
       return new LearningEvaluationOptions(
           outDir,
           task,
+          level,
           checkpointStore,
           initialPolicyStore,
           chosenArms,

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rredcot.model.task.CountdownTask;
 import dev.rredcot.model.testing.TinyPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,6 +119,40 @@ class LearningEvaluationTest {
           sideBySide.get("methods").get(arm).get("runs"),
           arm);
     }
+  }
+
+  @Test
+  void aCountdownLevelNamesItsProblemsAndIsRefusedElsewhere() {
+    LearningEvaluationOptions wide =
+        LearningEvaluationOptions.builder()
+            .setOutDir(temp)
+            .optTask(EvaluationTask.COUNTDOWN)
+            .optLevel("wide")
+            .build();
+    assertEquals("countdown:wide", wide.taskName());
+    assertEquals(
+        CountdownTask.Config.wide().canonical(),
+        ((CountdownTask) wide.trainedTask()).config().canonical());
+    LearningEvaluationOptions forks =
+        LearningEvaluationOptions.builder()
+            .setOutDir(temp)
+            .optTask(EvaluationTask.COUNTDOWN)
+            .build();
+    assertEquals("countdown", forks.taskName());
+    assertEquals(
+        CountdownTask.Config.forks().canonical(),
+        ((CountdownTask) forks.trainedTask()).config().canonical());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> LearningEvaluationOptions.builder().setOutDir(temp).optLevel("wide").build());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            LearningEvaluationOptions.builder()
+                .setOutDir(temp)
+                .optTask(EvaluationTask.COUNTDOWN)
+                .optLevel("hard")
+                .build());
   }
 
   private JsonNode tinyRun(String name, int workers, List<String> arms) throws Exception {

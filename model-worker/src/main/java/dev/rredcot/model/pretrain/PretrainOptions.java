@@ -86,8 +86,7 @@ public record PretrainOptions(
    * alone a warm-up recalls its roughly 850 training instances (35% of them solved after 6000
    * steps) and solves 11% of the held-out ones; the second stage trades that recall for breadth.
    */
-  public static final CountdownTask.Config COUNTDOWN_WIDE_TASK =
-      CountdownTask.Config.builder().optNumberRange(1, 9).optTargetRange(10, 60).build();
+  public static final CountdownTask.Config COUNTDOWN_WIDE_TASK = CountdownTask.Config.wide();
 
   /** Steps of the countdown warm-up's first stage, on {@link #COUNTDOWN_POLICY_TASK}. */
   public static final int COUNTDOWN_STAGE_ONE_STEPS = 6000;

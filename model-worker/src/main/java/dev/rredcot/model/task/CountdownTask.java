@@ -527,7 +527,16 @@ public final class CountdownTask implements TaskFamily {
     }
 
     /**
-     * The level called {@code name}: {@code forks} or {@code two-moves}.
+     * The {@code wide} level: 4 numbers from 1..9, targets 10..60 three moves away. About five
+     * times the forks level's instances (the countdown warm-up's second stage), so a policy trained
+     * on it can recall far fewer of them and must search.
+     */
+    public static Config wide() {
+      return builder().optNumberRange(1, 9).optTargetRange(10, 60).build();
+    }
+
+    /**
+     * The level called {@code name}: {@code forks}, {@code two-moves} or {@code wide}.
      *
      * @throws IllegalArgumentException naming the known levels
      */
@@ -537,9 +546,11 @@ public final class CountdownTask implements TaskFamily {
           return forks();
         case "two-moves":
           return twoMoves();
+        case "wide":
+          return wide();
         default:
           throw new IllegalArgumentException(
-              "unknown countdown level '" + name + "': use forks or two-moves");
+              "unknown countdown level '" + name + "': use forks, two-moves or wide");
       }
     }
 

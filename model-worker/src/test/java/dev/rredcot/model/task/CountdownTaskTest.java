@@ -218,6 +218,8 @@ class CountdownTaskTest {
     assertEquals(CountdownTask.Config.forks().canonical(), task.config().canonical());
     assertEquals(2, CountdownTask.Config.level("two-moves").solutionSteps());
     assertEquals(4, CountdownTask.Config.level("two-moves").maxNumber());
+    assertEquals(9, CountdownTask.Config.level("wide").maxNumber());
+    assertEquals(60, CountdownTask.Config.level("wide").maxTarget());
     assertThrows(IllegalArgumentException.class, () -> CountdownTask.Config.level("hard"));
   }
 
