@@ -115,16 +115,17 @@ public final class CreditSettings implements Serializable {
   /**
    * Applies {@code --credit} to whichever of {@code --credit-method}, {@code --value-estimator} and
    * {@code --segmentation} is empty (not given): grpo = grpo + none + single, rredcot =
-   * rredcot-reweight + bank (the aligned continuation bank, the estimator the credit evaluation
-   * favours) + hybrid, mc = rredcot-reweight + mc + hybrid. An explicit option wins over the
-   * preset; without a preset the empty ones become grpo + none + single.
+   * rredcot-rudder (the rule under which values make learning faster than GRPO) + bank (the aligned
+   * continuation bank with its greedy fill, the estimator the credit evaluation favours) + hybrid,
+   * mc = rredcot-rudder + mc + hybrid. An explicit option wins over the preset; without a preset
+   * the empty ones become grpo + none + single.
    */
   static void applyPreset(CreditPipelineOptions options) {
     String[] preset =
         switch (options.getCredit()) {
           case "", "grpo" -> new String[] {"grpo", "none", "single"};
-          case "rredcot" -> new String[] {"rredcot-reweight", "bank", "hybrid"};
-          case "mc" -> new String[] {"rredcot-reweight", "mc", "hybrid"};
+          case "rredcot" -> new String[] {"rredcot-rudder", "bank", "hybrid"};
+          case "mc" -> new String[] {"rredcot-rudder", "mc", "hybrid"};
           default ->
               throw new IllegalArgumentException(
                   "unknown --credit '" + options.getCredit() + "': use grpo, rredcot or mc");

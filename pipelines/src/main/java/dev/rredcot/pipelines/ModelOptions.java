@@ -7,8 +7,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** Where the policy comes from and how the model-backed stages call it. */
 public interface ModelOptions extends PipelineOptions {
   @Description(
-      "Preset: grpo (grpo + none + single), rredcot (rredcot-reweight + bank + hybrid) or mc"
-          + " (rredcot-reweight + mc + hybrid). Fills whichever of --credit-method, --value-estimator"
+      "Preset: grpo (grpo + none + single), rredcot (rredcot-rudder + bank + hybrid) or mc"
+          + " (rredcot-rudder + mc + hybrid). Fills whichever of --credit-method, --value-estimator"
           + " and --segmentation is not given explicitly (an explicit one wins); empty: those three"
           + " alone (default grpo + none + single).")
   @Default.String("")

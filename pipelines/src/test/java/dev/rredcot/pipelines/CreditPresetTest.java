@@ -34,8 +34,16 @@ class CreditPresetTest {
   @Test
   void thePresetSetsAllThreeWhenNoneIsGiven() {
     CreditSettings settings = settings("--credit=mc");
-    assertEquals(AdvantageRule.RREDCOT_REWEIGHT, settings.advantages().rule());
+    assertEquals(AdvantageRule.RREDCOT_RUDDER, settings.advantages().rule());
     assertEquals(ValueEstimator.MC, settings.valueEstimator());
+    assertEquals(SegmentationStrategy.HYBRID, settings.segmentation().strategy());
+  }
+
+  @Test
+  void theRredcotPresetIsRudderOnTheBank() {
+    CreditSettings settings = settings("--credit=rredcot");
+    assertEquals(AdvantageRule.RREDCOT_RUDDER, settings.advantages().rule());
+    assertEquals(ValueEstimator.BANK, settings.valueEstimator());
     assertEquals(SegmentationStrategy.HYBRID, settings.segmentation().strategy());
   }
 
@@ -51,7 +59,7 @@ class CreditPresetTest {
   void anExplicitValueEstimatorWinsOverThePreset() {
     CreditSettings settings = settings("--credit=rredcot", "--valueEstimator=answer");
     assertEquals(ValueEstimator.ANSWER, settings.valueEstimator());
-    assertEquals(AdvantageRule.RREDCOT_REWEIGHT, settings.advantages().rule());
+    assertEquals(AdvantageRule.RREDCOT_RUDDER, settings.advantages().rule());
     assertEquals(SegmentationStrategy.HYBRID, settings.segmentation().strategy());
   }
 

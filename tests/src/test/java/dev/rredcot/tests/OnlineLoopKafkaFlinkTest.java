@@ -170,7 +170,7 @@ class OnlineLoopKafkaFlinkTest {
             "every version the trainer reached was announced");
         assertTrue(
             credited.stream()
-                .allMatch(rollout -> rollout.getCreditMethod().equals("rredcot-reweight")));
+                .allMatch(rollout -> rollout.getCreditMethod().equals("rredcot-rudder")));
       }
     }
   }

@@ -207,7 +207,7 @@ class ServeCreditPythonClientTest {
     assertClientEqualsGroupCreditor(
         null,
         settings(
-            AdvantageRule.RREDCOT_REWEIGHT,
+            AdvantageRule.RREDCOT_RUDDER,
             ValueEstimator.BANK,
             SegmentationSettings.builder().setStrategy(SegmentationStrategy.HYBRID).build()));
   }
