@@ -79,7 +79,7 @@ class ReplayCommandTest {
       assertTrue(resolved.contains(asBeam), explicit + " lost: " + resolved);
       List<String> mc =
           List.of(
-              "--creditMethod=rredcot-reweight", "--valueEstimator=mc", "--segmentation=hybrid");
+              "--creditMethod=rredcot-rudder", "--valueEstimator=mc", "--segmentation=hybrid");
       for (String presetValue : mc) {
         String name = presetValue.substring(0, presetValue.indexOf('='));
         if (!asBeam.startsWith(name)) {
