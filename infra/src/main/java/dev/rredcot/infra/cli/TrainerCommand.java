@@ -267,13 +267,16 @@ final class TrainerCommand implements Callable<Integer> {
    */
   static String seedWithModel(
       CommandSpec spec, CheckpointStore checkpoints, Path dir, TaskChoice task) throws IOException {
-    try (PolicyBackend opened = BackendKinds.open(dir)) {
-      TrainablePolicy trainable;
-      try {
-        trainable = PolicyCheckpoints.trainable(opened);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "--model " + dir + ": " + e.getMessage());
-      }
+    PolicyBackend opened = BackendKinds.open(dir);
+    TrainablePolicy trainable;
+    try {
+      trainable = PolicyCheckpoints.trainable(opened);
+    } catch (IllegalArgumentException e) {
+      opened.close();
+      throw new ParameterException(spec.commandLine(), "--model " + dir + ": " + e.getMessage());
+    }
+    // The trainable policy owns the opened model.
+    try (trainable) {
       Optional<String> unwritable = task.unwritable(trainable.tokenizer());
       if (unwritable.isPresent()) {
         throw new ParameterException(

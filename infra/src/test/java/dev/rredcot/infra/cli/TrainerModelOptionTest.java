@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.infra.home.RredcotHome;
-import dev.rredcot.model.backend.llama.LlamaCausalLm;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.CheckpointTrust;
 import dev.rredcot.model.loading.PolicyCheckpoints;
+import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.policy.TrainablePolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +60,7 @@ class TrainerModelOptionTest {
                 .resolve(CheckpointTrust.SIGNATURE_FILE)),
         "the seed is signed like every checkpoint the trainer writes");
     try (TrainablePolicy seeded = PolicyCheckpoints.load(checkpoints.load(0))) {
-      assertInstanceOf(LlamaCausalLm.class, seeded);
+      assertInstanceOf(LlamaPolicy.class, seeded);
       assertEquals(0, seeded.version());
     }
   }

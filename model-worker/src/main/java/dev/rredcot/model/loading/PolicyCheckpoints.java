@@ -1,9 +1,11 @@
 package dev.rredcot.model.loading;
 
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.llama.HuggingFaceLlama;
 import dev.rredcot.model.backend.llama.LlamaCausalLm;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.TrainablePolicy;
 import java.io.IOException;
@@ -34,7 +36,7 @@ public final class PolicyCheckpoints {
       return Policy.load(checkpoint);
     }
     if (HuggingFaceLlama.recognises(dir)) {
-      return LlamaCausalLm.load(checkpoint);
+      return LlamaPolicy.load(checkpoint);
     }
     // Verify first: a checkpoint that lost its files says so as a verification failure.
     CheckpointStore.verify(dir, checkpoint.manifestSha256());
@@ -48,13 +50,17 @@ public final class PolicyCheckpoints {
   }
 
   /**
-   * {@code model} as a policy the trainer can train, or an error naming what it is instead.
+   * {@code model} as a policy the trainer can train (a Llama wrapped in a {@link LlamaPolicy},
+   * which then owns it), or an error naming what it is instead.
    *
-   * @throws IllegalArgumentException when {@code model} has no training capability
+   * @throws IllegalArgumentException when {@code model} cannot be trained
    */
-  public static TrainablePolicy trainable(dev.rredcot.model.backend.PolicyBackend model) {
+  public static TrainablePolicy trainable(PolicyBackend model) {
     if (model instanceof TrainablePolicy trainable) {
       return trainable;
+    }
+    if (model instanceof LlamaCausalLm llama) {
+      return new LlamaPolicy(llama);
     }
     throw new IllegalArgumentException(
         model.description()

@@ -9,6 +9,7 @@ import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.backend.llama.LlamaCausalLm;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.loading.PolicyCheckpoints;
+import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainablePolicy;
 import dev.rredcot.schemas.CreditedRollout;
@@ -136,7 +137,7 @@ class LlamaTrainerCoreTest {
     String correct = GROUPS[0][1];
     float[] trained;
     try (TrainerCore core = TrainerCore.open(store, dir.resolve("progress"), options())) {
-      assertInstanceOf(LlamaCausalLm.class, core.policy());
+      assertInstanceOf(LlamaPolicy.class, core.policy());
       assertEquals(0, core.policy().version());
       double before = sum(logProbs(core.policy(), prompt, correct));
       List<TrainedStep> steps = new ArrayList<>();
@@ -155,12 +156,12 @@ class LlamaTrainerCoreTest {
           "log p(correct answer) " + before + " -> " + sum(trained) + " after a positive step");
     }
     try (TrainablePolicy loaded = PolicyCheckpoints.load(store.load(1))) {
-      assertInstanceOf(LlamaCausalLm.class, loaded);
+      assertInstanceOf(LlamaPolicy.class, loaded);
       assertEquals(1, loaded.version());
       assertArrayEquals(trained, logProbs(loaded, prompt, correct), 0f);
     }
     try (TrainerCore resumed = TrainerCore.open(store, dir.resolve("progress"), options())) {
-      assertInstanceOf(LlamaCausalLm.class, resumed.policy());
+      assertInstanceOf(LlamaPolicy.class, resumed.policy());
       assertEquals(1, resumed.policy().version());
       assertArrayEquals(trained, logProbs(resumed.policy(), prompt, correct), 0f);
     }

@@ -17,14 +17,6 @@ import dev.rredcot.model.backend.TorchEngine;
 import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.policy.NonFiniteStepException;
-import dev.rredcot.model.policy.PaddedBatch;
-import dev.rredcot.model.policy.PolicyTraining;
-import dev.rredcot.model.policy.PolicyUpdateOptions;
-import dev.rredcot.model.policy.TrainExample;
-import dev.rredcot.model.policy.TrainStepResult;
-import dev.rredcot.model.policy.TrainableNetwork;
-import dev.rredcot.model.policy.TrainablePolicy;
 import dev.rredcot.model.tokenizer.ChatTemplate;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -37,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,10 +37,11 @@ import org.slf4j.LoggerFactory;
  * A Llama-family decoder (Llama 2/3, TinyLlama, SmolLM, Qwen2) built from DJL NDArray operations,
  * as a {@link CachedCausalLm}: RMSNorm, rotary embeddings (llama2.c's interleaved pairs or Hugging
  * Face's halves), grouped-query attention with a key/value cache, a SwiGLU feed-forward and a tied
- * or separate output projection. It declares entropies, generation, KV reuse, gradients with
- * respect to its input embeddings (attribution) and training: {@link #trainStep} runs the built-in
- * policy's decoupled PPO step ({@link PolicyTraining}, the same objective and Adam), and {@link
- * #save} writes the trained weights into a checkpoint store as a Hugging Face directory, which
+ * or separate output projection. It declares entropies, generation, KV reuse and gradients with
+ * respect to its input embeddings (attribution). It is trainable without declaring training itself:
+ * {@code dev.rredcot.model.policy.LlamaPolicy} runs the built-in policy's step over {@link
+ * #logits(NDManager, long[], long[], long[], int, int) its forward pass} and {@link #parameters()},
+ * and {@link #save} writes the weights into a checkpoint store as a Hugging Face directory, which
  * {@link #load(Checkpoint)} reads back as that version.
  *
  * <p>Opened from a llama2.c checkpoint directory ({@link #LLAMA2C_KIND}) or a Hugging Face
@@ -56,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * headDim). Parameters live in one manager owned by this instance and closed with it; a tied output
  * projection is the embedding array itself, so training moves both uses together.
  */
-public final class LlamaCausalLm extends CachedCausalLm implements TrainablePolicy {
+public final class LlamaCausalLm extends CachedCausalLm {
 
   /** A llama2.c checkpoint ({@code *.bin}) with its sentencepiece tokenizer. */
   public static final BackendKind LLAMA2C_KIND =
@@ -115,8 +109,7 @@ public final class LlamaCausalLm extends CachedCausalLm implements TrainablePoli
           BackendCapability.ENTROPIES,
           BackendCapability.GENERATION,
           BackendCapability.KV_REUSE,
-          BackendCapability.GRADIENTS,
-          BackendCapability.TRAINING);
+          BackendCapability.GRADIENTS);
 
   /**
    * Files of a Hugging Face directory besides the weights and the tokenizer's own that {@link
@@ -147,7 +140,6 @@ public final class LlamaCausalLm extends CachedCausalLm implements TrainablePoli
   private final NDArray finalNorm;
   private final Layer[] layers;
   private final float[] inverseFrequencies;
-  private final PolicyTraining training;
   private volatile long version;
 
   /** One decoder layer's parameters; projections stored transposed ([in, out]) for x · W. */
@@ -204,7 +196,7 @@ public final class LlamaCausalLm extends CachedCausalLm implements TrainablePoli
       // Recorded only inside a GradientCollector: every other call runs with autograd off.
       p.setRequiresGradient(true);
     }
-    this.training = new PolicyTraining(new Trainable());
+
     int half = config.headDim() / 2;
     inverseFrequencies = new float[half];
     for (int j = 0; j < half; j++) {
@@ -352,17 +344,43 @@ public final class LlamaCausalLm extends CachedCausalLm implements TrainablePoli
   // ---------------------------------------------------------------- training
 
   /**
-   * One step of the decoupled PPO objective, exactly the built-in policy's ({@link
-   * dev.rredcot.model.policy.Policy#trainStep}): {@link PolicyTraining} over this model's forward
-   * pass, with Adam and global gradient-norm clipping over every parameter.
+   * Logits (rows, width, vocab) of left-padded sequences, created in {@code manager}, recorded for
+   * the parameters' gradients when called inside a {@code GradientCollector}.
    *
-   * @throws NonFiniteStepException when the loss or gradient norm of the first update is not
-   *     finite; the weights are then unchanged
+   * @param ids (rows * width) token ids, row-major
+   * @param positions (rows * width) position of each column in its sequence
+   * @param mask (rows * width) 1 where a column holds a real token
    */
-  @Override
-  public TrainStepResult trainStep(List<TrainExample> batch, PolicyUpdateOptions options) {
-    return training.trainStep(
-        batch, options, step -> locked(() -> TorchEngine.exclusiveGradients(step)));
+  public NDArray logits(
+      NDManager manager, long[] ids, long[] positions, long[] mask, int rows, int width) {
+    NDArray x = embed(manager, ids, rows, width);
+    return decode(manager, x, positions, mask, null, null, false).get(0);
+  }
+
+  /**
+   * Every parameter by its Hugging Face name, each requiring gradients; projections are stored
+   * transposed ([in, out]) and a tied output is the embedding, listed once.
+   */
+  public Map<String, NDArray> parameters() {
+    return Collections.unmodifiableMap(named);
+  }
+
+  /** The manager owning the parameters; a training step works in sub-managers of it. */
+  public NDManager parameterManager() {
+    return parameters;
+  }
+
+  /** {@code [bos] + tokens(promptText(prompt)) + trace}, the sequence this model scores. */
+  public int[] sequence(String prompt, int[] trace) {
+    return context(prompt, trace);
+  }
+
+  /**
+   * Runs {@code body} under the lock every call of this model takes (autograd off unless {@code
+   * body} opens a GradientCollector), so a training step never interleaves with scoring.
+   */
+  public <T> T exclusively(Supplier<T> body) {
+    return locked(body);
   }
 
   /**
@@ -372,7 +390,6 @@ public final class LlamaCausalLm extends CachedCausalLm implements TrainablePoli
    * files, and the {@code tokenizer_config.json} and chat template of the directory the model came
    * from), with the store's manifest; adopts that version.
    */
-  @Override
   public Checkpoint save(
       CheckpointStore store, long version, Long parentVersion, Map<String, Double> metrics)
       throws IOException {
@@ -416,43 +433,6 @@ public final class LlamaCausalLm extends CachedCausalLm implements TrainablePoli
           }
           return new LlamaCheckpoint(config, tensors);
         });
-  }
-
-  /** The model as {@link PolicyTraining} trains it: left-padded batches, every parameter. */
-  private final class Trainable implements TrainableNetwork {
-    @Override
-    public int[] context(String prompt, int[] trace) {
-      return LlamaCausalLm.this.context(prompt, trace);
-    }
-
-    @Override
-    public int maxContext() {
-      return config.maxContext();
-    }
-
-    @Override
-    public int padId() {
-      return tokenizer.padId();
-    }
-
-    @Override
-    public NDArray logits(NDManager manager, PaddedBatch batch) {
-      int rows = batch.rows();
-      int width = batch.width();
-      NDArray x = embed(manager, batch.tokenIdValues(tokenizer.padId()), rows, width);
-      return decode(manager, x, batch.positionValues(), batch.realTokenMask(), null, null, false)
-          .get(0);
-    }
-
-    @Override
-    public Map<String, NDArray> parameters() {
-      return Collections.unmodifiableMap(named);
-    }
-
-    @Override
-    public NDManager parameterManager() {
-      return parameters;
-    }
   }
 
   @Override
@@ -845,7 +825,6 @@ public final class LlamaCausalLm extends CachedCausalLm implements TrainablePoli
   public void close() {
     locked(
         () -> {
-          training.close();
           parameters.close();
           if (tokenizer instanceof AutoCloseable closeable) {
             closeQuietly(closeable);

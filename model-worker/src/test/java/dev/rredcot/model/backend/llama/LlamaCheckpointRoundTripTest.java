@@ -10,6 +10,7 @@ import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.CheckpointVerificationException;
+import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.tokenizer.SentencePieceCharTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,8 +52,10 @@ class LlamaCheckpointRoundTripTest {
   @Test
   void savedAfterAStepLoadsWithTheSameLogProbs() throws IOException {
     CheckpointStore store = new CheckpointStore(storeDir, 8);
-    try (LlamaCausalLm original = LlamaCausalLm.openLlama2c(LlamaTrainingTest.committedModel())) {
-      original.trainStep(LlamaTrainingTest.fixedBatch(original, 1f), LlamaTrainingTest.options());
+    try (LlamaPolicy policy =
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(LlamaTrainingTest.committedModel()))) {
+      LlamaCausalLm original = policy.model();
+      policy.trainStep(LlamaTrainingTest.fixedBatch(original, 1f), LlamaTrainingTest.options());
       Checkpoint first = original.save(store, 1, 0L, Map.of("loss", -0.5));
       assertEquals(1, original.version());
       assertTrue(Files.isRegularFile(first.file(HuggingFaceLlama.CONFIG_FILE)));
@@ -62,7 +65,8 @@ class LlamaCheckpointRoundTripTest {
           Safetensors.readModel(first.dir()).containsKey(LlamaCheckpoint.OUTPUT),
           "the tied output is written once, as the embedding");
       List<float[]> trained = original.logProbs(probes(original));
-      try (LlamaCausalLm loaded = LlamaCausalLm.load(first)) {
+      try (LlamaPolicy loadedPolicy = LlamaPolicy.load(first)) {
+        LlamaCausalLm loaded = loadedPolicy.model();
         assertEquals(1, loaded.version());
         // llama2.c rotates interleaved pairs; the directory holds Hugging Face's halves with the
         // q/k rows permuted to match, which sums the same products in another order.
@@ -70,7 +74,8 @@ class LlamaCheckpointRoundTripTest {
         assertTrue(difference < 1e-5, "largest log-prob difference " + difference);
 
         // From a store checkpoint on, the convention no longer changes: bit for bit.
-        loaded.trainStep(LlamaTrainingTest.fixedBatch(loaded, -1f), LlamaTrainingTest.options());
+        loadedPolicy.trainStep(
+            LlamaTrainingTest.fixedBatch(loaded, -1f), LlamaTrainingTest.options());
         Checkpoint second = loaded.save(store, 2, 1L, Map.of());
         List<float[]> again = loaded.logProbs(probes(loaded));
         try (LlamaCausalLm reloaded = LlamaCausalLm.load(second)) {

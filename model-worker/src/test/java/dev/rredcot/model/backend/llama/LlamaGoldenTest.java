@@ -179,12 +179,12 @@ class LlamaGoldenTest {
   }
 
   @Test
-  void declaresWhatItCanDo() {
+  void declaresWhatItCanDoAndNoTraining() {
     assertTrue(llama2c.supports(BackendCapability.KV_REUSE));
     assertTrue(llama2c.supports(BackendCapability.GENERATION));
     assertTrue(llama2c.supports(BackendCapability.ENTROPIES));
     assertTrue(llama2c.supports(BackendCapability.GRADIENTS));
-    assertTrue(llama2c.supports(BackendCapability.TRAINING));
+    assertFalse(llama2c.supports(BackendCapability.TRAINING));
   }
 
   @Test

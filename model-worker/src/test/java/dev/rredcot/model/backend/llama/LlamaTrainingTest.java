@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.ScoreRequest;
+import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainStepResult;
@@ -76,12 +77,13 @@ class LlamaTrainingTest {
 
   /** The trace's log-probability after {@link #STEPS} steps with {@code advantage}, and before. */
   private static double[] trainedLogProb(float advantage) throws IOException {
-    try (LlamaCausalLm lm = LlamaCausalLm.openLlama2c(committedModel())) {
+    try (LlamaPolicy policy = new LlamaPolicy(LlamaCausalLm.openLlama2c(committedModel()))) {
+      LlamaCausalLm lm = policy.model();
       int[] trace = lm.tokenizer().encode(TRACE);
       double before = traceLogProb(lm, PROMPT, trace);
       List<TrainExample> batch = fixedBatch(lm, advantage);
       for (int step = 0; step < STEPS; step++) {
-        TrainStepResult result = lm.trainStep(batch, options());
+        TrainStepResult result = policy.trainStep(batch, options());
         assertTrue(Double.isFinite(result.loss()), "loss " + result.loss());
         assertTrue(result.gradNorm() > 0, "a step with a non-zero advantage has a gradient");
       }
@@ -90,9 +92,11 @@ class LlamaTrainingTest {
   }
 
   @Test
-  void declaresTraining() throws IOException {
-    try (LlamaCausalLm lm = LlamaCausalLm.openLlama2c(committedModel())) {
-      assertTrue(lm.supports(BackendCapability.TRAINING));
+  void asAPolicyItDeclaresTrainingBesideTheModelsOwnCapabilities() throws IOException {
+    try (LlamaPolicy policy = new LlamaPolicy(LlamaCausalLm.openLlama2c(committedModel()))) {
+      assertFalse(policy.model().supports(BackendCapability.TRAINING));
+      assertTrue(policy.supports(BackendCapability.TRAINING));
+      assertTrue(policy.capabilities().containsAll(policy.model().capabilities()));
     }
   }
 
@@ -116,12 +120,13 @@ class LlamaTrainingTest {
   // embedding row moves only if the output is the embedding itself, not a copy of it.
   @Test
   void tiedOutputStaysTheEmbedding() throws IOException {
-    try (LlamaCausalLm lm = LlamaCausalLm.openLlama2c(committedModel())) {
+    try (LlamaPolicy policy = new LlamaPolicy(LlamaCausalLm.openLlama2c(committedModel()))) {
+      LlamaCausalLm lm = policy.model();
       assertTrue(lm.config().tiedOutput(), "BabyLlama ties its output to the embedding");
       List<TrainExample> batch = fixedBatch(lm, 1f);
       int unseen = tokenNotIn(lm, batch);
       float[] before = embeddingRow(lm.checkpoint(), unseen);
-      lm.trainStep(batch, options());
+      policy.trainStep(batch, options());
       LlamaCheckpoint after = lm.checkpoint();
       assertFalse(
           after.tensors().containsKey(LlamaCheckpoint.OUTPUT),
@@ -167,8 +172,9 @@ class LlamaTrainingTest {
 
   @Test
   void trainingLeavesScoringWithoutAutogradAndEqualToAFreshPass() throws IOException {
-    try (LlamaCausalLm lm = LlamaCausalLm.openLlama2c(committedModel())) {
-      lm.trainStep(fixedBatch(lm, 1f), options());
+    try (LlamaPolicy policy = new LlamaPolicy(LlamaCausalLm.openLlama2c(committedModel()))) {
+      LlamaCausalLm lm = policy.model();
+      policy.trainStep(fixedBatch(lm, 1f), options());
       int[] trace = lm.tokenizer().encode(TRACE);
       double first = traceLogProb(lm, PROMPT, trace);
       assertEquals(first, traceLogProb(lm, PROMPT, trace), 0.0, "scoring is deterministic");
