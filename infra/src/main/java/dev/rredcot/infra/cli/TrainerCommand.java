@@ -1,20 +1,27 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.kafka.ClientRole;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.files.HomeDirectory;
+import dev.rredcot.model.loading.BackendKinds;
+import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.model.policy.AdvantageScale;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
+import dev.rredcot.model.policy.TrainablePolicy;
 import dev.rredcot.model.trainer.StalenessMode;
 import dev.rredcot.model.trainer.TrainerOptions;
 import dev.rredcot.model.trainer.TrainerService;
 import dev.rredcot.model.trainer.TrainerStats;
 import dev.rredcot.schemas.Topics;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,7 +40,9 @@ import picocli.CommandLine.Spec;
           + " complete groups, write every new policy to the checkpoint store with its progress"
           + " and announce it on checkpoints. Restarting resumes from the newest verified"
           + " checkpoint without retraining or skipping a record; one trainer per store (the"
-          + " store is locked). An empty store starts from the shipped policy of --task.",
+          + " store is locked). An empty store starts from the shipped policy of --task, or"
+          + " from --model DIR (the built-in policy or a Llama-family model, which it then trains"
+          + " and writes back as Hugging Face directories).",
       "Offsets covered by each checkpoint are committed to the consumer group (for"
           + " kafka-consumer-groups); trained rollouts are listed in --trained-log."
     })
@@ -58,6 +67,16 @@ final class TrainerCommand implements Callable<Integer> {
       paramLabel = "DIR",
       description = "Checkpoint store (default: $RREDCOT_HOME/checkpoints).")
   Path store;
+
+  @Option(
+      names = "--model",
+      paramLabel = "DIR",
+      description =
+          "Seed an empty store with this model as version 0 and train it: a built-in checkpoint,"
+              + " a Hugging Face Llama-family directory or a llama2.c checkpoint, e.g."
+              + " models/babyllama-tok105 with --task infra/examples/babyllama-continue.jsonl."
+              + " Ignored when the store holds checkpoints (the trainer resumes from them).")
+  Path model;
 
   @Option(
       names = "--progress",
@@ -181,6 +200,15 @@ final class TrainerCommand implements Callable<Integer> {
     out.printf(
         "trainer: signing checkpoints with key %s (%s); readers trust %s%n",
         key.keyId(), keyFile, CheckpointSigningKey.publicFile(keyFile));
+    if (checkpoints.versions().isEmpty() && model != null) {
+      String seeded = seedWithModel(spec, checkpoints, model, taskOption.resolve(spec));
+      out.printf("trainer: empty store %s; starting from %s as version 0%n", root, seeded);
+    } else if (model != null) {
+      out.printf(
+          "trainer: store %s holds checkpoints, resuming from them (--model %s seeds only an"
+              + " empty store)%n",
+          root, model);
+    }
     if (checkpoints.versions().isEmpty()) {
       TaskChoice task = taskOption.resolve(spec);
       try {
@@ -231,6 +259,39 @@ final class TrainerCommand implements Callable<Integer> {
     out.flush();
     return ServiceProcess.run(
         "trainer", trainer, metricsOption, () -> TrainerCommand.summary(trainer.stats()), out);
+  }
+
+  /**
+   * Writes the model in {@code dir} into the empty store as version 0 (signed like every checkpoint
+   * the trainer writes); returns its description.
+   */
+  static String seedWithModel(
+      CommandSpec spec, CheckpointStore checkpoints, Path dir, TaskChoice task) throws IOException {
+    PolicyBackend opened = BackendKinds.open(dir);
+    TrainablePolicy trainable;
+    try {
+      trainable = PolicyCheckpoints.trainable(opened);
+    } catch (IllegalArgumentException e) {
+      opened.close();
+      throw new ParameterException(spec.commandLine(), "--model " + dir + ": " + e.getMessage());
+    }
+    // The trainable policy owns the opened model.
+    try (trainable) {
+      Optional<String> unwritable = task.unwritable(trainable.tokenizer());
+      if (unwritable.isPresent()) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--model "
+                + dir
+                + " cannot write "
+                + task.name()
+                + " problems ("
+                + unwritable.get()
+                + "): give a --task its tokenizer can write");
+      }
+      trainable.save(checkpoints, 0, null, Map.of());
+      return opened.description();
+    }
   }
 
   private static String summary(TrainerStats stats) {

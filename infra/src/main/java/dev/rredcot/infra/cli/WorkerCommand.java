@@ -3,7 +3,7 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;
 import dev.rredcot.model.task.TaskFamily;
@@ -142,7 +142,7 @@ final class WorkerCommand implements Callable<Integer> {
       builder.optInFlightBudget(Topics.ROLLOUT_BUDGET);
     }
     if (latest.isPresent()) {
-      builder.optInitialPolicy(Policy.load(latest.get()));
+      builder.optInitialPolicy(PolicyCheckpoints.load(latest.get()));
     }
     RolloutWorker worker = builder.build();
     worker.start();

@@ -653,11 +653,16 @@ public abstract class CachedCausalLm implements PolicyBackend {
     }
   }
 
-  /** Runs {@code body} under the lock every public call takes (subclasses close under it). */
+  /**
+   * Runs {@code body} under the lock every public call takes (subclasses close under it), with
+   * autograd recording off: a model whose parameters require gradients (one that trains) records no
+   * graph while it scores or generates. A {@code GradientCollector} opened inside turns recording
+   * on for its own scope.
+   */
   protected final <T> T locked(Supplier<T> body) {
     lock.lock();
     try {
-      return body.get();
+      return TorchEngine.withoutGradients(body);
     } finally {
       lock.unlock();
     }

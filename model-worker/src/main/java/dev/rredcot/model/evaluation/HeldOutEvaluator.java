@@ -2,8 +2,8 @@ package dev.rredcot.model.evaluation;
 
 import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.Sample;
-import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.model.task.Verification;
@@ -67,7 +67,7 @@ public final class HeldOutEvaluator {
   }
 
   /** Evaluates {@code policy}; deterministic for a given policy. */
-  public EvaluationResult evaluate(Policy policy) {
+  public EvaluationResult evaluate(PolicyBackend policy) {
     long start = System.nanoTime();
     List<GenerationRequest> sampledRequests = new ArrayList<>();
     List<Problem> sampledProblems = new ArrayList<>();
@@ -104,7 +104,7 @@ public final class HeldOutEvaluator {
   }
 
   private Counts run(
-      Policy policy, List<GenerationRequest> requests, List<Problem> owners, double temp) {
+      PolicyBackend policy, List<GenerationRequest> requests, List<Problem> owners, double temp) {
     Counts counts = new Counts();
     for (int from = 0; from < requests.size(); from += batchSize) {
       int to = Math.min(requests.size(), from + batchSize);

@@ -62,7 +62,8 @@ public final class BackendKinds {
           if (newest.isEmpty()) {
             throw new IOException("no verified checkpoint in store " + dir);
           }
-          return Policy.load(newest.get());
+          // A store holds whatever the trainer trained: the built-in policy or a Llama.
+          return PolicyCheckpoints.load(newest.get());
         }
 
         private boolean isCheckpoint(Path dir) {

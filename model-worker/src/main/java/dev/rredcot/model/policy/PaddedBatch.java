@@ -7,12 +7,12 @@ import java.util.List;
 
 /**
  * Token sequences left-padded to one width, with position ids and a causal, padding-aware attention
- * bias, ready for {@link TransformerNetwork#forward}.
+ * bias, ready for {@link TransformerNetwork#forward} or any {@link TrainableNetwork}.
  *
  * <p>Left padding keeps every row's last token in the last column, so one batched step serves all
  * rows during generation; positions restart at 0 at each row's first real token.
  */
-final class PaddedBatch {
+public final class PaddedBatch {
   /**
    * Additive score for forbidden attention: DJL adds the mask to the scores as is; -1e4 is the
    * value found to work here (not -1e9).
@@ -50,8 +50,14 @@ final class PaddedBatch {
     }
   }
 
-  int rows() {
+  /** Number of sequences. */
+  public int rows() {
     return sequences.size();
+  }
+
+  /** Columns: the longest sequence's length. */
+  public int width() {
+    return width;
   }
 
   /** Column holding token {@code index} of row {@code row}. */
@@ -60,6 +66,11 @@ final class PaddedBatch {
   }
 
   NDArray tokenIds(NDManager manager, int padId) {
+    return manager.create(tokenIdValues(padId), new Shape(rows(), width));
+  }
+
+  /** (rows * width) token ids, row-major, {@code padId} in the padding columns. */
+  public long[] tokenIdValues(int padId) {
     long[] ids = new long[rows() * width];
     for (int b = 0; b < rows(); b++) {
       int[] seq = sequences.get(b);
@@ -67,17 +78,33 @@ final class PaddedBatch {
         ids[b * width + c] = c < offsets[b] ? padId : seq[c - offsets[b]];
       }
     }
-    return manager.create(ids, new Shape(rows(), width));
+    return ids;
   }
 
   NDArray positionIds(NDManager manager) {
+    return manager.create(positionValues(), new Shape(rows(), width));
+  }
+
+  /** (rows * width) position of each column in its sequence, 0 in the padding columns. */
+  public long[] positionValues() {
     long[] pos = new long[rows() * width];
     for (int b = 0; b < rows(); b++) {
       for (int c = offsets[b]; c < width; c++) {
         pos[b * width + c] = c - offsets[b];
       }
     }
-    return manager.create(pos, new Shape(rows(), width));
+    return pos;
+  }
+
+  /** (rows * width) 1 where a column holds a real token, 0 where it is padding. */
+  public long[] realTokenMask() {
+    long[] mask = new long[rows() * width];
+    for (int b = 0; b < rows(); b++) {
+      for (int c = offsets[b]; c < width; c++) {
+        mask[b * width + c] = 1;
+      }
+    }
+    return mask;
   }
 
   /** (B,1,W,W): a query attends to keys at or before it that are not padding. */
@@ -100,6 +127,18 @@ final class PaddedBatch {
    * offset + 1} (pad where there is none), so gathering log-softmax outputs with it yields log
    * p(token_{i+1} | tokens_0..i).
    */
+  /**
+   * (B,W) log p(next token) of every column, gathered from the model's (B,W,V) {@code logits}
+   * (padding columns and each row's last column hold the log-probability of {@code padId}; callers
+   * mask them out).
+   */
+  NDArray nextTokenLogProbs(NDManager manager, NDArray logits, int padId) {
+    return logits
+        .logSoftmax(-1)
+        .gather(nextTokenTargets(manager, padId).expandDims(-1), -1)
+        .squeeze(-1);
+  }
+
   NDArray nextTokenTargets(NDManager manager, int padId) {
     long[] t = new long[rows() * width];
     for (int b = 0; b < rows(); b++) {

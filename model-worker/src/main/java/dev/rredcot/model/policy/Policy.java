@@ -7,7 +7,6 @@ import dev.rredcot.model.backend.BankAggregation;
 import dev.rredcot.model.backend.BankRequest;
 import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
-import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.backend.TorchEngine;
@@ -60,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * {@code PolicyOptimizer}), all sharing one {@code PolicyForward}; engine-internal DJL calls live
  * in {@link TorchEngine}.
  */
-public final class Policy implements PolicyBackend {
+public final class Policy implements TrainablePolicy {
 
   /** File name of the parameters inside a checkpoint directory. */
   public static final String PARAMS_FILE = "model.params";
@@ -82,7 +81,6 @@ public final class Policy implements PolicyBackend {
   private final PolicyScoring scoring;
   private final BoundaryValues boundaryValues;
   private final InputAttribution attribution;
-  private final PolicyOptimizer optimizer;
   private final PolicyTraining training;
   private volatile long version;
 
@@ -97,8 +95,7 @@ public final class Policy implements PolicyBackend {
     this.scoring = new PolicyScoring(forward);
     this.boundaryValues = new BoundaryValues(forward);
     this.attribution = new InputAttribution(forward);
-    this.optimizer = new PolicyOptimizer(network);
-    this.training = new PolicyTraining(forward, optimizer);
+    this.training = new PolicyTraining(forward);
   }
 
   /** Creates a freshly initialised policy (version 0) on the automatically chosen device. */
@@ -147,6 +144,7 @@ public final class Policy implements PolicyBackend {
    * Writes this policy as checkpoint {@code version} (config, parameters, tokenizer) and adopts
    * that version.
    */
+  @Override
   public Checkpoint save(
       CheckpointStore store, long version, Long parentVersion, Map<String, Double> metrics)
       throws IOException {
@@ -330,13 +328,9 @@ public final class Policy implements PolicyBackend {
    * @throws NonFiniteStepException when the loss or gradient norm of the first update is not
    *     finite; the policy is then unchanged
    */
+  @Override
   public TrainStepResult trainStep(List<TrainExample> given, PolicyUpdateOptions options) {
-    if (given.isEmpty()) {
-      throw new IllegalArgumentException("empty training batch");
-    }
-    List<TrainExample> batch = options.advantageScale().apply(given);
-    float[][] reference = PolicyTraining.referenceLogProbs(batch, options);
-    return lockedWithGradients(() -> training.ppoStep(batch, options, reference));
+    return training.trainStep(given, options, this::lockedWithGradients);
   }
 
   /**
@@ -379,7 +373,7 @@ public final class Policy implements PolicyBackend {
   public void close() {
     lock.lock();
     try {
-      optimizer.close();
+      training.close();
       network.close();
     } finally {
       lock.unlock();

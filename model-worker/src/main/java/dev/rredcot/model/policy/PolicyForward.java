@@ -3,13 +3,15 @@ package dev.rredcot.model.policy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.rredcot.model.tokenizer.Tokenizer;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The network, tokenizer and sequence layout every policy computation shares, with the padded
- * forward passes they all run and the count of real token positions fed through the network.
+ * forward passes they all run and the count of real token positions fed through the network; the
+ * built-in network as the {@link TrainableNetwork} its training step trains.
  */
-final class PolicyForward {
+final class PolicyForward implements TrainableNetwork {
   final ModelConfig config;
   final Tokenizer tokenizer;
   final TransformerNetwork network;
@@ -26,6 +28,31 @@ final class PolicyForward {
     return network.parameterManager().newSubManager();
   }
 
+  @Override
+  public NDManager parameterManager() {
+    return network.parameterManager();
+  }
+
+  @Override
+  public Map<String, NDArray> parameters() {
+    return network.parameters();
+  }
+
+  @Override
+  public int maxContext() {
+    return config.maxContext();
+  }
+
+  @Override
+  public int padId() {
+    return tokenizer.padId();
+  }
+
+  @Override
+  public NDArray logits(NDManager manager, PaddedBatch padded) {
+    return logits(manager, padded, null);
+  }
+
   /** Counts {@code tokens} real (non-padding, not cached) positions run through the network. */
   void countTokens(long tokens) {
     forwardTokens.addAndGet(tokens);
@@ -37,7 +64,8 @@ final class PolicyForward {
   }
 
   /** {@code [bos] + tokens(prompt) + trace}. */
-  int[] context(String prompt, int[] trace) {
+  @Override
+  public int[] context(String prompt, int[] trace) {
     int[] promptTokens = tokenizer.encode(prompt);
     int[] seq = new int[1 + promptTokens.length + trace.length];
     seq[0] = tokenizer.bosId();
@@ -46,8 +74,8 @@ final class PolicyForward {
     return seq;
   }
 
-  /** Log-softmax over the vocabulary for every column of a padded batch. */
-  NDArray fullLogProbs(NDManager manager, PaddedBatch padded, KvCache cache) {
+  /** (B,W,V) logits of every column of a padded batch, through {@code cache} when not null. */
+  private NDArray logits(NDManager manager, PaddedBatch padded, KvCache cache) {
     NDArray logits =
         network.forward(
             network.embedTokens(padded.tokenIds(manager, tokenizer.padId())),
@@ -55,14 +83,17 @@ final class PolicyForward {
             padded.attentionBias(manager),
             cache);
     countTokens(padded.realTokens);
-    return logits.logSoftmax(-1);
+    return logits;
+  }
+
+  /** Log-softmax over the vocabulary for every column of a padded batch. */
+  NDArray fullLogProbs(NDManager manager, PaddedBatch padded, KvCache cache) {
+    return logits(manager, padded, cache).logSoftmax(-1);
   }
 
   /** (B,W) log p(next token) for every column of a padded batch (gradient-tracked in training). */
   NDArray tokenLogProbs(NDManager manager, PaddedBatch padded) {
-    return fullLogProbs(manager, padded, null)
-        .gather(padded.nextTokenTargets(manager, tokenizer.padId()).expandDims(-1), -1)
-        .squeeze(-1);
+    return padded.nextTokenLogProbs(manager, logits(manager, padded, null), tokenizer.padId());
   }
 
   /** The parts one after another. */

@@ -7,19 +7,19 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Adam with global gradient-norm clipping over the network's parameters, holding the moment
- * estimates and step count between training steps.
+ * Adam with global gradient-norm clipping over a {@link TrainableNetwork}'s parameters, holding the
+ * moment estimates and step count between training steps.
  */
 final class PolicyOptimizer {
   private static final double ADAM_BETA1 = 0.9;
   private static final double ADAM_BETA2 = 0.999;
   private static final double ADAM_EPS = 1e-8;
 
-  private final TransformerNetwork network;
+  private final TrainableNetwork network;
   private final Map<String, NDArray[]> adamMoments = new HashMap<>();
   private long adamSteps;
 
-  PolicyOptimizer(TransformerNetwork network) {
+  PolicyOptimizer(TrainableNetwork network) {
     this.network = network;
   }
 

@@ -10,34 +10,57 @@ import dev.rredcot.model.backend.TorchEngine;
 import dev.rredcot.model.backend.TraceScore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The training losses of the policy (the decoupled PPO objective of {@link DecoupledPpoObjective}
- * with a k3 KL penalty, and teacher-forced cross-entropy), each computed with gradients and handed
- * to the {@link PolicyOptimizer}.
+ * The training losses of a policy (the decoupled PPO objective of {@link DecoupledPpoObjective}
+ * with a k3 KL penalty, and teacher-forced cross-entropy), each computed with gradients over a
+ * {@link TrainableNetwork} and handed to its {@link PolicyOptimizer}: one objective and one
+ * optimiser for every model the trainer can train (the built-in {@link Policy}, the DJL Llama).
  */
-final class PolicyTraining {
+public final class PolicyTraining implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyTraining.class);
 
-  private final PolicyForward forward;
-  private final ModelConfig config;
-  private final TransformerNetwork network;
+  private final TrainableNetwork network;
   private final PolicyOptimizer optimizer;
 
-  PolicyTraining(PolicyForward forward, PolicyOptimizer optimizer) {
-    this.forward = forward;
-    this.config = forward.config;
-    this.network = forward.network;
-    this.optimizer = optimizer;
+  /** Training for {@code network}, with fresh Adam moments. */
+  public PolicyTraining(TrainableNetwork network) {
+    this.network = network;
+    this.optimizer = new PolicyOptimizer(network);
+  }
+
+  /**
+   * One step of the decoupled PPO objective ({@link Policy#trainStep} documents it): scales the
+   * batch's advantages, scores the reference policy when the KL penalty is on, then runs the update
+   * inside {@code exclusive}, which must hold the model's lock and the JVM-wide gradient lock
+   * ({@link dev.rredcot.model.backend.TorchEngine#exclusiveGradients}) while it runs.
+   *
+   * @throws NonFiniteStepException when the first update's loss or gradient norm is not finite
+   *     (nothing applied)
+   */
+  public TrainStepResult trainStep(
+      List<TrainExample> given,
+      PolicyUpdateOptions options,
+      Function<Supplier<TrainStepResult>, TrainStepResult> exclusive) {
+    if (given.isEmpty()) {
+      throw new IllegalArgumentException("empty training batch");
+    }
+    List<TrainExample> batch = options.advantageScale().apply(given);
+    // Before the model's lock: the reference is another policy.
+    float[][] reference = referenceLogProbs(batch, options);
+    return exclusive.apply(() -> ppoStep(batch, options, reference));
   }
 
   /**
    * The reference policy's log-probabilities of every trace when the KL penalty is on (else null
    * rows); scored before the step takes this policy's lock, since the reference is another policy.
    */
-  static float[][] referenceLogProbs(List<TrainExample> batch, PolicyUpdateOptions options) {
+  private static float[][] referenceLogProbs(
+      List<TrainExample> batch, PolicyUpdateOptions options) {
     float[][] reference = new float[batch.size()][];
     if (options.klCoefficient() > 0) {
       List<ScoreRequest> requests = new ArrayList<>();
@@ -60,16 +83,16 @@ final class PolicyTraining {
    * @throws NonFiniteStepException when the first update's loss or gradient norm is not finite
    *     (nothing applied)
    */
-  TrainStepResult ppoStep(
+  private TrainStepResult ppoStep(
       List<TrainExample> batch, PolicyUpdateOptions options, float[][] reference) {
     List<int[]> seqs = new ArrayList<>();
     for (TrainExample e : batch) {
       if (e.traceTokens().length == 0) {
         throw new IllegalArgumentException("cannot train on an empty trace");
       }
-      seqs.add(forward.context(e.prompt(), e.traceTokens()));
+      seqs.add(network.context(e.prompt(), e.traceTokens()));
     }
-    PaddedBatch padded = new PaddedBatch(seqs, config.maxContext());
+    PaddedBatch padded = new PaddedBatch(seqs, network.maxContext());
     int cells = padded.rows() * padded.width;
     float[] mask = new float[cells];
     float[] advantages = new float[cells];
@@ -178,7 +201,7 @@ final class PolicyTraining {
       long tokens,
       float[] proximal,
       float[] weights) {
-    try (NDManager manager = forward.newManager()) {
+    try (NDManager manager = network.parameterManager().newSubManager()) {
       NDArray maskArray = manager.create(mask, shape);
       NDArray advantageArray = manager.create(advantages, shape);
       float[] logProbValues;
@@ -187,7 +210,7 @@ final class PolicyTraining {
       double kl = 0;
       TorchEngine.zeroGradients(network.parameters().values());
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray logProbs = forward.tokenLogProbs(manager, padded);
+        NDArray logProbs = tokenLogProbs(manager, padded);
         NDArray proximalArray;
         if (proximal == null) {
           proximalArray = logProbs.stopGradient();
@@ -236,6 +259,17 @@ final class PolicyTraining {
   private record EpochResult(
       float[] logProbs, float[] ratios, double loss, double kl, double gradNorm) {}
 
+  /** (B,W) log p(next token) of every column, recording gradients inside a collector. */
+  private NDArray tokenLogProbs(NDManager manager, PaddedBatch padded) {
+    return padded.nextTokenLogProbs(manager, network.logits(manager, padded), network.padId());
+  }
+
+  /** Frees the optimiser's moment estimates (the network belongs to its model). */
+  @Override
+  public void close() {
+    optimizer.close();
+  }
+
   /**
    * See {@link Policy#supervisedStep}; the caller holds the policy's lock and the JVM-wide gradient
    * lock.
@@ -243,9 +277,9 @@ final class PolicyTraining {
   double supervisedStep(List<SupervisedExample> batch, double learningRate, double maxGradNorm) {
     List<int[]> seqs = new ArrayList<>();
     for (SupervisedExample e : batch) {
-      seqs.add(forward.context(e.prompt(), e.targetTokens()));
+      seqs.add(network.context(e.prompt(), e.targetTokens()));
     }
-    PaddedBatch padded = new PaddedBatch(seqs, config.maxContext());
+    PaddedBatch padded = new PaddedBatch(seqs, network.maxContext());
     float[] mask = new float[padded.rows() * padded.width];
     long tokens = 0;
     for (int b = 0; b < batch.size(); b++) {
@@ -256,13 +290,12 @@ final class PolicyTraining {
         tokens++;
       }
     }
-    try (NDManager manager = forward.newManager()) {
+    try (NDManager manager = network.parameterManager().newSubManager()) {
       double loss;
       TorchEngine.zeroGradients(network.parameters().values());
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         NDArray nll =
-            forward
-                .tokenLogProbs(manager, padded)
+            tokenLogProbs(manager, padded)
                 .mul(manager.create(mask, new Shape(padded.rows(), padded.width)))
                 .sum()
                 .neg()

@@ -1,8 +1,9 @@
 package dev.rredcot.model.rollout;
 
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;
 import java.util.Comparator;
@@ -32,7 +33,7 @@ public final class PolicyFollower implements AutoCloseable {
      * Verifies and loads; empty when the version is not available to this loader, throws when the
      * checkpoint does not verify or does not match its announcement.
      */
-    Optional<Policy> load(PolicyCheckpoint announcement) throws IOException;
+    Optional<PolicyBackend> load(PolicyCheckpoint announcement) throws IOException;
   }
 
   /** What happened to an announcement. */
@@ -46,7 +47,7 @@ public final class PolicyFollower implements AutoCloseable {
   }
 
   private final PolicyLoader loader;
-  private Policy current;
+  private PolicyBackend current;
   private long adopted;
   private long rejected;
   private long notInStore;
@@ -57,7 +58,7 @@ public final class PolicyFollower implements AutoCloseable {
    * @param initial the starting policy (owned from now on), or null to wait for an announcement
    * @param loader loads announced checkpoints; {@link #storeLoader} in production
    */
-  public PolicyFollower(Policy initial, PolicyLoader loader) {
+  public PolicyFollower(PolicyBackend initial, PolicyLoader loader) {
     this.current = initial;
     this.loader = loader;
   }
@@ -65,7 +66,7 @@ public final class PolicyFollower implements AutoCloseable {
   /**
    * The production loader: the announced version from {@code store} only ({@link
    * CheckpointStore#loadAnnounced}, verified against the store's manifest), then {@link
-   * Policy#load}.
+   * PolicyCheckpoints#load} (the built-in policy or a Llama, whichever the trainer wrote).
    */
   public static PolicyLoader storeLoader(CheckpointStore store) {
     return announcement -> {
@@ -75,12 +76,12 @@ public final class PolicyFollower implements AutoCloseable {
       if (verified.isEmpty()) {
         return Optional.empty();
       }
-      return Optional.of(Policy.load(verified.get()));
+      return Optional.of(PolicyCheckpoints.load(verified.get()));
     };
   }
 
   /** The current policy, if any. */
-  public Optional<Policy> current() {
+  public Optional<PolicyBackend> current() {
     return Optional.ofNullable(current);
   }
 
@@ -109,9 +110,9 @@ public final class PolicyFollower implements AutoCloseable {
     if (announcement.getVersion() <= currentVersion()) {
       return Outcome.IGNORED;
     }
-    Policy loaded;
+    PolicyBackend loaded;
     try {
-      Optional<Policy> found = loader.load(announcement);
+      Optional<PolicyBackend> found = loader.load(announcement);
       if (found.isEmpty()) {
         notInStore++;
         LOG.warn(
@@ -131,7 +132,7 @@ public final class PolicyFollower implements AutoCloseable {
           currentVersion());
       return Outcome.REJECTED;
     }
-    Policy previous = current;
+    PolicyBackend previous = current;
     current = loaded;
     adopted++;
     if (previous != null) {

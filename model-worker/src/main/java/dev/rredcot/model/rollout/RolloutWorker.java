@@ -1,10 +1,10 @@
 package dev.rredcot.model.rollout;
 
+import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.budget.WorkerBudget;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.metrics.MetricNames;
 import dev.rredcot.model.metrics.ServiceMetrics;
-import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.service.BrokerRetry;
 import dev.rredcot.model.service.ConsumedDeadLetters;
 import dev.rredcot.model.service.KafkaClientMetrics;
@@ -310,7 +310,7 @@ public final class RolloutWorker implements RunningService {
       KafkaProducer<String, byte[]> producer,
       AvroSerde<Rollout> rolloutSerde)
       throws Exception {
-    Policy policy = follower.current().orElseThrow();
+    PolicyBackend policy = follower.current().orElseThrow();
     List<Prompt> decoded = new ArrayList<>();
     Map<String, ConsumerRecord<byte[], byte[]>> sourceOf = new HashMap<>();
     List<Future<RecordMetadata>> acks = new ArrayList<>();
@@ -538,7 +538,7 @@ public final class RolloutWorker implements RunningService {
   public static final class Builder {
     private String bootstrapServers;
     private List<TaskFamily> families;
-    private Policy initialPolicy;
+    private PolicyBackend initialPolicy;
     private PolicyFollower.PolicyLoader loader;
     private int groupSize = 8;
     private int promptsPerBatch = 8;
@@ -569,7 +569,7 @@ public final class RolloutWorker implements RunningService {
      * Policy to start with (the worker owns and closes it); without one the worker waits for the
      * first announcement on {@code checkpoints}.
      */
-    public Builder optInitialPolicy(Policy initialPolicy) {
+    public Builder optInitialPolicy(PolicyBackend initialPolicy) {
       this.initialPolicy = initialPolicy;
       return this;
     }

@@ -4,10 +4,11 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.StoreLock;
 import dev.rredcot.model.evaluation.EvaluationResult;
+import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.model.policy.NonFiniteStepException;
-import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainStepResult;
+import dev.rredcot.model.policy.TrainablePolicy;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import dev.rredcot.schemas.RecordCodec;
@@ -32,11 +33,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The trainer's logic without Kafka: takes {@link CreditedRollout} records with their partition and
  * offset, deduplicates them, applies the hard staleness bound, gathers complete groups into batches
- * of B, runs {@link Policy#trainStep} (the decoupled PPO objective: rollouts behind the policy are
- * trained with a truncated importance weight against their own behaviour log-probs, not dropped)
- * with each record's per-token advantages and behaviour log-probs, and writes every new policy as a
- * checkpoint together with its {@link TrainerProgress}, so that {@link #open} after a crash resumes
- * exactly where that checkpoint was taken (neither retraining nor skipping a record).
+ * of B, runs {@link TrainablePolicy#trainStep} (the decoupled PPO objective: rollouts behind the
+ * policy are trained with a truncated importance weight against their own behaviour log-probs, not
+ * dropped) with each record's per-token advantages and behaviour log-probs, and writes every new
+ * policy as a checkpoint together with its {@link TrainerProgress}, so that {@link #open} after a
+ * crash resumes exactly where that checkpoint was taken (neither retraining nor skipping a record).
  *
  * <p>Every record ends in one accounted state: trained (the trained-rollouts log), stale (beyond
  * the bound; the stale-rollouts log) or dead letter (counted by reason). A batch whose step has a
@@ -101,7 +102,7 @@ public final class TrainerCore implements AutoCloseable {
     }
   }
 
-  private final Policy policy;
+  private final TrainablePolicy policy;
   private final CheckpointStore store;
   private final ProgressStore progressStore;
   private final TrainerOptions options;
@@ -124,7 +125,7 @@ public final class TrainerCore implements AutoCloseable {
   private double lastHeldOutAccuracy = Double.NaN;
 
   private TrainerCore(
-      Policy policy,
+      TrainablePolicy policy,
       CheckpointStore store,
       ProgressStore progressStore,
       TrainerOptions options,
@@ -211,7 +212,7 @@ public final class TrainerCore implements AutoCloseable {
           TrainedRolloutLog.open(
               trainedLog.toAbsolutePath().resolveSibling(STALE_ROLLOUTS_FILE),
               checkpoint.version());
-      Policy policy = Policy.load(checkpoint);
+      TrainablePolicy policy = PolicyCheckpoints.load(checkpoint);
       LOG.info(
           "trainer resumes at version {} with offsets {}, {} pending records, {} trained groups"
               + " remembered",
@@ -255,7 +256,7 @@ public final class TrainerCore implements AutoCloseable {
   }
 
   /** The current policy (owned by this core; do not close it). */
-  public Policy policy() {
+  public TrainablePolicy policy() {
     return policy;
   }
 
@@ -545,18 +546,18 @@ public final class TrainerCore implements AutoCloseable {
         return "token id " + id + " outside the vocabulary [0, " + vocabSize + ")";
       }
     }
-    int promptTokens;
+    int contextTokens;
     try {
-      promptTokens = policy.tokenizer().encode(record.getPromptText()).length;
+      contextTokens = policy.contextLength(record.getPromptText(), tokens);
     } catch (RuntimeException e) {
       return "prompt text cannot be tokenized: " + e.getMessage();
     }
     // bos + prompt + trace must fit the model's context.
-    if (1 + promptTokens + tokens > policy.config().maxContext()) {
+    if (contextTokens > policy.maxContext()) {
       return "bos + prompt + trace is "
-          + (1 + promptTokens + tokens)
+          + contextTokens
           + " tokens, more than maxContext "
-          + policy.config().maxContext();
+          + policy.maxContext();
     }
     if (record.getLogProbs().size() != tokens || record.getTokenAdvantages().size() != tokens) {
       return "tokenIds ("

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.policy.TrainablePolicy;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.NoisySolver;
 import dev.rredcot.model.task.Problem;
@@ -81,7 +81,7 @@ class GrpoLearningSignalTest {
 
   /** One GRPO group per problem at the policy's current version, rewards from the verifier. */
   private static List<CreditedRollout> credited(
-      Policy policy, List<Problem> problems, List<List<String>> traces, int round) {
+      TrainablePolicy policy, List<Problem> problems, List<List<String>> traces, int round) {
     List<CreditedRollout> out = new ArrayList<>();
     for (int p = 0; p < problems.size(); p++) {
       Problem problem = problems.get(p);
@@ -139,7 +139,7 @@ class GrpoLearningSignalTest {
 
   /** {mean log-prob per token of correct traces, of wrong traces}. */
   private static double[] meanLogProbs(
-      Policy policy, List<Problem> problems, List<List<String>> traces) {
+      TrainablePolicy policy, List<Problem> problems, List<List<String>> traces) {
     double[] sum = new double[2];
     long[] count = new long[2];
     for (int p = 0; p < problems.size(); p++) {

@@ -5,7 +5,7 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.CheckpointTrust;
 import dev.rredcot.model.loading.BackendKinds;
-import dev.rredcot.model.policy.Policy;
+import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -191,7 +191,7 @@ public final class PolicyHolder {
       long version = versions.get(i);
       try {
         Checkpoint checkpoint = store().load(version);
-        add(version, Policy.load(checkpoint));
+        add(version, PolicyCheckpoints.load(checkpoint));
       } catch (IOException | RuntimeException e) {
         refused.incrementAndGet();
         LOG.error("refusing checkpoint {} in {}: {}", version, storeRoot, e.toString());
@@ -224,7 +224,7 @@ public final class PolicyHolder {
               + ")");
     }
     try {
-      add(version, Policy.load(store.load(version)));
+      add(version, PolicyCheckpoints.load(store.load(version)));
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException(
           "--policy-version=" + version + ": cannot load it from " + storeRoot + ": " + e, e);
@@ -277,7 +277,7 @@ public final class PolicyHolder {
       return false;
     }
     try {
-      Policy policy = Policy.load(checkpoint);
+      PolicyBackend policy = PolicyCheckpoints.load(checkpoint);
       synchronized (this) {
         add(version, policy);
       }

@@ -15,13 +15,21 @@ import dev.rredcot.model.backend.CachedCausalLm;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.TorchEngine;
 import dev.rredcot.model.backend.ValueRequest;
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.tokenizer.ChatTemplate;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,12 +38,17 @@ import org.slf4j.LoggerFactory;
  * as a {@link CachedCausalLm}: RMSNorm, rotary embeddings (llama2.c's interleaved pairs or Hugging
  * Face's halves), grouped-query attention with a key/value cache, a SwiGLU feed-forward and a tied
  * or separate output projection. It declares entropies, generation, KV reuse and gradients with
- * respect to its input embeddings (attribution); it has no optimiser, so not training.
+ * respect to its input embeddings (attribution). It is trainable without declaring training itself:
+ * {@code dev.rredcot.model.policy.LlamaPolicy} runs the built-in policy's step over {@link
+ * #logits(NDManager, long[], long[], long[], int, int) its forward pass} and {@link #parameters()},
+ * and {@link #save} writes the weights into a checkpoint store as a Hugging Face directory, which
+ * {@link #load(Checkpoint)} reads back as that version.
  *
  * <p>Opened from a llama2.c checkpoint directory ({@link #LLAMA2C_KIND}) or a Hugging Face
  * directory ({@link #HUGGING_FACE_KIND}); a {@value ChatTemplate#FILE_NAME} beside the weights
  * wraps every prompt. The key/value cache has the layout (rows, layers, kvHeads, positions,
- * headDim). Parameters live in one manager owned by this instance and closed with it.
+ * headDim). Parameters live in one manager owned by this instance and closed with it; a tied output
+ * projection is the embedding array itself, so training moves both uses together.
  */
 public final class LlamaCausalLm extends CachedCausalLm {
 
@@ -99,6 +112,14 @@ public final class LlamaCausalLm extends CachedCausalLm {
           BackendCapability.GRADIENTS);
 
   /**
+   * Files of a Hugging Face directory besides the weights and the tokenizer's own that {@link
+   * #save} carries over from the directory the model was opened from: the special tokens of a
+   * {@code tokenizer.json} and the chat template.
+   */
+  private static final List<String> CARRIED_FILES =
+      List.of(HuggingFaceLlama.TOKENIZER_CONFIG_FILE, ChatTemplate.FILE_NAME);
+
+  /**
    * Added to the scores of hidden key columns: large enough that softmax gives them 0, finite so
    * that a padding query that sees nothing gets a uniform row rather than NaN.
    */
@@ -108,12 +129,18 @@ public final class LlamaCausalLm extends CachedCausalLm {
   private final LlamaConfig config;
   private final Tokenizer tokenizer;
   private final ChatTemplate chatTemplate;
+  private final Path sourceDir;
   private final NDManager parameters;
+  // Every parameter by its Hugging Face name; those in storedTransposed are kept [in, out].
+  private final Map<String, NDArray> named = new LinkedHashMap<>();
+  private final Set<String> storedTransposed = new HashSet<>();
   private final NDArray embedding;
+  // Null when the output is tied: the logits then multiply by the embedding itself.
   private final NDArray outputT;
   private final NDArray finalNorm;
   private final Layer[] layers;
   private final float[] inverseFrequencies;
+  private volatile long version;
 
   /** One decoder layer's parameters; projections stored transposed ([in, out]) for x · W. */
   private record Layer(
@@ -135,6 +162,7 @@ public final class LlamaCausalLm extends CachedCausalLm {
       LlamaCheckpoint checkpoint,
       Tokenizer tokenizer,
       ChatTemplate chatTemplate,
+      Path sourceDir,
       NDManager parameters)
       throws IOException {
     super(tokenizer, checkpoint.config().vocabSize(), checkpoint.config().maxContext());
@@ -142,30 +170,33 @@ public final class LlamaCausalLm extends CachedCausalLm {
     this.config = checkpoint.config();
     this.tokenizer = tokenizer;
     this.chatTemplate = chatTemplate;
+    this.sourceDir = sourceDir;
     this.parameters = parameters;
-    this.embedding = plain(checkpoint.tensor(LlamaCheckpoint.EMBEDDING));
-    this.outputT =
-        transposed(
-            checkpoint.tensor(
-                config.tiedOutput() ? LlamaCheckpoint.EMBEDDING : LlamaCheckpoint.OUTPUT));
-    this.finalNorm = plain(checkpoint.tensor(LlamaCheckpoint.FINAL_NORM));
+    this.embedding = plain(checkpoint, LlamaCheckpoint.EMBEDDING);
+    this.outputT = config.tiedOutput() ? null : transposed(checkpoint, LlamaCheckpoint.OUTPUT);
+    this.finalNorm = plain(checkpoint, LlamaCheckpoint.FINAL_NORM);
     this.layers = new Layer[config.layers()];
     for (int l = 0; l < layers.length; l++) {
       layers[l] =
           new Layer(
-              plain(checkpoint.tensor(LlamaCheckpoint.layer(l, "input_layernorm.weight"))),
-              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "self_attn.q_proj.weight"))),
-              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "self_attn.k_proj.weight"))),
-              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "self_attn.v_proj.weight"))),
+              plain(checkpoint, LlamaCheckpoint.layer(l, "input_layernorm.weight")),
+              transposed(checkpoint, LlamaCheckpoint.layer(l, "self_attn.q_proj.weight")),
+              transposed(checkpoint, LlamaCheckpoint.layer(l, "self_attn.k_proj.weight")),
+              transposed(checkpoint, LlamaCheckpoint.layer(l, "self_attn.v_proj.weight")),
               bias(checkpoint, LlamaCheckpoint.layer(l, "self_attn.q_proj.bias")),
               bias(checkpoint, LlamaCheckpoint.layer(l, "self_attn.k_proj.bias")),
               bias(checkpoint, LlamaCheckpoint.layer(l, "self_attn.v_proj.bias")),
-              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "self_attn.o_proj.weight"))),
-              plain(checkpoint.tensor(LlamaCheckpoint.layer(l, "post_attention_layernorm.weight"))),
-              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "mlp.gate_proj.weight"))),
-              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "mlp.up_proj.weight"))),
-              transposed(checkpoint.tensor(LlamaCheckpoint.layer(l, "mlp.down_proj.weight"))));
+              transposed(checkpoint, LlamaCheckpoint.layer(l, "self_attn.o_proj.weight")),
+              plain(checkpoint, LlamaCheckpoint.layer(l, "post_attention_layernorm.weight")),
+              transposed(checkpoint, LlamaCheckpoint.layer(l, "mlp.gate_proj.weight")),
+              transposed(checkpoint, LlamaCheckpoint.layer(l, "mlp.up_proj.weight")),
+              transposed(checkpoint, LlamaCheckpoint.layer(l, "mlp.down_proj.weight")));
     }
+    for (NDArray p : named.values()) {
+      // Recorded only inside a GradientCollector: every other call runs with autograd off.
+      p.setRequiresGradient(true);
+    }
+
     int half = config.headDim() / 2;
     inverseFrequencies = new float[half];
     for (int j = 0; j < half; j++) {
@@ -187,6 +218,20 @@ public final class LlamaCausalLm extends CachedCausalLm {
       Tokenizer tokenizer,
       ChatTemplate chatTemplate)
       throws IOException {
+    return create(description, checkpoint, tokenizer, chatTemplate, null);
+  }
+
+  /**
+   * {@link #create(String, LlamaCheckpoint, Tokenizer, ChatTemplate)} for a model read from {@code
+   * sourceDir}, whose {@link #CARRIED_FILES} {@link #save} copies.
+   */
+  private static LlamaCausalLm create(
+      String description,
+      LlamaCheckpoint checkpoint,
+      Tokenizer tokenizer,
+      ChatTemplate chatTemplate,
+      Path sourceDir)
+      throws IOException {
     checkpoint.validate();
     if (tokenizer.vocabSize() > checkpoint.config().vocabSize()) {
       throw new IOException(
@@ -199,7 +244,8 @@ public final class LlamaCausalLm extends CachedCausalLm {
     Device device = TorchEngine.chooseDevice();
     NDManager parameters = NDManager.newBaseManager(device, "PyTorch");
     try {
-      return new LlamaCausalLm(description, checkpoint, tokenizer, chatTemplate, parameters);
+      return new LlamaCausalLm(
+          description, checkpoint, tokenizer, chatTemplate, sourceDir, parameters);
     } catch (IOException | RuntimeException e) {
       parameters.close();
       throw e;
@@ -221,7 +267,8 @@ public final class LlamaCausalLm extends CachedCausalLm {
             "llama2c " + file.toAbsolutePath().normalize(),
             checkpoint,
             Llama2cDirectory.tokenizer(dir),
-            ChatTemplate.read(dir).orElse(null));
+            ChatTemplate.read(dir).orElse(null),
+            dir);
     LOG.info("loaded llama2.c model {} ({})", file, checkpoint.config());
     return lm;
   }
@@ -240,7 +287,8 @@ public final class LlamaCausalLm extends CachedCausalLm {
               "huggingface-llama " + dir.toAbsolutePath().normalize(),
               checkpoint,
               tokenizer,
-              ChatTemplate.read(dir).orElse(null));
+              ChatTemplate.read(dir).orElse(null),
+              dir);
       LOG.info("loaded Hugging Face model {} ({})", dir, checkpoint.config());
       return lm;
     } catch (IOException | RuntimeException e) {
@@ -249,6 +297,23 @@ public final class LlamaCausalLm extends CachedCausalLm {
       }
       throw e;
     }
+  }
+
+  /**
+   * Opens checkpoint {@code checkpoint} of a checkpoint store (a Hugging Face directory that {@link
+   * #save} wrote, with the store's manifest) as that policy version, after verifying every file
+   * against the manifest and the manifest against {@link Checkpoint#manifestSha256()}.
+   *
+   * @throws dev.rredcot.model.checkpoint.CheckpointVerificationException when the directory does
+   *     not match its manifest
+   * @throws IOException when a file is missing or does not fit the configuration
+   */
+  public static LlamaCausalLm load(Checkpoint checkpoint) throws IOException {
+    Checkpoint verified = CheckpointStore.verify(checkpoint.dir(), checkpoint.manifestSha256());
+    LlamaCausalLm lm = openHuggingFace(verified.dir());
+    lm.version = verified.version();
+    LOG.info("loaded Llama policy version {} from {}", verified.version(), verified.dir());
+    return lm;
   }
 
   /** The architecture this model runs. */
@@ -261,15 +326,113 @@ public final class LlamaCausalLm extends CachedCausalLm {
     return description;
   }
 
-  /** Always 0: a pretrained checkpoint carries no policy version. */
+  /**
+   * The policy version: 0 for a model opened from a directory (a pretrained checkpoint carries
+   * none), the checkpoint's version once {@link #load(Checkpoint) loaded from} or {@link #save
+   * saved to} a store.
+   */
   @Override
   public long version() {
-    return 0;
+    return version;
   }
 
   @Override
   public Set<BackendCapability> capabilities() {
     return CAPABILITIES;
+  }
+
+  // ---------------------------------------------------------------- training
+
+  /**
+   * Logits (rows, width, vocab) of left-padded sequences, created in {@code manager}, recorded for
+   * the parameters' gradients when called inside a {@code GradientCollector}.
+   *
+   * @param ids (rows * width) token ids, row-major
+   * @param positions (rows * width) position of each column in its sequence
+   * @param mask (rows * width) 1 where a column holds a real token
+   */
+  public NDArray logits(
+      NDManager manager, long[] ids, long[] positions, long[] mask, int rows, int width) {
+    NDArray x = embed(manager, ids, rows, width);
+    return decode(manager, x, positions, mask, null, null, false).get(0);
+  }
+
+  /**
+   * Every parameter by its Hugging Face name, each requiring gradients; projections are stored
+   * transposed ([in, out]) and a tied output is the embedding, listed once.
+   */
+  public Map<String, NDArray> parameters() {
+    return Collections.unmodifiableMap(named);
+  }
+
+  /** The manager owning the parameters; a training step works in sub-managers of it. */
+  public NDManager parameterManager() {
+    return parameters;
+  }
+
+  /** {@code [bos] + tokens(promptText(prompt)) + trace}, the sequence this model scores. */
+  public int[] sequence(String prompt, int[] trace) {
+    return context(prompt, trace);
+  }
+
+  /**
+   * Runs {@code body} under the lock every call of this model takes (autograd off unless {@code
+   * body} opens a GradientCollector), so a training step never interleaves with scoring.
+   */
+  public <T> T exclusively(Supplier<T> body) {
+    return locked(body);
+  }
+
+  /**
+   * Writes the current weights as checkpoint {@code version} of {@code store}: a Hugging Face
+   * directory ({@link HuggingFaceLlama#write}: {@code config.json}, F32 {@code model.safetensors}
+   * in Hugging Face's rotary convention, no {@code lm_head.weight} when tied, the tokenizer's
+   * files, and the {@code tokenizer_config.json} and chat template of the directory the model came
+   * from), with the store's manifest; adopts that version.
+   */
+  public Checkpoint save(
+      CheckpointStore store, long version, Long parentVersion, Map<String, Double> metrics)
+      throws IOException {
+    LlamaCheckpoint weights = checkpoint();
+    Checkpoint written =
+        store.write(
+            version,
+            parentVersion,
+            metrics,
+            dir -> {
+              HuggingFaceLlama.write(dir, weights, tokenizer);
+              for (String name : CARRIED_FILES) {
+                Path carried = sourceDir == null ? null : sourceDir.resolve(name);
+                if (carried != null
+                    && Files.isRegularFile(carried)
+                    && !Files.exists(dir.resolve(name))) {
+                  Files.copy(carried, dir.resolve(name));
+                }
+              }
+            });
+    this.version = version;
+    return written;
+  }
+
+  /**
+   * The current weights under their Hugging Face names in PyTorch's [out, in] layout, in this
+   * model's rotary convention; a tied output has no {@code lm_head.weight}.
+   */
+  public LlamaCheckpoint checkpoint() {
+    return locked(
+        () -> {
+          Map<String, HostTensor> tensors = new LinkedHashMap<>();
+          for (Map.Entry<String, NDArray> e : named.entrySet()) {
+            long[] shape = e.getValue().getShape().getShape();
+            float[] values = e.getValue().toFloatArray();
+            if (storedTransposed.contains(e.getKey())) {
+              values = transpose(values, (int) shape[0], (int) shape[1]);
+              shape = new long[] {shape[1], shape[0]};
+            }
+            tensors.put(e.getKey(), new HostTensor(shape, values));
+          }
+          return new LlamaCheckpoint(config, tensors);
+        });
   }
 
   @Override
@@ -294,7 +457,8 @@ public final class LlamaCausalLm extends CachedCausalLm {
       long[] mask,
       NDArray pastKeys,
       NDArray pastValues) {
-    return decode(manager, embed(manager, ids, rows, width), positions, mask, pastKeys, pastValues);
+    return decode(
+        manager, embed(manager, ids, rows, width), positions, mask, pastKeys, pastValues, true);
   }
 
   /** The token embeddings (rows, width, dim) of {@code ids}, in {@code manager}. */
@@ -305,14 +469,18 @@ public final class LlamaCausalLm extends CachedCausalLm {
     return x.reshape(rows, width, config.dim());
   }
 
-  /** The decoder from input embeddings x (rows, width, dim): logits, present keys and values. */
+  /**
+   * The decoder from input embeddings x (rows, width, dim): logits, and with {@code present} the
+   * present keys and values.
+   */
   private NDList decode(
       NDManager manager,
       NDArray x,
       long[] positions,
       long[] mask,
       NDArray pastKeys,
-      NDArray pastValues) {
+      NDArray pastValues,
+      boolean present) {
     int rows = Math.toIntExact(x.getShape().get(0));
     int width = Math.toIntExact(x.getShape().get(1));
     int past = pastKeys == null ? 0 : Math.toIntExact(pastKeys.getShape().get(3));
@@ -358,7 +526,17 @@ public final class LlamaCausalLm extends CachedCausalLm {
       NDArray up = f.matMul(w.upT());
       x = x.add(gate.mul(Activation.sigmoid(gate)).mul(up).matMul(w.downT()));
     }
-    NDArray logits = rmsNorm(x, finalNorm).matMul(outputT);
+    NDArray output = outputT;
+    if (output == null) {
+      // transpose() on a parameter allocates in the parameters' manager: move it to this call's.
+      output = embedding.transpose();
+      output.attach(manager);
+    }
+    NDArray logits = rmsNorm(x, finalNorm).matMul(output);
+    if (!present) {
+      logits.attach(manager);
+      return new NDList(logits);
+    }
     NDArray keys = NDArrays.stack(new NDList(presentKeys), 1);
     NDArray values = NDArrays.stack(new NDList(presentValues), 1);
     // The stacked cache is allocated where the past lived; the caller expects it in this manager.
@@ -396,7 +574,7 @@ public final class LlamaCausalLm extends CachedCausalLm {
       try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
         collector.backward(
             rows.answerLogProbs(
-                manager, decode(manager, x, rows.positions, rows.mask, null, null).get(0)));
+                manager, decode(manager, x, rows.positions, rows.mask, null, null, false).get(0)));
         gradient = x.getGradient();
         gradient.attach(manager);
       }
@@ -433,7 +611,7 @@ public final class LlamaCausalLm extends CachedCausalLm {
                         embed(manager, rows.ids, 1, rows.width)
                             .mul(manager.create(scales, new Shape(1, rows.width, 1)));
                     NDArray logits =
-                        decode(manager, x, rows.positions, rows.mask, null, null).get(0);
+                        decode(manager, x, rows.positions, rows.mask, null, null, false).get(0);
                     return (double) rows.answerLogProbs(manager, logits).getFloat();
                   }
                 }));
@@ -604,27 +782,43 @@ public final class LlamaCausalLm extends CachedCausalLm {
     return bias == null ? y : y.add(bias);
   }
 
-  private NDArray plain(HostTensor t) {
-    return parameters.create(t.values(), new Shape(t.shape()));
+  /** The parameter {@code name} as stored, registered under its name. */
+  private NDArray plain(LlamaCheckpoint checkpoint, String name) throws IOException {
+    HostTensor t = checkpoint.tensor(name);
+    NDArray array = parameters.create(t.values(), new Shape(t.shape()));
+    named.put(name, array);
+    return array;
   }
 
-  /** A [out, in] weight as [in, out], transposed here so every step multiplies x · W directly. */
-  private NDArray transposed(HostTensor t) {
+  /**
+   * The [out, in] weight {@code name} as [in, out], transposed here so every step multiplies x · W
+   * directly; registered under its name.
+   */
+  private NDArray transposed(LlamaCheckpoint checkpoint, String name) throws IOException {
+    HostTensor t = checkpoint.tensor(name);
     int out = Math.toIntExact(t.shape()[0]);
     int in = Math.toIntExact(t.shape()[1]);
-    float[] values = t.values();
-    float[] transposed = new float[values.length];
-    for (int o = 0; o < out; o++) {
-      for (int i = 0; i < in; i++) {
-        transposed[i * out + o] = values[o * in + i];
-      }
-    }
-    return parameters.create(transposed, new Shape(in, out));
+    NDArray array = parameters.create(transpose(t.values(), out, in), new Shape(in, out));
+    named.put(name, array);
+    storedTransposed.add(name);
+    return array;
   }
 
-  private NDArray bias(LlamaCheckpoint checkpoint, String name) {
-    HostTensor t = checkpoint.tensors().get(name);
-    return config.qkvBias() && t != null ? plain(t) : null;
+  /** The row-major (rows, columns) matrix {@code values} as (columns, rows). */
+  private static float[] transpose(float[] values, int rows, int columns) {
+    float[] transposed = new float[values.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < columns; c++) {
+        transposed[c * rows + r] = values[r * columns + c];
+      }
+    }
+    return transposed;
+  }
+
+  private NDArray bias(LlamaCheckpoint checkpoint, String name) throws IOException {
+    return config.qkvBias() && checkpoint.tensors().containsKey(name)
+        ? plain(checkpoint, name)
+        : null;
   }
 
   @Override
