@@ -78,8 +78,7 @@ class ReplayCommandTest {
       String asBeam = dev.rredcot.pipelines.BeamFlags.toBeamArgs(List.of(explicit)).get(0);
       assertTrue(resolved.contains(asBeam), explicit + " lost: " + resolved);
       List<String> mc =
-          List.of(
-              "--creditMethod=rredcot-rudder", "--valueEstimator=mc", "--segmentation=hybrid");
+          List.of("--creditMethod=rredcot-rudder", "--valueEstimator=mc", "--segmentation=hybrid");
       for (String presetValue : mc) {
         String name = presetValue.substring(0, presetValue.indexOf('='));
         if (!asBeam.startsWith(name)) {
