@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rredcot.infra.chaos.ChaosRun;
 import dev.rredcot.infra.chaos.ChaosSettings;
 import dev.rredcot.infra.chaos.ChaosSummary;
+import dev.rredcot.infra.chaos.ProcessKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A short chaos run: the loop as processes, the credit job, the trainer, the rollout worker and the
- * broker each SIGKILLed once and restarted; every rollout must end trained, stale or dead-lettered,
- * none trained twice.
+ * Short chaos runs: the loop as processes, each kind SIGKILLed and restarted, alone and two at
+ * once; every prompt of the set must reach the topic, every rollout end trained, stale or
+ * dead-lettered, none trained twice.
  */
 @Tag("slow")
 class ChaosRunTest {
@@ -33,10 +34,62 @@ class ChaosRunTest {
     ChaosSettings settings =
         ChaosSettings.builder(256, 7, runDir)
             .optKillsPerKind(1)
+            .optKinds(
+                List.of(
+                    ProcessKind.PIPELINE,
+                    ProcessKind.TRAINER,
+                    ProcessKind.WORKER,
+                    ProcessKind.BROKER))
             .optCredit("grpo")
             .optPromptsPerSecond(0.5)
             .optTimeout(Duration.ofMinutes(4))
             .build();
+    ChaosSummary summary = run(settings);
+    for (String kind : List.of("pipeline", "trainer", "worker", "broker")) {
+      assertTrue(summary.kills().get(kind) >= 1, kind + " killed: " + summary.kills());
+    }
+    assertEquals(256, summary.produced(), "every prompt sampled once under stable ids");
+    assertEquals(0, summary.lost(), "lost rollouts, see " + runDir.resolve("lost.tsv"));
+    assertEquals(0, summary.trainedTwice());
+    assertTrue(summary.complete(), "every rollout accounted for within the timeout");
+    assertEquals(summary.produced(), summary.trained() + summary.stale() + summary.deadLetters());
+    for (String file : List.of("produced.tsv", "trained.tsv", "dead.tsv", "summary.json")) {
+      assertTrue(Files.isRegularFile(runDir.resolve(file)), file);
+    }
+  }
+
+  // The credit job on a standalone Flink cluster of the run's own; the feeder killed alone, then
+  // the TaskManager and the trainer within 3 s of each other, each restarted as an operator would.
+  @Test
+  void aFeederKillAndATaskManagerWithTrainerOverlapLoseNoPromptAndNoRollout() throws Exception {
+    Path runDir = dir.resolve("chaos-cluster");
+    ChaosSettings settings =
+        ChaosSettings.builder(128, 5, runDir)
+            .optFlinkCluster(Path.of(System.getProperty("rredcot.jobJar")))
+            .optKinds(List.of(ProcessKind.FEEDER))
+            .optKillsPerKind(1)
+            .optOverlapPairs(List.of(List.of(ProcessKind.TASKMANAGER, ProcessKind.TRAINER)))
+            .optCredit("grpo")
+            .optPromptsPerSecond(0.5)
+            .optTimeout(Duration.ofMinutes(8))
+            .build();
+    ChaosSummary summary = run(settings);
+    assertEquals("cluster", summary.flink());
+    assertEquals(List.of("taskmanager+trainer"), summary.overlaps());
+    for (String kind : List.of("feeder", "taskmanager", "trainer")) {
+      assertEquals(1, summary.kills().get(kind), kind + " killed: " + summary.kills());
+    }
+    assertEquals(16, summary.promptsOnTopic(), "every prompt of the set on the topic");
+    assertEquals(0, summary.promptsMissing());
+    assertEquals(128, summary.produced(), "every prompt sampled once under stable ids");
+    assertEquals(0, summary.lost(), "lost rollouts, see " + runDir.resolve("lost.tsv"));
+    assertEquals(0, summary.trainedTwice());
+    assertTrue(summary.complete(), "every rollout accounted for within the timeout");
+    assertEquals(summary.produced(), summary.trained() + summary.stale() + summary.deadLetters());
+    assertTrue(summary.recoveryS().get("taskmanager") != null, "the credit job credits again");
+  }
+
+  private static ChaosSummary run(ChaosSettings settings) throws Exception {
     ChaosSummary summary =
         new ChaosRun(settings)
             .run(
@@ -50,16 +103,6 @@ class ChaosRunTest {
                   public void onTick(ChaosRun.Tick tick) {}
                 });
     LOG.info("chaos summary: {}", summary);
-    for (String kind : List.of("pipeline", "trainer", "worker", "broker")) {
-      assertTrue(summary.kills().get(kind) >= 1, kind + " killed: " + summary.kills());
-    }
-    assertEquals(256, summary.produced(), "every prompt sampled once under stable ids");
-    assertEquals(0, summary.lost(), "lost rollouts, see " + runDir.resolve("lost.tsv"));
-    assertEquals(0, summary.trainedTwice());
-    assertTrue(summary.complete(), "every rollout accounted for within the timeout");
-    assertEquals(summary.produced(), summary.trained() + summary.stale() + summary.deadLetters());
-    for (String file : List.of("produced.tsv", "trained.tsv", "dead.tsv", "summary.json")) {
-      assertTrue(Files.isRegularFile(runDir.resolve(file)), file);
-    }
+    return summary;
   }
 }

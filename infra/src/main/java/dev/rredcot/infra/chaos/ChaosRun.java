@@ -22,23 +22,28 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs the online loop as separate processes on one local broker ({@link LoopProcesses}: the
- * broker's JVM, the credit job on embedded Flink with checkpointing, the trainer, a rollout worker
- * and the task feeder, each a child JVM started with the CLI's own command), SIGKILLs the credit
- * job, the trainer, the worker and the broker at seeded moments (measured in rollouts produced),
- * restarts each as an operator would (same command, same store and state directories) and audits
- * every rollout by id: from the topics ({@link TopicAudit}) and the trainer's trained- and
- * stale-rollouts logs. Writes {@code produced.tsv}, {@code credited.tsv}, {@code trained.tsv},
- * {@code stale.tsv}, {@code dead.tsv}, {@code lost.tsv}, {@code kills.tsv} and {@code summary.json}
- * into the run directory.
+ * broker's JVM, the credit job with checkpointing, on embedded Flink in its own JVM or submitted to
+ * a standalone Flink session cluster of the run's own, the trainer, a rollout worker and the task
+ * feeder, each a child JVM started with the CLI's own command), SIGKILLs them at seeded moments
+ * (measured in rollouts produced), restarts each as an operator would (same command, same store and
+ * state directories) and audits every rollout by id: from the topics ({@link TopicAudit}) and the
+ * trainer's trained- and stale-rollouts logs, and every prompt by id and attempt on {@code
+ * prompts}. Writes {@code produced.tsv}, {@code credited.tsv}, {@code trained.tsv}, {@code
+ * stale.tsv}, {@code dead.tsv}, {@code lost.tsv}, {@code prompts.tsv}, {@code kills.tsv} and {@code
+ * summary.json} into the run directory.
  *
- * <p>One kill at a time: the next waits until the killed process's work has progressed again (or
- * {@link #RECOVERY_WAIT_MS} passed). A process that dies without a planned kill is restarted too
- * and counted in {@code unplanned_restarts}.
+ * <p>The schedule is a seeded list of episodes: single kills ({@link ChaosSettings#kinds()}, each
+ * {@link ChaosSettings#killsPerKind()} times) and overlapping faults (two kinds, the second killed
+ * 0 to 3 s after the first, each restarted after its own 1 to 5 s). One episode at a time: the next
+ * waits until every process killed in it has progressed again (or {@link #RECOVERY_WAIT_MS} passed
+ * since its restart). A process that dies without a planned kill is restarted too and counted in
+ * {@code unplanned_restarts}.
  */
 public final class ChaosRun {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
@@ -84,32 +89,50 @@ public final class ChaosRun {
       int kills,
       int killsPlanned) {}
 
-  /** The processes the run kills. */
-  enum Kind {
-    PIPELINE,
-    TRAINER,
-    WORKER,
-    BROKER;
-
-    String label() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-  }
-
   /** One planned kill and what followed it. */
   private static final class Kill {
-    final Kind kind;
-    final double atFraction;
+    final ProcessKind kind;
+    final long offsetMs;
     final long downMs;
     long killMs = -1;
     long restartMs = -1;
     long recoveredMs = -1;
     long versionAtKill = -1;
 
-    Kill(Kind kind, double atFraction, long downMs) {
+    Kill(ProcessKind kind, long offsetMs, long downMs) {
       this.kind = kind;
-      this.atFraction = atFraction;
+      this.offsetMs = offsetMs;
       this.downMs = downMs;
+    }
+
+    /** Killed and not started again yet. */
+    boolean down() {
+      return killMs >= 0 && restartMs < 0;
+    }
+  }
+
+  /**
+   * One fault of the schedule: a single kill, or an overlap of two (the second {@link
+   * Kill#offsetMs} after the first), at a point measured in rollouts produced.
+   */
+  private static final class Episode {
+    final int number;
+    final double atFraction;
+    final List<Kill> kills;
+    long startMs = -1;
+
+    Episode(int number, double atFraction, List<Kill> kills) {
+      this.number = number;
+      this.atFraction = atFraction;
+      this.kills = kills;
+    }
+
+    boolean overlap() {
+      return kills.size() > 1;
+    }
+
+    String label() {
+      return kills.stream().map(k -> k.kind.label()).collect(Collectors.joining("+"));
     }
   }
 
@@ -166,16 +189,24 @@ public final class ChaosRun {
     listener.onStatus("starting a Kafka broker (its own JVM)");
     listener.onStatus("broker up at " + processes.startBroker());
     audit = processes.audit();
+    if (settings.onFlinkCluster()) {
+      listener.onStatus("starting a Flink session cluster (JobManager, TaskManager: own JVMs)");
+      listener.onStatus(
+          "Flink cluster up at http://"
+              + processes.startFlinkCluster(settings.flinkClusterJobJar())
+              + "; the credit job is submitted to it");
+    }
 
     listener.onStatus(
         "starting the trainer, the credit job ("
             + settings.credit()
-            + ", Flink), the rollout worker and the feeder ("
+            + (settings.onFlinkCluster() ? ", Flink cluster" : ", Flink")
+            + "), the rollout worker and the feeder ("
             + settings.prompts()
             + " prompts)");
     processes.startAll();
 
-    List<Kill> plan = plan();
+    List<Episode> plan = plan();
     listener.onStatus(
         "kill schedule (seed "
             + settings.seed()
@@ -184,52 +215,63 @@ public final class ChaosRun {
                 ", ",
                 plan.stream()
                     .map(
-                        k ->
+                        e ->
                             String.format(
-                                Locale.ROOT, "%s at %.0f%%", k.kind.label(), 100 * k.atFraction))
+                                Locale.ROOT, "%s at %.0f%%", e.label(), 100 * e.atFraction))
                     .toList()));
     int target = settings.prompts() * settings.groupSize();
     long deadline = startMs + settings.timeout().toMillis();
+    int killsPlanned = plan.stream().mapToInt(e -> e.kills.size()).sum();
     int next = 0;
-    Kill current = null;
+    Episode current = null;
     RolloutLedger latest = processes.ledger();
     long lastAuditMs = System.currentTimeMillis();
     boolean complete = false;
     while (true) {
       long now = System.currentTimeMillis();
       restartUnplanned(current);
-      if (current != null) {
-        if (current.restartMs < 0 && now >= current.killMs + current.downMs) {
-          restart(current, listener);
-        }
-        if (current.restartMs >= 0 && current.recoveredMs < 0) {
-          current.recoveredMs = progressAfter(current);
-          if (current.recoveredMs >= 0) {
-            listener.onStatus(
-                String.format(
-                    Locale.ROOT,
-                    "%s working again %.1f s after the kill",
-                    current.kind.label(),
-                    (current.recoveredMs - current.killMs) / 1000.0));
-          }
-        }
-        boolean finished = current.recoveredMs >= 0;
-        boolean gaveUp =
-            current.restartMs >= 0
-                && (now - current.restartMs > RECOVERY_WAIT_MS || allAccounted(latest, target));
-        if (finished || gaveUp) {
-          current = null;
-        }
-      }
       if (current == null
           && next < plan.size()
           && audit.producedCount() >= plan.get(next).atFraction * target) {
         current = plan.get(next++);
-        kill(current, listener);
+        current.startMs = now;
+      }
+      if (current != null) {
+        boolean settled = true;
+        for (Kill kill : current.kills) {
+          if (kill.killMs < 0 && now >= current.startMs + kill.offsetMs) {
+            kill(kill, current, listener);
+          }
+          if (kill.down() && System.currentTimeMillis() >= kill.killMs + kill.downMs) {
+            restart(kill, listener);
+          }
+          if (kill.restartMs >= 0 && kill.recoveredMs < 0) {
+            kill.recoveredMs = progressAfter(kill);
+            if (kill.recoveredMs >= 0) {
+              listener.onStatus(
+                  String.format(
+                      Locale.ROOT,
+                      "%s working again %.1f s after the kill",
+                      kill.kind.label(),
+                      (kill.recoveredMs - kill.killMs) / 1000.0));
+            }
+          }
+          boolean gaveUp =
+              kill.restartMs >= 0
+                  && (now - kill.restartMs > RECOVERY_WAIT_MS || allAccounted(latest, target));
+          settled &= kill.recoveredMs >= 0 || gaveUp;
+        }
+        if (settled) {
+          current = null;
+        }
       }
       if (now - lastAuditMs >= ACCOUNT_EVERY_MS) {
         latest = processes.ledger();
         lastAuditMs = now;
+      }
+      int killed = 0;
+      for (Episode episode : plan) {
+        killed += (int) episode.kills.stream().filter(k -> k.killMs >= 0).count();
       }
       listener.onTick(
           new Tick(
@@ -239,8 +281,8 @@ public final class ChaosRun {
               latest.accounted(),
               latest.trainedCounts().size(),
               latest.dead().size(),
-              (int) plan.stream().filter(k -> k.killMs >= 0).count(),
-              plan.size()));
+              killed,
+              killsPlanned));
       if (next == plan.size() && current == null && allAccounted(latest, target)) {
         complete = true;
         break;
@@ -254,8 +296,9 @@ public final class ChaosRun {
     RolloutLedger last = processes.ledger();
     complete = complete && last.unaccounted().isEmpty();
     double wallS = (System.currentTimeMillis() - startMs) / 1000.0;
-    ChaosSummary summary = summary(plan, last, complete, wallS);
-    write(plan, last, summary);
+    Map<String, Integer> prompts = audit.prompts();
+    ChaosSummary summary = summary(plan, last, prompts, complete, wallS);
+    write(plan, last, prompts, summary);
     return summary;
   }
 
@@ -269,80 +312,134 @@ public final class ChaosRun {
   }
 
   /**
-   * Each kind {@code killsPerKind} times in a seeded order, the i-th of n kills at a seeded point
-   * of the i-th n-th of 5%..75% of the rollouts produced, down for 1 to 5 s.
+   * The episodes: each of the kinds {@code killsPerKind} times alone, and the overlaps (the named
+   * pairs, or seeded pairs of two different kinds), in a seeded order; the i-th of n episodes at a
+   * seeded point of the i-th n-th of 5%..75% of the rollouts produced. Each kill is down for 1 to 5
+   * s; the second kill of an overlap follows the first after 0 to 3 s (0: at once).
    */
-  private List<Kill> plan() {
+  private List<Episode> plan() {
     Random random = new Random(settings.seed());
-    List<Kind> kinds = new ArrayList<>();
+    List<List<ProcessKind>> episodes = new ArrayList<>();
     for (int k = 0; k < settings.killsPerKind(); k++) {
-      kinds.addAll(List.of(Kind.values()));
+      settings.kinds().forEach(kind -> episodes.add(List.of(kind)));
     }
-    Collections.shuffle(kinds, random);
-    List<Kill> plan = new ArrayList<>();
-    int n = kinds.size();
+    if (!settings.overlapPairs().isEmpty()) {
+      episodes.addAll(settings.overlapPairs());
+    } else {
+      List<ProcessKind> kinds = new ArrayList<>(new java.util.LinkedHashSet<>(settings.kinds()));
+      for (int o = 0; o < settings.overlaps(); o++) {
+        List<ProcessKind> pool = new ArrayList<>(kinds);
+        ProcessKind first = pool.remove(random.nextInt(pool.size()));
+        ProcessKind second = pool.get(random.nextInt(pool.size()));
+        episodes.add(List.of(first, second));
+      }
+    }
+    Collections.shuffle(episodes, random);
+    List<Episode> plan = new ArrayList<>();
+    int n = episodes.size();
     for (int i = 0; i < n; i++) {
       double fraction = 0.05 + 0.7 * (i + random.nextDouble()) / n;
-      plan.add(new Kill(kinds.get(i), fraction, 1_000 + random.nextInt(4_000)));
+      List<Kill> kills = new ArrayList<>();
+      for (int j = 0; j < episodes.get(i).size(); j++) {
+        long offsetMs = j == 0 ? 0 : random.nextInt(3_001);
+        kills.add(new Kill(episodes.get(i).get(j), offsetMs, 1_000 + random.nextInt(4_000)));
+      }
+      plan.add(new Episode(i + 1, fraction, kills));
     }
     return plan;
   }
 
-  private void kill(Kill kill, Listener listener) throws InterruptedException {
+  private void kill(Kill kill, Episode episode, Listener listener) throws InterruptedException {
     kill.versionAtKill = processes.newestVersion();
     kill.killMs = System.currentTimeMillis();
-    if (kill.kind == Kind.BROKER) {
-      processes.killBroker();
-    } else {
-      processes.kill(kill.kind.label());
+    switch (kill.kind) {
+      case BROKER -> processes.killBroker();
+      case TASKMANAGER -> processes.killTaskManager();
+      default -> processes.kill(processName(kill.kind));
     }
     listener.onStatus(
         String.format(
             Locale.ROOT,
-            "SIGKILL %s at %d rollouts produced; restarting in %.1f s",
+            "SIGKILL %s at %d rollouts produced%s; restarting in %.1f s",
             kill.kind.label(),
             audit.producedCount(),
+            episode.overlap() ? " (overlap " + episode.label() + ")" : "",
             kill.downMs / 1000.0));
   }
 
   private void restart(Kill kill, Listener listener) {
-    if (kill.kind == Kind.BROKER) {
-      processes.restartBroker();
-    } else {
-      processes.start(kill.kind.label());
+    switch (kill.kind) {
+      case BROKER -> processes.restartBroker();
+      case TASKMANAGER -> processes.restartTaskManager();
+      default -> processes.start(processName(kill.kind));
     }
     kill.restartMs = System.currentTimeMillis();
     listener.onStatus("restarted " + kill.kind.label() + " (same command, same state)");
   }
 
-  /** Restarts a child that died without a planned kill (not the one down for {@code current}). */
-  private void restartUnplanned(Kill current) {
-    for (Kind kind : List.of(Kind.TRAINER, Kind.PIPELINE, Kind.WORKER)) {
-      boolean plannedDown = current != null && current.kind == kind && current.restartMs < 0;
-      ChildJvm child = processes.child(kind.label());
-      if (!plannedDown && child != null && !child.isAlive()) {
-        LOG.warn(
-            "{} exited by itself with {}; restarting it. Last lines:\n{}",
-            kind.label(),
-            child.exitValue(),
-            String.join("\n", child.logTail(20)));
-        unplannedRestarts.merge(kind.label(), 1, Integer::sum);
-        processes.start(kind.label());
+  /** The {@link LoopProcesses} name of a child JVM's kind. */
+  private static String processName(ProcessKind kind) {
+    return switch (kind) {
+      case PIPELINE -> LoopProcesses.PIPELINE;
+      case TRAINER -> LoopProcesses.TRAINER;
+      case WORKER -> "worker";
+      case FEEDER -> LoopProcesses.FEEDER;
+      default -> throw new IllegalArgumentException(kind + " is not a child JVM of the loop");
+    };
+  }
+
+  /**
+   * Restarts a process that died without a planned kill (not one down in {@code current}). On a
+   * Flink cluster the credit job's process only submits the job and ends: only a failed submission
+   * is restarted; the job itself is Flink's to restart.
+   */
+  private void restartUnplanned(Episode current) {
+    for (ProcessKind kind :
+        List.of(
+            ProcessKind.TRAINER, ProcessKind.PIPELINE, ProcessKind.WORKER, ProcessKind.FEEDER)) {
+      boolean plannedDown =
+          current != null && current.kills.stream().anyMatch(k -> k.kind == kind && k.down());
+      ChildJvm child = processes.child(processName(kind));
+      if (plannedDown || child == null || child.isAlive()) {
+        continue;
       }
+      boolean mayEnd =
+          kind == ProcessKind.FEEDER
+              || (kind == ProcessKind.PIPELINE && processes.onFlinkCluster());
+      if (mayEnd && child.exitValue() == 0) {
+        continue;
+      }
+      LOG.warn(
+          "{} exited by itself with {}; restarting it. Last lines:\n{}",
+          kind.label(),
+          child.exitValue(),
+          String.join("\n", child.logTail(20)));
+      unplannedRestarts.merge(kind.label(), 1, Integer::sum);
+      processes.start(processName(kind));
     }
-    ChildJvm feeder = processes.child(LoopProcesses.FEEDER);
-    if (feeder != null && !feeder.isAlive() && feeder.exitValue() != 0) {
-      LOG.warn("feeder exited with {}; restarting it", feeder.exitValue());
-      unplannedRestarts.merge(LoopProcesses.FEEDER, 1, Integer::sum);
-      processes.start(LoopProcesses.FEEDER);
+    boolean taskManagerPlannedDown =
+        current != null
+            && current.kills.stream().anyMatch(k -> k.kind == ProcessKind.TASKMANAGER && k.down());
+    if (processes.onFlinkCluster() && !taskManagerPlannedDown && !processes.taskManagerAlive()) {
+      LOG.warn("the Flink TaskManager exited by itself; restarting it");
+      unplannedRestarts.merge(ProcessKind.TASKMANAGER.label(), 1, Integer::sum);
+      processes.restartTaskManager();
     }
   }
 
   /** When the killed process's work progressed after its restart, or -1. */
   private long progressAfter(Kill kill) {
     return switch (kill.kind) {
-      case PIPELINE -> audit.firstArrivalAfter(Topics.CREDITED_ROLLOUTS, kill.restartMs);
+      case PIPELINE, TASKMANAGER ->
+          audit.firstArrivalAfter(Topics.CREDITED_ROLLOUTS, kill.restartMs);
       case WORKER -> audit.firstArrivalAfter(Topics.ROLLOUTS, kill.restartMs);
+      case FEEDER -> {
+        long prompt = audit.firstArrivalAfter(Topics.PROMPTS, kill.restartMs);
+        ChildJvm feeder = processes.child(LoopProcesses.FEEDER);
+        // A feeder restarted after its last prompt has nothing to send: done is its progress.
+        boolean done = feeder != null && !feeder.isAlive() && feeder.exitValue() == 0;
+        yield prompt >= 0 ? prompt : done ? System.currentTimeMillis() : -1;
+      }
       case BROKER -> {
         long rollouts = audit.firstArrivalAfter(Topics.ROLLOUTS, kill.restartMs);
         long credited = audit.firstArrivalAfter(Topics.CREDITED_ROLLOUTS, kill.restartMs);
@@ -354,29 +451,52 @@ public final class ChaosRun {
   }
 
   private ChaosSummary summary(
-      List<Kill> plan, RolloutLedger ledger, boolean complete, double wallS) {
+      List<Episode> plan,
+      RolloutLedger ledger,
+      Map<String, Integer> prompts,
+      boolean complete,
+      double wallS) {
     Map<String, Integer> kills = new LinkedHashMap<>();
     Map<String, Double> recovery = new LinkedHashMap<>();
-    for (Kind kind : Kind.values()) {
+    Map<String, Double> recoveryInOverlaps = new LinkedHashMap<>();
+    List<ProcessKind> kinds = new ArrayList<>(settings.kinds());
+    plan.forEach(e -> e.kills.forEach(k -> kinds.add(k.kind)));
+    for (ProcessKind kind : new java.util.LinkedHashSet<>(kinds)) {
       kills.put(kind.label(), 0);
       recovery.put(kind.label(), null);
     }
-    for (Kill kill : plan) {
-      if (kill.killMs < 0) {
-        continue;
+    List<String> overlaps = new ArrayList<>();
+    for (Episode episode : plan) {
+      if (episode.overlap() && episode.kills.stream().anyMatch(k -> k.killMs >= 0)) {
+        overlaps.add(episode.label());
       }
-      kills.merge(kill.kind.label(), 1, Integer::sum);
-      if (kill.recoveredMs >= 0) {
-        double seconds = (kill.recoveredMs - kill.killMs) / 1000.0;
-        recovery.merge(kill.kind.label(), seconds, Math::max);
+      for (Kill kill : episode.kills) {
+        if (kill.killMs < 0) {
+          continue;
+        }
+        kills.merge(kill.kind.label(), 1, Integer::sum);
+        if (kill.recoveredMs >= 0) {
+          double seconds = (kill.recoveredMs - kill.killMs) / 1000.0;
+          recovery.merge(kill.kind.label(), seconds, Math::max);
+          if (episode.overlap()) {
+            recoveryInOverlaps.merge(kill.kind.label(), seconds, Math::max);
+          }
+        }
       }
     }
     RolloutLedger.Outcomes outcomes = ledger.outcomes();
+    int promptsDoubled = (int) prompts.values().stream().filter(count -> count > 1).count();
     return new ChaosSummary(
         settings.prompts() * settings.groupSize(),
         settings.seed(),
+        settings.onFlinkCluster() ? "cluster" : "embedded",
         kills,
+        overlaps,
         new TreeMap<>(unplannedRestarts),
+        settings.prompts(),
+        prompts.size(),
+        promptsDoubled,
+        Math.max(0, settings.prompts() - prompts.size()),
         outcomes.produced(),
         ledger.credited().size(),
         ledger.trainedCounts().size(),
@@ -386,11 +506,13 @@ public final class ChaosRun {
         outcomes.deadLetters(),
         outcomes.deadLettersByReason(),
         recovery,
+        recoveryInOverlaps,
         complete,
         wallS);
   }
 
-  private void write(List<Kill> plan, RolloutLedger audit, ChaosSummary summary)
+  private void write(
+      List<Episode> plan, RolloutLedger audit, Map<String, Integer> prompts, ChaosSummary summary)
       throws IOException {
     writeLines(runDir.resolve("produced.tsv"), audit.produced());
     writeLines(runDir.resolve("credited.tsv"), audit.credited());
@@ -406,18 +528,25 @@ public final class ChaosRun {
     audit.dead().forEach((id, stageAndReason) -> dead.add(id + "\t" + stageAndReason));
     writeLines(runDir.resolve("dead.tsv"), dead);
     writeLines(runDir.resolve("lost.tsv"), audit.unaccounted());
+    List<String> promptLines = new ArrayList<>();
+    prompts.forEach((prompt, records) -> promptLines.add(prompt + "\t" + records));
+    writeLines(runDir.resolve("prompts.tsv"), promptLines);
     List<String> kills = new ArrayList<>();
-    kills.add("kind\tat_fraction\tkill_ms\trestart_ms\trecovered_ms");
-    for (Kill kill : plan) {
-      kills.add(
-          String.format(
-              Locale.ROOT,
-              "%s\t%.3f\t%d\t%d\t%d",
-              kill.kind.label(),
-              kill.atFraction,
-              kill.killMs,
-              kill.restartMs,
-              kill.recoveredMs));
+    kills.add("episode\tkind\tat_fraction\toffset_ms\tkill_ms\trestart_ms\trecovered_ms");
+    for (Episode episode : plan) {
+      for (Kill kill : episode.kills) {
+        kills.add(
+            String.format(
+                Locale.ROOT,
+                "%d\t%s\t%.3f\t%d\t%d\t%d\t%d",
+                episode.number,
+                kill.kind.label(),
+                episode.atFraction,
+                kill.offsetMs,
+                kill.killMs,
+                kill.restartMs,
+                kill.recoveredMs));
+      }
     }
     writeLines(runDir.resolve("kills.tsv"), kills);
     JSON.writeValue(runDir.resolve("summary.json").toFile(), summary);
@@ -437,7 +566,15 @@ public final class ChaosRun {
     config.put("rollouts", settings.rollouts());
     config.put("prompts", settings.prompts());
     config.put("seed", settings.seed());
+    config.put("flink", settings.onFlinkCluster() ? "cluster" : "embedded");
+    config.put("kinds", settings.kinds().stream().map(ProcessKind::label).toList());
     config.put("kills_per_kind", settings.killsPerKind());
+    config.put("overlaps", settings.overlaps());
+    config.put(
+        "overlap_pairs",
+        settings.overlapPairs().stream()
+            .map(pair -> pair.stream().map(ProcessKind::label).collect(Collectors.joining("+")))
+            .toList());
     config.put("credit", settings.credit());
     config.put("group_size", settings.groupSize());
     config.put("prompts_per_batch", settings.promptsPerBatch());

@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rredcot.infra.chaos.ChaosRun;
 import dev.rredcot.infra.chaos.ChaosSettings;
 import dev.rredcot.infra.chaos.ChaosSummary;
+import dev.rredcot.infra.chaos.ProcessKind;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,11 +25,14 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Runs the online loop as separate processes on a local broker (credit job on Flink with"
-          + " checkpoints, trainer, rollout worker, feeder), SIGKILLs the credit job, the trainer,"
-          + " the worker and the broker at seeded moments, restarts each with the same command and"
-          + " state, and audits every rollout id: trained, stale or dead-lettered, never lost.",
-      "Writes produced.tsv, credited.tsv, trained.tsv, stale.tsv, dead.tsv, lost.tsv, kills.tsv"
-          + " and summary.json into --out."
+          + " checkpoints, trainer, rollout worker, feeder), SIGKILLs the credit job (its own JVM,"
+          + " or with --flink cluster the TaskManager of a standalone Flink cluster), the trainer,"
+          + " the worker, the broker and the feeder at seeded moments, one at a time and"
+          + " (--overlaps) two at once or within 3 s, restarts each with the same command and"
+          + " state, and audits every prompt and rollout id: trained, stale or dead-lettered,"
+          + " never lost.",
+      "Writes produced.tsv, credited.tsv, trained.tsv, stale.tsv, dead.tsv, lost.tsv,"
+          + " prompts.tsv, kills.tsv and summary.json into --out."
     })
 final class ChaosCommand implements Callable<Integer> {
   private static final ObjectMapper JSON =
@@ -51,9 +58,40 @@ final class ChaosCommand implements Callable<Integer> {
   @Option(
       names = "--kills-per-kind",
       defaultValue = "2",
-      description =
-          "SIGKILLs of each of credit job, trainer, worker, broker (default ${DEFAULT-VALUE}).")
+      description = "Single SIGKILLs of each of --kinds (default ${DEFAULT-VALUE}).")
   int killsPerKind;
+
+  @Option(
+      names = "--flink",
+      defaultValue = "embedded",
+      description =
+          "Where the credit job runs: embedded (its own JVM with a Flink mini-cluster; kind"
+              + " pipeline) or cluster (a standalone Flink session cluster of the run's own, started"
+              + " as `flink up` does; kind taskmanager) (default ${DEFAULT-VALUE}).")
+  String flink;
+
+  @Option(
+      names = "--kinds",
+      split = ",",
+      description =
+          "The kinds killed alone (default: pipeline or taskmanager, trainer, worker, broker,"
+              + " feeder).")
+  List<String> kinds;
+
+  @Option(
+      names = "--overlaps",
+      defaultValue = "0",
+      description =
+          "Overlapping faults: this many seeded pairs of --kinds, the second killed 0-3 s after"
+              + " the first (default ${DEFAULT-VALUE}).")
+  int overlaps;
+
+  @Option(
+      names = "--overlap-pairs",
+      split = ",",
+      description =
+          "Overlapping faults of these pairs instead, e.g. taskmanager+broker,trainer+worker.")
+  List<String> overlapPairs;
 
   @Option(
       names = "--credit",
@@ -82,7 +120,34 @@ final class ChaosCommand implements Callable<Integer> {
           ChaosSettings.builder(rollouts, seed, out)
               .optKillsPerKind(killsPerKind)
               .optCredit(credit)
-              .optPromptsPerSecond(rate);
+              .optPromptsPerSecond(rate)
+              .optOverlaps(overlaps);
+      switch (flink) {
+        case "embedded" -> {}
+        case "cluster" -> {
+          java.nio.file.Path jobJar = FlinkSubmission.jobJar();
+          if (!Files.isRegularFile(jobJar)) {
+            throw new IllegalArgumentException(
+                "--flink cluster submits the job jar "
+                    + jobJar
+                    + ", which is missing: build it with `mvn -B -DskipTests package -pl"
+                    + " pipelines -am`");
+          }
+          builder.optFlinkCluster(jobJar);
+        }
+        default ->
+            throw new IllegalArgumentException("--flink is embedded or cluster, got " + flink);
+      }
+      if (kinds != null) {
+        builder.optKinds(kinds.stream().map(ProcessKind::parse).toList());
+      }
+      if (overlapPairs != null) {
+        List<List<ProcessKind>> pairs = new ArrayList<>();
+        for (String pair : overlapPairs) {
+          pairs.add(List.of(pair.split("\\+")).stream().map(ProcessKind::parse).toList());
+        }
+        builder.optOverlapPairs(pairs);
+      }
       if (timeoutMin != null) {
         builder.optTimeout(Duration.ofMillis(Math.round(timeoutMin * 60_000)));
       }
@@ -91,11 +156,15 @@ final class ChaosCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     console.printf(
-        "chaos: %d rollouts (%d prompts x %d), %d kills of each kind, seed %d; run directory %s%n",
+        "chaos: %d rollouts (%d prompts x %d), credit job on %s Flink, %d kills of each of %s,"
+            + " %d overlaps, seed %d; run directory %s%n",
         settings.prompts() * settings.groupSize(),
         settings.prompts(),
         settings.groupSize(),
+        settings.onFlinkCluster() ? "a standalone" : "embedded",
         killsPerKind,
+        String.join(",", settings.kinds().stream().map(ProcessKind::label).toList()),
+        settings.overlaps(),
         seed,
         out);
     console.flush();
@@ -105,14 +174,21 @@ final class ChaosCommand implements Callable<Integer> {
     }
     console.println(JSON.writeValueAsString(summary));
     console.printf(
-        "chaos: %s; %d produced, %d lost, %d trained twice; summary %s%n",
+        "chaos: %s; %d of %d prompts on the topic (%d doubled); %d produced, %d lost, %d"
+            + " trained twice; summary %s%n",
         summary.complete() ? "every rollout accounted for" : "NOT every rollout accounted for",
+        summary.promptsOnTopic(),
+        summary.promptsExpected(),
+        summary.promptsDoubled(),
         summary.produced(),
         summary.lost(),
         summary.trainedTwice(),
         out.resolve("summary.json"));
     console.flush();
-    return summary.complete() && summary.lost() == 0 && summary.trainedTwice() == 0
+    return summary.complete()
+            && summary.lost() == 0
+            && summary.trainedTwice() == 0
+            && summary.promptsMissing() == 0
         ? 0
         : RredcotCli.EXIT_FAILURE;
   }

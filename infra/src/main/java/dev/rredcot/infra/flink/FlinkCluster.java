@@ -134,7 +134,7 @@ public final class FlinkCluster {
     boolean up = false;
     try {
       for (String process : processes) {
-        started.put(process, launch(process, settings, classpath));
+        started.put(process, launch(process, settings, classpath, false));
       }
       Map<String, Long> pids = new LinkedHashMap<>();
       started.forEach((name, process) -> pids.put(name, process.pid()));
@@ -188,6 +188,56 @@ public final class FlinkCluster {
     return new DownResult(stopped, killed);
   }
 
+  /**
+   * SIGKILLs the TaskManager {@code process} ({@code taskmanager-1}, ...) of the running cluster,
+   * as a crash of its machine would end it, and waits until it is gone. Its pid file stays: {@link
+   * #restartTaskManager} rewrites it.
+   *
+   * @return the pid killed
+   * @throws IllegalStateException when no such process of this cluster runs, or it survives
+   */
+  public long killTaskManager(String process) {
+    long pid =
+        readPid(process)
+            .filter(this::isOurs)
+            .orElseThrow(() -> new IllegalStateException("no running Flink " + process));
+    ProcessHandle handle =
+        ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException(process + " is gone"));
+    handle.destroyForcibly();
+    if (!awaitExit(handle, Duration.ofSeconds(30))) {
+      throw new IllegalStateException("Flink " + process + " pid " + pid + " survived SIGKILL");
+    }
+    return pid;
+  }
+
+  /**
+   * Starts the TaskManager {@code process} again with the command {@link #up} gave it (the
+   * configuration written then, the same resource id, {@code settings}' memory and {@code
+   * classpath}), as an operator restarts a TaskManager that died; its output is appended to its
+   * log. The JobManager of a session cluster keeps running jobs, and restarts them from their
+   * newest checkpoint once the slots are back.
+   *
+   * @return the new pid
+   * @throws IllegalStateException when the cluster is not running or {@code process} still runs
+   */
+  public long restartTaskManager(String process, FlinkClusterSettings settings, String classpath) {
+    if (!process.startsWith("taskmanager-")) {
+      throw new IllegalArgumentException("not a TaskManager: " + process);
+    }
+    if (!Files.isRegularFile(layout.stateFile())) {
+      throw new IllegalStateException("no Flink cluster runs under " + layout.root());
+    }
+    if (readPid(process).filter(this::isOurs).isPresent()) {
+      throw new IllegalStateException("Flink " + process + " still runs");
+    }
+    return launch(process, settings, classpath, true).pid();
+  }
+
+  /** The pid of the live process {@code process} of this cluster, if it runs. */
+  public Optional<Long> pid(String process) {
+    return readPid(process).filter(this::isOurs);
+  }
+
   /** The last lines of {@code process}'s log. */
   public List<String> logTail(String process) {
     Path log = layout.logFile(process);
@@ -219,7 +269,8 @@ public final class FlinkCluster {
     }
   }
 
-  private Process launch(String process, FlinkClusterSettings settings, String classpath) {
+  private Process launch(
+      String process, FlinkClusterSettings settings, String classpath, boolean appendLog) {
     boolean jobManager = process.equals(JOB_MANAGER);
     Path logFile = layout.logFile(process);
     List<String> command = new ArrayList<>();
@@ -246,8 +297,10 @@ public final class FlinkCluster {
       command.add("-Dtaskmanager.resource-id=" + process);
     }
     try {
-      Files.deleteIfExists(logFile.resolveSibling(logFile.getFileName() + ".previous"));
-      if (Files.exists(logFile)) {
+      if (!appendLog) {
+        Files.deleteIfExists(logFile.resolveSibling(logFile.getFileName() + ".previous"));
+      }
+      if (!appendLog && Files.exists(logFile)) {
         // Keep the previous run's log for post-mortems.
         Files.move(
             logFile,

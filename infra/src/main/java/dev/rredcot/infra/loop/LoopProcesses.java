@@ -1,6 +1,9 @@
 package dev.rredcot.infra.loop;
 
 import dev.rredcot.infra.demo.ChildJvm;
+import dev.rredcot.infra.flink.FlinkClasspath;
+import dev.rredcot.infra.flink.FlinkCluster;
+import dev.rredcot.infra.flink.FlinkClusterSettings;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
 import dev.rredcot.infra.kafka.LocalKafkaBroker;
@@ -26,7 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The online loop as separate processes on one local broker: the broker's JVM, and the trainer, the
- * credit job (embedded Flink with checkpointing), the rollout worker(s) and the task feeder, each a
+ * credit job (embedded Flink with checkpointing, or submitted to a standalone Flink session cluster
+ * of the run's own: {@link #startFlinkCluster}), the rollout worker(s) and the task feeder, each a
  * child JVM started with the CLI's own command, as an operator would start it; plus a {@link
  * TopicAudit} of the run's topics. Every process of a run directory shares one checkpoint store and
  * one {@code $RREDCOT_HOME} inside it, so nothing lands in the user's home.
@@ -41,10 +45,15 @@ public final class LoopProcesses implements AutoCloseable {
   public static final String TRAINER = "trainer";
   public static final String PIPELINE = "pipeline";
   public static final String FEEDER = "feeder";
+
+  /** The one TaskManager of the run's Flink cluster, by its process name. */
+  public static final String TASK_MANAGER = "taskmanager-1";
+
   public static final int CHECKPOINTS_KEPT = 8;
   // The loop runs beside other work on shared cores, where a broker's JVM alone has been seen to
   // take over 90 s (the default) to serve at a load average of 30.
   private static final Duration BROKER_START_TIMEOUT = Duration.ofMinutes(5);
+  private static final Duration FLINK_START_TIMEOUT = Duration.ofMinutes(5);
 
   private final LoopShape shape;
   private final Path runDir;
@@ -56,6 +65,11 @@ public final class LoopProcesses implements AutoCloseable {
   private LocalBrokerSettings brokerSettings;
   private String bootstrap;
   private TopicAudit audit;
+  private FlinkCluster flinkCluster;
+  private FlinkClusterSettings flinkSettings;
+  private String flinkClasspath;
+  private String flinkMaster;
+  private Path jobJar;
 
   public LoopProcesses(LoopShape shape, Path runDir) {
     this.shape = shape;
@@ -124,6 +138,58 @@ public final class LoopProcesses implements AutoCloseable {
     audit = new TopicAudit(bootstrap);
     audit.start();
     return bootstrap;
+  }
+
+  /**
+   * Starts a standalone Flink session cluster under the children's home, as {@code rredcot flink
+   * up} does (Flink's own entry points: one JobManager, {@link #TASK_MANAGER} with one slot, free
+   * loopback ports), and makes {@link #PIPELINE} submit the credit job to it, detached, with the
+   * job jar {@code jobJar}, instead of running it on an embedded mini-cluster. Call before {@link
+   * #startAll}.
+   *
+   * @return the cluster's REST address
+   */
+  public String startFlinkCluster(Path jobJar) {
+    this.jobJar = jobJar.toAbsolutePath();
+    flinkCluster = new FlinkCluster(runDir.resolve("home").resolve("flink"));
+    flinkSettings =
+        FlinkClusterSettings.builder()
+            .optRestPort(freePort())
+            .optTaskManagers(1)
+            // The job runs at parallelism 1: one slot, one share of network memory.
+            .optSlots(1)
+            .optStartTimeout(FLINK_START_TIMEOUT)
+            .build();
+    flinkClasspath = FlinkClasspath.ofThisJvm();
+    flinkMaster = flinkCluster.up(flinkSettings, flinkClasspath).cluster().restAddress();
+    return flinkMaster;
+  }
+
+  /** Whether the credit job runs on the run's Flink cluster rather than in {@link #PIPELINE}. */
+  public boolean onFlinkCluster() {
+    return flinkMaster != null;
+  }
+
+  /** SIGKILLs the cluster's {@link #TASK_MANAGER} and waits until it is gone. */
+  public void killTaskManager() {
+    requireCluster().killTaskManager(TASK_MANAGER);
+  }
+
+  /** Starts {@link #TASK_MANAGER} again with the command the cluster's start gave it. */
+  public void restartTaskManager() {
+    requireCluster().restartTaskManager(TASK_MANAGER, flinkSettings, flinkClasspath);
+  }
+
+  /** Whether the cluster's {@link #TASK_MANAGER} runs (false without a cluster). */
+  public boolean taskManagerAlive() {
+    return flinkCluster != null && flinkCluster.pid(TASK_MANAGER).isPresent();
+  }
+
+  private FlinkCluster requireCluster() {
+    if (flinkCluster == null) {
+      throw new IllegalStateException("the run has no Flink cluster (startFlinkCluster first)");
+    }
+    return flinkCluster;
   }
 
   /** Starts the trainer, the credit job, the worker(s) and the feeder, in that order. */
@@ -247,18 +313,26 @@ public final class LoopProcesses implements AutoCloseable {
               Integer.toString(shape.batchGroups()),
               "--partial-batch-after",
               Integer.toString(shape.partialBatchAfterS()));
-      case PIPELINE ->
-          List.of(
-              "pipeline",
-              "--bootstrap",
-              bootstrap,
-              "--runner=FlinkRunner",
-              "--flink-master=[local]",
-              "--parallelism=1",
-              "--credit=" + shape.credit(),
-              "--store=" + store,
-              "--state-backend-storage-path=" + runDir.resolve("flink-checkpoints").toUri(),
-              "--checkpointing-interval=" + shape.flinkCheckpointIntervalMs());
+      case PIPELINE -> {
+        List<String> pipeline =
+            new ArrayList<>(
+                List.of(
+                    "pipeline",
+                    "--bootstrap",
+                    bootstrap,
+                    "--runner=FlinkRunner",
+                    "--flink-master=" + (flinkMaster != null ? flinkMaster : "[local]"),
+                    "--parallelism=1",
+                    "--credit=" + shape.credit(),
+                    "--store=" + store,
+                    "--state-backend-storage-path=" + runDir.resolve("flink-checkpoints").toUri(),
+                    "--checkpointing-interval=" + shape.flinkCheckpointIntervalMs()));
+        if (flinkMaster != null) {
+          // Named, not found next to the launcher: a test's JVM has no launcher.
+          pipeline.add("--files-to-stage=" + jobJar);
+        }
+        yield pipeline;
+      }
       case FEEDER ->
           List.of(
               "feeder",
@@ -274,7 +348,10 @@ public final class LoopProcesses implements AutoCloseable {
     };
   }
 
-  /** Stops what runs: the feeder, the workers, the credit job and the trainer, then the broker. */
+  /**
+   * Stops what runs: the feeder, the workers, the credit job and the trainer, then the Flink
+   * cluster, then the broker.
+   */
   @Override
   public synchronized void close() {
     List<String> order = new ArrayList<>();
@@ -286,6 +363,14 @@ public final class LoopProcesses implements AutoCloseable {
       stop(order);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (flinkCluster != null) {
+      try {
+        flinkCluster.down(Duration.ofSeconds(20));
+      } catch (RuntimeException e) {
+        LOG.warn("stopping the Flink cluster failed: {}", e.toString());
+      }
+      flinkCluster = null;
     }
     if (audit != null) {
       try {

@@ -1,7 +1,9 @@
 package dev.rredcot.infra.loop;
 
+import dev.rredcot.model.rollout.RolloutIds;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.DeadLetter;
+import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.RecordCodec;
 import dev.rredcot.schemas.RecordDecodingException;
 import dev.rredcot.schemas.Rollout;
@@ -26,22 +28,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads {@code rollouts}, {@code credited-rollouts} and {@code dead-letters} from their beginning
- * for the whole run, through broker restarts, and keeps every rollout id seen on each (a dead
- * letter's id is that of the record it carries), when records of each topic arrived, and when each
- * id first arrived on {@code rollouts} and on {@code credited-rollouts}: what the credit job's lag
- * ({@link #creditLag}) is measured from.
+ * Reads {@code prompts}, {@code rollouts}, {@code credited-rollouts} and {@code dead-letters} from
+ * their beginning for the whole run, through broker restarts, and keeps how many times each prompt
+ * (id and attempt) is on {@code prompts}, every rollout id seen on the others (a dead letter's id
+ * is that of the record it carries), when records of each topic arrived, and when each id first
+ * arrived on {@code rollouts} and on {@code credited-rollouts}: what the credit job's lag ({@link
+ * #creditLag}) is measured from.
  */
 public final class TopicAudit implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TopicAudit.class);
   private static final List<String> TOPICS =
-      List.of(Topics.ROLLOUTS, Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS);
+      List.of(Topics.PROMPTS, Topics.ROLLOUTS, Topics.CREDITED_ROLLOUTS, Topics.DEAD_LETTERS);
+  private static final RecordCodec<Prompt> PROMPTS = RecordCodec.of(Prompt.class);
   private static final RecordCodec<Rollout> ROLLOUTS = RecordCodec.of(Rollout.class);
   private static final RecordCodec<CreditedRollout> CREDITED =
       RecordCodec.of(CreditedRollout.class);
   private static final RecordCodec<DeadLetter> DEAD_LETTERS = RecordCodec.of(DeadLetter.class);
 
   private final String bootstrapServers;
+  // Prompt id#attempt to how many records of it are on the topic, in arrival order.
+  private final Map<String, Integer> prompts = new LinkedHashMap<>();
   // Rollout id to when it first arrived here, in arrival order.
   private final Map<String, Long> produced = new LinkedHashMap<>();
   private final Map<String, Long> credited = new LinkedHashMap<>();
@@ -111,6 +117,12 @@ public final class TopicAudit implements AutoCloseable {
       topics.add(record.topic());
       try {
         switch (record.topic()) {
+          case Topics.PROMPTS -> {
+            Prompt prompt = PROMPTS.decode(record.value());
+            String attempt = prompt.getMetadata().get(RolloutIds.ATTEMPT_METADATA_KEY);
+            prompts.merge(
+                prompt.getId() + "#" + (attempt != null ? attempt : "0"), 1, Integer::sum);
+          }
           case Topics.ROLLOUTS ->
               produced.putIfAbsent(ROLLOUTS.decode(record.value()).getRolloutId(), nowMs);
           case Topics.CREDITED_ROLLOUTS ->
@@ -214,6 +226,11 @@ public final class TopicAudit implements AutoCloseable {
   /** Rollout id to {@code stage<TAB>reason} of its first dead letter. */
   public synchronized Map<String, String> dead() {
     return new LinkedHashMap<>(dead);
+  }
+
+  /** Prompt {@code id#attempt} to the number of its records on {@code prompts}. */
+  public synchronized Map<String, Integer> prompts() {
+    return new LinkedHashMap<>(prompts);
   }
 
   public synchronized int producedCount() {
