@@ -12,17 +12,23 @@ import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.schemas.AvroSerde;
 import dev.rredcot.schemas.Prompt;
+import dev.rredcot.schemas.RecordCodec;
+import dev.rredcot.schemas.RecordDecodingException;
 import dev.rredcot.schemas.Topics;
 import io.prometheus.metrics.core.metrics.Counter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -40,6 +46,16 @@ import org.slf4j.LoggerFactory;
  * promptCount} prompts sent {@code rounds} times (round r carries metadata {@code attempt = r}, so
  * each round forms new GRPO groups), or an endless stream; both at most {@code promptsPerSecond}.
  *
+ * <p>What it guarantees: prompts are written one at a time, each acknowledged by the broker (acks
+ * all, idempotent producer) before the next, so the topic holds the sequence in order up to the
+ * last prompt written. A feeder that resumes ({@link Builder#optResume}: the CLI's default), after
+ * a stop or a SIGKILL at any moment, goes on after the newest prompt on the topic: no prompt of the
+ * sequence is skipped, and at most the one in flight at the crash is written twice, which a worker
+ * samples under the same group and rollout ids ({@code promptId#attempt}), so the loop counts its
+ * rollouts once. The same holds for a send retried after the broker wrote it but did not
+ * acknowledge it (an outage longer than the producer's delivery timeout). Assumes the feeder is the
+ * topic's only writer and is resumed with the same settings.
+ *
  * <pre>{@code
  * try (TaskFeeder feeder = TaskFeeder.builder().setBootstrapServers(servers)
  *     .setTask(ArithmeticTask.defaults()).optFixedSet(256, 4).optPromptsPerSecond(20).build()) {
@@ -52,6 +68,14 @@ public final class TaskFeeder implements RunningService {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskFeeder.class);
   private static final long MAX_SLEEP_NANOS = 100_000_000;
+  private static final RecordCodec<Prompt> PROMPTS = RecordCodec.of(Prompt.class);
+  private static final Duration LAST_RECORD_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * The metadata key of the problem seed every prompt this feeder writes carries: how a resumed
+   * feeder finds where the sequence stands.
+   */
+  public static final String SEED_METADATA_KEY = "seed";
 
   private final Builder settings;
   private final AtomicLong promptsSent = new AtomicLong();
@@ -79,6 +103,7 @@ public final class TaskFeeder implements RunningService {
   public static Prompt prompt(TaskFamily task, long seed, int attempt) {
     Problem problem = task.generate(seed);
     Map<String, String> metadata = new HashMap<>(problem.metadata());
+    metadata.put(SEED_METADATA_KEY, Long.toString(seed));
     metadata.put(RolloutIds.ATTEMPT_METADATA_KEY, Integer.toString(attempt));
     return Prompt.newBuilder()
         .setId(problem.id())
@@ -145,7 +170,7 @@ public final class TaskFeeder implements RunningService {
       long next = System.nanoTime();
       int rounds = settings.promptCount < 0 ? 1 : settings.rounds;
       long total = settings.promptCount < 0 ? Long.MAX_VALUE : settings.promptCount * rounds;
-      long position = settings.resume ? promptsOnTopic() : 0;
+      long position = settings.resume ? resumePosition() : 0;
       if (position > 0) {
         LOG.info("task feeder resumes after the {} prompts on {}", position, settings.topic);
       }
@@ -186,16 +211,18 @@ public final class TaskFeeder implements RunningService {
   }
 
   /**
-   * How many prompts the topic holds (its end offsets summed): with this feeder its only writer,
-   * the position of the next prompt in the feeder's deterministic sequence.
+   * Where a resumed feeder goes on: one past the position, in its deterministic sequence, of the
+   * newest prompt on the topic (0 when it is empty). Prompts are written one at a time, each
+   * acknowledged before the next, so the newest record of every partition is the latest prompt
+   * written to it, and the largest position among those is the last prompt written. Counting the
+   * records instead (the end offsets summed) skips a prompt once one is on the topic twice.
    */
-  private long promptsOnTopic() throws Exception {
+  private long resumePosition() throws Exception {
     Properties props = KafkaClients.manualCommitConsumerProps(settings.bootstrapServers);
-    // Only looks end offsets up (never polls); explicit like every consumer of the project.
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.bytesConsumer(props)) {
       return retry.untilDone(
-          "reading the end offsets of " + settings.topic,
+          "reading the newest prompts on " + settings.topic,
           service::running,
           () -> {
             List<TopicPartition> partitions = new ArrayList<>();
@@ -205,12 +232,71 @@ public final class TaskFeeder implements RunningService {
                 partitions.add(new TopicPartition(info.topic(), info.partition()));
               }
             }
-            long sum = 0;
-            for (long end : consumer.endOffsets(partitions).values()) {
-              sum += end;
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            Map<TopicPartition, Long> begins = consumer.beginningOffsets(partitions);
+            long count = 0;
+            Set<TopicPartition> pending = new HashSet<>();
+            consumer.assign(partitions);
+            for (TopicPartition partition : partitions) {
+              long end = ends.getOrDefault(partition, 0L);
+              count += end;
+              if (end > begins.getOrDefault(partition, 0L)) {
+                consumer.seek(partition, end - 1);
+                pending.add(partition);
+              }
             }
-            return sum;
+            long next = 0;
+            long deadline = System.nanoTime() + LAST_RECORD_TIMEOUT.toNanos();
+            while (!pending.isEmpty() && System.nanoTime() < deadline && service.running()) {
+              for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+                if (record.offset() != ends.get(partition) - 1 || !pending.remove(partition)) {
+                  continue;
+                }
+                OptionalLong position = position(record.value());
+                if (position.isEmpty()) {
+                  LOG.warn(
+                      "the newest record of {} is not a prompt of this feeder's sequence: going on"
+                          + " after the {} records on {}",
+                      partition,
+                      count,
+                      settings.topic);
+                  return count;
+                }
+                next = Math.max(next, position.getAsLong() + 1);
+              }
+            }
+            if (!pending.isEmpty()) {
+              throw new org.apache.kafka.common.errors.TimeoutException(
+                  "the newest records of " + pending + " did not arrive");
+            }
+            return next;
           });
+    }
+  }
+
+  /** The position in this feeder's sequence of the prompt {@code value}, if it is one of it. */
+  private OptionalLong position(byte[] value) {
+    Prompt prompt;
+    try {
+      prompt = PROMPTS.decode(value);
+    } catch (RecordDecodingException e) {
+      return OptionalLong.empty();
+    }
+    try {
+      long seed = Long.parseLong(prompt.getMetadata().get(SEED_METADATA_KEY));
+      String attempt = prompt.getMetadata().get(RolloutIds.ATTEMPT_METADATA_KEY);
+      long round = attempt == null ? 0 : Long.parseLong(attempt);
+      long index = seed - settings.firstSeed;
+      if (settings.promptCount < 0) {
+        return index >= 0 && round == 0 ? OptionalLong.of(index) : OptionalLong.empty();
+      }
+      if (index < 0 || index >= settings.promptCount || round < 0 || round >= settings.rounds) {
+        return OptionalLong.empty();
+      }
+      return OptionalLong.of(round * settings.promptCount + index);
+    } catch (NumberFormatException | NullPointerException e) {
+      return OptionalLong.empty();
     }
   }
 
