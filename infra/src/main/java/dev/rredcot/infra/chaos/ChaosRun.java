@@ -459,6 +459,7 @@ public final class ChaosRun {
     Map<String, Integer> kills = new LinkedHashMap<>();
     Map<String, Double> recovery = new LinkedHashMap<>();
     Map<String, Double> recoveryInOverlaps = new LinkedHashMap<>();
+    Map<String, Integer> unrecovered = new TreeMap<>();
     List<ProcessKind> kinds = new ArrayList<>(settings.kinds());
     plan.forEach(e -> e.kills.forEach(k -> kinds.add(k.kind)));
     for (ProcessKind kind : new java.util.LinkedHashSet<>(kinds)) {
@@ -475,6 +476,9 @@ public final class ChaosRun {
           continue;
         }
         kills.merge(kill.kind.label(), 1, Integer::sum);
+        if (kill.recoveredMs < 0) {
+          unrecovered.merge(kill.kind.label(), 1, Integer::sum);
+        }
         if (kill.recoveredMs >= 0) {
           double seconds = (kill.recoveredMs - kill.killMs) / 1000.0;
           recovery.merge(kill.kind.label(), seconds, Math::max);
@@ -507,6 +511,7 @@ public final class ChaosRun {
         outcomes.deadLettersByReason(),
         recovery,
         recoveryInOverlaps,
+        unrecovered,
         complete,
         wallS);
   }

@@ -32,6 +32,8 @@ import java.util.Map;
  * @param recoveryS the longest time, by kind, from a kill to the next progress of that process's
  *     work (null when no progress followed)
  * @param recoveryInOverlapsS the same, over the kills of overlapping faults only
+ * @param unrecovered kills, by kind, after which that process's work had not progressed when the
+ *     run moved on (240 s after the restart) or ended: not in {@code recoveryS}
  * @param complete every produced rollout accounted for before the timeout
  * @param wallS the run's wall time in seconds
  */
@@ -56,5 +58,6 @@ public record ChaosSummary(
     @JsonProperty("dead_letters_by_reason") Map<String, Integer> deadLettersByReason,
     @JsonProperty("recovery_s") Map<String, Double> recoveryS,
     @JsonProperty("recovery_in_overlaps_s") Map<String, Double> recoveryInOverlapsS,
+    @JsonProperty("unrecovered") Map<String, Integer> unrecovered,
     @JsonProperty("complete") boolean complete,
     @JsonProperty("wall_s") double wallS) {}
