@@ -33,6 +33,12 @@ class TaskFeederTest {
   }
 
   @Test
+  void promptCarriesItsSeedSoThatAResumedFeederFindsItsPlace() {
+    assertEquals(
+        "17", TaskFeeder.prompt(TASK, 17, 3).getMetadata().get(TaskFeeder.SEED_METADATA_KEY));
+  }
+
+  @Test
   void builderRejectsAnEmptyFixedSet() {
     assertThrows(
         IllegalArgumentException.class,
