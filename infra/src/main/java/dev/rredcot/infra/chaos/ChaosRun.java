@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -326,7 +327,7 @@ public final class ChaosRun {
     if (!settings.overlapPairs().isEmpty()) {
       episodes.addAll(settings.overlapPairs());
     } else {
-      List<ProcessKind> kinds = new ArrayList<>(new java.util.LinkedHashSet<>(settings.kinds()));
+      List<ProcessKind> kinds = new ArrayList<>(new LinkedHashSet<>(settings.kinds()));
       for (int o = 0; o < settings.overlaps(); o++) {
         List<ProcessKind> pool = new ArrayList<>(kinds);
         ProcessKind first = pool.remove(random.nextInt(pool.size()));
@@ -462,7 +463,7 @@ public final class ChaosRun {
     Map<String, Integer> unrecovered = new TreeMap<>();
     List<ProcessKind> kinds = new ArrayList<>(settings.kinds());
     plan.forEach(e -> e.kills.forEach(k -> kinds.add(k.kind)));
-    for (ProcessKind kind : new java.util.LinkedHashSet<>(kinds)) {
+    for (ProcessKind kind : new LinkedHashSet<>(kinds)) {
       kills.put(kind.label(), 0);
       recovery.put(kind.label(), null);
     }

@@ -125,7 +125,7 @@ final class ChaosCommand implements Callable<Integer> {
       switch (flink) {
         case "embedded" -> {}
         case "cluster" -> {
-          java.nio.file.Path jobJar = FlinkSubmission.jobJar();
+          Path jobJar = FlinkSubmission.jobJar();
           if (!Files.isRegularFile(jobJar)) {
             throw new IllegalArgumentException(
                 "--flink cluster submits the job jar "
