@@ -9,6 +9,7 @@ import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.llama.LlamaCausalLm;
 import dev.rredcot.model.loading.BackendKinds;
+import dev.rredcot.model.testing.CommittedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ class ExportCommandTest {
             RredcotHome.at(tempDir),
             "export-hf",
             "--model",
-            committedBabyLlama().toString(),
+            CommittedModels.babyLlama().toString(),
             "--out",
             out.toString());
     assertEquals(0, run.exitCode(), run.toString());
@@ -45,20 +46,10 @@ class ExportCommandTest {
             RredcotHome.at(tempDir),
             "export-hf",
             "--model",
-            committedBabyLlama().toString(),
+            CommittedModels.babyLlama().toString(),
             "--out",
             tempDir.toString());
     assertNotEquals(0, run.exitCode(), run.toString());
     assertTrue(run.err().contains("is not empty"), run.toString());
-  }
-
-  private static Path committedBabyLlama() {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve("models").resolve("babyllama-tok105");
-      if (Files.isDirectory(candidate)) {
-        return candidate;
-      }
-    }
-    throw new IllegalStateException("models/babyllama-tok105 not found");
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rredcot.model.testing.CommittedModels;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,7 +38,7 @@ class ModelBenchmarkTest {
                 .setOutputDir(out)
                 .optAccuracyProblems(16)
                 .optValueTraces(4)
-                .optModel(committedBabyLlama())
+                .optModel(CommittedModels.babyLlama())
                 .build());
     JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
     for (String key :
@@ -58,16 +59,5 @@ class ModelBenchmarkTest {
     assertTrue(result.valueTokensPerBoundaryReuse() < result.valueTokensPerBoundaryRerun());
     assertTrue(result.model().startsWith("llama2c "), result.model());
     assertTrue(summary.get("model_score_tokens_per_s").asDouble() > 0, summary.toString());
-  }
-
-  /** The repository's models/babyllama-tok105, found from the module directory. */
-  private static Path committedBabyLlama() {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve("models").resolve("babyllama-tok105");
-      if (java.nio.file.Files.isDirectory(candidate)) {
-        return candidate;
-      }
-    }
-    throw new IllegalStateException("models/babyllama-tok105 not found");
   }
 }

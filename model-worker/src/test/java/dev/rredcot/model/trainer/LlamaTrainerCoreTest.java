@@ -12,9 +12,9 @@ import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainablePolicy;
+import dev.rredcot.model.testing.CommittedModels;
 import dev.rredcot.schemas.CreditedRollout;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,17 +37,6 @@ class LlamaTrainerCoreTest {
   };
 
   @TempDir Path dir;
-
-  private static Path committedModel() {
-    Path here = Path.of("").toAbsolutePath();
-    for (Path d = here; d != null; d = d.getParent()) {
-      Path candidate = d.resolve("models").resolve("babyllama-tok105");
-      if (Files.isDirectory(candidate)) {
-        return candidate;
-      }
-    }
-    throw new IllegalStateException("models/babyllama-tok105 not found above " + here);
-  }
 
   private static TrainerOptions options() {
     return TrainerOptions.builder()
@@ -130,7 +119,7 @@ class LlamaTrainerCoreTest {
   @Test
   void trainsTheLlamaAndWritesAVersionThatLoadsAndResumes() throws IOException {
     CheckpointStore store = new CheckpointStore(dir.resolve("checkpoints"), 4);
-    try (LlamaCausalLm seed = LlamaCausalLm.openLlama2c(committedModel())) {
+    try (LlamaCausalLm seed = LlamaCausalLm.openLlama2c(CommittedModels.babyLlama())) {
       seed.save(store, 0, null, Map.of());
     }
     String prompt = GROUPS[0][0];

@@ -16,6 +16,7 @@ import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.loading.BackendKinds;
+import dev.rredcot.model.testing.CommittedModels;
 import dev.rredcot.model.tokenizer.SentencePieceCharTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,7 +61,7 @@ class LlamaGoldenTest {
 
   @BeforeAll
   static void open() throws IOException {
-    modelDir = committedModel();
+    modelDir = CommittedModels.babyLlama();
     golden = JSON.readTree(modelDir.resolve("golden.json").toFile());
     goldenIds = JSON.convertValue(golden.path("token_ids"), int[].class);
     goldenLogProbs = JSON.convertValue(golden.path("token_logprobs"), double[].class);
@@ -73,18 +74,6 @@ class LlamaGoldenTest {
   static void close() {
     llama2c.close();
     huggingFace.close();
-  }
-
-  /** models/babyllama-tok105 of the repository, from the module directory tests run in. */
-  private static Path committedModel() {
-    Path here = Path.of("").toAbsolutePath();
-    for (Path dir = here; dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve("models").resolve("babyllama-tok105");
-      if (Files.isDirectory(candidate)) {
-        return candidate;
-      }
-    }
-    throw new IllegalStateException("models/babyllama-tok105 not found above " + here);
   }
 
   @Test

@@ -10,9 +10,8 @@ import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainStepResult;
+import dev.rredcot.model.testing.CommittedModels;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,18 +35,6 @@ class LlamaTrainingTest {
 
   static PolicyUpdateOptions options() {
     return PolicyUpdateOptions.builder().optLearningRate(LEARNING_RATE).optMaxGradNorm(1.0).build();
-  }
-
-  /** models/babyllama-tok105 of the repository, from the module directory tests run in. */
-  static Path committedModel() {
-    Path here = Path.of("").toAbsolutePath();
-    for (Path dir = here; dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve("models").resolve("babyllama-tok105");
-      if (Files.isDirectory(candidate)) {
-        return candidate;
-      }
-    }
-    throw new IllegalStateException("models/babyllama-tok105 not found above " + here);
   }
 
   /** The summed log-probability of {@code trace} after {@code prompt} under {@code lm}. */
@@ -77,7 +64,8 @@ class LlamaTrainingTest {
 
   /** The trace's log-probability after {@link #STEPS} steps with {@code advantage}, and before. */
   private static double[] trainedLogProb(float advantage) throws IOException {
-    try (LlamaPolicy policy = new LlamaPolicy(LlamaCausalLm.openLlama2c(committedModel()))) {
+    try (LlamaPolicy policy =
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
       LlamaCausalLm lm = policy.model();
       int[] trace = lm.tokenizer().encode(TRACE);
       double before = traceLogProb(lm, PROMPT, trace);
@@ -93,7 +81,8 @@ class LlamaTrainingTest {
 
   @Test
   void asAPolicyItDeclaresTrainingBesideTheModelsOwnCapabilities() throws IOException {
-    try (LlamaPolicy policy = new LlamaPolicy(LlamaCausalLm.openLlama2c(committedModel()))) {
+    try (LlamaPolicy policy =
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
       assertFalse(policy.model().supports(BackendCapability.TRAINING));
       assertTrue(policy.supports(BackendCapability.TRAINING));
       assertTrue(policy.capabilities().containsAll(policy.model().capabilities()));
@@ -120,7 +109,8 @@ class LlamaTrainingTest {
   // embedding row moves only if the output is the embedding itself, not a copy of it.
   @Test
   void tiedOutputStaysTheEmbedding() throws IOException {
-    try (LlamaPolicy policy = new LlamaPolicy(LlamaCausalLm.openLlama2c(committedModel()))) {
+    try (LlamaPolicy policy =
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
       LlamaCausalLm lm = policy.model();
       assertTrue(lm.config().tiedOutput(), "BabyLlama ties its output to the embedding");
       List<TrainExample> batch = fixedBatch(lm, 1f);
@@ -172,7 +162,8 @@ class LlamaTrainingTest {
 
   @Test
   void trainingLeavesScoringWithoutAutogradAndEqualToAFreshPass() throws IOException {
-    try (LlamaPolicy policy = new LlamaPolicy(LlamaCausalLm.openLlama2c(committedModel()))) {
+    try (LlamaPolicy policy =
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
       LlamaCausalLm lm = policy.model();
       policy.trainStep(fixedBatch(lm, 1f), options());
       int[] trace = lm.tokenizer().encode(TRACE);
