@@ -206,7 +206,9 @@ final class EvalCommand implements Runnable {
         names = "--level",
         description =
             "Countdown level trained and evaluated on: forks (default, the shipped policy's),"
-                + " two-moves or wide (numbers 1..9, targets 10..60: five times the instances).")
+                + " two-moves, wide (numbers 1..9, targets 10..60: five times the instances) or"
+                + " deep (5 numbers, targets 20..100 four moves away; warm a policy up there with"
+                + " pretrain --task countdown --level deep and give it with --store).")
     String level;
 
     @Option(names = "--seeds", description = "Paired seeds per arm (default 8).")

@@ -1,11 +1,16 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.pretrain.PretrainResult;
 import dev.rredcot.model.pretrain.Pretrainer;
 import dev.rredcot.model.task.ArithmeticTask;
+import dev.rredcot.model.task.CountdownTask;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -24,9 +29,10 @@ import picocli.CommandLine.Spec;
     name = "pretrain",
     mixinStandardHelpOptions = true,
     description = {
-      "Train an initial policy on generated arithmetic traces with a controlled share of wrong"
-          + " steps, so it solves roughly half of 4-step problems and leaves room for RL. About"
-          + " 5 minutes on 2 cores with the defaults (the settings of the shipped policy)."
+      "Train an initial policy on generated traces: arithmetic chains with a controlled share of"
+          + " wrong steps (about 5 minutes on 2 cores with the defaults, the settings of the"
+          + " shipped policy), or countdown traces from a solver that sometimes takes dead ends"
+          + " (--task countdown, at any --level; --from continues an existing policy)."
     })
 final class PretrainCommand implements Callable<Integer> {
   @ParentCommand RredcotCli cli;
@@ -47,6 +53,40 @@ final class PretrainCommand implements Callable<Integer> {
   Long seed;
 
   @Option(
+      names = "--task",
+      defaultValue = "arith",
+      paramLabel = "FAMILY",
+      description = "arith (default) or countdown.")
+  String task = "arith";
+
+  @Option(
+      names = "--level",
+      description =
+          "Countdown level to train and measure on (held-out instances): forks (default),"
+              + " two-moves, wide or deep.")
+  String level;
+
+  @Option(
+      names = "--from",
+      paramLabel = "STORE|shipped",
+      description =
+          "Continue a policy instead of starting from random weights: the newest version in a"
+              + " checkpoint store, or 'shipped' for the task's shipped policy.")
+  String from;
+
+  @Option(
+      names = "--learning-rate",
+      description =
+          "Peak learning rate (default 2e-3, for random weights; continuing a trained policy with"
+              + " --from wants a smaller one, e.g. 3e-4).")
+  Double learningRate;
+
+  @Option(
+      names = "--snapshot-every",
+      description = "Also measure and write a snapshot every N steps (as version + step).")
+  Integer snapshotEvery;
+
+  @Option(
       names = "--chain-steps",
       description =
           "Operations per training problem as MIN-MAX (default 1-4, as shipped; e.g. 1-8 for a"
@@ -62,14 +102,41 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path root = store != null ? store : cli.home().checkpointsDir().resolve("pretrained");
+    boolean countdown = task.equals(CountdownTask.NAME);
+    if (!countdown && !task.equals(ArithmeticTask.NAME)) {
+      throw new ParameterException(
+          spec.commandLine(), "--task: pretrain writes arith or countdown policies, not " + task);
+    }
+    if (!countdown && level != null) {
+      throw new ParameterException(spec.commandLine(), "--level is a countdown option");
+    }
+    if (countdown && (chainSteps != null || answerEarly != null)) {
+      throw new ParameterException(
+          spec.commandLine(), "--chain-steps and --answer-early are arith options");
+    }
+    Path root =
+        store != null
+            ? store
+            : cli.home()
+                .checkpointsDir()
+                .resolve(countdown ? "pretrained-countdown" : "pretrained");
     PretrainOptions.Builder options =
-        PretrainOptions.builder().optOutput(new CheckpointStore(root, Integer.MAX_VALUE), version);
+        countdown ? PretrainOptions.countdownBuilder(countdownLevel()) : PretrainOptions.builder();
+    options.optOutput(new CheckpointStore(root, Integer.MAX_VALUE), version);
     if (steps != null) {
       options.optSteps(steps);
     }
     if (seed != null) {
       options.optSeed(seed);
+    }
+    if (learningRate != null) {
+      options.optLearningRate(learningRate);
+    }
+    if (snapshotEvery != null) {
+      options.optSnapshotEvery(snapshotEvery);
+    }
+    if (from != null) {
+      options.optInitialPolicy(initialPolicy(countdown));
     }
     if (answerEarly != null) {
       options.optAnswerEarlyRate(answerEarly);
@@ -95,15 +162,48 @@ final class PretrainCommand implements Callable<Integer> {
     PretrainResult result = Pretrainer.run(options.build());
     out.printf(
         Locale.ROOT,
-        "pretrain: %d steps, final loss %.4f, accuracy %.1f%% on fresh 4-step problems"
-            + " (temperature 1), %,d parameters, %.0f s%n",
+        "pretrain: %d steps, final loss %.4f, accuracy %.1f%% on fresh %s (temperature 1),"
+            + " %,d parameters, %.0f s%n",
         result.steps(),
         result.finalLoss(),
         100 * result.accuracy(),
+        countdown
+            ? "held-out " + (level != null ? level : "forks") + " instances"
+            : "4-step problems",
         result.parameterCount(),
         result.wallTimeMs() / 1000.0);
     out.printf("pretrain: checkpoint %s%n", result.checkpoint().dir());
     out.flush();
     return 0;
+  }
+
+  private CountdownTask.Config countdownLevel() {
+    try {
+      return level == null
+          ? PretrainOptions.COUNTDOWN_POLICY_TASK
+          : CountdownTask.Config.level(level);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--level: " + e.getMessage());
+    }
+  }
+
+  /** The policy {@code --from} names: a store's newest version, or the task's shipped policy. */
+  private Checkpoint initialPolicy(boolean countdown) throws IOException {
+    if (from.equals("shipped")) {
+      EvaluationTask shipped = countdown ? EvaluationTask.COUNTDOWN : EvaluationTask.ARITH;
+      Path shippedRoot = cli.home().checkpointsDir().resolve("shipped-" + shipped.familyName());
+      return shipped.materialiseShipped(new CheckpointStore(shippedRoot, 1));
+    }
+    Path fromRoot = Path.of(from);
+    if (!Files.isDirectory(fromRoot)) {
+      throw new ParameterException(
+          spec.commandLine(), "--from: no checkpoint store at " + fromRoot + " (or use 'shipped')");
+    }
+    return new CheckpointStore(fromRoot, Integer.MAX_VALUE)
+        .latest()
+        .orElseThrow(
+            () ->
+                new ParameterException(
+                    spec.commandLine(), "--from: the store " + fromRoot + " holds no checkpoint"));
   }
 }

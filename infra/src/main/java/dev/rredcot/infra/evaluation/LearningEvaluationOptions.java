@@ -149,7 +149,7 @@ public record LearningEvaluationOptions(
       return this;
     }
 
-    /** The countdown level by name ({@code forks}, {@code two-moves}, {@code wide}). */
+    /** The countdown level by name (one of {@code CountdownTask.Config.LEVELS}). */
     public Builder optLevel(String value) {
       this.level = Optional.of(value);
       return this;

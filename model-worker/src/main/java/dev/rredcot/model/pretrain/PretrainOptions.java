@@ -115,7 +115,15 @@ public record PretrainOptions(
    * tokenizer, {@link #COUNTDOWN_STAGE_ONE_STEPS} steps.
    */
   public static Builder countdownBuilder() {
-    CountdownTask task = new CountdownTask(COUNTDOWN_POLICY_TASK);
+    return countdownBuilder(COUNTDOWN_POLICY_TASK);
+  }
+
+  /**
+   * As {@link #countdownBuilder()}, training and measuring (on held-out instances) at {@code level}
+   * instead of the shipped policy's level.
+   */
+  public static Builder countdownBuilder(CountdownTask.Config level) {
+    CountdownTask task = new CountdownTask(level);
     return new Builder()
         .optTask(task)
         .optEvalTask(task)

@@ -220,6 +220,14 @@ class CountdownTaskTest {
     assertEquals(4, CountdownTask.Config.level("two-moves").maxNumber());
     assertEquals(9, CountdownTask.Config.level("wide").maxNumber());
     assertEquals(60, CountdownTask.Config.level("wide").maxTarget());
+    assertEquals(4, CountdownTask.Config.level("deep").solutionSteps());
+    assertEquals(5, CountdownTask.Config.level("deep").minNumbers());
+    for (String name : CountdownTask.Config.LEVELS) {
+      assertEquals(
+          name.equals("deep") ? 4 : name.equals("two-moves") ? 2 : 3,
+          CountdownTask.Config.level(name).solutionSteps(),
+          name);
+    }
     assertThrows(IllegalArgumentException.class, () -> CountdownTask.Config.level("hard"));
   }
 
