@@ -108,6 +108,15 @@ final class DemoCommand implements Callable<Integer> {
               + " trainer stay within (S + 1)·B groups (default ${DEFAULT-VALUE}).")
   int inFlightStaleness;
 
+  @Option(
+      names = "--in-flight-write-off-after",
+      defaultValue = "120",
+      paramLabel = "SECONDS",
+      description =
+          "Seconds rollouts may stay in flight with no claim and no credited rollout before the"
+              + " trainer writes them off as lost (default ${DEFAULT-VALUE}; 0: never).")
+  long inFlightWriteOffAfter;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -140,6 +149,7 @@ final class DemoCommand implements Callable<Integer> {
               .optSecure(secure)
               .optLearningRate(learningRate)
               .optInFlightStaleness(inFlightStaleness)
+              .optInFlightWriteOffAfter(Duration.ofSeconds(inFlightWriteOffAfter))
               .optEvaluation(evalPrompts, evalSamples, 5)
               .build();
     } catch (IllegalArgumentException e) {

@@ -67,9 +67,6 @@ public final class DemoRun {
   private static final Logger LOG = LoggerFactory.getLogger(DemoRun.class);
   private static final long TICK_MS = 1_000;
   private static final int CHECKPOINTS_KEPT = 8;
-  // Longer than the credit job takes to start on a busy machine, so a slow start is not mistaken
-  // for rollouts lost before the trainer.
-  private static final Duration IN_FLIGHT_WRITE_OFF_AFTER = Duration.ofMinutes(2);
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final ObjectMapper JSON_LINES = new ObjectMapper();
@@ -266,7 +263,9 @@ public final class DemoRun {
                     .optEvaluator(evaluator, settings.evalEveryVersions())
                     .build())
             .optInFlightBudget(
-                Topics.ROLLOUT_BUDGET, settings.inFlightStaleness(), IN_FLIGHT_WRITE_OFF_AFTER)
+                Topics.ROLLOUT_BUDGET,
+                settings.inFlightStaleness(),
+                settings.inFlightWriteOffAfter())
             .build();
     services.add(trainer);
     trainer.start();
@@ -458,6 +457,7 @@ public final class DemoRun {
     config.put("prompts_per_batch", settings.promptsPerBatch());
     config.put("batch_groups", settings.batchGroups());
     config.put("in_flight_staleness", settings.inFlightStaleness());
+    config.put("in_flight_write_off_after_s", settings.inFlightWriteOffAfter().toSeconds());
     config.put("learning_rate", settings.learningRate());
     config.put("prompts_per_second", settings.promptsPerSecond());
     config.put("eval_prompts", settings.evalPrompts());

@@ -20,6 +20,8 @@ import java.util.Set;
  * @param batchGroups B, complete groups per trainer step
  * @param inFlightStaleness S of the in-flight budget: rollouts in flight stay within (S + 1)·B
  *     groups
+ * @param inFlightWriteOffAfter how long rollouts may stay in flight with nothing moving before the
+ *     trainer writes them off as lost (zero: never)
  * @param learningRate the trainer's Adam learning rate
  * @param promptsPerSecond the task feeder's rate
  * @param evalPrompts held-out prompts
@@ -38,6 +40,7 @@ public record DemoSettings(
     int promptsPerBatch,
     int batchGroups,
     int inFlightStaleness,
+    Duration inFlightWriteOffAfter,
     double learningRate,
     double promptsPerSecond,
     int evalPrompts,
@@ -53,6 +56,11 @@ public record DemoSettings(
   public DemoSettings {
     Objects.requireNonNull(budget, "budget");
     Objects.requireNonNull(runDir, "runDir");
+    Objects.requireNonNull(inFlightWriteOffAfter, "inFlightWriteOffAfter");
+    if (inFlightWriteOffAfter.isNegative()) {
+      throw new IllegalArgumentException(
+          "the write-off period must not be negative, got " + inFlightWriteOffAfter);
+    }
     if (budget.isNegative() || budget.isZero()) {
       throw new IllegalArgumentException("the time budget must be positive, got " + budget);
     }
@@ -106,6 +114,9 @@ public record DemoSettings(
     private int promptsPerBatch = 8;
     private int batchGroups = 8;
     private int inFlightStaleness = 1;
+    // Longer than the credit job takes to start on a busy machine, so a slow start is not mistaken
+    // for rollouts lost before the trainer.
+    private Duration inFlightWriteOffAfter = Duration.ofMinutes(2);
     // Chosen by measurement (docs/RESULTS.md section 3): at 1e-4 and 5e-5 greedy accuracy fell.
     private double learningRate = 2.5e-5;
     private double promptsPerSecond = 20;
@@ -149,6 +160,14 @@ public record DemoSettings(
     /** S of the in-flight budget, (S + 1)·B groups in flight at most (default 1). */
     public Builder optInFlightStaleness(int inFlightStaleness) {
       this.inFlightStaleness = inFlightStaleness;
+      return this;
+    }
+
+    /**
+     * How long nothing may move before the trainer writes what is in flight off (default 2 min).
+     */
+    public Builder optInFlightWriteOffAfter(Duration inFlightWriteOffAfter) {
+      this.inFlightWriteOffAfter = inFlightWriteOffAfter;
       return this;
     }
 
@@ -196,6 +215,7 @@ public record DemoSettings(
           promptsPerBatch,
           batchGroups,
           inFlightStaleness,
+          inFlightWriteOffAfter,
           learningRate,
           promptsPerSecond,
           evalPrompts,

@@ -36,13 +36,9 @@ public final class TrainerBudget implements AutoCloseable {
   private final int limitGroups;
   private final long writeOffAfterMs;
   private final LongSupplier clockMs;
-  private long adjustment;
+  private final RetirementAccount account;
   private boolean opened;
   private long publishedRetired = Long.MIN_VALUE;
-  private long lastConsumed = Long.MIN_VALUE;
-  private long lastAdmitted = Long.MIN_VALUE;
-  private long lastMovementMs;
-  private long writtenOff;
 
   /**
    * A budget publisher for the trainer {@code trainerId} with limit {@code limitGroups} = (S + 1)·B
@@ -63,6 +59,7 @@ public final class TrainerBudget implements AutoCloseable {
     this.limitGroups = limitGroups;
     this.writeOffAfterMs = writeOffAfter.toMillis();
     this.clockMs = clockMs;
+    this.account = new RetirementAccount(writeOffAfterMs);
   }
 
   /**
@@ -73,6 +70,7 @@ public final class TrainerBudget implements AutoCloseable {
     follower.assign();
     follower.catchUp(running);
     BudgetEvent last = follower.ledger().lastRetire();
+    long adjustment;
     if (last == null) {
       adjustment = -consumed;
     } else if (trainerId.equals(last.getSource().toString())) {
@@ -80,7 +78,7 @@ public final class TrainerBudget implements AutoCloseable {
     } else {
       adjustment = last.getRetiredRollouts() - consumed;
     }
-    lastMovementMs = clockMs.getAsLong();
+    account.open(adjustment, clockMs.getAsLong());
     opened = true;
     LOG.info(
         "in-flight budget: {} groups; ledger {} admitted, {} retired; adjustment {}",
@@ -105,30 +103,15 @@ public final class TrainerBudget implements AutoCloseable {
     // To its end: a rollout the trainer read was claimed before it was sampled, so its claim is
     // in the ledger, and the clamp below must not mistake it for an unclaimed one.
     follower.catchUp(running);
-    InFlightLedger ledger = follower.ledger();
-    long admitted = ledger.admittedRollouts();
+    long admitted = follower.ledger().admittedRollouts();
     long now = clockMs.getAsLong();
-    if (consumed != lastConsumed || admitted != lastAdmitted) {
-      lastConsumed = consumed;
-      lastAdmitted = admitted;
-      lastMovementMs = now;
-    }
-    long retired = consumed + adjustment;
-    if (retired > admitted) {
-      adjustment = admitted - consumed;
-      retired = admitted;
-    } else if (retired < admitted
-        && writeOffAfterMs > 0
-        && now - lastMovementMs >= writeOffAfterMs) {
-      long lost = admitted - retired;
-      writtenOff += lost;
-      adjustment += lost;
-      retired = admitted;
-      lastMovementMs = now;
+    long retired = account.retired(consumed, admitted, now);
+    if (account.lastWrittenOff() > 0) {
       LOG.warn(
           "in-flight budget: {} rollouts stayed in flight for {} s with no claim and no credited"
-              + " rollout; written off (dead-lettered or lost before the trainer)",
-          lost,
+              + " rollout; written off (dead-lettered or lost before the trainer; any that arrive"
+              + " later take their write-off back)",
+          account.lastWrittenOff(),
           writeOffAfterMs / 1000);
     }
     if (retired == publishedRetired) {
@@ -142,7 +125,7 @@ public final class TrainerBudget implements AutoCloseable {
             .setAtMs(Instant.ofEpochMilli(now))
             .setRetiredRollouts(retired)
             .setConsumedRollouts(consumed)
-            .setAdjustment(adjustment)
+            .setAdjustment(account.adjustment())
             .setLimitGroups(limitGroups)
             .setPolicyVersion(policyVersion)
             .build();
@@ -160,9 +143,30 @@ public final class TrainerBudget implements AutoCloseable {
     return follower.ledger();
   }
 
+  /**
+   * A credited rollout created at {@code createdAtMs} was read for the first time (not a
+   * duplicate): one that was in flight at the newest write-off takes its write-off back ({@link
+   * RetirementAccount}).
+   */
+  public void arrived(long createdAtMs) {
+    long before = account.takenBack();
+    account.arrived(createdAtMs);
+    if (account.takenBack() > before && account.takenBack() % 64 == 1) {
+      LOG.info(
+          "in-flight budget: a written-off rollout arrived late; {} of {} written off taken back",
+          account.takenBack(),
+          account.writtenOff());
+    }
+  }
+
   /** Rollouts written off by this process. */
   public long writtenOff() {
-    return writtenOff;
+    return account.writtenOff();
+  }
+
+  /** Rollouts of this process's write-offs that arrived after all and took them back. */
+  public long takenBack() {
+    return account.takenBack();
   }
 
   @Override

@@ -374,6 +374,9 @@ public final class TrainerService implements RunningService {
     observeSteps(result.steps(), startNanos);
     if (result.disposition() != TrainerCore.Disposition.DUPLICATE) {
       staleness.observe(lag);
+      if (budget != null) {
+        budget.arrived(decoded.getCreatedAtMs().toEpochMilli());
+      }
     }
     if (result.disposition() == TrainerCore.Disposition.INVALID) {
       deadLetter(
