@@ -64,6 +64,13 @@ final class EvalCommand implements Runnable {
                 + " against the first doomed line); a JSONL family has neither and is refused.")
     String task;
 
+    @Option(
+        names = "--level",
+        description =
+            "Countdown level the rollouts come from (forks, two-moves, wide or deep; default the"
+                + " shipped policy's, forks), at its own number of moves unless --levels is given.")
+    String level;
+
     @Option(names = "--rollouts", description = "Held-out rollouts to score.")
     Integer rollouts;
 
@@ -143,6 +150,9 @@ final class EvalCommand implements Runnable {
       }
       if (levels != null) {
         options.optLevels(levels);
+      }
+      if (level != null) {
+        options.optCountdownLevel(level);
       }
       if (ablationRollouts != null) {
         options.optAblationRollouts(ablationRollouts);

@@ -95,6 +95,7 @@ public final class CreditEvaluation {
           HeldOutRollouts.sample(
               policy,
               options.task(),
+              options::atLevel,
               options.levels(),
               options.rollouts(),
               options.groupSize(),

@@ -1,5 +1,7 @@
 package dev.rredcot.infra.evaluation;
 
+import dev.rredcot.model.task.CountdownTask;
+import dev.rredcot.model.task.TaskFamily;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -35,6 +37,7 @@ public record CreditEvaluationOptions(
     Path initialPolicyStore,
     int rollouts,
     List<Integer> levels,
+    Optional<String> countdownLevel,
     int groupSize,
     int mcTruthSamples,
     List<Integer> smallMcSamples,
@@ -57,6 +60,14 @@ public record CreditEvaluationOptions(
   }
 
   /** Builder: {@code setOutDir} is required. */
+  /** The problems of difficulty {@code steps}: the task's, or the named countdown level's. */
+  public TaskFamily atLevel(int steps) {
+    return countdownLevel
+        .<TaskFamily>map(
+            name -> EvaluationTask.countdownAt(CountdownTask.Config.level(name), steps))
+        .orElseGet(() -> task.atLevel(steps));
+  }
+
   public static final class Builder {
     private Path outDir;
     private Optional<Path> checkpointStore = Optional.empty();
@@ -64,6 +75,7 @@ public record CreditEvaluationOptions(
     private int rollouts = 60;
     private EvaluationTask task = EvaluationTask.ARITH;
     private List<Integer> levels;
+    private Optional<String> countdownLevel = Optional.empty();
     private int groupSize = 4;
     private int mcTruthSamples = 64;
     private List<Integer> smallMcSamples = List.of(1, 2, 4, 8);
@@ -101,6 +113,16 @@ public record CreditEvaluationOptions(
     /** The task family evaluated; its default levels apply unless {@link #optLevels} is set. */
     public Builder optTask(EvaluationTask value) {
       this.task = value;
+      return this;
+    }
+
+    /**
+     * A named countdown level ({@code CountdownTask.Config.LEVELS}) instead of the shipped
+     * policy's: its numbers and targets, at its own number of moves unless {@link #optLevels} is
+     * set.
+     */
+    public Builder optCountdownLevel(String value) {
+      this.countdownLevel = Optional.of(value);
       return this;
     }
 
@@ -170,7 +192,22 @@ public record CreditEvaluationOptions(
         throw new IllegalArgumentException("--out is required");
       }
       require(rollouts >= 2, "--rollouts must be >= 2, got " + rollouts);
-      List<Integer> levels = this.levels != null ? this.levels : task.defaultLevels();
+      if (countdownLevel.isPresent()) {
+        require(
+            task == EvaluationTask.COUNTDOWN,
+            "--level names a countdown level: add --task countdown");
+        try {
+          CountdownTask.Config.level(countdownLevel.get());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("--level: " + e.getMessage(), e);
+        }
+      }
+      List<Integer> levels =
+          this.levels != null
+              ? this.levels
+              : countdownLevel
+                  .map(name -> List.of(CountdownTask.Config.level(name).solutionSteps()))
+                  .orElse(task.defaultLevels());
       require(!levels.isEmpty(), "at least one difficulty level is required");
       for (int level : levels) {
         require(level >= 1 && level <= 8, "levels must be 1..8 steps, got " + level);
@@ -196,6 +233,7 @@ public record CreditEvaluationOptions(
           initialPolicyStore,
           rollouts,
           levels,
+          countdownLevel,
           groupSize,
           mcTruthSamples,
           smallMcSamples,

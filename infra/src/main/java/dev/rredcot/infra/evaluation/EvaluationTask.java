@@ -61,14 +61,7 @@ public enum EvaluationTask {
   COUNTDOWN(CountdownTask.NAME, List.of(3), "first doomed line") {
     @Override
     public TaskFamily atLevel(int level) {
-      CountdownTask.Config trained = PretrainOptions.COUNTDOWN_POLICY_TASK;
-      return new CountdownTask(
-          CountdownTask.Config.builder()
-              .optNumberCountRange(trained.minNumbers(), trained.maxNumbers())
-              .optNumberRange(trained.minNumber(), trained.maxNumber())
-              .optTargetRange(trained.minTarget(), trained.maxTarget())
-              .optSolutionSteps(level)
-              .build());
+      return countdownAt(PretrainOptions.COUNTDOWN_POLICY_TASK, level);
     }
 
     @Override
@@ -122,6 +115,17 @@ public enum EvaluationTask {
   /** Whether the family has an exact oracle of what can still be solved ({@code reach} values). */
   public boolean hasExactOracle() {
     return this == COUNTDOWN;
+  }
+
+  /** Countdown problems with {@code base}'s numbers and targets, {@code steps} moves away. */
+  public static TaskFamily countdownAt(CountdownTask.Config base, int steps) {
+    return new CountdownTask(
+        CountdownTask.Config.builder()
+            .optNumberCountRange(base.minNumbers(), base.maxNumbers())
+            .optNumberRange(base.minNumber(), base.maxNumber())
+            .optTargetRange(base.minTarget(), base.maxTarget())
+            .optSolutionSteps(steps)
+            .build());
   }
 
   /** The problems of difficulty {@code level}. */

@@ -12,6 +12,7 @@ import dev.rredcot.schemas.Rollout;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,12 +35,14 @@ public final class HeldOutRollouts {
   private HeldOutRollouts() {}
 
   /**
-   * Samples {@code total} rollouts over {@code levels}, {@code groupSize} traces per prompt, trying
-   * at most {@code maxPromptsPerLevel} prompts per level.
+   * Samples {@code total} rollouts over {@code levels} (the problems of each from {@code atLevel}),
+   * {@code groupSize} traces per prompt, trying at most {@code maxPromptsPerLevel} prompts per
+   * level.
    */
   public static List<EvaluationTrace> sample(
       Policy policy,
       EvaluationTask evaluationTask,
+      IntFunction<TaskFamily> atLevel,
       List<Integer> levels,
       int total,
       int groupSize,
@@ -53,6 +56,7 @@ public final class HeldOutRollouts {
           sampleLevel(
               policy,
               evaluationTask,
+              atLevel.apply(levels.get(l)),
               levels.get(l),
               quota,
               groupSize,
@@ -66,13 +70,13 @@ public final class HeldOutRollouts {
   private static List<EvaluationTrace> sampleLevel(
       Policy policy,
       EvaluationTask evaluationTask,
+      TaskFamily task,
       int steps,
       int quota,
       int groupSize,
       int maxTokens,
       int maxPrompts,
       long seed) {
-    TaskFamily task = evaluationTask.atLevel(steps);
     int wantCorrect = quota / 2;
     int wantWrong = quota - wantCorrect;
     List<EvaluationTrace> correct = new ArrayList<>();
