@@ -17,10 +17,20 @@ package dev.rredcot.model.budget;
  * rollouts created just after a write-off look late, which takes back room that was really free:
  * the budget is tighter for a moment, never wider.
  *
+ * <p>Write-offs also back off: each write-off with no credited rollout read since the previous one
+ * doubles the quiet time the next one needs (up to {@link #MAX_BACKOFF_DOUBLINGS} doublings), and a
+ * credited rollout read resets it. Workers claim the room a write-off frees, so without the
+ * back-off a credit job that is slow to start would see a write-off every period while it starts,
+ * and every rollout sampled in that time would arrive behind the policy.
+ *
  * <p>Not thread-safe: used by the trainer's thread only.
  */
 final class RetirementAccount {
+  /** Most doublings of the write-off period while write-offs follow each other with no read. */
+  static final int MAX_BACKOFF_DOUBLINGS = 5;
+
   private final long writeOffAfterMs;
+  private int writeOffsSinceRead;
   private long adjustment;
   private long lastConsumed = Long.MIN_VALUE;
   private long lastAdmitted = Long.MIN_VALUE;
@@ -64,6 +74,9 @@ final class RetirementAccount {
   long retired(long consumed, long admitted, long nowMs) {
     lastWrittenOff = 0;
     if (consumed != lastConsumed || admitted != lastAdmitted) {
+      if (consumed != lastConsumed) {
+        writeOffsSinceRead = 0;
+      }
       lastConsumed = consumed;
       lastAdmitted = admitted;
       lastMovementMs = nowMs;
@@ -74,7 +87,7 @@ final class RetirementAccount {
       retired = admitted;
     } else if (retired < admitted
         && writeOffAfterMs > 0
-        && nowMs - lastMovementMs >= writeOffAfterMs) {
+        && nowMs - lastMovementMs >= writeOffPeriodMs()) {
       long lost = admitted - retired;
       writtenOff += lost;
       outstanding += lost;
@@ -83,8 +96,14 @@ final class RetirementAccount {
       retired = admitted;
       lastMovementMs = nowMs;
       lastWriteOffMs = nowMs;
+      writeOffsSinceRead++;
     }
     return retired;
+  }
+
+  /** The quiet time the next write-off needs: the period, doubled per write-off since a read. */
+  long writeOffPeriodMs() {
+    return writeOffAfterMs << Math.min(writeOffsSinceRead, MAX_BACKOFF_DOUBLINGS);
   }
 
   /** The adjustment now: retired minus read. */

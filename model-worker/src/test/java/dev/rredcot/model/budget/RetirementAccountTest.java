@@ -65,6 +65,35 @@ class RetirementAccountTest {
   }
 
   @Test
+  void writeOffsBackOffUntilACreditedRolloutIsRead() {
+    // A credit job slow to start: the workers claim what each write-off frees (the ledger moves),
+    // but nothing is read. The second write-off waits twice the period, the third four times.
+    RetirementAccount account = new RetirementAccount(PERIOD_MS);
+    account.open(0, 0);
+    long admitted = 64;
+    account.retired(0, admitted, 0);
+    assertEquals(64, account.retired(0, admitted, PERIOD_MS));
+    admitted += 64; // claimed at once
+    long claimedAt = PERIOD_MS + 1;
+    account.retired(0, admitted, claimedAt);
+    assertEquals(64, account.retired(0, admitted, claimedAt + PERIOD_MS));
+    assertEquals(0, account.lastWrittenOff());
+    assertEquals(128, account.retired(0, admitted, claimedAt + 2 * PERIOD_MS));
+    assertEquals(4 * PERIOD_MS, account.writeOffPeriodMs());
+    // The doublings stop at the cap.
+    for (int i = 0; i < 10; i++) {
+      admitted += 64;
+      long now = claimedAt + 100 * PERIOD_MS * (i + 1);
+      account.retired(0, admitted, now);
+      account.retired(0, admitted, now + 50 * PERIOD_MS);
+    }
+    assertEquals(PERIOD_MS << RetirementAccount.MAX_BACKOFF_DOUBLINGS, account.writeOffPeriodMs());
+    // A credited rollout read resets the period.
+    account.retired(1, admitted, claimedAt + 2000 * PERIOD_MS);
+    assertEquals(PERIOD_MS, account.writeOffPeriodMs());
+  }
+
+  @Test
   void aZeroPeriodNeverWritesOff() {
     RetirementAccount account = new RetirementAccount(0);
     account.open(0, 0);
