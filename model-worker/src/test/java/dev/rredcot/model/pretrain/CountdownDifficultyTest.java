@@ -11,23 +11,24 @@ import dev.rredcot.model.tokenizer.CharTokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The shipped countdown difficulty needs search: many valid first moves doom the trace, moving at
- * random while finishing whenever one move makes the target is not enough, and the warm-up traces
- * fit the default model context. Logs the figures quoted in docs/RESULTS.md.
+ * Every countdown level needs search: many valid first moves doom the trace, moving at random while
+ * finishing whenever one move makes the target is not enough, and the warm-up traces fit the
+ * default model context. Logs the figures quoted in docs/RESULTS.md.
  */
 class CountdownDifficultyTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(CountdownDifficultyTest.class);
 
-  private final CountdownTask task = new CountdownTask(PretrainOptions.COUNTDOWN_POLICY_TASK);
-
-  @Test
-  void validEarlyMovesDoomAndTracesFitTheContext() {
+  @ParameterizedTest
+  @MethodSource("levels")
+  void validEarlyMovesDoomAndTracesFitTheContext(String level) {
+    CountdownTask task = new CountdownTask(CountdownTask.Config.level(level));
     int problems = 400;
     Random random = new Random(1);
     CountdownSolver solver =
@@ -59,8 +60,9 @@ class CountdownDifficultyTest {
     }
     double greedy = (double) greedySolved / problems;
     LOG.info(
-        "countdown {}: {} problems; share of first moves that doom {}; random moves with greedy"
+        "countdown {} ({}): {} problems; share of first moves that doom {}; random moves with greedy"
             + " finish solve {}; warm-up solver solves {}; longest warm-up sequence {} tokens",
+        level,
         task.config(),
         problems,
         String.format("%.3f", doomShare),
@@ -71,6 +73,10 @@ class CountdownDifficultyTest {
     assertTrue(greedy < 0.6, "without lookahead only some are solved: " + greedy);
     int context = ModelConfig.builder().setVocabSize(tokenizer.vocabSize()).build().maxContext();
     assertTrue(longest <= context, longest + " tokens > context " + context);
+  }
+
+  static List<String> levels() {
+    return CountdownTask.Config.LEVELS;
   }
 
   /** Moves at random, except that it takes a move making the target whenever there is one. */
