@@ -25,6 +25,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -117,6 +118,14 @@ class FlinkClusterSubmissionTest {
       assertEquals(ROLLOUTS, credited.size());
       assertEquals(
           ids, credited.stream().map(CreditedRollout::getRolloutId).collect(Collectors.toSet()));
+      // The cluster's processes log what they do, with timestamps, where the layout says.
+      String jobManagerLog =
+          Files.readString(dir.resolve("flink").resolve("log").resolve("jobmanager.log"));
+      assertTrue(jobManagerLog.contains("[INFO]"), jobManagerLog);
+      assertTrue(jobManagerLog.contains("rredcot-credit"), jobManagerLog);
+      assertTrue(
+          jobManagerLog.lines().anyMatch(line -> line.matches("^\\d{4}-\\d{2}-\\d{2}T.*")),
+          jobManagerLog);
     } finally {
       FlinkCluster.DownResult down = cluster.down(Duration.ofSeconds(30));
       if (running != null) {

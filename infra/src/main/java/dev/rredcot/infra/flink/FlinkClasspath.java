@@ -22,14 +22,17 @@ import java.util.regex.Pattern;
  */
 public final class FlinkClasspath {
   // Group directories of Flink and of its runtime's dependencies (flink-runtime, flink-clients,
-  // flink-streaming-java, flink-runtime-web, flink-metrics-prometheus), the logging binding, and
+  // flink-streaming-java, flink-runtime-web, flink-metrics-prometheus), the logging binding (the
+  // CLI's logback, configured by the cluster's conf/logback.xml; without it SLF4J falls back to no
+  // output at all), and
   // DJL with its dependencies: a JVM loads a native library (PyTorch's) in one class loader only,
   // so DJL must come from the cluster's class loader, not from each job's (see FlinkClusterConfig).
   private static final Pattern CLUSTER_JAR =
       Pattern.compile(
           "/(org/apache/flink|com/esotericsoftware|org/objenesis|com/twitter|org/javassist"
               + "|tools/profiler|commons-cli|org/snakeyaml|org/apache/commons|commons-collections"
-              + "|commons-io|org/slf4j|com/google/code/findbugs|org/xerial/snappy|org/lz4"
+              + "|commons-io|org/slf4j|ch/qos/logback|com/google/code/findbugs|org/xerial/snappy"
+              + "|org/lz4"
               + "|ai/djl|com/google/code/gson|net/java/dev/jna)/[^:]*\\.jar$");
 
   private FlinkClasspath() {}

@@ -45,6 +45,8 @@ public final class FlinkCluster {
       "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
 
   private static final Logger LOG = LoggerFactory.getLogger(FlinkCluster.class);
+  // The logging of a child process whose standard output is its log file (as the broker's).
+  private static final String LOGBACK_CONFIG = "logback-stdout-file.xml";
   private static final String JOB_MANAGER = "jobmanager";
   private static final Duration POLL_INTERVAL = Duration.ofMillis(500);
   private static final int LOG_TAIL_LINES = 15;
@@ -264,6 +266,12 @@ public final class FlinkCluster {
           layout.confDir().resolve("config.yaml"),
           FlinkClusterConfig.yaml(config),
           StandardCharsets.UTF_8);
+      try (InputStream logging = FlinkCluster.class.getResourceAsStream("/" + LOGBACK_CONFIG)) {
+        if (logging == null) {
+          throw new IOException(LOGBACK_CONFIG + " is not on the classpath");
+        }
+        Files.write(layout.confDir().resolve(LOGBACK_CONFIG), logging.readAllBytes());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + layout.root(), e);
     }
@@ -286,8 +294,8 @@ public final class FlinkCluster {
             "-Djava.awt.headless=true",
             // The web UI shows the log file named here.
             "-Dlog.file=" + logFile,
-            "-Dorg.slf4j.simpleLogger.showDateTime=true",
-            "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+            // Every INFO line with a timestamp to standard output, which is the log file.
+            "-Dlogback.configurationFile=" + layout.confDir().resolve(LOGBACK_CONFIG),
             "-cp",
             classpath,
             jobManager ? JOB_MANAGER_CLASS : TASK_MANAGER_CLASS,
