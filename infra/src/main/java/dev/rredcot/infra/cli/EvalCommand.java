@@ -71,6 +71,21 @@ final class EvalCommand implements Runnable {
                 + " shipped policy's, forks), at its own number of moves unless --levels is given.")
     String level;
 
+    @Option(
+        names = "--mix",
+        defaultValue = "balanced",
+        description =
+            "balanced (default: half correct, one correct and one wrong trace per prompt) or"
+                + " natural (every trace of each group as sampled: the groups the trainer sees).")
+    String mix;
+
+    @Option(
+        names = "--group-size",
+        description =
+            "Traces sampled per prompt, the group a bank is built from (default 4; the learning"
+                + " evaluation and the demo use 8).")
+    Integer groupSize;
+
     @Option(names = "--rollouts", description = "Held-out rollouts to score.")
     Integer rollouts;
 
@@ -153,6 +168,14 @@ final class EvalCommand implements Runnable {
       }
       if (level != null) {
         options.optCountdownLevel(level);
+      }
+      if (!mix.equals("balanced") && !mix.equals("natural")) {
+        throw new ParameterException(
+            spec.commandLine(), "--mix takes balanced or natural, not " + mix);
+      }
+      options.optNaturalMix(mix.equals("natural"));
+      if (groupSize != null) {
+        options.optGroupSize(groupSize);
       }
       if (ablationRollouts != null) {
         options.optAblationRollouts(ablationRollouts);

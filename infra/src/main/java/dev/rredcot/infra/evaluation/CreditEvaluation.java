@@ -101,6 +101,7 @@ public final class CreditEvaluation {
               options.groupSize(),
               options.maxTokens(),
               Math.max(64, 40 * options.rollouts() / options.levels().size()),
+              options.naturalMix(),
               options.seed());
       TaskFamily family = options.task().trained();
       MonteCarloTruth truth =

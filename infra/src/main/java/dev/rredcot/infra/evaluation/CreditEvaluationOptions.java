@@ -38,6 +38,7 @@ public record CreditEvaluationOptions(
     int rollouts,
     List<Integer> levels,
     Optional<String> countdownLevel,
+    boolean naturalMix,
     int groupSize,
     int mcTruthSamples,
     List<Integer> smallMcSamples,
@@ -76,6 +77,7 @@ public record CreditEvaluationOptions(
     private EvaluationTask task = EvaluationTask.ARITH;
     private List<Integer> levels;
     private Optional<String> countdownLevel = Optional.empty();
+    private boolean naturalMix;
     private int groupSize = 4;
     private int mcTruthSamples = 64;
     private List<Integer> smallMcSamples = List.of(1, 2, 4, 8);
@@ -123,6 +125,15 @@ public record CreditEvaluationOptions(
      */
     public Builder optCountdownLevel(String value) {
       this.countdownLevel = Optional.of(value);
+      return this;
+    }
+
+    /**
+     * Every trace of each sampled group, as the policy writes them (default false: half correct,
+     * one correct and one wrong trace per prompt at most).
+     */
+    public Builder optNaturalMix(boolean value) {
+      this.naturalMix = value;
       return this;
     }
 
@@ -234,6 +245,7 @@ public record CreditEvaluationOptions(
           rollouts,
           levels,
           countdownLevel,
+          naturalMix,
           groupSize,
           mcTruthSamples,
           smallMcSamples,

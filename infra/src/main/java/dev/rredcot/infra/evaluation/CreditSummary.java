@@ -100,6 +100,7 @@ public final class CreditSummary {
         "checkpoint_source", StartingPolicy.source(options.checkpointStore(), options.task()));
     settings.put("task", options.task().familyName());
     options.countdownLevel().ifPresent(level -> settings.put("countdown_level", level));
+    settings.put("mix", options.naturalMix() ? "natural" : "balanced");
     settings.put("localisation_truth", options.task().localisationName());
     settings.put("rollouts", options.rollouts());
     ArrayNode levels = settings.putArray("levels_steps");

@@ -17,13 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Samples held-out rollouts from a policy at several difficulty levels with a balanced mix of
- * correct and wrong traces: each level gets {@code total / levels} rollouts (the remainder to the
- * first levels), half of them correct (rounded down), taking at most one correct and one wrong
- * trace per prompt so the set covers many prompts. Prompt seeds lie above {@link
- * HeldOutEvaluator#DEFAULT_FIRST_SEED}, away from training seeds. When the policy cannot produce
- * enough of one kind within the prompt budget, the other kind fills the gap and the shortfall is
- * logged; the caller reports the real mix.
+ * Samples held-out rollouts from a policy at several difficulty levels: each level gets {@code
+ * total / levels} rollouts (the remainder to the first levels). The balanced mix takes half of them
+ * correct (rounded down), at most one correct and one wrong trace per prompt so the set covers many
+ * prompts; the natural mix takes every trace of each prompt's group, as sampled, so the share of
+ * correct traces and the groups a bank is built from are those the trainer sees. Prompt seeds lie
+ * above {@link HeldOutEvaluator#DEFAULT_FIRST_SEED}, away from training seeds. When the policy
+ * cannot produce enough of one kind within the prompt budget, the other kind fills the gap and the
+ * shortfall is logged; the caller reports the real mix.
  */
 public final class HeldOutRollouts {
   /** Seed offset of the evaluation prompts above the held-out base seed. */
@@ -48,6 +49,7 @@ public final class HeldOutRollouts {
       int groupSize,
       int maxTokens,
       int maxPromptsPerLevel,
+      boolean natural,
       long seed) {
     List<EvaluationTrace> selected = new ArrayList<>();
     for (int l = 0; l < levels.size(); l++) {
@@ -62,6 +64,7 @@ public final class HeldOutRollouts {
               groupSize,
               maxTokens,
               maxPromptsPerLevel,
+              natural,
               seed));
     }
     return selected;
@@ -76,6 +79,7 @@ public final class HeldOutRollouts {
       int groupSize,
       int maxTokens,
       int maxPrompts,
+      boolean natural,
       long seed) {
     int wantCorrect = quota / 2;
     int wantWrong = quota - wantCorrect;
@@ -84,7 +88,11 @@ public final class HeldOutRollouts {
     List<EvaluationTrace> spare = new ArrayList<>();
     long firstSeed = HeldOutEvaluator.DEFAULT_FIRST_SEED + SEED_OFFSET + steps * 1_000_000L;
     int prompt = 0;
-    while (prompt < maxPrompts && (correct.size() < wantCorrect || wrong.size() < wantWrong)) {
+    List<EvaluationTrace> asSampled = new ArrayList<>();
+    while (prompt < maxPrompts
+        && (natural
+            ? asSampled.size() < quota
+            : correct.size() < wantCorrect || wrong.size() < wantWrong)) {
       List<Problem> problems = new ArrayList<>();
       List<GenerationRequest> requests = new ArrayList<>();
       for (int p = 0; p < PROMPTS_PER_BATCH && prompt < maxPrompts; p++, prompt++) {
@@ -122,6 +130,12 @@ public final class HeldOutRollouts {
                   group,
                   evaluationTask.localisationTruth(task, problems.get(p), rollout.getText()));
           boolean isCorrect = trace.correct();
+          if (natural) {
+            if (asSampled.size() < quota) {
+              asSampled.add(trace);
+            }
+            continue;
+          }
           if (isCorrect && !tookCorrect && correct.size() < wantCorrect) {
             correct.add(trace);
             tookCorrect = true;
@@ -134,9 +148,11 @@ public final class HeldOutRollouts {
         }
       }
     }
-    List<EvaluationTrace> level = new ArrayList<>(correct);
-    level.addAll(wrong);
-    if (level.size() < quota) {
+    List<EvaluationTrace> level = new ArrayList<>(natural ? asSampled : correct);
+    if (!natural) {
+      level.addAll(wrong);
+    }
+    if (!natural && level.size() < quota) {
       LOG.warn(
           "{} steps: only {} correct and {} wrong traces in {} prompts (wanted {} and {});"
               + " filling with {} more of the other kind",
