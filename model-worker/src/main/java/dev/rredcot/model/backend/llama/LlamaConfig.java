@@ -156,14 +156,15 @@ public record LlamaConfig(
     }
   }
 
-  /** This configuration as a Hugging Face {@code config.json} ({@code model_type} llama). */
+  /**
+   * This configuration as a Hugging Face {@code config.json}: {@code model_type} llama, or qwen2
+   * when the attention has q/k/v biases (Qwen2's layout; Llama's {@code attention_bias} would put
+   * one on the output projection too).
+   */
   public ObjectNode toHuggingFace() {
-    if (qkvBias) {
-      throw new IllegalStateException("q/k/v biases are written as qwen2, not supported here");
-    }
     ObjectNode config = JSON.createObjectNode();
-    config.putArray("architectures").add("LlamaForCausalLM");
-    config.put("model_type", "llama");
+    config.putArray("architectures").add(qkvBias ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+    config.put("model_type", qkvBias ? "qwen2" : "llama");
     config.put("hidden_size", dim);
     config.put("intermediate_size", hiddenDim);
     config.put("num_hidden_layers", layers);
@@ -183,7 +184,9 @@ public record LlamaConfig(
     }
     config.put("tie_word_embeddings", tiedOutput);
     config.put("hidden_act", "silu");
-    config.put("attention_bias", false);
+    if (!qkvBias) {
+      config.put("attention_bias", false);
+    }
     config.put("torch_dtype", "float32");
     return config;
   }

@@ -12,6 +12,8 @@ import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.backend.ValueRequest;
+import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.tokenizer.ChatTemplate;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -104,6 +106,33 @@ class Qwen2StyleDirectoryTest {
                 .reduce("", (a, b) -> a + "|" + b);
       }
       assertEquals(texts[1], texts[0]);
+    }
+  }
+
+  @Test
+  void aSavedDirectoryKeepsTheTokenizerJsonTheTemplateAndTheScores() throws Exception {
+    // The tokenizer.json path of save: what the trainer writes after a step must open again as the
+    // same model, with the same BOS-less tokenizer and chat template.
+    Path source = Files.createDirectory(dir.resolve("source"));
+    writeDirectory(source, true);
+    try (LlamaCausalLm lm = LlamaCausalLm.openHuggingFace(source)) {
+      Checkpoint saved = lm.save(new CheckpointStore(dir.resolve("store"), 4), 1, null, Map.of());
+      assertTrue(Files.isRegularFile(saved.dir().resolve("tokenizer.json")));
+      CheckpointStore.verify(saved.dir());
+      try (LlamaCausalLm reopened = LlamaCausalLm.openHuggingFace(saved.dir())) {
+        assertEquals(lm.config().qkvBias(), reopened.config().qkvBias());
+        assertEquals(lm.config().tiedOutput(), reopened.config().tiedOutput());
+        assertEquals(lm.config().ropeScaling(), reopened.config().ropeScaling());
+        assertFalse(reopened.tokenizer().addsBos());
+        String text = "=3\nA: 3\n";
+        assertArrayEquals(lm.tokenizer().encode(text), reopened.tokenizer().encode(text));
+        assertEquals(lm.contextLength("1+2", 4), reopened.contextLength("1+2", 4));
+        ScoreRequest request = new ScoreRequest("1+2", lm.tokenizer().encode(text));
+        assertArrayEquals(
+            lm.logProbs(List.of(request)).get(0),
+            reopened.logProbs(List.of(request)).get(0),
+            1e-6f);
+      }
     }
   }
 
