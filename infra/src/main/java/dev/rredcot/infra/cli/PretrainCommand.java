@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.infra.evaluation.StartingPolicy;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.pretrain.PretrainOptions;
@@ -13,6 +14,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,7 +58,7 @@ final class PretrainCommand implements Callable<Integer> {
       names = "--task",
       defaultValue = "arith",
       paramLabel = "FAMILY",
-      description = "arith (default) or countdown.")
+      description = "arith (default) or countdown; a JSONL family has no trace writer.")
   String task = "arith";
 
   @Option(
@@ -102,11 +104,8 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    boolean countdown = task.equals(CountdownTask.NAME);
-    if (!countdown && !task.equals(ArithmeticTask.NAME)) {
-      throw new ParameterException(
-          spec.commandLine(), "--task: pretrain writes arith or countdown policies, not " + task);
-    }
+    EvaluationTask family = TaskOption.builtIn(spec, TaskOption.resolve(spec, task));
+    boolean countdown = family == EvaluationTask.COUNTDOWN;
     if (!countdown && level != null) {
       throw new ParameterException(spec.commandLine(), "--level is a countdown option");
     }
@@ -136,7 +135,7 @@ final class PretrainCommand implements Callable<Integer> {
       options.optSnapshotEvery(snapshotEvery);
     }
     if (from != null) {
-      options.optInitialPolicy(initialPolicy(countdown));
+      options.optInitialPolicy(initialPolicy(family));
     }
     if (answerEarly != null) {
       options.optAnswerEarlyRate(answerEarly);
@@ -187,23 +186,18 @@ final class PretrainCommand implements Callable<Integer> {
     }
   }
 
-  /** The policy {@code --from} names: a store's newest version, or the task's shipped policy. */
-  private Checkpoint initialPolicy(boolean countdown) throws IOException {
-    if (from.equals("shipped")) {
-      EvaluationTask shipped = countdown ? EvaluationTask.COUNTDOWN : EvaluationTask.ARITH;
-      Path shippedRoot = cli.home().checkpointsDir().resolve("shipped-" + shipped.familyName());
-      return shipped.materialiseShipped(new CheckpointStore(shippedRoot, 1));
-    }
-    Path fromRoot = Path.of(from);
-    if (!Files.isDirectory(fromRoot)) {
+  /**
+   * The policy {@code --from} names: the newest version of a store (or a checkpoint directory), or
+   * the task's shipped policy, found as the evaluations find their starting policy.
+   */
+  private Checkpoint initialPolicy(EvaluationTask family) throws IOException {
+    Optional<Path> fromStore =
+        from.equals("shipped") ? Optional.empty() : Optional.of(Path.of(from));
+    if (fromStore.isPresent() && !Files.isDirectory(fromStore.get())) {
       throw new ParameterException(
-          spec.commandLine(), "--from: no checkpoint store at " + fromRoot + " (or use 'shipped')");
+          spec.commandLine(),
+          "--from: no checkpoint store at " + fromStore.get() + " (or use 'shipped')");
     }
-    return new CheckpointStore(fromRoot, Integer.MAX_VALUE)
-        .latest()
-        .orElseThrow(
-            () ->
-                new ParameterException(
-                    spec.commandLine(), "--from: the store " + fromRoot + " holds no checkpoint"));
+    return StartingPolicy.resolve(fromStore, StartingPolicy.defaultInitialPolicyStore(), family);
   }
 }

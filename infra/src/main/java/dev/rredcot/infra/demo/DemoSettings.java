@@ -1,6 +1,7 @@
 package dev.rredcot.infra.demo;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.trainer.TrainerService;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -114,9 +115,7 @@ public record DemoSettings(
     private int promptsPerBatch = 8;
     private int batchGroups = 8;
     private int inFlightStaleness = 1;
-    // Longer than the credit job takes to start on a busy machine, so a slow start is not mistaken
-    // for rollouts lost before the trainer.
-    private Duration inFlightWriteOffAfter = Duration.ofMinutes(2);
+    private Duration inFlightWriteOffAfter = TrainerService.DEFAULT_WRITE_OFF_AFTER;
     // Chosen by measurement (docs/RESULTS.md section 3): at 1e-4 and 5e-5 greedy accuracy fell.
     private double learningRate = 2.5e-5;
     private double promptsPerSecond = 20;
@@ -164,7 +163,8 @@ public record DemoSettings(
     }
 
     /**
-     * How long nothing may move before the trainer writes what is in flight off (default 2 min).
+     * How long nothing may move before the trainer writes what is in flight off (default {@link
+     * TrainerService#DEFAULT_WRITE_OFF_AFTER}).
      */
     public Builder optInFlightWriteOffAfter(Duration inFlightWriteOffAfter) {
       this.inFlightWriteOffAfter = inFlightWriteOffAfter;

@@ -122,6 +122,9 @@ public final class HeldOutRollouts {
         boolean tookCorrect = false;
         boolean tookWrong = false;
         for (Rollout rollout : group) {
+          if (natural && asSampled.size() >= quota) {
+            break; // no localisation truth for a trace that is not taken
+          }
           EvaluationTrace trace =
               new EvaluationTrace(
                   rollout,
@@ -131,9 +134,7 @@ public final class HeldOutRollouts {
                   evaluationTask.localisationTruth(task, problems.get(p), rollout.getText()));
           boolean isCorrect = trace.correct();
           if (natural) {
-            if (asSampled.size() < quota) {
-              asSampled.add(trace);
-            }
+            asSampled.add(trace);
             continue;
           }
           if (isCorrect && !tookCorrect && correct.size() < wantCorrect) {

@@ -78,6 +78,12 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class TrainerService implements RunningService {
+  /**
+   * How long rollouts may stay in flight with nothing moving before they are written off, unless
+   * told otherwise: longer than the credit job takes to start on a busy machine, so a slow start is
+   * not mistaken for rollouts lost before the trainer.
+   */
+  public static final Duration DEFAULT_WRITE_OFF_AFTER = Duration.ofMinutes(2);
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainerService.class);
   private static final RecordCodec<CreditedRollout> CREDITED =
@@ -540,7 +546,7 @@ public final class TrainerService implements RunningService {
     private String deadLettersTopic = Topics.DEAD_LETTERS;
     private String budgetTopic;
     private int budgetStaleness = 1;
-    private Duration budgetWriteOffAfter = Duration.ofMinutes(2);
+    private Duration budgetWriteOffAfter = DEFAULT_WRITE_OFF_AFTER;
 
     private Builder() {}
 
