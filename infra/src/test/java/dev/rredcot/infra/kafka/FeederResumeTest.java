@@ -81,6 +81,25 @@ class FeederResumeTest {
     }
   }
 
+  // Killed after its first prompt: one partition of the topic holds it, the other is still empty.
+  // A resumed feeder that polled the empty partition with no offset to start from failed on every
+  // restart (NoOffsetForPartitionException), a crash loop seen in the chaos run.
+  @Test
+  void resumedFeederGoesOnWhenAPartitionIsStillEmpty() throws Exception {
+    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+      kafka.createTopics(List.of(Topics.PROMPTS), 2);
+      Prompt first = TaskFeeder.prompt(TASK, 0, 0);
+      try (KafkaProducer<String, Prompt> producer = producer(kafka.bootstrapServers())) {
+        producer.send(new ProducerRecord<>(Topics.PROMPTS, first.getId(), first)).get();
+      }
+      finishSet(kafka.bootstrapServers());
+
+      Map<String, Integer> onTopic = promptsOnTopic(kafka.bootstrapServers());
+      assertEquals(SET, onTopic.size(), "every prompt of the set: " + onTopic);
+      onTopic.forEach((id, records) -> assertEquals(1, records, id + " once: " + onTopic));
+    }
+  }
+
   /** Sends at least {@code atLeast} prompts of the set, stops, and returns how many it sent. */
   private static int sendSome(String bootstrap, int atLeast) throws Exception {
     TaskFeeder feeder = feeder(bootstrap).optPromptsPerSecond(20).build();

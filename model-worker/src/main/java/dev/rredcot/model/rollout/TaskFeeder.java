@@ -236,14 +236,18 @@ public final class TaskFeeder implements RunningService {
             Map<TopicPartition, Long> begins = consumer.beginningOffsets(partitions);
             long count = 0;
             Set<TopicPartition> pending = new HashSet<>();
-            consumer.assign(partitions);
             for (TopicPartition partition : partitions) {
               long end = ends.getOrDefault(partition, 0L);
               count += end;
               if (end > begins.getOrDefault(partition, 0L)) {
-                consumer.seek(partition, end - 1);
                 pending.add(partition);
               }
+            }
+            // Only the partitions that hold a record: an empty one has no position to read from,
+            // and polling it with no reset policy fails on every restart.
+            consumer.assign(pending);
+            for (TopicPartition partition : pending) {
+              consumer.seek(partition, ends.get(partition) - 1);
             }
             long next = 0;
             long deadline = System.nanoTime() + LAST_RECORD_TIMEOUT.toNanos();
