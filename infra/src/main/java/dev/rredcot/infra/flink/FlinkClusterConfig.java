@@ -31,6 +31,7 @@ public final class FlinkClusterConfig {
   private static final int NETWORK_MB_PER_SLOT = 64;
   private static final int METASPACE_MB = 256;
   private static final int JVM_OVERHEAD_MB = 192;
+  private static final String SLOT_TIMEOUT = "60 s";
   // Of this JVM's flags, those the cluster's JVMs need too: Avro's trusted packages (Beam's Kafka
   // checkpoint marks and the records), DJL offline, and the JDK 17 opens of Flink's Kryo.
   private static final List<String> INHERITED_FLAG_PREFIXES =
@@ -77,6 +78,11 @@ public final class FlinkClusterConfig {
     config.put("taskmanager.memory.jvm-overhead.min", mb(JVM_OVERHEAD_MB));
     config.put("taskmanager.memory.jvm-overhead.max", mb(JVM_OVERHEAD_MB));
     config.put("jobmanager.memory.heap.size", mb(settings.jobManagerHeapMb()));
+    // A restarted TaskManager offers its slots to the recovering job; on a loaded machine the
+    // JobManager took longer than Flink's default 10 s to deploy into an offered slot, the
+    // TaskManager freed it ("has no more allocated slots for job ... (timeoutSlot)") and the job
+    // failed over once more (docs/BENCHMARKS.md, Reliability).
+    config.put("taskmanager.slot.timeout", SLOT_TIMEOUT);
     config.put("state.checkpoints.dir", layout.checkpointsDir().toUri().toString());
     config.put("state.savepoints.dir", layout.savepointsDir().toUri().toString());
     config.put("io.tmp.dirs", layout.tmpDir().toString());
