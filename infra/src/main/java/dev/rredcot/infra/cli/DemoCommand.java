@@ -101,6 +101,14 @@ final class DemoCommand implements Callable<Integer> {
   double learningRate;
 
   @Option(
+      names = "--kl-coefficient",
+      defaultValue = "0",
+      description =
+          "Weight of the trainer's per-token k3 KL penalty to the run's initial policy (default"
+              + " ${DEFAULT-VALUE}: off).")
+  double klCoefficient;
+
+  @Option(
       names = "--in-flight-staleness",
       defaultValue = "1",
       description =
@@ -148,6 +156,7 @@ final class DemoCommand implements Callable<Integer> {
               .optBootstrapServers(bootstrap)
               .optSecure(secure)
               .optLearningRate(learningRate)
+              .optKlCoefficient(klCoefficient)
               .optInFlightStaleness(inFlightStaleness)
               .optInFlightWriteOffAfter(Duration.ofSeconds(inFlightWriteOffAfter))
               .optEvaluation(evalPrompts, evalSamples, 5)

@@ -1,5 +1,7 @@
 package dev.rredcot.infra.cli;
 
+import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.infra.evaluation.StartingPolicy;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.CheckpointSigningKey;
@@ -10,6 +12,7 @@ import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.model.policy.AdvantageScale;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainablePolicy;
+import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.trainer.StalenessMode;
 import dev.rredcot.model.trainer.TrainerOptions;
 import dev.rredcot.model.trainer.TrainerService;
@@ -157,6 +160,23 @@ final class TrainerCommand implements Callable<Integer> {
   double learningRate;
 
   @Option(
+      names = "--kl-coefficient",
+      defaultValue = "0",
+      description =
+          "Weight of the per-token k3 KL penalty to --kl-reference added to the objective"
+              + " (docs/METHOD.md, the trainer's objective; default ${DEFAULT-VALUE}: off).")
+  double klCoefficient;
+
+  @Option(
+      names = "--kl-reference",
+      paramLabel = "DIR|shipped",
+      description =
+          "The frozen model the KL penalty measures against: a model or checkpoint directory"
+              + " (what --model opens), or 'shipped' for the shipped policy of --task. Needed with"
+              + " --kl-coefficient > 0; it must share the trained policy's tokenizer.")
+  String klReference;
+
+  @Option(
       names = "--advantage-scale",
       defaultValue = "as-given",
       description =
@@ -183,12 +203,19 @@ final class TrainerCommand implements Callable<Integer> {
         || inFlightStaleness < 0
         || !(inFlightWriteOffAfterS >= 0)
         || !(learningRate > 0)
-        || !(partialBatchAfterS >= 0)) {
+        || !(partialBatchAfterS >= 0)
+        || !(klCoefficient >= 0)) {
       throw new ParameterException(
           spec.commandLine(),
           "--keep and --batch-groups must be positive, --staleness, --in-flight-staleness,"
-              + " --in-flight-write-off-after and --partial-batch-after >= 0, --learning-rate >"
-              + " 0");
+              + " --in-flight-write-off-after, --partial-batch-after and --kl-coefficient >= 0,"
+              + " --learning-rate > 0");
+    }
+    if ((klCoefficient > 0) != (klReference != null)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--kl-coefficient > 0 and --kl-reference go together (a penalty needs a reference, a"
+              + " reference is only read for a penalty)");
     }
     Path root = store != null ? store : cli.home().checkpointsDir();
     Path keyFile = signingKey != null ? signingKey : HomeDirectory.signingKey(cli.home().root());
@@ -220,12 +247,37 @@ final class TrainerCommand implements Callable<Integer> {
           "trainer: empty store %s; starting from the shipped %s policy%n",
           root, task.shippedPolicyName());
     }
-    PolicyUpdateOptions train =
+    PolicyBackend reference = klReference == null ? null : openReference(klReference);
+    try {
+      return run(out, root, checkpoints, reference);
+    } finally {
+      if (reference != null) {
+        reference.close();
+      }
+    }
+  }
+
+  private Integer run(
+      PrintWriter out, Path root, CheckpointStore checkpoints, PolicyBackend reference)
+      throws Exception {
+    PolicyUpdateOptions.Builder trainBuilder =
         PolicyUpdateOptions.builder()
             .optLearningRate(learningRate)
             .optClipEpsilon(TrainerOptions.defaultTrainOptions().clipEpsilon())
-            .optAdvantageScale(advantageScale(spec, advantageScale))
-            .build();
+            .optAdvantageScale(advantageScale(spec, advantageScale));
+    if (reference != null) {
+      trainBuilder.optKlPenalty(klCoefficient, reference);
+      out.printf(
+          "trainer: KL penalty %s to %s%n",
+          Double.toString(klCoefficient), reference.description());
+    }
+    PolicyUpdateOptions train = trainBuilder.build();
+    try {
+      // Before the broker: the store's newest policy is the one the trainer resumes.
+      train.requireReferenceReads(Tokenizer.load(checkpoints.latest().orElseThrow().dir()));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--kl-reference: " + e.getMessage());
+    }
     TrainerService.Builder builder =
         TrainerService.builder()
             .setBootstrapServers(bootstrapOption.resolveReachable(cli.home()))
@@ -259,6 +311,23 @@ final class TrainerCommand implements Callable<Integer> {
     out.flush();
     return ServiceProcess.run(
         "trainer", trainer, metricsOption, () -> TrainerCommand.summary(trainer.stats()), out);
+  }
+
+  /** The KL reference: the shipped policy of --task, or what {@code --model} would open. */
+  private PolicyBackend openReference(String value) throws IOException {
+    try {
+      if (value.equals("shipped")) {
+        EvaluationTask task =
+            taskOption.resolve(spec).requireBuiltIn("trainer --kl-reference shipped");
+        return PolicyCheckpoints.load(
+            StartingPolicy.resolve(
+                Optional.empty(), StartingPolicy.initialPolicyStore(cli.home()), task));
+      }
+      return BackendKinds.open(Path.of(value));
+    } catch (IllegalArgumentException | IOException e) {
+      throw new ParameterException(
+          spec.commandLine(), "--kl-reference " + value + ": " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -249,6 +249,14 @@ public final class DemoRun {
     started.add(observer);
     observer.start();
 
+    PolicyUpdateOptions.Builder train =
+        PolicyUpdateOptions.builder().optLearningRate(settings.learningRate());
+    if (settings.klCoefficient() > 0) {
+      // The penalty's reference is the run's initial policy, frozen; closed after the trainer.
+      Policy reference = Policy.load(initial);
+      started.add(reference);
+      train.optKlPenalty(settings.klCoefficient(), reference);
+    }
     TrainerService trainer =
         TrainerService.builder()
             .setBootstrapServers(bootstrap)
@@ -256,10 +264,7 @@ public final class DemoRun {
             .optOptions(
                 TrainerOptions.builder()
                     .optBatchGroups(settings.batchGroups())
-                    .optTrainOptions(
-                        PolicyUpdateOptions.builder()
-                            .optLearningRate(settings.learningRate())
-                            .build())
+                    .optTrainOptions(train.build())
                     .optEvaluator(evaluator, settings.evalEveryVersions())
                     .build())
             .optInFlightBudget(
@@ -459,6 +464,7 @@ public final class DemoRun {
     config.put("in_flight_staleness", settings.inFlightStaleness());
     config.put("in_flight_write_off_after_s", settings.inFlightWriteOffAfter().toSeconds());
     config.put("learning_rate", settings.learningRate());
+    config.put("kl_coefficient", settings.klCoefficient());
     config.put("prompts_per_second", settings.promptsPerSecond());
     config.put("eval_prompts", settings.evalPrompts());
     config.put("eval_samples", settings.evalSamples());

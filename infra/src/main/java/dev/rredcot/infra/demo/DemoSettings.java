@@ -24,6 +24,7 @@ import java.util.Set;
  * @param inFlightWriteOffAfter how long rollouts may stay in flight with nothing moving before the
  *     trainer writes them off as lost (zero: never)
  * @param learningRate the trainer's Adam learning rate
+ * @param klCoefficient weight of the trainer's k3 KL penalty to the run's initial policy (0: off)
  * @param promptsPerSecond the task feeder's rate
  * @param evalPrompts held-out prompts
  * @param evalSamples samples per held-out prompt (accuracy = mean correctness)
@@ -43,6 +44,7 @@ public record DemoSettings(
     int inFlightStaleness,
     Duration inFlightWriteOffAfter,
     double learningRate,
+    double klCoefficient,
     double promptsPerSecond,
     int evalPrompts,
     int evalSamples,
@@ -88,6 +90,9 @@ public record DemoSettings(
     if (!(learningRate > 0) || !(promptsPerSecond > 0)) {
       throw new IllegalArgumentException("learning rate and prompt rate must be positive");
     }
+    if (!(klCoefficient >= 0)) {
+      throw new IllegalArgumentException("the KL coefficient must be >= 0, got " + klCoefficient);
+    }
     if (evalPrompts < 1 || evalSamples < 1 || evalEveryVersions < 1) {
       throw new IllegalArgumentException("evaluation sizes must be at least 1");
     }
@@ -118,6 +123,7 @@ public record DemoSettings(
     private Duration inFlightWriteOffAfter = TrainerService.DEFAULT_WRITE_OFF_AFTER;
     // Chosen by measurement (docs/RESULTS.md section 3): at 1e-4 and 5e-5 greedy accuracy fell.
     private double learningRate = 2.5e-5;
+    private double klCoefficient;
     private double promptsPerSecond = 20;
     private int evalPrompts = 64;
     private int evalSamples = 4;
@@ -177,6 +183,12 @@ public record DemoSettings(
       return this;
     }
 
+    /** The trainer's KL penalty to the run's initial policy (default 0: off). */
+    public Builder optKlCoefficient(double klCoefficient) {
+      this.klCoefficient = klCoefficient;
+      return this;
+    }
+
     /** The task feeder's rate. */
     public Builder optPromptsPerSecond(double promptsPerSecond) {
       this.promptsPerSecond = promptsPerSecond;
@@ -217,6 +229,7 @@ public record DemoSettings(
           inFlightStaleness,
           inFlightWriteOffAfter,
           learningRate,
+          klCoefficient,
           promptsPerSecond,
           evalPrompts,
           evalSamples,

@@ -27,7 +27,12 @@ public final class StartingPolicy {
 
   /** Where the shipped initial policy is materialised unless told otherwise: under the home. */
   public static Path defaultInitialPolicyStore() {
-    return RredcotHome.fromEnvironment().root().resolve("eval").resolve("shipped-initial-policy");
+    return initialPolicyStore(RredcotHome.fromEnvironment());
+  }
+
+  /** Where the shipped initial policy is materialised under {@code home}. */
+  public static Path initialPolicyStore(RredcotHome home) {
+    return home.root().resolve("eval").resolve("shipped-initial-policy");
   }
 
   /**

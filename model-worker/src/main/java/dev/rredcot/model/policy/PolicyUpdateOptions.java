@@ -1,5 +1,8 @@
 package dev.rredcot.model.policy;
 
+import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.tokenizer.Tokenizer;
+
 /**
  * Settings of one {@link Policy#trainStep}: the decoupled PPO objective (docs/METHOD.md, "5. The
  * trainer's objective") with Adam.
@@ -8,7 +11,7 @@ package dev.rredcot.model.policy;
  * @param clipEpsilon PPO clip epsilon of the trust region around the proximal policy (the policy
  *     before the step)
  * @param klCoefficient weight of the k3 KL penalty to {@code reference}; 0 disables it
- * @param reference frozen reference policy for the KL term, or null
+ * @param reference frozen reference model for the KL term (the trained policy's tokenizer), or null
  * @param maxGradNorm global gradient-norm clip (without it the loss diverged at high learning
  *     rates; docs/BENCHMARKS.md, "Settings chosen by measurement")
  * @param maxImportanceWeight cap of the behaviour importance weight {@code π_prox / μ} (truncated
@@ -24,7 +27,7 @@ public record PolicyUpdateOptions(
     double learningRate,
     double clipEpsilon,
     double klCoefficient,
-    Policy reference,
+    PolicyBackend reference,
     double maxGradNorm,
     double maxImportanceWeight,
     double maxAbsLogRatio,
@@ -77,6 +80,33 @@ public record PolicyUpdateOptions(
   }
 
   /**
+   * Refuses a KL reference that reads tokens otherwise than the trained policy's {@code tokenizer}
+   * (another name or vocabulary size): its log-probabilities would be of other tokens.
+   *
+   * @throws IllegalArgumentException naming both tokenizers
+   */
+  public void requireReferenceReads(Tokenizer tokenizer) {
+    if (reference == null) {
+      return;
+    }
+    Tokenizer own = reference.tokenizer();
+    if (!own.name().equals(tokenizer.name()) || own.vocabSize() != tokenizer.vocabSize()) {
+      throw new IllegalArgumentException(
+          "the KL reference "
+              + reference.description()
+              + " reads tokens with "
+              + own.name()
+              + " ("
+              + own.vocabSize()
+              + " ids), the trained policy with "
+              + tokenizer.name()
+              + " ("
+              + tokenizer.vocabSize()
+              + " ids): give a reference with the policy's tokenizer");
+    }
+  }
+
+  /**
    * Starts a builder: lr 1e-4, clip 0.2, no KL, grad-norm clip 1.0, importance weight cap {@value
    * #DEFAULT_MAX_IMPORTANCE_WEIGHT}, log-ratio bound {@value #DEFAULT_MAX_ABS_LOG_RATIO}, one
    * epoch.
@@ -90,7 +120,7 @@ public record PolicyUpdateOptions(
     private double learningRate = 1e-4;
     private double clipEpsilon = 0.2;
     private double klCoefficient;
-    private Policy reference;
+    private PolicyBackend reference;
     private double maxGradNorm = 1.0;
     private double maxImportanceWeight = DEFAULT_MAX_IMPORTANCE_WEIGHT;
     private double maxAbsLogRatio = DEFAULT_MAX_ABS_LOG_RATIO;
@@ -111,8 +141,11 @@ public record PolicyUpdateOptions(
       return this;
     }
 
-    /** KL penalty weight and the frozen reference policy it is measured against. */
-    public Builder optKlPenalty(double klCoefficient, Policy reference) {
+    /**
+     * KL penalty weight and the frozen reference it is measured against: any model that scores the
+     * trained policy's token ids (the same tokenizer), e.g. the policy training started from.
+     */
+    public Builder optKlPenalty(double klCoefficient, PolicyBackend reference) {
       this.klCoefficient = klCoefficient;
       this.reference = reference;
       return this;

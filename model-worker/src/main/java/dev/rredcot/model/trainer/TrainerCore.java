@@ -213,6 +213,12 @@ public final class TrainerCore implements AutoCloseable {
               trainedLog.toAbsolutePath().resolveSibling(STALE_ROLLOUTS_FILE),
               checkpoint.version());
       TrainablePolicy policy = PolicyCheckpoints.load(checkpoint);
+      try {
+        options.trainOptions().requireReferenceReads(policy.tokenizer());
+      } catch (IllegalArgumentException e) {
+        policy.close();
+        throw e;
+      }
       LOG.info(
           "trainer resumes at version {} with offsets {}, {} pending records, {} trained groups"
               + " remembered",

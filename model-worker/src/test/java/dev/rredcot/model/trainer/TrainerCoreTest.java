@@ -9,7 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.StoreLockedException;
+import dev.rredcot.model.policy.ModelConfig;
+import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.PolicyFaults;
+import dev.rredcot.model.policy.PolicyUpdateOptions;
+import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.trainer.TrainerCore.Disposition;
 import dev.rredcot.model.trainer.TrainerCore.OfferResult;
 import dev.rredcot.schemas.CreditedRollout;
@@ -305,6 +309,65 @@ class TrainerCoreTest {
       assertEquals(1, steps.size(), "training goes on");
       assertTrue(Double.isFinite(steps.get(0).result().loss()));
       assertEveryRolloutAccounted(core.stats());
+    }
+  }
+
+  @Test
+  void theKlPenaltyHoldsThePolicyNearItsReference() throws IOException {
+    // The reference is the policy training starts from; a vanishing weight reports the KL the
+    // steps reach without pulling.
+    double free = klAfterSteps(1e-9, 10);
+    double held = klAfterSteps(1.0, 10);
+    assertTrue(free > 1e-4, "training moves the policy away from its start: KL " + free);
+    assertTrue(held < 0.5 * free, "KL with the penalty " + held + " against " + free);
+  }
+
+  /** The KL to the initial policy reported by the last of {@code steps} steps. */
+  private double klAfterSteps(double coefficient, int steps) throws IOException {
+    CheckpointStore own = new CheckpointStore(dir.resolve("kl-" + coefficient), 3);
+    TrainerFixtures.writeInitialPolicy(own);
+    try (Policy reference = Policy.load(own.latest().orElseThrow())) {
+      TrainerOptions options =
+          TrainerOptions.builder()
+              .optBatchGroups(1)
+              .optTrainOptions(
+                  PolicyUpdateOptions.builder()
+                      .optLearningRate(1e-2)
+                      .optKlPenalty(coefficient, reference)
+                      .build())
+              .build();
+      double kl = Double.NaN;
+      try (TrainerCore core =
+          TrainerCore.open(own, dir.resolve("kl-progress-" + coefficient), options)) {
+        for (int v = 0; v < steps; v++) {
+          List<TrainedStep> trained = offerAll(core, group("p" + v, v, 2), 2L * v);
+          assertEquals(1, trained.size());
+          kl = trained.get(0).result().kl();
+        }
+      }
+      return kl;
+    }
+  }
+
+  @Test
+  void aKlReferenceWithAnotherTokenizerIsRefused() throws IOException {
+    ModelConfig config =
+        ModelConfig.builder()
+            .setVocabSize(CharTokenizer.countdown().vocabSize())
+            .optDModel(16)
+            .optHeads(2)
+            .optLayers(1)
+            .optDFF(32)
+            .optMaxContext(96)
+            .build();
+    try (Policy reference = Policy.create(config, CharTokenizer.countdown(), 5)) {
+      TrainerOptions options =
+          TrainerOptions.builder()
+              .optTrainOptions(PolicyUpdateOptions.builder().optKlPenalty(0.1, reference).build())
+              .build();
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> open(options));
+      assertTrue(e.getMessage().contains("tokenizer"), e.getMessage());
     }
   }
 

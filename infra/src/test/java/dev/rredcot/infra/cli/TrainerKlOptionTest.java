@@ -1,0 +1,64 @@
+package dev.rredcot.infra.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rredcot.infra.home.RredcotHome;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code trainer --kl-coefficient C --kl-reference DIR|shipped}: the penalty and its reference go
+ * together, a reference that does not open is a usage error, and a good one is loaded before the
+ * trainer looks for its broker (the bootstrap below listens nowhere).
+ */
+class TrainerKlOptionTest {
+  private static final String LLAMA = "../models/babyllama-tok105";
+
+  @TempDir Path tempDir;
+
+  private CliRun trainer(String... args) {
+    String[] all = new String[args.length + 5];
+    all[0] = "trainer";
+    all[1] = "--store";
+    all[2] = tempDir.resolve("checkpoints").toString();
+    all[3] = "--bootstrap";
+    all[4] = "127.0.0.1:1";
+    System.arraycopy(args, 0, all, 5, args.length);
+    return CliRun.execute(RredcotHome.at(tempDir), all);
+  }
+
+  @Test
+  void aPenaltyWithoutAReferenceIsAUsageError() {
+    CliRun run = trainer("--kl-coefficient", "0.1");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains("--kl-reference"), run.err());
+  }
+
+  @Test
+  void aReferenceThatDoesNotOpenIsAUsageError() {
+    CliRun run =
+        trainer("--kl-coefficient", "0.1", "--kl-reference", tempDir.resolve("nowhere").toString());
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains("--kl-reference " + tempDir.resolve("nowhere")), run.err());
+  }
+
+  @Test
+  void theShippedPolicyIsLoadedAsTheReference() {
+    CliRun run = trainer("--kl-coefficient", "0.05", "--kl-reference", "shipped");
+    // No broker: the trainer stops after loading its reference.
+    assertNotEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.out().contains("trainer: KL penalty 0.05 to"), run.toString());
+  }
+
+  @Test
+  void aReferenceWithAnotherTokenizerIsRefusedBeforeTraining() {
+    // The shipped arithmetic policy in the store, a Llama with a sentencepiece vocabulary as the
+    // reference: its log-probs would be of other tokens.
+    CliRun run = trainer("--kl-coefficient", "0.05", "--kl-reference", LLAMA);
+    assertNotEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.toString().contains("tokenizer"), run.toString());
+  }
+}
