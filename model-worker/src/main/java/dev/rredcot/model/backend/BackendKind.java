@@ -1,13 +1,12 @@
 package dev.rredcot.model.backend;
 
-import dev.rredcot.model.loading.BackendKinds;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
  * One kind of model directory a {@link PolicyBackend} can be opened from, recognised by the files
  * the directory contains (e.g. the built-in checkpoint's {@code model.params}); registered in
- * {@link BackendKinds}.
+ * {@code dev.rredcot.model.loading.BackendKinds} (which imports this package, not the other way).
  */
 public interface BackendKind {
 
