@@ -19,6 +19,13 @@ record CliRun(int exitCode, String out, String err) {
     return new CliRun(exitCode, out.toString(), err.toString());
   }
 
+  /** Runs {@code leading} (the command and its fixed options) followed by {@code args}. */
+  static CliRun execute(RredcotHome home, List<String> leading, String... args) {
+    List<String> all = new java.util.ArrayList<>(leading);
+    all.addAll(List.of(args));
+    return execute(home, all.toArray(String[]::new));
+  }
+
   List<String> outLines() {
     return Arrays.stream(out.split("\n")).filter(line -> !line.isBlank()).toList();
   }

@@ -28,14 +28,10 @@ class ProduceRolloutsModelOptionTest {
   @TempDir Path tempDir;
 
   private CliRun produce(String... args) {
-    String[] all = new String[args.length + 5];
-    all[0] = "produce-rollouts";
-    all[1] = "--count";
-    all[2] = "8";
-    all[3] = "--bootstrap";
-    all[4] = "127.0.0.1:1";
-    System.arraycopy(args, 0, all, 5, args.length);
-    return CliRun.execute(RredcotHome.at(tempDir), all);
+    return CliRun.execute(
+        RredcotHome.at(tempDir),
+        List.of("produce-rollouts", "--count", "8", "--bootstrap", "127.0.0.1:1"),
+        args);
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.infra.home.RredcotHome;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,14 +21,15 @@ class TrainerKlOptionTest {
   @TempDir Path tempDir;
 
   private CliRun trainer(String... args) {
-    String[] all = new String[args.length + 5];
-    all[0] = "trainer";
-    all[1] = "--store";
-    all[2] = tempDir.resolve("checkpoints").toString();
-    all[3] = "--bootstrap";
-    all[4] = "127.0.0.1:1";
-    System.arraycopy(args, 0, all, 5, args.length);
-    return CliRun.execute(RredcotHome.at(tempDir), all);
+    return CliRun.execute(
+        RredcotHome.at(tempDir),
+        List.of(
+            "trainer",
+            "--store",
+            tempDir.resolve("checkpoints").toString(),
+            "--bootstrap",
+            "127.0.0.1:1"),
+        args);
   }
 
   @Test

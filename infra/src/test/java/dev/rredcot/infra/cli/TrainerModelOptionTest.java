@@ -35,14 +35,10 @@ class TrainerModelOptionTest {
   }
 
   private CliRun trainer(String... args) {
-    String[] all = new String[args.length + 5];
-    all[0] = "trainer";
-    all[1] = "--store";
-    all[2] = store().toString();
-    all[3] = "--bootstrap";
-    all[4] = "127.0.0.1:1";
-    System.arraycopy(args, 0, all, 5, args.length);
-    return CliRun.execute(RredcotHome.at(tempDir), all);
+    return CliRun.execute(
+        RredcotHome.at(tempDir),
+        List.of("trainer", "--store", store().toString(), "--bootstrap", "127.0.0.1:1"),
+        args);
   }
 
   @Test

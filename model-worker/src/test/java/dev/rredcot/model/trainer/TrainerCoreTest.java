@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.StoreLockedException;
-import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.PolicyFaults;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
@@ -351,16 +350,9 @@ class TrainerCoreTest {
 
   @Test
   void aKlReferenceWithAnotherTokenizerIsRefused() throws IOException {
-    ModelConfig config =
-        ModelConfig.builder()
-            .setVocabSize(CharTokenizer.countdown().vocabSize())
-            .optDModel(16)
-            .optHeads(2)
-            .optLayers(1)
-            .optDFF(32)
-            .optMaxContext(96)
-            .build();
-    try (Policy reference = Policy.create(config, CharTokenizer.countdown(), 5)) {
+    CharTokenizer countdown = CharTokenizer.countdown();
+    try (Policy reference =
+        Policy.create(TrainerFixtures.tinyConfig(countdown.vocabSize()), countdown, 5)) {
       TrainerOptions options =
           TrainerOptions.builder()
               .optTrainOptions(PolicyUpdateOptions.builder().optKlPenalty(0.1, reference).build())

@@ -29,19 +29,22 @@ final class TrainerFixtures {
    * (e.g. {@link dev.rredcot.model.policy.PolicyFaults}) changed its weights.
    */
   static void writeInitialPolicy(CheckpointStore store, Consumer<Policy> fault) throws IOException {
-    ModelConfig config =
-        ModelConfig.builder()
-            .setVocabSize(TOKENIZER.vocabSize())
-            .optDModel(16)
-            .optHeads(2)
-            .optLayers(1)
-            .optDFF(32)
-            .optMaxContext(96)
-            .build();
-    try (Policy policy = Policy.create(config, TOKENIZER, 5)) {
+    try (Policy policy = Policy.create(tinyConfig(TOKENIZER.vocabSize()), TOKENIZER, 5)) {
       fault.accept(policy);
       policy.save(store, 0, null, Map.of());
     }
+  }
+
+  /** The tiny transformer of these tests, for a vocabulary of {@code vocabSize} ids. */
+  static ModelConfig tinyConfig(int vocabSize) {
+    return ModelConfig.builder()
+        .setVocabSize(vocabSize)
+        .optDModel(16)
+        .optHeads(2)
+        .optLayers(1)
+        .optDFF(32)
+        .optMaxContext(96)
+        .build();
   }
 
   /**
