@@ -52,6 +52,30 @@ final class KvCache {
     }
   }
 
+  /** Frees the cached arrays now rather than with their manager. */
+  void close() {
+    for (int layer = 0; layer < keys.length; layer++) {
+      if (keys[layer] != null) {
+        keys[layer].close();
+        values[layer].close();
+      }
+    }
+  }
+
+  int layers() {
+    return keys.length;
+  }
+
+  /** Cached keys of {@code layer}, (B, heads, Tpast, headDim). */
+  NDArray keys(int layer) {
+    return keys[layer];
+  }
+
+  /** Cached values of {@code layer}, (B, heads, Tpast, headDim). */
+  NDArray values(int layer) {
+    return values[layer];
+  }
+
   /** Number of cached positions (0 when empty). */
   long length() {
     return keys[0] == null ? 0 : keys[0].getShape().get(2);

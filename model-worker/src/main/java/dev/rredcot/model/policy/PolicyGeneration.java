@@ -91,8 +91,14 @@ final class PolicyGeneration {
               prefill);
       forward.countTokens(batch.realTokens);
       float[] distinctLast = lastColumnLogProbs(logits);
-      KvCache cache =
-          distinct.size() == rows ? prefill : prefill.selectRows(manager.create(source));
+      DecodeCache cache =
+          DecodeCache.fromPrefill(
+              prefill,
+              distinct.size() == rows ? null : manager.create(source),
+              maxColumns,
+              manager);
+      prefill.close();
+      TransformerNetwork.HeadMasks masks = network.headMasks(manager);
       float[] last = new float[rows * vocab];
       for (int b = 0; b < rows; b++) {
         System.arraycopy(distinctLast, (int) source[b] * vocab, last, b * vocab, vocab);
@@ -125,9 +131,13 @@ final class PolicyGeneration {
         }
         int keys = column + 1;
         float[] bias = new float[rows * keys];
+        boolean masked = false;
         for (int b = 0; b < rows; b++) {
           for (int j = 0; j < keys; j++) {
-            bias[b * keys + j] = keyVisible[b][j] ? 0f : PaddedBatch.MASKED;
+            if (!keyVisible[b][j]) {
+              bias[b * keys + j] = PaddedBatch.MASKED;
+              masked = true;
+            }
           }
         }
         // Each step's inputs and activations live in their own sub-manager, freed when the step
@@ -136,11 +146,13 @@ final class PolicyGeneration {
           cache.attach(step);
           NDArray ids = step.create(next, new Shape(rows, 1));
           NDArray stepLogits =
-              network.forward(
+              network.decodeStep(
                   network.embedTokens(ids),
                   step.create(positions, new Shape(rows, 1)),
-                  step.create(bias, new Shape(rows, 1, 1, keys)),
-                  cache);
+                  // Without padding (one row, or rows of equal length) nothing is masked.
+                  masked ? step.create(bias, new Shape(rows, 1, keys)) : null,
+                  cache,
+                  masks);
           last = lastColumnLogProbs(stepLogits);
           cache.attach(manager);
         }
@@ -187,9 +199,12 @@ final class PolicyGeneration {
     return states.stream().map(DecodeState::toSample).toList();
   }
 
+  /** (B*V) log-softmax of each row's last column of logits (B,T,V). */
   private static float[] lastColumnLogProbs(NDArray logits) {
     long width = logits.getShape().get(1);
-    return logits.get(":, {}, :", width - 1).logSoftmax(-1).toFloatArray();
+    // A decode step's logits (B,1,V) are their last column already.
+    NDArray last = width == 1 ? logits : logits.get(":, {}, :", width - 1);
+    return last.logSoftmax(-1).toFloatArray();
   }
 
   private DecodeState newState(GenerationRequest request) {

@@ -27,7 +27,8 @@ import java.util.SplittableRandom;
 /**
  * The decoder-only pre-LN transformer: parameters plus a forward pass written with DJL's functional
  * kernels ({@link Linear#linear}, {@link LayerNorm#layerNorm}, {@link Activation#gelu}) so
- * attention can read and extend a {@link KvCache}.
+ * attention can read and extend a {@link KvCache} (whole passes) or a {@link DecodeCache} (decode
+ * steps).
  *
  * <p>Every operation puts its operand from the caller's (per-call) manager first, so results are
  * attached to that manager and nothing accumulates in the parameter manager.
@@ -175,6 +176,83 @@ final class TransformerNetwork implements AutoCloseable {
     NDArray out = layerNorm(x, "ln_f");
     // Output head tied to the token embedding table: logits = out . tok_emb^T.
     return Linear.linear(out, param("tok_emb")).singletonOrThrow();
+  }
+
+  /**
+   * One decode step: runs one new token per row against the keys and values of {@code cache}, which
+   * it extends, and gives what {@link #forward} would give for the whole sequence's last column (up
+   * to rounding).
+   *
+   * @param tokenEmbeddings (B,1,d) from {@link #embedTokens}
+   * @param positionIds (B,1) int64 positions
+   * @param keyBias (B,1,Tpast+1) additive bias over the keys, or null when no key is masked
+   * @param masks from {@link #headMasks}
+   * @return logits (B,1,V)
+   */
+  NDArray decodeStep(
+      NDArray tokenEmbeddings,
+      NDArray positionIds,
+      NDArray keyBias,
+      DecodeCache cache,
+      HeadMasks masks) {
+    NDArray x = tokenEmbeddings.add(embedPositions(positionIds));
+    for (int layer = 0; layer < config.layers(); layer++) {
+      String p = "layer" + layer + ".";
+      NDArray h = layerNorm(x, p + "ln1");
+      x = x.add(attendOneQuery(h, p, keyBias, cache, layer, masks));
+      NDArray m = layerNorm(x, p + "ln2");
+      m = Activation.gelu(linear(m, p + "mlp_in"));
+      x = x.add(linear(m, p + "mlp_out"));
+    }
+    NDArray out = layerNorm(x, "ln_f");
+    return Linear.linear(out, param("tok_emb")).singletonOrThrow();
+  }
+
+  /**
+   * Attention of one query per row (B,1,d) with heads side by side: row {@code h} of {@code
+   * masks.scaledQuery} keeps head {@code h}'s columns (times 1/sqrt(headDim)) and zeroes the rest,
+   * so one (heads, d) x (d, T) product per row gives every head's scores, and one (heads, T) x (T,
+   * d) product mixes the values, of which row {@code h} keeps head {@code h}'s columns. One form
+   * for every batch size: with (B, heads, T, headDim) arrays a 4-D product (one small GEMM per row
+   * and head) loses to elementwise products and sums at one or two rows and wins from a few rows
+   * on, and this form is about as fast as the better of the two at either end (docs/BENCHMARKS.md
+   * has the measurements).
+   */
+  private NDArray attendOneQuery(
+      NDArray h, String p, NDArray keyBias, DecodeCache cache, int layer, HeadMasks masks) {
+    NDArray query = linear(h, p + "q");
+    NDArray[] kv = cache.append(layer, linear(h, p + "k"), linear(h, p + "v"));
+    NDArray scores = query.mul(masks.scaledQuery()).matMul(kv[0].transpose(0, 2, 1));
+    if (keyBias != null) {
+      scores = scores.add(keyBias);
+    }
+    NDArray mixed = scores.softmax(-1).matMul(kv[1]);
+    NDArray merged = mixed.mul(masks.select()).sum(new int[] {1}, true);
+    return linear(merged, p + "o");
+  }
+
+  /**
+   * (heads, d) masks for {@link #decodeStep}: {@code select} is 1 in head {@code h}'s columns of
+   * row {@code h} and 0 elsewhere, {@code scaledQuery} the same times 1/sqrt(headDim).
+   */
+  record HeadMasks(NDArray scaledQuery, NDArray select) {}
+
+  /** The masks of {@link #decodeStep}, owned by {@code manager}: built once per generation. */
+  HeadMasks headMasks(NDManager manager) {
+    int heads = config.heads();
+    int headDim = config.headDim();
+    int d = config.dModel();
+    float[] select = new float[heads * d];
+    float[] scaled = new float[heads * d];
+    float scale = (float) (1.0 / Math.sqrt(headDim));
+    for (int head = 0; head < heads; head++) {
+      for (int j = head * headDim; j < (head + 1) * headDim; j++) {
+        select[head * d + j] = 1f;
+        scaled[head * d + j] = scale;
+      }
+    }
+    Shape shape = new Shape(heads, d);
+    return new HeadMasks(manager.create(scaled, shape), manager.create(select, shape));
   }
 
   private NDArray attention(NDArray h, String p, NDArray bias, KvCache cache, int layer) {

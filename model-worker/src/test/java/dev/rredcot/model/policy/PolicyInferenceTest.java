@@ -66,7 +66,47 @@ class PolicyInferenceTest {
     for (int i = 0; i < cached.size(); i++) {
       assertArrayEquals(uncached.get(i).tokenIds(), cached.get(i).tokenIds(), "sequence " + i);
       assertArrayEquals(uncached.get(i).logProbs(), cached.get(i).logProbs(), 1e-4f);
+      assertArrayEquals(uncached.get(i).entropies(), cached.get(i).entropies(), 1e-4f);
     }
+  }
+
+  @Test
+  void greedyGenerationWithFourHeadsAndKvCacheEqualsRecomputingEveryStep() {
+    // Decode steps keep the heads side by side and separate them with masks; two heads would not
+    // catch a mask that mixes up heads in the middle.
+    ModelConfig config =
+        ModelConfig.builder()
+            .setVocabSize(tokenizer.vocabSize())
+            .optDModel(32)
+            .optHeads(4)
+            .optLayers(2)
+            .optDFF(64)
+            .optMaxContext(96)
+            .build();
+    try (Policy fourHeads = Policy.create(config, tokenizer, 13)) {
+      GenerationOptions.Builder options =
+          GenerationOptions.builder().optTemperature(0).optMaxTokens(32);
+      List<Sample> cached = fourHeads.generate(requests(), options.optUseKvCache(true).build());
+      List<Sample> uncached = fourHeads.generate(requests(), options.optUseKvCache(false).build());
+      for (int i = 0; i < cached.size(); i++) {
+        assertArrayEquals(uncached.get(i).tokenIds(), cached.get(i).tokenIds(), "sequence " + i);
+        assertArrayEquals(uncached.get(i).logProbs(), cached.get(i).logProbs(), 1e-4f);
+        assertArrayEquals(uncached.get(i).entropies(), cached.get(i).entropies(), 1e-4f);
+      }
+    }
+  }
+
+  @Test
+  void greedyGenerationOfOneUnpaddedRowWithKvCacheEqualsRecomputingEveryStep() {
+    // One row has no padding, so its decode steps attend without any bias: the unmasked path.
+    GenerationOptions.Builder options =
+        GenerationOptions.builder().optTemperature(0).optMaxTokens(48);
+    List<GenerationRequest> one = List.of(GenerationRequest.of(PROMPT_A));
+    Sample cached = policy.generate(one, options.optUseKvCache(true).build()).get(0);
+    Sample uncached = policy.generate(one, options.optUseKvCache(false).build()).get(0);
+    assertArrayEquals(uncached.tokenIds(), cached.tokenIds());
+    assertArrayEquals(uncached.logProbs(), cached.logProbs(), 1e-4f);
+    assertArrayEquals(uncached.entropies(), cached.entropies(), 1e-4f);
   }
 
   @Test
