@@ -22,6 +22,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param model description of the {@code --model} measured beside the policy, or null
  * @param modelScoreTokensPerS that model's scored token positions per second, on as many sequences
  *     of the same lengths as the policy's scoring figure (NaN without a model)
+ * @param genTokensPerCpuSB1Kv {@code genTokensPerSB1Kv} per second of the measuring thread's CPU
+ *     time instead of wall time (PyTorch runs one intra-op thread, the caller's, so this is the
+ *     work itself, whatever else shares the cores; NaN where the JVM has no thread CPU clock)
+ * @param genTokensPerCpuSB1NoKv {@code genTokensPerSB1NoKv} per CPU second
+ * @param genTokensPerCpuSB64Kv {@code genTokensPerSB64Kv} per CPU second
+ * @param scoreTokensPerCpuS {@code scoreTokensPerS} per CPU second
  */
 public record BenchmarkResult(
     @JsonProperty("gen_tokens_per_s_b1_kv") double genTokensPerSB1Kv,
@@ -39,4 +45,8 @@ public record BenchmarkResult(
     @JsonProperty("initial_policy_accuracy") double initialPolicyAccuracy,
     @JsonProperty("accuracy_problems") int accuracyProblems,
     @JsonProperty("model") String model,
-    @JsonProperty("model_score_tokens_per_s") double modelScoreTokensPerS) {}
+    @JsonProperty("model_score_tokens_per_s") double modelScoreTokensPerS,
+    @JsonProperty("gen_tokens_per_cpu_s_b1_kv") double genTokensPerCpuSB1Kv,
+    @JsonProperty("gen_tokens_per_cpu_s_b1_nokv") double genTokensPerCpuSB1NoKv,
+    @JsonProperty("gen_tokens_per_cpu_s_b64_kv") double genTokensPerCpuSB64Kv,
+    @JsonProperty("score_tokens_per_cpu_s") double scoreTokensPerCpuS) {}

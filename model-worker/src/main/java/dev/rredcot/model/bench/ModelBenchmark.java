@@ -22,6 +22,8 @@ import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,10 +98,14 @@ public final class ModelBenchmark {
       problems.add(task.generate(options.seed() * 1000 + i));
     }
 
-    double genB1Kv = generationRate(policy, problems.subList(0, 1), true, 8);
-    double genB1NoKv = generationRate(policy, problems.subList(0, 1), false, 4);
-    double genB64Kv = generationRate(policy, problems, true, 2);
-    LOG.info("generation tok/s: b1 kv {}, b1 no-kv {}, b64 kv {}", genB1Kv, genB1NoKv, genB64Kv);
+    Rate genB1Kv = generationRate(policy, problems.subList(0, 1), true, 8);
+    Rate genB1NoKv = generationRate(policy, problems.subList(0, 1), false, 4);
+    Rate genB64Kv = generationRate(policy, problems, true, 2);
+    LOG.info(
+        "generation tok/s (wall / CPU): b1 kv {}, b1 no-kv {}, b64 kv {}",
+        genB1Kv,
+        genB1NoKv,
+        genB64Kv);
 
     // Reference traces (the task's correct solutions) as the scored / valued text.
     List<ScoreRequest> scoreBatch = new ArrayList<>();
@@ -107,9 +113,11 @@ public final class ModelBenchmark {
       scoreBatch.add(new ScoreRequest(p.prompt(), tokenizer.encode(p.solution())));
     }
     long before = policy.forwardTokens();
-    double scoreSeconds = timePerRepeat(() -> policy.score(scoreBatch), 5);
+    Clock scoreClock = new Clock();
+    double scoreSeconds = timePerRepeat(() -> policy.score(scoreBatch), 5, scoreClock);
     long scoredTokens = (policy.forwardTokens() - before) / (5 + WARMUP_REPEATS);
     double scoreRate = scoredTokens / scoreSeconds;
+    double scoreCpuRate = scoredTokens / (scoreClock.cpuSeconds() / 5);
     String model = null;
     double modelScoreRate = Double.NaN;
     if (options.model() != null) {
@@ -161,9 +169,9 @@ public final class ModelBenchmark {
             : Pretrainer.accuracy(
                 policy, task, options.accuracyProblems(), (options.seed() + 1) << 32, 99);
     return new BenchmarkResult(
-        genB1Kv,
-        genB1NoKv,
-        genB64Kv,
+        genB1Kv.wall(),
+        genB1NoKv.wall(),
+        genB64Kv.wall(),
         scoreRate,
         msReuse,
         msRerun,
@@ -176,7 +184,55 @@ public final class ModelBenchmark {
         accuracy,
         options.accuracyProblems(),
         model,
-        modelScoreRate);
+        modelScoreRate,
+        genB1Kv.cpu(),
+        genB1NoKv.cpu(),
+        genB64Kv.cpu(),
+        scoreCpuRate);
+  }
+
+  /** A rate per wall second and per second of the measuring thread's CPU time. */
+  private record Rate(double wall, double cpu) {
+    @Override
+    public String toString() {
+      return String.format(java.util.Locale.ROOT, "%.0f / %.0f", wall, cpu);
+    }
+  }
+
+  /**
+   * Wall and thread CPU time of the measured calls. PyTorch runs one intra-op thread, the calling
+   * one, so the thread's CPU time is the call's work however many other processes share the cores;
+   * the wall time is what a caller waits.
+   */
+  private static final class Clock {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private long wallNanos;
+    private long cpuNanos;
+    private long wallStart;
+    private long cpuStart;
+
+    void start() {
+      wallStart = System.nanoTime();
+      cpuStart = cpuNow();
+    }
+
+    void stop() {
+      wallNanos += System.nanoTime() - wallStart;
+      cpuNanos += cpuNow() - cpuStart;
+    }
+
+    double wallSeconds() {
+      return wallNanos / 1e9;
+    }
+
+    /** NaN where the JVM has no thread CPU clock. */
+    double cpuSeconds() {
+      return THREADS.isCurrentThreadCpuTimeSupported() ? cpuNanos / 1e9 : Double.NaN;
+    }
+
+    private static long cpuNow() {
+      return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
+    }
   }
 
   /**
@@ -218,14 +274,14 @@ public final class ModelBenchmark {
     return cuts.stream().mapToInt(Integer::intValue).toArray();
   }
 
-  private static double generationRate(
+  private static Rate generationRate(
       Policy policy, List<Problem> problems, boolean useKvCache, int repeats) {
     List<GenerationRequest> requests = new ArrayList<>();
     for (Problem p : problems) {
       requests.add(GenerationRequest.of(p.prompt()));
     }
     long tokens = 0;
-    long nanos = 0;
+    Clock clock = new Clock();
     for (int r = -WARMUP_REPEATS; r < repeats; r++) {
       GenerationOptions options =
           GenerationOptions.builder()
@@ -235,27 +291,34 @@ public final class ModelBenchmark {
               // A cue that never occurs keeps sequences running to maxTokens or eos.
               .optAnswerCue("\u0000")
               .build();
-      long start = System.nanoTime();
-      List<Sample> samples = policy.generate(requests, options);
-      long elapsed = System.nanoTime() - start;
-      if (r >= 0) {
-        nanos += elapsed;
-        tokens += samples.stream().mapToLong(s -> s.tokenIds().length).sum();
+      if (r < 0) {
+        policy.generate(requests, options);
+        continue;
       }
+      clock.start();
+      List<Sample> samples = policy.generate(requests, options);
+      clock.stop();
+      tokens += samples.stream().mapToLong(s -> s.tokenIds().length).sum();
     }
-    return tokens / (nanos / 1e9);
+    return new Rate(tokens / clock.wallSeconds(), tokens / clock.cpuSeconds());
   }
 
   /** Mean seconds per call after one warm-up call. */
   private static double timePerRepeat(Supplier<?> call, int repeats) {
+    return timePerRepeat(call, repeats, new Clock());
+  }
+
+  /** Mean wall seconds per call after one warm-up call; {@code clock} keeps the measured calls. */
+  private static double timePerRepeat(Supplier<?> call, int repeats, Clock clock) {
     for (int i = 0; i < WARMUP_REPEATS; i++) {
       call.get();
     }
-    long start = System.nanoTime();
+    clock.start();
     for (int i = 0; i < repeats; i++) {
       call.get();
     }
-    return (System.nanoTime() - start) / 1e9 / repeats;
+    clock.stop();
+    return clock.wallSeconds() / repeats;
   }
 
   /** Peak resident set size from /proc/self/status (VmHWM), in MB; NaN where unavailable. */

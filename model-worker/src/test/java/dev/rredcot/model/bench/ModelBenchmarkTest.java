@@ -47,6 +47,10 @@ class ModelBenchmarkTest {
             "gen_tokens_per_s_b1_nokv",
             "gen_tokens_per_s_b64_kv",
             "score_tokens_per_s",
+            "gen_tokens_per_cpu_s_b1_kv",
+            "gen_tokens_per_cpu_s_b1_nokv",
+            "gen_tokens_per_cpu_s_b64_kv",
+            "score_tokens_per_cpu_s",
             "value_boundary_ms_reuse",
             "value_boundary_ms_rerun",
             "train_step_ms_b64_t64",
@@ -56,6 +60,10 @@ class ModelBenchmarkTest {
       assertTrue(summary.has(key), key);
       assertTrue(summary.get(key).asDouble() > 0 || key.equals("initial_policy_accuracy"), key);
     }
+    // One thread's CPU time never exceeds the wall time it took: per CPU second, at least as fast.
+    assertTrue(
+        result.genTokensPerCpuSB64Kv() >= 0.99 * result.genTokensPerSB64Kv(), result.toString());
+    assertTrue(result.scoreTokensPerCpuS() >= 0.99 * result.scoreTokensPerS(), result.toString());
     assertTrue(result.valueTokensPerBoundaryReuse() < result.valueTokensPerBoundaryRerun());
     assertTrue(result.model().startsWith("llama2c "), result.model());
     assertTrue(summary.get("model_score_tokens_per_s").asDouble() > 0, summary.toString());
