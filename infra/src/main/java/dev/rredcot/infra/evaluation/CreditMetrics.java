@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Fidelity and cost figures of one credit method over the evaluated traces: Spearman and Pearson
@@ -23,6 +24,12 @@ import java.util.function.Function;
  * @param rewardSpearmanCi its interval
  * @param rewardPearson Pearson of the segment rewards
  * @param rewardPearsonCi its interval
+ * @param valueBias mean signed error of v_0..v_{K-1} against the truth (estimate minus truth,
+ *     pooled): a bias the correlations do not see, and which the {@code rudder} rule's advantages
+ *     (differences of values, summing to ζ − v_0 over a trace) do
+ * @param valueBiasCi its bootstrap interval
+ * @param startValueBias mean signed error of v_0 alone, the value at the prompt
+ * @param startValueBiasCi its bootstrap interval
  * @param firstErrorTop1 share of wrong traces whose most negative segment holds the first wrong
  *     step
  * @param firstErrorTop1Relative the same share with segments ranked by their relative value drop
@@ -43,6 +50,10 @@ public record CreditMetrics(
     BootstrapInterval rewardSpearmanCi,
     double rewardPearson,
     BootstrapInterval rewardPearsonCi,
+    double valueBias,
+    BootstrapInterval valueBiasCi,
+    double startValueBias,
+    BootstrapInterval startValueBiasCi,
     double firstErrorTop1,
     double firstErrorTop1Relative,
     int wrongTraces,
@@ -81,6 +92,10 @@ public record CreditMetrics(
                 seed));
       }
     }
+    ToDoubleFunction<List<TraceCreditOutcome>> valueBias =
+        sample -> PairedSample.meanError(sample.stream().map(o -> o.valuePairs()).toList());
+    ToDoubleFunction<List<TraceCreditOutcome>> startBias =
+        sample -> PairedSample.meanError(sample.stream().map(o -> o.valuePairs().first()).toList());
     int wrong = 0;
     int hits = 0;
     int relativeHits = 0;
@@ -125,6 +140,10 @@ public record CreditMetrics(
         intervals.get("SPEARMAN-reward"),
         point.get("PEARSON-reward"),
         intervals.get("PEARSON-reward"),
+        valueBias.applyAsDouble(scored),
+        BootstrapInterval.of(scored, valueBias, resamples, 0.95, seed),
+        startBias.applyAsDouble(scored),
+        BootstrapInterval.of(scored, startBias, resamples, 0.95, seed),
         wrong == 0 ? Double.NaN : hits / (double) wrong,
         wrong == 0 ? Double.NaN : relativeHits / (double) wrong,
         wrong,

@@ -12,7 +12,8 @@ import java.util.Map;
  * The layout of the credit evaluation's {@code summary.json}, fixed so results compare across
  * versions: {@code methods.<name>.{value_spearman, value_spearman_ci, value_pearson,
  * value_pearson_ci, reward_spearman, reward_spearman_ci, reward_pearson, reward_pearson_ci,
- * first_error_top1, first_error_top1_relative, first_error_wrong_traces, model_tokens_per_rollout,
+ * value_bias, value_bias_ci, start_value_bias, start_value_bias_ci, first_error_top1,
+ * first_error_top1_relative, first_error_wrong_traces, model_tokens_per_rollout,
  * wall_ms_per_rollout, mean_segments, scored_rollouts, failures}}, {@code ground_truth}, {@code
  * ablations.segmentation.<strategy>}, {@code ablations.target_segments.<K>}, {@code rollouts} (the
  * mix) and {@code settings}.
@@ -29,6 +30,10 @@ public final class CreditSummary {
           "reward_spearman_ci",
           "reward_pearson",
           "reward_pearson_ci",
+          "value_bias",
+          "value_bias_ci",
+          "start_value_bias",
+          "start_value_bias_ci",
           "first_error_top1",
           "first_error_top1_relative",
           "model_tokens_per_rollout",
@@ -135,6 +140,10 @@ public final class CreditSummary {
     SummaryJson.interval(node, "reward_spearman_ci", metrics.rewardSpearmanCi());
     SummaryJson.number(node, "reward_pearson", metrics.rewardPearson(), undefined);
     SummaryJson.interval(node, "reward_pearson_ci", metrics.rewardPearsonCi());
+    SummaryJson.number(node, "value_bias", metrics.valueBias(), "no scored rollouts");
+    SummaryJson.interval(node, "value_bias_ci", metrics.valueBiasCi());
+    SummaryJson.number(node, "start_value_bias", metrics.startValueBias(), "no scored rollouts");
+    SummaryJson.interval(node, "start_value_bias_ci", metrics.startValueBiasCi());
     SummaryJson.number(
         node,
         "first_error_top1",

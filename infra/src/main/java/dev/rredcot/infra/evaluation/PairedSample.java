@@ -21,6 +21,29 @@ public record PairedSample(double[] estimate, double[] truth) {
     truth = truth.clone();
   }
 
+  /**
+   * Mean signed error, estimate minus truth, over all pairs of {@code units} (NaN without pairs):
+   * the bias that a rank or linear correlation does not see.
+   */
+  public static double meanError(List<PairedSample> units) {
+    double sum = 0;
+    long n = 0;
+    for (PairedSample unit : units) {
+      for (int i = 0; i < unit.estimate.length; i++) {
+        sum += unit.estimate[i] - unit.truth[i];
+        n++;
+      }
+    }
+    return n == 0 ? Double.NaN : sum / n;
+  }
+
+  /** The first pair alone (an empty sample when there is none). */
+  public PairedSample first() {
+    return estimate.length == 0
+        ? this
+        : new PairedSample(new double[] {estimate[0]}, new double[] {truth[0]});
+  }
+
   /** All units' pairs, in order. */
   public static PairedSample concat(List<PairedSample> units) {
     int size = 0;
