@@ -14,6 +14,8 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,6 +35,9 @@ public final class BootstrapOption {
    */
   static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(20);
 
+  private static final Duration RETRY_EVERY = Duration.ofSeconds(1);
+  private static final Logger LOG = LoggerFactory.getLogger(BootstrapOption.class);
+
   @Option(
       names = "--bootstrap",
       paramLabel = "HOST:PORT",
@@ -50,6 +55,16 @@ public final class BootstrapOption {
               + " with --secure, its $RREDCOT_HOME/client-<role>.properties for the command's role:"
               + " feeder, worker, credit (pipeline), trainer, admin (every other command)).")
   Path kafkaConfig;
+
+  @Option(
+      names = "--wait-for-broker",
+      paramLabel = "SECONDS",
+      defaultValue = "0",
+      description =
+          "Seconds to wait for the broker to answer before giving up (default ${DEFAULT-VALUE}:"
+              + " fail at once). For services under a supervisor that may start them before Kafka"
+              + " is back: waiting costs less than a restart with back-off.")
+  double waitForBrokerS;
 
   private final ClientRole role;
 
@@ -91,8 +106,52 @@ public final class BootstrapOption {
   /** {@link #resolve}, then {@link #requireReachable}: for commands that cannot work without it. */
   public String resolveReachable(RredcotHome home) {
     String servers = resolve(home);
-    requireReachable(servers);
+    if (!(waitForBrokerS >= 0)) {
+      throw new IllegalArgumentException(
+          "--wait-for-broker must be >= 0 seconds, got " + waitForBrokerS);
+    }
+    awaitReachable(servers, Duration.ofMillis(Math.round(waitForBrokerS * 1000)));
     return servers;
+  }
+
+  /**
+   * {@link #requireReachable}, tried again every second until {@code patience} has passed; the last
+   * failure, which names the wait, when it never answers.
+   */
+  static void awaitReachable(String bootstrapServers, Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    boolean announced = false;
+    while (true) {
+      try {
+        requireReachable(bootstrapServers);
+        if (announced) {
+          LOG.info("the Kafka broker at {} answers", bootstrapServers);
+        }
+        return;
+      } catch (KafkaAdminException e) {
+        if (System.nanoTime() >= deadline) {
+          if (patience.isZero()) {
+            throw e;
+          }
+          throw new KafkaAdminException(
+              e.getMessage() + " (waited " + patience.toSeconds() + " s)", e.getCause());
+        }
+        if (!announced) {
+          LOG.warn(
+              "waiting up to {} s for a Kafka broker at {}: {}",
+              patience.toSeconds(),
+              bootstrapServers,
+              e.getMessage());
+          announced = true;
+        }
+      }
+      try {
+        Thread.sleep(RETRY_EVERY.toMillis());
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        throw new KafkaAdminException("interrupted while waiting for the broker", interrupted);
+      }
+    }
   }
 
   /**

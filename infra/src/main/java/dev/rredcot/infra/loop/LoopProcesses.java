@@ -46,6 +46,10 @@ public final class LoopProcesses implements AutoCloseable {
   public static final String PIPELINE = "pipeline";
   public static final String FEEDER = "feeder";
 
+  // A service (re)started while the broker is down waits for it, as under a supervisor, instead
+  // of exiting and waiting for the next restart: the broker's own recovery bounds the service's.
+  private static final String WAIT_FOR_BROKER_S = "60";
+
   /** The one TaskManager of the run's Flink cluster, by its process name. */
   public static final String TASK_MANAGER = "taskmanager-1";
 
@@ -291,6 +295,8 @@ public final class LoopProcesses implements AutoCloseable {
           "worker",
           "--bootstrap",
           bootstrap,
+          "--wait-for-broker",
+          WAIT_FOR_BROKER_S,
           "--store",
           store.toString(),
           "--group-size",
@@ -305,6 +311,8 @@ public final class LoopProcesses implements AutoCloseable {
               "trainer",
               "--bootstrap",
               bootstrap,
+              "--wait-for-broker",
+              WAIT_FOR_BROKER_S,
               "--store",
               store.toString(),
               "--keep",
@@ -338,6 +346,8 @@ public final class LoopProcesses implements AutoCloseable {
               "feeder",
               "--bootstrap",
               bootstrap,
+              "--wait-for-broker",
+              WAIT_FOR_BROKER_S,
               "--count",
               Long.toString(shape.prompts()),
               "--first-seed",
