@@ -14,7 +14,13 @@ public enum AdvantageRule {
   /**
    * A_{i,t} = c · r_{k(t)}, the redistributed reward itself (RUDDER), see {@link TokenAdvantages}.
    */
-  RREDCOT_RUDDER("rredcot-rudder", "rudder");
+  RREDCOT_RUDDER("rredcot-rudder", "rudder"),
+  /**
+   * {@link #RREDCOT_RUDDER} with the first segment's reward taken from the group's mean reward
+   * instead of the estimated v_0 (r_1 = v_1 − mean(ζ)), so a trace's credit sums to ζ − mean(ζ)
+   * whatever the estimator's bias at the prompt; see {@link TokenAdvantages}.
+   */
+  RREDCOT_RUDDER_ANCHORED("rredcot-rudder-anchored", "rudder-anchored");
 
   private final String optionValue;
   private final String shortName;
@@ -38,10 +44,10 @@ public enum AdvantageRule {
    * all equal still carries signal (a doomed move in an all-wrong group).
    */
   public boolean usesValuesInEqualGroups() {
-    return this == RREDCOT_RUDDER || this == RREDCOT_DENSE;
+    return this == RREDCOT_RUDDER || this == RREDCOT_RUDDER_ANCHORED || this == RREDCOT_DENSE;
   }
 
-  /** The rule called {@code shortName} ({@code grpo, reweight, dense, rudder}). */
+  /** The rule called {@code shortName} ({@code grpo, reweight, dense, rudder, rudder-anchored}). */
   public static AdvantageRule fromShortName(String shortName) {
     for (AdvantageRule rule : values()) {
       if (rule.shortName.equals(shortName)) {
@@ -49,7 +55,7 @@ public enum AdvantageRule {
       }
     }
     throw new IllegalArgumentException(
-        "unknown rule '" + shortName + "': use grpo, reweight, dense or rudder");
+        "unknown rule '" + shortName + "': use grpo, reweight, dense, rudder or rudder-anchored");
   }
 
   /** Parses an option value; the error lists the valid ones. */
@@ -62,6 +68,7 @@ public enum AdvantageRule {
     throw new IllegalArgumentException(
         "unknown creditMethod '"
             + value
-            + "': use grpo, rredcot-reweight, rredcot-dense or rredcot-rudder");
+            + "': use grpo, rredcot-reweight, rredcot-dense, rredcot-rudder or"
+            + " rredcot-rudder-anchored");
   }
 }

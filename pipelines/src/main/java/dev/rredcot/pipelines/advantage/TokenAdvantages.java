@@ -33,6 +33,11 @@ import java.io.Serializable;
  *       advantage of a failed trace in a half-right group), plus an optional share λ ({@link
  *       Settings#grpoMix()}, default 0) of GRPO's advantage. A move that keeps the value gets about
  *       0 whatever the outcome; the move that loses it carries the loss.
+ *   <li>{@code rredcot-rudder-anchored}: {@code rredcot-rudder} with the first segment's reward
+ *       taken from the group's mean reward instead of the estimated v_0: {@code r_1 = v_1 − mean}.
+ *       A trace's credit then sums to {@code c · (ζ − mean)}, GRPO's centred total, however far the
+ *       estimator's value at the prompt is off (the continuation bank's is a lower bound, measured
+ *       at −0.08 on the wide countdown level); the segments after the first are unchanged.
  * </ul>
  *
  * <p>A group whose rewards are all equal has A_i = 0 for every trace, so GRPO and the tilt give it
@@ -208,9 +213,14 @@ public final class TokenAdvantages {
         }
         break;
       case RREDCOT_RUDDER:
+      case RREDCOT_RUDDER_ANCHORED:
         for (int k = 0; k < segments; k++) {
           perSegment[k] =
               settings.valueScale() * segmentRewards[k] + settings.grpoMix() * advantage;
+        }
+        if (settings.rule() == AdvantageRule.RREDCOT_RUDDER_ANCHORED) {
+          // r_1 = v_1 − mean(ζ) = (v_1 − v_0) + (v_0 − mean(ζ)).
+          perSegment[0] += settings.valueScale() * (boundaryValues[0] - statistics.mean());
         }
         break;
       default:

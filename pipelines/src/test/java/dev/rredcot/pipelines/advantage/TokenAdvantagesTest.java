@@ -146,6 +146,27 @@ class TokenAdvantagesTest {
   }
 
   @Test
+  void anchoredRudderTakesTheFirstSegmentsRewardFromTheGroupMean() {
+    // Group mean 0.5, v_0 = 0.4: r_1 = v_1 − 0.5 = 0.2 instead of 0.3; c = 2: 0.4, −0.4, 1.0.
+    float[] tokens = compute(AdvantageRule.RREDCOT_RUDDER_ANCHORED, 2, 1.0, VALUES, REWARDS);
+    assertArrayEquals(new float[] {0.4f, 0.4f, -0.4f, 1.0f, 1.0f, 1.0f}, tokens, 1e-6f);
+    // In an all-wrong group (mean 0) the trace's credit sums to 0: r = (0.7, −0.2, −0.5).
+    GroupStatistics allWrong = GroupStatistics.of(List.of(0.0, 0.0, 0.0, 0.0));
+    float[] wrong =
+        TokenAdvantages.compute(
+            settings(AdvantageRule.RREDCOT_RUDDER_ANCHORED, 2),
+            0.0,
+            allWrong,
+            BOUNDARIES,
+            new double[] {0.4, 0.7, 0.5, 0.0},
+            new double[] {0.3, -0.2, -0.5});
+    assertArrayEquals(new float[] {1.4f, 1.4f, -0.4f, -1.0f, -1.0f, -1.0f}, wrong, 1e-6f);
+    assertEquals(
+        AdvantageRule.RREDCOT_RUDDER_ANCHORED, AdvantageRule.fromShortName("rudder-anchored"));
+    assertTrue(AdvantageRule.RREDCOT_RUDDER_ANCHORED.usesValuesInEqualGroups());
+  }
+
+  @Test
   void valueRulesKeepSignalInAGroupWithEqualRewards() {
     // All four traces wrong; this one's value rises then falls to 0 (0.4 -> 0.7 -> 0.5 -> 0).
     GroupStatistics allWrong = GroupStatistics.of(List.of(0.0, 0.0, 0.0, 0.0));
