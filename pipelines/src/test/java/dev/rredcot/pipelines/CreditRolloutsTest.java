@@ -108,7 +108,8 @@ class CreditRolloutsTest {
     assertThat(
         error.getMessage(),
         equalTo(
-            "unknown creditMethod 'ppo': use grpo, rredcot-reweight, rredcot-dense or rredcot-rudder"));
+            "unknown creditMethod 'ppo': use grpo, rredcot-reweight, rredcot-dense, rredcot-rudder"
+                + " or rredcot-rudder-anchored"));
   }
 
   @Test

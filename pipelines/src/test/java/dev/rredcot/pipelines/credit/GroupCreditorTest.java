@@ -132,6 +132,11 @@ class GroupCreditorTest {
   }
 
   @Test
+  void anchoredRudderCreditEqualsTheStages(TestPipeline pipeline) {
+    assertCreditEqualsStages(pipeline, AdvantageRule.RREDCOT_RUDDER_ANCHORED);
+  }
+
+  @Test
   void groupWithAllRewardsEqualGetsZeroAdvantagesUnderTheRulesThatReadNoValues() {
     for (AdvantageRule rule : List.of(AdvantageRule.GRPO, AdvantageRule.RREDCOT_REWEIGHT)) {
       for (String text : List.of(TinyPolicies.CORRECT, TinyPolicies.WRONG)) {
@@ -155,7 +160,8 @@ class GroupCreditorTest {
     // A correct trace whose values rise 0.2 -> 0.9 -> 1.0 in a group where every trace is correct
     // (v_K is replaced by ζ = 1). Dense once gave the second segment (G_2 + v_0 − mean) / (std + ε)
     // = (0.1 + 0.2 − 1) / (0 + ε) = −7e5; the zero std is now replaced by 1 / c (c = 2):
-    // dense = 2·(v_0 − v_{k−1}) = 0, −1.4; rudder = 2·r_k = 1.4, 0.2; grpo and reweight give 0.
+    // dense = 2·(v_0 − v_{k−1}) = 0, −1.4; rudder = 2·r_k = 1.4, 0.2; anchored rudder = 2·(v_1 −
+    // mean), 2·r_2 = −0.2, 0.2; grpo and reweight give 0.
     Rollout rollout = TinyPolicies.rollout("g", 0, 3, TinyPolicies.CORRECT).build();
     int tokens = rollout.getTokenIds().size();
     TraceCredit valued =
@@ -178,6 +184,10 @@ class GroupCreditorTest {
         Arrays.fill(expected, 5, tokens, -1.4f);
       } else if (rule == AdvantageRule.RREDCOT_RUDDER) {
         Arrays.fill(expected, 0, 5, 1.4f);
+        Arrays.fill(expected, 5, tokens, 0.2f);
+      } else if (rule == AdvantageRule.RREDCOT_RUDDER_ANCHORED) {
+        // r_1 = v_1 − mean = 0.9 − 1: 2·(−0.1) = −0.2; the second segment as rudder's.
+        Arrays.fill(expected, 0, 5, -0.2f);
         Arrays.fill(expected, 5, tokens, 0.2f);
       }
       assertArrayEquals(expected, credited.advantages(), 1e-6f, rule.optionValue());
