@@ -164,11 +164,25 @@ final class TransformerNetwork implements AutoCloseable {
    */
   NDArray forward(
       NDArray tokenEmbeddings, NDArray positionIds, NDArray attentionBias, KvCache cache) {
+    return layers(
+        tokenEmbeddings,
+        positionIds,
+        (h, p, layer) -> attention(h, p, attentionBias, cache, layer));
+  }
+
+  /** One layer's attention over its normalised input {@code h}; {@code p} prefixes its weights. */
+  @FunctionalInterface
+  private interface Attention {
+    NDArray apply(NDArray h, String p, int layer);
+  }
+
+  /** The embeddings through every pre-LN block and the tied output head, to logits. */
+  private NDArray layers(NDArray tokenEmbeddings, NDArray positionIds, Attention attention) {
     NDArray x = tokenEmbeddings.add(embedPositions(positionIds));
     for (int layer = 0; layer < config.layers(); layer++) {
       String p = "layer" + layer + ".";
       NDArray h = layerNorm(x, p + "ln1");
-      x = x.add(attention(h, p, attentionBias, cache, layer));
+      x = x.add(attention.apply(h, p, layer));
       NDArray m = layerNorm(x, p + "ln2");
       m = Activation.gelu(linear(m, p + "mlp_in"));
       x = x.add(linear(m, p + "mlp_out"));
@@ -195,17 +209,10 @@ final class TransformerNetwork implements AutoCloseable {
       NDArray keyBias,
       DecodeCache cache,
       HeadMasks masks) {
-    NDArray x = tokenEmbeddings.add(embedPositions(positionIds));
-    for (int layer = 0; layer < config.layers(); layer++) {
-      String p = "layer" + layer + ".";
-      NDArray h = layerNorm(x, p + "ln1");
-      x = x.add(attendOneQuery(h, p, keyBias, cache, layer, masks));
-      NDArray m = layerNorm(x, p + "ln2");
-      m = Activation.gelu(linear(m, p + "mlp_in"));
-      x = x.add(linear(m, p + "mlp_out"));
-    }
-    NDArray out = layerNorm(x, "ln_f");
-    return Linear.linear(out, param("tok_emb")).singletonOrThrow();
+    return layers(
+        tokenEmbeddings,
+        positionIds,
+        (h, p, layer) -> attendOneQuery(h, p, keyBias, cache, layer, masks));
   }
 
   /**
