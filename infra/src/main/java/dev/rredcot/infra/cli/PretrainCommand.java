@@ -198,6 +198,6 @@ final class PretrainCommand implements Callable<Integer> {
           spec.commandLine(),
           "--from: no checkpoint store at " + fromStore.get() + " (or use 'shipped')");
     }
-    return StartingPolicy.resolve(fromStore, StartingPolicy.defaultInitialPolicyStore(), family);
+    return StartingPolicy.resolve(fromStore, StartingPolicy.initialPolicyStore(cli.home()), family);
   }
 }

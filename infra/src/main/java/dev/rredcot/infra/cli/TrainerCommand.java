@@ -272,11 +272,14 @@ final class TrainerCommand implements Callable<Integer> {
           Double.toString(klCoefficient), reference.description());
     }
     PolicyUpdateOptions train = trainBuilder.build();
-    try {
-      // Before the broker: the store's newest policy is the one the trainer resumes.
-      train.requireReferenceReads(Tokenizer.load(checkpoints.latest().orElseThrow().dir()));
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--kl-reference: " + e.getMessage());
+    if (reference != null) {
+      try {
+        // Before the broker (TrainerCore checks again at open, for callers that build it
+        // directly): the store's newest policy is the one the trainer resumes.
+        train.requireReferenceReads(Tokenizer.load(checkpoints.latest().orElseThrow().dir()));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--kl-reference: " + e.getMessage());
+      }
     }
     TrainerService.Builder builder =
         TrainerService.builder()
