@@ -108,8 +108,8 @@ class CreditRolloutsTest {
     assertThat(
         error.getMessage(),
         equalTo(
-            "unknown creditMethod 'ppo': use grpo, rredcot-reweight, rredcot-dense, rredcot-rudder"
-                + " or rredcot-rudder-anchored"));
+            "unknown creditMethod 'ppo': use grpo, rredcot-reweight, rredcot-dense, rredcot-rudder,"
+                + " rredcot-rudder-anchored or rredcot-rudder-calibrated"));
   }
 
   @Test

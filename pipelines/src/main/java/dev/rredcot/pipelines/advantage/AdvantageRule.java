@@ -20,7 +20,13 @@ public enum AdvantageRule {
    * instead of the estimated v_0 (r_1 = v_1 − mean(ζ)), so a trace's credit sums to ζ − mean(ζ)
    * whatever the estimator's bias at the prompt; see {@link TokenAdvantages}.
    */
-  RREDCOT_RUDDER_ANCHORED("rredcot-rudder-anchored", "rudder-anchored");
+  RREDCOT_RUDDER_ANCHORED("rredcot-rudder-anchored", "rudder-anchored"),
+  /**
+   * {@link #RREDCOT_RUDDER} on values calibrated per group to its mean reward at the prompt: v_k
+   * becomes v_k^α with α chosen so that v_0^α = mean(ζ), which keeps 0 and 1 and the order of the
+   * values; see {@link TokenAdvantages#calibrationExponent}.
+   */
+  RREDCOT_RUDDER_CALIBRATED("rredcot-rudder-calibrated", "rudder-calibrated");
 
   private final String optionValue;
   private final String shortName;
@@ -44,10 +50,13 @@ public enum AdvantageRule {
    * all equal still carries signal (a doomed move in an all-wrong group).
    */
   public boolean usesValuesInEqualGroups() {
-    return this == RREDCOT_RUDDER || this == RREDCOT_RUDDER_ANCHORED || this == RREDCOT_DENSE;
+    return this == RREDCOT_RUDDER
+        || this == RREDCOT_RUDDER_ANCHORED
+        || this == RREDCOT_RUDDER_CALIBRATED
+        || this == RREDCOT_DENSE;
   }
 
-  /** The rule called {@code shortName} ({@code grpo, reweight, dense, rudder, rudder-anchored}). */
+  /** The rule called {@code shortName} ({@code grpo, reweight, dense, rudder, ...}). */
   public static AdvantageRule fromShortName(String shortName) {
     for (AdvantageRule rule : values()) {
       if (rule.shortName.equals(shortName)) {
@@ -55,7 +64,7 @@ public enum AdvantageRule {
       }
     }
     throw new IllegalArgumentException(
-        "unknown rule '" + shortName + "': use grpo, reweight, dense, rudder or rudder-anchored");
+        "unknown rule '" + shortName + "': use " + listed(AdvantageRule::shortName));
   }
 
   /** Parses an option value; the error lists the valid ones. */
@@ -66,9 +75,19 @@ public enum AdvantageRule {
       }
     }
     throw new IllegalArgumentException(
-        "unknown creditMethod '"
-            + value
-            + "': use grpo, rredcot-reweight, rredcot-dense, rredcot-rudder or"
-            + " rredcot-rudder-anchored");
+        "unknown creditMethod '" + value + "': use " + listed(AdvantageRule::optionValue));
+  }
+
+  /** Every rule's name as {@code name} gives it, as "a, b or c". */
+  public static String listed(java.util.function.Function<AdvantageRule, String> name) {
+    AdvantageRule[] rules = values();
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < rules.length; i++) {
+      if (i > 0) {
+        text.append(i == rules.length - 1 ? " or " : ", ");
+      }
+      text.append(name.apply(rules[i]));
+    }
+    return text.toString();
   }
 }

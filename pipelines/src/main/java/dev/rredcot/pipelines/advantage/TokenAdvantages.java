@@ -38,6 +38,10 @@ import java.io.Serializable;
  *       A trace's credit then sums to {@code c · (ζ − mean)}, GRPO's centred total, however far the
  *       estimator's value at the prompt is off (the continuation bank's is a lower bound, measured
  *       at −0.08 on the wide countdown level); the segments after the first are unchanged.
+ *   <li>{@code rredcot-rudder-calibrated}: {@code rredcot-rudder} on the values {@code v_k^α} (k
+ *       &lt; K; v_K = ζ as before), with α from {@link #calibrationExponent} so that the value at
+ *       the prompt equals the group's mean reward. The power keeps 0, 1 and the order of the
+ *       values, and lifts low values most, where a lower-bound estimator misses the most.
  * </ul>
  *
  * <p>A group whose rewards are all equal has A_i = 0 for every trace, so GRPO and the tilt give it
@@ -131,6 +135,26 @@ public final class TokenAdvantages {
 
   private TokenAdvantages() {}
 
+  /** The smallest calibration exponent: how far one group's rewards may lift its values. */
+  public static final double MIN_CALIBRATION_EXPONENT = 0.25;
+
+  /**
+   * The exponent α of {@code rredcot-rudder-calibrated}: {@code ln(mean) / ln(v_0)}, so that {@code
+   * v_0^α = mean}, clamped to [{@link #MIN_CALIBRATION_EXPONENT}, 1]: values are only lifted (the
+   * estimators it is meant for are lower bounds), and never by more than the clamp. 1 (the values
+   * as given) where either side is 0 or 1, e.g. in an all-wrong group.
+   *
+   * @param startValue the estimated v_0
+   * @param meanReward the group's mean reward, an unbiased estimate of the value at the prompt
+   */
+  public static double calibrationExponent(double startValue, double meanReward) {
+    if (!(startValue > 0 && startValue < 1 && meanReward > 0 && meanReward < 1)) {
+      return 1;
+    }
+    double exponent = Math.log(meanReward) / Math.log(startValue);
+    return Math.max(MIN_CALIBRATION_EXPONENT, Math.min(1, exponent));
+  }
+
   /**
    * The segment weights σ_k of the exponential tilt (token-weighted mean 1).
    *
@@ -210,6 +234,19 @@ public final class TokenAdvantages {
         for (int k = segments - 1; k >= 0; k--) {
           returnToGo += segmentRewards[k];
           perSegment[k] = (returnToGo + boundaryValues[0] - statistics.mean()) * scale;
+        }
+        break;
+      case RREDCOT_RUDDER_CALIBRATED:
+        double exponent = calibrationExponent(boundaryValues[0], statistics.mean());
+        double previous = Math.pow(boundaryValues[0], exponent);
+        for (int k = 0; k < segments; k++) {
+          double next =
+              k + 1 == segments
+                  ? boundaryValues[segments]
+                  : Math.pow(boundaryValues[k + 1], exponent);
+          perSegment[k] =
+              settings.valueScale() * (next - previous) + settings.grpoMix() * advantage;
+          previous = next;
         }
         break;
       case RREDCOT_RUDDER:

@@ -167,6 +167,39 @@ class TokenAdvantagesTest {
   }
 
   @Test
+  void calibratedRudderLiftsTheValuesSoTheStartMatchesTheGroupMean() {
+    // α = ln 0.5 / ln 0.4 = 0.75647: values 0.5, 0.7^α = 0.76352, 0.5^α = 0.59194, then ζ = 1;
+    // c = 2: 2·0.26352, 2·(−0.17158), 2·0.40806.
+    assertEquals(0.7564708, TokenAdvantages.calibrationExponent(0.4, 0.5), 1e-6);
+    float[] tokens = compute(AdvantageRule.RREDCOT_RUDDER_CALIBRATED, 2, 1.0, VALUES, REWARDS);
+    float a = 0.5270427f;
+    float b = -0.3431575f;
+    float c = 0.8161148f;
+    assertArrayEquals(new float[] {a, a, b, c, c, c}, tokens, 1e-6f);
+    // Values are only lifted, and at most to the power 1/4.
+    assertEquals(1.0, TokenAdvantages.calibrationExponent(0.6, 0.5), 0);
+    assertEquals(0.25, TokenAdvantages.calibrationExponent(0.01, 0.5), 0);
+    // An all-wrong group has no mean to calibrate to: the values as given, i.e. rudder's credit.
+    GroupStatistics allWrong = GroupStatistics.of(List.of(0.0, 0.0, 0.0, 0.0));
+    double[] values = {0.4, 0.7, 0.5, 0.0};
+    double[] rewards = {0.3, -0.2, -0.5};
+    assertArrayEquals(
+        TokenAdvantages.compute(
+            settings(AdvantageRule.RREDCOT_RUDDER, 2), 0.0, allWrong, BOUNDARIES, values, rewards),
+        TokenAdvantages.compute(
+            settings(AdvantageRule.RREDCOT_RUDDER_CALIBRATED, 2),
+            0.0,
+            allWrong,
+            BOUNDARIES,
+            values,
+            rewards),
+        1e-6f);
+    assertEquals(
+        AdvantageRule.RREDCOT_RUDDER_CALIBRATED, AdvantageRule.fromShortName("rudder-calibrated"));
+    assertTrue(AdvantageRule.RREDCOT_RUDDER_CALIBRATED.usesValuesInEqualGroups());
+  }
+
+  @Test
   void valueRulesKeepSignalInAGroupWithEqualRewards() {
     // All four traces wrong; this one's value rises then falls to 0 (0.4 -> 0.7 -> 0.5 -> 0).
     GroupStatistics allWrong = GroupStatistics.of(List.of(0.0, 0.0, 0.0, 0.0));

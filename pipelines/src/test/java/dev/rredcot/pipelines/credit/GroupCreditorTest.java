@@ -137,6 +137,11 @@ class GroupCreditorTest {
   }
 
   @Test
+  void calibratedRudderCreditEqualsTheStages(TestPipeline pipeline) {
+    assertCreditEqualsStages(pipeline, AdvantageRule.RREDCOT_RUDDER_CALIBRATED);
+  }
+
+  @Test
   void groupWithAllRewardsEqualGetsZeroAdvantagesUnderTheRulesThatReadNoValues() {
     for (AdvantageRule rule : List.of(AdvantageRule.GRPO, AdvantageRule.RREDCOT_REWEIGHT)) {
       for (String text : List.of(TinyPolicies.CORRECT, TinyPolicies.WRONG)) {
@@ -182,7 +187,9 @@ class GroupCreditorTest {
       float[] expected = new float[tokens];
       if (rule == AdvantageRule.RREDCOT_DENSE) {
         Arrays.fill(expected, 5, tokens, -1.4f);
-      } else if (rule == AdvantageRule.RREDCOT_RUDDER) {
+      } else if (rule == AdvantageRule.RREDCOT_RUDDER
+          || rule == AdvantageRule.RREDCOT_RUDDER_CALIBRATED) {
+        // An all-correct group has no mean to calibrate to (mean 1): rudder's credit.
         Arrays.fill(expected, 0, 5, 1.4f);
         Arrays.fill(expected, 5, tokens, 0.2f);
       } else if (rule == AdvantageRule.RREDCOT_RUDDER_ANCHORED) {
