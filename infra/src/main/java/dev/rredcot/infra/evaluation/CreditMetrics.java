@@ -30,6 +30,8 @@ import java.util.function.ToDoubleFunction;
  * @param valueBiasCi its bootstrap interval
  * @param startValueBias mean signed error of v_0 alone, the value at the prompt
  * @param startValueBiasCi its bootstrap interval
+ * @param rewardBiasByPosition the segment rewards' signed error by where the segment sits ({@link
+ *     RewardBiasByPosition#PARTS})
  * @param firstErrorTop1 share of wrong traces whose most negative segment holds the first wrong
  *     step
  * @param firstErrorTop1Relative the same share with segments ranked by their relative value drop
@@ -54,6 +56,7 @@ public record CreditMetrics(
     BootstrapInterval valueBiasCi,
     double startValueBias,
     BootstrapInterval startValueBiasCi,
+    List<RewardBiasByPosition> rewardBiasByPosition,
     double firstErrorTop1,
     double firstErrorTop1Relative,
     int wrongTraces,
@@ -144,6 +147,7 @@ public record CreditMetrics(
         BootstrapInterval.of(scored, valueBias, resamples, 0.95, seed),
         startBias.applyAsDouble(scored),
         BootstrapInterval.of(scored, startBias, resamples, 0.95, seed),
+        RewardBiasByPosition.of(scored, resamples, seed),
         wrong == 0 ? Double.NaN : hits / (double) wrong,
         wrong == 0 ? Double.NaN : relativeHits / (double) wrong,
         wrong,

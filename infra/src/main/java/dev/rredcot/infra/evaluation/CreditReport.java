@@ -52,6 +52,8 @@ public final class CreditReport {
     page.raw(scatter(summary.get("methods")));
     page.heading("Methods");
     page.table(header(), rows(summary.get("methods")));
+    page.heading("Segment reward bias by position (estimate minus truth)");
+    page.table(positionHeader(), positionRows(summary.get("methods")));
     page.paragraph(
         "Ground truth's own first-error localisation: "
             + ReportCells.number(truth, "first_error_top1", 3)
@@ -92,6 +94,39 @@ public final class CreditReport {
         "wall ms / rollout",
         "segments",
         "failed");
+  }
+
+  private static List<String> positionHeader() {
+    List<String> header = new ArrayList<>();
+    header.add("method");
+    for (String part : RewardBiasByPosition.PARTS) {
+      header.add(part.replace('_', ' '));
+    }
+    return header;
+  }
+
+  /** Each part's bias with its interval and segment count, one row per method. */
+  private static List<List<String>> positionRows(JsonNode methods) {
+    List<List<String>> rows = new ArrayList<>();
+    Iterator<Map.Entry<String, JsonNode>> fields = methods.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> method = fields.next();
+      JsonNode parts = method.getValue().path("reward_bias_by_position");
+      List<String> row = new ArrayList<>();
+      row.add(method.getKey());
+      for (String part : RewardBiasByPosition.PARTS) {
+        JsonNode p = parts.path(part);
+        row.add(
+            ReportCells.number(p, "bias", 3)
+                + " "
+                + ReportCells.interval(p, "bias_ci")
+                + " (n "
+                + p.path("segments").asInt()
+                + ")");
+      }
+      rows.add(row);
+    }
+    return rows;
   }
 
   private static List<List<String>> rows(JsonNode methods) {

@@ -12,8 +12,9 @@ import java.util.Map;
  * The layout of the credit evaluation's {@code summary.json}, fixed so results compare across
  * versions: {@code methods.<name>.{value_spearman, value_spearman_ci, value_pearson,
  * value_pearson_ci, reward_spearman, reward_spearman_ci, reward_pearson, reward_pearson_ci,
- * value_bias, value_bias_ci, start_value_bias, start_value_bias_ci, first_error_top1,
- * first_error_top1_relative, first_error_wrong_traces, model_tokens_per_rollout,
+ * value_bias, value_bias_ci, start_value_bias, start_value_bias_ci, reward_bias_by_position (an
+ * object: per part of {@link RewardBiasByPosition#PARTS}, {bias, bias_ci, segments}),
+ * first_error_top1, first_error_top1_relative, first_error_wrong_traces, model_tokens_per_rollout,
  * wall_ms_per_rollout, mean_segments, scored_rollouts, failures}}, {@code ground_truth}, {@code
  * ablations.segmentation.<strategy>}, {@code ablations.target_segments.<K>}, {@code rollouts} (the
  * mix) and {@code settings}.
@@ -144,6 +145,13 @@ public final class CreditSummary {
     SummaryJson.interval(node, "value_bias_ci", metrics.valueBiasCi());
     SummaryJson.number(node, "start_value_bias", metrics.startValueBias(), "no scored rollouts");
     SummaryJson.interval(node, "start_value_bias_ci", metrics.startValueBiasCi());
+    ObjectNode byPosition = node.putObject("reward_bias_by_position");
+    for (RewardBiasByPosition part : metrics.rewardBiasByPosition()) {
+      ObjectNode partNode = byPosition.putObject(part.part());
+      SummaryJson.number(partNode, "bias", part.bias(), "no segments in this part");
+      SummaryJson.interval(partNode, "bias_ci", part.ci());
+      partNode.put("segments", part.pairs());
+    }
     SummaryJson.number(
         node,
         "first_error_top1",

@@ -44,6 +44,13 @@ public record PairedSample(double[] estimate, double[] truth) {
         : new PairedSample(new double[] {estimate[0]}, new double[] {truth[0]});
   }
 
+  /** The pairs {@code from} (inclusive) to {@code to} (exclusive). */
+  public PairedSample slice(int from, int to) {
+    return new PairedSample(
+        java.util.Arrays.copyOfRange(estimate, from, to),
+        java.util.Arrays.copyOfRange(truth, from, to));
+  }
+
   /** All units' pairs, in order. */
   public static PairedSample concat(List<PairedSample> units) {
     int size = 0;
