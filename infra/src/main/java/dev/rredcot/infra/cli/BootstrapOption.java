@@ -16,7 +16,10 @@ import java.time.Duration;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code --bootstrap} and {@code --kafka-config} options of every command that talks to Kafka;
@@ -56,6 +59,12 @@ public final class BootstrapOption {
               + " feeder, worker, credit (pipeline), trainer, admin (every other command)).")
   Path kafkaConfig;
 
+  double waitForBrokerS;
+
+  /** The command this mixin belongs to, for usage errors. */
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec mixee;
+
   @Option(
       names = "--wait-for-broker",
       paramLabel = "SECONDS",
@@ -64,7 +73,13 @@ public final class BootstrapOption {
           "Seconds to wait for the broker to answer before giving up (default ${DEFAULT-VALUE}:"
               + " fail at once). For services under a supervisor that may start them before Kafka"
               + " is back: waiting costs less than a restart with back-off.")
-  double waitForBrokerS;
+  void waitForBroker(double seconds) {
+    if (!(seconds >= 0) || Double.isInfinite(seconds)) {
+      throw new ParameterException(
+          mixee.commandLine(), "--wait-for-broker must be >= 0 seconds, got " + seconds);
+    }
+    waitForBrokerS = seconds;
+  }
 
   private final ClientRole role;
 
@@ -106,10 +121,6 @@ public final class BootstrapOption {
   /** {@link #resolve}, then {@link #requireReachable}: for commands that cannot work without it. */
   public String resolveReachable(RredcotHome home) {
     String servers = resolve(home);
-    if (!(waitForBrokerS >= 0)) {
-      throw new IllegalArgumentException(
-          "--wait-for-broker must be >= 0 seconds, got " + waitForBrokerS);
-    }
     awaitReachable(servers, Duration.ofMillis(Math.round(waitForBrokerS * 1000)));
     return servers;
   }

@@ -73,4 +73,19 @@ class WaitForBrokerTest {
     assertTrue(run.err().contains("(waited 3 s)"), run.toString());
     assertTrue(took.compareTo(Duration.ofSeconds(3)) >= 0, "took " + took);
   }
+
+  @Test
+  void aNegativeWaitIsAUsageError() {
+    CliRun run =
+        CliRun.execute(
+            RredcotHome.at(dir.resolve("home")),
+            "feeder",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--wait-for-broker",
+            "-1");
+    assertEquals(picocli.CommandLine.ExitCode.USAGE, run.exitCode(), run.toString());
+    assertTrue(
+        run.err().contains("--wait-for-broker must be >= 0 seconds, got -1.0"), run.toString());
+  }
 }
