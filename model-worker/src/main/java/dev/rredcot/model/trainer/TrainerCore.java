@@ -53,8 +53,6 @@ public final class TrainerCore implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainerCore.class);
   private static final RecordCodec<CreditedRollout> CODEC = RecordCodec.of(CreditedRollout.class);
-  // A log-probability is at most 0; float rounding in the sampler may overshoot by a hair.
-  private static final float LOG_PROB_TOLERANCE = 1e-3f;
 
   /** Prefix of the counters of records sent to dead letters, by reason. */
   static final String DEAD_LETTER_COUNTER = "dead_letters.";
@@ -120,6 +118,7 @@ public final class TrainerCore implements AutoCloseable {
   private final Map<String, Set<String>> rejectedMembers = new HashMap<>();
   private final LinkedHashMap<String, Long> trainedGroups = new LinkedHashMap<>();
   private final Map<String, Long> counters = new TreeMap<>();
+  private final CreditedRecordCheck recordCheck;
   private Checkpoint latestCheckpoint;
   private TrainStepResult lastResult;
   private double lastHeldOutAccuracy = Double.NaN;
@@ -148,6 +147,8 @@ public final class TrainerCore implements AutoCloseable {
     this.trainedGroups.putAll(progress.trainedGroups());
     forgetOldestTrainedBeyondCap();
     this.counters.putAll(progress.counters());
+    this.recordCheck =
+        new CreditedRecordCheck(policy, options.maxAbsAdvantage(), options.minLogProb());
     progress.rejectedMembers().forEach((g, ids) -> rejectedMembers.put(g, new HashSet<>(ids)));
     for (String encoded : progress.pendingRecords()) {
       buffer(CODEC.decode(Base64.getDecoder().decode(encoded)));
@@ -290,9 +291,9 @@ public final class TrainerCore implements AutoCloseable {
     }
     nextOffsets.put(partition, offset + 1);
     increment("rollouts_consumed", 1);
-    Rejection invalid = validate(record);
-    if (invalid != null) {
-      return rejectMember(record, invalid);
+    Optional<Rejection> invalid = recordCheck.check(record);
+    if (invalid.isPresent()) {
+      return rejectMember(record, invalid.get());
     }
     Map<Integer, CreditedRollout> group = pendingGroups.get(record.getGroupId());
     CreditedRollout buffered = group == null ? null : group.get(record.getSampleIndex());
@@ -439,9 +440,6 @@ public final class TrainerCore implements AutoCloseable {
     return new OfferResult(Disposition.INVALID, rejection.label(), rejection.message(), List.of());
   }
 
-  /** Why a record cannot be trained on: a label for counters and dead letters, and words. */
-  private record Rejection(String label, String message) {}
-
   /** Current counters and last-step figures. */
   public TrainerStats stats() {
     return new TrainerStats(
@@ -499,94 +497,6 @@ public final class TrainerCore implements AutoCloseable {
           }
         });
     return out;
-  }
-
-  private Rejection validate(CreditedRollout record) {
-    String malformed = malformation(record);
-    if (malformed != null) {
-      return new Rejection("malformed-credited-rollout", malformed);
-    }
-    // Poison: one NaN or huge number here turns the step's loss (and then every weight) into NaN.
-    for (int i = 0; i < record.getTokenIds().size(); i++) {
-      float advantage = record.getTokenAdvantages().get(i);
-      float logProb = record.getLogProbs().get(i);
-      if (!Float.isFinite(advantage)) {
-        return new Rejection("non-finite-advantage", "advantage " + advantage + " at token " + i);
-      }
-      if (!Float.isFinite(logProb)) {
-        return new Rejection("non-finite-log-prob", "log-prob " + logProb + " at token " + i);
-      }
-      if (Math.abs(advantage) > options.maxAbsAdvantage()) {
-        return new Rejection(
-            "absurd-advantage",
-            "advantage "
-                + advantage
-                + " at token "
-                + i
-                + " exceeds the bound "
-                + options.maxAbsAdvantage());
-      }
-      if (logProb > LOG_PROB_TOLERANCE || logProb < options.minLogProb()) {
-        return new Rejection(
-            "absurd-log-prob",
-            "log-prob "
-                + logProb
-                + " at token "
-                + i
-                + " is outside ["
-                + options.minLogProb()
-                + ", 0]");
-      }
-    }
-    return null;
-  }
-
-  private String malformation(CreditedRollout record) {
-    int tokens = record.getTokenIds().size();
-    if (tokens == 0) {
-      return "empty trace";
-    }
-    int vocabSize = policy.tokenizer().vocabSize();
-    for (int id : record.getTokenIds()) {
-      if (id < 0 || id >= vocabSize) {
-        return "token id " + id + " outside the vocabulary [0, " + vocabSize + ")";
-      }
-    }
-    int contextTokens;
-    try {
-      contextTokens = policy.contextLength(record.getPromptText(), tokens);
-    } catch (RuntimeException e) {
-      return "prompt text cannot be tokenized: " + e.getMessage();
-    }
-    // bos + prompt + trace must fit the model's context.
-    if (contextTokens > policy.maxContext()) {
-      return "bos + prompt + trace is "
-          + contextTokens
-          + " tokens, more than maxContext "
-          + policy.maxContext();
-    }
-    if (record.getLogProbs().size() != tokens || record.getTokenAdvantages().size() != tokens) {
-      return "tokenIds ("
-          + tokens
-          + "), logProbs ("
-          + record.getLogProbs().size()
-          + ") and tokenAdvantages ("
-          + record.getTokenAdvantages().size()
-          + ") must have the same length";
-    }
-    if (record.getGroupCount() <= 0) {
-      return "groupCount must be positive, got " + record.getGroupCount();
-    }
-    if (record.getCreditedCount() < 0 || record.getCreditedCount() > record.getGroupCount()) {
-      return "creditedCount must be in [0, groupCount "
-          + record.getGroupCount()
-          + "], got "
-          + record.getCreditedCount();
-    }
-    if (record.getSampleIndex() < 0) {
-      return "sampleIndex must be >= 0, got " + record.getSampleIndex();
-    }
-    return null;
   }
 
   private boolean isStale(long behaviourVersion) {
