@@ -11,21 +11,15 @@ import dev.rredcot.model.policy.TrainStepResult;
 import dev.rredcot.model.policy.TrainablePolicy;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.PolicyCheckpoint;
-import dev.rredcot.schemas.RecordCodec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * non-finite loss or gradient norm is refused: its rollouts count as dead letters by that reason,
  * the policy is unchanged, and the progress is written again so a restart does not retry it.
  *
+ * <p>A {@link CreditedRecordCheck} decides which records the policy can train on, and a {@link
+ * GroupBuffer} collects them into complete groups; this class decides the order of the checks,
+ * remembers what it consumed and trained, accounts for staleness and takes the steps.
+ *
  * <p>It holds the store's writer lock from {@link #open} to {@link #close}, so a second trainer on
  * the same store fails at start; every trained rollout is appended to a {@link TrainedRolloutLog}.
  *
@@ -52,9 +50,6 @@ import org.slf4j.LoggerFactory;
 public final class TrainerCore implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainerCore.class);
-  private static final RecordCodec<CreditedRollout> CODEC = RecordCodec.of(CreditedRollout.class);
-  // A log-probability is at most 0; float rounding in the sampler may overshoot by a hair.
-  private static final float LOG_PROB_TOLERANCE = 1e-3f;
 
   /** Prefix of the counters of records sent to dead letters, by reason. */
   static final String DEAD_LETTER_COUNTER = "dead_letters.";
@@ -112,12 +107,8 @@ public final class TrainerCore implements AutoCloseable {
   private final Map<Integer, Long> nextOffsets = new TreeMap<>();
   private final Map<Integer, Long> resumeOffsets;
   private Map<Integer, Long> checkpointedOffsets;
-  private final LinkedHashMap<String, Map<Integer, CreditedRollout>> pendingGroups =
-      new LinkedHashMap<>();
-  private final LinkedHashSet<String> readyGroups = new LinkedHashSet<>();
-  // Members of pending groups this trainer dead-lettered: they will never be buffered, so they
-  // count towards the group's size, else the group would wait for them forever.
-  private final Map<String, Set<String>> rejectedMembers = new HashMap<>();
+  private final CreditedRecordCheck recordCheck;
+  private final GroupBuffer groups;
   private final LinkedHashMap<String, Long> trainedGroups = new LinkedHashMap<>();
   private final Map<String, Long> counters = new TreeMap<>();
   private Checkpoint latestCheckpoint;
@@ -148,10 +139,9 @@ public final class TrainerCore implements AutoCloseable {
     this.trainedGroups.putAll(progress.trainedGroups());
     forgetOldestTrainedBeyondCap();
     this.counters.putAll(progress.counters());
-    progress.rejectedMembers().forEach((g, ids) -> rejectedMembers.put(g, new HashSet<>(ids)));
-    for (String encoded : progress.pendingRecords()) {
-      buffer(CODEC.decode(Base64.getDecoder().decode(encoded)));
-    }
+    this.recordCheck =
+        new CreditedRecordCheck(policy, options.maxAbsAdvantage(), options.minLogProb());
+    this.groups = GroupBuffer.restore(progress.pendingRecords(), progress.rejectedMembers());
   }
 
   /**
@@ -290,12 +280,11 @@ public final class TrainerCore implements AutoCloseable {
     }
     nextOffsets.put(partition, offset + 1);
     increment("rollouts_consumed", 1);
-    Rejection invalid = validate(record);
-    if (invalid != null) {
-      return rejectMember(record, invalid);
+    Optional<Rejection> invalid = recordCheck.check(record);
+    if (invalid.isPresent()) {
+      return rejectMember(record, invalid.get());
     }
-    Map<Integer, CreditedRollout> group = pendingGroups.get(record.getGroupId());
-    CreditedRollout buffered = group == null ? null : group.get(record.getSampleIndex());
+    CreditedRollout buffered = groups.buffered(record.getGroupId(), record.getSampleIndex());
     if (buffered != null && !sameContent(buffered, record)) {
       // Same sample of the same group with other tokens, log-probs or reward: one of them is not
       // what its id says; neither wins silently.
@@ -336,30 +325,12 @@ public final class TrainerCore implements AutoCloseable {
       increment("stale_kept", 1);
       increment(STALE_COUNTER + "kept-importance-weighted", 1);
     }
-    if (group != null) {
-      int expected = expectedMembers(group.values().iterator().next());
-      if (expected != expectedMembers(record)) {
-        return rejectMember(
-            record,
-            new Rejection(
-                "malformed-credited-rollout",
-                "creditedCount/groupCount "
-                    + record.getCreditedCount()
-                    + "/"
-                    + record.getGroupCount()
-                    + " differs from its group's "
-                    + expected));
-      }
+    Optional<Rejection> disagreement = groups.disagreement(record);
+    if (disagreement.isPresent()) {
+      return rejectMember(record, disagreement.get());
     }
-    buffer(record);
-    List<TrainedStep> steps = new ArrayList<>();
-    while (readyGroups.size() >= options.batchGroups()) {
-      TrainedStep step = trainOneBatch();
-      if (step != null) {
-        steps.add(step);
-      }
-    }
-    return new OfferResult(Disposition.ACCEPTED, "", "", steps);
+    groups.add(record);
+    return new OfferResult(Disposition.ACCEPTED, "", "", trainFullBatches());
   }
 
   /**
@@ -386,38 +357,26 @@ public final class TrainerCore implements AutoCloseable {
    */
   private OfferResult rejectMember(CreditedRollout record, Rejection rejection) throws IOException {
     OfferResult rejected = invalid(record, rejection);
-    String groupId = record.getGroupId();
-    if (trainedGroups.containsKey(groupId)) {
+    if (trainedGroups.containsKey(record.getGroupId())) {
       return rejected;
     }
-    rejectedMembers.computeIfAbsent(groupId, g -> new HashSet<>()).add(record.getRolloutId());
-    Map<Integer, CreditedRollout> group = pendingGroups.get(groupId);
-    if (group == null || !isComplete(groupId, group)) {
+    if (!groups.countRejected(record)) {
       return rejected;
     }
-    readyGroups.add(groupId);
+    return new OfferResult(
+        rejected.disposition(), rejected.reasonLabel(), rejected.reason(), trainFullBatches());
+  }
+
+  /** Trains batches of B ready groups while there are B; returns the steps taken. */
+  private List<TrainedStep> trainFullBatches() throws IOException {
     List<TrainedStep> steps = new ArrayList<>();
-    while (readyGroups.size() >= options.batchGroups()) {
+    while (groups.readyCount() >= options.batchGroups()) {
       TrainedStep step = trainOneBatch();
       if (step != null) {
         steps.add(step);
       }
     }
-    return new OfferResult(
-        rejected.disposition(), rejected.reasonLabel(), rejected.reason(), steps);
-  }
-
-  /**
-   * How many members of its group reach the trainer: the credited count, or for records written
-   * before it existed the group's arrived count.
-   */
-  static int expectedMembers(CreditedRollout record) {
-    return record.getCreditedCount() > 0 ? record.getCreditedCount() : record.getGroupCount();
-  }
-
-  private boolean isComplete(String groupId, Map<Integer, CreditedRollout> group) {
-    int rejected = rejectedMembers.getOrDefault(groupId, Set.of()).size();
-    return group.size() + rejected >= expectedMembers(group.values().iterator().next());
+    return steps;
   }
 
   private static boolean sameContent(CreditedRollout a, CreditedRollout b) {
@@ -439,9 +398,6 @@ public final class TrainerCore implements AutoCloseable {
     return new OfferResult(Disposition.INVALID, rejection.label(), rejection.message(), List.of());
   }
 
-  /** Why a record cannot be trained on: a label for counters and dead letters, and words. */
-  private record Rejection(String label, String message) {}
-
   /** Current counters and last-step figures. */
   public TrainerStats stats() {
     return new TrainerStats(
@@ -456,7 +412,7 @@ public final class TrainerCore implements AutoCloseable {
         counter("zero_signal_groups"),
         byReason(STALE_COUNTER),
         byReason(DEAD_LETTER_COUNTER),
-        pendingGroups.size(),
+        groups.pendingCount(),
         lastResult == null ? Double.NaN : lastResult.loss(),
         lastResult == null ? Double.NaN : lastResult.kl(),
         lastResult == null ? Double.NaN : lastResult.clipFraction(),
@@ -501,105 +457,8 @@ public final class TrainerCore implements AutoCloseable {
     return out;
   }
 
-  private Rejection validate(CreditedRollout record) {
-    String malformed = malformation(record);
-    if (malformed != null) {
-      return new Rejection("malformed-credited-rollout", malformed);
-    }
-    // Poison: one NaN or huge number here turns the step's loss (and then every weight) into NaN.
-    for (int i = 0; i < record.getTokenIds().size(); i++) {
-      float advantage = record.getTokenAdvantages().get(i);
-      float logProb = record.getLogProbs().get(i);
-      if (!Float.isFinite(advantage)) {
-        return new Rejection("non-finite-advantage", "advantage " + advantage + " at token " + i);
-      }
-      if (!Float.isFinite(logProb)) {
-        return new Rejection("non-finite-log-prob", "log-prob " + logProb + " at token " + i);
-      }
-      if (Math.abs(advantage) > options.maxAbsAdvantage()) {
-        return new Rejection(
-            "absurd-advantage",
-            "advantage "
-                + advantage
-                + " at token "
-                + i
-                + " exceeds the bound "
-                + options.maxAbsAdvantage());
-      }
-      if (logProb > LOG_PROB_TOLERANCE || logProb < options.minLogProb()) {
-        return new Rejection(
-            "absurd-log-prob",
-            "log-prob "
-                + logProb
-                + " at token "
-                + i
-                + " is outside ["
-                + options.minLogProb()
-                + ", 0]");
-      }
-    }
-    return null;
-  }
-
-  private String malformation(CreditedRollout record) {
-    int tokens = record.getTokenIds().size();
-    if (tokens == 0) {
-      return "empty trace";
-    }
-    int vocabSize = policy.tokenizer().vocabSize();
-    for (int id : record.getTokenIds()) {
-      if (id < 0 || id >= vocabSize) {
-        return "token id " + id + " outside the vocabulary [0, " + vocabSize + ")";
-      }
-    }
-    int contextTokens;
-    try {
-      contextTokens = policy.contextLength(record.getPromptText(), tokens);
-    } catch (RuntimeException e) {
-      return "prompt text cannot be tokenized: " + e.getMessage();
-    }
-    // bos + prompt + trace must fit the model's context.
-    if (contextTokens > policy.maxContext()) {
-      return "bos + prompt + trace is "
-          + contextTokens
-          + " tokens, more than maxContext "
-          + policy.maxContext();
-    }
-    if (record.getLogProbs().size() != tokens || record.getTokenAdvantages().size() != tokens) {
-      return "tokenIds ("
-          + tokens
-          + "), logProbs ("
-          + record.getLogProbs().size()
-          + ") and tokenAdvantages ("
-          + record.getTokenAdvantages().size()
-          + ") must have the same length";
-    }
-    if (record.getGroupCount() <= 0) {
-      return "groupCount must be positive, got " + record.getGroupCount();
-    }
-    if (record.getCreditedCount() < 0 || record.getCreditedCount() > record.getGroupCount()) {
-      return "creditedCount must be in [0, groupCount "
-          + record.getGroupCount()
-          + "], got "
-          + record.getCreditedCount();
-    }
-    if (record.getSampleIndex() < 0) {
-      return "sampleIndex must be >= 0, got " + record.getSampleIndex();
-    }
-    return null;
-  }
-
   private boolean isStale(long behaviourVersion) {
     return behaviourVersion < policy.version() - options.stalenessBound();
-  }
-
-  private void buffer(CreditedRollout record) {
-    Map<Integer, CreditedRollout> group =
-        pendingGroups.computeIfAbsent(record.getGroupId(), g -> new TreeMap<>());
-    group.put(record.getSampleIndex(), record);
-    if (isComplete(record.getGroupId(), group)) {
-      readyGroups.add(record.getGroupId());
-    }
   }
 
   /**
@@ -610,7 +469,7 @@ public final class TrainerCore implements AutoCloseable {
    * @throws IOException when a checkpoint or progress file cannot be written
    */
   public List<TrainedStep> trainPartialBatch() throws IOException {
-    if (readyGroups.isEmpty()) {
+    if (groups.readyCount() == 0) {
       return List.of();
     }
     TrainedStep step = trainOneBatch(1);
@@ -625,25 +484,20 @@ public final class TrainerCore implements AutoCloseable {
   /** Trains on up to B ready groups if at least {@code minGroups} are ready (after staleness). */
   private TrainedStep trainOneBatch(int minGroups) throws IOException {
     dropStalePendingGroups();
-    if (readyGroups.size() < minGroups) {
+    if (groups.readyCount() < minGroups) {
       return null;
     }
+    List<GroupBuffer.Group> batch = groups.takeReady(options.batchGroups());
     List<String> groupIds = new ArrayList<>();
-    Iterator<String> ready = readyGroups.iterator();
-    while (groupIds.size() < options.batchGroups() && ready.hasNext()) {
-      groupIds.add(ready.next());
-      ready.remove();
-    }
     List<String> rolloutIds = new ArrayList<>();
     List<CreditedRollout> trained = new ArrayList<>();
     List<TrainExample> examples = new ArrayList<>();
     double rewardSum = 0;
     long oldestBehaviour = policy.version();
-    for (String groupId : groupIds) {
-      Map<Integer, CreditedRollout> group = pendingGroups.remove(groupId);
-      rejectedMembers.remove(groupId);
+    for (GroupBuffer.Group group : batch) {
+      groupIds.add(group.groupId());
       boolean signal = false;
-      for (CreditedRollout record : group.values()) {
+      for (CreditedRollout record : group.members()) {
         rolloutIds.add(record.getRolloutId());
         trained.add(record);
         rewardSum += record.getReward();
@@ -666,7 +520,7 @@ public final class TrainerCore implements AutoCloseable {
       if (!signal) {
         increment("zero_signal_groups", 1);
       }
-      rememberTrained(groupId, group.values().iterator().next().getPolicyVersion());
+      rememberTrained(group.groupId(), group.behaviourVersion());
     }
     if (examples.isEmpty()) {
       // Nothing to learn from: the groups count as consumed, and the next checkpoint's progress
@@ -752,21 +606,16 @@ public final class TrainerCore implements AutoCloseable {
     if (options.stalenessMode() != StalenessMode.DROP) {
       return;
     }
-    Iterator<Map.Entry<String, Map<Integer, CreditedRollout>>> it =
-        pendingGroups.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<String, Map<Integer, CreditedRollout>> entry = it.next();
-      long behaviourVersion = entry.getValue().values().iterator().next().getPolicyVersion();
+    for (GroupBuffer.Group group : groups.pendingGroups()) {
+      long behaviourVersion = group.behaviourVersion();
       if (isStale(behaviourVersion)) {
-        increment("stale_dropped", entry.getValue().size());
-        increment(STALE_COUNTER + "dropped-while-pending", entry.getValue().size());
-        staleLog.append(policy.version(), new ArrayList<>(entry.getValue().values()));
-        readyGroups.remove(entry.getKey());
-        rejectedMembers.remove(entry.getKey());
-        it.remove();
+        increment("stale_dropped", group.members().size());
+        increment(STALE_COUNTER + "dropped-while-pending", group.members().size());
+        staleLog.append(policy.version(), group.members());
+        groups.discard(group.groupId());
         LOG.info(
             "dropped stale group {} (version {}, policy at {})",
-            entry.getKey(),
+            group.groupId(),
             behaviourVersion,
             policy.version());
       }
@@ -788,26 +637,13 @@ public final class TrainerCore implements AutoCloseable {
   }
 
   private TrainerProgress progress(long version) {
-    List<String> pending = new ArrayList<>();
-    // Ready groups first, in their ready order, so a restart forms the same batches.
-    for (String groupId : readyGroups) {
-      encodeGroup(pendingGroups.get(groupId), pending);
-    }
-    for (Map.Entry<String, Map<Integer, CreditedRollout>> entry : pendingGroups.entrySet()) {
-      if (!readyGroups.contains(entry.getKey())) {
-        encodeGroup(entry.getValue(), pending);
-      }
-    }
-    Map<String, List<String>> rejected = new HashMap<>();
-    rejectedMembers.forEach((groupId, ids) -> rejected.put(groupId, new ArrayList<>(ids)));
     return new TrainerProgress(
-        version, nextOffsets, pending, new LinkedHashMap<>(trainedGroups), counters, rejected);
-  }
-
-  private static void encodeGroup(Map<Integer, CreditedRollout> group, List<String> out) {
-    for (CreditedRollout record : group.values()) {
-      out.add(Base64.getEncoder().encodeToString(CODEC.encode(record)));
-    }
+        version,
+        nextOffsets,
+        groups.encodedRecords(),
+        new LinkedHashMap<>(trainedGroups),
+        counters,
+        groups.rejectedMembers());
   }
 
   private void increment(String counter, long by) {
