@@ -122,9 +122,17 @@ final class GroupBuffer {
    */
   boolean countRejected(CreditedRollout record) {
     String groupId = record.getGroupId();
-    rejectedMembers.computeIfAbsent(groupId, g -> new HashSet<>()).add(record.getRolloutId());
+    Set<String> rejected = rejectedMembers.computeIfAbsent(groupId, g -> new HashSet<>());
+    rejected.add(record.getRolloutId());
     Map<Integer, CreditedRollout> group = pending.get(groupId);
-    if (group == null || !isComplete(groupId, group)) {
+    if (group == null) {
+      if (rejected.size() >= expectedMembers(record)) {
+        // Every member went to dead letters: nothing of the group will come, forget it.
+        rejectedMembers.remove(groupId);
+      }
+      return false;
+    }
+    if (!isComplete(groupId, group)) {
       return false;
     }
     ready.add(groupId);

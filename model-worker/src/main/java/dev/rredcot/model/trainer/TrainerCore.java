@@ -205,19 +205,21 @@ public final class TrainerCore implements AutoCloseable {
       TrainablePolicy policy = PolicyCheckpoints.load(checkpoint);
       try {
         options.trainOptions().requireReferenceReads(policy.tokenizer());
-      } catch (IllegalArgumentException e) {
+        LOG.info(
+            "trainer resumes at version {} with offsets {}, {} pending records, {} trained groups"
+                + " remembered",
+            checkpoint.version(),
+            progress.nextOffsets(),
+            progress.pendingRecords().size(),
+            progress.trainedGroups().size());
+        return new TrainerCore(
+            policy, store, progressStore, options, lock, log, staleLog, checkpoint, progress);
+      } catch (RuntimeException | Error e) {
+        // A reference the policy's tokenizer cannot read, or a progress file that does not
+        // restore (a corrupt pending record): the core never owned the policy, so close it here.
         policy.close();
         throw e;
       }
-      LOG.info(
-          "trainer resumes at version {} with offsets {}, {} pending records, {} trained groups"
-              + " remembered",
-          checkpoint.version(),
-          progress.nextOffsets(),
-          progress.pendingRecords().size(),
-          progress.trainedGroups().size());
-      return new TrainerCore(
-          policy, store, progressStore, options, lock, log, staleLog, checkpoint, progress);
     } catch (IOException | RuntimeException | Error e) {
       if (log != null) {
         log.close();

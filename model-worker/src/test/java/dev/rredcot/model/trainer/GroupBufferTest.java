@@ -86,6 +86,18 @@ class GroupBufferTest {
   }
 
   @Test
+  void aGroupWhoseEveryMemberWentToDeadLettersIsForgotten() {
+    // Nothing of it will ever arrive, so remembering its members would only grow the progress
+    // file with every such group.
+    GroupBuffer buffer = new GroupBuffer();
+    buffer.countRejected(rollout("p", 0, 0, 2));
+    buffer.countRejected(rollout("p", 0, 1, 2));
+    assertEquals(Map.of(), buffer.rejectedMembers());
+    assertEquals(0, buffer.pendingCount());
+    assertEquals(0, buffer.readyCount());
+  }
+
+  @Test
   void readyGroupsAreTakenInTheOrderTheyCompletedAtMostAskedFor() {
     GroupBuffer buffer = new GroupBuffer();
     buffer.add(rollout("a", 0, 0, 2));
