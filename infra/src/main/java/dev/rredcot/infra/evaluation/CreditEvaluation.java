@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.credit.TraceStep;
 import dev.rredcot.pipelines.group.TraceCredit;
@@ -55,14 +56,17 @@ public final class CreditEvaluation {
 
   /**
    * The methods compared, in report order: {@code rredcot-bank} is the bank as the pipeline ships
-   * it, beside its variants ({@code bank-aligned}, {@code bank-spliced}, {@code bank-spliced-loo},
-   * see {@link ValueSource}); on a task with an exact oracle also {@code bank+reach} (coverage
-   * diagnostic), {@code reach} and {@code reach*mc<M>} for the largest small M.
+   * it, beside its variants ({@code bank-calibrated}: its values as {@code
+   * rredcot-rudder-calibrated} lifts them; {@code bank-aligned}, {@code bank-spliced}, {@code
+   * bank-spliced-loo}, see {@link ValueSource}); on a task with an exact oracle also {@code
+   * bank+reach} (coverage diagnostic), {@code reach} and {@code reach*mc<M>} for the largest small
+   * M.
    */
   public static List<CreditMethod> methods(List<Integer> smallMcSamples, EvaluationTask task) {
     List<CreditMethod> methods = new ArrayList<>();
     methods.add(CreditMethod.of("rredcot-answer", ValueEstimator.ANSWER));
     methods.add(CreditMethod.of("rredcot-bank", "bank"));
+    methods.add(CreditMethod.calibrated("bank-calibrated", "bank"));
     for (String variant : List.of("bank-aligned", "bank-spliced", "bank-spliced-loo")) {
       methods.add(CreditMethod.of(variant, variant));
     }
@@ -348,6 +352,15 @@ public final class CreditEvaluation {
           TraceStep step = scored.steps().get(trace.rollout().getRolloutId());
           valued = step.trace();
           failure = step.succeeded() ? null : step.failure().reason();
+          if (failure == null && method.calibrated()) {
+            valued =
+                segmented.withValues(
+                    method.name(),
+                    TokenAdvantages.calibratedValues(
+                        valued.boundaryValues(), group(trace, segmented).statistics().mean()),
+                    null,
+                    0);
+          }
           tokens = scored.tokensPerMember();
           wallMs = scored.wallMsPerMember();
         }

@@ -35,6 +35,7 @@ public final class CreditSummary {
           "value_bias_ci",
           "start_value_bias",
           "start_value_bias_ci",
+          "reward_bias_by_position",
           "first_error_top1",
           "first_error_top1_relative",
           "model_tokens_per_rollout",

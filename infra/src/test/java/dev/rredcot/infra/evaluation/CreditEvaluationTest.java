@@ -44,6 +44,7 @@ class CreditEvaluationTest {
         List.of(
             "rredcot-answer",
             "rredcot-bank",
+            "bank-calibrated",
             "bank-aligned",
             "bank-spliced",
             "bank-spliced-loo",
@@ -61,7 +62,7 @@ class CreditEvaluationTest {
       }
     }
     // Arithmetic has no exact oracle: no bank+reach, reach or reach*mc<M>.
-    assertEquals(12, methods.size());
+    assertEquals(13, methods.size());
   }
 
   @Test

@@ -156,6 +156,19 @@ public final class TokenAdvantages {
   }
 
   /**
+   * The values of {@code rredcot-rudder-calibrated}: v_0..v_{K−1} raised to {@link
+   * #calibrationExponent}{@code (v_0, meanReward)}, v_K (the reward) as given.
+   */
+  public static double[] calibratedValues(double[] boundaryValues, double meanReward) {
+    double exponent = calibrationExponent(boundaryValues[0], meanReward);
+    double[] calibrated = boundaryValues.clone();
+    for (int k = 0; k + 1 < calibrated.length; k++) {
+      calibrated[k] = Math.pow(calibrated[k], exponent);
+    }
+    return calibrated;
+  }
+
+  /**
    * The segment weights σ_k of the exponential tilt (token-weighted mean 1).
    *
    * @param boundaries K+1 token offsets
@@ -237,16 +250,11 @@ public final class TokenAdvantages {
         }
         break;
       case RREDCOT_RUDDER_CALIBRATED:
-        double exponent = calibrationExponent(boundaryValues[0], statistics.mean());
-        double previous = Math.pow(boundaryValues[0], exponent);
+        double[] calibrated = calibratedValues(boundaryValues, statistics.mean());
         for (int k = 0; k < segments; k++) {
-          double next =
-              k + 1 == segments
-                  ? boundaryValues[segments]
-                  : Math.pow(boundaryValues[k + 1], exponent);
           perSegment[k] =
-              settings.valueScale() * (next - previous) + settings.grpoMix() * advantage;
-          previous = next;
+              settings.valueScale() * (calibrated[k + 1] - calibrated[k])
+                  + settings.grpoMix() * advantage;
         }
         break;
       case RREDCOT_RUDDER:
