@@ -8,7 +8,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * The signed error of one method's segment rewards against the truth's, split by where the segment
  * sits: in correct traces the first, middle and last segments; in wrong traces whose loss is
- * located, the segments before the one holding the lost line, that segment, and those after it. The
+ * located, the segments before the one holding the lost line, that segment, and those after it; and
+ * the losing segment again split by the trace's group (every member wrong, or some right). The
  * pooled bias of {@link CreditMetrics#valueBias} cannot say whether an estimator hands a correct
  * trace its credit at the move that made it or at its end, or how much of a wrong trace's blame
  * lands on the move that lost it; under the {@code rudder} rule those are the advantages.
@@ -28,7 +29,9 @@ public record RewardBiasByPosition(String part, double bias, BootstrapInterval c
           "correct_last",
           "wrong_before_loss",
           "wrong_loss",
-          "wrong_after_loss");
+          "wrong_after_loss",
+          "wrong_loss_all_wrong_group",
+          "wrong_loss_mixed_group");
 
   /** The bias of every part over {@code scored} traces. */
   static List<RewardBiasByPosition> of(List<TraceCreditOutcome> scored, int resamples, long seed) {
@@ -72,10 +75,14 @@ public record RewardBiasByPosition(String part, double bias, BootstrapInterval c
       return rewards.slice(0, 0);
     }
     int at = loss.getAsInt();
+    boolean allWrong = outcome.trace().group().stream().allMatch(r -> r.getReward() <= 0);
     return switch (part) {
       case "wrong_before_loss" -> rewards.slice(0, at);
       case "wrong_loss" -> rewards.slice(at, at + 1);
       case "wrong_after_loss" -> rewards.slice(at + 1, segments);
+      case "wrong_loss_all_wrong_group" ->
+          allWrong ? rewards.slice(at, at + 1) : rewards.slice(0, 0);
+      case "wrong_loss_mixed_group" -> allWrong ? rewards.slice(0, 0) : rewards.slice(at, at + 1);
       default -> throw new IllegalArgumentException("unknown part " + part);
     };
   }

@@ -66,6 +66,9 @@ class RewardBiasByPositionTest {
     assertEquals(-0.1, parts.get("wrong_before_loss").bias(), 1e-12);
     assertEquals(0.3, parts.get("wrong_loss").bias(), 1e-12);
     assertEquals(0.0, parts.get("wrong_after_loss").bias(), 1e-12);
+    // Each trace is its own group here: the located wrong one is in an all-wrong group.
+    assertEquals(0.3, parts.get("wrong_loss_all_wrong_group").bias(), 1e-12);
+    assertTrue(Double.isNaN(parts.get("wrong_loss_mixed_group").bias()));
     assertEquals(1, parts.get("wrong_loss").pairs());
     assertEquals(1, parts.get("correct_last").pairs());
     // Every resample that holds the located wrong trace has the same single loss segment.
