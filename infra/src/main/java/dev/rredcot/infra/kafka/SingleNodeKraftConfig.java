@@ -9,6 +9,9 @@ import java.util.Properties;
  * to loopback; both the child-process and the in-process broker use it.
  */
 public final class SingleNodeKraftConfig {
+  /** How long a dead broker's registration blocks its restart (Kafka's default: 9 s). */
+  static final int BROKER_SESSION_TIMEOUT_MS = 4000;
+
   private static final String HOST = "127.0.0.1";
   private static final String CONTROLLER_LISTENER = "CONTROLLER";
 
@@ -98,6 +101,13 @@ public final class SingleNodeKraftConfig {
     props.setProperty("num.partitions", Integer.toString(defaultPartitions));
     // Consumer groups of tests and demos should not wait 3 s for more members.
     props.setProperty("group.initial.rebalance.delay.ms", "0");
+    // A broker restarted after a kill -9 cannot register while its controller (the same process,
+    // replaying its log) still holds the dead incarnation's registration: it retries until that
+    // session expires (DUPLICATE_BROKER_REGISTRATION), 9 s by Kafka's default. The only broker of a
+    // local stack has no peer to fail over to, so a short session costs nothing; heartbeats stay
+    // well inside it.
+    props.setProperty("broker.session.timeout.ms", Integer.toString(BROKER_SESSION_TIMEOUT_MS));
+    props.setProperty("broker.heartbeat.interval.ms", "1000");
     // Topics are created explicitly so that a typo in a topic name fails instead of creating one.
     props.setProperty("auto.create.topics.enable", "false");
     props.setProperty("log.segment.bytes", Integer.toString(64 * 1024 * 1024));
