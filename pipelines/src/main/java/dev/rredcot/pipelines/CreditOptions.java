@@ -9,7 +9,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** How credit is computed: segmentation, value estimator and advantage rule (METHOD.md). */
 public interface CreditOptions extends PipelineOptions {
   @Description(
-      "Advantage rule: grpo, rredcot-reweight, rredcot-dense, rredcot-rudder, rredcot-rudder-anchored or rredcot-rudder-calibrated; empty: the --credit preset's, else"
+      "Advantage rule: grpo, rredcot-reweight, rredcot-dense, rredcot-rudder, rredcot-rudder-anchored, rredcot-rudder-calibrated or rredcot-rudder-calibrated-prior; empty: the --credit preset's, else"
           + " grpo.")
   @Default.String("")
   String getCreditMethod();

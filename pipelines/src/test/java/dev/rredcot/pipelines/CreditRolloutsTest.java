@@ -109,7 +109,8 @@ class CreditRolloutsTest {
         error.getMessage(),
         equalTo(
             "unknown creditMethod 'ppo': use grpo, rredcot-reweight, rredcot-dense, rredcot-rudder,"
-                + " rredcot-rudder-anchored or rredcot-rudder-calibrated"));
+                + " rredcot-rudder-anchored, rredcot-rudder-calibrated or"
+                + " rredcot-rudder-calibrated-prior"));
   }
 
   @Test

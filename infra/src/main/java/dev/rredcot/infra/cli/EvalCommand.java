@@ -254,7 +254,7 @@ final class EvalCommand implements Runnable {
         names = "--arms",
         split = ",",
         description =
-            "Arms: grpo or <rule>:<values>, rule reweight, dense, rudder, rudder-anchored or rudder-calibrated (with -rms, e.g."
+            "Arms: grpo or <rule>:<values>, rule reweight, dense, rudder, rudder-anchored, rudder-calibrated or rudder-calibrated-prior (with -rms, e.g."
                 + " rudder-rms:bank: each batch's advantages divided by their token RMS, GRPO's"
                 + " step size); values answer, bank, bank-aligned, bank-spliced, bank-spliced-loo, bank+greedy, bank+reach, mc<M>, reach,"
                 + " reach*mc<M> (default grpo, rudder:reach*mc16 on countdown or rudder:mc16 on"

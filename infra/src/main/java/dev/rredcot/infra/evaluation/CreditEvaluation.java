@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.TaskFamily;
+import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.credit.TraceStep;
@@ -56,17 +57,21 @@ public final class CreditEvaluation {
 
   /**
    * The methods compared, in report order: {@code rredcot-bank} is the bank as the pipeline ships
-   * it, beside its variants ({@code bank-calibrated}: its values as {@code
-   * rredcot-rudder-calibrated} lifts them; {@code bank-aligned}, {@code bank-spliced}, {@code
-   * bank-spliced-loo}, see {@link ValueSource}); on a task with an exact oracle also {@code
-   * bank+reach} (coverage diagnostic), {@code reach} and {@code reach*mc<M>} for the largest small
-   * M.
+   * it, beside its variants ({@code bank-calibrated}, {@code bank-calibrated-prior}: its values as
+   * those rules lift them; {@code bank-aligned}, {@code bank-spliced}, {@code bank-spliced-loo},
+   * see {@link ValueSource}); on a task with an exact oracle also {@code bank+reach} (coverage
+   * diagnostic), {@code reach} and {@code reach*mc<M>} for the largest small M.
    */
   public static List<CreditMethod> methods(List<Integer> smallMcSamples, EvaluationTask task) {
     List<CreditMethod> methods = new ArrayList<>();
     methods.add(CreditMethod.of("rredcot-answer", ValueEstimator.ANSWER));
     methods.add(CreditMethod.of("rredcot-bank", "bank"));
-    methods.add(CreditMethod.calibrated("bank-calibrated", "bank"));
+    methods.add(
+        CreditMethod.calibrated(
+            "bank-calibrated", "bank", AdvantageRule.RREDCOT_RUDDER_CALIBRATED));
+    methods.add(
+        CreditMethod.calibrated(
+            "bank-calibrated-prior", "bank", AdvantageRule.RREDCOT_RUDDER_CALIBRATED_PRIOR));
     for (String variant : List.of("bank-aligned", "bank-spliced", "bank-spliced-loo")) {
       methods.add(CreditMethod.of(variant, variant));
     }
@@ -352,12 +357,14 @@ public final class CreditEvaluation {
           TraceStep step = scored.steps().get(trace.rollout().getRolloutId());
           valued = step.trace();
           failure = step.succeeded() ? null : step.failure().reason();
-          if (failure == null && method.calibrated()) {
+          if (failure == null && method.calibration() != null) {
+            double target =
+                TokenAdvantages.calibrationTarget(
+                    method.calibration(), group(trace, segmented).statistics());
             valued =
                 segmented.withValues(
                     method.name(),
-                    TokenAdvantages.calibratedValues(
-                        valued.boundaryValues(), group(trace, segmented).statistics().mean()),
+                    TokenAdvantages.calibratedValues(valued.boundaryValues(), target),
                     null,
                     0);
           }

@@ -61,7 +61,7 @@ public record LearningArm(
       throw new IllegalArgumentException(
           "unknown arm '"
               + trimmed
-              + "': use grpo or <rule>:<values> with rule reweight, dense, rudder, rudder-anchored or rudder-calibrated (e.g."
+              + "': use grpo or <rule>:<values> with rule reweight, dense, rudder, rudder-anchored, rudder-calibrated or rudder-calibrated-prior (e.g."
               + " rudder:bank, rudder:mc16, dense:reach*mc8)");
     }
     String ruleName = trimmed.substring(0, colon);

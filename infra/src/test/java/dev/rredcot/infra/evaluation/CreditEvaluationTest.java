@@ -45,6 +45,7 @@ class CreditEvaluationTest {
             "rredcot-answer",
             "rredcot-bank",
             "bank-calibrated",
+            "bank-calibrated-prior",
             "bank-aligned",
             "bank-spliced",
             "bank-spliced-loo",
@@ -62,7 +63,7 @@ class CreditEvaluationTest {
       }
     }
     // Arithmetic has no exact oracle: no bank+reach, reach or reach*mc<M>.
-    assertEquals(13, methods.size());
+    assertEquals(14, methods.size());
   }
 
   @Test

@@ -26,7 +26,13 @@ public enum AdvantageRule {
    * becomes v_k^α with α chosen so that v_0^α = mean(ζ), which keeps 0 and 1 and the order of the
    * values; see {@link TokenAdvantages#calibrationExponent}.
    */
-  RREDCOT_RUDDER_CALIBRATED("rredcot-rudder-calibrated", "rudder-calibrated");
+  RREDCOT_RUDDER_CALIBRATED("rredcot-rudder-calibrated", "rudder-calibrated"),
+  /**
+   * {@link #RREDCOT_RUDDER_CALIBRATED} that also calibrates a group whose rewards are all equal, to
+   * the Jeffreys estimate of its success rate, (Σζ + ½) / (G + 1), since its own mean (0 or 1)
+   * gives no value strictly between; see {@link TokenAdvantages#calibrationTarget}.
+   */
+  RREDCOT_RUDDER_CALIBRATED_PRIOR("rredcot-rudder-calibrated-prior", "rudder-calibrated-prior");
 
   private final String optionValue;
   private final String shortName;
@@ -53,6 +59,7 @@ public enum AdvantageRule {
     return this == RREDCOT_RUDDER
         || this == RREDCOT_RUDDER_ANCHORED
         || this == RREDCOT_RUDDER_CALIBRATED
+        || this == RREDCOT_RUDDER_CALIBRATED_PRIOR
         || this == RREDCOT_DENSE;
   }
 

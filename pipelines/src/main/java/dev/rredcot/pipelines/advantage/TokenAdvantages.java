@@ -42,6 +42,9 @@ import java.io.Serializable;
  *       &lt; K; v_K = ζ as before), with α from {@link #calibrationExponent} so that the value at
  *       the prompt equals the group's mean reward. The power keeps 0, 1 and the order of the
  *       values, and lifts low values most, where a lower-bound estimator misses the most.
+ *   <li>{@code rredcot-rudder-calibrated-prior}: the same, calibrated to {@link
+ *       #calibrationTarget}: the group's mean reward, or where every reward is equal (an all-wrong
+ *       group, whose mean 0 leaves the values as given) the Jeffreys estimate (Σζ + ½) / (G + 1).
  * </ul>
  *
  * <p>A group whose rewards are all equal has A_i = 0 for every trace, so GRPO and the tilt give it
@@ -156,6 +159,20 @@ public final class TokenAdvantages {
   }
 
   /**
+   * The value at the prompt that {@code rule} calibrates a group's values to: its mean reward; for
+   * {@code rredcot-rudder-calibrated-prior} in a group whose rewards are all equal, the Jeffreys
+   * estimate of its success rate {@code (Σζ + ½) / (G + 1)} (the posterior mean under a Beta(½, ½)
+   * prior), which is never 0 or 1.
+   */
+  public static double calibrationTarget(AdvantageRule rule, GroupStatistics statistics) {
+    if (rule == AdvantageRule.RREDCOT_RUDDER_CALIBRATED_PRIOR && statistics.allEqual()) {
+      int n = statistics.count();
+      return (statistics.mean() * n + 0.5) / (n + 1);
+    }
+    return statistics.mean();
+  }
+
+  /**
    * The values of {@code rredcot-rudder-calibrated}: v_0..v_{K−1} raised to {@link
    * #calibrationExponent}{@code (v_0, meanReward)}, v_K (the reward) as given.
    */
@@ -250,7 +267,9 @@ public final class TokenAdvantages {
         }
         break;
       case RREDCOT_RUDDER_CALIBRATED:
-        double[] calibrated = calibratedValues(boundaryValues, statistics.mean());
+      case RREDCOT_RUDDER_CALIBRATED_PRIOR:
+        double[] calibrated =
+            calibratedValues(boundaryValues, calibrationTarget(settings.rule(), statistics));
         for (int k = 0; k < segments; k++) {
           perSegment[k] =
               settings.valueScale() * (calibrated[k + 1] - calibrated[k])

@@ -200,6 +200,39 @@ class TokenAdvantagesTest {
   }
 
   @Test
+  void thePriorCalibrationLiftsAnAllWrongGroupToTheJeffreysEstimate() {
+    // Four wrong traces: (0 + ½) / 5 = 0.1; v_0 = 0.04: α = ln 0.1 / ln 0.04 = 0.7153.
+    GroupStatistics allWrong = GroupStatistics.of(List.of(0.0, 0.0, 0.0, 0.0));
+    assertEquals(
+        0.1,
+        TokenAdvantages.calibrationTarget(AdvantageRule.RREDCOT_RUDDER_CALIBRATED_PRIOR, allWrong),
+        1e-12);
+    assertEquals(
+        0.0,
+        TokenAdvantages.calibrationTarget(AdvantageRule.RREDCOT_RUDDER_CALIBRATED, allWrong),
+        0);
+    // In a mixed group both calibrate to the mean.
+    assertEquals(
+        0.5,
+        TokenAdvantages.calibrationTarget(AdvantageRule.RREDCOT_RUDDER_CALIBRATED_PRIOR, GROUP),
+        0);
+    double[] values = {0.04, 0.2, 0.0, 0.0};
+    double alpha = Math.log(0.1) / Math.log(0.04);
+    float[] tokens =
+        TokenAdvantages.compute(
+            settings(AdvantageRule.RREDCOT_RUDDER_CALIBRATED_PRIOR, 2),
+            0.0,
+            allWrong,
+            BOUNDARIES,
+            values,
+            new double[] {0.16, -0.2, 0.0});
+    float rise = (float) (2 * (Math.pow(0.2, alpha) - 0.1));
+    float fall = (float) (-2 * Math.pow(0.2, alpha));
+    assertArrayEquals(new float[] {rise, rise, fall, 0f, 0f, 0f}, tokens, 1e-6f);
+    assertTrue(AdvantageRule.RREDCOT_RUDDER_CALIBRATED_PRIOR.usesValuesInEqualGroups());
+  }
+
+  @Test
   void valueRulesKeepSignalInAGroupWithEqualRewards() {
     // All four traces wrong; this one's value rises then falls to 0 (0.4 -> 0.7 -> 0.5 -> 0).
     GroupStatistics allWrong = GroupStatistics.of(List.of(0.0, 0.0, 0.0, 0.0));

@@ -142,6 +142,11 @@ class GroupCreditorTest {
   }
 
   @Test
+  void calibratedPriorRudderCreditEqualsTheStages(TestPipeline pipeline) {
+    assertCreditEqualsStages(pipeline, AdvantageRule.RREDCOT_RUDDER_CALIBRATED_PRIOR);
+  }
+
+  @Test
   void groupWithAllRewardsEqualGetsZeroAdvantagesUnderTheRulesThatReadNoValues() {
     for (AdvantageRule rule : List.of(AdvantageRule.GRPO, AdvantageRule.RREDCOT_REWEIGHT)) {
       for (String text : List.of(TinyPolicies.CORRECT, TinyPolicies.WRONG)) {
@@ -187,6 +192,11 @@ class GroupCreditorTest {
       float[] expected = new float[tokens];
       if (rule == AdvantageRule.RREDCOT_DENSE) {
         Arrays.fill(expected, 5, tokens, -1.4f);
+      } else if (rule == AdvantageRule.RREDCOT_RUDDER_CALIBRATED_PRIOR) {
+        // Calibrated to the Jeffreys estimate (3 + ½) / 4 = 0.875: α = ln 0.875 / ln 0.2 = 0.083,
+        // clamped to 0.25, so values 0.2^¼ = 0.6687, 0.9^¼ = 0.9740, then ζ = 1.
+        Arrays.fill(expected, 0, 5, (float) (2 * (Math.pow(0.9, 0.25) - Math.pow(0.2, 0.25))));
+        Arrays.fill(expected, 5, tokens, (float) (2 * (1 - Math.pow(0.9, 0.25))));
       } else if (rule == AdvantageRule.RREDCOT_RUDDER
           || rule == AdvantageRule.RREDCOT_RUDDER_CALIBRATED) {
         // An all-correct group has no mean to calibrate to (mean 1): rudder's credit.
