@@ -1,5 +1,14 @@
 package dev.rredcot.model.trainer;
 
+import static dev.rredcot.model.trainer.TrainerCounters.DUPLICATES_IGNORED;
+import static dev.rredcot.model.trainer.TrainerCounters.INVALID_RECORDS;
+import static dev.rredcot.model.trainer.TrainerCounters.ROLLOUTS_CONSUMED;
+import static dev.rredcot.model.trainer.TrainerCounters.ROLLOUTS_TRAINED;
+import static dev.rredcot.model.trainer.TrainerCounters.STALE_DROPPED;
+import static dev.rredcot.model.trainer.TrainerCounters.STALE_KEPT;
+import static dev.rredcot.model.trainer.TrainerCounters.STEPS;
+import static dev.rredcot.model.trainer.TrainerCounters.ZERO_SIGNAL_GROUPS;
+
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.StoreLock;
@@ -50,12 +59,6 @@ import org.slf4j.LoggerFactory;
 public final class TrainerCore implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainerCore.class);
-
-  /** Prefix of the counters of records sent to dead letters, by reason. */
-  static final String DEAD_LETTER_COUNTER = "dead_letters.";
-
-  /** Prefix of the counters of stale records, by reason. */
-  static final String STALE_COUNTER = "stale.";
 
   /** Default name of the trained-rollouts log in the checkpoint store's root. */
   public static final String TRAINED_ROLLOUTS_FILE = "trained-rollouts.tsv";
@@ -110,7 +113,7 @@ public final class TrainerCore implements AutoCloseable {
   private final CreditedRecordCheck recordCheck;
   private final GroupBuffer groups;
   private final LinkedHashMap<String, Long> trainedGroups = new LinkedHashMap<>();
-  private final Map<String, Long> counters = new TreeMap<>();
+  private final TrainerCounters counters;
   private Checkpoint latestCheckpoint;
   private TrainStepResult lastResult;
   private double lastHeldOutAccuracy = Double.NaN;
@@ -138,7 +141,7 @@ public final class TrainerCore implements AutoCloseable {
     this.checkpointedOffsets = resumeOffsets;
     this.trainedGroups.putAll(progress.trainedGroups());
     forgetOldestTrainedBeyondCap();
-    this.counters.putAll(progress.counters());
+    this.counters = TrainerCounters.restore(progress.counters());
     this.recordCheck =
         new CreditedRecordCheck(policy, options.maxAbsAdvantage(), options.minLogProb());
     this.groups = GroupBuffer.restore(progress.pendingRecords(), progress.rejectedMembers());
@@ -273,7 +276,7 @@ public final class TrainerCore implements AutoCloseable {
     Objects.requireNonNull(record, "record");
     Long next = nextOffsets.get(partition);
     if (next != null && offset < next) {
-      increment("duplicates_ignored", 1);
+      counters.increment(DUPLICATES_IGNORED, 1);
       return new OfferResult(
           Disposition.DUPLICATE,
           "duplicate",
@@ -281,7 +284,7 @@ public final class TrainerCore implements AutoCloseable {
           List.of());
     }
     nextOffsets.put(partition, offset + 1);
-    increment("rollouts_consumed", 1);
+    counters.increment(ROLLOUTS_CONSUMED, 1);
     Optional<Rejection> invalid = recordCheck.check(record);
     if (invalid.isPresent()) {
       return rejectMember(record, invalid.get());
@@ -301,7 +304,7 @@ public final class TrainerCore implements AutoCloseable {
                   + " of the same group and sample index"));
     }
     if (trainedGroups.containsKey(record.getGroupId()) || buffered != null) {
-      increment("duplicates_ignored", 1);
+      counters.increment(DUPLICATES_IGNORED, 1);
       return new OfferResult(
           Disposition.DUPLICATE,
           "duplicate",
@@ -310,8 +313,8 @@ public final class TrainerCore implements AutoCloseable {
     }
     if (isStale(record.getPolicyVersion())) {
       if (options.stalenessMode() == StalenessMode.DROP) {
-        increment("stale_dropped", 1);
-        increment(STALE_COUNTER + "dropped-on-arrival", 1);
+        counters.increment(STALE_DROPPED, 1);
+        counters.stale("dropped-on-arrival", 1);
         staleLog.append(policy.version(), List.of(record));
         return new OfferResult(
             Disposition.STALE,
@@ -324,8 +327,8 @@ public final class TrainerCore implements AutoCloseable {
                 + policy.version(),
             List.of());
       }
-      increment("stale_kept", 1);
-      increment(STALE_COUNTER + "kept-importance-weighted", 1);
+      counters.increment(STALE_KEPT, 1);
+      counters.stale("kept-importance-weighted", 1);
     }
     Optional<Rejection> disagreement = groups.disagreement(record);
     if (disagreement.isPresent()) {
@@ -344,12 +347,12 @@ public final class TrainerCore implements AutoCloseable {
   public boolean reject(int partition, long offset, String reasonLabel) {
     Long next = nextOffsets.get(partition);
     if (next != null && offset < next) {
-      increment("duplicates_ignored", 1);
+      counters.increment(DUPLICATES_IGNORED, 1);
       return false;
     }
     nextOffsets.put(partition, offset + 1);
-    increment("rollouts_consumed", 1);
-    increment(DEAD_LETTER_COUNTER + reasonLabel, 1);
+    counters.increment(ROLLOUTS_CONSUMED, 1);
+    counters.deadLetters(reasonLabel, 1);
     return true;
   }
 
@@ -390,8 +393,8 @@ public final class TrainerCore implements AutoCloseable {
   }
 
   private OfferResult invalid(CreditedRollout record, Rejection rejection) {
-    increment("invalid_records", 1);
-    increment(DEAD_LETTER_COUNTER + rejection.label(), 1);
+    counters.increment(INVALID_RECORDS, 1);
+    counters.deadLetters(rejection.label(), 1);
     LOG.error(
         "credited rollout {} goes to dead letters ({}): {}",
         record.getRolloutId(),
@@ -402,23 +405,7 @@ public final class TrainerCore implements AutoCloseable {
 
   /** Current counters and last-step figures. */
   public TrainerStats stats() {
-    return new TrainerStats(
-        policy.version(),
-        counter("steps"),
-        counter("rollouts_consumed"),
-        counter("rollouts_trained"),
-        counter("duplicates_ignored"),
-        counter("stale_dropped"),
-        counter("stale_kept"),
-        counter("invalid_records"),
-        counter("zero_signal_groups"),
-        byReason(STALE_COUNTER),
-        byReason(DEAD_LETTER_COUNTER),
-        groups.pendingCount(),
-        lastResult == null ? Double.NaN : lastResult.loss(),
-        lastResult == null ? Double.NaN : lastResult.kl(),
-        lastResult == null ? Double.NaN : lastResult.clipFraction(),
-        lastHeldOutAccuracy);
+    return counters.stats(policy.version(), groups.pendingCount(), lastResult, lastHeldOutAccuracy);
   }
 
   /** The announcement of {@code checkpoint} for the {@code checkpoints} topic. */
@@ -446,17 +433,6 @@ public final class TrainerCore implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("closing the trainer's files failed: {}", e.toString());
     }
-  }
-
-  private Map<String, Long> byReason(String prefix) {
-    Map<String, Long> out = new TreeMap<>();
-    counters.forEach(
-        (name, value) -> {
-          if (name.startsWith(prefix)) {
-            out.put(name.substring(prefix.length()), value);
-          }
-        });
-    return out;
   }
 
   private boolean isStale(long behaviourVersion) {
@@ -520,7 +496,7 @@ public final class TrainerCore implements AutoCloseable {
         }
       }
       if (!signal) {
-        increment("zero_signal_groups", 1);
+        counters.increment(ZERO_SIGNAL_GROUPS, 1);
       }
       rememberTrained(group.groupId(), group.behaviourVersion());
     }
@@ -537,8 +513,8 @@ public final class TrainerCore implements AutoCloseable {
       return null;
     }
     lastResult = result;
-    increment("steps", 1);
-    increment("rollouts_trained", rolloutIds.size());
+    counters.increment(STEPS, 1);
+    counters.increment(ROLLOUTS_TRAINED, rolloutIds.size());
     long parent = policy.version();
     long version = parent + 1;
     Map<String, Double> metrics = new TreeMap<>();
@@ -590,7 +566,7 @@ public final class TrainerCore implements AutoCloseable {
    */
   private void refuse(List<String> groupIds, List<String> rolloutIds, NonFiniteStepException e)
       throws IOException {
-    increment(DEAD_LETTER_COUNTER + e.reasonLabel(), rolloutIds.size());
+    counters.deadLetters(e.reasonLabel(), rolloutIds.size());
     LOG.error(
         "step on {} groups {} refused ({}): {}; their {} rollouts count as dead letters, policy"
             + " stays at v{}",
@@ -611,8 +587,8 @@ public final class TrainerCore implements AutoCloseable {
     for (GroupBuffer.Group group : groups.pendingGroups()) {
       long behaviourVersion = group.behaviourVersion();
       if (isStale(behaviourVersion)) {
-        increment("stale_dropped", group.members().size());
-        increment(STALE_COUNTER + "dropped-while-pending", group.members().size());
+        counters.increment(STALE_DROPPED, group.members().size());
+        counters.stale("dropped-while-pending", group.members().size());
         staleLog.append(policy.version(), group.members());
         groups.discard(group.groupId());
         LOG.info(
@@ -644,16 +620,8 @@ public final class TrainerCore implements AutoCloseable {
         nextOffsets,
         groups.encodedRecords(),
         new LinkedHashMap<>(trainedGroups),
-        counters,
+        counters.asMap(),
         groups.rejectedMembers());
-  }
-
-  private void increment(String counter, long by) {
-    counters.merge(counter, by, Long::sum);
-  }
-
-  private long counter(String name) {
-    return counters.getOrDefault(name, 0L);
   }
 
   private static int[] toInts(List<Integer> values) {
