@@ -23,8 +23,6 @@ import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -107,12 +105,11 @@ public final class TrainerCore implements AutoCloseable {
   private final StoreLock lock;
   private final TrainedRolloutLog trainedLog;
   private final TrainedRolloutLog staleLog;
-  private final Map<Integer, Long> nextOffsets = new TreeMap<>();
   private final Map<Integer, Long> resumeOffsets;
   private Map<Integer, Long> checkpointedOffsets;
   private final CreditedRecordCheck recordCheck;
   private final GroupBuffer groups;
-  private final LinkedHashMap<String, Long> trainedGroups = new LinkedHashMap<>();
+  private final DedupMemory dedup;
   private final TrainerCounters counters;
   private Checkpoint latestCheckpoint;
   private TrainStepResult lastResult;
@@ -136,11 +133,11 @@ public final class TrainerCore implements AutoCloseable {
     this.trainedLog = trainedLog;
     this.staleLog = staleLog;
     this.latestCheckpoint = checkpoint;
-    this.nextOffsets.putAll(progress.nextOffsets());
+    this.dedup =
+        new DedupMemory(
+            progress.nextOffsets(), progress.trainedGroups(), options.dedupMemoryGroups());
     this.resumeOffsets = Map.copyOf(new TreeMap<>(progress.nextOffsets()));
     this.checkpointedOffsets = resumeOffsets;
-    this.trainedGroups.putAll(progress.trainedGroups());
-    forgetOldestTrainedBeyondCap();
     this.counters = TrainerCounters.restore(progress.counters());
     this.recordCheck =
         new CreditedRecordCheck(policy, options.maxAbsAdvantage(), options.minLogProb());
@@ -274,8 +271,7 @@ public final class TrainerCore implements AutoCloseable {
    */
   public OfferResult offer(CreditedRollout record, int partition, long offset) throws IOException {
     Objects.requireNonNull(record, "record");
-    Long next = nextOffsets.get(partition);
-    if (next != null && offset < next) {
+    if (!dedup.consume(partition, offset)) {
       counters.increment(DUPLICATES_IGNORED, 1);
       return new OfferResult(
           Disposition.DUPLICATE,
@@ -283,7 +279,6 @@ public final class TrainerCore implements AutoCloseable {
           "offset " + offset + " of partition " + partition + " consumed",
           List.of());
     }
-    nextOffsets.put(partition, offset + 1);
     counters.increment(ROLLOUTS_CONSUMED, 1);
     Optional<Rejection> invalid = recordCheck.check(record);
     if (invalid.isPresent()) {
@@ -303,7 +298,7 @@ public final class TrainerCore implements AutoCloseable {
                   + buffered.getRolloutId()
                   + " of the same group and sample index"));
     }
-    if (trainedGroups.containsKey(record.getGroupId()) || buffered != null) {
+    if (dedup.wasTrained(record.getGroupId()) || buffered != null) {
       counters.increment(DUPLICATES_IGNORED, 1);
       return new OfferResult(
           Disposition.DUPLICATE,
@@ -345,12 +340,10 @@ public final class TrainerCore implements AutoCloseable {
    * @return false when the offset was consumed already (the dead letter was sent before)
    */
   public boolean reject(int partition, long offset, String reasonLabel) {
-    Long next = nextOffsets.get(partition);
-    if (next != null && offset < next) {
+    if (!dedup.consume(partition, offset)) {
       counters.increment(DUPLICATES_IGNORED, 1);
       return false;
     }
-    nextOffsets.put(partition, offset + 1);
     counters.increment(ROLLOUTS_CONSUMED, 1);
     counters.deadLetters(reasonLabel, 1);
     return true;
@@ -362,7 +355,7 @@ public final class TrainerCore implements AutoCloseable {
    */
   private OfferResult rejectMember(CreditedRollout record, Rejection rejection) throws IOException {
     OfferResult rejected = invalid(record, rejection);
-    if (trainedGroups.containsKey(record.getGroupId())) {
+    if (dedup.wasTrained(record.getGroupId())) {
       return rejected;
     }
     if (!groups.countRejected(record)) {
@@ -498,7 +491,7 @@ public final class TrainerCore implements AutoCloseable {
       if (!signal) {
         counters.increment(ZERO_SIGNAL_GROUPS, 1);
       }
-      rememberTrained(group.groupId(), group.behaviourVersion());
+      dedup.rememberTrained(group.groupId(), group.behaviourVersion());
     }
     if (examples.isEmpty()) {
       // Nothing to learn from: the groups count as consumed, and the next checkpoint's progress
@@ -540,7 +533,7 @@ public final class TrainerCore implements AutoCloseable {
     progressStore.write(progress(version));
     Checkpoint checkpoint = policy.save(store, version, parent, metrics);
     latestCheckpoint = checkpoint;
-    checkpointedOffsets = Map.copyOf(nextOffsets);
+    checkpointedOffsets = Map.copyOf(dedup.nextOffsets());
     progressStore.retainOnly(store.versions());
     EvaluationResult evaluation = null;
     if (options.evaluator() != null && version % options.evaluateEveryVersions() == 0) {
@@ -577,7 +570,7 @@ public final class TrainerCore implements AutoCloseable {
         rolloutIds.size(),
         policy.version());
     progressStore.write(progress(policy.version()));
-    checkpointedOffsets = Map.copyOf(nextOffsets);
+    checkpointedOffsets = Map.copyOf(dedup.nextOffsets());
   }
 
   private void dropStalePendingGroups() throws IOException {
@@ -600,26 +593,12 @@ public final class TrainerCore implements AutoCloseable {
     }
   }
 
-  private void rememberTrained(String groupId, long behaviourVersion) {
-    trainedGroups.put(groupId, behaviourVersion);
-    forgetOldestTrainedBeyondCap();
-  }
-
-  /** Forgets the oldest trained groups beyond the cap (also a smaller cap after a restart). */
-  private void forgetOldestTrainedBeyondCap() {
-    Iterator<Map.Entry<String, Long>> oldest = trainedGroups.entrySet().iterator();
-    while (trainedGroups.size() > options.dedupMemoryGroups()) {
-      oldest.next();
-      oldest.remove();
-    }
-  }
-
   private TrainerProgress progress(long version) {
     return new TrainerProgress(
         version,
-        nextOffsets,
+        dedup.nextOffsets(),
         groups.encodedRecords(),
-        new LinkedHashMap<>(trainedGroups),
+        dedup.trainedGroups(),
         counters.asMap(),
         groups.rejectedMembers());
   }
