@@ -4,8 +4,6 @@ import static dev.rredcot.model.trainer.TrainerCounters.DUPLICATES_IGNORED;
 import static dev.rredcot.model.trainer.TrainerCounters.INVALID_RECORDS;
 import static dev.rredcot.model.trainer.TrainerCounters.ROLLOUTS_CONSUMED;
 import static dev.rredcot.model.trainer.TrainerCounters.ROLLOUTS_TRAINED;
-import static dev.rredcot.model.trainer.TrainerCounters.STALE_DROPPED;
-import static dev.rredcot.model.trainer.TrainerCounters.STALE_KEPT;
 import static dev.rredcot.model.trainer.TrainerCounters.STEPS;
 import static dev.rredcot.model.trainer.TrainerCounters.ZERO_SIGNAL_GROUPS;
 
@@ -45,9 +43,11 @@ import org.slf4j.LoggerFactory;
  * non-finite loss or gradient norm is refused: its rollouts count as dead letters by that reason,
  * the policy is unchanged, and the progress is written again so a restart does not retry it.
  *
- * <p>A {@link CreditedRecordCheck} decides which records the policy can train on, and a {@link
- * GroupBuffer} collects them into complete groups; this class decides the order of the checks,
- * remembers what it consumed and trained, accounts for staleness and takes the steps.
+ * <p>A {@link CreditedRecordCheck} decides which records the policy can train on, a {@link
+ * GroupBuffer} collects them into complete groups, a {@link DedupMemory} remembers what was
+ * consumed and trained, a {@link StalenessBound} accounts for stale rollouts and {@link
+ * TrainerCounters} counts every outcome; this class decides the order of the checks and takes the
+ * steps.
  *
  * <p>It holds the store's writer lock from {@link #open} to {@link #close}, so a second trainer on
  * the same store fails at start; every trained rollout is appended to a {@link TrainedRolloutLog}.
@@ -110,6 +110,7 @@ public final class TrainerCore implements AutoCloseable {
   private final CreditedRecordCheck recordCheck;
   private final GroupBuffer groups;
   private final DedupMemory dedup;
+  private final StalenessBound staleness;
   private final TrainerCounters counters;
   private Checkpoint latestCheckpoint;
   private TrainStepResult lastResult;
@@ -139,6 +140,8 @@ public final class TrainerCore implements AutoCloseable {
     this.resumeOffsets = Map.copyOf(new TreeMap<>(progress.nextOffsets()));
     this.checkpointedOffsets = resumeOffsets;
     this.counters = TrainerCounters.restore(progress.counters());
+    this.staleness =
+        new StalenessBound(options.stalenessBound(), options.stalenessMode(), staleLog, counters);
     this.recordCheck =
         new CreditedRecordCheck(policy, options.maxAbsAdvantage(), options.minLogProb());
     this.groups = GroupBuffer.restore(progress.pendingRecords(), progress.rejectedMembers());
@@ -306,24 +309,9 @@ public final class TrainerCore implements AutoCloseable {
           "rollout " + record.getRolloutId() + " seen already",
           List.of());
     }
-    if (isStale(record.getPolicyVersion())) {
-      if (options.stalenessMode() == StalenessMode.DROP) {
-        counters.increment(STALE_DROPPED, 1);
-        counters.stale("dropped-on-arrival", 1);
-        staleLog.append(policy.version(), List.of(record));
-        return new OfferResult(
-            Disposition.STALE,
-            "stale",
-            "policy version "
-                + record.getPolicyVersion()
-                + " is more than "
-                + options.stalenessBound()
-                + " behind "
-                + policy.version(),
-            List.of());
-      }
-      counters.increment(STALE_KEPT, 1);
-      counters.stale("kept-importance-weighted", 1);
+    Optional<String> stale = staleness.dropOnArrival(record, policy.version());
+    if (stale.isPresent()) {
+      return new OfferResult(Disposition.STALE, "stale", stale.get(), List.of());
     }
     Optional<Rejection> disagreement = groups.disagreement(record);
     if (disagreement.isPresent()) {
@@ -426,10 +414,6 @@ public final class TrainerCore implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("closing the trainer's files failed: {}", e.toString());
     }
-  }
-
-  private boolean isStale(long behaviourVersion) {
-    return behaviourVersion < policy.version() - options.stalenessBound();
   }
 
   /**
@@ -574,15 +558,13 @@ public final class TrainerCore implements AutoCloseable {
   }
 
   private void dropStalePendingGroups() throws IOException {
-    if (options.stalenessMode() != StalenessMode.DROP) {
+    if (!staleness.dropsPendingGroups()) {
       return;
     }
     for (GroupBuffer.Group group : groups.pendingGroups()) {
       long behaviourVersion = group.behaviourVersion();
-      if (isStale(behaviourVersion)) {
-        counters.increment(STALE_DROPPED, group.members().size());
-        counters.stale("dropped-while-pending", group.members().size());
-        staleLog.append(policy.version(), group.members());
+      if (staleness.isStale(behaviourVersion, policy.version())) {
+        staleness.dropPending(group.members(), policy.version());
         groups.discard(group.groupId());
         LOG.info(
             "dropped stale group {} (version {}, policy at {})",
