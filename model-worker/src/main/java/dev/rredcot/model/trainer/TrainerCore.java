@@ -275,12 +275,7 @@ public final class TrainerCore implements AutoCloseable {
   public OfferResult offer(CreditedRollout record, int partition, long offset) throws IOException {
     Objects.requireNonNull(record, "record");
     if (!dedup.consume(partition, offset)) {
-      counters.increment(DUPLICATES_IGNORED, 1);
-      return new OfferResult(
-          Disposition.DUPLICATE,
-          "duplicate",
-          "offset " + offset + " of partition " + partition + " consumed",
-          List.of());
+      return ignoredDuplicate("offset " + offset + " of partition " + partition + " consumed");
     }
     counters.increment(ROLLOUTS_CONSUMED, 1);
     Optional<Rejection> invalid = recordCheck.check(record);
@@ -302,12 +297,7 @@ public final class TrainerCore implements AutoCloseable {
                   + " of the same group and sample index"));
     }
     if (dedup.wasTrained(record.getGroupId()) || buffered != null) {
-      counters.increment(DUPLICATES_IGNORED, 1);
-      return new OfferResult(
-          Disposition.DUPLICATE,
-          "duplicate",
-          "rollout " + record.getRolloutId() + " seen already",
-          List.of());
+      return ignoredDuplicate("rollout " + record.getRolloutId() + " seen already");
     }
     Optional<String> stale = staleness.dropOnArrival(record, policy.version());
     if (stale.isPresent()) {
@@ -319,6 +309,12 @@ public final class TrainerCore implements AutoCloseable {
     }
     groups.add(record);
     return new OfferResult(Disposition.ACCEPTED, "", "", trainFullBatches());
+  }
+
+  /** Counts a record seen before and says so: it changes nothing else. */
+  private OfferResult ignoredDuplicate(String detail) {
+    counters.increment(DUPLICATES_IGNORED, 1);
+    return new OfferResult(Disposition.DUPLICATE, "duplicate", detail, List.of());
   }
 
   /**

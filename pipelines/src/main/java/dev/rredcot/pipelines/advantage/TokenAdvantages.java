@@ -142,19 +142,20 @@ public final class TokenAdvantages {
   public static final double MIN_CALIBRATION_EXPONENT = 0.25;
 
   /**
-   * The exponent α of {@code rredcot-rudder-calibrated}: {@code ln(mean) / ln(v_0)}, so that {@code
-   * v_0^α = mean}, clamped to [{@link #MIN_CALIBRATION_EXPONENT}, 1]: values are only lifted (the
+   * The exponent α of the calibrated rules: {@code ln(target) / ln(v_0)}, so that {@code v_0^α =
+   * target}, clamped to [{@link #MIN_CALIBRATION_EXPONENT}, 1]: values are only lifted (the
    * estimators it is meant for are lower bounds), and never by more than the clamp. 1 (the values
    * as given) where either side is 0 or 1, e.g. in an all-wrong group.
    *
    * @param startValue the estimated v_0
-   * @param meanReward the group's mean reward, an unbiased estimate of the value at the prompt
+   * @param target the value at the prompt to calibrate to ({@link #calibrationTarget}), e.g. the
+   *     group's mean reward, an unbiased estimate of it
    */
-  public static double calibrationExponent(double startValue, double meanReward) {
-    if (!(startValue > 0 && startValue < 1 && meanReward > 0 && meanReward < 1)) {
+  public static double calibrationExponent(double startValue, double target) {
+    if (!(startValue > 0 && startValue < 1 && target > 0 && target < 1)) {
       return 1;
     }
-    double exponent = Math.log(meanReward) / Math.log(startValue);
+    double exponent = Math.log(target) / Math.log(startValue);
     return Math.max(MIN_CALIBRATION_EXPONENT, Math.min(1, exponent));
   }
 
@@ -174,10 +175,10 @@ public final class TokenAdvantages {
 
   /**
    * The values of {@code rredcot-rudder-calibrated}: v_0..v_{K−1} raised to {@link
-   * #calibrationExponent}{@code (v_0, meanReward)}, v_K (the reward) as given.
+   * #calibrationExponent}{@code (v_0, target)}, v_K (the reward) as given.
    */
-  public static double[] calibratedValues(double[] boundaryValues, double meanReward) {
-    double exponent = calibrationExponent(boundaryValues[0], meanReward);
+  public static double[] calibratedValues(double[] boundaryValues, double target) {
+    double exponent = calibrationExponent(boundaryValues[0], target);
     double[] calibrated = boundaryValues.clone();
     for (int k = 0; k + 1 < calibrated.length; k++) {
       calibrated[k] = Math.pow(calibrated[k], exponent);
