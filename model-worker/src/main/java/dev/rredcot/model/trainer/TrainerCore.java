@@ -13,7 +13,6 @@ import dev.rredcot.model.checkpoint.StoreLock;
 import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.model.policy.NonFiniteStepException;
-import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainStepResult;
 import dev.rredcot.model.policy.TrainablePolicy;
 import dev.rredcot.schemas.CreditedRollout;
@@ -438,78 +437,35 @@ public final class TrainerCore implements AutoCloseable {
     if (groups.readyCount() < minGroups) {
       return null;
     }
-    List<GroupBuffer.Group> batch = groups.takeReady(options.batchGroups());
-    List<String> groupIds = new ArrayList<>();
-    List<String> rolloutIds = new ArrayList<>();
-    List<CreditedRollout> trained = new ArrayList<>();
-    List<TrainExample> examples = new ArrayList<>();
-    double rewardSum = 0;
-    long oldestBehaviour = policy.version();
-    for (GroupBuffer.Group group : batch) {
-      groupIds.add(group.groupId());
-      boolean signal = false;
-      for (CreditedRollout record : group.members()) {
-        rolloutIds.add(record.getRolloutId());
-        trained.add(record);
-        rewardSum += record.getReward();
-        oldestBehaviour = Math.min(oldestBehaviour, record.getPolicyVersion());
-        float[] advantages = toFloats(record.getTokenAdvantages());
-        boolean nonZero = false;
-        for (float a : advantages) {
-          nonZero |= a != 0;
-        }
-        if (nonZero) {
-          signal = true;
-          examples.add(
-              new TrainExample(
-                  record.getPromptText(),
-                  toInts(record.getTokenIds()),
-                  advantages,
-                  toFloats(record.getLogProbs())));
-        }
-      }
-      if (!signal) {
-        counters.increment(ZERO_SIGNAL_GROUPS, 1);
-      }
+    List<GroupBuffer.Group> taken = groups.takeReady(options.batchGroups());
+    for (GroupBuffer.Group group : taken) {
       dedup.rememberTrained(group.groupId(), group.behaviourVersion());
     }
-    if (examples.isEmpty()) {
+    TrainingBatch batch = TrainingBatch.of(taken, policy.version());
+    if (batch.zeroSignalGroups() > 0) {
+      counters.increment(ZERO_SIGNAL_GROUPS, batch.zeroSignalGroups());
+    }
+    if (batch.examples().isEmpty()) {
       // Nothing to learn from: the groups count as consumed, and the next checkpoint's progress
       // records them; a crash before it replays them, which again trains nothing.
       return null;
     }
     TrainStepResult result;
     try {
-      result = policy.trainStep(examples, options.trainOptions());
+      result = policy.trainStep(batch.examples(), options.trainOptions());
     } catch (NonFiniteStepException e) {
-      refuse(groupIds, rolloutIds, e);
+      refuse(batch.groupIds(), batch.rolloutIds(), e);
       return null;
     }
     lastResult = result;
     counters.increment(STEPS, 1);
-    counters.increment(ROLLOUTS_TRAINED, rolloutIds.size());
+    counters.increment(ROLLOUTS_TRAINED, batch.rolloutIds().size());
     long parent = policy.version();
     long version = parent + 1;
-    Map<String, Double> metrics = new TreeMap<>();
-    metrics.put("loss", result.loss());
-    metrics.put("kl", result.kl());
-    metrics.put("clip_fraction", result.clipFraction());
-    metrics.put("grad_norm", result.gradNorm());
-    metrics.put("tokens", (double) result.tokens());
-    metrics.put("traces", (double) examples.size());
-    // Every rollout this step consumed, the signal-free groups' included: what a learning curve
-    // counts against (traces counts only the rollouts that carried a gradient).
-    metrics.put("rollouts", (double) rolloutIds.size());
-    metrics.put("groups", (double) groupIds.size());
-    metrics.put("mean_reward", rewardSum / rolloutIds.size());
-    metrics.put("importance_weight_mean", result.meanImportanceWeight());
-    metrics.put("importance_weight_truncated_fraction", result.truncatedFraction());
-    metrics.put("log_ratio_clamped_fraction", result.clampedFraction());
-    metrics.put("epochs", (double) result.epochs());
-    metrics.put("behaviour_lag_max_versions", (double) (parent - oldestBehaviour));
+    Map<String, Double> metrics = batch.stepMetrics(result, parent);
     // Audit lines, then progress, then the checkpoint: a checkpoint always has both; lines and a
     // progress file without their checkpoint are an interrupted step that open() removes.
-    trainedLog.append(version, trained);
+    trainedLog.append(version, batch.records());
     progressStore.write(progress(version));
     Checkpoint checkpoint = policy.save(store, version, parent, metrics);
     latestCheckpoint = checkpoint;
@@ -523,12 +479,12 @@ public final class TrainerCore implements AutoCloseable {
     LOG.info(
         "step -> v{}: {} groups, {} traces, loss {}, kl {}, clip {}",
         version,
-        groupIds.size(),
-        examples.size(),
+        batch.groupIds().size(),
+        batch.examples().size(),
         String.format("%.4f", result.loss()),
         String.format("%.4f", result.kl()),
         String.format("%.3f", result.clipFraction()));
-    return new TrainedStep(checkpoint, groupIds, rolloutIds, result, evaluation);
+    return new TrainedStep(checkpoint, batch.groupIds(), batch.rolloutIds(), result, evaluation);
   }
 
   /**
@@ -579,21 +535,5 @@ public final class TrainerCore implements AutoCloseable {
         dedup.trainedGroups(),
         counters.asMap(),
         groups.rejectedMembers());
-  }
-
-  private static int[] toInts(List<Integer> values) {
-    int[] out = new int[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
-    }
-    return out;
-  }
-
-  private static float[] toFloats(List<Float> values) {
-    float[] out = new float[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
-    }
-    return out;
   }
 }
