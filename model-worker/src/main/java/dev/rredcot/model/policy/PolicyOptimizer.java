@@ -3,7 +3,9 @@ package dev.rredcot.model.policy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.rredcot.model.backend.TorchEngine;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,18 +41,29 @@ final class PolicyOptimizer {
     try (NDManager scratch = network.parameterManager().newSubManager()) {
       Map<String, NDArray> gradients = new HashMap<>();
       double squaredNorm = 0;
+      List<String> nonFinite = new ArrayList<>();
       for (Map.Entry<String, NDArray> e : network.parameters().entrySet()) {
         NDArray g = e.getValue().getGradient();
         g.attach(scratch);
         gradients.put(e.getKey(), g);
-        squaredNorm += g.square().sum().getFloat();
+        double squared = g.square().sum().getFloat();
+        if (!Double.isFinite(squared)) {
+          nonFinite.add(describe(e.getKey(), g));
+        }
+        squaredNorm += squared;
       }
       double norm = Math.sqrt(squaredNorm);
       if (!Double.isFinite(norm)) {
         // Before any change to the weights or the moments, so the policy stays as it was.
         throw new NonFiniteStepException(
             "non-finite-gradient",
-            "gradient norm is " + norm + " (loss " + loss + "); update skipped");
+            "gradient norm is "
+                + norm
+                + " (loss "
+                + loss
+                + "); non-finite in "
+                + nonFinite
+                + "; update skipped");
       }
       if (!Double.isFinite(loss)) {
         throw new NonFiniteStepException(
@@ -76,6 +89,13 @@ final class PolicyOptimizer {
     } finally {
       TorchEngine.zeroGradients(network.parameters().values());
     }
+  }
+
+  /** A parameter's gradient that does not square to a finite sum: what in it is not finite. */
+  private static String describe(String name, NDArray gradient) {
+    long nan = gradient.isNaN().sum().getLong();
+    long infinite = gradient.isInfinite().sum().getLong();
+    return name + " (" + nan + " NaN, " + infinite + " infinite of " + gradient.size() + ")";
   }
 
   private static NDArray scratchCopy(NDArray array, NDManager scratch) {

@@ -300,6 +300,10 @@ class PolicyTrainingTest {
           assertThrows(
               NonFiniteStepException.class, () -> policy.trainStep(reachesThePoison, options));
       assertEquals("non-finite-gradient", refused.reasonLabel());
+      // The message names where the gradient stopped being finite: the poisoned rows' parameter.
+      assertTrue(
+          refused.getMessage().contains("pos_emb ("),
+          "names the parameter: " + refused.getMessage());
       assertArrayEquals(scoresBefore, scores(policy, shortBatch), 0f, "no weight moved");
       // Nor did Adam's state: the next step is the twin's first step, exactly.
       TrainStepResult next = policy.trainStep(shortBatch, options);
