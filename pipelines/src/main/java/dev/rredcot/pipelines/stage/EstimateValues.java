@@ -3,10 +3,8 @@ package dev.rredcot.pipelines.stage;
 import dev.rredcot.pipelines.credit.CreditStep;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.credit.TraceStep;
-import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
-import dev.rredcot.pipelines.group.TraceGroupCoder;
 import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.pipelines.value.ModelSettings;
 import dev.rredcot.pipelines.value.PolicyHolder;
@@ -23,13 +21,10 @@ import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Gauge;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithFailures;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
@@ -97,13 +92,8 @@ public final class EstimateValues
       PCollection<TraceGroup> groups) {
     DoFn<TraceGroup, TraceGroup> fn =
         estimator.needsPolicy() ? new PolicyValuesFn(estimator, model) : new GroupMeanBaselineFn();
-    PCollectionTuple valued =
-        groups.apply(
-            estimator.needsPolicy() ? "PolicyValues" : "GroupMeanBaseline",
-            ParDo.of(fn).withOutputTags(VALUED, TupleTagList.of(FAILED)));
-    valued.get(VALUED).setCoder(TraceGroupCoder.of());
-    valued.get(FAILED).setCoder(DeadLetters.coder());
-    return WithFailures.Result.of(valued, VALUED, FAILED);
+    return GroupSteps.apply(
+        groups, estimator.needsPolicy() ? "PolicyValues" : "GroupMeanBaseline", fn, VALUED, FAILED);
   }
 
   /** v_0 = group mean, v_1 = reward, for single-segment traces. */
@@ -119,19 +109,12 @@ public final class EstimateValues
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
       StageMetrics.in(STAGE, group.traces().size());
-      List<TraceCredit> valued = new ArrayList<>();
-      for (TraceStep step :
-          creditor.values(null, group, group.traces(), ValueScorer.BatchObserver.NONE)) {
-        if (step.succeeded()) {
-          valued.add(step.trace());
-        } else {
-          out.get(FAILED).output(CreditDeadLetters.of(step.trace().rollout(), step.failure()));
-        }
-      }
-      StageMetrics.out(STAGE, valued.size());
-      if (!valued.isEmpty()) {
-        out.get(VALUED).output(group.withTraces(valued));
-      }
+      GroupSteps.emit(
+          STAGE,
+          group,
+          creditor.values(null, group, group.traces(), ValueScorer.BatchObserver.NONE),
+          out.get(VALUED)::output,
+          out.get(FAILED)::output);
     }
   }
 
@@ -237,25 +220,16 @@ public final class EstimateValues
     public void finishBundle(FinishBundleContext context) {
       scoreBuffered();
       for (BufferedGroup buffered : scored) {
-        List<TraceCredit> valued = new ArrayList<>();
+        List<TraceStep> steps = new ArrayList<>();
         for (Long version : buffered.byVersion.keySet()) {
-          for (TraceStep step : buffered.steps.get(version)) {
-            if (step.succeeded()) {
-              valued.add(step.trace());
-            } else {
-              context.output(
-                  FAILED,
-                  CreditDeadLetters.of(step.trace().rollout(), step.failure()),
-                  buffered.timestamp,
-                  buffered.window);
-            }
-          }
+          steps.addAll(buffered.steps.get(version));
         }
-        StageMetrics.out(STAGE, valued.size());
-        if (!valued.isEmpty()) {
-          context.output(
-              VALUED, buffered.group.withTraces(valued), buffered.timestamp, buffered.window);
-        }
+        GroupSteps.emit(
+            STAGE,
+            buffered.group,
+            steps,
+            group -> context.output(VALUED, group, buffered.timestamp, buffered.window),
+            letter -> context.output(FAILED, letter, buffered.timestamp, buffered.window));
       }
       scored = new ArrayList<>();
     }

@@ -3,10 +3,8 @@ package dev.rredcot.pipelines.stage;
 import dev.rredcot.pipelines.credit.CreditStep;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.credit.TraceStep;
-import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
-import dev.rredcot.pipelines.group.TraceGroupCoder;
 import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.pipelines.redistribute.RewardRedistribution;
 import dev.rredcot.schemas.DeadLetter;
@@ -14,12 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithFailures;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.TupleTagList;
 
 /**
  * Turns each trace's state values into segment rewards with {@link GroupCreditor#redistribute}
@@ -45,13 +40,8 @@ public final class RedistributeRewards
   @Override
   public WithFailures.Result<PCollection<TraceGroup>, DeadLetter> expand(
       PCollection<TraceGroup> groups) {
-    PCollectionTuple redistributed =
-        groups.apply(
-            "RedistributeSegmentRewards",
-            ParDo.of(new RedistributeFn()).withOutputTags(REDISTRIBUTED, TupleTagList.of(FAILED)));
-    redistributed.get(REDISTRIBUTED).setCoder(TraceGroupCoder.of());
-    redistributed.get(FAILED).setCoder(DeadLetters.coder());
-    return WithFailures.Result.of(redistributed, REDISTRIBUTED, FAILED);
+    return GroupSteps.apply(
+        groups, "RedistributeSegmentRewards", new RedistributeFn(), REDISTRIBUTED, FAILED);
   }
 
   /** Redistributes the rewards of every trace of a group. */
@@ -68,19 +58,11 @@ public final class RedistributeRewards
     @ProcessElement
     public void processElement(@Element TraceGroup group, MultiOutputReceiver out) {
       StageMetrics.in(STAGE, group.traces().size());
-      List<TraceCredit> redistributed = new ArrayList<>();
+      List<TraceStep> steps = new ArrayList<>();
       for (TraceCredit trace : group.traces()) {
-        TraceStep step = creditor.redistribute(trace);
-        if (step.succeeded()) {
-          redistributed.add(step.trace());
-        } else {
-          out.get(FAILED).output(CreditDeadLetters.of(trace.rollout(), step.failure()));
-        }
+        steps.add(creditor.redistribute(trace));
       }
-      StageMetrics.out(STAGE, redistributed.size());
-      if (!redistributed.isEmpty()) {
-        out.get(REDISTRIBUTED).output(group.withTraces(redistributed));
-      }
+      GroupSteps.emit(STAGE, group, steps, out.get(REDISTRIBUTED)::output, out.get(FAILED)::output);
     }
   }
 }

@@ -4,10 +4,8 @@ import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.pipelines.credit.CreditStep;
 import dev.rredcot.pipelines.credit.GroupCreditor;
 import dev.rredcot.pipelines.credit.TraceStep;
-import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
-import dev.rredcot.pipelines.group.TraceGroupCoder;
 import dev.rredcot.pipelines.metrics.StageMetrics;
 import dev.rredcot.pipelines.segment.SegmentationSettings;
 import dev.rredcot.pipelines.segment.Segmenter;
@@ -20,12 +18,9 @@ import java.util.List;
 import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithFailures;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,14 +67,8 @@ public final class SegmentCoT
   @Override
   public WithFailures.Result<PCollection<TraceGroup>, DeadLetter> expand(
       PCollection<TraceGroup> groups) {
-    PCollectionTuple segmented =
-        groups.apply(
-            "SegmentTraces",
-            ParDo.of(new SegmentTracesFn(settings, model))
-                .withOutputTags(SEGMENTED, TupleTagList.of(FAILED)));
-    segmented.get(SEGMENTED).setCoder(TraceGroupCoder.of());
-    segmented.get(FAILED).setCoder(DeadLetters.coder());
-    return WithFailures.Result.of(segmented, SEGMENTED, FAILED);
+    return GroupSteps.apply(
+        groups, "SegmentTraces", new SegmentTracesFn(settings, model), SEGMENTED, FAILED);
   }
 
   /** Segments the traces of one group. */
@@ -135,20 +124,15 @@ public final class SegmentCoT
                   return ValueScorer.entropies(lease.policy(), rollout);
                 }
               };
-      List<TraceCredit> segmented = new ArrayList<>();
+      List<TraceStep> steps = new ArrayList<>();
       for (TraceCredit trace : group.traces()) {
         TraceStep step = creditor.segment(trace, entropySource);
         if (step.succeeded()) {
           segmentsPerRollout.update(step.trace().boundaries().length - 1);
-          segmented.add(step.trace());
-        } else {
-          out.get(FAILED).output(CreditDeadLetters.of(trace.rollout(), step.failure()));
         }
+        steps.add(step);
       }
-      StageMetrics.out(STAGE, segmented.size());
-      if (!segmented.isEmpty()) {
-        out.get(SEGMENTED).output(group.withTraces(segmented));
-      }
+      GroupSteps.emit(STAGE, group, steps, out.get(SEGMENTED)::output, out.get(FAILED)::output);
     }
   }
 }
