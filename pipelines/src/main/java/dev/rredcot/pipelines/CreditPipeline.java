@@ -91,16 +91,13 @@ public final class CreditPipeline {
         creditedSink(options, clientConfig, guarantee),
         deadLetterSink(options, clientConfig, guarantee));
     LOG.info(
-        "Starting credit job: {} -> {} (dead letters: {}), credit {} / {} / {}, bounded={},"
-            + " delivery {}",
+        "Starting credit job: {} -> {} (dead letters: {}), credit {}, bounded={}," + " delivery {}",
         options.getInputFiles().isEmpty() ? options.getInputTopic() : options.getInputFiles(),
         options.getOutputFiles().isEmpty() ? options.getOutputTopic() : options.getOutputFiles(),
         options.getOutputFiles().isEmpty()
             ? options.getDeadLetterTopic()
             : options.getOutputFiles() + DEAD_LETTER_FILE_SUFFIX,
-        options.getCreditMethod(),
-        options.getValueEstimator(),
-        options.getSegmentation(),
+        CreditChoice.of(options),
         isBounded(options),
         options.getOutputFiles().isEmpty() ? guarantee.optionValue() : "to files");
     if (!isBounded(options)) {

@@ -70,11 +70,11 @@ public final class CreditSettings implements Serializable {
    * Validated settings from options; throws IllegalArgumentException saying which option to fix.
    */
   public static CreditSettings fromOptions(CreditPipelineOptions options) {
-    applyPreset(options);
-    ValueEstimator estimator = ValueEstimator.fromOption(options.getValueEstimator());
+    CreditChoice choice = CreditChoice.of(options);
+    ValueEstimator estimator = choice.estimator();
     SegmentationSettings segmentation =
         SegmentationSettings.builder()
-            .setStrategy(SegmentationStrategy.fromOption(options.getSegmentation()))
+            .setStrategy(choice.segmentation())
             .optCueWords(
                 Arrays.stream(options.getCueWords().split(","))
                     .map(String::trim)
@@ -104,41 +104,12 @@ public final class CreditSettings implements Serializable {
         .optModel(estimator.needsPolicy() ? modelSettings(options) : null)
         .optAdvantages(
             new TokenAdvantages.Settings(
-                AdvantageRule.fromOption(options.getCreditMethod()),
+                choice.rule(),
                 options.getAdvantageEpsilon(),
                 options.getReweightStrength(),
                 options.getValueScale(),
                 options.getGrpoMix()))
         .build();
-  }
-
-  /**
-   * Applies {@code --credit} to whichever of {@code --credit-method}, {@code --value-estimator} and
-   * {@code --segmentation} is empty (not given): grpo = grpo + none + single, rredcot =
-   * rredcot-rudder (the rule under which values make learning faster than GRPO) + bank (the aligned
-   * continuation bank with its greedy fill, the estimator the credit evaluation favours) + hybrid,
-   * mc = rredcot-rudder + mc + hybrid. An explicit option wins over the preset; without a preset
-   * the empty ones become grpo + none + single.
-   */
-  static void applyPreset(CreditPipelineOptions options) {
-    String[] preset =
-        switch (options.getCredit()) {
-          case "", "grpo" -> new String[] {"grpo", "none", "single"};
-          case "rredcot" -> new String[] {"rredcot-rudder", "bank", "hybrid"};
-          case "mc" -> new String[] {"rredcot-rudder", "mc", "hybrid"};
-          default ->
-              throw new IllegalArgumentException(
-                  "unknown --credit '" + options.getCredit() + "': use grpo, rredcot or mc");
-        };
-    if (options.getCreditMethod().isEmpty()) {
-      options.setCreditMethod(preset[0]);
-    }
-    if (options.getValueEstimator().isEmpty()) {
-      options.setValueEstimator(preset[1]);
-    }
-    if (options.getSegmentation().isEmpty()) {
-      options.setSegmentation(preset[2]);
-    }
   }
 
   /**

@@ -81,6 +81,21 @@ class CreditPresetTest {
   }
 
   @Test
+  void theChoiceIsResolvedWithoutChangingTheOptions() {
+    CreditPipelineOptions options =
+        PipelineOptionsFactory.fromArgs("--credit=rredcot", "--segmentation=keyword")
+            .as(CreditPipelineOptions.class);
+    CreditChoice choice = CreditChoice.of(options);
+    assertEquals(
+        new CreditChoice(
+            AdvantageRule.RREDCOT_RUDDER, ValueEstimator.BANK, SegmentationStrategy.KEYWORD),
+        choice);
+    assertEquals("rredcot-rudder / bank / keyword", choice.toString());
+    assertEquals("", options.getCreditMethod(), "the options keep what was given");
+    assertEquals("", options.getValueEstimator());
+  }
+
+  @Test
   void anUnknownPresetIsRejected() {
     assertThrows(IllegalArgumentException.class, () -> settings("--credit=dpo"));
   }

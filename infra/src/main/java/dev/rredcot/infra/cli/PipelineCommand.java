@@ -3,6 +3,7 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.task.TaskFamilyRegistry;
+import dev.rredcot.pipelines.CreditChoice;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import java.io.IOException;
@@ -117,14 +118,12 @@ final class PipelineCommand implements Callable<Integer> {
       BeamJobArgs.createOutputTopic(options, out);
     }
     out.printf(
-        "credit job on %s: %s -> %s at %s, credit %s / %s / %s%s%n",
+        "credit job on %s: %s -> %s at %s, credit %s%s%n",
         options.getRunner().getSimpleName(),
         options.getInputTopic(),
         options.getOutputTopic(),
         options.getBootstrapServers(),
-        options.getCreditMethod(),
-        options.getValueEstimator(),
-        options.getSegmentation(),
+        CreditChoice.of(options),
         maxRecords > 0 ? ", stopping after " + maxRecords + " records" : ", until Ctrl-C");
     restored.ifPresent(
         checkpoint -> out.printf("resuming from retained Flink checkpoint %s%n", checkpoint));

@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.model.service.KafkaClients;
+import dev.rredcot.pipelines.CreditChoice;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditRunResult;
@@ -92,12 +93,8 @@ final class ReplayCommand implements Callable<Integer> {
       BeamJobArgs.createOutputTopic(options, console);
     }
     console.printf(
-        "replay on %s with credit %s / %s / %s -> %s%n",
-        options.getRunner().getSimpleName(),
-        options.getCreditMethod(),
-        options.getValueEstimator(),
-        options.getSegmentation(),
-        out);
+        "replay on %s with credit %s -> %s%n",
+        options.getRunner().getSimpleName(), CreditChoice.of(options), out);
     console.flush();
     CreditRunResult result = CreditPipeline.runBounded(options);
     console.printf("replay %s%n", result.state());
