@@ -28,13 +28,16 @@ public record CreditChoice(
     /** GRPO: one segment, the group-mean baseline (also what no preset means). */
     GRPO("grpo", AdvantageRule.GRPO, ValueEstimator.NONE, SegmentationStrategy.SINGLE),
     /**
-     * RREDCoT: the rule under which values make learning faster than GRPO, on the aligned
-     * continuation bank with its greedy fill (the estimator the credit evaluation favours), hybrid
-     * segments.
+     * RREDCoT: the rule under which values make learning faster than GRPO, on values of the aligned
+     * continuation bank with its greedy fill (the estimator the credit evaluation favours)
+     * calibrated per group to its mean reward (the bank's values run low), hybrid segments.
      */
     RREDCOT(
-        "rredcot", AdvantageRule.RREDCOT_RUDDER, ValueEstimator.BANK, SegmentationStrategy.HYBRID),
-    /** The same rule on Monte Carlo values sampled from the policy. */
+        "rredcot",
+        AdvantageRule.RREDCOT_RUDDER_CALIBRATED,
+        ValueEstimator.BANK,
+        SegmentationStrategy.HYBRID),
+    /** The RUDDER rule on Monte Carlo values sampled from the policy (unbiased: not calibrated). */
     MC("mc", AdvantageRule.RREDCOT_RUDDER, ValueEstimator.MC, SegmentationStrategy.HYBRID);
 
     private final String optionValue;

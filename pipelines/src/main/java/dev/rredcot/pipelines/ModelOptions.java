@@ -7,7 +7,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** Where the policy comes from and how the model-backed stages call it. */
 public interface ModelOptions extends PipelineOptions {
   @Description(
-      "Preset: grpo (grpo + none + single), rredcot (rredcot-rudder + bank + hybrid) or mc"
+      "Preset: grpo (grpo + none + single), rredcot (rredcot-rudder-calibrated + bank + hybrid) or mc"
           + " (rredcot-rudder + mc + hybrid). Fills whichever of --credit-method, --value-estimator"
           + " and --segmentation is not given explicitly (an explicit one wins); empty: those three"
           + " alone (default grpo + none + single).")

@@ -40,9 +40,9 @@ class CreditPresetTest {
   }
 
   @Test
-  void theRredcotPresetIsRudderOnTheBank() {
+  void theRredcotPresetIsRudderOnTheCalibratedBank() {
     CreditSettings settings = settings("--credit=rredcot");
-    assertEquals(AdvantageRule.RREDCOT_RUDDER, settings.advantages().rule());
+    assertEquals(AdvantageRule.RREDCOT_RUDDER_CALIBRATED, settings.advantages().rule());
     assertEquals(ValueEstimator.BANK, settings.valueEstimator());
     assertEquals(SegmentationStrategy.HYBRID, settings.segmentation().strategy());
   }
@@ -59,7 +59,7 @@ class CreditPresetTest {
   void anExplicitValueEstimatorWinsOverThePreset() {
     CreditSettings settings = settings("--credit=rredcot", "--valueEstimator=answer");
     assertEquals(ValueEstimator.ANSWER, settings.valueEstimator());
-    assertEquals(AdvantageRule.RREDCOT_RUDDER, settings.advantages().rule());
+    assertEquals(AdvantageRule.RREDCOT_RUDDER_CALIBRATED, settings.advantages().rule());
     assertEquals(SegmentationStrategy.HYBRID, settings.segmentation().strategy());
   }
 
@@ -88,9 +88,11 @@ class CreditPresetTest {
     CreditChoice choice = CreditChoice.of(options);
     assertEquals(
         new CreditChoice(
-            AdvantageRule.RREDCOT_RUDDER, ValueEstimator.BANK, SegmentationStrategy.KEYWORD),
+            AdvantageRule.RREDCOT_RUDDER_CALIBRATED,
+            ValueEstimator.BANK,
+            SegmentationStrategy.KEYWORD),
         choice);
-    assertEquals("rredcot-rudder / bank / keyword", choice.toString());
+    assertEquals("rredcot-rudder-calibrated / bank / keyword", choice.toString());
     assertEquals("", options.getCreditMethod(), "the options keep what was given");
     assertEquals("", options.getValueEstimator());
   }

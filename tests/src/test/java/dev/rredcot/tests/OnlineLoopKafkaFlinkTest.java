@@ -170,7 +170,8 @@ class OnlineLoopKafkaFlinkTest {
             "every version the trainer reached was announced");
         assertTrue(
             credited.stream()
-                .allMatch(rollout -> rollout.getCreditMethod().equals("rredcot-rudder")));
+                .allMatch(
+                    rollout -> rollout.getCreditMethod().equals("rredcot-rudder-calibrated")));
       }
     }
   }

@@ -184,7 +184,7 @@ class PipelineCommandTest {
             .as(CreditPipelineOptions.class);
     CreditSettings settings = CreditSettings.fromOptions(options);
     assertEquals(ValueEstimator.ANSWER, settings.valueEstimator());
-    assertEquals(AdvantageRule.RREDCOT_RUDDER, settings.advantages().rule());
+    assertEquals(AdvantageRule.RREDCOT_RUDDER_CALIBRATED, settings.advantages().rule());
   }
 
   @Test
@@ -319,7 +319,7 @@ class PipelineCommandTest {
       int multiSegment = 0;
       for (String line : credited.outLines()) {
         JsonNode rollout = json.readTree(line).get("value");
-        assertEquals("rredcot-rudder", rollout.get("creditMethod").asText(), line);
+        assertEquals("rredcot-rudder-calibrated", rollout.get("creditMethod").asText(), line);
         JsonNode values = rollout.get("boundaryValues");
         JsonNode rewards = rollout.get("segmentRewards");
         multiSegment += rewards.size() > 1 ? 1 : 0;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
+import dev.rredcot.pipelines.CreditChoice;
 import dev.rredcot.pipelines.CreditPipelineOptions;
-import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.schemas.Topics;
 import java.nio.file.Path;
 import java.util.List;
@@ -69,12 +69,12 @@ class ReplayCommandTest {
       CreditPipelineOptions options =
           PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
               .as(CreditPipelineOptions.class);
-      CreditSettings.fromOptions(options);
+      CreditChoice choice = CreditChoice.of(options);
       List<String> resolved =
           List.of(
-              "--creditMethod=" + options.getCreditMethod(),
-              "--valueEstimator=" + options.getValueEstimator(),
-              "--segmentation=" + options.getSegmentation());
+              "--creditMethod=" + choice.rule().optionValue(),
+              "--valueEstimator=" + choice.estimator().optionValue(),
+              "--segmentation=" + choice.segmentation().optionValue());
       String asBeam = dev.rredcot.pipelines.BeamFlags.toBeamArgs(List.of(explicit)).get(0);
       assertTrue(resolved.contains(asBeam), explicit + " lost: " + resolved);
       List<String> mc =

@@ -74,7 +74,7 @@ class ReplayPinnedCompareTest {
             "--segmentation=keyword");
     assertEquals(0, second.exitCode(), second.toString());
     assertTrue(second.out().contains("scoring every rollout with policy version 0"), second.out());
-    assertTrue(second.out().contains("rredcot-rudder / bank / keyword"), second.out());
+    assertTrue(second.out().contains("rredcot-rudder-calibrated / bank / keyword"), second.out());
 
     List<CreditedRollout> credited = new CreditedSource("file:" + pinned).read(null, Map.of());
     assertEquals(16, credited.size());

@@ -207,7 +207,7 @@ class ServeCreditPythonClientTest {
     assertClientEqualsGroupCreditor(
         null,
         settings(
-            AdvantageRule.RREDCOT_RUDDER,
+            AdvantageRule.RREDCOT_RUDDER_CALIBRATED,
             ValueEstimator.BANK,
             SegmentationSettings.builder().setStrategy(SegmentationStrategy.HYBRID).build()));
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rredcot.model.backend.BankAggregation;
 import dev.rredcot.model.tokenizer.Tokenizer;
 import dev.rredcot.model.tokenizer.UnmappableTextException;
+import dev.rredcot.pipelines.CreditChoice;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
@@ -427,13 +428,7 @@ public final class CreditRequest {
       throws BadCreditRequestException {
     Consumer<String> parse =
         switch (key) {
-          case "credit" ->
-              v -> {
-                if (!Set.of("grpo", "rredcot", "mc").contains(v)) {
-                  throw new IllegalArgumentException(
-                      "unknown credit preset '" + v + "': use grpo, rredcot or mc");
-                }
-              };
+          case "credit" -> CreditChoice.Preset::fromOption;
           case "credit_method" -> AdvantageRule::fromOption;
           case "value_estimator" -> ValueEstimator::fromOption;
           case "segmentation" -> SegmentationStrategy::fromOption;

@@ -191,13 +191,13 @@ class CreditEndpointTest {
   @Test
   void defaultOptionsAreTheRredcotPresetAndEqualGroupCreditor() throws Exception {
     JsonNode response = credit(request());
-    assertEquals("rredcot-rudder", response.get("credit_method").asText());
+    assertEquals("rredcot-rudder-calibrated", response.get("credit_method").asText());
     assertEquals("bank", response.get("value_estimator").asText());
     assertEquals("hybrid", response.get("segmentation").asText());
     assertEqualsGroupCreditor(
         response,
         expectedSettings(
-            AdvantageRule.RREDCOT_RUDDER,
+            AdvantageRule.RREDCOT_RUDDER_CALIBRATED,
             ValueEstimator.BANK,
             SegmentationSettings.builder().setStrategy(SegmentationStrategy.HYBRID).build()));
     // The long trace is refused by the segment step, as the job dead-letters it.

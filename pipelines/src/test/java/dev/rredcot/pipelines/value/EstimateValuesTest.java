@@ -198,7 +198,7 @@ class EstimateValuesTest {
     CreditSettings settings = CreditSettings.fromOptions(options);
     assertThat(settings.valueEstimator(), equalTo(ValueEstimator.BANK));
     assertThat(settings.segmentation().strategy(), equalTo(SegmentationStrategy.HYBRID));
-    assertThat(settings.advantages().rule(), equalTo(AdvantageRule.RREDCOT_RUDDER));
+    assertThat(settings.advantages().rule(), equalTo(AdvantageRule.RREDCOT_RUDDER_CALIBRATED));
     assertThat(settings.model().checkpointDir(), equalTo(store.toString()));
   }
 
