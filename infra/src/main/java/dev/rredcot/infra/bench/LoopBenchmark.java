@@ -244,10 +244,11 @@ public final class LoopBenchmark {
       throw new IllegalStateException(
           armDir + " exists: give --out a fresh directory, so every arm starts from fresh state");
     }
+    LoopBenchmarkSettings.Arm arm = LoopBenchmarkSettings.arm(credit);
     LoopProcesses processes =
         new LoopProcesses(
             new LoopShape(
-                credit,
+                arm.credit(),
                 GROUP_SIZE,
                 PROMPTS_PER_BATCH,
                 BATCH_GROUPS,
@@ -256,7 +257,8 @@ public final class LoopBenchmark {
                 settings.seed() * 1_000_000L,
                 PROMPTS_PER_SECOND,
                 FLINK_CHECKPOINT_INTERVAL_MS,
-                PARTIAL_BATCH_AFTER_S),
+                PARTIAL_BATCH_AFTER_S,
+                arm.deliveryGuarantee()),
             armDir);
     Thread cleanup = new Thread(processes::close, "rredcot-bench-loop-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);

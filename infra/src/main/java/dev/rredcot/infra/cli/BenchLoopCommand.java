@@ -48,7 +48,10 @@ final class BenchLoopCommand implements Callable<Integer> {
       names = "--credits",
       split = ",",
       defaultValue = "grpo,rredcot",
-      description = "Credit presets, one arm each, in this order (default ${DEFAULT-VALUE}).")
+      description =
+          "Arms, in this order: a credit preset, whose credit job writes at least once, or"
+              + " <preset>@<delivery guarantee> (e.g. rredcot@exactly-once: records reach the"
+              + " trainer when the checkpoint after them commits) (default ${DEFAULT-VALUE}).")
   List<String> credits;
 
   @Option(

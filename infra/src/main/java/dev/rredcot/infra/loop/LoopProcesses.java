@@ -334,7 +334,8 @@ public final class LoopProcesses implements AutoCloseable {
                     "--credit=" + shape.credit(),
                     "--store=" + store,
                     "--state-backend-storage-path=" + runDir.resolve("flink-checkpoints").toUri(),
-                    "--checkpointing-interval=" + shape.flinkCheckpointIntervalMs()));
+                    "--checkpointing-interval=" + shape.flinkCheckpointIntervalMs(),
+                    "--delivery-guarantee=" + shape.deliveryGuarantee()));
         if (flinkMaster != null) {
           // Named, not found next to the launcher: a test's JVM has no launcher.
           pipeline.add("--files-to-stage=" + jobJar);

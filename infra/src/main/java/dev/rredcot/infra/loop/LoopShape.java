@@ -16,6 +16,9 @@ package dev.rredcot.infra.loop;
  * @param flinkCheckpointIntervalMs the credit job's Flink checkpoint interval
  * @param partialBatchAfterS seconds without a record after which the trainer trains fewer than B
  *     complete groups
+ * @param deliveryGuarantee the credit job's {@code --delivery-guarantee}: {@code at-least-once}
+ *     (the loop's default: the trainer deduplicates by id) or {@code exactly-once} (records reach
+ *     the trainer when the checkpoint after them commits)
  */
 public record LoopShape(
     String credit,
@@ -27,7 +30,37 @@ public record LoopShape(
     long firstSeed,
     double promptsPerSecond,
     long flinkCheckpointIntervalMs,
-    int partialBatchAfterS) {
+    int partialBatchAfterS,
+    String deliveryGuarantee) {
+
+  /** The credit job's default delivery guarantee in the loop. */
+  public static final String AT_LEAST_ONCE = "at-least-once";
+
+  /** A shape whose credit job writes at least once, the loop's default. */
+  public LoopShape(
+      String credit,
+      int groupSize,
+      int promptsPerBatch,
+      int batchGroups,
+      int workers,
+      long prompts,
+      long firstSeed,
+      double promptsPerSecond,
+      long flinkCheckpointIntervalMs,
+      int partialBatchAfterS) {
+    this(
+        credit,
+        groupSize,
+        promptsPerBatch,
+        batchGroups,
+        workers,
+        prompts,
+        firstSeed,
+        promptsPerSecond,
+        flinkCheckpointIntervalMs,
+        partialBatchAfterS,
+        AT_LEAST_ONCE);
+  }
 
   /**
    * @throws IllegalArgumentException when a size, count or rate is out of range
@@ -42,10 +75,12 @@ public record LoopShape(
         || prompts < 0
         || !(promptsPerSecond > 0)
         || flinkCheckpointIntervalMs <= 0
-        || partialBatchAfterS < 0) {
+        || partialBatchAfterS < 0
+        || deliveryGuarantee == null
+        || deliveryGuarantee.isBlank()) {
       throw new IllegalArgumentException(
           "credit, sizes, workers, rate and checkpoint interval must be set and positive (group"
-              + " size >= 2), prompts and partial-batch wait >= 0");
+              + " size >= 2), prompts and partial-batch wait >= 0, a delivery guarantee named");
     }
   }
 }
