@@ -1,11 +1,7 @@
 package dev.rredcot.model.checkpoint;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -15,8 +11,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -69,7 +63,6 @@ public final class CheckpointStore {
   private static final String TEMP_PREFIX = ".tmp-";
   private static final String CORRUPT_PREFIX = "corrupt-";
   private static final long MAX_VERSION = 999_999_999_999L;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path root;
   private final int keepNewest;
@@ -180,18 +173,19 @@ public final class CheckpointStore {
                 + " or "
                 + CheckpointTrust.SIGNATURE_FILE);
       }
-      refuseLinks(temp);
+      StoreFiles.refuseLinks(temp);
       try (Stream<Path> walk = Files.walk(temp)) {
         for (Path written : walk.toList()) {
           OwnerOnlyFiles.restrict(written);
         }
       }
       Map<String, String> digests = new TreeMap<>();
-      for (Path file : listFiles(temp)) {
-        digests.put(relativeName(temp, file), sha256AndSync(file));
+      for (Path file : StoreFiles.listFiles(temp)) {
+        digests.put(StoreFiles.relativeName(temp, file), StoreFiles.sha256AndSync(file));
       }
       long createdAtMs = System.currentTimeMillis();
-      byte[] manifest = manifestBytes(version, parentVersion, createdAtMs, digests, metrics);
+      byte[] manifest =
+          CheckpointManifest.bytes(version, parentVersion, createdAtMs, digests, metrics);
       Path manifestFile = temp.resolve(MANIFEST);
       try (FileChannel channel =
           FileChannel.open(
@@ -205,22 +199,22 @@ public final class CheckpointStore {
         channel.force(true);
       }
       if (signer != null) {
-        writeSynced(
+        StoreFiles.writeSynced(
             temp.resolve(CheckpointTrust.SIGNATURE_FILE),
             CheckpointTrust.signatureFile(signer, manifest),
             temp);
       }
-      syncDirectories(temp);
+      StoreFiles.syncDirectories(temp);
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       syncDirectory(root);
     } catch (IOException | RuntimeException | Error e) {
-      deleteRecursively(temp);
+      StoreFiles.deleteRecursively(temp);
       throw e;
     }
     LOG.info(
         "wrote checkpoint {} ({} files{})",
         target,
-        listFiles(target).size() - 1,
+        StoreFiles.listFiles(target).size() - 1,
         signer == null ? "" : ", signed by key " + signer.keyId());
     Checkpoint written = verify(target, null, trust);
     enforceRetention();
@@ -352,13 +346,15 @@ public final class CheckpointStore {
     }
     byte[] manifest = Files.readAllBytes(dir.resolve(MANIFEST));
     // The digest read now must be the one verified above, or the files changed in between.
-    if (!HexFormat.of().formatHex(sha256().digest(manifest)).equals(checkpoint.manifestSha256())) {
+    if (!HexFormat.of()
+        .formatHex(StoreFiles.sha256().digest(manifest))
+        .equals(checkpoint.manifestSha256())) {
       throw new CheckpointVerificationException(dir + ": " + MANIFEST + " changed while signing");
     }
     // Written beside the versions, not in one: a kill midway leaves a .tmp-* leftover that
     // deleteLeftovers removes, never an unlisted file that would fail the version's verification.
     Path temp = root.resolve(TEMP_PREFIX + "sig-" + dir.getFileName() + "-" + UUID.randomUUID());
-    writeSynced(temp, CheckpointTrust.signatureFile(key, manifest), root);
+    StoreFiles.writeSynced(temp, CheckpointTrust.signatureFile(key, manifest), root);
     Files.move(temp, signature, StandardCopyOption.ATOMIC_MOVE);
     syncDirectory(dir);
     LOG.info("signed existing checkpoint {} with key {}", dir, key.keyId());
@@ -393,7 +389,7 @@ public final class CheckpointStore {
     }
     for (Path leftover : leftovers) {
       LOG.warn("deleting {}, left by a write that did not finish", leftover);
-      deleteRecursively(leftover);
+      StoreFiles.deleteRecursively(leftover);
     }
     if (!leftovers.isEmpty()) {
       syncDirectory(root);
@@ -490,7 +486,7 @@ public final class CheckpointStore {
 
   private static Checkpoint verify(Path dir, String expectedManifestSha256, CheckpointTrust trust)
       throws IOException {
-    refuseLinks(dir);
+    StoreFiles.refuseLinks(dir);
     Path manifestFile = dir.resolve(MANIFEST);
     byte[] manifestBytes;
     try {
@@ -499,7 +495,7 @@ public final class CheckpointStore {
       throw new CheckpointVerificationException(
           dir + ": cannot read " + MANIFEST + " (" + e + ")", e);
     }
-    String manifestSha256 = HexFormat.of().formatHex(sha256().digest(manifestBytes));
+    String manifestSha256 = HexFormat.of().formatHex(StoreFiles.sha256().digest(manifestBytes));
     if (expectedManifestSha256 != null
         && !expectedManifestSha256.equalsIgnoreCase(manifestSha256)) {
       throw new CheckpointVerificationException(
@@ -513,8 +509,8 @@ public final class CheckpointStore {
     }
     // Before anything in the manifest is believed: only trusted manifests name files to read.
     trust.check(dir, manifestBytes, manifestSha256);
-    Manifest manifest = parseManifest(dir, manifestBytes);
-    for (Map.Entry<String, String> entry : manifest.files.entrySet()) {
+    CheckpointManifest manifest = CheckpointManifest.parse(dir, manifestBytes);
+    for (Map.Entry<String, String> entry : manifest.files().entrySet()) {
       String name = entry.getKey();
       Path file = dir.resolve(name).normalize();
       if (!file.startsWith(dir.normalize()) || name.equals(MANIFEST)) {
@@ -525,7 +521,7 @@ public final class CheckpointStore {
         throw new CheckpointVerificationException(
             dir + ": file " + name + " listed in " + MANIFEST + " is missing");
       }
-      String actual = sha256(file);
+      String actual = StoreFiles.sha256(file);
       if (!actual.equalsIgnoreCase(entry.getValue())) {
         throw new CheckpointVerificationException(
             dir
@@ -540,22 +536,22 @@ public final class CheckpointStore {
                 + " bytes)");
       }
     }
-    for (Path file : listFiles(dir)) {
-      String name = relativeName(dir, file);
+    for (Path file : StoreFiles.listFiles(dir)) {
+      String name = StoreFiles.relativeName(dir, file);
       if (!name.equals(MANIFEST)
           && !name.equals(CheckpointTrust.SIGNATURE_FILE)
-          && !manifest.files.containsKey(name)) {
+          && !manifest.files().containsKey(name)) {
         throw new CheckpointVerificationException(
             dir + ": file " + name + " is not listed in " + MANIFEST);
       }
     }
     return new Checkpoint(
-        manifest.version,
-        manifest.parentVersion,
+        manifest.version(),
+        manifest.parentVersion(),
         dir,
         manifestSha256,
-        manifest.metrics,
-        Instant.ofEpochMilli(manifest.createdAtMs));
+        manifest.metrics(),
+        Instant.ofEpochMilli(manifest.createdAtMs()));
   }
 
   private void enforceRetention() throws IOException {
@@ -570,205 +566,8 @@ public final class CheckpointStore {
       } catch (NoSuchFileException e) {
         continue; // another store instance removed it first
       }
-      deleteRecursively(doomed);
+      StoreFiles.deleteRecursively(doomed);
       LOG.info("retention: deleted checkpoint {} (keeping newest {})", dir, keepNewest);
-    }
-  }
-
-  private record Manifest(
-      long version,
-      Long parentVersion,
-      long createdAtMs,
-      Map<String, String> files,
-      Map<String, Double> metrics) {}
-
-  private static byte[] manifestBytes(
-      long version,
-      Long parentVersion,
-      long createdAtMs,
-      Map<String, String> digests,
-      Map<String, Double> metrics)
-      throws IOException {
-    ObjectNode manifest = JSON.createObjectNode();
-    manifest.put("version", version);
-    if (parentVersion == null) {
-      manifest.putNull("parentVersion");
-    } else {
-      manifest.put("parentVersion", parentVersion.longValue());
-    }
-    manifest.put("createdAtMs", createdAtMs);
-    ObjectNode files = manifest.putObject("files");
-    digests.forEach(files::put);
-    ObjectNode metricsNode = manifest.putObject("metrics");
-    new TreeMap<>(metrics)
-        .forEach(
-            (name, value) -> {
-              Objects.requireNonNull(value, () -> "metric " + name + " is null");
-              if (Double.isFinite(value)) {
-                metricsNode.put(name, value.doubleValue());
-              } else {
-                metricsNode.put(name, value.toString());
-              }
-            });
-    return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
-  }
-
-  private static Manifest parseManifest(Path dir, byte[] bytes)
-      throws CheckpointVerificationException {
-    JsonNode node;
-    try {
-      node = JSON.readTree(bytes);
-    } catch (IOException e) {
-      throw new CheckpointVerificationException(
-          dir + ": unreadable " + MANIFEST + ": " + e.getMessage(), e);
-    }
-    if (node == null
-        || !node.isObject()
-        || !node.path("version").canConvertToLong()
-        || !node.path("version").isIntegralNumber()
-        || !node.path("createdAtMs").isIntegralNumber()
-        || !node.path("files").isObject()) {
-      throw new CheckpointVerificationException(
-          dir
-              + ": unreadable "
-              + MANIFEST
-              + ": needs integer version, createdAtMs and a files object");
-    }
-    JsonNode parent = node.path("parentVersion");
-    Long parentVersion;
-    if (parent.isMissingNode() || parent.isNull()) {
-      parentVersion = null;
-    } else if (parent.isIntegralNumber()) {
-      parentVersion = parent.asLong();
-    } else {
-      throw new CheckpointVerificationException(
-          dir + ": unreadable " + MANIFEST + ": parentVersion must be an integer or null");
-    }
-    Map<String, String> files = new TreeMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.get("files").fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> entry = it.next();
-      if (!entry.getValue().isTextual() || !entry.getValue().asText().matches("[0-9a-fA-F]{64}")) {
-        throw new CheckpointVerificationException(
-            dir
-                + ": unreadable "
-                + MANIFEST
-                + ": digest of "
-                + entry.getKey()
-                + " is not sha256 hex");
-      }
-      files.put(entry.getKey(), entry.getValue().asText());
-    }
-    Map<String, Double> metrics = new TreeMap<>();
-    JsonNode metricsNode = node.path("metrics");
-    if (metricsNode.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = metricsNode.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> entry = it.next();
-        JsonNode value = entry.getValue();
-        try {
-          metrics.put(
-              entry.getKey(),
-              value.isNumber() ? value.asDouble() : Double.parseDouble(value.asText()));
-        } catch (NumberFormatException e) {
-          throw new CheckpointVerificationException(
-              dir + ": unreadable " + MANIFEST + ": metric " + entry.getKey() + " is not a number",
-              e);
-        }
-      }
-    }
-    return new Manifest(
-        node.get("version").asLong(),
-        parentVersion,
-        node.get("createdAtMs").asLong(),
-        files,
-        metrics);
-  }
-
-  /**
-   * Refuses a checkpoint directory that is, or holds, a symbolic link: a link could make a verified
-   * checkpoint read any file the process can (the digest would be that file's).
-   */
-  private static void refuseLinks(Path dir) throws IOException {
-    if (Files.isSymbolicLink(dir)) {
-      throw new CheckpointVerificationException(dir + " is a symbolic link, not a checkpoint");
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Iterator<Path> it = walk.iterator(); it.hasNext(); ) {
-        Path entry = it.next();
-        if (Files.isSymbolicLink(entry)) {
-          throw new CheckpointVerificationException(
-              dir + ": " + relativeName(dir, entry) + " is a symbolic link; checkpoints hold none");
-        }
-      }
-    } catch (NoSuchFileException e) {
-      throw new CheckpointVerificationException(dir + ": no such checkpoint directory", e);
-    } catch (UncheckedIOException e) {
-      throw new CheckpointVerificationException(dir + ": cannot list (" + e.getCause() + ")", e);
-    }
-  }
-
-  private static void writeSynced(Path file, byte[] bytes, Path dir) throws IOException {
-    try (FileChannel channel =
-        FileChannel.open(
-            file,
-            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-            OwnerOnlyFiles.fileAttributes(dir))) {
-      ByteBuffer buffer = ByteBuffer.wrap(bytes);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
-      channel.force(true);
-    }
-  }
-
-  private static List<Path> listFiles(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      return walk.filter(Files::isRegularFile).sorted().toList();
-    }
-  }
-
-  private static String relativeName(Path dir, Path file) {
-    return dir.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
-  }
-
-  private static String sha256AndSync(Path file) throws IOException {
-    MessageDigest digest = sha256();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      hashChannel(channel, digest);
-      channel.force(true);
-    }
-    return HexFormat.of().formatHex(digest.digest());
-  }
-
-  private static String sha256(Path file) throws IOException {
-    MessageDigest digest = sha256();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      hashChannel(channel, digest);
-    }
-    return HexFormat.of().formatHex(digest.digest());
-  }
-
-  private static void hashChannel(FileChannel channel, MessageDigest digest) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
-    while (channel.read(buffer) >= 0) {
-      buffer.flip();
-      digest.update(buffer);
-      buffer.clear();
-    }
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every JVM", e);
-    }
-  }
-
-  private static void syncDirectories(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path sub : walk.filter(Files::isDirectory).toList()) {
-        syncDirectory(sub);
-      }
     }
   }
 
@@ -776,25 +575,7 @@ public final class CheckpointStore {
    * Fsyncs a directory so created and renamed entries survive a crash (a no-op where unsupported).
    */
   public static void syncDirectory(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (IOException e) {
-      // Some platforms (Windows) cannot open directories; durability is then best effort.
-      LOG.debug("cannot fsync directory {}: {}", dir, e.toString());
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (IOException | UncheckedIOException e) {
-      LOG.warn("could not delete {}: {}", dir, e.toString());
-    }
+    StoreFiles.syncDirectory(dir);
   }
 
   private static void checkVersion(long version) {
