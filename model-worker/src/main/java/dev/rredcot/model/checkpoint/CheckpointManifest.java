@@ -32,6 +32,7 @@ record CheckpointManifest(
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The manifest's bytes: pretty-printed JSON, metrics in name order, non-finite ones as text. */
   static byte[] bytes(
       long version,
       Long parentVersion,
@@ -63,6 +64,12 @@ record CheckpointManifest(
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
   }
 
+  /**
+   * The manifest in {@code bytes}, read from checkpoint {@code dir}.
+   *
+   * @throws CheckpointVerificationException when a field is missing or of the wrong type, or a
+   *     digest is not SHA-256 hex
+   */
   static CheckpointManifest parse(Path dir, byte[] bytes) throws CheckpointVerificationException {
     JsonNode node;
     try {
