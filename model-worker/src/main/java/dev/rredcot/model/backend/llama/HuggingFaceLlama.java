@@ -105,8 +105,9 @@ public final class HuggingFaceLlama {
 
   /**
    * Writes {@code checkpoint} as a Hugging Face directory: {@code config.json}, {@code
-   * model.safetensors} (F32; q/k rows permuted to Hugging Face's rotary convention, no {@code
-   * lm_head.weight} when tied) and the tokenizer's own files.
+   * model.safetensors} (F32, in shards with an index beyond {@link
+   * Safetensors#DEFAULT_MAX_SHARD_BYTES}; q/k rows permuted to Hugging Face's rotary convention, no
+   * {@code lm_head.weight} when tied) and the tokenizer's own files.
    *
    * @param dir an existing, empty directory
    * @throws IOException when a file cannot be written
@@ -121,7 +122,7 @@ public final class HuggingFaceLlama {
     if (hf.config().tiedOutput()) {
       tensors.remove(LlamaCheckpoint.OUTPUT);
     }
-    Safetensors.write(dir.resolve(Safetensors.SINGLE_FILE), tensors);
+    Safetensors.writeModel(dir, tensors, Safetensors.DEFAULT_MAX_SHARD_BYTES);
     tokenizer.save(dir);
   }
 }

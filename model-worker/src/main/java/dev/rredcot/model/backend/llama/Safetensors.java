@@ -11,15 +11,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
  * naming each tensor's dtype, shape and byte range, then the raw little-endian tensors. F32 is read
- * as is, F16 and BF16 are widened to float32; F32 is written.
+ * as is, F16 and BF16 are widened to float32; F32 is written, as one file or in shards with an
+ * index.
  */
 public final class Safetensors {
 
@@ -32,6 +36,8 @@ public final class Safetensors {
   private static final ObjectMapper JSON = new ObjectMapper();
   // A header larger than this is not a model header but a corrupt length.
   private static final long MAX_HEADER_BYTES = 100L << 20;
+  // Tensor data is written through a buffer this large, whatever the file's size.
+  private static final int WRITE_CHUNK_BYTES = 1 << 20;
 
   private Safetensors() {}
 
@@ -179,7 +185,66 @@ public final class Safetensors {
   }
 
   /**
-   * Writes {@code tensors} as one F32 safetensors file, in name order.
+   * Largest shard {@link #writeModel} writes: Hugging Face's default for {@code save_pretrained} (5
+   * GB). A model no larger is one {@value #SINGLE_FILE}.
+   */
+  public static final long DEFAULT_MAX_SHARD_BYTES = 5_000_000_000L;
+
+  /**
+   * Writes {@code tensors} into model directory {@code dir} as F32 safetensors: one {@value
+   * #SINGLE_FILE} when their data fits in {@code maxShardBytes}, else shards {@code
+   * model-00001-of-0000N.safetensors} (tensors in name order, a new shard when the next tensor
+   * would overflow the current one; a tensor larger than the limit gets a shard of its own) and the
+   * index {@value #INDEX_FILE} with {@code metadata.total_size} and {@code weight_map}, as Hugging
+   * Face writes them and {@link #readModel} reads them.
+   *
+   * @return the files written, in order (the index last)
+   * @throws IOException when a file cannot be written
+   */
+  public static List<Path> writeModel(Path dir, Map<String, HostTensor> tensors, long maxShardBytes)
+      throws IOException {
+    if (maxShardBytes <= 0) {
+      throw new IllegalArgumentException("maxShardBytes must be positive: " + maxShardBytes);
+    }
+    List<Map<String, HostTensor>> shards = new ArrayList<>();
+    long total = 0;
+    long inShard = 0;
+    for (Map.Entry<String, HostTensor> e : new TreeMap<>(tensors).entrySet()) {
+      long bytes = 4L * e.getValue().values().length;
+      if (shards.isEmpty() || (inShard > 0 && inShard + bytes > maxShardBytes)) {
+        shards.add(new TreeMap<>());
+        inShard = 0;
+      }
+      shards.get(shards.size() - 1).put(e.getKey(), e.getValue());
+      inShard += bytes;
+      total += bytes;
+    }
+    if (shards.size() <= 1) {
+      Path file = dir.resolve(SINGLE_FILE);
+      write(file, tensors);
+      return List.of(file);
+    }
+    List<Path> written = new ArrayList<>();
+    ObjectNode index = JSON.createObjectNode();
+    index.putObject("metadata").put("total_size", total);
+    ObjectNode weightMap = index.putObject("weight_map");
+    for (int i = 0; i < shards.size(); i++) {
+      String name =
+          String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
+      Path file = dir.resolve(name);
+      write(file, shards.get(i));
+      shards.get(i).keySet().forEach(tensor -> weightMap.put(tensor, name));
+      written.add(file);
+    }
+    Path indexFile = dir.resolve(INDEX_FILE);
+    Files.write(indexFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+    written.add(indexFile);
+    return written;
+  }
+
+  /**
+   * Writes {@code tensors} as one F32 safetensors file, in name order, streaming the data (a file
+   * may be larger than one Java array).
    *
    * @throws IOException when the file cannot be written
    */
@@ -202,16 +267,35 @@ public final class Safetensors {
     byte[] json = JSON.writeValueAsBytes(header);
     // The format pads the header with spaces so the data starts 8-byte aligned.
     int padded = (json.length + 7) / 8 * 8;
-    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset));
-    out.order(ByteOrder.LITTLE_ENDIAN).putLong(padded).put(json);
-    for (int i = json.length; i < padded; i++) {
-      out.put((byte) ' ');
-    }
-    for (HostTensor t : sorted.values()) {
-      for (float v : t.values()) {
-        out.putFloat(v);
+    try (FileChannel channel =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+      head.putLong(padded).put(json);
+      while (head.hasRemaining()) {
+        head.put((byte) ' ');
       }
+      writeFully(channel, head.flip());
+      ByteBuffer chunk = ByteBuffer.allocate(WRITE_CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (HostTensor t : sorted.values()) {
+        for (float v : t.values()) {
+          if (!chunk.hasRemaining()) {
+            writeFully(channel, chunk.flip());
+            chunk.clear();
+          }
+          chunk.putFloat(v);
+        }
+      }
+      writeFully(channel, chunk.flip());
     }
-    Files.write(file, out.array());
+  }
+
+  private static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
+    }
   }
 }

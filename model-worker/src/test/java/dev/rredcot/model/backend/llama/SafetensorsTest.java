@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,54 @@ class SafetensorsTest {
     HostTensor read = Safetensors.read(file).get("w");
     assertArrayEquals(new long[] {2, 3}, read.shape());
     assertArrayEquals(t.values(), read.values());
+  }
+
+  @Test
+  void aTensorLargerThanTheWriteBufferRoundTrips() throws IOException {
+    float[] values = new float[(1 << 18) + 3];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i * 0.5f - 7;
+    }
+    Path file = dir.resolve("big.safetensors");
+    Safetensors.write(file, Map.of("w", new HostTensor(new long[] {values.length}, values)));
+    assertArrayEquals(values, Safetensors.read(file).get("w").values());
+  }
+
+  @Test
+  void aModelOverTheShardLimitIsWrittenInShardsWithAnIndexAndReadsBack() throws IOException {
+    Map<String, HostTensor> tensors = new TreeMap<>();
+    for (String name : new String[] {"a", "b", "c"}) {
+      float[] values = new float[10];
+      java.util.Arrays.fill(values, name.charAt(0));
+      tensors.put(name, new HostTensor(new long[] {2, 5}, values));
+    }
+    // 40 bytes a tensor, at most 80 a shard: a and b in the first, c in the second.
+    List<Path> written = Safetensors.writeModel(dir, tensors, 80);
+    assertEquals(
+        List.of(
+            dir.resolve("model-00001-of-00002.safetensors"),
+            dir.resolve("model-00002-of-00002.safetensors"),
+            dir.resolve(Safetensors.INDEX_FILE)),
+        written);
+    assertEquals(List.of("a", "b"), List.copyOf(Safetensors.read(written.get(0)).keySet()));
+    var index = JSON.readTree(written.get(2).toFile());
+    assertEquals(120, index.path("metadata").path("total_size").asLong());
+    assertEquals("model-00002-of-00002.safetensors", index.path("weight_map").path("c").asText());
+    Map<String, HostTensor> read = Safetensors.readModel(dir);
+    assertEquals(tensors.keySet(), read.keySet());
+    for (String name : tensors.keySet()) {
+      assertArrayEquals(tensors.get(name).values(), read.get(name).values(), name);
+    }
+  }
+
+  @Test
+  void aModelWithinTheShardLimitIsOneFile() throws IOException {
+    Map<String, HostTensor> tensors =
+        Map.of("w", new HostTensor(new long[] {4}, new float[] {1, 2, 3, 4}));
+    assertEquals(
+        List.of(dir.resolve(Safetensors.SINGLE_FILE)),
+        Safetensors.writeModel(dir, tensors, Safetensors.DEFAULT_MAX_SHARD_BYTES));
+    assertTrue(Files.notExists(dir.resolve(Safetensors.INDEX_FILE)));
   }
 
   @Test
