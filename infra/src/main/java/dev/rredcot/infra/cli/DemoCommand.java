@@ -180,12 +180,14 @@ final class DemoCommand implements Callable<Integer> {
     }
     out.printf(
         Locale.ROOT,
-        "demo: held-out accuracy %.1f%% -> %.1f%% (%+.1f points) after %d steps on %d rollouts;"
-            + " %d checkpoints published, %d dead letters, %d duplicates ignored, %d stale"
-            + " dropped, %.0f s%n",
+        "demo: held-out accuracy %.1f%% -> %.1f%% (%+.1f points; greedy %.1f%% -> %.1f%%) after"
+            + " %d steps on %d rollouts; %d checkpoints published, %d dead letters, %d duplicates"
+            + " ignored, %d stale dropped, %.0f s%n",
         100 * summary.initialAccuracy(),
         100 * summary.finalAccuracy(),
         summary.accuracyGainPoints(),
+        100 * summary.initialGreedyAccuracy(),
+        100 * summary.finalGreedyAccuracy(),
         summary.trainingSteps(),
         summary.rolloutsTrained(),
         summary.checkpointsPublished(),
