@@ -1,11 +1,8 @@
 package dev.rredcot.model.rollout;
 
 import dev.rredcot.model.backend.PolicyBackend;
-import dev.rredcot.model.checkpoint.Checkpoint;
-import dev.rredcot.model.checkpoint.CheckpointStore;
-import dev.rredcot.model.loading.PolicyCheckpoints;
+import dev.rredcot.model.loading.CheckpointAdoption;
 import dev.rredcot.schemas.PolicyCheckpoint;
-import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -14,27 +11,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Holds the newest policy a rollout worker has and adopts newer ones from {@code checkpoints}
- * announcements. An announcement is a hint: the version it names is looked up in the worker's own
- * checkpoint store ({@link CheckpointStore#loadAnnounced}) and ignored (counted) when the store
- * does not hold it. A checkpoint that fails verification (or loading) is skipped with a logged
- * error and the current policy stays. The caller swaps only between batches (it asks {@link
- * #current()} at the start of each), so no work is dropped; the replaced policy is closed.
+ * announcements, by the followers' one rule set ({@link CheckpointAdoption}): an announcement is a
+ * hint, looked up in the worker's own checkpoint store; a version the store does not hold is
+ * ignored (counted); one that fails verification or loading is skipped with a logged error and the
+ * current policy stays. The caller swaps only between batches (it asks {@link #current()} at the
+ * start of each), so no work is dropped; the replaced policy is closed.
  *
  * <p>Not thread-safe: the worker's loop thread owns it.
  */
 public final class PolicyFollower implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(PolicyFollower.class);
-
-  /** Loads the policy an announcement names, after verifying it. */
-  @FunctionalInterface
-  public interface PolicyLoader {
-    /**
-     * Verifies and loads; empty when the version is not available to this loader, throws when the
-     * checkpoint does not verify or does not match its announcement.
-     */
-    Optional<PolicyBackend> load(PolicyCheckpoint announcement) throws IOException;
-  }
 
   /** What happened to an announcement. */
   public enum Outcome {
@@ -46,7 +33,7 @@ public final class PolicyFollower implements AutoCloseable {
     REJECTED
   }
 
-  private final PolicyLoader loader;
+  private final CheckpointAdoption adoption;
   private PolicyBackend current;
   private long adopted;
   private long rejected;
@@ -56,28 +43,11 @@ public final class PolicyFollower implements AutoCloseable {
    * Creates a follower.
    *
    * @param initial the starting policy (owned from now on), or null to wait for an announcement
-   * @param loader loads announced checkpoints; {@link #storeLoader} in production
+   * @param adoption decides on announcements and loads what is adopted, from the worker's store
    */
-  public PolicyFollower(PolicyBackend initial, PolicyLoader loader) {
+  public PolicyFollower(PolicyBackend initial, CheckpointAdoption adoption) {
     this.current = initial;
-    this.loader = loader;
-  }
-
-  /**
-   * The production loader: the announced version from {@code store} only ({@link
-   * CheckpointStore#loadAnnounced}, verified against the store's manifest), then {@link
-   * PolicyCheckpoints#load} (the built-in policy or a Llama, whichever the trainer wrote).
-   */
-  public static PolicyLoader storeLoader(CheckpointStore store) {
-    return announcement -> {
-      Optional<Checkpoint> verified =
-          store.loadAnnounced(
-              announcement.getVersion(), announcement.getUri(), announcement.getManifestSha256());
-      if (verified.isEmpty()) {
-        return Optional.empty();
-      }
-      return Optional.of(PolicyCheckpoints.load(verified.get()));
-    };
+    this.adoption = adoption;
   }
 
   /** The current policy, if any. */
@@ -107,31 +77,30 @@ public final class PolicyFollower implements AutoCloseable {
 
   /** Takes one announcement. */
   public Outcome offer(PolicyCheckpoint announcement) {
-    if (announcement.getVersion() <= currentVersion()) {
-      return Outcome.IGNORED;
-    }
-    PolicyBackend loaded;
-    try {
-      Optional<PolicyBackend> found = loader.load(announcement);
-      if (found.isEmpty()) {
+    CheckpointAdoption.Result result = adoption.offer(announcement, currentVersion());
+    switch (result.outcome()) {
+      case NOT_NEWER:
+        return Outcome.IGNORED;
+      case NOT_IN_STORE:
         notInStore++;
         LOG.warn(
             "ignoring announcement of v{}: not in this worker's checkpoint store; keeping policy v{}",
             announcement.getVersion(),
             currentVersion());
         return Outcome.IGNORED;
-      }
-      loaded = found.get();
-    } catch (IOException | RuntimeException e) {
-      rejected++;
-      LOG.error(
-          "skipping checkpoint v{} at {}: {}; keeping policy v{}",
-          announcement.getVersion(),
-          announcement.getUri(),
-          e.toString(),
-          currentVersion());
-      return Outcome.REJECTED;
+      case REFUSED:
+        rejected++;
+        LOG.error(
+            "skipping checkpoint v{} at {}: {}; keeping policy v{}",
+            announcement.getVersion(),
+            announcement.getUri(),
+            result.reason(),
+            currentVersion());
+        return Outcome.REJECTED;
+      default:
+        break;
     }
+    PolicyBackend loaded = result.policy().orElseThrow();
     PolicyBackend previous = current;
     current = loaded;
     adopted++;

@@ -3,6 +3,7 @@ package dev.rredcot.model.rollout;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.budget.WorkerBudget;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.loading.CheckpointAdoption;
 import dev.rredcot.model.metrics.MetricNames;
 import dev.rredcot.model.metrics.ServiceMetrics;
 import dev.rredcot.model.service.BrokerRetry;
@@ -122,7 +123,7 @@ public final class RolloutWorker implements RunningService {
             settings.temperature,
             settings.maxTokens,
             Instant::now);
-    this.follower = new PolicyFollower(settings.initialPolicy, settings.loader);
+    this.follower = new PolicyFollower(settings.initialPolicy, settings.adoption);
     this.policyVersion = follower.currentVersion();
     metrics.gaugeFrom(MetricNames.POLICY_VERSION, () -> policyVersion);
     metrics.gaugeFrom(MetricNames.REWARD_MEAN, () -> lastRewardMean);
@@ -539,7 +540,7 @@ public final class RolloutWorker implements RunningService {
     private String bootstrapServers;
     private List<TaskFamily> families;
     private PolicyBackend initialPolicy;
-    private PolicyFollower.PolicyLoader loader;
+    private CheckpointAdoption adoption;
     private int groupSize = 8;
     private int promptsPerBatch = 8;
     private double temperature = 1.0;
@@ -574,18 +575,9 @@ public final class RolloutWorker implements RunningService {
       return this;
     }
 
-    /**
-     * The worker's own checkpoint store: announced versions are loaded from it only (required
-     * unless a policy loader is given).
-     */
+    /** The worker's own checkpoint store (required): announced versions are loaded from it only. */
     public Builder setCheckpointStore(CheckpointStore store) {
-      this.loader = PolicyFollower.storeLoader(store);
-      return this;
-    }
-
-    /** How announced checkpoints are verified and loaded (instead of a checkpoint store). */
-    public Builder optPolicyLoader(PolicyFollower.PolicyLoader loader) {
-      this.loader = loader;
+      this.adoption = new CheckpointAdoption(store);
       return this;
     }
 
@@ -645,7 +637,7 @@ public final class RolloutWorker implements RunningService {
     public RolloutWorker build() {
       Objects.requireNonNull(bootstrapServers, "setBootstrapServers(...) is required");
       Objects.requireNonNull(families, "setTaskFamilies(...) is required");
-      Objects.requireNonNull(loader, "setCheckpointStore(...) or optPolicyLoader(...) is required");
+      Objects.requireNonNull(adoption, "setCheckpointStore(...) is required");
       if (families.isEmpty()) {
         throw new IllegalArgumentException("at least one task family is needed");
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.loading.CheckpointAdoption;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.rollout.PolicyFollower.Outcome;
 import dev.rredcot.schemas.PolicyCheckpoint;
@@ -36,7 +37,7 @@ class PolicyFollowerTest {
     initial = RolloutFixtures.tinyPolicy(2);
     follower =
         new PolicyFollower(
-            initial, PolicyFollower.storeLoader(new CheckpointStore(dir.resolve("store"), 5)));
+            initial, new CheckpointAdoption(new CheckpointStore(dir.resolve("store"), 5)));
   }
 
   @AfterEach
@@ -103,7 +104,7 @@ class PolicyFollowerTest {
   void withoutAnInitialPolicyItWaitsForTheFirstAnnouncement() {
     try (PolicyFollower waiting =
         new PolicyFollower(
-            null, PolicyFollower.storeLoader(new CheckpointStore(dir.resolve("store"), 5)))) {
+            null, new CheckpointAdoption(new CheckpointStore(dir.resolve("store"), 5)))) {
       assertEquals(-1, waiting.currentVersion());
       assertEquals(Outcome.ADOPTED, waiting.offer(announce(v2, v2.manifestSha256())));
       assertEquals(2, waiting.currentVersion());

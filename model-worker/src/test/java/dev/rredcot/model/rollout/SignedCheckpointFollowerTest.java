@@ -7,6 +7,7 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.TrustedKeys;
+import dev.rredcot.model.loading.CheckpointAdoption;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.pretrain.ShippedPolicies;
 import dev.rredcot.model.rollout.PolicyFollower.Outcome;
@@ -35,7 +36,7 @@ class SignedCheckpointFollowerTest {
     follower =
         new PolicyFollower(
             initial,
-            PolicyFollower.storeLoader(
+            new CheckpointAdoption(
                 new CheckpointStore(store(), 5, ShippedPolicies.trustSignedBy(trusted))));
   }
 

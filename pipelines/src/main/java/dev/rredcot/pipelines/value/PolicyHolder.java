@@ -5,6 +5,7 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.CheckpointTrust;
 import dev.rredcot.model.loading.BackendKinds;
+import dev.rredcot.model.loading.CheckpointAdoption;
 import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,13 +54,13 @@ public final class PolicyHolder {
   private final CheckpointTrust trust;
   private final int versionsHeld;
   private final TreeMap<Long, HeldPolicy> held = new TreeMap<>();
-  private final TreeSet<Long> refusedVersions = new TreeSet<>();
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong ignored = new AtomicLong();
   private final AtomicLong ignoredReported = new AtomicLong();
   private final AtomicLong loaded = new AtomicLong();
   private final AtomicLong refusedReported = new AtomicLong();
   private CheckpointWatcher watcher;
+  private CheckpointAdoption adoption;
   private int references;
 
   private PolicyHolder(String key, Path storeRoot, CheckpointTrust trust, int versionsHeld) {
@@ -232,9 +232,10 @@ public final class PolicyHolder {
   }
 
   /**
-   * Loads an announced version from this holder's store after verifying it against the store's
-   * manifest. Versions not newer than the newest held, refused before, or not in the store are
-   * ignored.
+   * Loads an announced version from this holder's store by the followers' rules ({@link
+   * CheckpointAdoption}, which the rollout workers apply too): a version not newer than the newest
+   * held, one that verified but failed to load before, or one not in the store is ignored; one that
+   * fails verification is refused (and may be announced again, genuinely).
    *
    * @return true when the version was loaded
    */
@@ -245,17 +246,15 @@ public final class PolicyHolder {
       ignored.incrementAndGet();
       return false;
     }
+    long newest;
     synchronized (this) {
-      if ((!held.isEmpty() && version <= held.lastKey()) || refusedVersions.contains(version)) {
-        return false;
-      }
+      newest = held.isEmpty() ? Long.MIN_VALUE : held.lastKey();
     }
-    CheckpointStore store = store();
-    Checkpoint checkpoint;
-    try {
-      Optional<Checkpoint> found =
-          store.loadAnnounced(version, announcement.getUri(), announcement.getManifestSha256());
-      if (found.isEmpty()) {
+    CheckpointAdoption.Result result = adoption().offer(announcement, newest);
+    switch (result.outcome()) {
+      case NOT_NEWER:
+        return false;
+      case NOT_IN_STORE:
         ignored.incrementAndGet();
         LOG.warn(
             "ignoring announced checkpoint version {}: not in {}; still serving {}",
@@ -263,39 +262,31 @@ public final class PolicyHolder {
             storeRoot,
             heldVersions());
         return false;
-      }
-      checkpoint = found.get();
-    } catch (IOException | RuntimeException e) {
-      // Not remembered as refused: a forged announcement must not block the real one.
-      refused.incrementAndGet();
-      LOG.error(
-          "refusing announced checkpoint version {} ({}): {}; still serving {}",
-          version,
-          announcement.getUri(),
-          e.toString(),
-          heldVersions());
-      return false;
+      case REFUSED:
+        refused.incrementAndGet();
+        LOG.error(
+            "refusing announced checkpoint version {} ({}): {}; still serving {}",
+            version,
+            announcement.getUri(),
+            result.reason(),
+            heldVersions());
+        return false;
+      default:
+        break;
     }
-    try {
-      PolicyBackend policy = PolicyCheckpoints.load(checkpoint);
-      synchronized (this) {
-        add(version, policy);
-      }
-      LOG.info("scoring with policy version {} from now on ({})", version, checkpoint.dir());
-      return true;
-    } catch (IOException | RuntimeException e) {
-      synchronized (this) {
-        refusedVersions.add(version);
-      }
-      refused.incrementAndGet();
-      LOG.error(
-          "refusing announced checkpoint version {} ({}): {}; still serving {}",
-          version,
-          announcement.getUri(),
-          e.toString(),
-          heldVersions());
-      return false;
+    synchronized (this) {
+      add(version, result.policy().orElseThrow());
     }
+    LOG.info("scoring with policy version {} from now on (store {})", version, storeRoot);
+    return true;
+  }
+
+  /** The rules by which announcements are adopted, on this holder's store. */
+  private synchronized CheckpointAdoption adoption() {
+    if (adoption == null) {
+      adoption = new CheckpointAdoption(store());
+    }
+    return adoption;
   }
 
   /** This holder's store, loading under its trust (signatures, when required). */
