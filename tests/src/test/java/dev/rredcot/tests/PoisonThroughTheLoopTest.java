@@ -74,7 +74,8 @@ class PoisonThroughTheLoopTest {
     written.addAll(forged);
     written.addAll(mixed.get(5));
 
-    LoopShape shape = new LoopShape("grpo", GROUP_SIZE, 1, 1, 1, 0, 1, 1.0, 5_000, 10);
+    LoopShape shape =
+        new LoopShape("grpo", GROUP_SIZE, 1, 1, 1, 0, 1, 1.0, 5_000, 10, LoopShape.AT_LEAST_ONCE);
     try (LoopProcesses loop = new LoopProcesses(shape, dir)) {
       String bootstrap = loop.startBroker();
       loop.start(LoopProcesses.TRAINER);

@@ -158,7 +158,8 @@ public final class ChaosRun {
                 settings.seed() * 1_000_000L,
                 settings.promptsPerSecond(),
                 settings.flinkCheckpointIntervalMs(),
-                PARTIAL_BATCH_AFTER_S),
+                PARTIAL_BATCH_AFTER_S,
+                LoopShape.AT_LEAST_ONCE),
             runDir);
   }
 

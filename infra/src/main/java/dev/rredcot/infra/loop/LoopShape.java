@@ -36,32 +36,6 @@ public record LoopShape(
   /** The credit job's default delivery guarantee in the loop. */
   public static final String AT_LEAST_ONCE = "at-least-once";
 
-  /** A shape whose credit job writes at least once, the loop's default. */
-  public LoopShape(
-      String credit,
-      int groupSize,
-      int promptsPerBatch,
-      int batchGroups,
-      int workers,
-      long prompts,
-      long firstSeed,
-      double promptsPerSecond,
-      long flinkCheckpointIntervalMs,
-      int partialBatchAfterS) {
-    this(
-        credit,
-        groupSize,
-        promptsPerBatch,
-        batchGroups,
-        workers,
-        prompts,
-        firstSeed,
-        promptsPerSecond,
-        flinkCheckpointIntervalMs,
-        partialBatchAfterS,
-        AT_LEAST_ONCE);
-  }
-
   /**
    * @throws IllegalArgumentException when a size, count or rate is out of range
    */

@@ -7,9 +7,8 @@ import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.loading.CheckpointAdoption.Outcome;
-import dev.rredcot.model.policy.ModelConfig;
-import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.tokenizer.CharTokenizer;
+import dev.rredcot.model.testing.TinyPolicy;
+import dev.rredcot.model.trainer.TrainerCore;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -28,30 +27,15 @@ class CheckpointAdoptionTest {
 
   @BeforeEach
   void writeVersionOne() throws IOException {
+    v1 = TinyPolicy.save(dir.resolve("store"), 1, TinyPolicy.MAX_CONTEXT, 1);
     store = new CheckpointStore(dir.resolve("store"), 5);
-    CharTokenizer tokenizer = CharTokenizer.arithmetic();
-    ModelConfig config =
-        ModelConfig.builder()
-            .setVocabSize(tokenizer.vocabSize())
-            .optDModel(16)
-            .optHeads(2)
-            .optLayers(1)
-            .optDFF(32)
-            .optMaxContext(48)
-            .build();
-    try (Policy policy = Policy.create(config, tokenizer, 1)) {
-      v1 = policy.save(store, 1, null, Map.of());
-    }
   }
 
+  /** The trainer's announcement of {@code checkpoint}, naming {@code version} and {@code sha}. */
   private static PolicyCheckpoint announce(Checkpoint checkpoint, long version, String sha) {
-    return PolicyCheckpoint.newBuilder()
+    return PolicyCheckpoint.newBuilder(TrainerCore.announcement(checkpoint, Map.of()))
         .setVersion(version)
-        .setParentVersion(checkpoint.parentVersion())
-        .setUri(checkpoint.uri().toString())
         .setManifestSha256(sha)
-        .setCreatedAtMs(checkpoint.createdAt())
-        .setMetrics(Map.of())
         .build();
   }
 
