@@ -21,19 +21,13 @@ import dev.rredcot.model.trainer.TrainerStats;
 import dev.rredcot.pipelines.CreditPipeline;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.schemas.CreditedRollout;
-import dev.rredcot.schemas.RecordCodec;
-import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,19 +99,12 @@ class LlamaOnlineLoopKafkaFlinkTest {
         feeder.start();
 
         CreditPipelineOptions options =
-            PipelineOptionsFactory.fromArgs(
-                    "--runner=FlinkRunner",
-                    "--flinkMaster=[local]",
-                    "--parallelism=1",
-                    "--streaming=true",
-                    "--bootstrapServers=" + bootstrap,
-                    "--credit=rredcot",
-                    "--taskFamilies=" + FAMILY,
-                    "--checkpointDir=" + store.root(),
-                    "--trustedKeys=none",
-                    "--maxRecords=" + ROLLOUTS,
-                    "--groupTimeoutMs=60000")
-                .as(CreditPipelineOptions.class);
+            OnlineLoopChecks.creditJob(
+                bootstrap,
+                store.root(),
+                ROLLOUTS,
+                "--taskFamilies=" + FAMILY,
+                "--trustedKeys=none");
         PipelineResult result = CreditPipeline.run(options);
         assertEquals(PipelineResult.State.DONE, result.waitUntilFinish());
         Map<String, Long> counters = CreditPipeline.counters(result);
@@ -126,25 +113,7 @@ class LlamaOnlineLoopKafkaFlinkTest {
             counters.toString());
 
         List<CreditedRollout> credited =
-            TopicRecords.readAll(bootstrap, Topics.CREDITED_ROLLOUTS, ROLLOUTS, TIMEOUT).stream()
-                .map(record -> RecordCodec.of(CreditedRollout.class).decode(record.value()))
-                .toList();
-        Set<String> produced =
-            TopicRecords.readAll(bootstrap, Topics.ROLLOUTS, ROLLOUTS, TIMEOUT).stream()
-                .map(record -> RecordCodec.of(Rollout.class).decode(record.value()).getRolloutId())
-                .collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(ROLLOUTS, produced.size());
-        assertEquals(
-            produced,
-            credited.stream()
-                .map(CreditedRollout::getRolloutId)
-                .collect(Collectors.toCollection(TreeSet::new)),
-            "every rollout credited, once");
-        assertEquals(ROLLOUTS, credited.size());
-        for (CreditedRollout rollout : credited) {
-          double sum = rollout.getSegmentRewards().stream().mapToDouble(Double::doubleValue).sum();
-          assertEquals(rollout.getReward() - rollout.getBoundaryValues().get(0), sum, 1e-9);
-        }
+            OnlineLoopChecks.assertEveryRolloutCreditedOnce(bootstrap, ROLLOUTS, TIMEOUT);
 
         TrainerStats stats = awaitConsumed(trainer, ROLLOUTS);
         assertNull(trainer.failure());

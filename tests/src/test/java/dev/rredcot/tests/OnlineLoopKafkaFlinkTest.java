@@ -22,16 +22,12 @@ import dev.rredcot.pipelines.CreditPipelineOptions;
 import dev.rredcot.schemas.CreditedRollout;
 import dev.rredcot.schemas.PolicyCheckpoint;
 import dev.rredcot.schemas.RecordCodec;
-import dev.rredcot.schemas.Rollout;
 import dev.rredcot.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -93,45 +89,17 @@ class OnlineLoopKafkaFlinkTest {
         worker.start();
         feeder.start();
 
-        // Streaming mode: a bounded Kafka read would otherwise run as a Flink batch job, whose
-        // grouping emits only at the end, while the worker waits for the trainer to read what is in
-        // flight.
         CreditPipelineOptions options =
-            PipelineOptionsFactory.fromArgs(
-                    "--runner=FlinkRunner",
-                    "--flinkMaster=[local]",
-                    "--parallelism=1",
-                    "--streaming=true",
-                    "--bootstrapServers=" + bootstrap,
-                    "--credit=rredcot",
-                    "--checkpointDir=" + store.root(),
-                    "--trustedKeys=" + CheckpointSigningKey.publicFile(keyFile),
-                    "--maxRecords=" + ROLLOUTS,
-                    "--groupTimeoutMs=60000")
-                .as(CreditPipelineOptions.class);
+            OnlineLoopChecks.creditJob(
+                bootstrap,
+                store.root(),
+                ROLLOUTS,
+                "--trustedKeys=" + CheckpointSigningKey.publicFile(keyFile));
         PipelineResult result = CreditPipeline.run(options);
         assertEquals(PipelineResult.State.DONE, result.waitUntilFinish());
-
-        List<CreditedRollout> credited =
-            TopicRecords.readAll(bootstrap, Topics.CREDITED_ROLLOUTS, ROLLOUTS, TIMEOUT).stream()
-                .map(record -> RecordCodec.of(CreditedRollout.class).decode(record.value()))
-                .toList();
-        Set<String> produced =
-            TopicRecords.readAll(bootstrap, Topics.ROLLOUTS, ROLLOUTS, TIMEOUT).stream()
-                .map(record -> RecordCodec.of(Rollout.class).decode(record.value()).getRolloutId())
-                .collect(Collectors.toCollection(TreeSet::new));
         // Nothing lost: each of the worker's rollouts is credited, exactly once.
-        assertEquals(ROLLOUTS, produced.size());
-        assertEquals(ROLLOUTS, credited.size());
-        assertEquals(
-            produced,
-            credited.stream()
-                .map(CreditedRollout::getRolloutId)
-                .collect(Collectors.toCollection(TreeSet::new)));
-        for (CreditedRollout rollout : credited) {
-          double sum = rollout.getSegmentRewards().stream().mapToDouble(Double::doubleValue).sum();
-          assertEquals(rollout.getReward() - rollout.getBoundaryValues().get(0), sum, 1e-9);
-        }
+        List<CreditedRollout> credited =
+            OnlineLoopChecks.assertEveryRolloutCreditedOnce(bootstrap, ROLLOUTS, TIMEOUT);
 
         // A record seen twice (an at-least-once redelivery) must not be trained twice.
         ConsumerRecord<byte[], byte[]> redelivered =
