@@ -5,6 +5,7 @@ import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
+import dev.rredcot.model.policy.NonFiniteStepException;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainExample;
@@ -137,13 +138,27 @@ final class LearningRun {
           examples(policy, groups, creditor, arm.rule(), refused, countCalls);
       scoringTokens += policy.forwardTokens() - before;
       if (!batch.isEmpty()) {
-        // The step scales the batch by the arm's rule (trainOptions); measure what it trains on.
-        absAdvantageSum += meanAbsTokenAdvantage(arm.scale().apply(batch));
-        trainedRollouts += batch.size();
-        double gradNorm = policy.trainStep(batch, trainOptions).gradNorm();
-        gradNormSum += gradNorm;
-        if (gradNorm > trainOptions.maxGradNorm()) {
-          clippedSteps++;
+        try {
+          double gradNorm = policy.trainStep(batch, trainOptions).gradNorm();
+          // The step scales the batch by the arm's rule (trainOptions); measure what it trains on.
+          absAdvantageSum += meanAbsTokenAdvantage(arm.scale().apply(batch));
+          trainedRollouts += batch.size();
+          gradNormSum += gradNorm;
+          if (gradNorm > trainOptions.maxGradNorm()) {
+            clippedSteps++;
+          }
+        } catch (NonFiniteStepException e) {
+          // As the trainer does: the step is refused, the policy stays, and the batch's traces
+          // count as refused under the step's reason; the run goes on.
+          refused.merge(e.reasonLabel(), batch.size(), Integer::sum);
+          LOG.warn(
+              "{} seed {} step {}: {} traces refused ({}): {}",
+              arm.name(),
+              seed,
+              step,
+              batch.size(),
+              e.reasonLabel(),
+              e.getMessage());
         }
       }
       trainingNanos += System.nanoTime() - stepStart;
