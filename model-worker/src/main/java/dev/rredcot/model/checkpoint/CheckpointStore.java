@@ -2,15 +2,12 @@ package dev.rredcot.model.checkpoint;
 
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -186,18 +182,7 @@ public final class CheckpointStore {
       long createdAtMs = System.currentTimeMillis();
       byte[] manifest =
           CheckpointManifest.bytes(version, parentVersion, createdAtMs, digests, metrics);
-      Path manifestFile = temp.resolve(MANIFEST);
-      try (FileChannel channel =
-          FileChannel.open(
-              manifestFile,
-              Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-              OwnerOnlyFiles.fileAttributes(temp))) {
-        ByteBuffer buffer = ByteBuffer.wrap(manifest);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
-        channel.force(true);
-      }
+      StoreFiles.writeSynced(temp.resolve(MANIFEST), manifest, temp);
       if (signer != null) {
         StoreFiles.writeSynced(
             temp.resolve(CheckpointTrust.SIGNATURE_FILE),
