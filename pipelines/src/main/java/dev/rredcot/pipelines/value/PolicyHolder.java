@@ -60,7 +60,8 @@ public final class PolicyHolder {
   private final AtomicLong loaded = new AtomicLong();
   private final AtomicLong refusedReported = new AtomicLong();
   private CheckpointWatcher watcher;
-  private CheckpointAdoption adoption;
+  // Null for a fixed model, which follows no announcements.
+  private final CheckpointAdoption adoption;
   private int references;
 
   private PolicyHolder(String key, Path storeRoot, CheckpointTrust trust, int versionsHeld) {
@@ -68,6 +69,7 @@ public final class PolicyHolder {
     this.storeRoot = storeRoot;
     this.trust = trust;
     this.versionsHeld = versionsHeld;
+    this.adoption = storeRoot == null ? null : new CheckpointAdoption(store());
   }
 
   /**
@@ -250,7 +252,7 @@ public final class PolicyHolder {
     synchronized (this) {
       newest = held.isEmpty() ? Long.MIN_VALUE : held.lastKey();
     }
-    CheckpointAdoption.Result result = adoption().offer(announcement, newest);
+    CheckpointAdoption.Result result = adoption.offer(announcement, newest);
     switch (result.outcome()) {
       case NOT_NEWER:
         return false;
@@ -279,14 +281,6 @@ public final class PolicyHolder {
     }
     LOG.info("scoring with policy version {} from now on (store {})", version, storeRoot);
     return true;
-  }
-
-  /** The rules by which announcements are adopted, on this holder's store. */
-  private synchronized CheckpointAdoption adoption() {
-    if (adoption == null) {
-      adoption = new CheckpointAdoption(store());
-    }
-    return adoption;
   }
 
   /** This holder's store, loading under its trust (signatures, when required). */
