@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines;
 
-import dev.rredcot.model.trainer.GroupAdvantages;
+import dev.rredcot.model.grpo.GroupAdvantages;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;

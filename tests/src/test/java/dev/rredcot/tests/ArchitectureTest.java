@@ -1,6 +1,7 @@
 package dev.rredcot.tests;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.methods;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,7 +16,11 @@ import dev.rredcot.schemas.Rollout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The structure the code keeps: packages without cycles, and two entry points only. */
+/**
+ * The structure the code keeps: modules in layers that draw the loop (the credit job, the rollout
+ * services and the trainer side by side, never importing each other), packages without cycles, and
+ * two entry points only.
+ */
 class ArchitectureTest {
   private static JavaClasses production;
 
@@ -32,6 +37,57 @@ class ArchitectureTest {
         new Class<?>[] {RredcotCli.class, CreditPipeline.class, Policy.class, Rollout.class}) {
       assertTrue(production.contain(fromEachModule), fromEachModule + " was not imported");
     }
+  }
+
+  @Test
+  void modulesFormTheLoopsLayers() {
+    layeredArchitecture()
+        .consideringOnlyDependenciesInLayers()
+        .ensureAllClassesAreContainedInArchitecture()
+        .layer("contracts")
+        .definedBy("dev.rredcot.schemas..")
+        .layer("tasks")
+        .definedBy("dev.rredcot.model.task..")
+        .layer("model")
+        .definedBy(
+            "dev.rredcot.model.backend..",
+            "dev.rredcot.model.bench..",
+            "dev.rredcot.model.checkpoint..",
+            "dev.rredcot.model.evaluation..",
+            "dev.rredcot.model.files..",
+            "dev.rredcot.model.grpo..",
+            "dev.rredcot.model.loading..",
+            "dev.rredcot.model.policy..",
+            "dev.rredcot.model.pretrain..",
+            "dev.rredcot.model.tokenizer..")
+        .layer("services")
+        .definedBy(
+            "dev.rredcot.model.service..",
+            "dev.rredcot.model.metrics..",
+            "dev.rredcot.model.budget..")
+        .layer("rollout")
+        .definedBy("dev.rredcot.model.rollout..")
+        .layer("trainer")
+        .definedBy("dev.rredcot.model.trainer..")
+        .layer("credit job")
+        .definedBy("dev.rredcot.pipelines..")
+        .layer("infra")
+        .definedBy("dev.rredcot.infra..")
+        .whereLayer("infra")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("credit job")
+        .mayOnlyBeAccessedByLayers("infra")
+        .whereLayer("trainer")
+        .mayOnlyBeAccessedByLayers("infra")
+        .whereLayer("rollout")
+        .mayOnlyBeAccessedByLayers("infra")
+        .whereLayer("services")
+        .mayOnlyBeAccessedByLayers("rollout", "trainer", "credit job", "infra")
+        .whereLayer("model")
+        .mayOnlyBeAccessedByLayers("rollout", "trainer", "credit job", "infra")
+        .whereLayer("tasks")
+        .mayOnlyBeAccessedByLayers("model", "rollout", "trainer", "credit job", "infra")
+        .check(production);
   }
 
   @Test

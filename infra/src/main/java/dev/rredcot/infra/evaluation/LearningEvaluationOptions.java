@@ -1,8 +1,8 @@
 package dev.rredcot.infra.evaluation;
 
+import dev.rredcot.model.grpo.GroupAdvantages;
 import dev.rredcot.model.task.CountdownTask;
 import dev.rredcot.model.task.TaskFamily;
-import dev.rredcot.model.trainer.GroupAdvantages;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.testing.CommittedModels;
 import dev.rredcot.model.tokenizer.CharTokenizer;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** {@code --task} read once: a built-in family with its shipped policy, or a JSONL family. */
 class TaskChoiceTest {
   private static final String STORIES =
-      Path.of("..", "infra", "examples", "babyllama-stories.jsonl").toString();
+      CommittedModels.inRepository("infra/examples/babyllama-stories.jsonl").toString();
 
   @Test
   void aBuiltInNameIsTheFamilyItsShippedPolicyWasMadeFor() {

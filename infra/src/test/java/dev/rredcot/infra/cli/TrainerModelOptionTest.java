@@ -26,7 +26,7 @@ class TrainerModelOptionTest {
   private static final String MODEL = "../models/babyllama-tok105";
   private static final String CONTINUE = "../infra/examples/babyllama-continue.jsonl";
   private static final String TORCHSCRIPT =
-      "../model-worker/src/test/resources/fixtures/tiny-causal-lm";
+      "../model-worker/model/src/test/resources/fixtures/tiny-causal-lm";
 
   @TempDir Path tempDir;
 

@@ -26,30 +26,44 @@ class ConsumerOffsetResetTest {
 
   @Test
   void everySourceThatMakesAConsumerSetsAutoOffsetReset() throws IOException {
-    Path root = Path.of("").toAbsolutePath().getParent();
+    Path root = repositoryRoot();
     List<String> missing = new ArrayList<>();
     int makers = 0;
-    for (String module : List.of("model-worker", "pipelines", "infra")) {
-      Path sources = root.resolve(module).resolve("src/main/java");
-      List<Path> files;
-      try (Stream<Path> walk = Files.walk(sources)) {
-        files = walk.filter(f -> f.toString().endsWith(".java")).toList();
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(root)) {
+      files =
+          walk.filter(f -> f.toString().endsWith(".java"))
+              .filter(f -> root.relativize(f).toString().contains("src/main/java/"))
+              .filter(f -> !root.relativize(f).toString().contains("/target/"))
+              .toList();
+    }
+    for (Path file : files) {
+      String text = Files.readString(file);
+      if (CONSUMER_MAKERS.stream().noneMatch(text::contains)) {
+        continue;
       }
-      for (Path file : files) {
-        String text = Files.readString(file);
-        if (CONSUMER_MAKERS.stream().noneMatch(text::contains)) {
-          continue;
-        }
-        makers++;
-        boolean isTheCheckedFactory = file.endsWith("service/KafkaClients.java");
-        if (!isTheCheckedFactory
-            && !text.contains("AUTO_OFFSET_RESET_CONFIG")
-            && !text.contains("rangeConsumerConfig")) {
-          missing.add(root.relativize(file).toString());
-        }
+      makers++;
+      boolean isTheCheckedFactory = file.endsWith("service/KafkaClients.java");
+      if (!isTheCheckedFactory
+          && !text.contains("AUTO_OFFSET_RESET_CONFIG")
+          && !text.contains("rangeConsumerConfig")) {
+        missing.add(root.relativize(file).toString());
       }
     }
     assertTrue(makers >= 10, "found only " + makers + " consumer sources; is the scan broken?");
     assertTrue(missing.isEmpty(), "consumers without an explicit auto.offset.reset: " + missing);
+  }
+
+  /**
+   * The repository's root: the nearest folder above the working directory with a {@code schemas/}.
+   */
+  private static Path repositoryRoot() {
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      if (Files.isDirectory(dir.resolve("schemas"))
+          && Files.isRegularFile(dir.resolve("pom.xml"))) {
+        return dir;
+      }
+    }
+    throw new IllegalStateException("no repository root above " + Path.of("").toAbsolutePath());
   }
 }

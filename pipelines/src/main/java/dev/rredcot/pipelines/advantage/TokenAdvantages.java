@@ -1,7 +1,7 @@
 package dev.rredcot.pipelines.advantage;
 
-import dev.rredcot.model.trainer.GroupAdvantages;
-import dev.rredcot.model.trainer.GroupStatistics;
+import dev.rredcot.model.grpo.GroupAdvantages;
+import dev.rredcot.model.grpo.GroupStatistics;
 import java.io.Serializable;
 
 /**

@@ -1,9 +1,9 @@
 package dev.rredcot.pipelines.credit;
 
 import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.grpo.GroupStatistics;
 import dev.rredcot.model.task.TaskFamilyRegistry;
 import dev.rredcot.model.task.UnknownTaskFamilyException;
-import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;

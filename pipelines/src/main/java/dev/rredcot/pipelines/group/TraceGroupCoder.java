@@ -1,6 +1,6 @@
 package dev.rredcot.pipelines.group;
 
-import dev.rredcot.model.trainer.GroupStatistics;
+import dev.rredcot.model.grpo.GroupStatistics;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
 import java.io.InputStream;

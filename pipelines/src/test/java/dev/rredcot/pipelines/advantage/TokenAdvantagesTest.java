@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rredcot.model.trainer.GroupStatistics;
+import dev.rredcot.model.grpo.GroupStatistics;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

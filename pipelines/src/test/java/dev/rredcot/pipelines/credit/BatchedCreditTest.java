@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.grpo.GroupAdvantages;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.trainer.GroupAdvantages;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
 import dev.rredcot.pipelines.group.TraceGroup;

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.grpo.GroupAdvantages;
+import dev.rredcot.model.grpo.GroupStatistics;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.trainer.GroupAdvantages;
-import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.CreditRollouts;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.TestRollouts;

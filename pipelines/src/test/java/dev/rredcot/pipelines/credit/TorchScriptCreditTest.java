@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.backend.torchscript.TorchScriptCausalLm;
+import dev.rredcot.model.grpo.GroupAdvantages;
 import dev.rredcot.model.loading.BackendKinds;
-import dev.rredcot.model.trainer.GroupAdvantages;
+import dev.rredcot.model.testing.CommittedModels;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TorchScriptCreditTest {
   /** The fixture lives in model-worker's test resources; tests run in the module's directory. */
   private static final Path FIXTURE =
-      Path.of("..", "model-worker", "src", "test", "resources", "fixtures", "tiny-causal-lm");
+      CommittedModels.inRepository("model-worker/model/src/test/resources/fixtures/tiny-causal-lm");
 
   @TempDir static Path store;
   private static PolicyBackend backend;

@@ -3,7 +3,7 @@ package dev.rredcot.pipelines.stage;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
-import dev.rredcot.model.trainer.GroupStatistics;
+import dev.rredcot.model.grpo.GroupStatistics;
 import dev.rredcot.pipelines.TestRollouts;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.group.TraceCredit;

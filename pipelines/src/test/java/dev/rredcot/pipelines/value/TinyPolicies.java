@@ -1,9 +1,9 @@
 package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.grpo.GroupStatistics;
 import dev.rredcot.model.testing.TinyPolicy;
 import dev.rredcot.model.tokenizer.CharTokenizer;
-import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.schemas.PolicyCheckpoint;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.backend.ValueRequest;
+import dev.rredcot.model.grpo.GroupStatistics;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.trainer.GroupStatistics;
 import dev.rredcot.pipelines.group.TraceCredit;
 import dev.rredcot.pipelines.group.TraceGroup;
 import dev.rredcot.schemas.Rollout;
