@@ -13,7 +13,7 @@ import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.task.JsonlTaskFamily;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.model.task.Verification;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.pipelines.record.RawRecord;
 import dev.rredcot.pipelines.record.RawRecordCoder;
 import dev.rredcot.pipelines.testing.FamilyCreditChecks;
@@ -55,10 +55,10 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(TestPipelineExtension.class)
 class BabyLlamaFamilyCreditTest {
   /** Tests run in the module's directory. */
-  private static final Path MODEL = CommittedModels.babyLlama();
+  private static final Path MODEL = RepositoryFiles.babyLlama();
 
   private static final Path FAMILY =
-      CommittedModels.inRepository("infra/examples/babyllama-stories.jsonl");
+      RepositoryFiles.path("infra/examples/babyllama-stories.jsonl");
 
   @TempDir Path store;
 

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The structure the code keeps: modules in layers that draw the loop (the credit job, the rollout
- * services and the trainer side by side, never importing each other), packages without cycles, and
- * two entry points only.
+ * services and the trainer side by side, never importing each other; the local stack, the lab and
+ * the CLI above them, only the CLI importing the lab), packages without cycles, and two entry
+ * points only.
  */
 class ArchitectureTest {
   private static JavaClasses production;
@@ -71,22 +72,45 @@ class ArchitectureTest {
         .definedBy("dev.rredcot.model.trainer..")
         .layer("credit job")
         .definedBy("dev.rredcot.pipelines..")
-        .layer("infra")
-        .definedBy("dev.rredcot.infra..")
-        .whereLayer("infra")
+        .layer("local stack")
+        .definedBy(
+            "dev.rredcot.infra.kafka..",
+            "dev.rredcot.infra.flink..",
+            "dev.rredcot.infra.process..",
+            "dev.rredcot.infra.home..",
+            "dev.rredcot.infra.logs..")
+        .layer("lab")
+        .definedBy(
+            "dev.rredcot.infra.evaluation..",
+            "dev.rredcot.infra.bench..",
+            "dev.rredcot.infra.compare..",
+            "dev.rredcot.infra.report..",
+            "dev.rredcot.infra.synthetic..",
+            "dev.rredcot.infra.demo..",
+            "dev.rredcot.infra.chaos..",
+            "dev.rredcot.infra.loop..")
+        .layer("cli")
+        .definedBy(
+            "dev.rredcot.infra.cli..", "dev.rredcot.infra.config..", "dev.rredcot.infra.records..")
+        .whereLayer("cli")
         .mayNotBeAccessedByAnyLayer()
+        .whereLayer("lab")
+        .mayOnlyBeAccessedByLayers("cli")
+        .whereLayer("local stack")
+        .mayOnlyBeAccessedByLayers("lab", "cli")
         .whereLayer("credit job")
-        .mayOnlyBeAccessedByLayers("infra")
+        .mayOnlyBeAccessedByLayers("local stack", "lab", "cli")
         .whereLayer("trainer")
-        .mayOnlyBeAccessedByLayers("infra")
+        .mayOnlyBeAccessedByLayers("lab", "cli")
         .whereLayer("rollout")
-        .mayOnlyBeAccessedByLayers("infra")
+        .mayOnlyBeAccessedByLayers("lab", "cli")
         .whereLayer("services")
-        .mayOnlyBeAccessedByLayers("rollout", "trainer", "credit job", "infra")
+        .mayOnlyBeAccessedByLayers("rollout", "trainer", "credit job", "local stack", "lab", "cli")
         .whereLayer("model")
-        .mayOnlyBeAccessedByLayers("rollout", "trainer", "credit job", "infra")
+        .mayOnlyBeAccessedByLayers("rollout", "trainer", "credit job", "local stack", "lab", "cli")
         .whereLayer("tasks")
-        .mayOnlyBeAccessedByLayers("model", "rollout", "trainer", "credit job", "infra")
+        .mayOnlyBeAccessedByLayers(
+            "model", "rollout", "trainer", "credit job", "local stack", "lab", "cli")
         .check(production);
   }
 

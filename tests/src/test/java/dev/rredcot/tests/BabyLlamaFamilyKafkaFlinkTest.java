@@ -7,7 +7,7 @@ import dev.rredcot.infra.cli.RredcotCli;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.EmbeddedKafkaBroker;
 import dev.rredcot.model.task.JsonlTaskFamily;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.pipelines.deadletter.DeadLetters;
 import dev.rredcot.pipelines.testing.FamilyCreditChecks;
 import dev.rredcot.schemas.CreditedRollout;
@@ -44,10 +44,10 @@ import picocli.CommandLine;
 @Tag("slow")
 class BabyLlamaFamilyKafkaFlinkTest {
   /** Tests run in the module's directory. */
-  private static final Path MODEL = CommittedModels.babyLlama();
+  private static final Path MODEL = RepositoryFiles.babyLlama();
 
   private static final Path FAMILY =
-      CommittedModels.inRepository("infra/examples/babyllama-continue.jsonl");
+      RepositoryFiles.path("infra/examples/babyllama-continue.jsonl");
   private static final int GROUPS = 2;
   private static final int GROUP_SIZE = 4;
   private static final int ROLLOUTS = GROUPS * GROUP_SIZE;

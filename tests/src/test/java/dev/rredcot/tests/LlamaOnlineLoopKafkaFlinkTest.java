@@ -15,7 +15,7 @@ import dev.rredcot.model.policy.TrainablePolicy;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.TaskFeeder;
 import dev.rredcot.model.task.JsonlTaskFamily;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.model.trainer.TrainerOptions;
 import dev.rredcot.model.trainer.TrainerService;
 import dev.rredcot.model.trainer.TrainerStats;
@@ -42,9 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class LlamaOnlineLoopKafkaFlinkTest {
-  private static final Path MODEL = CommittedModels.babyLlama();
+  private static final Path MODEL = RepositoryFiles.babyLlama();
   private static final Path FAMILY =
-      CommittedModels.inRepository("infra/examples/babyllama-continue.jsonl");
+      RepositoryFiles.path("infra/examples/babyllama-continue.jsonl");
   private static final int PROMPTS = 8;
   private static final int GROUP_SIZE = 4;
   private static final int ROLLOUTS = PROMPTS * GROUP_SIZE;

@@ -10,7 +10,7 @@ import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.backend.torchscript.TorchScriptCausalLm;
 import dev.rredcot.model.grpo.GroupAdvantages;
 import dev.rredcot.model.loading.BackendKinds;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.pipelines.CreditSettings;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
 import dev.rredcot.pipelines.advantage.TokenAdvantages;
@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TorchScriptCreditTest {
   /** The fixture lives in model-worker's test resources; tests run in the module's directory. */
   private static final Path FIXTURE =
-      CommittedModels.inRepository("model-worker/model/src/test/resources/fixtures/tiny-causal-lm");
+      RepositoryFiles.path("model-worker/model/src/test/resources/fixtures/tiny-causal-lm");
 
   @TempDir static Path store;
   private static PolicyBackend backend;

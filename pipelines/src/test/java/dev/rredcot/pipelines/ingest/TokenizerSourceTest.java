@@ -9,7 +9,7 @@ import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.TrustedKeys;
 import dev.rredcot.model.policy.ModelConfig;
 import dev.rredcot.model.policy.Policy;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.model.testing.TinyPolicy;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.tokenizer.Tokenizer;
@@ -38,7 +38,7 @@ class TokenizerSourceTest {
   @Test
   void aLlama2cModelDirectoryGivesItsSentencepieceTokenizer() throws IOException {
     // The shipped BabyLlama: model5000.bin with tok105.model (tests run in the module directory).
-    Path model = CommittedModels.babyLlama();
+    Path model = RepositoryFiles.babyLlama();
     Tokenizer opened = TokenizerSource.directory(model.toString()).open().orElseThrow();
     assertEquals(105, opened.vocabSize());
     assertEquals("Ann had 2 cats. A: 2. ", opened.decode(opened.encode("Ann had 2 cats. A: 2. ")));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.model.tokenizer.SentencePieceCharTokenizer;
 import java.io.IOException;
 import java.util.List;
@@ -55,7 +55,7 @@ class LineEndTest {
   @Test
   void generationStopsWhenTheAnswerLineEndsWithTheLineEnd() throws IOException {
     SentencePieceCharTokenizer tokenizer =
-        SentencePieceCharTokenizer.read(CommittedModels.babyLlama().resolve("tok105.model"));
+        SentencePieceCharTokenizer.read(RepositoryFiles.babyLlama().resolve("tok105.model"));
     GenerationOptions options = GenerationOptions.builder().optLineEnd(END).build();
     float[] logProbs = new float[tokenizer.vocabSize()];
     DecodeState state =
@@ -76,7 +76,7 @@ class LineEndTest {
   @Test
   void aStepLineEndDoesNotStopGeneration() throws IOException {
     SentencePieceCharTokenizer tokenizer =
-        SentencePieceCharTokenizer.read(CommittedModels.babyLlama().resolve("tok105.model"));
+        SentencePieceCharTokenizer.read(RepositoryFiles.babyLlama().resolve("tok105.model"));
     GenerationOptions options = GenerationOptions.builder().optLineEnd(END).build();
     DecodeState state = new DecodeState(tokenizer.encode(" Q: x. "), new int[0], tokenizer, 256);
     for (char c : "Two cats. One more. ".toCharArray()) {

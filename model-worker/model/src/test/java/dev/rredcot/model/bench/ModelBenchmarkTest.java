@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +38,7 @@ class ModelBenchmarkTest {
                 .setOutputDir(out)
                 .optAccuracyProblems(16)
                 .optValueTraces(4)
-                .optModel(CommittedModels.babyLlama())
+                .optModel(RepositoryFiles.babyLlama())
                 .build());
     JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
     for (String key :

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.model.tokenizer.SentencePieceCharTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,9 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 class JsonlFamilyHeaderTest {
   /** The example family shipped for BabyLlama; tests run in the module's directory. */
   static final Path BABYLLAMA_EXAMPLE =
-      CommittedModels.inRepository("infra/examples/babyllama-stories.jsonl");
+      RepositoryFiles.path("infra/examples/babyllama-stories.jsonl");
 
-  private static final Path BABYLLAMA_VOCAB = CommittedModels.babyLlama().resolve("tok105.model");
+  private static final Path BABYLLAMA_VOCAB = RepositoryFiles.babyLlama().resolve("tok105.model");
 
   @TempDir Path dir;
 

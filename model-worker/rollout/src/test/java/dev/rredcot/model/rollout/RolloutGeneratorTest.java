@@ -11,7 +11,7 @@ import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.task.JsonlTaskFamily;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.schemas.Prompt;
 import dev.rredcot.schemas.Rollout;
 import java.io.IOException;
@@ -117,12 +117,12 @@ class RolloutGeneratorTest {
     // log-probs it records are those the same model gives the tokens when it scores them.
     JsonlTaskFamily stories =
         JsonlTaskFamily.load(
-            CommittedModels.inRepository("infra/examples/babyllama-stories.jsonl"));
+            RepositoryFiles.path("infra/examples/babyllama-stories.jsonl"));
     RolloutGenerator generator =
         new RolloutGenerator(List.of(stories), 3, 1.0, 40, () -> Instant.ofEpochMilli(42));
     List<Prompt> prompts =
         List.of(TaskFeeder.prompt(stories, 0, 0), TaskFeeder.prompt(stories, 1, 0));
-    try (PolicyBackend model = BackendKinds.open(CommittedModels.babyLlama())) {
+    try (PolicyBackend model = BackendKinds.open(RepositoryFiles.babyLlama())) {
       GeneratedBatch batch = generator.generate(model, prompts);
       assertEquals(6, batch.rollouts().size());
       assertTrue(batch.rejected().isEmpty());

@@ -12,7 +12,7 @@ import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainablePolicy;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.schemas.CreditedRollout;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -119,7 +119,7 @@ class LlamaTrainerCoreTest {
   @Test
   void trainsTheLlamaAndWritesAVersionThatLoadsAndResumes() throws IOException {
     CheckpointStore store = new CheckpointStore(dir.resolve("checkpoints"), 4);
-    try (LlamaCausalLm seed = LlamaCausalLm.openLlama2c(CommittedModels.babyLlama())) {
+    try (LlamaCausalLm seed = LlamaCausalLm.openLlama2c(RepositoryFiles.babyLlama())) {
       seed.save(store, 0, null, Map.of());
     }
     String prompt = GROUPS[0][0];

@@ -11,7 +11,7 @@ import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.checkpoint.CheckpointVerificationException;
 import dev.rredcot.model.policy.LlamaPolicy;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.model.tokenizer.SentencePieceCharTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,7 +54,7 @@ class LlamaCheckpointRoundTripTest {
   void savedAfterAStepLoadsWithTheSameLogProbs() throws IOException {
     CheckpointStore store = new CheckpointStore(storeDir, 8);
     try (LlamaPolicy policy =
-        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(RepositoryFiles.babyLlama()))) {
       LlamaCausalLm original = policy.model();
       policy.trainStep(LlamaTrainingTest.fixedBatch(original, 1f), LlamaTrainingTest.options());
       Checkpoint first = original.save(store, 1, 0L, Map.of("loss", -0.5));
@@ -95,7 +95,7 @@ class LlamaCheckpointRoundTripTest {
   void aChangedWeightFileDoesNotLoad() throws IOException {
     CheckpointStore store = new CheckpointStore(storeDir, 8);
     Checkpoint saved;
-    try (LlamaCausalLm original = LlamaCausalLm.openLlama2c(CommittedModels.babyLlama())) {
+    try (LlamaCausalLm original = LlamaCausalLm.openLlama2c(RepositoryFiles.babyLlama())) {
       saved = original.save(store, 0, null, Map.of());
     }
     Files.write(saved.file(Safetensors.SINGLE_FILE), new byte[] {0}, StandardOpenOption.APPEND);

@@ -16,7 +16,7 @@ import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.backend.ScoreRequest;
 import dev.rredcot.model.backend.ValueRequest;
 import dev.rredcot.model.loading.BackendKinds;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.model.tokenizer.SentencePieceCharTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,7 +61,7 @@ class LlamaGoldenTest {
 
   @BeforeAll
   static void open() throws IOException {
-    modelDir = CommittedModels.babyLlama();
+    modelDir = RepositoryFiles.babyLlama();
     golden = JSON.readTree(modelDir.resolve("golden.json").toFile());
     goldenIds = JSON.convertValue(golden.path("token_ids"), int[].class);
     goldenLogProbs = JSON.convertValue(golden.path("token_logprobs"), double[].class);

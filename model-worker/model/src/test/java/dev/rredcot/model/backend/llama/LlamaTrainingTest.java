@@ -10,7 +10,7 @@ import dev.rredcot.model.policy.LlamaPolicy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
 import dev.rredcot.model.policy.TrainExample;
 import dev.rredcot.model.policy.TrainStepResult;
-import dev.rredcot.model.testing.CommittedModels;
+import dev.rredcot.model.testing.RepositoryFiles;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -65,7 +65,7 @@ class LlamaTrainingTest {
   /** The trace's log-probability after {@link #STEPS} steps with {@code advantage}, and before. */
   private static double[] trainedLogProb(float advantage) throws IOException {
     try (LlamaPolicy policy =
-        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(RepositoryFiles.babyLlama()))) {
       LlamaCausalLm lm = policy.model();
       int[] trace = lm.tokenizer().encode(TRACE);
       double before = traceLogProb(lm, PROMPT, trace);
@@ -82,7 +82,7 @@ class LlamaTrainingTest {
   @Test
   void asAPolicyItDeclaresTrainingBesideTheModelsOwnCapabilities() throws IOException {
     try (LlamaPolicy policy =
-        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(RepositoryFiles.babyLlama()))) {
       assertFalse(policy.model().supports(BackendCapability.TRAINING));
       assertTrue(policy.supports(BackendCapability.TRAINING));
       assertTrue(policy.capabilities().containsAll(policy.model().capabilities()));
@@ -110,7 +110,7 @@ class LlamaTrainingTest {
   @Test
   void tiedOutputStaysTheEmbedding() throws IOException {
     try (LlamaPolicy policy =
-        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(RepositoryFiles.babyLlama()))) {
       LlamaCausalLm lm = policy.model();
       assertTrue(lm.config().tiedOutput(), "BabyLlama ties its output to the embedding");
       List<TrainExample> batch = fixedBatch(lm, 1f);
@@ -163,7 +163,7 @@ class LlamaTrainingTest {
   @Test
   void trainingLeavesScoringWithoutAutogradAndEqualToAFreshPass() throws IOException {
     try (LlamaPolicy policy =
-        new LlamaPolicy(LlamaCausalLm.openLlama2c(CommittedModels.babyLlama()))) {
+        new LlamaPolicy(LlamaCausalLm.openLlama2c(RepositoryFiles.babyLlama()))) {
       LlamaCausalLm lm = policy.model();
       policy.trainStep(fixedBatch(lm, 1f), options());
       int[] trace = lm.tokenizer().encode(TRACE);
