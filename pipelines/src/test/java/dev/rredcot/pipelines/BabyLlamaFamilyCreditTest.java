@@ -57,8 +57,7 @@ class BabyLlamaFamilyCreditTest {
   /** Tests run in the module's directory. */
   private static final Path MODEL = RepositoryFiles.babyLlama();
 
-  private static final Path FAMILY =
-      RepositoryFiles.path("infra/examples/babyllama-stories.jsonl");
+  private static final Path FAMILY = RepositoryFiles.path("infra/examples/babyllama-stories.jsonl");
 
   @TempDir Path store;
 

@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * with the original key and value bytes and their Kafka origin; nothing is dropped. Accepted
  * rollouts leave with their text fields in Unicode normal form C ({@link
  * RolloutContract#normalised}), the form the contract checked. (A dead letter too large for the
- * dead-letter topic has its value truncated by {@link dev.rredcot.pipelines.kafka.WriteRecords},
- * which says so in its message.)
+ * dead-letter topic has its value truncated by the Kafka writer ({@code WriteRecords} of the kafka
+ * package), which says so in its message.)
  */
 public final class ParseRollouts
     extends PTransform<

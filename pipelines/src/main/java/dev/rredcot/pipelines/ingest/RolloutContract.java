@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * tokenizer) the token ids are decoded too and must spell the text: the reward is verified on the
  * text but the trainer learns from the ids, so the two must say the same thing. Text fields are
  * compared in Unicode normal form C: {@link #normalised} is applied before any check. Invariants
- * across the records of a group are {@link dev.rredcot.pipelines.group.GroupContract}'s.
+ * across the records of a group are the group contract's ({@code GroupContract} of the group
+ * package).
  *
  * <p>The log-prob bound ({@code implausible-log-probs}) is a per-token floor of {@code -(ln V +
  * margin)} nats, V the vocabulary size (the tokenizer's, else {@link #DEFAULT_MAX_VOCAB_SIZE}). A

@@ -149,7 +149,7 @@ public final class WriteRecords<T extends SpecificRecord>
   /**
    * Whether a record of {@code keyBytes} and {@code valueBytes} fits in one message of {@code
    * maxMessageBytes} with Kafka's framing: the one rule for this sink and for stages that must know
-   * before they emit (see {@link dev.rredcot.pipelines.stage.ComputeAdvantages}).
+   * before they emit (see {@code ComputeAdvantages} of the stage package).
    */
   public static boolean fits(int keyBytes, int valueBytes, int maxMessageBytes) {
     return (long) keyBytes + valueBytes + RECORD_OVERHEAD_BYTES <= maxMessageBytes;

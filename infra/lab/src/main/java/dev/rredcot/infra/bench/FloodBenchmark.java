@@ -64,7 +64,6 @@ public final class FloodBenchmark {
   private static final Logger LOG = LoggerFactory.getLogger(FloodBenchmark.class);
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  private static final String MAIN_CLASS = "dev.rredcot.infra.cli.RredcotCli";
   public static final String SUMMARY_FILE = "summary.json";
   static final String CREDIT = "grpo";
   static final int WARM_UP_GROUPS = 4;
@@ -351,7 +350,7 @@ public final class FloodBenchmark {
         job =
             ChildJvm.start(
                 "pipeline",
-                MAIN_CLASS,
+                ChildJvm.CLI_MAIN_CLASS,
                 args,
                 logs.resolve("pipeline.log"),
                 Map.of(RredcotHome.ENVIRONMENT_VARIABLE, dir.resolve("home").toString()));

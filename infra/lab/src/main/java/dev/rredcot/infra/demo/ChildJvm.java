@@ -21,6 +21,14 @@ import java.util.concurrent.TimeUnit;
  * its run.
  */
 public final class ChildJvm implements AutoCloseable {
+
+  /**
+   * The CLI's entry point, by name: the lab starts the loop's services as commands of the CLI in
+   * JVMs of their own, and names the class rather than importing it (the CLI module sits above the
+   * lab and is on every child's classpath).
+   */
+  public static final String CLI_MAIN_CLASS = "dev.rredcot.infra.cli.RredcotCli";
+
   private final String name;
   private final Process process;
   private final Path logFile;

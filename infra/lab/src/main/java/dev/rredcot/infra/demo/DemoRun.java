@@ -281,7 +281,7 @@ public final class DemoRun {
     ChildJvm pipeline =
         ChildJvm.start(
             "credit pipeline",
-            "dev.rredcot.infra.cli.RredcotCli",
+            ChildJvm.CLI_MAIN_CLASS,
             pipelineArgs(bootstrap, store.root()),
             // Its own log lines go to logs/pipeline.log; this file gets what it prints.
             runDir.resolve("logs").resolve("pipeline.out"),

@@ -41,7 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LoopProcesses implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LoopProcesses.class);
-  private static final String MAIN_CLASS = "dev.rredcot.infra.cli.RredcotCli";
   public static final String TRAINER = "trainer";
   public static final String PIPELINE = "pipeline";
   public static final String FEEDER = "feeder";
@@ -211,7 +210,11 @@ public final class LoopProcesses implements AutoCloseable {
     children.put(
         name,
         ChildJvm.start(
-            name, MAIN_CLASS, arguments(name), logs.resolve(name + ".log"), environment));
+            name,
+            ChildJvm.CLI_MAIN_CLASS,
+            arguments(name),
+            logs.resolve(name + ".log"),
+            environment));
   }
 
   /** The running (or exited) process {@code name}, or null when never started or stopped. */

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 /**
  * One kind of model directory a {@link PolicyBackend} can be opened from, recognised by the files
  * the directory contains (e.g. the built-in checkpoint's {@code model.params}); registered in
- * {@code dev.rredcot.model.loading.BackendKinds} (which imports this package, not the other way).
+ * {@code BackendKinds} (loading package) (which imports this package, not the other way).
  */
 public interface BackendKind {
 

@@ -10,8 +10,8 @@ import java.util.Map;
 /**
  * A policy the trainer can train: a {@link PolicyBackend} with the decoupled PPO step of {@link
  * PolicyTraining} and a way to write itself into the checkpoint store, which workers and the value
- * stage load back ({@code dev.rredcot.model.loading.PolicyCheckpoints}). The built-in {@link
- * Policy} and the DJL Llama ({@link LlamaPolicy}) are the two.
+ * stage load back ({@code PolicyCheckpoints} (loading package)). The built-in {@link Policy} and
+ * the DJL Llama ({@link LlamaPolicy}) are the two.
  */
 public interface TrainablePolicy extends PolicyBackend {
 

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * Face's halves), grouped-query attention with a key/value cache, a SwiGLU feed-forward and a tied
  * or separate output projection. It declares entropies, generation, KV reuse and gradients with
  * respect to its input embeddings (attribution). It is trainable without declaring training itself:
- * {@code dev.rredcot.model.policy.LlamaPolicy} runs the built-in policy's step over {@link
+ * {@code LlamaPolicy} (policy package) runs the built-in policy's step over {@link
  * #logits(NDManager, long[], long[], long[], int, int) its forward pass} and {@link #parameters()},
  * and {@link #save} writes the weights into a checkpoint store as a Hugging Face directory, which
  * {@link #load(Checkpoint)} reads back as that version.

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TorchScriptCausalLm extends CachedCausalLm {
 
-  /** The model-directory kind for {@code dev.rredcot.model.loading.BackendKinds.register}. */
+  /** The model-directory kind for {@code BackendKinds.register} (loading package). */
   public static final BackendKind KIND =
       new BackendKind() {
         @Override
