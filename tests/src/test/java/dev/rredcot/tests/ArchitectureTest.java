@@ -55,6 +55,7 @@ class ArchitectureTest {
             "dev.rredcot.model.bench..",
             "dev.rredcot.model.checkpoint..",
             "dev.rredcot.model.evaluation..",
+            "dev.rredcot.model.family..",
             "dev.rredcot.model.files..",
             "dev.rredcot.model.grpo..",
             "dev.rredcot.model.loading..",

@@ -1,10 +1,11 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.config.ConfigDefaults;
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.kafka.TopicAdmin;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
+import dev.rredcot.model.family.TaskChoice;
 import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.service.KafkaClientConfig;
 import dev.rredcot.pipelines.BeamFlags;
@@ -216,7 +217,7 @@ final class BeamJobArgs {
    * stack), puts the shipped initial policy there as version 0, and says so.
    */
   static void ensurePolicy(CreditPipelineOptions options, PrintWriter out) throws IOException {
-    ensurePolicy(options, TaskChoice.parse(EvaluationTask.ARITH.familyName()), out);
+    ensurePolicy(options, TaskChoice.parse(BuiltInTask.ARITH.familyName()), out);
   }
 
   /**

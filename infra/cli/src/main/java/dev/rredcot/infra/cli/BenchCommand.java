@@ -3,12 +3,13 @@ package dev.rredcot.infra.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rredcot.infra.bench.PipelineBenchmark;
 import dev.rredcot.infra.bench.PipelineBenchmarkOptions;
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.bench.BenchmarkOptions;
 import dev.rredcot.model.bench.BenchmarkResult;
 import dev.rredcot.model.bench.ModelBenchmark;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
+import dev.rredcot.model.family.TaskChoice;
 import dev.rredcot.pipelines.BeamFlags;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -153,7 +154,7 @@ final class BenchCommand implements Runnable {
       }
       RredcotCli.logToFiles(spec, out.resolve("logs"), "bench-pipeline");
       TaskChoice choice = taskOption.resolve(spec);
-      EvaluationTask task = TaskOption.builtIn(spec, choice);
+      BuiltInTask task = TaskOption.builtIn(spec, choice);
       Path store = bench.cli.home().checkpointsDir();
       Optional<Checkpoint> latest = new CheckpointStore(store, Integer.MAX_VALUE).latest();
       if (latest.isPresent()) {

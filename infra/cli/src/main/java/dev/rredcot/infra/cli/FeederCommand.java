@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.kafka.ClientRole;
+import dev.rredcot.model.family.TaskChoice;
 import dev.rredcot.model.rollout.TaskFeeder;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;

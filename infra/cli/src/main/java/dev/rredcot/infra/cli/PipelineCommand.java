@@ -1,6 +1,7 @@
 package dev.rredcot.infra.cli;
 
 import dev.rredcot.infra.kafka.ClientRole;
+import dev.rredcot.model.family.TaskChoice;
 import dev.rredcot.model.service.KafkaClients;
 import dev.rredcot.model.task.TaskFamilyRegistry;
 import dev.rredcot.pipelines.CreditChoice;

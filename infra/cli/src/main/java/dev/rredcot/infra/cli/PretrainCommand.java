@@ -1,9 +1,9 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.evaluation.StartingPolicy;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.pretrain.PretrainOptions;
 import dev.rredcot.model.pretrain.PretrainResult;
 import dev.rredcot.model.pretrain.Pretrainer;
@@ -104,8 +104,8 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    EvaluationTask family = TaskOption.builtIn(spec, TaskOption.resolve(spec, task));
-    boolean countdown = family == EvaluationTask.COUNTDOWN;
+    BuiltInTask family = TaskOption.builtIn(spec, TaskOption.resolve(spec, task));
+    boolean countdown = family == BuiltInTask.COUNTDOWN;
     if (!countdown && level != null) {
       throw new ParameterException(spec.commandLine(), "--level is a countdown option");
     }
@@ -190,7 +190,7 @@ final class PretrainCommand implements Callable<Integer> {
    * The policy {@code --from} names: the newest version of a store (or a checkpoint directory), or
    * the task's shipped policy, found as the evaluations find their starting policy.
    */
-  private Checkpoint initialPolicy(EvaluationTask family) throws IOException {
+  private Checkpoint initialPolicy(BuiltInTask family) throws IOException {
     Optional<Path> fromStore =
         from.equals("shipped") ? Optional.empty() : Optional.of(Path.of(from));
     if (fromStore.isPresent() && !Files.isDirectory(fromStore.get())) {

@@ -1,12 +1,13 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.infra.synthetic.ContractCorpus;
 import dev.rredcot.infra.synthetic.CorruptRecords;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
 import dev.rredcot.model.backend.BackendCapability;
 import dev.rredcot.model.backend.PolicyBackend;
+import dev.rredcot.model.family.BuiltInTask;
+import dev.rredcot.model.family.TaskChoice;
 import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.rollout.GeneratedBatch;
 import dev.rredcot.model.rollout.RolloutGenerator;
@@ -232,8 +233,8 @@ final class ProduceRolloutsCommand implements Callable<Integer> {
             .optStepErrorRate(stepErrorRate)
             .optPolicyVersion(policyVersion)
             .optTask(
-                taskOption.resolveBuiltIn(spec) == EvaluationTask.COUNTDOWN
-                    ? EvaluationTask.COUNTDOWN.trained()
+                taskOption.resolveBuiltIn(spec) == BuiltInTask.COUNTDOWN
+                    ? BuiltInTask.COUNTDOWN.trained()
                     : ArithmeticTask.defaults())
             .build();
     String bootstrap = bootstrapOption.resolveReachable(cli.home());

@@ -1,11 +1,11 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.backend.endpoint.CompletionsServer;
 import dev.rredcot.model.backend.endpoint.EndpointSettings;
 import dev.rredcot.model.backend.endpoint.ModelServerUrls;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.task.TaskFamilyRegistry;
 import dev.rredcot.pipelines.endpoint.CreditEndpoint;
@@ -134,7 +134,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     String location = model;
     if ("builtin".equals(model)) {
-      EvaluationTask task = taskOption.resolveBuiltIn(spec);
+      BuiltInTask task = taskOption.resolveBuiltIn(spec);
       Path store = cli.home().root().resolve("serve").resolve(task.familyName());
       CheckpointStore shipped = new CheckpointStore(store, 8);
       if (shipped.versions().isEmpty()) {

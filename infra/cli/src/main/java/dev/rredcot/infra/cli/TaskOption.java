@@ -1,7 +1,8 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.family.BuiltInTask;
+import dev.rredcot.model.family.TaskChoice;
 import java.io.IOException;
 import java.util.Optional;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,12 +44,12 @@ public final class TaskOption {
    * The chosen built-in task, for a command that needs its difficulty levels or shipped policy; a
    * JSONL family is a one-line usage error that says what to run instead.
    */
-  EvaluationTask resolveBuiltIn(CommandSpec spec) {
+  BuiltInTask resolveBuiltIn(CommandSpec spec) {
     return builtIn(spec, resolve(spec));
   }
 
   /** {@code choice}'s built-in task, or a one-line usage error of {@code spec}. */
-  static EvaluationTask builtIn(CommandSpec spec, TaskChoice choice) {
+  static BuiltInTask builtIn(CommandSpec spec, TaskChoice choice) {
     try {
       return choice.requireBuiltIn(spec.qualifiedName(" ").replaceFirst("^rredcot ", ""));
     } catch (IllegalArgumentException e) {

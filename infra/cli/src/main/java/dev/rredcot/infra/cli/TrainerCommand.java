@@ -1,11 +1,12 @@
 package dev.rredcot.infra.cli;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.evaluation.StartingPolicy;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.backend.PolicyBackend;
 import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
+import dev.rredcot.model.family.TaskChoice;
 import dev.rredcot.model.files.HomeDirectory;
 import dev.rredcot.model.loading.BackendKinds;
 import dev.rredcot.model.loading.PolicyCheckpoints;
@@ -320,7 +321,7 @@ final class TrainerCommand implements Callable<Integer> {
   private PolicyBackend openReference(String value) throws IOException {
     try {
       if (value.equals("shipped")) {
-        EvaluationTask task =
+        BuiltInTask task =
             taskOption.resolve(spec).requireBuiltIn("trainer --kl-reference shipped");
         return PolicyCheckpoints.load(
             StartingPolicy.resolve(

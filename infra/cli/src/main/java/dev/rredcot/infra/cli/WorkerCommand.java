@@ -3,6 +3,7 @@ package dev.rredcot.infra.cli;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.TaskChoice;
 import dev.rredcot.model.loading.PolicyCheckpoints;
 import dev.rredcot.model.rollout.RolloutWorker;
 import dev.rredcot.model.rollout.RolloutWorkerStats;

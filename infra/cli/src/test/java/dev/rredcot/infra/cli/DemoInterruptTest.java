@@ -42,7 +42,7 @@ class DemoInterruptTest {
             "1",
             "--out",
             run.toString())) {
-      awaitLoopTicks(demo, run.resolve("metrics.jsonl"), 3);
+      awaitRolloutsPublished(demo, run.resolve("metrics.jsonl"));
       List<ProcessHandle> children =
           ProcessHandle.of(demo.pid()).orElseThrow().descendants().toList();
       assertTrue(children.size() >= 2, "broker and credit pipeline run: " + children);
@@ -73,15 +73,27 @@ class DemoInterruptTest {
     }
   }
 
-  private static void awaitLoopTicks(CliProcess demo, Path metrics, int ticks) throws Exception {
+  /**
+   * Waits until the loop has ticked and a rollout has been published, so that the interrupt lands
+   * in a running loop (on a loaded machine the first ticks can pass before the worker samples).
+   */
+  private static void awaitRolloutsPublished(CliProcess demo, Path metrics) throws Exception {
     long deadline = System.nanoTime() + LOOP_RUNNING.toNanos();
-    while (!Files.exists(metrics) || Files.readAllLines(metrics).size() < ticks) {
+    ObjectMapper json = new ObjectMapper();
+    while (true) {
+      if (Files.exists(metrics)) {
+        List<String> ticks = Files.readAllLines(metrics);
+        if (ticks.size() >= 3
+            && json.readTree(ticks.get(ticks.size() - 1)).path("rolloutsPublished").asLong() > 0) {
+          return;
+        }
+      }
       if (!demo.isAlive()) {
         throw new AssertionError("the demo exited early:\n" + demo.output());
       }
       if (System.nanoTime() > deadline) {
         throw new AssertionError(
-            "the loop did not run within " + LOOP_RUNNING + "\n" + demo.output());
+            "the loop did not publish a rollout within " + LOOP_RUNNING + "\n" + demo.output());
       }
       Thread.sleep(500);
     }

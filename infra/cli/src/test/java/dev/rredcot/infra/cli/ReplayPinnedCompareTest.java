@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rredcot.infra.compare.CreditedSource;
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.synthetic.SyntheticRollouts;
 import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.files.HomeDirectory;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.schemas.CreditedRollout;
@@ -41,7 +41,7 @@ class ReplayPinnedCompareTest {
     CheckpointStore store =
         new CheckpointStore(home.checkpointsDir(), 8)
             .withSigner(CheckpointSigningKey.generateInto(HomeDirectory.signingKey(home.root())));
-    try (Policy policy = Policy.load(EvaluationTask.ARITH.materialiseShipped(store))) {
+    try (Policy policy = Policy.load(BuiltInTask.ARITH.materialiseShipped(store))) {
       policy.save(store, 1, 0L, Map.of());
     }
     List<Rollout> rollouts =

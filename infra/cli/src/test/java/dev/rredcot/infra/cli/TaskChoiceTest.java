@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.family.BuiltInTask;
+import dev.rredcot.model.family.TaskChoice;
 import dev.rredcot.model.testing.RepositoryFiles;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import java.util.Optional;
@@ -20,7 +21,7 @@ class TaskChoiceTest {
   void aBuiltInNameIsTheFamilyItsShippedPolicyWasMadeFor() {
     TaskChoice countdown = TaskChoice.parse("countdown");
     assertEquals("countdown", countdown.name());
-    assertEquals(Optional.of(EvaluationTask.COUNTDOWN), countdown.builtIn());
+    assertEquals(Optional.of(BuiltInTask.COUNTDOWN), countdown.builtIn());
     assertEquals("arith,countdown", countdown.familiesSpec());
     assertEquals("initial", TaskChoice.parse("arith").shippedPolicyName());
   }

@@ -1,8 +1,8 @@
 package dev.rredcot.infra.bench;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -22,14 +22,14 @@ public final class BenchmarkPolicy {
    * The newest checkpoint of {@code store}; an empty store first gets the shipped initial policy.
    */
   public static Checkpoint prepare(Path store) throws IOException {
-    return prepare(store, EvaluationTask.ARITH);
+    return prepare(store, BuiltInTask.ARITH);
   }
 
   /**
    * The newest checkpoint of {@code store}; an empty store first gets the shipped policy of {@code
    * task}.
    */
-  public static Checkpoint prepare(Path store, EvaluationTask task) throws IOException {
+  public static Checkpoint prepare(Path store, BuiltInTask task) throws IOException {
     CheckpointStore checkpoints = new CheckpointStore(store, Integer.MAX_VALUE);
     Optional<Checkpoint> latest = checkpoints.latest();
     if (latest.isPresent()) {

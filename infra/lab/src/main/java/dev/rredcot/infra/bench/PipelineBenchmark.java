@@ -2,8 +2,8 @@ package dev.rredcot.infra.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.pipelines.CreditPipelineOptions;
@@ -75,7 +75,7 @@ public final class PipelineBenchmark {
     CreditSettings settings = CreditSettings.fromOptions(pipelineOptions);
 
     // A short and a long problem length the family's policy was (or was nearly) trained for.
-    boolean countdown = options.task() == EvaluationTask.COUNTDOWN;
+    boolean countdown = options.task() == BuiltInTask.COUNTDOWN;
     TaskFamily fourSteps = options.task().atLevel(countdown ? 2 : 4);
     TaskFamily sixSteps = options.task().atLevel(countdown ? 3 : 6);
     String shortLabel = countdown ? "2_moves" : "4_steps";

@@ -1,6 +1,6 @@
 package dev.rredcot.infra.bench;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.pipelines.BeamFlags;
 import dev.rredcot.pipelines.CreditPipelineOptions;
 import java.nio.file.Path;
@@ -23,7 +23,7 @@ public final class PipelineBenchmarkOptions {
   private final List<String> pipelineArgs;
   private final int rounds;
   private final long seed;
-  private final EvaluationTask task;
+  private final BuiltInTask task;
 
   private PipelineBenchmarkOptions(Builder builder) {
     this.outputDir = builder.outputDir;
@@ -92,7 +92,7 @@ public final class PipelineBenchmarkOptions {
   }
 
   /** The task family of the problems and of the shipped policy an empty store gets. */
-  public EvaluationTask task() {
+  public BuiltInTask task() {
     return task;
   }
 
@@ -113,7 +113,7 @@ public final class PipelineBenchmarkOptions {
     private List<String> pipelineArgs = List.of();
     private int rounds = 6;
     private long seed = 1;
-    private EvaluationTask task = EvaluationTask.ARITH;
+    private BuiltInTask task = BuiltInTask.ARITH;
 
     private Builder() {}
 
@@ -185,10 +185,10 @@ public final class PipelineBenchmarkOptions {
     }
 
     /**
-     * {@link EvaluationTask#ARITH} (default: 4- and 6-step problems) or {@link
-     * EvaluationTask#COUNTDOWN} (2- and 3-move problems).
+     * {@link BuiltInTask#ARITH} (default: 4- and 6-step problems) or {@link BuiltInTask#COUNTDOWN}
+     * (2- and 3-move problems).
      */
-    public Builder optTask(EvaluationTask value) {
+    public Builder optTask(BuiltInTask value) {
       this.task = Objects.requireNonNull(value, "task");
       return this;
     }

@@ -2,7 +2,6 @@ package dev.rredcot.infra.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.infra.kafka.ClientRole;
 import dev.rredcot.infra.kafka.LocalBrokerSettings;
@@ -14,6 +13,7 @@ import dev.rredcot.model.checkpoint.CheckpointSigningKey;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.evaluation.EvaluationResult;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.files.OwnerOnlyFiles;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.policy.PolicyUpdateOptions;
@@ -216,7 +216,7 @@ public final class DemoRun {
                 CHECKPOINTS_KEPT,
                 ShippedPolicies.trustSignedBy(trustedKeysFile))
             .withSigner(signingKey);
-    EvaluationTask family = settings.evaluationTask();
+    BuiltInTask family = settings.evaluationTask();
     Checkpoint initial = family.materialiseShipped(store);
     // The task the family's shipped policy was warmed up and measured on.
     TaskFamily task = family.trained();
@@ -471,7 +471,7 @@ public final class DemoRun {
     config.put("eval_every_versions", settings.evalEveryVersions());
     config.put(
         "task",
-        settings.evaluationTask() == EvaluationTask.COUNTDOWN
+        settings.evaluationTask() == BuiltInTask.COUNTDOWN
             ? PretrainOptions.COUNTDOWN_POLICY_TASK.toString()
             : PretrainOptions.INITIAL_POLICY_TASK.toString());
     config.put("task_family", settings.task());

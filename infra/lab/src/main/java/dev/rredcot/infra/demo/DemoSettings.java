@@ -1,6 +1,6 @@
 package dev.rredcot.infra.demo;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.trainer.TrainerService;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +29,7 @@ import java.util.Set;
  * @param evalPrompts held-out prompts
  * @param evalSamples samples per held-out prompt (accuracy = mean correctness)
  * @param evalEveryVersions evaluate every n-th policy version during the run
- * @param task the task family, {@code arith} or {@code countdown} ({@link EvaluationTask})
+ * @param task the task family, {@code arith} or {@code countdown} ({@link BuiltInTask})
  * @param secure start the run's broker with SASL_SSL and give every client its client config
  */
 public record DemoSettings(
@@ -96,12 +96,12 @@ public record DemoSettings(
     if (evalPrompts < 1 || evalSamples < 1 || evalEveryVersions < 1) {
       throw new IllegalArgumentException("evaluation sizes must be at least 1");
     }
-    EvaluationTask.fromName(task); // names the known tasks when it throws
+    BuiltInTask.fromName(task); // names the known tasks when it throws
   }
 
   /** The task family with its shipped policy and held-out problems. */
-  public EvaluationTask evaluationTask() {
-    return EvaluationTask.fromName(task);
+  public BuiltInTask evaluationTask() {
+    return BuiltInTask.fromName(task);
   }
 
   /** Starts a builder with the defaults: six minutes of RREDCoT on arith on a fresh broker. */
@@ -128,7 +128,7 @@ public record DemoSettings(
     private int evalPrompts = 64;
     private int evalSamples = 4;
     private int evalEveryVersions = 5;
-    private String task = EvaluationTask.ARITH.familyName();
+    private String task = BuiltInTask.ARITH.familyName();
     private boolean secure;
 
     private Builder(Path runDir) {

@@ -2,6 +2,7 @@ package dev.rredcot.infra.evaluation;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rredcot.model.checkpoint.Checkpoint;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.task.TaskFamily;
 import dev.rredcot.pipelines.advantage.AdvantageRule;
@@ -62,7 +63,7 @@ public final class CreditEvaluation {
    * see {@link ValueSource}); on a task with an exact oracle also {@code bank+reach} (coverage
    * diagnostic), {@code reach} and {@code reach*mc<M>} for the largest small M.
    */
-  public static List<CreditMethod> methods(List<Integer> smallMcSamples, EvaluationTask task) {
+  public static List<CreditMethod> methods(List<Integer> smallMcSamples, BuiltInTask task) {
     List<CreditMethod> methods = new ArrayList<>();
     methods.add(CreditMethod.of("rredcot-answer", ValueEstimator.ANSWER));
     methods.add(CreditMethod.of("rredcot-bank", "bank"));

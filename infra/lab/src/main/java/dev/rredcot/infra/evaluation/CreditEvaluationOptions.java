@@ -1,5 +1,6 @@
 package dev.rredcot.infra.evaluation;
 
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.task.CountdownTask;
 import dev.rredcot.model.task.TaskFamily;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import java.util.Optional;
  *     policy (see {@link StartingPolicy})
  * @param initialPolicyStore where the shipped initial policy is materialised
  * @param rollouts held-out rollouts scored by every method
- * @param levels difficulty levels ({@link EvaluationTask#atLevel}; default the task's), rollouts
+ * @param levels difficulty levels ({@link BuiltInTask#atLevel}; default the task's), rollouts
  *     spread evenly over them
  * @param groupSize traces sampled per prompt (the group the bank and GRPO baselines see)
  * @param mcTruthSamples M of the Monte Carlo ground truth
@@ -32,7 +33,7 @@ import java.util.Optional;
  */
 public record CreditEvaluationOptions(
     Path outDir,
-    EvaluationTask task,
+    BuiltInTask task,
     Optional<Path> checkpointStore,
     Path initialPolicyStore,
     int rollouts,
@@ -64,8 +65,7 @@ public record CreditEvaluationOptions(
   /** The problems of difficulty {@code steps}: the task's, or the named countdown level's. */
   public TaskFamily atLevel(int steps) {
     return countdownLevel
-        .<TaskFamily>map(
-            name -> EvaluationTask.countdownAt(CountdownTask.Config.level(name), steps))
+        .<TaskFamily>map(name -> BuiltInTask.countdownAt(CountdownTask.Config.level(name), steps))
         .orElseGet(() -> task.atLevel(steps));
   }
 
@@ -74,7 +74,7 @@ public record CreditEvaluationOptions(
     private Optional<Path> checkpointStore = Optional.empty();
     private Path initialPolicyStore = StartingPolicy.defaultInitialPolicyStore();
     private int rollouts = 60;
-    private EvaluationTask task = EvaluationTask.ARITH;
+    private BuiltInTask task = BuiltInTask.ARITH;
     private List<Integer> levels;
     private Optional<String> countdownLevel = Optional.empty();
     private boolean naturalMix;
@@ -113,7 +113,7 @@ public record CreditEvaluationOptions(
     }
 
     /** The task family evaluated; its default levels apply unless {@link #optLevels} is set. */
-    public Builder optTask(EvaluationTask value) {
+    public Builder optTask(BuiltInTask value) {
       this.task = value;
       return this;
     }
@@ -205,8 +205,7 @@ public record CreditEvaluationOptions(
       require(rollouts >= 2, "--rollouts must be >= 2, got " + rollouts);
       if (countdownLevel.isPresent()) {
         require(
-            task == EvaluationTask.COUNTDOWN,
-            "--level names a countdown level: add --task countdown");
+            task == BuiltInTask.COUNTDOWN, "--level names a countdown level: add --task countdown");
         try {
           CountdownTask.Config.level(countdownLevel.get());
         } catch (IllegalArgumentException e) {

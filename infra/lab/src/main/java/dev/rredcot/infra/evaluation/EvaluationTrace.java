@@ -1,5 +1,6 @@
 package dev.rredcot.infra.evaluation;
 
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.task.Problem;
 import dev.rredcot.schemas.Rollout;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.OptionalInt;
  * @param steps difficulty level
  * @param group all rollouts sampled for the prompt, {@code rollout} among them
  * @param lostAt for a wrong trace, the line where it was lost ({@link
- *     EvaluationTask#localisationTruth}); empty for a correct one
+ *     BuiltInTask#localisationTruth}); empty for a correct one
  */
 public record EvaluationTrace(
     Rollout rollout, Problem problem, int steps, List<Rollout> group, OptionalInt lostAt) {

@@ -4,6 +4,7 @@ import dev.rredcot.model.backend.GenerationOptions;
 import dev.rredcot.model.backend.GenerationRequest;
 import dev.rredcot.model.backend.Sample;
 import dev.rredcot.model.evaluation.HeldOutEvaluator;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.rollout.RolloutRecords;
 import dev.rredcot.model.task.Problem;
@@ -42,7 +43,7 @@ public final class HeldOutRollouts {
    */
   public static List<EvaluationTrace> sample(
       Policy policy,
-      EvaluationTask evaluationTask,
+      BuiltInTask evaluationTask,
       IntFunction<TaskFamily> atLevel,
       List<Integer> levels,
       int total,
@@ -72,7 +73,7 @@ public final class HeldOutRollouts {
 
   private static List<EvaluationTrace> sampleLevel(
       Policy policy,
-      EvaluationTask evaluationTask,
+      BuiltInTask evaluationTask,
       TaskFamily task,
       int steps,
       int quota,

@@ -1,5 +1,6 @@
 package dev.rredcot.infra.evaluation;
 
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.grpo.GroupAdvantages;
 import dev.rredcot.model.task.CountdownTask;
 import dev.rredcot.model.task.TaskFamily;
@@ -48,7 +49,7 @@ import java.util.Optional;
  */
 public record LearningEvaluationOptions(
     Path outDir,
-    EvaluationTask task,
+    BuiltInTask task,
     Optional<String> level,
     Optional<Path> checkpointStore,
     Path initialPolicyStore,
@@ -105,7 +106,7 @@ public record LearningEvaluationOptions(
     private Path outDir;
     private Optional<Path> checkpointStore = Optional.empty();
     private Path initialPolicyStore = StartingPolicy.defaultInitialPolicyStore();
-    private EvaluationTask task = EvaluationTask.ARITH;
+    private BuiltInTask task = BuiltInTask.ARITH;
     private Optional<String> level = Optional.empty();
     private List<LearningArm> arms;
     private Optional<String> ceilingArm;
@@ -144,7 +145,7 @@ public record LearningEvaluationOptions(
       return this;
     }
 
-    public Builder optTask(EvaluationTask value) {
+    public Builder optTask(BuiltInTask value) {
       this.task = value;
       return this;
     }
@@ -300,7 +301,7 @@ public record LearningEvaluationOptions(
       level.ifPresent(
           name -> {
             require(
-                task == EvaluationTask.COUNTDOWN,
+                task == BuiltInTask.COUNTDOWN,
                 "--level is a countdown level: use --task countdown");
             CountdownTask.Config.level(name);
           });
@@ -335,8 +336,8 @@ public record LearningEvaluationOptions(
      * grpo, the ceiling on the policy's own value (gated by the exact oracle where the task has
      * one) and the three rules on the shipped bank.
      */
-    static List<LearningArm> defaultArms(EvaluationTask task) {
-      String ceiling = task == EvaluationTask.COUNTDOWN ? "rudder:reach*mc16" : "rudder:mc16";
+    static List<LearningArm> defaultArms(BuiltInTask task) {
+      String ceiling = task == BuiltInTask.COUNTDOWN ? "rudder:reach*mc16" : "rudder:mc16";
       return LearningArm.parse(
           List.of("grpo", ceiling, "rudder:bank", "reweight:bank", "dense:bank"));
     }

@@ -3,9 +3,8 @@ package dev.rredcot.infra.evaluation;
 import dev.rredcot.infra.home.RredcotHome;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.pretrain.InitialPolicy;
-import dev.rredcot.model.pretrain.PretrainOptions;
-import dev.rredcot.model.task.ArithmeticTask;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,23 +35,12 @@ public final class StartingPolicy {
   }
 
   /**
-   * The arithmetic problems the shipped initial policy was trained for (operand range and
-   * operators); difficulty levels vary only the step count.
-   */
-  public static ArithmeticTask.Config.Builder taskFamilyBuilder() {
-    ArithmeticTask.Config trained = PretrainOptions.INITIAL_POLICY_TASK;
-    return ArithmeticTask.Config.builder()
-        .optOperandRange(trained.minOperand(), trained.maxOperand())
-        .optOperators(trained.operators());
-  }
-
-  /**
    * The starting checkpoint: {@code checkpointStore} itself when it is a checkpoint directory, else
    * the latest in that store when given, else the shipped initial policy materialised into {@code
    * initialPolicyStore}.
    */
   public static Checkpoint resolve(
-      Optional<Path> checkpointStore, Path initialPolicyStore, EvaluationTask task)
+      Optional<Path> checkpointStore, Path initialPolicyStore, BuiltInTask task)
       throws IOException {
     if (checkpointStore.isPresent()
         && Files.isRegularFile(checkpointStore.get().resolve(CheckpointStore.MANIFEST))) {
@@ -74,7 +62,7 @@ public final class StartingPolicy {
       return latest.get();
     }
     Path store =
-        task == EvaluationTask.ARITH
+        task == BuiltInTask.ARITH
             ? initialPolicyStore
             : initialPolicyStore.resolveSibling(
                 initialPolicyStore.getFileName() + "-" + task.familyName());
@@ -84,7 +72,7 @@ public final class StartingPolicy {
   }
 
   /** How {@link #resolve} chose, for the summaries. */
-  static String source(Optional<Path> checkpointStore, EvaluationTask task) {
+  static String source(Optional<Path> checkpointStore, BuiltInTask task) {
     return checkpointStore.isPresent() ? "--store " + checkpointStore.get() : task.shippedSource();
   }
 }

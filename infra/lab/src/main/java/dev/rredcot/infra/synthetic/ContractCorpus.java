@@ -1,6 +1,6 @@
 package dev.rredcot.infra.synthetic;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.task.ArithmeticTask;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.model.tokenizer.UnmappableTextException;
@@ -415,7 +415,7 @@ public final class ContractCorpus {
         SyntheticRollouts.builder()
             .optSeed(seed)
             .optGroupSize(2)
-            .optTask(EvaluationTask.COUNTDOWN.trained())
+            .optTask(BuiltInTask.COUNTDOWN.trained())
             .optCreatedAt(createdAt)
             .build();
     CharTokenizer tokenizer = CharTokenizer.arithmetic();

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rredcot.infra.evaluation.EvaluationTask;
+import dev.rredcot.model.family.BuiltInTask;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -76,7 +76,7 @@ class PipelineBenchmarkTest {
         PipelineBenchmark.run(
             PipelineBenchmarkOptions.builder()
                 .setOutputDir(dir)
-                .optTask(EvaluationTask.COUNTDOWN)
+                .optTask(BuiltInTask.COUNTDOWN)
                 .optRollouts(8)
                 .optRounds(1)
                 .optWarmUpRollouts(4)

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.task.CountdownTask;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +19,7 @@ class CreditEvaluationOptionsTest {
     CreditEvaluationOptions options =
         CreditEvaluationOptions.builder()
             .setOutDir(OUT)
-            .optTask(EvaluationTask.COUNTDOWN)
+            .optTask(BuiltInTask.COUNTDOWN)
             .optCountdownLevel("wide")
             .build();
     assertEquals(List.of(3), options.levels());
@@ -27,7 +28,7 @@ class CreditEvaluationOptionsTest {
     CreditEvaluationOptions deep =
         CreditEvaluationOptions.builder()
             .setOutDir(OUT)
-            .optTask(EvaluationTask.COUNTDOWN)
+            .optTask(BuiltInTask.COUNTDOWN)
             .optCountdownLevel("deep")
             .build();
     assertEquals(List.of(4), deep.levels());
@@ -39,7 +40,7 @@ class CreditEvaluationOptionsTest {
   @Test
   void withoutALevelTheShippedPolicysProblemsAreUsed() {
     CreditEvaluationOptions options =
-        CreditEvaluationOptions.builder().setOutDir(OUT).optTask(EvaluationTask.COUNTDOWN).build();
+        CreditEvaluationOptions.builder().setOutDir(OUT).optTask(BuiltInTask.COUNTDOWN).build();
     assertEquals(
         CountdownTask.Config.forks().canonical(),
         ((CountdownTask) options.atLevel(3)).config().canonical());
@@ -59,7 +60,7 @@ class CreditEvaluationOptionsTest {
             () ->
                 CreditEvaluationOptions.builder()
                     .setOutDir(OUT)
-                    .optTask(EvaluationTask.COUNTDOWN)
+                    .optTask(BuiltInTask.COUNTDOWN)
                     .optCountdownLevel("hard")
                     .build());
     assertTrue(unknown.getMessage().contains("deep"), unknown.getMessage());

@@ -3,6 +3,7 @@ package dev.rredcot.infra.evaluation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rredcot.model.checkpoint.CheckpointStore;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.policy.Policy;
 import dev.rredcot.model.testing.TinyPolicy;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ class HeldOutRolloutsTest {
   void theNaturalMixTakesEveryTraceOfEachGroup() throws Exception {
     Path store = TinyPolicy.store(temp.resolve("store"));
     try (Policy policy = Policy.load(new CheckpointStore(store, 4).latest().orElseThrow())) {
-      EvaluationTask task = EvaluationTask.ARITH;
+      BuiltInTask task = BuiltInTask.ARITH;
       List<EvaluationTrace> natural =
           HeldOutRollouts.sample(policy, task, task::atLevel, List.of(3), 8, 4, 40, 64, true, 1);
       assertEquals(8, natural.size());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rredcot.model.family.BuiltInTask;
 import dev.rredcot.model.task.CountdownTask;
 import dev.rredcot.model.testing.TinyPolicy;
 import java.nio.file.Files;
@@ -126,7 +127,7 @@ class LearningEvaluationTest {
     LearningEvaluationOptions wide =
         LearningEvaluationOptions.builder()
             .setOutDir(temp)
-            .optTask(EvaluationTask.COUNTDOWN)
+            .optTask(BuiltInTask.COUNTDOWN)
             .optLevel("wide")
             .build();
     assertEquals("countdown:wide", wide.taskName());
@@ -134,10 +135,7 @@ class LearningEvaluationTest {
         CountdownTask.Config.wide().canonical(),
         ((CountdownTask) wide.trainedTask()).config().canonical());
     LearningEvaluationOptions forks =
-        LearningEvaluationOptions.builder()
-            .setOutDir(temp)
-            .optTask(EvaluationTask.COUNTDOWN)
-            .build();
+        LearningEvaluationOptions.builder().setOutDir(temp).optTask(BuiltInTask.COUNTDOWN).build();
     assertEquals("countdown", forks.taskName());
     assertEquals(
         CountdownTask.Config.forks().canonical(),
@@ -150,7 +148,7 @@ class LearningEvaluationTest {
         () ->
             LearningEvaluationOptions.builder()
                 .setOutDir(temp)
-                .optTask(EvaluationTask.COUNTDOWN)
+                .optTask(BuiltInTask.COUNTDOWN)
                 .optLevel("hard")
                 .build());
   }

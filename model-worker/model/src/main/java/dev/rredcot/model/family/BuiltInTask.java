@@ -1,4 +1,4 @@
-package dev.rredcot.infra.evaluation;
+package dev.rredcot.model.family;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
@@ -15,9 +15,10 @@ import java.util.Locale;
 import java.util.OptionalInt;
 
 /**
- * The task family an evaluation runs on, with what the evaluations need of it: the problems at a
- * difficulty level, the problems the shipped policy was made for, that policy, and the exact ground
- * truth of credit localisation on a wrong trace (no sampling).
+ * A built-in task family (the `--task` names {@code arith} and {@code countdown}), with what the
+ * services and the evaluations need of it: the problems at a difficulty level, the problems the
+ * shipped policy was made for, that policy, and the exact ground truth of credit localisation on a
+ * wrong trace (no sampling).
  *
  * <ul>
  *   <li>{@code arith}: levels are operations per problem; localisation truth is the first wrong
@@ -29,11 +30,11 @@ import java.util.OptionalInt;
  *       valid arithmetic, so it is not where the first visible error is.
  * </ul>
  */
-public enum EvaluationTask {
+public enum BuiltInTask {
   ARITH(ArithmeticTask.NAME, List.of(3, 4, 5), "first wrong line") {
     @Override
     public TaskFamily atLevel(int level) {
-      return new ArithmeticTask(StartingPolicy.taskFamilyBuilder().optSteps(level).build());
+      return new ArithmeticTask(arithmeticTrained().optSteps(level).build());
     }
 
     @Override
@@ -47,7 +48,7 @@ public enum EvaluationTask {
     }
 
     @Override
-    String shippedSource() {
+    public String shippedSource() {
       return "shipped initial policy (InitialPolicy, manifest sha256 "
           + InitialPolicy.MANIFEST_SHA256.substring(0, 12)
           + "...)";
@@ -75,7 +76,7 @@ public enum EvaluationTask {
     }
 
     @Override
-    String shippedSource() {
+    public String shippedSource() {
       return "shipped countdown initial policy (CountdownInitialPolicy, manifest sha256 "
           + CountdownInitialPolicy.MANIFEST_SHA256.substring(0, 12)
           + "...)";
@@ -91,7 +92,7 @@ public enum EvaluationTask {
   private final List<Integer> defaultLevels;
   private final String localisationName;
 
-  EvaluationTask(String familyName, List<Integer> defaultLevels, String localisationName) {
+  BuiltInTask(String familyName, List<Integer> defaultLevels, String localisationName) {
     this.familyName = familyName;
     this.defaultLevels = defaultLevels;
     this.localisationName = localisationName;
@@ -137,7 +138,8 @@ public enum EvaluationTask {
   /** Writes the shipped policy of this family into {@code store} (idempotent) and returns it. */
   public abstract Checkpoint materialiseShipped(CheckpointStore store) throws IOException;
 
-  abstract String shippedSource();
+  /** Names the shipped policy and its manifest digest, for reports. */
+  public abstract String shippedSource();
 
   /**
    * The line of a wrong {@code trace} where it was lost (a step index, or the answer line's index
@@ -146,8 +148,8 @@ public enum EvaluationTask {
   public abstract OptionalInt localisationTruth(TaskFamily task, Problem problem, String trace);
 
   /** The task called {@code name}; the error lists the known names. */
-  public static EvaluationTask fromName(String name) {
-    for (EvaluationTask task : values()) {
+  public static BuiltInTask fromName(String name) {
+    for (BuiltInTask task : values()) {
       if (task.familyName.equals(name)) {
         return task;
       }
@@ -159,5 +161,16 @@ public enum EvaluationTask {
   @Override
   public String toString() {
     return familyName.toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * The arithmetic problems the shipped initial policy was trained for (operand range and
+   * operators); difficulty levels vary only the step count.
+   */
+  private static ArithmeticTask.Config.Builder arithmeticTrained() {
+    ArithmeticTask.Config trained = PretrainOptions.INITIAL_POLICY_TASK;
+    return ArithmeticTask.Config.builder()
+        .optOperandRange(trained.minOperand(), trained.maxOperand())
+        .optOperators(trained.operators());
   }
 }

@@ -1,6 +1,5 @@
-package dev.rredcot.infra.cli;
+package dev.rredcot.model.family;
 
-import dev.rredcot.infra.evaluation.EvaluationTask;
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.checkpoint.CheckpointStore;
 import dev.rredcot.model.task.Problem;
@@ -23,7 +22,7 @@ import java.util.Optional;
  * @param family the family, as its problems are generated and verified
  * @param builtIn the built-in family with its shipped policy, if it is one
  */
-public record TaskChoice(String spec, TaskFamily family, Optional<EvaluationTask> builtIn) {
+public record TaskChoice(String spec, TaskFamily family, Optional<BuiltInTask> builtIn) {
 
   /** Validates. */
   public TaskChoice {
@@ -39,7 +38,7 @@ public record TaskChoice(String spec, TaskFamily family, Optional<EvaluationTask
    *     read)
    */
   public static TaskChoice parse(String spec) {
-    for (EvaluationTask task : EvaluationTask.values()) {
+    for (BuiltInTask task : BuiltInTask.values()) {
       if (task.familyName().equals(spec)) {
         return new TaskChoice(spec, task.trained(), Optional.of(task));
       }
@@ -82,7 +81,7 @@ public record TaskChoice(String spec, TaskFamily family, Optional<EvaluationTask
    * @param command the command, for the message
    * @throws IllegalArgumentException in one line that says what to use instead
    */
-  public EvaluationTask requireBuiltIn(String command) {
+  public BuiltInTask requireBuiltIn(String command) {
     return builtIn.orElseThrow(
         () ->
             new IllegalArgumentException(
@@ -117,7 +116,7 @@ public record TaskChoice(String spec, TaskFamily family, Optional<EvaluationTask
 
   /** How the shipped policy is called in messages: {@code initial} for arith, else the name. */
   public String shippedPolicyName() {
-    return builtIn.isPresent() && builtIn.get() == EvaluationTask.ARITH ? "initial" : name();
+    return builtIn.isPresent() && builtIn.get() == BuiltInTask.ARITH ? "initial" : name();
   }
 
   /**
