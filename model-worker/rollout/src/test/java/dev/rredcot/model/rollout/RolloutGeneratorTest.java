@@ -116,8 +116,7 @@ class RolloutGeneratorTest {
     // produce-rollouts --model: the committed BabyLlama samples the stories family; the behaviour
     // log-probs it records are those the same model gives the tokens when it scores them.
     JsonlTaskFamily stories =
-        JsonlTaskFamily.load(
-            RepositoryFiles.path("infra/examples/babyllama-stories.jsonl"));
+        JsonlTaskFamily.load(RepositoryFiles.path("infra/examples/babyllama-stories.jsonl"));
     RolloutGenerator generator =
         new RolloutGenerator(List.of(stories), 3, 1.0, 40, () -> Instant.ofEpochMilli(42));
     List<Prompt> prompts =
