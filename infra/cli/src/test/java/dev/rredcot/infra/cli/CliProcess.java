@@ -80,6 +80,9 @@ final class CliProcess implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    // A failed test leaves the CLI's own children (a demo's broker and credit job) behind unless
+    // they go with it: SIGKILL does not reach them through the parent.
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
     if (process.isAlive()) {
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
