@@ -2,6 +2,7 @@ package dev.rredcot.pipelines.value;
 
 import dev.rredcot.model.checkpoint.Checkpoint;
 import dev.rredcot.model.grpo.GroupStatistics;
+import dev.rredcot.model.loading.CheckpointAnnouncement;
 import dev.rredcot.model.testing.TinyPolicy;
 import dev.rredcot.model.tokenizer.CharTokenizer;
 import dev.rredcot.pipelines.group.TraceCredit;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Tiny random policies in a temp checkpoint store and rollouts they can score, for tests. */
 public final class TinyPolicies {
@@ -31,12 +33,7 @@ public final class TinyPolicies {
 
   /** The announcement of a checkpoint, as the trainer publishes it. */
   public static PolicyCheckpoint announcement(Checkpoint checkpoint) {
-    return PolicyCheckpoint.newBuilder()
-        .setVersion(checkpoint.version())
-        .setUri(checkpoint.uri().toString())
-        .setManifestSha256(checkpoint.manifestSha256())
-        .setCreatedAtMs(Instant.now())
-        .build();
+    return CheckpointAnnouncement.of(checkpoint, Map.of());
   }
 
   public static ModelSettings settings(Path root) {

@@ -13,7 +13,7 @@ public final class RepositoryFiles {
   /**
    * {@code models/babyllama-tok105} of the repository (the BabyLlama llama2.c checkpoint).
    *
-   * @throws IllegalStateException when no directory above the working directory holds it
+   * @throws IllegalStateException when the repository does not hold it
    */
   public static Path babyLlama() {
     return path("models/babyllama-tok105");
@@ -21,20 +21,16 @@ public final class RepositoryFiles {
 
   /**
    * {@code relative} (a path from the repository's root, e.g. {@code
-   * infra/examples/babyllama-stories.jsonl}) in the nearest directory above the working directory
-   * that holds it.
+   * infra/examples/babyllama-stories.jsonl}).
    *
-   * @throws IllegalStateException when no directory above holds it
+   * @throws IllegalStateException when the repository holds no such file or folder
    */
   public static Path path(String relative) {
-    Path here = Path.of("").toAbsolutePath();
-    for (Path dir = here; dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve(relative);
-      if (Files.exists(candidate)) {
-        return candidate;
-      }
+    Path candidate = root().resolve(relative);
+    if (!Files.exists(candidate)) {
+      throw new IllegalStateException(relative + " not found in the repository at " + root());
     }
-    throw new IllegalStateException(relative + " not found above " + here);
+    return candidate;
   }
 
   /**
